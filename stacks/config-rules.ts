@@ -1,0 +1,249 @@
+/**
+ * Cross-field rules of the stack config: what a single field's schema cannot see (uniqueness, overlaps, a
+ * setting that needs another). Each rule returns issues with the key path of the value to change.
+ */
+import type { ConfigIssue, StackConfig, ClusterConfig } from "./config";
+import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "./cidr";
+
+type Rule = (config: StackConfig) => ConfigIssue[];
+
+/** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
+export function meshMembers(config: StackConfig): ClusterConfig[] {
+    if (!config.mesh || !config.mesh.enabled) return [];
+    const names = config.mesh.clusters;
+    return names === undefined ? [...config.clusters] : config.clusters.filter((c) => names.includes(c.name));
+}
+
+function duplicates<T>(items: readonly T[], key: (item: T) => unknown): number[] {
+    const seen = new Map<unknown, number>();
+    const repeated: number[] = [];
+    items.forEach((item, index) => {
+        const k = key(item);
+        if (seen.has(k)) repeated.push(index);
+        else seen.set(k, index);
+    });
+    return repeated;
+}
+
+const uniqueClusterNamesAndIds: Rule = (config) => {
+    const issues: ConfigIssue[] = [];
+    for (const i of duplicates(config.clusters, (c) => c.name)) {
+        const first = config.clusters.findIndex((c) => c.name === config.clusters[i].name);
+        issues.push({ path: `clusters[${i}].name`, message: `"${config.clusters[i].name}" is already used by clusters[${first}]; cluster names must be unique` });
+    }
+    for (const i of duplicates(config.clusters, (c) => c.id)) {
+        const first = config.clusters.findIndex((c) => c.id === config.clusters[i].id);
+        issues.push({ path: `clusters[${i}].id`, message: `${config.clusters[i].id} is already used by clusters[${first}]; cluster ids must be unique (1-255)` });
+    }
+    return issues;
+};
+
+const clusterIdRange: Rule = (config) => {
+    const max = config.mesh?.enabled ? config.mesh.maxConnectedClusters : 255;
+    return config.clusters.flatMap((c, i) =>
+        c.id > max
+            ? [{ path: `clusters[${i}].id`, message: `${c.id} is above ${max}; ids up to 511 need mesh.maxConnectedClusters: 511 (Cilium accepts only 255 or 511)` }]
+            : [],
+    );
+};
+
+const podAndServiceCidrsApart: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const pod = parseCidr(c.podCidr) as Ipv4Interval;
+        const service = parseCidr(c.serviceCidr) as Ipv4Interval;
+        return findOverlaps([
+            { label: "podCidr", interval: pod },
+            { label: "serviceCidr", interval: service },
+        ]).length
+            ? [{ path: `clusters[${i}].serviceCidr`, message: `"${c.serviceCidr}" overlaps the cluster's podCidr "${c.podCidr}"; pick disjoint ranges (K3s defaults: 10.42.0.0/16 and 10.43.0.0/16)` }]
+            : [];
+    });
+
+const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const derived = c.source.k3s !== undefined || c.source.kind !== undefined;
+        if (!c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
+        return [
+            {
+                path: `clusters[${i}].cilium.k8sServiceHost`,
+                message: "is required when cilium.kubeProxyReplacement is true and the cluster is not created by Kubeloom (there is no kube-proxy to reach the API); set it to the API server's address, or set kubeProxyReplacement: false",
+            },
+        ];
+    });
+
+const secretsPresent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const k3s = c.source.k3s;
+        const needsKey = k3s && !k3s.sshPrivateKeyPath && (k3s.host !== "localhost" || k3s.agents.length > 0);
+        if (needsKey && !config.sshPrivateKey) {
+            issues.push({
+                path: `clusters[${i}].source.k3s.sshPrivateKeyPath`,
+                message: "no SSH key: set sshPrivateKeyPath, or the secret kubeloom:sshPrivateKey (`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`)",
+            });
+        }
+        if (c.source.kubeconfig && !c.source.kubeconfig.path && config.sourceKubeconfigs?.[c.name] === undefined) {
+            issues.push({
+                path: `clusters[${i}].source.kubeconfig.path`,
+                message: `no kubeconfig: set path, or the secret kubeloom:sourceKubeconfigs.${c.name} (\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${c.name}' "$(cat kubeconfig)"\`)`,
+            });
+        }
+        return issues;
+    });
+
+const vclustersConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        for (const j of duplicates(c.vclusters, (v) => v.name)) {
+            issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
+        }
+        const ports = c.vclusters.map((v, j) => ({ j, port: v.expose === "NodePort" ? vclusterNodePort(c, j) : undefined })).filter((p) => p.port !== undefined);
+        for (const k of duplicates(ports, (p) => p.port)) {
+            issues.push({ path: `clusters[${i}].vclusters[${ports[k].j}].nodePort`, message: `${ports[k].port} is already used by another vCluster in this cluster; give each a distinct nodePort` });
+        }
+        c.vclusters.forEach((v, j) => {
+            const at = `clusters[${i}].vclusters[${j}]`;
+            if (v.nodePort !== undefined && v.expose !== "NodePort") {
+                issues.push({ path: `${at}.nodePort`, message: `is only used with expose: NodePort (expose is ${v.expose}); remove it or change expose` });
+            }
+            if (v.loadBalancerIP !== undefined && v.expose !== "LoadBalancer") {
+                issues.push({ path: `${at}.loadBalancerIP`, message: `is only used with expose: LoadBalancer (expose is ${v.expose}); remove it or change expose` });
+            }
+            if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
+                issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
+            }
+        });
+        return issues;
+    });
+
+/** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
+export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
+    return cluster.vclusters[index].nodePort ?? 31443 + index;
+}
+
+const hubbleConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) =>
+        c.cilium.hubble.uiNodePort !== undefined && !c.cilium.hubble.ui
+            ? [{ path: `clusters[${i}].cilium.hubble.uiNodePort`, message: "needs cilium.hubble.ui: true (there is no UI to expose)" }]
+            : [],
+    );
+
+const chainingConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const chaining = c.cilium.chaining;
+        const at = `clusters[${i}].cilium`;
+        const issues: ConfigIssue[] = [];
+        if (!chaining) return [];
+        if (c.source.k3s || c.source.kind) {
+            issues.push({
+                path: `${at}.chaining`,
+                message: "is for clusters that keep their own CNI; Kubeloom creates this cluster without one (k3s/kind source), so Cilium must be the only CNI. Remove chaining, or use a kubeconfig / stackReference source",
+            });
+        }
+        if (c.cilium.routingMode === "native" && chaining.mode !== "aws-cni") {
+            // In chaining the primary CNI owns routing; Cilium must not program native routes over it.
+            issues.push({ path: `${at}.routingMode`, message: `"native" conflicts with chaining mode ${chaining.mode}: the primary CNI owns pod routing; use routingMode: tunnel (rendered as no tunnel in chaining)` });
+        }
+        if (c.cilium.ipamMode === "cluster-pool") {
+            issues.push({ path: `${at}.ipamMode`, message: "\"cluster-pool\" cannot be used with chaining: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)" });
+        }
+        if (chaining.nodes.length > 0 && Object.keys(c.cilium.nodeSelector).length === 0) {
+            issues.push({ path: `${at}.nodeSelector`, message: "is empty but chaining.nodes is set: add a nodeSelector (e.g. kubeloom.io/cilium: \"true\") so the agents stay on the nodes you selected" });
+        }
+        return issues;
+    });
+
+const meshRules: Rule = (config) => {
+    const mesh = config.mesh;
+    if (!mesh || !mesh.enabled) return [];
+    const issues: ConfigIssue[] = [];
+    const names = config.clusters.map((c) => c.name);
+    (mesh.clusters ?? []).forEach((name, j) => {
+        if (!names.includes(name)) {
+            issues.push({ path: `mesh.clusters[${j}]`, message: `"${name}" is not a cluster in this stack (clusters: ${names.join(", ")})` });
+        }
+    });
+    for (const j of duplicates(mesh.clusters ?? [], (n) => n)) {
+        issues.push({ path: `mesh.clusters[${j}]`, message: `"${mesh.clusters![j]}" is listed twice` });
+    }
+    const members = meshMembers(config);
+    if (members.length < 2) {
+        issues.push({ path: mesh.clusters ? "mesh.clusters" : "clusters", message: `a mesh needs at least two clusters (got ${members.length}); add a cluster or set mesh.enabled: false` });
+        return issues;
+    }
+    const indexOf = (c: ClusterConfig) => config.clusters.indexOf(c);
+
+    const podRanges: LabelledInterval[] = [];
+    for (const c of members) {
+        podRanges.push({ label: `clusters[${indexOf(c)}].podCidr`, interval: parseCidr(c.podCidr) as Ipv4Interval });
+        podRanges.push({ label: `clusters[${indexOf(c)}].serviceCidr`, interval: parseCidr(c.serviceCidr) as Ipv4Interval });
+    }
+    for (const [a, b] of findOverlaps(podRanges)) {
+        const [first, second] = [a, b].sort((x, y) => x.label.localeCompare(y.label, "en", { numeric: true }));
+        if (first.label.replace(/\.\w+$/, "") === second.label.replace(/\.\w+$/, "")) continue; // same cluster: own rule
+        issues.push({ path: second.label, message: `overlaps ${first.label}; pod and service CIDRs must not overlap across the mesh (Cilium routes between them)` });
+    }
+
+    const pools: LabelledInterval[] = [];
+    members.forEach((c) => {
+        const i = indexOf(c);
+        const metallb = c.loadBalancer?.metallb;
+        const ownPool: Ipv4Interval[] = [];
+        metallb?.addresses.forEach((text, k) => {
+            const parsed = parseAddressRange(text);
+            if (typeof parsed === "string") {
+                issues.push({ path: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, message: `"${text}" ${parsed}` });
+                return;
+            }
+            ownPool.push(parsed);
+            pools.push({ label: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, interval: parsed });
+        });
+        if (mesh.serviceType === "LoadBalancer") {
+            if (!metallb) {
+                issues.push({
+                    path: `clusters[${i}].loadBalancer.metallb`,
+                    message: "is required with mesh.serviceType LoadBalancer: the clustermesh-apiserver needs a pre-planned address from a pool (e.g. addresses: [\"172.22.0.50-172.22.0.100\"]); or use mesh.serviceType: NodePort",
+                });
+            }
+            const ip = c.clustermesh?.apiserverIP;
+            if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+            }
+        }
+    });
+    for (const [a, b] of findOverlaps(pools)) {
+        const [first, second] = [a, b].sort((x, y) => x.label.localeCompare(y.label, "en", { numeric: true }));
+        if (first.label.split(".")[0] === second.label.split(".")[0]) continue;
+        issues.push({ path: second.label, message: `overlaps ${first.label}; MetalLB pools of different clusters must not overlap` });
+    }
+
+    mesh.globalServices.forEach((svc, j) => {
+        svc.notSharedIn.forEach((name, k) => {
+            if (!members.some((m) => m.name === name)) {
+                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `"${name}" is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
+            }
+        });
+    });
+    if ((mesh.demo || mesh.verify) && !mesh.demo) {
+        issues.push({ path: "mesh.verify", message: "checks the demo global service; set mesh.demo: true as well" });
+    }
+    return issues;
+};
+
+/** Every cross-field rule, in the order their messages are reported. */
+export const CROSS_FIELD_RULES: readonly Rule[] = [
+    uniqueClusterNamesAndIds,
+    clusterIdRange,
+    podAndServiceCidrsApart,
+    kubeProxyReplacementNeedsApiHost,
+    secretsPresent,
+    vclustersConsistent,
+    hubbleConsistent,
+    chainingConsistent,
+    meshRules,
+];
+
+/** Runs every cross-field rule on a config whose fields are individually valid. */
+export function crossFieldIssues(config: StackConfig): ConfigIssue[] {
+    return CROSS_FIELD_RULES.flatMap((rule) => rule(config));
+}
