@@ -91,6 +91,22 @@ const secretsPresent: Rule = (config) =>
         return issues;
     });
 
+const k3sTopology: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const k3s = c.source.k3s;
+        if (!k3s) return [];
+        const issues: ConfigIssue[] = [];
+        const at = `clusters[${i}].source.k3s`;
+        if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
+            issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
+        }
+        const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
+        for (const j of duplicates(hosts, (h) => h)) {
+            issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
+        }
+        return issues;
+    });
+
 const vclustersConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const issues: ConfigIssue[] = [];
@@ -237,6 +253,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     podAndServiceCidrsApart,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
+    k3sTopology,
     vclustersConsistent,
     hubbleConsistent,
     chainingConsistent,

@@ -1,0 +1,77 @@
+/**
+ * A local kind cluster with no default CNI, so one laptop with Docker can run a whole Cluster Mesh.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
+
+/** Arguments of a kind cluster. */
+export interface KindClusterArgs {
+    /** Cluster name (kind containers are `<name>-control-plane`, ...). */
+    readonly clusterName: string;
+    /** Node image. @default "kindest/node:v1.30.4" */
+    readonly nodeImage?: string;
+    /** Worker nodes. @default 1 */
+    readonly workers?: number;
+    /** Host port of the API server. @default - kind picks a free port */
+    readonly apiServerPort?: number;
+    /** Pod subnet (must not overlap other mesh clusters). */
+    readonly podCidr: string;
+    /** Service subnet. */
+    readonly serviceCidr: string;
+    /** Run no kube-proxy (Cilium replaces it). */
+    readonly disableKubeProxy: boolean;
+}
+
+/** A kind cluster created and deleted with the `kind` CLI on the machine running Pulumi. */
+export class KindCluster extends pulumi.ComponentResource {
+    /** External kubeconfig (secret), context named after the cluster. */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** API host as seen from inside the kind network (for Cilium's kube-proxy replacement). */
+    public readonly internalApiServerHost: pulumi.Output<string>;
+    /** API port inside the kind network. */
+    public readonly internalApiServerPort: pulumi.Output<number>;
+    /** Control-plane container address on the kind network. */
+    public readonly nodeAddress: pulumi.Output<string>;
+
+    constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("kubeloom:index:KindCluster", name, {}, opts);
+        const nodeImage = args.nodeImage ?? "kindest/node:v1.30.4";
+        const workers = args.workers ?? 1;
+        const clusterConfig = kindClusterConfig({ ...args, nodeImage, workers });
+
+        const cluster = new command.local.Command(
+            `${name}-cluster`,
+            {
+                create: kindCreateScript(args.clusterName),
+                delete: kindDeleteScript(args.clusterName),
+                stdin: clusterConfig,
+                // kind cannot change a running cluster's networking: a config change must recreate it.
+                triggers: [clusterConfig],
+                interpreter: ["/bin/sh", "-c"],
+            },
+            { parent: this, deleteBeforeReplace: true },
+        );
+        const kubeconfigRead = new command.local.Command(
+            `${name}-kubeconfig`,
+            { create: kindKubeconfigScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
+            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"] },
+        );
+        const address = new command.local.Command(
+            `${name}-address`,
+            { create: kindNodeAddressScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
+            { parent: this, dependsOn: [cluster] },
+        );
+        this.kubeconfig = pulumi.secret(kubeconfigRead.stdout);
+        // Pods reach the API through the control-plane container's name on the kind Docker network.
+        this.internalApiServerHost = pulumi.output(`${args.clusterName}-control-plane`);
+        this.internalApiServerPort = pulumi.output(6443);
+        this.nodeAddress = address.stdout.apply((text) => text.trim());
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            internalApiServerHost: this.internalApiServerHost,
+            internalApiServerPort: this.internalApiServerPort,
+            nodeAddress: this.nodeAddress,
+        });
+    }
+}

@@ -1,0 +1,130 @@
+/**
+ * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (k3s distro) with values from
+ * the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back from the host Secret.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { vclusterExposeProblem, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+
+/** vcluster chart version Kubeloom's values are written and schema-checked for. */
+export const DEFAULT_VCLUSTER_VERSION = "0.20.6";
+
+/** Arguments of a vCluster. */
+export interface VClusterArgs {
+    /** Provider of the host cluster; never the ambient kubeconfig. */
+    readonly provider: k8s.Provider;
+    /** Name of the host cluster; the kubeconfig context is `<clusterName>-<name>`. */
+    readonly clusterName: string;
+    /** vCluster name: the Helm release, the `vcluster-<name>` namespace and the `vc-<name>` kubeconfig Secret. */
+    readonly name: string;
+    /** vcluster chart version (a 0.20.x release). @default "0.20.6" */
+    readonly version?: string;
+    /** How clients reach the vCluster API. */
+    readonly expose: VClusterValuesInput["expose"];
+    /** Node port of the API. @default - none; required when expose is "NodePort" */
+    readonly nodePort?: number;
+    /** MetalLB address of the API. @default - none; required when expose is "LoadBalancer" */
+    readonly loadBalancerIP?: string;
+    /** Node address clients dial for a NodePort (also added to the certificate's SANs). */
+    readonly hostAddress: pulumi.Input<string>;
+    /** Fence the tenant in with the chart's host NetworkPolicies. @default true */
+    readonly isolate?: boolean;
+    /** ResourceQuota for the tenant. @default - no quota (the chart's "auto" renders none) */
+    readonly resourceQuota?: VClusterValuesInput["resourceQuota"];
+    /** LimitRange defaults for the tenant. @default - no LimitRange unless resourceQuota is set */
+    readonly limitRange?: VClusterValuesInput["limitRange"];
+}
+
+/** A vCluster in namespace `vcluster-<name>` of the host cluster, with its kubeconfig as a secret output. */
+export class VCluster extends pulumi.ComponentResource {
+    /** Kubeconfig of the vCluster (secret: it embeds a client key). */
+    public readonly kubeconfig: pulumi.Output<string>;
+    /** Context name inside the kubeconfig, `<clusterName>-<name>`. */
+    public readonly contextName: pulumi.Output<string>;
+    /** Host namespace of the vCluster. */
+    public readonly namespace: pulumi.Output<string>;
+    /** API server URL clients use (https://localhost:8443 through a port-forward for ClusterIP). */
+    public readonly serverUrl: pulumi.Output<string>;
+    /** The vcluster Helm release. */
+    public readonly release: k8s.helm.v3.Release;
+
+    constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("kubeloom:index:VCluster", name, {}, opts);
+        const provider = args.provider;
+        const version = args.version ?? DEFAULT_VCLUSTER_VERSION;
+        const isolate = args.isolate ?? true;
+        const contextName = `${args.clusterName}-${args.name}`;
+
+        const exposeProblem = vclusterExposeProblem(args);
+        if (exposeProblem) {
+            throw new pulumi.ResourceError(`VCluster ${name}: ${exposeProblem}`, this);
+        }
+
+        const values = pulumi.output(args.hostAddress).apply((hostAddress) =>
+            vclusterValues({
+                name: args.name,
+                contextName,
+                expose: args.expose,
+                nodePort: args.nodePort,
+                loadBalancerIP: args.loadBalancerIP,
+                hostAddress,
+                isolate,
+                resourceQuota: args.resourceQuota,
+                limitRange: args.limitRange,
+            }),
+        );
+
+        const namespace = new k8s.core.v1.Namespace(
+            `${name}-namespace`,
+            { metadata: { name: vclusterNamespace(args.name) } },
+            // The name is fixed, so a replacement must delete the old namespace before creating the new one.
+            // Children do not inherit the component's dependsOn: the first child carries it (e.g. "after Cilium"),
+            // and everything else follows the namespace.
+            { parent: this, provider, deleteBeforeReplace: true, dependsOn: opts.dependsOn },
+        );
+
+        this.release = new k8s.helm.v3.Release(
+            `${name}-release`,
+            {
+                // Pinned to the vCluster name (no random suffix): the chart names the kubeconfig Secret vc-<release>.
+                name: args.name,
+                chart: "vcluster",
+                repositoryOpts: { repo: "https://charts.loft.sh" },
+                namespace: namespace.metadata.name,
+                version,
+                values,
+                // Wait for the control plane, so the kubeconfig Secret exists when it is read below.
+                skipAwait: false,
+            },
+            // The rendered manifest holds the chart's Secrets.
+            { parent: this, provider, additionalSecretOutputs: ["manifest"] },
+        );
+
+        // The id comes from the release's outputs: during a preview that creates the release it is unknown, so
+        // the engine skips the read instead of failing on a Secret that does not exist yet.
+        const secretId = pulumi
+            .all([this.release.status.namespace, this.release.status.name])
+            .apply(([releaseNamespace, releaseName]) => `${releaseNamespace}/${vclusterKubeconfigSecretName(releaseName)}`);
+        const kubeconfigSecret = k8s.core.v1.Secret.get(`${name}-kubeconfig`, secretId, { parent: this, provider, dependsOn: [this.release] });
+
+        this.kubeconfig = pulumi.secret(
+            kubeconfigSecret.data.apply((data) => {
+                const encoded = data?.["config"];
+                return encoded ? Buffer.from(encoded, "base64").toString("utf8") : "";
+            }),
+        );
+        this.contextName = pulumi.output(contextName);
+        this.namespace = namespace.metadata.name;
+        this.serverUrl = pulumi.output(args.hostAddress).apply((hostAddress) =>
+            vclusterServerUrl({ expose: args.expose, nodePort: args.nodePort, loadBalancerIP: args.loadBalancerIP, hostAddress }),
+        );
+
+        this.registerOutputs({
+            kubeconfig: this.kubeconfig,
+            contextName: this.contextName,
+            namespace: this.namespace,
+            serverUrl: this.serverUrl,
+            release: this.release,
+        });
+    }
+}

@@ -1,0 +1,250 @@
+/**
+ * Pure builders for the shell scripts that install, read and remove K3s on a host (flags: k3s
+ * pkg/cli/cmds/server.go; installer environment: k3s install.sh — see ../shared/reference/chart-facts.md §4).
+ *
+ * Every script is POSIX sh, deterministic (same input → byte-identical text, so Pulumi diffs only on real
+ * changes) and carries no secret: the cluster token always arrives on the script's stdin.
+ */
+
+/** Where the cluster token is written on every node; root-owned, mode 0600. */
+export const K3S_TOKEN_FILE = "/etc/rancher/k3s/kubeloom-token";
+
+/** The admin kubeconfig K3s writes on a server. */
+export const K3S_KUBECONFIG_PATH = "/etc/rancher/k3s/k3s.yaml";
+
+/** K3s's installer, fetched at run time (it is what upgrades and reconfigures an installed host in place). */
+export const K3S_INSTALLER_URL = "https://get.k3s.io";
+
+/** How often and how long the server script polls `/readyz` before giving up (60 × 5 s = 5 minutes). */
+export const API_READY_ATTEMPTS = 60;
+export const API_READY_INTERVAL_SECONDS = 5;
+
+/** K3s's default API server port; `--https-listen-port` is only rendered for other ports. */
+const DEFAULT_API_PORT = 6443;
+
+/** What the server install script needs from the stack config. */
+export interface K3sServerScriptInput {
+    /** K3s release, e.g. "v1.28.13+k3s1". */
+    readonly version: string;
+    /** Pod CIDR → --cluster-cidr. */
+    readonly podCidr: string;
+    /** Service CIDR → --service-cidr. */
+    readonly serviceCidr: string;
+    /** Packaged components to disable, e.g. ["traefik", "servicelb", "metrics-server"] → one --disable=a,b,c flag (none when empty). */
+    readonly disable: readonly string[];
+    /** True when Cilium replaces kube-proxy → --disable-kube-proxy. */
+    readonly disableKubeProxy: boolean;
+    /** Addresses clients use → one --tls-san=<x> per entry (deduplicated, order kept). */
+    readonly tlsSans: readonly string[];
+    /** API server port (--https-listen-port only when not 6443). */
+    readonly apiPort: number;
+}
+
+/** What the agent install script needs. */
+export interface K3sAgentScriptInput {
+    /** K3s release, e.g. "v1.28.13+k3s1"; should match the server's. */
+    readonly version: string;
+    /** Server the agent joins, e.g. "https://192.0.2.10:6443" (the installer only accepts https://). */
+    readonly serverUrl: string;
+}
+
+/** Quotes a value for POSIX sh: single quotes, each embedded `'` written as `'"'"'`. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'"'"'`)}'`;
+}
+
+/**
+ * The `k3s server` flags for a Cilium-ready node, in a fixed order. Throws on a value the installer would
+ * mangle: it splits INSTALL_K3S_EXEC on whitespace, so a flag value with a space would become two arguments.
+ */
+export function k3sServerFlags(input: K3sServerScriptInput): string[] {
+    requireFlagValue("podCidr", input.podCidr);
+    requireFlagValue("serviceCidr", input.serviceCidr);
+    input.disable.forEach((component, i) => requireFlagValue(`disable[${i}]`, component));
+    input.tlsSans.forEach((san, i) => requireFlagValue(`tlsSans[${i}]`, san));
+    if (input.disable.some((component) => component.includes(","))) {
+        // K3s comma-splits --disable values, so "a,b" would silently disable two components.
+        throw new Error(`k3s: disable entries must not contain ",": got ${JSON.stringify(input.disable)}`);
+    }
+    if (!Number.isInteger(input.apiPort) || input.apiPort < 1 || input.apiPort > 65535) {
+        throw new Error(`k3s: apiPort must be an integer from 1 to 65535, got ${input.apiPort}`);
+    }
+
+    const flags = [
+        // Cilium is the CNI: K3s's flannel and its network policy controller must not run beside it
+        // (cilium docs installation/k3s.rst).
+        "--flannel-backend=none",
+        "--disable-network-policy",
+    ];
+    if (input.disableKubeProxy) flags.push("--disable-kube-proxy");
+    const disable = unique(input.disable);
+    if (disable.length > 0) flags.push(`--disable=${disable.join(",")}`);
+    flags.push(`--cluster-cidr=${input.podCidr}`, `--service-cidr=${input.serviceCidr}`);
+    for (const san of unique(input.tlsSans)) flags.push(`--tls-san=${san}`);
+    if (input.apiPort !== DEFAULT_API_PORT) flags.push(`--https-listen-port=${input.apiPort}`);
+    flags.push(
+        // The manual recipe uses 644 so a non-root user can run kubectl; that hands the cluster-admin client key
+        // to every local account. Kubeloom reads the file with sudo instead (buildReadKubeconfigScript).
+        "--write-kubeconfig-mode=0600",
+        `--token-file=${K3S_TOKEN_FILE}`,
+    );
+    return flags;
+}
+
+/**
+ * Installs (or upgrades / reconfigures in place: K3s's installer rewrites the service and restarts it when the
+ * version or flags changed) a K3s server, then waits until its API server answers. Reads the cluster token on stdin.
+ */
+export function buildK3sServerInstallScript(input: K3sServerScriptInput): string {
+    requireVersion(input.version);
+    const exec = ["server", ...k3sServerFlags(input)].join(" ");
+    return [
+        ...preamble("K3s server install"),
+        ...writeTokenFromStdin(),
+        ...runInstaller([
+            `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
+            `INSTALL_K3S_EXEC=${shellQuote(exec)}`,
+        ]),
+        "",
+        "# Wait for the API server only, not for nodes to be Ready: they stay NotReady until Cilium (installed next)",
+        "# provides the CNI, so waiting for them here would always time out.",
+        ...locateK3sBinary(),
+        "attempt=0",
+        `until $SUDO "$K3S_BIN" kubectl get --raw=/readyz >/dev/null 2>&1; do`,
+        "    attempt=$((attempt + 1))",
+        `    if [ "$attempt" -ge ${API_READY_ATTEMPTS} ]; then`,
+        `        echo "kubeloom: the K3s API server did not answer /readyz within ${API_READY_ATTEMPTS * API_READY_INTERVAL_SECONDS}s; check 'journalctl -u k3s' on this host" >&2`,
+        "        exit 1",
+        "    fi",
+        `    sleep ${API_READY_INTERVAL_SECONDS}`,
+        "done",
+        'echo "kubeloom: K3s API server is ready"',
+        "",
+    ].join("\n");
+}
+
+/** Installs (or upgrades in place) a K3s agent joining `serverUrl`. Reads the cluster token on stdin. */
+export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
+    requireVersion(input.version);
+    if (!/^https:\/\/\S+$/.test(input.serverUrl)) {
+        // install.sh's verify_k3s_url rejects anything else, but only after downloading; fail before touching the host.
+        throw new Error(`k3s: agent serverUrl must be an https:// URL without spaces, got ${JSON.stringify(input.serverUrl)}`);
+    }
+    return [
+        ...preamble("K3s agent install"),
+        ...writeTokenFromStdin(),
+        ...runInstaller([
+            // K3S_* variables are saved in the service's env file: only the token's path lands there, never the token.
+            `K3S_URL=${shellQuote(input.serverUrl)}`,
+            `K3S_TOKEN_FILE=${shellQuote(K3S_TOKEN_FILE)}`,
+            `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
+            `INSTALL_K3S_EXEC=${shellQuote("agent")}`,
+        ]),
+        "",
+    ].join("\n");
+}
+
+/**
+ * Removes K3s with the uninstall script its installer left (which also deletes /etc/rancher/k3s and the data
+ * directory). Idempotent: a host without K3s exits 0, so a destroy after a half-finished install still succeeds.
+ */
+export function buildK3sUninstallScript(role: "server" | "agent"): string {
+    const script = role === "server" ? "k3s-uninstall.sh" : "k3s-agent-uninstall.sh";
+    const primary = `/usr/local/bin/${script}`;
+    // The installer falls back to /opt/bin when /usr/local/bin is read-only (e.g. Flatcar).
+    const fallback = `/opt/bin/${script}`;
+    return [
+        ...preamble(`K3s ${role} uninstall`),
+        `if [ -x ${primary} ]; then`,
+        `    $SUDO ${primary}`,
+        `elif [ -x ${fallback} ]; then`,
+        `    $SUDO ${fallback}`,
+        "else",
+        `    echo "kubeloom: ${primary} not found; K3s ${role} is not installed, nothing to remove"`,
+        "fi",
+        "# The token file outlives an install that failed before the uninstall script was written.",
+        `if [ -e ${K3S_TOKEN_FILE} ]; then`,
+        `    $SUDO rm -f ${K3S_TOKEN_FILE}`,
+        "fi",
+        "",
+    ].join("\n");
+}
+
+/** Prints the server's admin kubeconfig (root-only, see --write-kubeconfig-mode) to stdout. */
+export function buildReadKubeconfigScript(): string {
+    return [...preamble("read the K3s admin kubeconfig"), `$SUDO cat ${K3S_KUBECONFIG_PATH}`, ""].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Script fragments
+
+function preamble(purpose: string): string[] {
+    return [
+        "#!/bin/sh",
+        `# Kubeloom: ${purpose}. Generated; edit components/k3s-install-script.ts instead.`,
+        "set -eu",
+        // Hosts log in as root or as a user with passwordless sudo; only the latter needs the prefix.
+        'SUDO=""',
+        '[ "$(id -u)" -eq 0 ] || SUDO="sudo"',
+        "",
+    ];
+}
+
+/**
+ * Writes stdin to K3S_TOKEN_FILE. The token comes on stdin because the script text, argv (/proc/<pid>/cmdline is
+ * world-readable) and the environment (a remote Command's environment needs sshd AcceptEnv, and ends up in
+ * /proc/<pid>/environ) would all expose it. umask 077 + mktemp make the file 0600 from its first byte; mv swaps
+ * it in atomically so a re-run never leaves K3s a half-written token.
+ */
+function writeTokenFromStdin(): string[] {
+    const writer = [
+        "set -eu",
+        "umask 077",
+        'tmp=$(mktemp "$1.XXXXXX")',
+        'cat >"$tmp"',
+        'if [ ! -s "$tmp" ]; then rm -f "$tmp"; echo "kubeloom: no cluster token on stdin" >&2; exit 1; fi',
+        'chmod 0600 "$tmp"',
+        'mv -f "$tmp" "$1"',
+    ].join("; ");
+    const directory = K3S_TOKEN_FILE.slice(0, K3S_TOKEN_FILE.lastIndexOf("/"));
+    return [
+        "# The cluster token arrives on stdin: it is never in this script, in argv or in the environment.",
+        `$SUDO mkdir -p ${directory}`,
+        `$SUDO sh -c ${shellQuote(writer)} sh ${shellQuote(K3S_TOKEN_FILE)}`,
+        "",
+    ];
+}
+
+/**
+ * Runs K3s's installer with `assignments` in its environment. The installer is fetched into a variable first:
+ * POSIX sh has no pipefail, so in `curl ... | sh` a failed download would run an empty script and "succeed".
+ */
+function runInstaller(assignments: readonly string[]): string[] {
+    return [
+        `installer=$(curl -sfL ${K3S_INSTALLER_URL}) || { echo "kubeloom: could not download the K3s installer from ${K3S_INSTALLER_URL}" >&2; exit 1; }`,
+        `printf '%s\\n' "$installer" | ${assignments.join(" ")} sh -s -`,
+    ];
+}
+
+/** Sets K3S_BIN; sudo's secure_path often lacks /usr/local/bin, so the binary is called by its full path. */
+function locateK3sBinary(): string[] {
+    return ["K3S_BIN=/usr/local/bin/k3s", '[ -x "$K3S_BIN" ] || K3S_BIN=/opt/bin/k3s'];
+}
+
+function requireVersion(version: string): void {
+    if (!/^\S+$/.test(version)) {
+        throw new Error(`k3s: version must be a release like "v1.28.13+k3s1", got ${JSON.stringify(version)}`);
+    }
+}
+
+function requireFlagValue(field: string, value: string): void {
+    if (value.length === 0 || /\s/.test(value)) {
+        throw new Error(
+            `k3s: ${field} must be non-empty and contain no whitespace (the K3s installer splits INSTALL_K3S_EXEC on spaces), got ${JSON.stringify(value)}`,
+        );
+    }
+}
+
+function unique(values: readonly string[]): string[] {
+    return [...new Set(values)];
+}

@@ -1,0 +1,137 @@
+/**
+ * Pure builder for the vcluster 0.20 Helm values. The 0.20.6 chart schema (../shared/schemas) sets
+ * `additionalProperties: false` almost everywhere and Helm enforces it at install, so every key below exists at
+ * 0.20.6; the tests validate each variant against that schema.
+ */
+import { sortKeysDeep } from "./values-util";
+
+/** What one vCluster's values depend on. */
+export interface VClusterValuesInput {
+    /** Helm release name; the chart writes the kubeconfig Secret `vc-<name>` next to it. */
+    readonly name: string;
+    /** Context name inside the exported kubeconfig. */
+    readonly contextName: string;
+    /** How clients reach the vCluster API: port-forward (ClusterIP), a node port, or a MetalLB address. */
+    readonly expose: "ClusterIP" | "NodePort" | "LoadBalancer";
+    /** Node port of the API for expose NodePort (required there). */
+    readonly nodePort?: number;
+    /** MetalLB address of the API for expose LoadBalancer (required there). */
+    readonly loadBalancerIP?: string;
+    /** Address clients use to reach a node port (a node IP or DNS name). */
+    readonly hostAddress: string;
+    /** Deploy the chart's host NetworkPolicies that fence the tenant in (enforced by Cilium). */
+    readonly isolate: boolean;
+    /** ResourceQuota limits for the tenant namespace, e.g. `{ "requests.cpu": 4 }`. */
+    readonly resourceQuota?: Readonly<Record<string, string | number>>;
+    /** LimitRange defaults for the tenant's containers. */
+    readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
+}
+
+/** MetalLB's address-request annotation. `metallb.io/` only exists from 0.14.9; this prefix works on all 0.14.x. */
+export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
+
+/** The host namespace a vCluster lives in. */
+export function vclusterNamespace(name: string): string {
+    return `vcluster-${name}`;
+}
+
+/** The host Secret in which the chart stores the vCluster's kubeconfig (key `config`). */
+export function vclusterKubeconfigSecretName(name: string): string {
+    return `vc-${name}`;
+}
+
+/** Why the expose settings are unusable, or undefined when they are fine. */
+export function vclusterExposeProblem(input: Pick<VClusterValuesInput, "expose" | "nodePort" | "loadBalancerIP">): string | undefined {
+    if (input.expose === "NodePort" && input.nodePort === undefined) {
+        return "vCluster expose: NodePort needs nodePort (a port in 30000-32767)";
+    }
+    if (input.expose === "LoadBalancer" && !input.loadBalancerIP) {
+        return "vCluster expose: LoadBalancer needs loadBalancerIP (an address from the MetalLB pool)";
+    }
+    return undefined;
+}
+
+/**
+ * The API server URL written into the exported kubeconfig. ClusterIP uses https://localhost:8443, the address
+ * `vcluster connect` port-forwards to, because nothing outside the host cluster can reach a ClusterIP.
+ */
+export function vclusterServerUrl(input: Pick<VClusterValuesInput, "expose" | "nodePort" | "loadBalancerIP" | "hostAddress">): string {
+    const problem = vclusterExposeProblem(input);
+    if (problem) throw new Error(problem);
+    switch (input.expose) {
+        case "NodePort":
+            return `https://${input.hostAddress}:${input.nodePort}`;
+        case "LoadBalancer":
+            return `https://${input.loadBalancerIP}:443`;
+        case "ClusterIP":
+            return "https://localhost:8443";
+    }
+}
+
+/** The Helm values for the vcluster chart (0.20.x), keys sorted. Throws when the expose settings are incomplete. */
+export function vclusterValues(input: VClusterValuesInput): Record<string, unknown> {
+    const server = vclusterServerUrl(input);
+    const controlPlane: Record<string, unknown> = {
+        distro: {
+            // The 0.20 chart falls back to k8s when no distro is enabled and fails when two are; k3s is the
+            // lightest control plane (one binary, SQLite). k8s is switched off explicitly so that a chart
+            // default of k8s.enabled: true could never make two distros enabled.
+            k3s: { enabled: true },
+            k8s: { enabled: false },
+        },
+        service: controlPlaneService(input),
+    };
+    const extraSANs = externalAddresses(input);
+    if (extraSANs.length > 0) {
+        // The serving certificate covers localhost and the Service's in-cluster names; an address clients dial
+        // from outside must be added or TLS verification fails with the kubeconfig the chart exports.
+        controlPlane.proxy = { extraSANs };
+    }
+    return sortKeysDeep({
+        controlPlane,
+        exportKubeConfig: { context: input.contextName, server },
+        policies: policies(input),
+        sync: {
+            // Tenants' NetworkPolicies are copied to the host namespace so Cilium, the only enforcer, applies them.
+            toHost: { networkPolicies: { enabled: true } },
+        },
+    });
+}
+
+function controlPlaneService(input: VClusterValuesInput): Record<string, unknown> {
+    const service: Record<string, unknown> = { spec: { type: input.expose } };
+    if (input.expose === "NodePort") {
+        service.httpsNodePort = input.nodePort;
+    }
+    if (input.expose === "LoadBalancer") {
+        // MetalLB reads the address from this annotation; spec.loadBalancerIP is deprecated upstream and
+        // MetalLB 0.14 rejects a Service that sets both.
+        service.annotations = { [METALLB_LOAD_BALANCER_IPS_ANNOTATION]: input.loadBalancerIP };
+    }
+    return service;
+}
+
+/** Addresses outside clients use for the API, besides localhost. */
+function externalAddresses(input: VClusterValuesInput): string[] {
+    if (input.expose === "NodePort") return [input.hostAddress];
+    if (input.expose === "LoadBalancer" && input.loadBalancerIP) return [input.loadBalancerIP];
+    return [];
+}
+
+function policies(input: VClusterValuesInput): Record<string, unknown> {
+    const result: Record<string, unknown> = { networkPolicy: { enabled: input.isolate } };
+    // resourceQuota and limitRange default to "auto": each renders only when the other is true, so by default
+    // neither does. A configured one is set to true; the other stays "auto" and follows it, which is wanted: a
+    // quota on requests.cpu rejects pods without requests, and the chart's LimitRange supplies them. Helm merges
+    // these maps over the chart's default quota and limits, so unlisted defaults stay in force.
+    if (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) {
+        result.resourceQuota = { enabled: true, quota: { ...input.resourceQuota } };
+    }
+    if (input.limitRange) {
+        const limitRange: Record<string, unknown> = { enabled: true };
+        if (input.limitRange.default) limitRange.default = { ...input.limitRange.default };
+        if (input.limitRange.defaultRequest) limitRange.defaultRequest = { ...input.limitRange.defaultRequest };
+        result.limitRange = limitRange;
+    }
+    return result;
+}

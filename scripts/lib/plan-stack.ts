@@ -1,0 +1,75 @@
+/**
+ * Plans one stack of this project offline: reads Pulumi.yaml and the stack file, runs the program under mocks,
+ * and turns every failure into one clear message (config errors keep their key paths; nothing else leaks).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { parse } from "yaml";
+import * as pulumi from "@pulumi/pulumi";
+import { runOfflinePlan, OfflinePlan } from "./offline-plan";
+import { readStackFile } from "./stack-file";
+
+/** A planning failure with the exit code the CLI should use (2: invalid config, 64: usage, 1: other). */
+export class PlanFailure extends Error {
+    constructor(message: string, readonly exitCode: number) {
+        super(message);
+        this.name = "PlanFailure";
+    }
+}
+
+/** Which stack to plan. */
+export interface PlanStackInput {
+    /** Directory holding Pulumi.yaml. */
+    readonly projectDir: string;
+    readonly stack: string;
+    /** Stack file to use instead of Pulumi.<stack>.yaml. */
+    readonly configFile?: string;
+}
+
+/** Reads the project name from Pulumi.yaml. */
+export function projectName(projectDir: string): string {
+    const doc = parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name?: string };
+    if (!doc?.name) throw new PlanFailure("Pulumi.yaml has no project name", 1);
+    return doc.name;
+}
+
+/** Plans the stack; throws PlanFailure with exit code 2 on invalid config. */
+export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
+    const project = projectName(input.projectDir);
+    const file = input.configFile ?? path.join(input.projectDir, `Pulumi.${input.stack}.yaml`);
+    if (!fs.existsSync(file)) {
+        throw new PlanFailure(`no stack file ${path.relative(process.cwd(), file) || file}: create it or pass --config <file>`, 1);
+    }
+    let stackFile;
+    try {
+        stackFile = readStackFile(file, project);
+    } catch (error) {
+        throw new PlanFailure(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`, 2);
+    }
+    // Imported lazily so that the mocks are set before any module reads the runtime.
+    const { kubeloomProgram } = await import("../../stacks/program");
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", onRejection);
+    try {
+        const plan = await runOfflinePlan({
+            project,
+            stack: input.stack,
+            config: stackFile.config,
+            secretKeys: stackFile.secretKeys,
+            program: kubeloomProgram as unknown as () => Promise<Record<string, unknown>>,
+        });
+        // Let callbacks scheduled by the last resolutions run, so their failures are not lost.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (rejections.length > 0) throw rejections[0];
+        return plan;
+    } catch (error) {
+        if (error instanceof pulumi.RunError || (error as Error)?.name === "RunError") {
+            throw new PlanFailure((error as Error).message, 2);
+        }
+        if (error instanceof PlanFailure) throw error;
+        throw new PlanFailure(`plan failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+    } finally {
+        process.off("unhandledRejection", onRejection);
+    }
+}

@@ -1,0 +1,153 @@
+/**
+ * The composition: for each cluster, source → Kubernetes provider → Cilium → vClusters, plus Cluster Mesh across
+ * the clusters that ask for it. Whatever a stack's config asks for, this wires it; it decides nothing that the
+ * config and the pure builders do not already say.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CiliumInstall } from "../components/CiliumInstall";
+import { VCluster } from "../components/VCluster";
+import { defaultOperatorReplicas } from "../components/cilium-values";
+import { ClusterConfig, defaultProtect } from "./config";
+import { vclusterNodePort } from "./config-rules";
+import { LoadedConfig } from "./load-config";
+import { clusterAccess, ClusterAccess } from "./sources";
+
+/** Stack outputs: what kubectl and other stacks consume. */
+export interface PlatformOutputs {
+    /** Context name → kubeconfig, for every cluster and vCluster (secret). */
+    readonly kubeconfigs: pulumi.Output<Record<string, string>>;
+    /** Per cluster: identity, endpoints, CIDRs, Cilium version and vClusters (no secrets). */
+    readonly clusters: pulumi.Output<ClusterSummary[]>;
+}
+
+/** Non-secret description of one cluster in the `clusters` output. */
+export interface ClusterSummary {
+    readonly name: string;
+    readonly id: number;
+    readonly context: string;
+    readonly apiEndpoint: string | null;
+    readonly podCidr: string;
+    readonly serviceCidr: string;
+    readonly ciliumVersion: string;
+    readonly kubeProxyReplacement: boolean;
+    readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string }>;
+}
+
+/** Everything built for one cluster, for composition steps that span clusters (mesh). */
+export interface ComposedCluster {
+    readonly config: ClusterConfig;
+    readonly access: ClusterAccess;
+    readonly cilium: CiliumInstall;
+    readonly vclusters: VCluster[];
+}
+
+/** Hook for steps that span clusters: given every cluster's access, returns extra Cilium values per cluster. */
+export type CiliumValuesExtension = (clusters: ReadonlyArray<{ config: ClusterConfig; access: ClusterAccess }>) => Map<string, pulumi.Input<Record<string, unknown>>>;
+
+/** Steps that span clusters (Cluster Mesh): extra Cilium values before the installs, resources after them. */
+export interface PlatformExtensions {
+    readonly ciliumValues?: CiliumValuesExtension;
+    readonly afterCilium?: (clusters: readonly ComposedCluster[]) => void;
+}
+
+/** Wires every cluster of the stack; returns the components and the stack outputs. */
+export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtensions = {}): { clusters: ComposedCluster[]; outputs: PlatformOutputs } {
+    const { config, secrets, stackName } = loaded;
+    const accesses = config.clusters.map((cluster, index) => ({
+        config: cluster,
+        access: clusterAccess(cluster, index, { secrets, protect: cluster.protect ?? defaultProtect(stackName) }),
+    }));
+    const extraValues = extensions.ciliumValues?.(accesses) ?? new Map();
+
+    const clusters = accesses.map(({ config: cluster, access }) => {
+        const protect = cluster.protect ?? defaultProtect(stackName);
+        const cilium = new CiliumInstall(
+            `${cluster.name}-cilium`,
+            {
+                provider: access.provider,
+                version: cluster.cilium.version,
+                waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
+                values: {
+                    clusterName: cluster.name,
+                    clusterId: cluster.id,
+                    podCidr: cluster.podCidr,
+                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+                    k8sServiceHost: cluster.cilium.k8sServiceHost ?? access.apiServerHost,
+                    k8sServicePort: cluster.cilium.k8sServicePort ?? access.apiServerPort,
+                    routingMode: cluster.cilium.routingMode,
+                    ipamMode: cluster.cilium.ipamMode,
+                    hubble: cluster.cilium.hubble,
+                    nodeSelector: cluster.cilium.nodeSelector,
+                    tolerations: cluster.cilium.tolerations,
+                    operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(access.nodeCount ?? 2),
+                },
+                extraValues: extraValues.get(cluster.name),
+            },
+            { protect, dependsOn: access.creator ? [access.creator] : [] },
+        );
+        const vclusters = cluster.vclusters.map(
+            (vc, index) =>
+                new VCluster(
+                    `${cluster.name}-${vc.name}`,
+                    {
+                        provider: access.provider,
+                        clusterName: cluster.name,
+                        name: vc.name,
+                        version: vc.version,
+                        expose: vc.expose,
+                        nodePort: vc.expose === "NodePort" ? vclusterNodePort(cluster, index) : undefined,
+                        loadBalancerIP: vc.loadBalancerIP,
+                        hostAddress: access.nodeAddress ?? "localhost",
+                        isolate: vc.isolate,
+                        resourceQuota: vc.resourceQuota,
+                        limitRange: vc.limitRange,
+                    },
+                    // Tenants come after the CNI: without Cilium their pods never start, and on destroy they go first.
+                    { protect, dependsOn: [cilium.release] },
+                ),
+        );
+        return { config: cluster, access, cilium, vclusters };
+    });
+    extensions.afterCilium?.(clusters);
+
+    return { clusters, outputs: platformOutputs(clusters) };
+}
+
+function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs {
+    const kubeconfigEntries: Array<pulumi.Output<[string, string]>> = [];
+    for (const { access, vclusters } of clusters) {
+        kubeconfigEntries.push(pulumi.output(access.kubeconfig).apply((k) => [access.contextName, k] as [string, string]));
+        for (const vc of vclusters) {
+            kubeconfigEntries.push(pulumi.all([vc.contextName, vc.kubeconfig]).apply(([context, k]) => [context, k] as [string, string]));
+        }
+    }
+    const kubeconfigs = pulumi.secret(
+        pulumi.all(kubeconfigEntries).apply((entries) => Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)))),
+    );
+    const summaries = clusters.map(({ config, access, vclusters }) =>
+        pulumi
+            .all([
+                pulumi.output(access.apiServerHost ?? null),
+                pulumi.output(access.apiServerPort ?? null),
+                pulumi.all(vclusters.map((vc) => pulumi.all([vc.contextName, vc.namespace, vc.serverUrl]))),
+            ])
+            .apply(([host, port, vcs]): ClusterSummary => ({
+                name: config.name,
+                id: config.id,
+                context: access.contextName,
+                apiEndpoint: host ? `https://${host}:${port ?? 6443}` : null,
+                podCidr: config.podCidr,
+                serviceCidr: config.serviceCidr,
+                ciliumVersion: config.cilium.version,
+                kubeProxyReplacement: config.cilium.kubeProxyReplacement,
+                vclusters: vcs.map(([context, namespace, endpoint], i) => ({
+                    name: config.vclusters[i].name,
+                    namespace,
+                    context,
+                    endpoint,
+                    expose: config.vclusters[i].expose,
+                })),
+            })),
+    );
+    return { kubeconfigs, clusters: pulumi.all(summaries) };
+}

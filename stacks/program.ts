@@ -1,0 +1,40 @@
+/**
+ * The Kubeloom program: validate the stack config, compose, return the stack outputs. Shared by `index.ts`
+ * (the Pulumi CLI) and the offline plan, so both evaluate exactly the same code.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./config";
+import { loadStackConfig, LoadedConfig } from "./load-config";
+import { composePlatform } from "./platform";
+import { meshExtension } from "./mesh";
+
+/** Stack outputs of a Kubeloom stack. */
+export interface KubeloomOutputs {
+    /** Context name → kubeconfig for every cluster and vCluster (secret). */
+    kubeconfigs: pulumi.Output<Record<string, string>>;
+    /** Per-cluster summary (no secrets). */
+    clusters: pulumi.Output<unknown>;
+    /** Cluster Mesh summary, when a mesh is configured. */
+    mesh?: pulumi.Output<unknown>;
+}
+
+/** Loads the config, composes every component and returns the outputs. Invalid config registers nothing. */
+export async function kubeloomProgram(): Promise<KubeloomOutputs> {
+    let loaded: LoadedConfig;
+    try {
+        loaded = loadStackConfig();
+    } catch (error) {
+        if (error instanceof ConfigError) {
+            // RunError ends the program with the message alone: no stack trace for a config mistake.
+            throw new pulumi.RunError(error.message);
+        }
+        throw error;
+    }
+    const mesh = meshExtension(loaded);
+    const { outputs } = composePlatform(loaded, mesh ?? {});
+    return {
+        kubeconfigs: outputs.kubeconfigs,
+        clusters: outputs.clusters,
+        ...(mesh ? { mesh: mesh.summary() } : {}),
+    };
+}

@@ -1,0 +1,158 @@
+/**
+ * Cluster sources: however a cluster comes to exist (K3s hosts Kubeloom installs, a local kind cluster, an
+ * existing cluster's kubeconfig, another stack's output), everything after this module sees the same thing — one
+ * explicit Kubernetes provider, a secret kubeconfig and the API address.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { K3sHost } from "../components/K3sHost";
+import { KindCluster } from "../components/KindCluster";
+import type { ClusterConfig } from "./config";
+import { readSecretFile, StackSecrets } from "./load-config";
+
+/** What the composition needs from a cluster, whatever its source. */
+export interface ClusterAccess {
+    /** Explicit provider for everything in this cluster; never the ambient kubeconfig. */
+    readonly provider: k8s.Provider;
+    /** Admin kubeconfig (secret), context named after the cluster where Kubeloom created it. */
+    readonly kubeconfig: pulumi.Output<string>;
+    /** Context name this cluster has in the `kubeconfigs` output. */
+    readonly contextName: string;
+    /** API server address for Cilium's kube-proxy replacement, when known. */
+    readonly apiServerHost?: pulumi.Input<string>;
+    readonly apiServerPort?: pulumi.Input<number>;
+    /** Address where this cluster's NodePorts answer (for vCluster and Hubble endpoints). */
+    readonly nodeAddress?: pulumi.Input<string>;
+    /** Nodes Kubeloom knows of, to size the Cilium operator; undefined for clusters it did not create. */
+    readonly nodeCount?: number;
+    /** The component that created the cluster, if Kubeloom did. */
+    readonly creator?: pulumi.Resource;
+}
+
+/** Options shared by every source. */
+export interface SourceOptions {
+    readonly secrets: StackSecrets;
+    readonly protect: boolean;
+}
+
+/** Builds the access to one cluster from its `source` block. */
+export function clusterAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
+    const source = cluster.source;
+    if (source.k3s) return k3sAccess(cluster, index, options);
+    if (source.kind) return kindAccess(cluster, options);
+    if (source.kubeconfig) return kubeconfigAccess(cluster, index, options);
+    if (source.stackReference) return stackReferenceAccess(cluster);
+    // The schema guarantees exactly one source; reaching here means the schema and this switch disagree.
+    throw new Error(`clusters[${index}].source: no supported source (internal error)`);
+}
+
+function providerFor(cluster: ClusterConfig, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
+    return new k8s.Provider(`${cluster.name}-k8s`, {
+        kubeconfig,
+        context,
+        // Server-side apply makes re-runs converge instead of fighting over fields other controllers set.
+        enableServerSideApply: true,
+    });
+}
+
+function k3sAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
+    const k3s = cluster.source.k3s!;
+    const sshPrivateKey = k3s.sshPrivateKeyPath
+        ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
+        : options.secrets.sshPrivateKey;
+    const host = new K3sHost(
+        `${cluster.name}-k3s`,
+        {
+            clusterName: cluster.name,
+            host: k3s.host,
+            user: k3s.user,
+            sshPort: k3s.port,
+            sshPrivateKey,
+            version: k3s.version,
+            apiPort: k3s.apiPort,
+            podCidr: cluster.podCidr,
+            serviceCidr: cluster.serviceCidr,
+            disable: k3s.disable,
+            // Derived, not a second setting: K3s must not run kube-proxy exactly when Cilium replaces it.
+            disableKubeProxy: cluster.cilium.kubeProxyReplacement,
+            tlsSans: k3s.tlsSans,
+            agents: k3s.agents.map((agent) => ({ host: agent.host, user: agent.user ?? k3s.user!, port: agent.port })),
+        },
+        { protect: options.protect },
+    );
+    return {
+        provider: providerFor(cluster, host.kubeconfig),
+        kubeconfig: host.kubeconfig,
+        contextName: cluster.name,
+        apiServerHost: host.apiServerHost,
+        apiServerPort: host.apiServerPort,
+        nodeAddress: host.apiServerHost,
+        nodeCount: host.nodeCount,
+        creator: host,
+    };
+}
+
+function kindAccess(cluster: ClusterConfig, options: SourceOptions): ClusterAccess {
+    const kind = cluster.source.kind!;
+    const created = new KindCluster(
+        `${cluster.name}-kind`,
+        {
+            clusterName: cluster.name,
+            nodeImage: kind.nodeImage,
+            workers: kind.workers,
+            apiServerPort: kind.apiServerPort,
+            podCidr: cluster.podCidr,
+            serviceCidr: cluster.serviceCidr,
+            disableKubeProxy: cluster.cilium.kubeProxyReplacement,
+        },
+        { protect: options.protect },
+    );
+    return {
+        provider: providerFor(cluster, created.kubeconfig),
+        kubeconfig: created.kubeconfig,
+        contextName: cluster.name,
+        apiServerHost: created.internalApiServerHost,
+        apiServerPort: created.internalApiServerPort,
+        nodeAddress: created.nodeAddress,
+        nodeCount: 1 + kind.workers,
+        creator: created,
+    };
+}
+
+function kubeconfigAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
+    const source = cluster.source.kubeconfig!;
+    const kubeconfig = source.path
+        ? readSecretFile(source.path, `clusters[${index}].source.kubeconfig.path`)
+        : options.secrets.sourceKubeconfigs[cluster.name];
+    return {
+        provider: providerFor(cluster, kubeconfig, source.context),
+        kubeconfig,
+        contextName: cluster.name,
+        apiServerHost: cluster.cilium.k8sServiceHost,
+        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
+        nodeAddress: cluster.cilium.k8sServiceHost,
+    };
+}
+
+function stackReferenceAccess(cluster: ClusterConfig): ClusterAccess {
+    const source = cluster.source.stackReference!;
+    const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
+    const kubeconfig = pulumi.secret(
+        reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
+            const found = kubeconfigs?.[source.context];
+            if (found === undefined) {
+                const available = kubeconfigs ? Object.keys(kubeconfigs).sort().join(", ") : "none";
+                throw new Error(`source.stackReference: stack "${source.stack}" output "${source.output}" has no context "${source.context}" (available: ${available})`);
+            }
+            return found;
+        }),
+    );
+    return {
+        provider: providerFor(cluster, kubeconfig),
+        kubeconfig,
+        contextName: cluster.name,
+        apiServerHost: cluster.cilium.k8sServiceHost,
+        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
+        nodeAddress: cluster.cilium.k8sServiceHost,
+    };
+}
