@@ -109,12 +109,14 @@ describe("offline plan of a bad stack file", () => {
         },
     ];
     const devYaml = fs.readFileSync(path.join(projectDir, "Pulumi.dev.yaml"), "utf8");
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-bad-"));
+    after(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
     for (const c of cases) {
         it(`fails the plan on ${c.name}, naming the key, registering nothing`, async () => {
             const edited = c.edit(devYaml);
             assert.notEqual(edited, devYaml, "the fixture edit did not apply");
-            const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-")), "Pulumi.bad.yaml");
+            const file = path.join(scratch, "Pulumi.bad.yaml");
             fs.writeFileSync(file, edited);
             await assert.rejects(planStack({ projectDir, stack: "bad", configFile: file }), (error: unknown) => {
                 assert.ok(error instanceof PlanFailure);
@@ -126,7 +128,7 @@ describe("offline plan of a bad stack file", () => {
     }
 
     it("exits non-zero from npm run plan with the errors on stderr and no plan on stdout", () => {
-        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-")), "Pulumi.bad.yaml");
+        const file = path.join(scratch, "Pulumi.bad-cli.yaml");
         fs.writeFileSync(file, devYaml.replace("id: 1", "id: 0"));
         const result = spawnSync(process.execPath, [require.resolve("ts-node/dist/bin.js"), "--transpile-only", "scripts/plan.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
         assert.equal(result.status, 2, result.stderr);
