@@ -1,11 +1,12 @@
 /**
  * Cilium as the cluster's CNI: one Helm release of the cilium chart in kube-system, with values from the pure
- * builder in cilium-values.ts plus optional extra values (Cluster Mesh) merged over them.
+ * builder in cilium-values.ts plus optional extra values (Cluster Mesh) merged over them. In generic-veth chaining
+ * it also ships the chained conflist as the `cni-configuration` ConfigMap the values point at.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { ciliumValues, CiliumValuesInput } from "./cilium-values";
-import { deepMerge, sortKeysDeep } from "./values-util";
+import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, chainingProblem, ciliumValues, CiliumValuesInput, genericVethConflist } from "./cilium-values";
+import { deepMerge, isPlainObject, sortKeysDeep } from "./values-util";
 
 /** Cilium chart version Kubeloom's values are written and schema-checked for. */
 export const DEFAULT_CILIUM_VERSION = "1.16.19";
@@ -34,6 +35,11 @@ export interface CiliumInstallArgs {
     readonly extraValues?: pulumi.Input<Record<string, unknown>>;
     /** Seconds Helm waits for every Cilium workload to become ready. @default 600 */
     readonly waitTimeoutSeconds?: number;
+    /**
+     * generic-veth chaining: the primary CNI's plugin objects, in conflist order; cilium-cni is appended.
+     * @default - none; required when values.chaining.mode is "generic-veth"
+     */
+    readonly primaryCniPlugins?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 /** The cilium Helm release (pinned release name "cilium" in kube-system), awaited until ready. */
@@ -46,6 +52,8 @@ export class CiliumInstall extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
     /** The values given to Helm, keys sorted; secret when extraValues is. */
     public readonly values: pulumi.Output<Record<string, unknown>>;
+    /** The generic-veth `cni-configuration` ConfigMap, when that mode is used. */
+    public readonly cniConfiguration?: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: CiliumInstallArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:CiliumInstall", name, {}, opts);
@@ -67,13 +75,45 @@ export class CiliumInstall extends pulumi.ComponentResource {
             );
         }
 
+        const problem = chainingProblem(input);
+        if (problem) {
+            throw new pulumi.ResourceError(`CiliumInstall ${name}: ${problem}`, this);
+        }
+        let conflist: string | undefined;
+        if (input.chaining?.mode === "generic-veth") {
+            try {
+                conflist = genericVethConflist(args.primaryCniPlugins ?? []);
+            } catch (error) {
+                throw new pulumi.ResourceError(`CiliumInstall ${name}: ${(error as Error).message}`, this);
+            }
+        }
+
         // The host and port may be Outputs of the resources that create the cluster; the values wait for them.
-        this.values = pulumi
-            .all([input.k8sServiceHost, input.k8sServicePort, args.extraValues])
-            .apply(([k8sServiceHost, k8sServicePort, extraValues]) => {
-                const generated = ciliumValues({ ...input, k8sServiceHost, k8sServicePort });
-                return sortKeysDeep(extraValues ? deepMerge(generated, extraValues) : generated);
-            });
+        const generated = pulumi
+            .all([input.k8sServiceHost, input.k8sServicePort])
+            .apply(([k8sServiceHost, k8sServicePort]) => ciliumValues({ ...input, k8sServiceHost, k8sServicePort }));
+        const extraValues = args.extraValues;
+        this.values = isPlainObject(extraValues)
+            ? // A plain object of extra values is merged structurally: its Output leaves (the mesh CA) stay nested, so
+              // only they are secret and a plan or preview still shows every other value, e.g. the mesh peers.
+              generated.apply((base) => sortKeysDeep(deepMerge(base, extraValues)))
+            : pulumi.all([generated, extraValues]).apply(([base, extra]) => sortKeysDeep(extra ? deepMerge(base, extra) : base));
+
+        // Children do not inherit the component's dependsOn, so the release (and the ConfigMap) carry it.
+        let releaseDependsOn = opts.dependsOn;
+        if (conflist !== undefined) {
+            // Created before the release: the agent mounts it at start (read-cni-conf) and would crash-loop without it.
+            // Pinned name: the values reference it, and there is one Cilium per cluster.
+            this.cniConfiguration = new k8s.core.v1.ConfigMap(
+                `${name}-cni-configuration`,
+                {
+                    metadata: { name: CHAINING_CNI_CONFIGMAP, namespace: "kube-system", labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+                    data: { [CHAINING_CNI_CONFIGMAP_KEY]: conflist },
+                },
+                { parent: this, provider, dependsOn: opts.dependsOn },
+            );
+            releaseDependsOn = [...dependencyList(opts.dependsOn, this), this.cniConfiguration];
+        }
 
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
@@ -89,9 +129,8 @@ export class CiliumInstall extends pulumi.ComponentResource {
                 // Wait for the agents and operator: everything after this (vClusters, policies) needs a working CNI.
                 skipAwait: false,
             },
-            // Children do not inherit the component's dependsOn, so the release carries it. The rendered manifest
-            // holds the CA key and Hubble certificates: secret.
-            { parent: this, provider, dependsOn: opts.dependsOn, additionalSecretOutputs: ["manifest"] },
+            // The rendered manifest holds the CA key and Hubble certificates: secret.
+            { parent: this, provider, dependsOn: releaseDependsOn, additionalSecretOutputs: ["manifest"] },
         );
         this.releaseName = this.release.name;
         this.version = this.release.version;
@@ -103,4 +142,12 @@ export class CiliumInstall extends pulumi.ComponentResource {
             values: this.values,
         });
     }
+}
+
+/** A component's dependsOn as a list, to add a dependency to; an Output of a list cannot be extended here. */
+function dependencyList(dependsOn: pulumi.ComponentResourceOptions["dependsOn"], component: pulumi.Resource): pulumi.Input<pulumi.Resource>[] {
+    if (dependsOn === undefined) return [];
+    if (Array.isArray(dependsOn)) return [...dependsOn];
+    if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn];
+    throw new pulumi.ResourceError("CiliumInstall: pass dependsOn as a list of resources (an Output of a list cannot be extended with the cni-configuration ConfigMap)", component);
 }

@@ -5,6 +5,25 @@
  */
 import { sortKeysDeep } from "./values-util";
 
+/** CNI chaining modes of the 1.16 chart that Kubeloom renders (values.yaml cni.chainingMode). */
+export type ChainingMode = "generic-veth" | "portmap" | "aws-cni" | "flannel";
+
+/** Cilium on top of another CNI. */
+export interface ChainingInput {
+    /** The chart's cni.chainingMode. */
+    readonly mode: ChainingMode;
+}
+
+/**
+ * Name of the ConfigMap (kube-system) holding the generic-veth conflist; the values reference it by name, so the
+ * CiliumInstall component creates it under exactly this name. The name and its key `cni-config` (the chart's
+ * default cni.configMapKey) are the ones Documentation/installation/cni-chaining-generic-veth.rst uses.
+ */
+export const CHAINING_CNI_CONFIGMAP = "cni-configuration";
+
+/** Key of the conflist in that ConfigMap: the chart default `cni.configMapKey` (values.yaml, cni section). */
+export const CHAINING_CNI_CONFIGMAP_KEY = "cni-config";
+
 /** What the Cilium values depend on: the cluster's identity and network plus the stack's Cilium settings. */
 export interface CiliumValuesInput {
     /** Cilium `cluster.name`: ≤32 chars, DNS-1123, never "default" with a non-zero id. */
@@ -31,6 +50,8 @@ export interface CiliumValuesInput {
     readonly tolerations: ReadonlyArray<Record<string, unknown>>;
     /** cilium-operator replicas; see defaultOperatorReplicas. */
     readonly operatorReplicas: number;
+    /** Chain Cilium onto the cluster's existing CNI. @default - none: Cilium is the only CNI */
+    readonly chaining?: ChainingInput;
 }
 
 /**
@@ -42,8 +63,15 @@ export function defaultOperatorReplicas(nodeCount: number): number {
     return nodeCount <= 1 ? 1 : 2;
 }
 
-/** The Helm values for the cilium chart (1.16.x), keys sorted. Throws when KPR is on without an API host/port. */
+/**
+ * The Helm values for the cilium chart (1.16.x), keys sorted. Throws when KPR is on without an API host/port, and on
+ * a chaining combination the chaining guides rule out (the config rules report the same with key paths first).
+ */
 export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> {
+    const problem = chainingProblem(input);
+    if (problem) {
+        throw new Error(problem);
+    }
     const values: Record<string, unknown> = {
         // 1.16 renders only "true"/"false" here (toString of a boolean works); "strict"/"partial" fail the template.
         // The key is absent from values.yaml and the schema, so nothing but this builder's tests guards it.
@@ -71,7 +99,10 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
         values.k8sServicePort = input.k8sServicePort;
     }
 
-    if (input.routingMode === "native") {
+    if (input.chaining) {
+        Object.assign(values, chainingValues(input.chaining.mode));
+    }
+    if (input.routingMode === "native" && !(input.chaining && keepsPrimaryCni(input.chaining.mode))) {
         // Without a tunnel, traffic to pod IPs must not be masqueraded and each node needs routes to the
         // other nodes' pod CIDRs; autoDirectNodeRoutes installs them, which requires the nodes to share L2.
         values.ipv4NativeRoutingCIDR = input.podCidr;
@@ -87,6 +118,103 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
         values.envoy = schedulingValues(input);
     }
     return sortKeysDeep(values);
+}
+
+/** Modes where another CNI stays primary: it allocates pod IPs and routes between nodes, Cilium attaches to its veths. */
+function keepsPrimaryCni(mode: ChainingMode): boolean {
+    return mode !== "portmap";
+}
+
+/** Why this input cannot be rendered in its chaining mode (one sentence naming the key), or undefined when it can. */
+export function chainingProblem(input: Pick<CiliumValuesInput, "chaining" | "routingMode" | "ipamMode" | "kubeProxyReplacement">): string | undefined {
+    if (!input.chaining) return undefined;
+    const mode = input.chaining.mode;
+    const problem = chainingProblemOf(mode, input);
+    return problem === undefined ? undefined : `Cilium chaining mode ${mode}: ${problem}`;
+}
+
+function chainingProblemOf(mode: ChainingMode, input: Pick<CiliumValuesInput, "routingMode" | "ipamMode" | "kubeProxyReplacement">): string | undefined {
+    if (keepsPrimaryCni(mode)) {
+        if (input.routingMode !== "native") {
+            return "routingMode must be native: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off";
+        }
+        if (input.ipamMode !== "kubernetes") {
+            return "ipamMode must be kubernetes: the primary CNI allocates pod IPs, Cilium must not run its own cluster-pool";
+        }
+    } else if (input.kubeProxyReplacement) {
+        return "portmap chaining is for kubeProxyReplacement: false; with kube-proxy replacement Cilium implements HostPort itself";
+    }
+    return undefined;
+}
+
+/**
+ * The chart values of one chaining mode, as the Cilium 1.16 install guides set them:
+ * - generic-veth (Documentation/installation/cni-chaining-generic-veth.rst): cni.chainingMode=generic-veth,
+ *   cni.customConf=true, cni.configMap=cni-configuration, routingMode=native, enableIPv4Masquerade=false;
+ * - aws-cni (cni-chaining-aws-cni.rst): cni.chainingMode=aws-cni, cni.exclusive=false,
+ *   enableIPv4Masquerade=false, routingMode=native, endpointRoutes.enabled=true;
+ * - portmap (cni-chaining-portmap.rst): cni.chainingMode=portmap only; Cilium stays the primary CNI;
+ * - flannel: no 1.16 guide; the agent writes a flannel + portmap + cilium-cni conflist itself (daemon/cmd/cni/
+ *   config.go, cniConfigs["flannel"]), and flannel encapsulates (VXLAN on 8472, Cilium's tunnel port too) and
+ *   masquerades, so the same native-routing, no-masquerade settings apply.
+ * routingMode native without ipv4NativeRoutingCIDR is only accepted because masquerading is off (the agent wants the
+ * CIDR only to know what not to masquerade); Cilium installs no node routes here (no autoDirectNodeRoutes).
+ */
+function chainingValues(mode: ChainingMode): Record<string, unknown> {
+    if (!keepsPrimaryCni(mode)) {
+        return { cni: { chainingMode: mode } };
+    }
+    const cni: Record<string, unknown> = {
+        chainingMode: mode,
+        // Default true renames every other conflist in /etc/cni/net.d to *.cilium_bak (values.yaml cni.exclusive):
+        // that would take the primary CNI's own config away. The chart only renders it when customConf is false,
+        // so for generic-veth it states the intent rather than changes the output.
+        exclusive: false,
+        // Remove 05-cilium.conflist and cilium-cni when the agent goes away (values.yaml cni.uninstall), so
+        // destroying the release leaves the nodes on the primary CNI instead of a conflist naming a missing agent.
+        // Trade-off: pods created while an agent restarts get the primary CNI only until they are restarted.
+        uninstall: true,
+    };
+    const values: Record<string, unknown> = {
+        routingMode: "native",
+        enableIPv4Masquerade: false,
+        cni,
+    };
+    if (mode === "generic-veth") {
+        // The agent has no built-in generic-veth conflist: it reads ours from the ConfigMap (read-cni-conf) and
+        // writes it to 05-cilium.conflist, which sorts before the primary's own file.
+        cni.customConf = true;
+        cni.configMap = CHAINING_CNI_CONFIGMAP;
+    }
+    if (mode === "aws-cni") {
+        values.endpointRoutes = { enabled: true };
+    }
+    return values;
+}
+
+/**
+ * The generic-veth conflist for the `cni-configuration` ConfigMap: the primary CNI's plugins, then cilium-cni with
+ * chaining-mode generic-veth (the template in Documentation/installation/cni-chaining-generic-veth.rst; cilium-cni
+ * falls back to the network name when "chaining-mode" is absent, so both say generic-veth). Keys sorted, JSON text.
+ */
+export function genericVethConflist(primaryPlugins: ReadonlyArray<Readonly<Record<string, unknown>>>): string {
+    if (primaryPlugins.length === 0) {
+        throw new Error("generic-veth chaining needs the primary CNI's plugins: Cilium only attaches to the veths another plugin creates");
+    }
+    primaryPlugins.forEach((plugin, i) => {
+        if (typeof plugin.type !== "string" || plugin.type.length === 0) {
+            throw new Error(`primaryPlugins[${i}] has no "type"`);
+        }
+        if (plugin.type === "cilium-cni") {
+            throw new Error(`primaryPlugins[${i}] is cilium-cni: list only the primary CNI's plugins, Kubeloom appends cilium-cni`);
+        }
+    });
+    const conflist = {
+        cniVersion: "0.3.1",
+        name: "generic-veth",
+        plugins: [...primaryPlugins, { type: "cilium-cni", "chaining-mode": "generic-veth" }],
+    };
+    return `${JSON.stringify(sortKeysDeep(conflist), null, 2)}\n`;
 }
 
 function ipamValues(input: CiliumValuesInput): Record<string, unknown> {

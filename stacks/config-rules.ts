@@ -3,6 +3,10 @@
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./config";
+// A value import from the module that imports this one: used only inside rules, after both modules loaded.
+import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE } from "./config";
+// Value import for the chaining rules; like the one above, only used inside rules once both modules are loaded.
+import { chainsOntoPrimaryCni } from "./config";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "./cidr";
 
 type Rule = (config: StackConfig) => ConfigIssue[];
@@ -144,30 +148,75 @@ const hubbleConsistent: Rule = (config) =>
             : [],
     );
 
+/**
+ * CNI chaining, per the Cilium 1.16 install guides (Documentation/installation/cni-chaining-*.rst): generic-veth,
+ * aws-cni and flannel keep the cluster's CNI as the primary one (its IPAM, its routing), portmap keeps Cilium primary.
+ */
 const chainingConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const chaining = c.cilium.chaining;
-        const at = `clusters[${i}].cilium`;
-        const issues: ConfigIssue[] = [];
         if (!chaining) return [];
+        const at = `clusters[${i}].cilium`;
+        const mode = chaining.mode;
+        const issues: ConfigIssue[] = [];
         if (c.source.k3s || c.source.kind) {
             issues.push({
                 path: `${at}.chaining`,
                 message: "is for clusters that keep their own CNI; Kubeloom creates this cluster without one (k3s/kind source), so Cilium must be the only CNI. Remove chaining, or use a kubeconfig / stackReference source",
             });
         }
-        if (c.cilium.routingMode === "native" && chaining.mode !== "aws-cni") {
-            // In chaining the primary CNI owns routing; Cilium must not program native routes over it.
-            issues.push({ path: `${at}.routingMode`, message: `"native" conflicts with chaining mode ${chaining.mode}: the primary CNI owns pod routing; use routingMode: tunnel (rendered as no tunnel in chaining)` });
+        if (chainsOntoPrimaryCni(mode)) {
+            if (c.cilium.routingMode === "tunnel") {
+                issues.push({
+                    path: `${at}.routingMode`,
+                    message: `"tunnel" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
+                });
+            }
+            if (c.cilium.ipamMode === "cluster-pool") {
+                issues.push({ path: `${at}.ipamMode`, message: `"cluster-pool" cannot be used with chaining mode ${mode}: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)` });
+            }
+        } else if (c.cilium.kubeProxyReplacement) {
+            issues.push({
+                path: `${at}.chaining.mode`,
+                message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
+            });
         }
-        if (c.cilium.ipamMode === "cluster-pool") {
-            issues.push({ path: `${at}.ipamMode`, message: "\"cluster-pool\" cannot be used with chaining: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)" });
+        if (mode === "generic-veth" && chaining.primaryPlugins.length === 0) {
+            issues.push({
+                path: `${at}.chaining.primaryPlugins`,
+                message: "is required with chaining mode generic-veth: list the primary CNI's plugin objects from its conflist in /etc/cni/net.d (e.g. [{type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}]); Kubeloom appends cilium-cni",
+            });
+        }
+        if (mode !== "generic-veth" && chaining.primaryPlugins.length > 0) {
+            issues.push({
+                path: `${at}.chaining.primaryPlugins`,
+                message: `is only used with chaining mode generic-veth (mode is ${mode}: ${mode === "portmap" ? "Cilium writes its own conflist with portmap" : "the agent builds the chained conflist itself"}); remove it`,
+            });
+        }
+        chaining.primaryPlugins.forEach((plugin, k) => {
+            if (plugin.type === "cilium-cni") {
+                issues.push({ path: `${at}.chaining.primaryPlugins[${k}].type`, message: "\"cilium-cni\" is appended by Kubeloom; list only the primary CNI's plugins" });
+            }
+        });
+        if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
+            issues.push({
+                path: `${at}.k8sServicePort`,
+                message: "is required with chaining and kubeProxyReplacement: true: the agents dial the API server directly and an existing cluster's port varies (6443 with kubeadm, 443 on EKS); set the port of cilium.k8sServiceHost",
+            });
         }
         if (chaining.nodes.length > 0 && Object.keys(c.cilium.nodeSelector).length === 0) {
             issues.push({ path: `${at}.nodeSelector`, message: "is empty but chaining.nodes is set: add a nodeSelector (e.g. kubeloom.io/cilium: \"true\") so the agents stay on the nodes you selected" });
         }
+        for (const j of duplicates(chaining.nodes, (node) => node)) {
+            issues.push({ path: `${at}.chaining.nodes[${j}]`, message: `"${chaining.nodes[j]}" is listed twice` });
+        }
         return issues;
     });
+
+/** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
+export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
+    return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
+}
 
 const meshRules: Rule = (config) => {
     const mesh = config.mesh;
@@ -225,6 +274,24 @@ const meshRules: Rule = (config) => {
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
                 issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
             }
+            const taken = c.vclusters.findIndex((vc) => vc.expose === "LoadBalancer" && ip !== undefined && vc.loadBalancerIP === ip);
+            if (taken >= 0) {
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is also clusters[${i}].vclusters[${taken}].loadBalancerIP; each LoadBalancer Service needs its own address` });
+            }
+            for (const key of ["nodePort", "nodeAddress"] as const) {
+                if (c.clustermesh?.[key] !== undefined) {
+                    issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
+                }
+            }
+        } else if (c.clustermesh?.apiserverIP !== undefined) {
+            issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: "is only used with mesh.serviceType LoadBalancer (it is NodePort); remove it or change mesh.serviceType" });
+        }
+        // MetalLB owns LoadBalancer Services only if K3s' own ServiceLB (klipper-lb) is off; both would answer.
+        if (metallb && c.source.k3s && !c.source.k3s.disable.includes("servicelb")) {
+            issues.push({
+                path: `clusters[${i}].source.k3s.disable`,
+                message: `must include "servicelb" when loadBalancer.metallb is set: K3s' ServiceLB would also claim the LoadBalancer Services (add "servicelb" to the list, or leave disable unset for the default ${JSON.stringify(DEFAULT_K3S_DISABLE)})`,
+            });
         }
     });
     for (const [a, b] of findOverlaps(pools)) {
@@ -232,15 +299,60 @@ const meshRules: Rule = (config) => {
         if (first.label.split(".")[0] === second.label.split(".")[0]) continue;
         issues.push({ path: second.label, message: `overlaps ${first.label}; MetalLB pools of different clusters must not overlap` });
     }
+    // A LoadBalancer address inside a pod or service range would be routed to pods or Services instead.
+    for (const [a, b] of findOverlaps([...pools, ...podRanges])) {
+        const [pool, range] = a.label.includes(".loadBalancer.") ? [a, b] : [b, a];
+        if (!pool.label.includes(".loadBalancer.") || range.label.includes(".loadBalancer.")) continue;
+        issues.push({ path: pool.label, message: `overlaps ${range.label}; MetalLB addresses must lie outside every mesh pod and service CIDR (on the nodes' network)` });
+    }
 
+    if (mesh.serviceType === "NodePort") {
+        const ports = members.map((c, m) => ({ c, port: clustermeshNodePort(c, m) }));
+        for (const k of duplicates(ports, (p) => p.port)) {
+            const { c, port } = ports[k];
+            issues.push({ path: `clusters[${indexOf(c)}].clustermesh.nodePort`, message: `${port} is already the clustermesh-apiserver NodePort of another mesh cluster; with kube-proxy replacement each cluster needs its own (cilium#24692)` });
+        }
+        ports.forEach(({ c, port }) => {
+            const i = indexOf(c);
+            if (port > 32767) {
+                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `the derived NodePort ${port} is above 32767; set a free NodePort (30000-32767) explicitly` });
+            }
+            const clash = c.vclusters.findIndex((vc, j) => vc.expose === "NodePort" && vclusterNodePort(c, j) === port);
+            if (clash >= 0 || (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort === port)) {
+                const other = clash >= 0 ? `clusters[${i}].vclusters[${clash}]` : `clusters[${i}].cilium.hubble.uiNodePort`;
+                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `${port} is already used by ${other} in this cluster; pick another NodePort` });
+            }
+            const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
+            if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
+                issues.push({
+                    path: `clusters[${i}].clustermesh.nodeAddress`,
+                    message: `is required with mesh.serviceType NodePort: ${derivedAddress === "localhost" ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
+                });
+            }
+        });
+    }
+
+    config.clusters.forEach((c, i) => {
+        if (c.loadBalancer?.metallb && !members.includes(c)) {
+            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to mesh.clusters or remove the block` });
+        }
+    });
+
+    const serviceKeys = mesh.globalServices.map((svc) => `${svc.namespace}/${svc.name}`);
+    for (const j of duplicates(serviceKeys, (key) => key)) {
+        issues.push({ path: `mesh.globalServices[${j}].name`, message: `"${serviceKeys[j]}" is declared twice` });
+    }
     mesh.globalServices.forEach((svc, j) => {
+        if (mesh.demo && svc.namespace === "mesh-demo" && svc.name === "rebel-base") {
+            issues.push({ path: `mesh.globalServices[${j}].name`, message: "\"mesh-demo/rebel-base\" is the demo's own global Service (mesh.demo is on); pick another name or namespace" });
+        }
         svc.notSharedIn.forEach((name, k) => {
             if (!members.some((m) => m.name === name)) {
                 issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `"${name}" is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
             }
         });
     });
-    if ((mesh.demo || mesh.verify) && !mesh.demo) {
+    if (mesh.verify && !mesh.demo) {
         issues.push({ path: "mesh.verify", message: "checks the demo global service; set mesh.demo: true as well" });
     }
     return issues;

@@ -174,36 +174,72 @@ const clusterSource = z
 /** Cilium CNI chaining modes supported by the 1.16 chart (values.yaml cni.chainingMode). */
 export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] as const;
 
-const ciliumConfig = z.strictObject({
-    version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
-    kubeProxyReplacement: z.boolean().default(true),
-    routingMode: z.enum(["tunnel", "native"]).default("tunnel"),
-    ipamMode: z.enum(["kubernetes", "cluster-pool"]).default("kubernetes"),
-    hubble: z
-        .strictObject({
-            relay: z.boolean().default(true),
-            ui: z.boolean().default(true),
-            /** Expose hubble-ui as a NodePort on this port. */
-            uiNodePort: nodePort.optional(),
-        })
-        .default({ relay: true, ui: true }),
-    nodeSelector: z.record(z.string(), z.string()).default({}),
-    tolerations: z.array(toleration).default([]),
-    operatorReplicas: z.number().int().min(1).max(5).optional(),
-    /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
-    k8sServiceHost: hostAddress.optional(),
-    k8sServicePort: port.optional(),
-    chaining: z
-        .strictObject({
-            mode: z.enum(CHAINING_MODES),
-            /** Opt-in: label and taint these nodes as Cilium nodes; reverted on destroy. */
-            nodes: z.array(z.string().min(1)).default([]),
-        })
-        .optional(),
-    waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
-    /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
-    verify: z.boolean().default(false),
-});
+/**
+ * Chaining modes where another CNI stays the primary one (it allocates pod IPs and routes between nodes) and
+ * Cilium only attaches to its devices. `portmap` is the odd one out: Cilium is the primary CNI and the portmap
+ * plugin is chained after it (Documentation/installation/cni-chaining-portmap.rst).
+ */
+export const PRIMARY_CNI_CHAINING_MODES = ["generic-veth", "aws-cni", "flannel"] as const;
+
+/** True when `mode` leaves pod IPs and node-to-node routing to another CNI. */
+export function chainsOntoPrimaryCni(mode: (typeof CHAINING_MODES)[number] | undefined): boolean {
+    return mode !== undefined && (PRIMARY_CNI_CHAINING_MODES as readonly string[]).includes(mode);
+}
+
+/** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
+const cniPlugin = z
+    .record(z.string(), z.unknown())
+    .refine((plugin) => typeof plugin.type === "string" && plugin.type.length > 0, "must have a \"type\" naming the CNI plugin binary, e.g. \"flannel\"");
+
+const ciliumConfig = z
+    .strictObject({
+        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
+        kubeProxyReplacement: z.boolean().default(true),
+        /**
+         * How Cilium carries pod traffic between nodes. Default: "tunnel", except with a chaining mode that keeps a
+         * primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is "native"
+         * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
+         */
+        routingMode: z.enum(["tunnel", "native"]).optional(),
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).default("kubernetes"),
+        hubble: z
+            .strictObject({
+                relay: z.boolean().default(true),
+                ui: z.boolean().default(true),
+                /** Expose hubble-ui as a NodePort on this port. */
+                uiNodePort: nodePort.optional(),
+            })
+            .default({ relay: true, ui: true }),
+        nodeSelector: z.record(z.string(), z.string()).default({}),
+        tolerations: z.array(toleration).default([]),
+        operatorReplicas: z.number().int().min(1).max(5).optional(),
+        /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
+        k8sServiceHost: hostAddress.optional(),
+        k8sServicePort: port.optional(),
+        chaining: z
+            .strictObject({
+                mode: z.enum(CHAINING_MODES),
+                /**
+                 * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
+                 * reverted on destroy. Default: no node is touched.
+                 */
+                nodes: z.array(z.string().min(1)).default([]),
+                /**
+                 * generic-veth only: the primary CNI's plugin objects, in order, as in its conflist on the nodes
+                 * (/etc/cni/net.d); Kubeloom appends cilium-cni and ships the result as the `cni-configuration` ConfigMap.
+                 */
+                primaryPlugins: z.array(cniPlugin).default([]),
+            })
+            .optional(),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
+        /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
+        verify: z.boolean().default(false),
+    })
+    // The routing default depends on the chaining mode; resolved here so every reader sees the effective value.
+    .transform((cilium) => ({
+        ...cilium,
+        routingMode: cilium.routingMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("native" as const) : ("tunnel" as const)),
+    }));
 
 const vclusterConfig = z.strictObject({
     name: z
@@ -303,6 +339,7 @@ export type KindSourceConfig = z.output<typeof kindSource>;
 export type KubeconfigSourceConfig = z.output<typeof kubeconfigSource>;
 export type StackReferenceSourceConfig = z.output<typeof stackReferenceSource>;
 export type CiliumConfig = ClusterConfig["cilium"];
+export type ChainingConfig = NonNullable<CiliumConfig["chaining"]>;
 export type VClusterConfig = ClusterConfig["vclusters"][number];
 export type MeshConfig = z.output<typeof meshConfig>;
 export type MetallbConfig = z.output<typeof metallbConfig>;
@@ -332,7 +369,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
         if (typeof key === "number") {
             return `${text}[${key}]`;
         }
-        return text ? `${text}.${String(key)}` : String(key);
+        const name = String(key);
+        // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
+        if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
+            return `${text}[${JSON.stringify(name)}]`;
+        }
+        return text ? `${text}.${name}` : name;
     }, "");
 }
 

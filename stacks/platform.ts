@@ -3,8 +3,12 @@
  * the clusters that ask for it. Whatever a stack's config asks for, this wires it; it decides nothing that the
  * config and the pure builders do not already say.
  */
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
+import { CiliumNodes } from "../components/CiliumNodes";
+import { CiliumVerify } from "../components/CiliumVerify";
+import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import { defaultOperatorReplicas } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "./config";
@@ -30,6 +34,13 @@ export interface ClusterSummary {
     readonly serviceCidr: string;
     readonly ciliumVersion: string;
     readonly kubeProxyReplacement: boolean;
+    /** CNI chaining mode, or null when Cilium is the only CNI. */
+    readonly chaining: string | null;
+    /**
+     * Where Hubble UI answers: `http://<node address>:<port>` when it is a NodePort and a node address is known,
+     * else the kubectl port-forward command that reaches it; null when the UI is off.
+     */
+    readonly hubbleUi: string | null;
     readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string }>;
 }
 
@@ -39,6 +50,8 @@ export interface ComposedCluster {
     readonly access: ClusterAccess;
     readonly cilium: CiliumInstall;
     readonly vclusters: VCluster[];
+    /** The node labels/taints of cilium.chaining.nodes, when any node is listed. */
+    readonly ciliumNodes?: CiliumNodes;
 }
 
 /** Hook for steps that span clusters: given every cluster's access, returns extra Cilium values per cluster. */
@@ -61,6 +74,26 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
 
     const clusters = accesses.map(({ config: cluster, access }) => {
         const protect = cluster.protect ?? defaultProtect(stackName);
+        const chaining = cluster.cilium.chaining;
+        // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
+        const ciliumNodes =
+            chaining && chaining.nodes.length > 0
+                ? new CiliumNodes(
+                      `${cluster.name}-cilium-nodes`,
+                      {
+                          provider: access.provider,
+                          clusterName: cluster.name,
+                          nodes: chaining.nodes,
+                          labels: cluster.cilium.nodeSelector,
+                          taints: taintsFromTolerations(cluster.cilium.tolerations),
+                          kubeconfig: access.kubeconfig,
+                      },
+                      { protect, dependsOn: access.creator ? [access.creator] : [] },
+                  )
+                : undefined;
+        // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
+        // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
+        const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
         const cilium = new CiliumInstall(
             `${cluster.name}-cilium`,
             {
@@ -79,12 +112,32 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
                     hubble: cluster.cilium.hubble,
                     nodeSelector: cluster.cilium.nodeSelector,
                     tolerations: cluster.cilium.tolerations,
-                    operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(access.nodeCount ?? 2),
+                    operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
+                    chaining: chaining ? { mode: chaining.mode } : undefined,
                 },
+                primaryCniPlugins: chaining?.primaryPlugins,
                 extraValues: extraValues.get(cluster.name),
             },
-            { protect, dependsOn: access.creator ? [access.creator] : [] },
+            { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
         );
+        if (cluster.cilium.verify) {
+            new CiliumVerify(
+                `${cluster.name}-cilium-verify`,
+                {
+                    clusterName: cluster.name,
+                    kubeconfig: access.kubeconfig,
+                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+                    nodeSelector: cluster.cilium.nodeSelector,
+                    tolerations: cluster.cilium.tolerations,
+                    ciliumRelease: cilium.release,
+                    // Re-run the check whenever what Helm installs changes.
+                    ciliumFingerprint: pulumi
+                        .all([cilium.values, cluster.cilium.version])
+                        .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
+                },
+                { dependsOn: [cilium.release] },
+            );
+        }
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
@@ -106,7 +159,7 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
                     { protect, dependsOn: [cilium.release] },
                 ),
         );
-        return { config: cluster, access, cilium, vclusters };
+        return { config: cluster, access, cilium, vclusters, ciliumNodes };
     });
     extensions.afterCilium?.(clusters);
 
@@ -130,8 +183,9 @@ function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs 
                 pulumi.output(access.apiServerHost ?? null),
                 pulumi.output(access.apiServerPort ?? null),
                 pulumi.all(vclusters.map((vc) => pulumi.all([vc.contextName, vc.namespace, vc.serverUrl]))),
+                pulumi.output(access.nodeAddress ?? null),
             ])
-            .apply(([host, port, vcs]): ClusterSummary => ({
+            .apply(([host, port, vcs, nodeAddress]): ClusterSummary => ({
                 name: config.name,
                 id: config.id,
                 context: access.contextName,
@@ -140,6 +194,8 @@ function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs 
                 serviceCidr: config.serviceCidr,
                 ciliumVersion: config.cilium.version,
                 kubeProxyReplacement: config.cilium.kubeProxyReplacement,
+                chaining: config.cilium.chaining?.mode ?? null,
+                hubbleUi: hubbleUiAddress(config, access.contextName, nodeAddress),
                 vclusters: vcs.map(([context, namespace, endpoint], i) => ({
                     name: config.vclusters[i].name,
                     namespace,
@@ -150,4 +206,19 @@ function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs 
             })),
     );
     return { kubeconfigs, clusters: pulumi.all(summaries) };
+}
+
+/**
+ * Hubble UI's address for the `clusters` output. The chart's hubble-ui Service listens on port 80 (the
+ * port-forward target); with uiNodePort it is a NodePort Service that answers on every node running kube-proxy
+ * replacement or kube-proxy.
+ */
+export function hubbleUiAddress(cluster: ClusterConfig, context: string, nodeAddress: string | null): string | null {
+    const hubble = cluster.cilium.hubble;
+    if (!hubble.ui) return null;
+    if (hubble.uiNodePort !== undefined && nodeAddress) {
+        const host = nodeAddress.includes(":") ? `[${nodeAddress}]` : nodeAddress;
+        return `http://${host}:${hubble.uiNodePort}`;
+    }
+    return `kubectl --context ${context} -n kube-system port-forward svc/hubble-ui 12000:80, then http://localhost:12000`;
 }

@@ -153,6 +153,8 @@ describe("stack config validation", () => {
 
     it("formats key paths with indexes", () => {
         assert.equal(formatPath(["clusters", 1, "source", "k3s", "host"]), "clusters[1].source.k3s.host");
+        assert.equal(formatPath(["clusters", 0, "cilium", "nodeSelector", "kubeloom.io/cilium"]), 'clusters[0].cilium.nodeSelector["kubeloom.io/cilium"]');
+        assert.equal(formatPath([""]), '[""]');
     });
 
     it("protects by default except dev and test stacks", () => {

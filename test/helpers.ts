@@ -87,6 +87,34 @@ export function realisticMocks(marker = "MOCK-SECRET-MARKER"): pulumi.runtime.Mo
     };
 }
 
+/**
+ * A valid config like Pulumi.chain.yaml: an existing cluster from the secret kubeloom:sourceKubeconfigs.chain, Cilium
+ * chained (generic-veth) with kube-proxy replacement on nodes labelled kubeloom.io/cilium=true. Tests mutate copies.
+ */
+export function chainConfig(): Record<string, any> {
+    return {
+        clusters: [
+            {
+                name: "chain",
+                id: 1,
+                podCidr: "10.244.0.0/16",
+                serviceCidr: "10.96.0.0/12",
+                source: { kubeconfig: {} },
+                cilium: {
+                    kubeProxyReplacement: true,
+                    k8sServiceHost: "192.0.2.20",
+                    k8sServicePort: 6443,
+                    chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }] },
+                    nodeSelector: { "kubeloom.io/cilium": "true" },
+                    tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
+                    hubble: { relay: true, ui: true, uiNodePort: 31235 },
+                },
+            },
+        ],
+        sourceKubeconfigs: { chain: fakeK3sKubeconfig("CHAIN-SOURCE-KEY") },
+    };
+}
+
 /** Resources of a type in a plan. */
 export function ofType(plan: OfflinePlan, type: string): PlannedResource[] {
     return plan.resources.filter((r) => r.type === type);

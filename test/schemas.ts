@@ -47,10 +47,15 @@ export function validateVClusterValues(values: unknown): ErrorObject[] {
 }
 
 /**
- * Keys the cilium schema does not list although they are valid. `kubeProxyReplacement` is only a comment in
- * values.yaml and missing from the schema, yet the templates read it (chart-facts.md §1.1, §5.1).
+ * Key paths the cilium schema does not list although the 1.16.19 templates read them; the schema is generated from
+ * values.yaml, so a key that is only a comment there is missing from it:
+ * - `kubeProxyReplacement`: only `#kubeProxyReplacement: "false"` in values.yaml; read by tpl/cilium-configmap.yaml
+ *   (chart-facts.md §1.1, §5.1);
+ * - `cni.configMap`: commented out in values.yaml (example `cni-configuration`); read by tpl/cilium-configmap.yaml
+ *   (`read-cni-conf`) and tpl/cilium-agent/daemonset.yaml (the mount) — chart-facts.md §1.2. The generic-veth guide
+ *   (Documentation/installation/cni-chaining-generic-veth.rst) sets it.
  */
-export const CILIUM_KNOWN_UNSCHEMATIZED_KEYS: readonly string[] = ["kubeProxyReplacement"];
+export const CILIUM_KNOWN_UNSCHEMATIZED_KEYS: readonly string[] = ["kubeProxyReplacement", "cni.configMap"];
 
 /**
  * Free-form maps: the schema (generated from values.yaml) lists only their default entries, such as
@@ -72,7 +77,7 @@ export function ciliumUnknownKeyPaths(values: unknown): string[] {
             const keyPath = prefix ? `${prefix}.${key}` : key;
             const childSchema = node.properties[key];
             if (!childSchema) {
-                if (!(prefix === "" && CILIUM_KNOWN_UNSCHEMATIZED_KEYS.includes(key))) unknown.push(keyPath);
+                if (!CILIUM_KNOWN_UNSCHEMATIZED_KEYS.includes(keyPath)) unknown.push(keyPath);
                 continue;
             }
             if (!FREE_FORM_MAPS.has(key)) walk(child, childSchema, keyPath);
