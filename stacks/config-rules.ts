@@ -11,6 +11,11 @@ import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange,
 
 type Rule = (config: StackConfig) => ConfigIssue[];
 
+/** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
+export function installsCilium(cluster: ClusterConfig): boolean {
+    return cluster.cilium.install ?? cluster.source.stackReference === undefined;
+}
+
 /** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
 export function meshMembers(config: StackConfig): ClusterConfig[] {
     if (!config.mesh || !config.mesh.enabled) return [];
@@ -66,7 +71,7 @@ const podAndServiceCidrsApart: Rule = (config) =>
 const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const derived = c.source.k3s !== undefined || c.source.kind !== undefined;
-        if (!c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
+        if (!installsCilium(c) || !c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
         return [
             {
                 path: `clusters[${i}].cilium.k8sServiceHost`,
@@ -107,6 +112,29 @@ const k3sTopology: Rule = (config) =>
         const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
         for (const j of duplicates(hosts, (h) => h)) {
             issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
+        }
+        return issues;
+    });
+
+const ciliumManagedElsewhere: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const at = `clusters[${i}]`;
+        if (!installsCilium(c)) {
+            if (c.source.k3s || c.source.kind) {
+                issues.push({ path: `${at}.cilium.install`, message: "cannot be false for a cluster this stack creates: it would have no CNI (nodes stay NotReady); remove it" });
+            }
+            if (c.cilium.chaining || c.cilium.verify) {
+                issues.push({ path: `${at}.cilium.${c.cilium.chaining ? "chaining" : "verify"}`, message: "configures a Cilium this stack does not install (cilium.install is false); set it in the stack that installs Cilium" });
+            }
+        }
+        if (c.source.stackReference) {
+            // The referenced stack's vClusters already use NodePorts from 31443 up; a default here would collide.
+            c.vclusters.forEach((vc, j) => {
+                if (vc.expose === "NodePort" && vc.nodePort === undefined) {
+                    issues.push({ path: `${at}.vclusters[${j}].nodePort`, message: "is required on a cluster another stack manages: the default (31443 + index) restarts in every stack and would collide with that stack's vClusters; pick a free port in 30000-32767" });
+                }
+            });
         }
         return issues;
     });
@@ -237,6 +265,14 @@ const meshRules: Rule = (config) => {
         return issues;
     }
     const indexOf = (c: ClusterConfig) => config.clusters.indexOf(c);
+    for (const c of members) {
+        if (!installsCilium(c)) {
+            issues.push({ path: `clusters[${indexOf(c)}].cilium.install`, message: "is false, but a mesh member's Cilium carries the mesh settings: install Cilium in this stack or leave the cluster out of mesh.clusters" });
+        }
+        if (c.cilium.chaining) {
+            issues.push({ path: `clusters[${indexOf(c)}].cilium.chaining`, message: "Cluster Mesh needs Cilium as the cluster's own CNI (its pod CIDR, its identities); Kubeloom does not mesh chained clusters: leave this cluster out of mesh.clusters" });
+        }
+    }
 
     const podRanges: LabelledInterval[] = [];
     for (const c of members) {
@@ -366,6 +402,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,
+    ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,
     chainingConsistent,

@@ -193,6 +193,11 @@ const cniPlugin = z
 
 const ciliumConfig = z
     .strictObject({
+        /**
+         * Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster
+         * (and its Cilium) another stack manages — a tenants stack only adds vClusters.
+         */
+        install: z.boolean().optional(),
         version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
         kubeProxyReplacement: z.boolean().default(true),
         /**

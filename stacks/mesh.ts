@@ -77,22 +77,24 @@ export function meshExtension(loaded: LoadedConfig): MeshComposition | undefined
             }));
             // The demo policy, as in the Cilium guide: x-wing in the first cluster may reach rebel-base in the second.
             const policyTarget = names[1];
-            const services = members.map(
-                (member, index) =>
-                    new MeshServices(
-                        `mesh-${member.config.name}-services`,
-                        {
-                            provider: member.access.provider,
-                            clusterName: member.config.name,
-                            ciliumRelease: member.cilium.release,
-                            globalServices,
-                            demo: mesh.demo,
-                            demoPolicyTarget: mesh.demo && index === 0 ? policyTarget : undefined,
-                        },
-                        // The children carry it too (they do not inherit a component's dependsOn).
-                        { parent: clusterMesh, dependsOn: [member.cilium.release] },
-                    ),
-            );
+            const services = members.map((member, index) => {
+                // The config rules require every member to install Cilium; a member without it is a bug here.
+                if (!member.cilium) throw new Error(`mesh: cluster ${member.config.name} has no Cilium release (internal error)`);
+                const ciliumRelease = member.cilium.release;
+                return new MeshServices(
+                    `mesh-${member.config.name}-services`,
+                    {
+                        provider: member.access.provider,
+                        clusterName: member.config.name,
+                        ciliumRelease,
+                        globalServices,
+                        demo: mesh.demo,
+                        demoPolicyTarget: mesh.demo && index === 0 ? policyTarget : undefined,
+                    },
+                    // The children carry it too (they do not inherit a component's dependsOn).
+                    { parent: clusterMesh, dependsOn: [ciliumRelease] },
+                );
+            });
             if (!mesh.verify) return;
             const demoResources = services.flatMap((s) => s.demoResources);
             members.forEach((member, index) => {

@@ -12,7 +12,7 @@ import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import { defaultOperatorReplicas } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "./config";
-import { vclusterNodePort } from "./config-rules";
+import { installsCilium, vclusterNodePort } from "./config-rules";
 import { LoadedConfig } from "./load-config";
 import { clusterAccess, ClusterAccess } from "./sources";
 
@@ -32,8 +32,9 @@ export interface ClusterSummary {
     readonly apiEndpoint: string | null;
     readonly podCidr: string;
     readonly serviceCidr: string;
-    readonly ciliumVersion: string;
-    readonly kubeProxyReplacement: boolean;
+    /** null when another stack installs Cilium (`cilium.install: false`). */
+    readonly ciliumVersion: string | null;
+    readonly kubeProxyReplacement: boolean | null;
     /** CNI chaining mode, or null when Cilium is the only CNI. */
     readonly chaining: string | null;
     /**
@@ -48,7 +49,8 @@ export interface ClusterSummary {
 export interface ComposedCluster {
     readonly config: ClusterConfig;
     readonly access: ClusterAccess;
-    readonly cilium: CiliumInstall;
+    /** Cilium, when this stack installs it (see `cilium.install`). */
+    readonly cilium?: CiliumInstall;
     readonly vclusters: VCluster[];
     /** The node labels/taints of cilium.chaining.nodes, when any node is listed. */
     readonly ciliumNodes?: CiliumNodes;
@@ -72,72 +74,11 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
     }));
     const extraValues = extensions.ciliumValues?.(accesses) ?? new Map();
 
-    const clusters = accesses.map(({ config: cluster, access }) => {
+    const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
         const protect = cluster.protect ?? defaultProtect(stackName);
-        const chaining = cluster.cilium.chaining;
-        // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
-        const ciliumNodes =
-            chaining && chaining.nodes.length > 0
-                ? new CiliumNodes(
-                      `${cluster.name}-cilium-nodes`,
-                      {
-                          provider: access.provider,
-                          clusterName: cluster.name,
-                          nodes: chaining.nodes,
-                          labels: cluster.cilium.nodeSelector,
-                          taints: taintsFromTolerations(cluster.cilium.tolerations),
-                          kubeconfig: access.kubeconfig,
-                      },
-                      { protect, dependsOn: access.creator ? [access.creator] : [] },
-                  )
-                : undefined;
-        // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
-        // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
-        const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
-        const cilium = new CiliumInstall(
-            `${cluster.name}-cilium`,
-            {
-                provider: access.provider,
-                version: cluster.cilium.version,
-                waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
-                values: {
-                    clusterName: cluster.name,
-                    clusterId: cluster.id,
-                    podCidr: cluster.podCidr,
-                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                    k8sServiceHost: cluster.cilium.k8sServiceHost ?? access.apiServerHost,
-                    k8sServicePort: cluster.cilium.k8sServicePort ?? access.apiServerPort,
-                    routingMode: cluster.cilium.routingMode,
-                    ipamMode: cluster.cilium.ipamMode,
-                    hubble: cluster.cilium.hubble,
-                    nodeSelector: cluster.cilium.nodeSelector,
-                    tolerations: cluster.cilium.tolerations,
-                    operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
-                    chaining: chaining ? { mode: chaining.mode } : undefined,
-                },
-                primaryCniPlugins: chaining?.primaryPlugins,
-                extraValues: extraValues.get(cluster.name),
-            },
-            { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
-        );
-        if (cluster.cilium.verify) {
-            new CiliumVerify(
-                `${cluster.name}-cilium-verify`,
-                {
-                    clusterName: cluster.name,
-                    kubeconfig: access.kubeconfig,
-                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                    nodeSelector: cluster.cilium.nodeSelector,
-                    tolerations: cluster.cilium.tolerations,
-                    ciliumRelease: cilium.release,
-                    // Re-run the check whenever what Helm installs changes.
-                    ciliumFingerprint: pulumi
-                        .all([cilium.values, cluster.cilium.version])
-                        .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
-                },
-                { dependsOn: [cilium.release] },
-            );
-        }
+        const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
+            ? installCilium(cluster, access, extraValues.get(cluster.name), protect)
+            : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
@@ -156,14 +97,90 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
                         limitRange: vc.limitRange,
                     },
                     // Tenants come after the CNI: without Cilium their pods never start, and on destroy they go first.
-                    { protect, dependsOn: [cilium.release] },
+                    // On a cluster another stack manages, that stack's Cilium is already there.
+                    { protect, dependsOn: installed.cilium ? [installed.cilium.release] : access.creator ? [access.creator] : [] },
                 ),
         );
-        return { config: cluster, access, cilium, vclusters, ciliumNodes };
+        return { config: cluster, access, vclusters, ...installed };
     });
     extensions.afterCilium?.(clusters);
 
     return { clusters, outputs: platformOutputs(clusters) };
+}
+
+/** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */
+function installCilium(
+    cluster: ClusterConfig,
+    access: ClusterAccess,
+    extraValues: pulumi.Input<Record<string, unknown>> | undefined,
+    protect: boolean,
+): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
+    const chaining = cluster.cilium.chaining;
+    // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
+    const ciliumNodes =
+        chaining && chaining.nodes.length > 0
+            ? new CiliumNodes(
+                  `${cluster.name}-cilium-nodes`,
+                  {
+                      provider: access.provider,
+                      clusterName: cluster.name,
+                      nodes: chaining.nodes,
+                      labels: cluster.cilium.nodeSelector,
+                      taints: taintsFromTolerations(cluster.cilium.tolerations),
+                      kubeconfig: access.kubeconfig,
+                  },
+                  { protect, dependsOn: access.creator ? [access.creator] : [] },
+              )
+            : undefined;
+    // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
+    // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
+    const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
+    const cilium = new CiliumInstall(
+        `${cluster.name}-cilium`,
+        {
+            provider: access.provider,
+            version: cluster.cilium.version,
+            waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
+            values: {
+                clusterName: cluster.name,
+                clusterId: cluster.id,
+                podCidr: cluster.podCidr,
+                kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+                k8sServiceHost: cluster.cilium.k8sServiceHost ?? access.apiServerHost,
+                k8sServicePort: cluster.cilium.k8sServicePort ?? access.apiServerPort,
+                routingMode: cluster.cilium.routingMode,
+                ipamMode: cluster.cilium.ipamMode,
+                hubble: cluster.cilium.hubble,
+                nodeSelector: cluster.cilium.nodeSelector,
+                tolerations: cluster.cilium.tolerations,
+                operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
+                chaining: chaining ? { mode: chaining.mode } : undefined,
+            },
+            primaryCniPlugins: chaining?.primaryPlugins,
+            extraValues,
+        },
+        { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
+    );
+    if (cluster.cilium.verify) {
+        new CiliumVerify(
+            `${cluster.name}-cilium-verify`,
+            {
+                clusterName: cluster.name,
+                kubeconfig: access.kubeconfig,
+                kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+                nodeSelector: cluster.cilium.nodeSelector,
+                tolerations: cluster.cilium.tolerations,
+                ciliumRelease: cilium.release,
+                // Re-run the check whenever what Helm installs changes. The values may hold secret leaves (the
+                // mesh CA): lift them into one Output before hashing, which makes the fingerprint secret too.
+                ciliumFingerprint: pulumi
+                    .all([cilium.values.apply((values) => pulumi.output(values)), cluster.cilium.version])
+                    .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
+            },
+            { dependsOn: [cilium.release] },
+        );
+    }
+    return { cilium, ciliumNodes };
 }
 
 function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs {
@@ -192,10 +209,10 @@ function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs 
                 apiEndpoint: host ? `https://${host}:${port ?? 6443}` : null,
                 podCidr: config.podCidr,
                 serviceCidr: config.serviceCidr,
-                ciliumVersion: config.cilium.version,
-                kubeProxyReplacement: config.cilium.kubeProxyReplacement,
+                ciliumVersion: installsCilium(config) ? config.cilium.version : null,
+                kubeProxyReplacement: installsCilium(config) ? config.cilium.kubeProxyReplacement : null,
                 chaining: config.cilium.chaining?.mode ?? null,
-                hubbleUi: hubbleUiAddress(config, access.contextName, nodeAddress),
+                hubbleUi: installsCilium(config) ? hubbleUiAddress(config, access.contextName, nodeAddress) : null,
                 vclusters: vcs.map(([context, namespace, endpoint], i) => ({
                     name: config.vclusters[i].name,
                     namespace,

@@ -76,6 +76,13 @@ const failures: FailureCase[] = [
     { name: "fails on an agent on localhost", mutate: (c) => (cluster0(c).source.k3s.agents = [{ host: "localhost" }]), expectPath: "clusters[0].source.k3s.agents[0].host" },
     { name: "fails on a localhost server with agents but no reachable address", mutate: (c) => Object.assign(cluster0(c).source.k3s, { host: "localhost", agents: [{ host: "192.0.2.11" }] }), expectPath: "clusters[0].source.k3s.tlsSans" },
     { name: "fails on the same host twice in a cluster", mutate: (c) => (cluster0(c).source.k3s.agents = [{ host: "192.0.2.11" }, { host: "192.0.2.10" }]), expectPath: "clusters[0].source.k3s.agents[1].host" },
+    { name: "fails on cilium.install: false for a cluster this stack creates", mutate: (c) => (cluster0(c).cilium.install = false), expectPath: "clusters[0].cilium.install", expectMessage: /no CNI/ },
+    {
+        name: "fails on a default NodePort on a cluster another stack manages",
+        mutate: (c) => Object.assign(cluster0(c), { source: { stackReference: { stack: "platform", context: "dev" } }, vclusters: [{ name: "t", expose: "NodePort" }] }),
+        expectPath: "clusters[0].vclusters[0].nodePort",
+        expectMessage: /another stack manages/,
+    },
     { name: "fails on chaining on a cluster Kubeloom creates", mutate: (c) => (cluster0(c).cilium.chaining = { mode: "generic-veth" }), expectPath: "clusters[0].cilium.chaining" },
     { name: "fails on an unknown chaining mode", mutate: (c) => (cluster0(c).cilium.chaining = { mode: "calico" }), expectPath: "clusters[0].cilium.chaining.mode" },
     { name: "fails on a Hubble UI NodePort without the UI", mutate: (c) => (cluster0(c).cilium.hubble = { ui: false, uiNodePort: 31000 }), expectPath: "clusters[0].cilium.hubble.uiNodePort" },

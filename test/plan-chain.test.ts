@@ -215,6 +215,8 @@ describe("chain plans from a config object", () => {
         const raw = chainConfig();
         delete raw.sourceKubeconfigs;
         raw.clusters[0].source = { stackReference: { stack: "acme/kubeloom/platform", context: "dev" } };
+        // A referenced cluster's Cilium belongs to the referencing stack only when it says so.
+        raw.clusters[0].cilium.install = true;
         const plan = await planConfig(raw, { stack: "tenants", mocks: realisticMocks(marker), preview: false });
         const [reference] = ofType(plan, "pulumi:pulumi:StackReference");
         assert.equal(reference.inputs.name, "acme/kubeloom/platform");

@@ -22,8 +22,6 @@ function tenantsConfig(context = "dev"): Record<string, unknown> {
                 podCidr: "10.42.0.0/16",
                 serviceCidr: "10.43.0.0/16",
                 source: { stackReference: { stack: "platform", context } },
-                // A cluster Kubeloom did not create: Cilium's kube-proxy replacement needs its API address given.
-                cilium: { k8sServiceHost: "192.0.2.10" },
                 vclusters: [{ name: "team-x" }, { name: "team-y", expose: "NodePort", nodePort: 31450 }],
             },
         ],
@@ -113,7 +111,26 @@ describe("cross-stack: a tenants stack adds vClusters to the platform's cluster"
         await assert.rejects(planTenants(new Map(), "prod"), /stack "platform" output "kubeconfigs" has no context "prod" \(available: dev, dev-vc-a\)/);
     });
 
-    // Two gaps in the composition (stacks/platform.ts) that this pattern exposes; pending until it can skip them.
-    it("does not install Cilium again on a cluster another stack manages (today it plans a second `cilium` release)");
-    it("does not hand out NodePorts the platform's own vClusters already use (the 31443+ default restarts per stack)");
+    it("does not install Cilium again on a cluster another stack manages", () => {
+        const cilium = byType("kubernetes:helm.sh/v3:Release").filter((r) => r.inputs.chart === "cilium");
+        assert.deepEqual(cilium, [], "the platform stack owns that cluster's Cilium");
+        assert.deepEqual(byType("kubeloom:index:CiliumInstall"), []);
+        const summary = (plan.outputs.clusters as Array<Record<string, unknown>>)[0];
+        assert.equal(summary.ciliumVersion, null);
+    });
+
+    it("requires explicit NodePorts, so tenants never take the platform's own vClusters' ports", async () => {
+        const config = tenantsConfig() as { clusters: Array<{ vclusters: Array<Record<string, unknown>> }> };
+        delete config.clusters[0].vclusters[1].nodePort;
+        const { planConfig } = await import("./helpers");
+        await assert.rejects(planConfig(config, { stack: "tenants", secretKeys: [], mocks: referenceMocks(new Map()), preview: false }), /clusters\[0\]\.vclusters\[1\]\.nodePort: is required on a cluster another stack manages/);
+    });
+
+    it("can still install Cilium on a referenced cluster when asked (cilium.install: true)", async () => {
+        const config = tenantsConfig() as { clusters: Array<Record<string, unknown>> };
+        config.clusters[0].cilium = { install: true, k8sServiceHost: "192.0.2.10", k8sServicePort: 6443 };
+        const { planConfig } = await import("./helpers");
+        const installed = await planConfig(config, { stack: "tenants", secretKeys: [], mocks: referenceMocks(new Map()), preview: false });
+        assert.equal(installed.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "cilium").length, 1);
+    });
 });
