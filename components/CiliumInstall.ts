@@ -130,7 +130,8 @@ export class CiliumInstall extends pulumi.ComponentResource {
                 skipAwait: false,
             },
             // The rendered manifest holds the CA key and Hubble certificates: secret.
-            { parent: this, provider, dependsOn: releaseDependsOn, additionalSecretOutputs: ["manifest"] },
+            // The release name is pinned ("cilium"): a replacement must remove the old release before installing again.
+            { parent: this, provider, dependsOn: releaseDependsOn, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
         );
         this.releaseName = this.release.name;
         this.version = this.release.version;

@@ -68,7 +68,8 @@ export class MetalLB extends pulumi.ComponentResource {
                 skipAwait: false,
                 timeout: timeoutSeconds,
             },
-            { parent: this, provider, dependsOn: args.clusterCreator ? [args.clusterCreator] : [] },
+            // Pinned release name "metallb": a replacement must delete before it creates.
+            { parent: this, provider, dependsOn: args.clusterCreator ? [args.clusterCreator] : [], deleteBeforeReplace: true },
         );
 
         const poolResources = pools.map((pool) => {

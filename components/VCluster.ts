@@ -97,7 +97,8 @@ export class VCluster extends pulumi.ComponentResource {
                 skipAwait: false,
             },
             // The rendered manifest holds the chart's Secrets.
-            { parent: this, provider, additionalSecretOutputs: ["manifest"] },
+            // Pinned release name: Helm cannot install a second release of that name before the first is gone.
+            { parent: this, provider, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
         );
 
         // The id comes from the release's outputs: during a preview that creates the release it is unknown, so
