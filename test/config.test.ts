@@ -171,3 +171,30 @@ describe("stack config validation", () => {
         assert.equal(defaultProtect("devops"), true);
     });
 });
+
+describe("bad-input catalogue through the planner", function () {
+    this.timeout(60_000);
+    // Every catalogue entry must stop the program before it registers a single resource (the stack itself aside).
+    for (const failure of failures) {
+        it(`${failure.name}: no resource registered`, async () => {
+            const { planConfig } = await import("./helpers");
+            const pulumi = await import("@pulumi/pulumi");
+            const registered: string[] = [];
+            const recording = {
+                newResource: (args: { type: string; name: string; id?: string; inputs: Record<string, unknown> }) => {
+                    registered.push(`${args.type}::${args.name}`);
+                    return { id: `${args.name}-id`, state: args.inputs };
+                },
+                call: () => ({}),
+            };
+            const raw = devConfig();
+            failure.mutate(raw);
+            await assert.rejects(planConfig(raw, { mocks: recording }), (error: unknown) => {
+                assert.ok(pulumi.RunError.isInstance(error), `not a config error: ${error}`);
+                assert.ok((error as Error).message.includes(`${failure.expectPath}: `), (error as Error).message);
+                return true;
+            });
+            assert.deepEqual(registered.filter((r) => !r.startsWith("pulumi:pulumi:Stack")), []);
+        });
+    }
+});
