@@ -12,7 +12,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, StackCommandError } from "./lib/automation";
+import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, runCli, StackCommandError } from "./lib/automation";
 import { KubeconfigMergeError, mergeKubeconfigs } from "./lib/kubeconfig-merge";
 
 const USAGE = "usage: npm run kubeconfig -- <stack> [--out <file>] [--context <name>] [--stdin] [--print]";
@@ -128,11 +128,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-        const failure = error instanceof StackCommandError ? error : new StackCommandError(`kubeloom: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, 1);
-        process.stderr.write(`${failure.message}\n`);
-        process.exit(failure.exitCode);
-    },
-);
+runCli(main);

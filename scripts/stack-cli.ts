@@ -10,7 +10,7 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, StackCommandError } from "./lib/automation";
+import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, runCli, StackCommandError } from "./lib/automation";
 
 const OPERATIONS = ["up", "preview", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
@@ -64,11 +64,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-        const failure = error instanceof StackCommandError ? error : new StackCommandError(`kubeloom: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, 1);
-        process.stderr.write(`${failure.message}\n`);
-        process.exit(failure.exitCode);
-    },
-);
+runCli(main);

@@ -19,6 +19,18 @@ export class StackCommandError extends Error {
     }
 }
 
+/** Runs a command's main and exits with its code; any failure becomes one line on stderr, never a stack trace. */
+export function runCli(main: () => Promise<number>): void {
+    main().then(
+        (code) => process.exit(code),
+        (error: unknown) => {
+            const failure = error instanceof StackCommandError ? error : new StackCommandError(`kubeloom: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, 1);
+            process.stderr.write(`${failure.message}\n`);
+            process.exit(failure.exitCode);
+        },
+    );
+}
+
 /** Exit code when the Pulumi CLI is missing (the shell's "command not found"). */
 export const EXIT_NO_CLI = 127;
 /** Exit code for usage and configuration problems found before Pulumi runs. */
