@@ -24,6 +24,8 @@ export interface PlanStackInput {
     readonly stack: string;
     /** Stack file to use instead of Pulumi.<stack>.yaml. */
     readonly configFile?: string;
+    /** The program to evaluate. @default - the Kubeloom program (stacks/program.ts); the benchmark passes an empty one */
+    readonly program?: () => Promise<Record<string, unknown>>;
 }
 
 /** Reads the project name from Pulumi.yaml. */
@@ -47,17 +49,23 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
         throw new PlanFailure(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`, 2);
     }
     // Imported lazily so that the mocks are set before any module reads the runtime.
-    const { kubeloomProgram } = await import("../../stacks/program");
+    const program = input.program ?? ((await import("../../stacks/program")).kubeloomProgram as unknown as () => Promise<Record<string, unknown>>);
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);
+    const stackTraceLimit = Error.stackTraceLimit;
+    // The SDK formats a stack trace for every promise it creates (runtime/debuggable.js `debuggablePromise`, used
+    // only for its promise-leak report), some twenty per resource: half the time of a 200-vCluster plan. A plan
+    // reports messages, never stacks, so none are kept while it runs (KUBELOOM_STACK_TRACES=1 keeps them for
+    // debugging). Resource source positions are unaffected: the SDK lifts the limit itself to read them.
+    if (!process.env.KUBELOOM_STACK_TRACES) Error.stackTraceLimit = 0;
     try {
         const plan = await runOfflinePlan({
             project,
             stack: input.stack,
             config: stackFile.config,
             secretKeys: stackFile.secretKeys,
-            program: kubeloomProgram as unknown as () => Promise<Record<string, unknown>>,
+            program,
         });
         // Let callbacks scheduled by the last resolutions run, so their failures are not lost.
         await new Promise((resolve) => setImmediate(resolve));
@@ -70,6 +78,7 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
         if (error instanceof PlanFailure) throw error;
         throw new PlanFailure(`plan failed: ${error instanceof Error ? error.message : String(error)}`, 1);
     } finally {
+        Error.stackTraceLimit = stackTraceLimit;
         process.off("unhandledRejection", onRejection);
     }
 }
