@@ -368,12 +368,6 @@ const meshRules: Rule = (config) => {
         });
     }
 
-    config.clusters.forEach((c, i) => {
-        if (c.loadBalancer?.metallb && !members.includes(c)) {
-            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to mesh.clusters or remove the block` });
-        }
-    });
-
     const serviceKeys = mesh.globalServices.map((svc) => `${svc.namespace}/${svc.name}`);
     for (const j of duplicates(serviceKeys, (key) => key)) {
         issues.push({ path: `mesh.globalServices[${j}].name`, message: `"${serviceKeys[j]}" is declared twice` });
@@ -394,6 +388,33 @@ const meshRules: Rule = (config) => {
     return issues;
 };
 
+/**
+ * LoadBalancer Services need something that assigns addresses. Kubeloom installs MetalLB on mesh members (the
+ * `loadBalancer.metallb` block); clusters it creates have nothing else (K3s' servicelb is disabled by default and
+ * cannot honour a requested address), so a LoadBalancer vCluster there would wait forever for its address.
+ */
+const loadBalancersServed: Rule = (config) => {
+    const members = new Set(meshMembers(config));
+    return config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const metallb = c.loadBalancer?.metallb;
+        if (metallb && !members.has(c)) {
+            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
+        }
+        const pools = metallb && members.has(c) ? metallb.addresses.map(parseAddressRange).filter((r): r is Ipv4Interval => typeof r !== "string") : undefined;
+        c.vclusters.forEach((vc, j) => {
+            if (vc.expose !== "LoadBalancer" || vc.loadBalancerIP === undefined) return;
+            const at = `clusters[${i}].vclusters[${j}]`;
+            if (!pools && (c.source.k3s || c.source.kind)) {
+                issues.push({ path: `${at}.expose`, message: "LoadBalancer needs MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; use expose: NodePort, or add the cluster to a mesh with a MetalLB pool" });
+            } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
+                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+            }
+        });
+        return issues;
+    });
+};
+
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
@@ -407,6 +428,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     hubbleConsistent,
     chainingConsistent,
     meshRules,
+    loadBalancersServed,
 ];
 
 /** Runs every cross-field rule on a config whose fields are individually valid. */

@@ -57,6 +57,12 @@ const failures: FailureCase[] = [
     { name: "fails on duplicate ids", mutate: (c) => (c.clusters[1].id = 1), expectPath: "clusters[1].id", expectMessage: /already used/ },
     { name: "fails on overlapping MetalLB pools", mutate: (c) => (c.clusters[1].loadBalancer.metallb.addresses = ["172.22.0.90-172.22.0.120"]), expectPath: "clusters[1].loadBalancer.metallb.addresses[0]", expectMessage: /overlaps clusters\[0\]\.loadBalancer\.metallb\.addresses\[0\]/ },
     { name: "fails on an apiserverIP outside the cluster's pool", mutate: (c) => (c.clusters[0].clustermesh = { apiserverIP: "172.22.0.120" }), expectPath: "clusters[0].clustermesh.apiserverIP", expectMessage: /outside this cluster's MetalLB pool/ },
+    {
+        name: "fails on a LoadBalancer vCluster address outside the cluster's pool",
+        mutate: (c) => (c.clusters[0].vclusters = [{ name: "lb", expose: "LoadBalancer", loadBalancerIP: "172.22.0.200" }]),
+        expectPath: "clusters[0].vclusters[0].loadBalancerIP",
+        expectMessage: /outside this cluster's MetalLB pool/,
+    },
     { name: "fails on an id above 255 without maxConnectedClusters 511", mutate: (c) => (c.clusters[1].id = 300), expectPath: "clusters[1].id", expectMessage: /maxConnectedClusters: 511/ },
     { name: "fails on an id above 511", mutate: (c) => Object.assign(c.mesh, { maxConnectedClusters: 511 }) && (c.clusters[1].id = 512), expectPath: "clusters[1].id", expectMessage: /511/ },
     { name: "fails on a maxConnectedClusters other than 255 or 511", mutate: (c) => (c.mesh.maxConnectedClusters = 300), expectPath: "mesh.maxConnectedClusters" },

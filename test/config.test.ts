@@ -70,6 +70,8 @@ const failures: FailureCase[] = [
     { name: "fails on duplicate vCluster NodePorts", mutate: (c) => (cluster0(c).vclusters[1].nodePort = 31443), expectPath: "clusters[0].vclusters[1].nodePort" },
     { name: "fails on an unknown expose type", mutate: (c) => (cluster0(c).vclusters[0].expose = "Ingress"), expectPath: "clusters[0].vclusters[0].expose" },
     { name: "fails on LoadBalancer without an address", mutate: (c) => Object.assign(cluster0(c).vclusters[0], { expose: "LoadBalancer", nodePort: undefined }), expectPath: "clusters[0].vclusters[0].loadBalancerIP" },
+    { name: "fails on a LoadBalancer vCluster where nothing assigns addresses", mutate: (c) => Object.assign(cluster0(c).vclusters[0], { expose: "LoadBalancer", nodePort: undefined, loadBalancerIP: "192.0.2.50" }), expectPath: "clusters[0].vclusters[0].expose", expectMessage: /MetalLB/ },
+    { name: "fails on a MetalLB block without a mesh", mutate: (c) => (cluster0(c).loadBalancer = { metallb: { addresses: ["192.0.2.50-192.0.2.60"] } }), expectPath: "clusters[0].loadBalancer.metallb", expectMessage: /mesh members/ },
     { name: "fails on a vCluster version outside 0.20", mutate: (c) => (cluster0(c).vclusters[0].version = "0.21.0"), expectPath: "clusters[0].vclusters[0].version", expectMessage: /0\.20/ },
     { name: "fails on no SSH key at all", mutate: (c) => delete c.sshPrivateKey, expectPath: "clusters[0].source.k3s.sshPrivateKeyPath", expectMessage: /--secret kubeloom:sshPrivateKey/ },
     { name: "fails on a K3s component that does not exist", mutate: (c) => (cluster0(c).source.k3s.disable = ["traefik", "flannel"]), expectPath: "clusters[0].source.k3s.disable[1]" },
