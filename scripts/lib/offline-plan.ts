@@ -215,7 +215,7 @@ export async function resolveValue(value: unknown, urnFor: (r: pulumi.Resource) 
         return resolveValue(await value, urnFor, dependencies);
     }
     if (pulumi.Resource.isInstance(value)) {
-        return urnFor(value) ?? `[resource ${pulumi.runtime.isDryRun() ? "outside the plan" : ""}]`;
+        return urnFor(value) ?? "[resource outside the plan]";
     }
     if (value === pulumi.runtime.unknownValue) {
         return UNKNOWN;
