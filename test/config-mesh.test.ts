@@ -1,9 +1,10 @@
 import { strict as assert } from "node:assert";
 import * as path from "path";
-import { ConfigError, parseStackConfig } from "../stacks/config";
+import { parseStackConfig } from "../stacks/config";
 import { clustermeshNodePort, meshMembers } from "../stacks/config-rules";
 import { readStackFile } from "../scripts/lib/stack-file";
 import { rawConfigFromPulumi } from "../stacks/config";
+import { FailureCase, issuesOf } from "./fixtures";
 
 /** A valid two-cluster kind mesh like Pulumi.mesh.yaml; tests mutate copies of it. */
 function meshConfig(): Record<string, any> {
@@ -32,22 +33,7 @@ const k3sCluster = (overrides: Record<string, unknown> = {}) => ({
     ...overrides,
 });
 
-function issuesOf(raw: unknown): string[] {
-    try {
-        parseStackConfig(raw, { secretKeys: [] });
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
-        return error.issues.map((i) => `${i.path}: ${i.message}`);
-    }
-    return [];
-}
 
-interface FailureCase {
-    readonly name: string;
-    readonly mutate: (c: Record<string, any>) => void;
-    readonly expectPath: string;
-    readonly expectMessage?: RegExp;
-}
 
 const failures: FailureCase[] = [
     { name: "fails on a one-cluster mesh", mutate: (c) => c.clusters.pop(), expectPath: "clusters", expectMessage: /at least two clusters \(got 1\)/ },

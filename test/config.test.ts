@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ConfigError, parseStackConfig, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath } from "../stacks/config";
-import { devConfig } from "./fixtures";
+import { devConfig, FailureCase, issuesOf } from "./fixtures";
 
 const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"];
 
@@ -8,22 +8,7 @@ function parse(raw: unknown) {
     return parseStackConfig(raw, { secretKeys: SECRET_KEYS });
 }
 
-function issuesOf(raw: unknown): string[] {
-    try {
-        parse(raw);
-    } catch (error) {
-        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
-        return error.issues.map((i) => `${i.path}: ${i.message}`);
-    }
-    return [];
-}
 
-interface FailureCase {
-    readonly name: string;
-    readonly mutate: (c: Record<string, any>) => void;
-    readonly expectPath: string;
-    readonly expectMessage?: RegExp;
-}
 
 const cluster0 = (c: Record<string, any>) => c.clusters[0];
 const secondCluster = (c: Record<string, any>, overrides: Record<string, unknown> = {}) => {

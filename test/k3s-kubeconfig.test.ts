@@ -1,36 +1,15 @@
 import { strict as assert } from "node:assert";
 import { parse } from "yaml";
 import { formatServerUrl, rewriteK3sKubeconfig } from "../components/k3s-kubeconfig";
+import { fakeK3sKubeconfigLines } from "./fixtures";
 
 /** A marker inside the fake client key: no error message may ever contain it. */
 const KEY_MARKER = "KUBELOOM-TEST-CLIENT-KEY";
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
-/** /etc/rancher/k3s/k3s.yaml as K3s writes it, with fake base64 data. */
+/** /etc/rancher/k3s/k3s.yaml as K3s writes it, with fake base64 data; `edit` changes its lines. */
 function k3sKubeconfig(edit: (lines: string[]) => string[] = (lines) => lines): string {
-    const lines = [
-        "apiVersion: v1",
-        "clusters:",
-        "- cluster:",
-        `    certificate-authority-data: ${b64("-----BEGIN CERTIFICATE-----\nFAKE-CA\n-----END CERTIFICATE-----\n")}`,
-        "    server: https://127.0.0.1:6443",
-        "  name: default",
-        "contexts:",
-        "- context:",
-        "    cluster: default",
-        "    user: default",
-        "  name: default",
-        "current-context: default",
-        "kind: Config",
-        "preferences: {}",
-        "users:",
-        "- name: default",
-        "  user:",
-        `    client-certificate-data: ${b64("-----BEGIN CERTIFICATE-----\nFAKE-CLIENT-CERT\n-----END CERTIFICATE-----\n")}`,
-        `    client-key-data: ${b64(`-----BEGIN EC PRIVATE KEY-----\n${KEY_MARKER}\n-----END EC PRIVATE KEY-----\n`)}`,
-        "",
-    ];
-    return edit(lines).join("\n");
+    return edit(fakeK3sKubeconfigLines(`-----BEGIN EC PRIVATE KEY-----\n${KEY_MARKER}\n-----END EC PRIVATE KEY-----\n`)).join("\n");
 }
 
 const target = { server: "https://192.0.2.10:6443", name: "dev" };
