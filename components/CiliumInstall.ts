@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, chainingProblem, ciliumValues, CiliumValuesInput, genericVethConflist } from "./cilium-values";
-import { deepMerge, isPlainObject, sortKeysDeep } from "./values-util";
+import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
 
 /** Cilium chart version Kubeloom's values are written and schema-checked for. */
 export const DEFAULT_CILIUM_VERSION = "1.16.19";

@@ -3,7 +3,7 @@
  * 1.16.19 (../shared/schemas) and ../shared/reference/chart-facts.md §1; the tests walk the output against the
  * schema so a misspelled key fails there instead of being silently ignored by Helm.
  */
-import { sortKeysDeep } from "./values-util";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** CNI chaining modes of the 1.16 chart that Kubeloom renders (values.yaml cni.chainingMode). */
 export type ChainingMode = "generic-veth" | "portmap" | "aws-cni" | "flannel";

@@ -7,7 +7,7 @@
  * The script never contains the kubeconfig: it arrives in the environment variable VERIFY_KUBECONFIG_ENV and is
  * written to a mode-600 temporary file that an EXIT trap removes, together with the test namespace.
  */
-import { sortKeysDeep } from "./values-util";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** Environment variable that carries the kubeconfig (secret) into the scripts. */
 export const VERIFY_KUBECONFIG_ENV = "KUBELOOM_KUBECONFIG";

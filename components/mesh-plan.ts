@@ -18,9 +18,9 @@
  * The node address of a kind cluster is only known once the container exists; callers resolve such Inputs and
  * then call these functions with plain strings (see ClusterMesh.ts).
  */
-import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../stacks/cidr";
-import { CLUSTERMESH_NODEPORT_BASE } from "../stacks/config";
-import { sortKeysDeep } from "./values-util";
+import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
+import { CLUSTERMESH_NODEPORT_BASE } from "../config/schema";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** Port of the clustermesh-apiserver Service (hard-coded in the 1.16 chart's Service template). */
 export const CLUSTERMESH_APISERVER_PORT = 2379;

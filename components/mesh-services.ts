@@ -3,7 +3,7 @@
  * CiliumNetworkPolicies, the rebel-base / x-wing demo from the Cilium Cluster Mesh guide, and the shell script
  * that checks the demo from the machine running Pulumi.
  */
-import { sortKeysDeep } from "./values-util";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** Cilium 1.16 global-service annotations (`service.cilium.io/*` only arrives in later releases). */
 export const GLOBAL_SERVICE_ANNOTATION = "io.cilium/global-service";

@@ -2,8 +2,8 @@
  * Pure builders for MetalLB 0.14: the address pools and the L2 advertisement (metallb.io/v1beta1, the only
  * version the 0.14.9 CRDs serve), checked against the CRDs in ../shared/schemas by the tests.
  */
-import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../stacks/cidr";
-import { sortKeysDeep } from "./values-util";
+import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../lib/cidr";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** Namespace of the release; MetalLB only reads its custom resources from its own namespace. */
 export const METALLB_NAMESPACE = "metallb-system";

@@ -3,7 +3,7 @@
  * `additionalProperties: false` almost everywhere and Helm enforces it at install, so every key below exists at
  * 0.20.6; the tests validate each variant against that schema.
  */
-import { sortKeysDeep } from "./values-util";
+import { sortKeysDeep } from "../lib/values-util";
 
 /** What one vCluster's values depend on. */
 export interface VClusterValuesInput {

@@ -1,5 +1,5 @@
 /**
- * Fast start for the project's TypeScript tools: `node -r ./scripts/ts-register.js scripts/plan.ts`.
+ * Fast start for the project's TypeScript tools: `node -r ./scripts/ts-register.js scripts/plan/plan-cli.ts`.
  *
  * Loads `.ts` files the way `ts-node --transpile-only` does (TypeScript's own transpileModule with this project's
  * tsconfig.json, so the emitted JavaScript is the same), with two differences that make `npm run plan` fast:

@@ -7,9 +7,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterMesh } from "../components/ClusterMesh";
 import { MeshServices, MeshVerify } from "../components/MeshServices";
 import { GlobalServiceSpec } from "../components/mesh-services";
-import { defaultProtect } from "./config";
-import { meshMembers } from "./config-rules";
-import type { LoadedConfig } from "./load-config";
+import { defaultProtect } from "../config/schema";
+import { meshMembers } from "../config/rules";
+import type { LoadedConfig } from "../config/load";
 import type { CiliumValuesExtension, ComposedCluster } from "./platform";
 
 /** The mesh's part of the composition. */

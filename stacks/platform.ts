@@ -11,9 +11,9 @@ import { CiliumVerify } from "../components/CiliumVerify";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import { defaultOperatorReplicas } from "../components/cilium-values";
-import { ClusterConfig, defaultProtect } from "./config";
-import { installsCilium, vclusterNodePort } from "./config-rules";
-import { LoadedConfig } from "./load-config";
+import { ClusterConfig, defaultProtect } from "../config/schema";
+import { installsCilium, vclusterNodePort } from "../config/rules";
+import { LoadedConfig } from "../config/load";
 import { clusterAccess, ClusterAccess } from "./sources";
 
 /** Stack outputs: what kubectl and other stacks consume. */

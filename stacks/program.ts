@@ -3,8 +3,8 @@
  * (the Pulumi CLI) and the offline plan, so both evaluate exactly the same code.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "./config";
-import { loadStackConfig, LoadedConfig } from "./load-config";
+import { ConfigError } from "../config/schema";
+import { loadStackConfig, LoadedConfig } from "../config/load";
 import { composePlatform } from "./platform";
 import { meshExtension } from "./mesh";
 

@@ -8,8 +8,8 @@ import * as k8s from "@pulumi/kubernetes";
 import { parseDocument, stringify } from "yaml";
 import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
-import type { ClusterConfig } from "./config";
-import { readSecretFile, StackSecrets } from "./load-config";
+import type { ClusterConfig } from "../config/schema";
+import { readSecretFile, StackSecrets } from "../config/load";
 
 /** What the composition needs from a cluster, whatever its source. */
 export interface ClusterAccess {

@@ -4,12 +4,13 @@
  */
 import { strict as assert } from "node:assert";
 import * as path from "path";
-import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config";
-import { readStackFile, StackFileConfig } from "../../scripts/lib/stack-file";
+import { parseStackConfig, rawConfigFromPulumi } from "../../config/schema";
+import { readStackFile, StackFileConfig } from "../../scripts/plan/stack-file";
 import { rebelBaseResponse } from "../../components/mesh-services";
 import { answersProblem, clusterFromAnswer, demoExpectations, E2E_VCLUSTER, e2eStackConfig, e2eStackName, expectationSeen, NO_ANSWER, resourceChangesOtherThanSame } from "./harness";
+import { PROJECT_DIR } from "../../lib/project";
 
-const projectDir = path.resolve(__dirname, "..", "..");
+const projectDir = PROJECT_DIR;
 const meshFile = () => readStackFile(path.join(projectDir, "Pulumi.mesh.yaml"), "kubeloom");
 
 function plainConfig(config: ReturnType<typeof e2eStackConfig>["config"]): Record<string, string> {

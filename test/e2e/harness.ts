@@ -5,9 +5,9 @@
  */
 import { randomBytes } from "crypto";
 import type { ConfigMap, OpMap } from "@pulumi/pulumi/automation";
-import type { StackFileConfig } from "../../scripts/lib/stack-file";
-import { parseStackConfig, rawConfigFromPulumi } from "../../stacks/config";
-import { meshMembers } from "../../stacks/config-rules";
+import type { StackFileConfig } from "../../scripts/plan/stack-file";
+import { parseStackConfig, rawConfigFromPulumi } from "../../config/schema";
+import { meshMembers } from "../../config/rules";
 
 /** The vCluster the run adds to the first cluster, so "a vCluster's kubeconfig works" has something to check. */
 export const E2E_VCLUSTER = {

@@ -13,14 +13,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
-import { openStack, pulumiErrorLine, resolveBackend } from "../../scripts/lib/automation";
-import { mergeKubeconfigs } from "../../scripts/lib/kubeconfig-merge";
-import { readStackFile } from "../../scripts/lib/stack-file";
+import { openStack, pulumiErrorLine, resolveBackend } from "../../scripts/cli/automation";
+import { mergeKubeconfigs } from "../../lib/kubeconfig";
+import { readStackFile } from "../../scripts/plan/stack-file";
 import { DEMO_NAMESPACE } from "../../components/mesh-services";
 import { answersProblem, clusterFromAnswer, DemoExpectation, demoExpectations, E2eStackConfig, e2eStackConfig, e2eStackName, expectationSeen, NO_ANSWER, resourceChangesOtherThanSame } from "./harness";
 import { detectPrerequisites, existingKindClusters, skipLine } from "./prerequisites";
+import { PROJECT_DIR } from "../../lib/project";
 
-const projectDir = path.resolve(__dirname, "..", "..");
+const projectDir = PROJECT_DIR;
 const MINUTE = 60_000;
 
 /**
@@ -151,7 +152,7 @@ describe("e2e: the mesh environment on kind (KUBELOOM_E2E=1)", function () {
         console.log(`e2e: stack ${stackName} on ${backend.url}, Pulumi ${found.cli.version}`);
         stack = await openStack({ projectDir, stack: stackName, cli: found.cli, backend }, true);
         // `pulumi config set-all --plaintext`: structured values are stored as JSON text in Pulumi.<stack>.yaml,
-        // which is how the program receives structured config anyway (stacks/config.ts rawConfigFromPulumi).
+        // which is how the program receives structured config anyway (config/schema.ts rawConfigFromPulumi).
         await stack.setAllConfig(e2e.config);
     });
 

@@ -1,6 +1,6 @@
 /**
  * The e2e prerequisite detection with stand-in tools: a temporary PATH holding fake `pulumi`, `docker`, `kind` and
- * `kubectl` scripts (so the real spawn and the real Pulumi CLI lookup of scripts/lib/automation.ts are exercised),
+ * `kubectl` scripts (so the real spawn and the real Pulumi CLI lookup of scripts/cli/automation.ts are exercised),
  * one case where everything is present and one per missing piece; plus an injected runner for the exact probes.
  */
 import { strict as assert } from "node:assert";

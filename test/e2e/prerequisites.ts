@@ -7,8 +7,8 @@
  * detection is testable with a fake PATH (test/e2e/prerequisites.test.ts) on a machine that has none of these.
  */
 import { spawnSync } from "child_process";
-import { findPulumiCli, preflightProblem, PulumiCli, resolveBackend } from "../../scripts/lib/automation";
-import { Ipv4Interval, parseAddressRange, parseCidr } from "../../stacks/cidr";
+import { findPulumiCli, preflightProblem, PulumiCli, resolveBackend } from "../../scripts/cli/automation";
+import { Ipv4Interval, parseAddressRange, parseCidr } from "../../lib/cidr";
 
 /** The environment variable that opts in to the end-to-end run. */
 export const E2E_ENV = "KUBELOOM_E2E";
@@ -44,7 +44,7 @@ export interface PrerequisiteOptions {
     readonly env?: NodeJS.ProcessEnv;
     /** Runs docker, kind and kubectl. @default spawnRunner */
     readonly run?: CommandRunner;
-    /** Finds the Pulumi CLI. @default findPulumiCli from scripts/lib/automation.ts (PATH, $PULUMI_HOME/bin, ~/.pulumi/bin) */
+    /** Finds the Pulumi CLI. @default findPulumiCli from scripts/cli/automation.ts (PATH, $PULUMI_HOME/bin, ~/.pulumi/bin) */
     readonly findCli?: (env: NodeJS.ProcessEnv, timeoutMs: number) => PulumiCli | undefined;
     /** Per-probe timeout. @default 20000 */
     readonly timeoutMs?: number;

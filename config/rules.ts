@@ -1,0 +1,437 @@
+/**
+ * Cross-field rules of the stack config: what a single field's schema cannot see (uniqueness, overlaps, a
+ * setting that needs another). Each rule returns issues with the key path of the value to change.
+ */
+import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
+// A value import from the module that imports this one: used only inside rules, after both modules loaded.
+import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE } from "./schema";
+// Value import for the chaining rules; like the one above, only used inside rules once both modules are loaded.
+import { chainsOntoPrimaryCni } from "./schema";
+import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
+
+type Rule = (config: StackConfig) => ConfigIssue[];
+
+/** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
+export function installsCilium(cluster: ClusterConfig): boolean {
+    return cluster.cilium.install ?? cluster.source.stackReference === undefined;
+}
+
+/** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
+export function meshMembers(config: StackConfig): ClusterConfig[] {
+    if (!config.mesh || !config.mesh.enabled) return [];
+    const names = config.mesh.clusters;
+    return names === undefined ? [...config.clusters] : config.clusters.filter((c) => names.includes(c.name));
+}
+
+function duplicates<T>(items: readonly T[], key: (item: T) => unknown): number[] {
+    const seen = new Map<unknown, number>();
+    const repeated: number[] = [];
+    items.forEach((item, index) => {
+        const k = key(item);
+        if (seen.has(k)) repeated.push(index);
+        else seen.set(k, index);
+    });
+    return repeated;
+}
+
+const uniqueClusterNamesAndIds: Rule = (config) => {
+    const issues: ConfigIssue[] = [];
+    for (const i of duplicates(config.clusters, (c) => c.name)) {
+        const first = config.clusters.findIndex((c) => c.name === config.clusters[i].name);
+        issues.push({ path: `clusters[${i}].name`, message: `"${config.clusters[i].name}" is already used by clusters[${first}]; cluster names must be unique` });
+    }
+    for (const i of duplicates(config.clusters, (c) => c.id)) {
+        const first = config.clusters.findIndex((c) => c.id === config.clusters[i].id);
+        issues.push({ path: `clusters[${i}].id`, message: `${config.clusters[i].id} is already used by clusters[${first}]; cluster ids must be unique (1-255)` });
+    }
+    return issues;
+};
+
+const clusterIdRange: Rule = (config) => {
+    const max = config.mesh?.enabled ? config.mesh.maxConnectedClusters : 255;
+    return config.clusters.flatMap((c, i) =>
+        c.id > max
+            ? [{ path: `clusters[${i}].id`, message: `${c.id} is above ${max}; ids up to 511 need mesh.maxConnectedClusters: 511 (Cilium accepts only 255 or 511)` }]
+            : [],
+    );
+};
+
+const podAndServiceCidrsApart: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const pod = parseCidr(c.podCidr) as Ipv4Interval;
+        const service = parseCidr(c.serviceCidr) as Ipv4Interval;
+        return findOverlaps([
+            { label: "podCidr", interval: pod },
+            { label: "serviceCidr", interval: service },
+        ]).length
+            ? [{ path: `clusters[${i}].serviceCidr`, message: `"${c.serviceCidr}" overlaps the cluster's podCidr "${c.podCidr}"; pick disjoint ranges (K3s defaults: 10.42.0.0/16 and 10.43.0.0/16)` }]
+            : [];
+    });
+
+const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const derived = c.source.k3s !== undefined || c.source.kind !== undefined;
+        if (!installsCilium(c) || !c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
+        return [
+            {
+                path: `clusters[${i}].cilium.k8sServiceHost`,
+                message: "is required when cilium.kubeProxyReplacement is true and the cluster is not created by Kubeloom (there is no kube-proxy to reach the API); set it to the API server's address, or set kubeProxyReplacement: false",
+            },
+        ];
+    });
+
+const secretsPresent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const k3s = c.source.k3s;
+        const needsKey = k3s && !k3s.sshPrivateKeyPath && (k3s.host !== "localhost" || k3s.agents.length > 0);
+        if (needsKey && !config.sshPrivateKey) {
+            issues.push({
+                path: `clusters[${i}].source.k3s.sshPrivateKeyPath`,
+                message: "no SSH key: set sshPrivateKeyPath, or the secret kubeloom:sshPrivateKey (`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`)",
+            });
+        }
+        if (c.source.kubeconfig && !c.source.kubeconfig.path && config.sourceKubeconfigs?.[c.name] === undefined) {
+            issues.push({
+                path: `clusters[${i}].source.kubeconfig.path`,
+                message: `no kubeconfig: set path, or the secret kubeloom:sourceKubeconfigs.${c.name} (\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${c.name}' "$(cat kubeconfig)"\`)`,
+            });
+        }
+        return issues;
+    });
+
+const k3sTopology: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const k3s = c.source.k3s;
+        if (!k3s) return [];
+        const issues: ConfigIssue[] = [];
+        const at = `clusters[${i}].source.k3s`;
+        if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
+            issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
+        }
+        const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
+        for (const j of duplicates(hosts, (h) => h)) {
+            issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
+        }
+        return issues;
+    });
+
+const ciliumManagedElsewhere: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const at = `clusters[${i}]`;
+        if (!installsCilium(c)) {
+            if (c.source.k3s || c.source.kind) {
+                issues.push({ path: `${at}.cilium.install`, message: "cannot be false for a cluster this stack creates: it would have no CNI (nodes stay NotReady); remove it" });
+            }
+            if (c.cilium.chaining || c.cilium.verify) {
+                issues.push({ path: `${at}.cilium.${c.cilium.chaining ? "chaining" : "verify"}`, message: "configures a Cilium this stack does not install (cilium.install is false); set it in the stack that installs Cilium" });
+            }
+        }
+        if (c.source.stackReference) {
+            // The referenced stack's vClusters already use NodePorts from 31443 up; a default here would collide.
+            c.vclusters.forEach((vc, j) => {
+                if (vc.expose === "NodePort" && vc.nodePort === undefined) {
+                    issues.push({ path: `${at}.vclusters[${j}].nodePort`, message: "is required on a cluster another stack manages: the default (31443 + index) restarts in every stack and would collide with that stack's vClusters; pick a free port in 30000-32767" });
+                }
+            });
+        }
+        return issues;
+    });
+
+const vclustersConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        for (const j of duplicates(c.vclusters, (v) => v.name)) {
+            issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
+        }
+        const ports = c.vclusters.map((v, j) => ({ j, port: v.expose === "NodePort" ? vclusterNodePort(c, j) : undefined })).filter((p) => p.port !== undefined);
+        for (const k of duplicates(ports, (p) => p.port)) {
+            issues.push({ path: `clusters[${i}].vclusters[${ports[k].j}].nodePort`, message: `${ports[k].port} is already used by another vCluster in this cluster; give each a distinct nodePort` });
+        }
+        c.vclusters.forEach((v, j) => {
+            const at = `clusters[${i}].vclusters[${j}]`;
+            if (v.nodePort !== undefined && v.expose !== "NodePort") {
+                issues.push({ path: `${at}.nodePort`, message: `is only used with expose: NodePort (expose is ${v.expose}); remove it or change expose` });
+            }
+            if (v.loadBalancerIP !== undefined && v.expose !== "LoadBalancer") {
+                issues.push({ path: `${at}.loadBalancerIP`, message: `is only used with expose: LoadBalancer (expose is ${v.expose}); remove it or change expose` });
+            }
+            if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
+                issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
+            }
+        });
+        return issues;
+    });
+
+/** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
+export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
+    return cluster.vclusters[index].nodePort ?? 31443 + index;
+}
+
+const hubbleConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) =>
+        c.cilium.hubble.uiNodePort !== undefined && !c.cilium.hubble.ui
+            ? [{ path: `clusters[${i}].cilium.hubble.uiNodePort`, message: "needs cilium.hubble.ui: true (there is no UI to expose)" }]
+            : [],
+    );
+
+/**
+ * CNI chaining, per the Cilium 1.16 install guides (Documentation/installation/cni-chaining-*.rst): generic-veth,
+ * aws-cni and flannel keep the cluster's CNI as the primary one (its IPAM, its routing), portmap keeps Cilium primary.
+ */
+const chainingConsistent: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const chaining = c.cilium.chaining;
+        if (!chaining) return [];
+        const at = `clusters[${i}].cilium`;
+        const mode = chaining.mode;
+        const issues: ConfigIssue[] = [];
+        if (c.source.k3s || c.source.kind) {
+            issues.push({
+                path: `${at}.chaining`,
+                message: "is for clusters that keep their own CNI; Kubeloom creates this cluster without one (k3s/kind source), so Cilium must be the only CNI. Remove chaining, or use a kubeconfig / stackReference source",
+            });
+        }
+        if (chainsOntoPrimaryCni(mode)) {
+            if (c.cilium.routingMode === "tunnel") {
+                issues.push({
+                    path: `${at}.routingMode`,
+                    message: `"tunnel" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
+                });
+            }
+            if (c.cilium.ipamMode === "cluster-pool") {
+                issues.push({ path: `${at}.ipamMode`, message: `"cluster-pool" cannot be used with chaining mode ${mode}: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)` });
+            }
+        } else if (c.cilium.kubeProxyReplacement) {
+            issues.push({
+                path: `${at}.chaining.mode`,
+                message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
+            });
+        }
+        if (mode === "generic-veth" && chaining.primaryPlugins.length === 0) {
+            issues.push({
+                path: `${at}.chaining.primaryPlugins`,
+                message: "is required with chaining mode generic-veth: list the primary CNI's plugin objects from its conflist in /etc/cni/net.d (e.g. [{type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}]); Kubeloom appends cilium-cni",
+            });
+        }
+        if (mode !== "generic-veth" && chaining.primaryPlugins.length > 0) {
+            issues.push({
+                path: `${at}.chaining.primaryPlugins`,
+                message: `is only used with chaining mode generic-veth (mode is ${mode}: ${mode === "portmap" ? "Cilium writes its own conflist with portmap" : "the agent builds the chained conflist itself"}); remove it`,
+            });
+        }
+        chaining.primaryPlugins.forEach((plugin, k) => {
+            if (plugin.type === "cilium-cni") {
+                issues.push({ path: `${at}.chaining.primaryPlugins[${k}].type`, message: "\"cilium-cni\" is appended by Kubeloom; list only the primary CNI's plugins" });
+            }
+        });
+        if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
+            issues.push({
+                path: `${at}.k8sServicePort`,
+                message: "is required with chaining and kubeProxyReplacement: true: the agents dial the API server directly and an existing cluster's port varies (6443 with kubeadm, 443 on EKS); set the port of cilium.k8sServiceHost",
+            });
+        }
+        if (chaining.nodes.length > 0 && Object.keys(c.cilium.nodeSelector).length === 0) {
+            issues.push({ path: `${at}.nodeSelector`, message: "is empty but chaining.nodes is set: add a nodeSelector (e.g. kubeloom.io/cilium: \"true\") so the agents stay on the nodes you selected" });
+        }
+        for (const j of duplicates(chaining.nodes, (node) => node)) {
+            issues.push({ path: `${at}.chaining.nodes[${j}]`, message: `"${chaining.nodes[j]}" is listed twice` });
+        }
+        return issues;
+    });
+
+/** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
+export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
+    return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
+}
+
+const meshRules: Rule = (config) => {
+    const mesh = config.mesh;
+    if (!mesh || !mesh.enabled) return [];
+    const issues: ConfigIssue[] = [];
+    const names = config.clusters.map((c) => c.name);
+    (mesh.clusters ?? []).forEach((name, j) => {
+        if (!names.includes(name)) {
+            issues.push({ path: `mesh.clusters[${j}]`, message: `"${name}" is not a cluster in this stack (clusters: ${names.join(", ")})` });
+        }
+    });
+    for (const j of duplicates(mesh.clusters ?? [], (n) => n)) {
+        issues.push({ path: `mesh.clusters[${j}]`, message: `"${mesh.clusters![j]}" is listed twice` });
+    }
+    const members = meshMembers(config);
+    if (members.length < 2) {
+        issues.push({ path: mesh.clusters ? "mesh.clusters" : "clusters", message: `a mesh needs at least two clusters (got ${members.length}); add a cluster or set mesh.enabled: false` });
+        return issues;
+    }
+    const indexOf = (c: ClusterConfig) => config.clusters.indexOf(c);
+    for (const c of members) {
+        if (!installsCilium(c)) {
+            issues.push({ path: `clusters[${indexOf(c)}].cilium.install`, message: "is false, but a mesh member's Cilium carries the mesh settings: install Cilium in this stack or leave the cluster out of mesh.clusters" });
+        }
+        if (c.cilium.chaining) {
+            issues.push({ path: `clusters[${indexOf(c)}].cilium.chaining`, message: "Cluster Mesh needs Cilium as the cluster's own CNI (its pod CIDR, its identities); Kubeloom does not mesh chained clusters: leave this cluster out of mesh.clusters" });
+        }
+    }
+
+    const podRanges: LabelledInterval[] = [];
+    for (const c of members) {
+        podRanges.push({ label: `clusters[${indexOf(c)}].podCidr`, interval: parseCidr(c.podCidr) as Ipv4Interval });
+        podRanges.push({ label: `clusters[${indexOf(c)}].serviceCidr`, interval: parseCidr(c.serviceCidr) as Ipv4Interval });
+    }
+    for (const [a, b] of findOverlaps(podRanges)) {
+        const [first, second] = [a, b].sort((x, y) => x.label.localeCompare(y.label, "en", { numeric: true }));
+        if (first.label.replace(/\.\w+$/, "") === second.label.replace(/\.\w+$/, "")) continue; // same cluster: own rule
+        issues.push({ path: second.label, message: `overlaps ${first.label}; pod and service CIDRs must not overlap across the mesh (Cilium routes between them)` });
+    }
+
+    const pools: LabelledInterval[] = [];
+    members.forEach((c) => {
+        const i = indexOf(c);
+        const metallb = c.loadBalancer?.metallb;
+        const ownPool: Ipv4Interval[] = [];
+        metallb?.addresses.forEach((text, k) => {
+            const parsed = parseAddressRange(text);
+            if (typeof parsed === "string") {
+                issues.push({ path: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, message: `"${text}" ${parsed}` });
+                return;
+            }
+            ownPool.push(parsed);
+            pools.push({ label: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, interval: parsed });
+        });
+        if (mesh.serviceType === "LoadBalancer") {
+            if (!metallb) {
+                issues.push({
+                    path: `clusters[${i}].loadBalancer.metallb`,
+                    message: "is required with mesh.serviceType LoadBalancer: the clustermesh-apiserver needs a pre-planned address from a pool (e.g. addresses: [\"172.22.0.50-172.22.0.100\"]); or use mesh.serviceType: NodePort",
+                });
+            }
+            const ip = c.clustermesh?.apiserverIP;
+            if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+            }
+            const taken = c.vclusters.findIndex((vc) => vc.expose === "LoadBalancer" && ip !== undefined && vc.loadBalancerIP === ip);
+            if (taken >= 0) {
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is also clusters[${i}].vclusters[${taken}].loadBalancerIP; each LoadBalancer Service needs its own address` });
+            }
+            for (const key of ["nodePort", "nodeAddress"] as const) {
+                if (c.clustermesh?.[key] !== undefined) {
+                    issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
+                }
+            }
+        } else if (c.clustermesh?.apiserverIP !== undefined) {
+            issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: "is only used with mesh.serviceType LoadBalancer (it is NodePort); remove it or change mesh.serviceType" });
+        }
+        // MetalLB owns LoadBalancer Services only if K3s' own ServiceLB (klipper-lb) is off; both would answer.
+        if (metallb && c.source.k3s && !c.source.k3s.disable.includes("servicelb")) {
+            issues.push({
+                path: `clusters[${i}].source.k3s.disable`,
+                message: `must include "servicelb" when loadBalancer.metallb is set: K3s' ServiceLB would also claim the LoadBalancer Services (add "servicelb" to the list, or leave disable unset for the default ${JSON.stringify(DEFAULT_K3S_DISABLE)})`,
+            });
+        }
+    });
+    for (const [a, b] of findOverlaps(pools)) {
+        const [first, second] = [a, b].sort((x, y) => x.label.localeCompare(y.label, "en", { numeric: true }));
+        if (first.label.split(".")[0] === second.label.split(".")[0]) continue;
+        issues.push({ path: second.label, message: `overlaps ${first.label}; MetalLB pools of different clusters must not overlap` });
+    }
+    // A LoadBalancer address inside a pod or service range would be routed to pods or Services instead.
+    for (const [a, b] of findOverlaps([...pools, ...podRanges])) {
+        const [pool, range] = a.label.includes(".loadBalancer.") ? [a, b] : [b, a];
+        if (!pool.label.includes(".loadBalancer.") || range.label.includes(".loadBalancer.")) continue;
+        issues.push({ path: pool.label, message: `overlaps ${range.label}; MetalLB addresses must lie outside every mesh pod and service CIDR (on the nodes' network)` });
+    }
+
+    if (mesh.serviceType === "NodePort") {
+        const ports = members.map((c, m) => ({ c, port: clustermeshNodePort(c, m) }));
+        for (const k of duplicates(ports, (p) => p.port)) {
+            const { c, port } = ports[k];
+            issues.push({ path: `clusters[${indexOf(c)}].clustermesh.nodePort`, message: `${port} is already the clustermesh-apiserver NodePort of another mesh cluster; with kube-proxy replacement each cluster needs its own (cilium#24692)` });
+        }
+        ports.forEach(({ c, port }) => {
+            const i = indexOf(c);
+            if (port > 32767) {
+                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `the derived NodePort ${port} is above 32767; set a free NodePort (30000-32767) explicitly` });
+            }
+            const clash = c.vclusters.findIndex((vc, j) => vc.expose === "NodePort" && vclusterNodePort(c, j) === port);
+            if (clash >= 0 || (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort === port)) {
+                const other = clash >= 0 ? `clusters[${i}].vclusters[${clash}]` : `clusters[${i}].cilium.hubble.uiNodePort`;
+                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `${port} is already used by ${other} in this cluster; pick another NodePort` });
+            }
+            const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
+            if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
+                issues.push({
+                    path: `clusters[${i}].clustermesh.nodeAddress`,
+                    message: `is required with mesh.serviceType NodePort: ${derivedAddress === "localhost" ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
+                });
+            }
+        });
+    }
+
+    const serviceKeys = mesh.globalServices.map((svc) => `${svc.namespace}/${svc.name}`);
+    for (const j of duplicates(serviceKeys, (key) => key)) {
+        issues.push({ path: `mesh.globalServices[${j}].name`, message: `"${serviceKeys[j]}" is declared twice` });
+    }
+    mesh.globalServices.forEach((svc, j) => {
+        if (mesh.demo && svc.namespace === "mesh-demo" && svc.name === "rebel-base") {
+            issues.push({ path: `mesh.globalServices[${j}].name`, message: "\"mesh-demo/rebel-base\" is the demo's own global Service (mesh.demo is on); pick another name or namespace" });
+        }
+        svc.notSharedIn.forEach((name, k) => {
+            if (!members.some((m) => m.name === name)) {
+                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `"${name}" is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
+            }
+        });
+    });
+    if (mesh.verify && !mesh.demo) {
+        issues.push({ path: "mesh.verify", message: "checks the demo global service; set mesh.demo: true as well" });
+    }
+    return issues;
+};
+
+/**
+ * LoadBalancer Services need something that assigns addresses. Kubeloom installs MetalLB on mesh members (the
+ * `loadBalancer.metallb` block); clusters it creates have nothing else (K3s' servicelb is disabled by default and
+ * cannot honour a requested address), so a LoadBalancer vCluster there would wait forever for its address.
+ */
+const loadBalancersServed: Rule = (config) => {
+    const members = new Set(meshMembers(config));
+    return config.clusters.flatMap((c, i) => {
+        const issues: ConfigIssue[] = [];
+        const metallb = c.loadBalancer?.metallb;
+        if (metallb && !members.has(c)) {
+            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
+        }
+        const pools = metallb && members.has(c) ? metallb.addresses.map(parseAddressRange).filter((r): r is Ipv4Interval => typeof r !== "string") : undefined;
+        c.vclusters.forEach((vc, j) => {
+            if (vc.expose !== "LoadBalancer" || vc.loadBalancerIP === undefined) return;
+            const at = `clusters[${i}].vclusters[${j}]`;
+            if (!pools && (c.source.k3s || c.source.kind)) {
+                issues.push({ path: `${at}.expose`, message: "LoadBalancer needs MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; use expose: NodePort, or add the cluster to a mesh with a MetalLB pool" });
+            } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
+                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+            }
+        });
+        return issues;
+    });
+};
+
+/** Every cross-field rule, in the order their messages are reported. */
+export const CROSS_FIELD_RULES: readonly Rule[] = [
+    uniqueClusterNamesAndIds,
+    clusterIdRange,
+    podAndServiceCidrsApart,
+    kubeProxyReplacementNeedsApiHost,
+    secretsPresent,
+    k3sTopology,
+    ciliumManagedElsewhere,
+    vclustersConsistent,
+    hubbleConsistent,
+    chainingConsistent,
+    meshRules,
+    loadBalancersServed,
+];
+
+/** Runs every cross-field rule on a config whose fields are individually valid. */
+export function crossFieldIssues(config: StackConfig): ConfigIssue[] {
+    return CROSS_FIELD_RULES.flatMap((rule) => rule(config));
+}

@@ -1,0 +1,564 @@
+/**
+ * The typed stack configuration: one zod schema for every `kubeloom:*` key, defaults in one place, and error
+ * messages that name the key path (`clusters[1].podCidr`), the value received and what is allowed.
+ *
+ * Validation is a pure function of the raw config map, so the offline plan, `pulumi up` and the tests all
+ * reject the same inputs before a single resource is registered.
+ */
+import { z } from "zod";
+import { isIpv4, parseCidr } from "../lib/cidr";
+import { crossFieldIssues } from "./rules";
+
+/** Versions Kubeloom is written and tested against; the chart schemas in ../shared/schemas are these. */
+export const DEFAULT_VERSIONS = {
+    k3s: "v1.28.13+k3s1",
+    cilium: "1.16.19",
+    vcluster: "0.20.6",
+    metallb: "0.14.9",
+    kindNode: "kindest/node:v1.30.4",
+} as const;
+
+/** K3s packaged components disabled unless the config says otherwise (the manual recipe's choice). */
+export const DEFAULT_K3S_DISABLE = ["traefik", "servicelb", "metrics-server"] as const;
+
+/** Components K3s accepts in `--disable` (k3s pkg/cli/cmds/server.go). */
+export const K3S_PACKAGED_COMPONENTS = [
+    "coredns",
+    "servicelb",
+    "traefik",
+    "local-storage",
+    "metrics-server",
+    "snapshot-controller",
+] as const;
+
+/** First NodePort handed to vClusters exposed as NodePort without an explicit `nodePort`. */
+export const VCLUSTER_NODEPORT_BASE = 31443;
+
+/** Default clustermesh-apiserver NodePort (chart default); each further cluster gets the next port, see mesh-plan. */
+export const CLUSTERMESH_NODEPORT_BASE = 32379;
+
+/** Longest vCluster name: the StatefulSet `<name>` gets a `<name>-<10-char hash>` revision label limited to 63. */
+export const VCLUSTER_NAME_MAX = 52;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Field schemas
+
+const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const dnsName = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
+
+const clusterName = z
+    .string()
+    .max(32, "must be at most 32 characters (Cilium's cluster.name limit)")
+    .regex(dns1123Label, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric")
+    .refine((name) => name !== "default", "must not be \"default\" (Cilium rejects it together with a cluster id)");
+
+const hostAddress = z
+    .string()
+    .refine((h) => isIpv4(h) || dnsName.test(h), "must be an IPv4 address or a DNS name (or \"localhost\")");
+
+const cidrText = z.string().superRefine((text, ctx) => {
+    const parsed = parseCidr(text);
+    if (typeof parsed === "string") {
+        ctx.addIssue({ code: "custom", message: parsed });
+    }
+});
+
+const port = z.number().int().min(1).max(65535);
+const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
+
+function versionPattern(pattern: RegExp, example: string, supported?: { prefix: string; note: string }) {
+    let schema = z.string().regex(pattern, `must be a version like ${example}`);
+    if (supported) {
+        schema = schema.refine((v) => v.replace(/^v/, "").startsWith(supported.prefix), supported.note) as never;
+    }
+    return schema;
+}
+
+const semver = /^v?\d+\.\d+\.\d+$/;
+const k3sVersion = versionPattern(/^v\d+\.\d+\.\d+\+k3s\d+$/, "v1.28.13+k3s1");
+const ciliumVersion = versionPattern(semver, "1.16.19", {
+    prefix: "1.16.",
+    note: "must be a 1.16.x release: Kubeloom's Cilium values are written and schema-checked for the 1.16 chart",
+});
+const vclusterVersion = versionPattern(semver, "0.20.6", {
+    prefix: "0.20.",
+    note: "must be a 0.20.x release: the vCluster chart schema is strict and its keys change in 0.21",
+});
+const metallbVersion = versionPattern(semver, "0.14.9", {
+    prefix: "0.14.",
+    note: "must be a 0.14.x release (the metallb.io/v1beta1 CRDs Kubeloom emits)",
+});
+
+const toleration = z.strictObject({
+    key: z.string().optional(),
+    operator: z.enum(["Exists", "Equal"]).optional(),
+    value: z.string().optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+    tolerationSeconds: z.number().int().optional(),
+});
+
+const sshTarget = {
+    host: hostAddress,
+    /** SSH user; required unless host is localhost. */
+    user: z.string().min(1).optional(),
+    port: port.default(22),
+};
+
+const k3sSource = z
+    .strictObject({
+        ...sshTarget,
+        version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
+        apiPort: port.default(6443),
+        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
+        tlsSans: z.array(hostAddress).default([]),
+        /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
+        sshPrivateKeyPath: z.string().min(1).optional(),
+        agents: z.array(z.strictObject({ ...sshTarget })).default([]),
+    })
+    .superRefine((k3s, ctx) => {
+        if (k3s.host !== "localhost" && !k3s.user) {
+            ctx.addIssue({ code: "custom", path: ["user"], message: "is required when host is not \"localhost\" (the SSH user, e.g. \"ubuntu\")" });
+        }
+        k3s.agents.forEach((agent, i) => {
+            if (!agent.user && !k3s.user) {
+                ctx.addIssue({ code: "custom", path: ["agents", i, "user"], message: "is required (no server user to inherit)" });
+            }
+            if (agent.host === "localhost") {
+                ctx.addIssue({ code: "custom", path: ["agents", i, "host"], message: "cannot be \"localhost\": agents join over SSH" });
+            }
+        });
+    });
+
+const kindSource = z.strictObject({
+    nodeImage: z.string().min(1).default(DEFAULT_VERSIONS.kindNode),
+    workers: z.number().int().min(0).max(10).default(1),
+    /** Host port of the kind API server; must differ between kind clusters on one machine. */
+    apiServerPort: port.optional(),
+});
+
+const kubeconfigSource = z.strictObject({
+    /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
+    path: z.string().min(1).optional(),
+    /** Context to use from it; default: its current-context. */
+    context: z.string().min(1).optional(),
+});
+
+const stackReferenceSource = z.strictObject({
+    /** Fully qualified stack name, e.g. "acme/kubeloom/platform" or "platform" on the local backend. */
+    stack: z.string().min(1),
+    /** Output holding a map of context name → kubeconfig. */
+    output: z.string().min(1).default("kubeconfigs"),
+    /** Context (map key) to use. */
+    context: z.string().min(1),
+});
+
+const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;
+
+const clusterSource = z
+    .strictObject({
+        k3s: k3sSource.optional(),
+        kind: kindSource.optional(),
+        kubeconfig: kubeconfigSource.optional(),
+        stackReference: stackReferenceSource.optional(),
+    })
+    .superRefine((source, ctx) => {
+        const given = SOURCE_KINDS.filter((k) => source[k] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({
+                code: "custom",
+                message: `must have exactly one of ${SOURCE_KINDS.join(", ")} (got ${given.length ? given.join(" and ") : "none"})`,
+            });
+        }
+    });
+
+/** Cilium CNI chaining modes supported by the 1.16 chart (values.yaml cni.chainingMode). */
+export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] as const;
+
+/**
+ * Chaining modes where another CNI stays the primary one (it allocates pod IPs and routes between nodes) and
+ * Cilium only attaches to its devices. `portmap` is the odd one out: Cilium is the primary CNI and the portmap
+ * plugin is chained after it (Documentation/installation/cni-chaining-portmap.rst).
+ */
+export const PRIMARY_CNI_CHAINING_MODES = ["generic-veth", "aws-cni", "flannel"] as const;
+
+/** True when `mode` leaves pod IPs and node-to-node routing to another CNI. */
+export function chainsOntoPrimaryCni(mode: (typeof CHAINING_MODES)[number] | undefined): boolean {
+    return mode !== undefined && (PRIMARY_CNI_CHAINING_MODES as readonly string[]).includes(mode);
+}
+
+/** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
+const cniPlugin = z
+    .record(z.string(), z.unknown())
+    .refine((plugin) => typeof plugin.type === "string" && plugin.type.length > 0, "must have a \"type\" naming the CNI plugin binary, e.g. \"flannel\"");
+
+const ciliumConfig = z
+    .strictObject({
+        /**
+         * Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster
+         * (and its Cilium) another stack manages — a tenants stack only adds vClusters.
+         */
+        install: z.boolean().optional(),
+        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
+        kubeProxyReplacement: z.boolean().default(true),
+        /**
+         * How Cilium carries pod traffic between nodes. Default: "tunnel", except with a chaining mode that keeps a
+         * primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is "native"
+         * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
+         */
+        routingMode: z.enum(["tunnel", "native"]).optional(),
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).default("kubernetes"),
+        hubble: z
+            .strictObject({
+                relay: z.boolean().default(true),
+                ui: z.boolean().default(true),
+                /** Expose hubble-ui as a NodePort on this port. */
+                uiNodePort: nodePort.optional(),
+            })
+            .default({ relay: true, ui: true }),
+        nodeSelector: z.record(z.string(), z.string()).default({}),
+        tolerations: z.array(toleration).default([]),
+        operatorReplicas: z.number().int().min(1).max(5).optional(),
+        /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
+        k8sServiceHost: hostAddress.optional(),
+        k8sServicePort: port.optional(),
+        chaining: z
+            .strictObject({
+                mode: z.enum(CHAINING_MODES),
+                /**
+                 * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
+                 * reverted on destroy. Default: no node is touched.
+                 */
+                nodes: z.array(z.string().min(1)).default([]),
+                /**
+                 * generic-veth only: the primary CNI's plugin objects, in order, as in its conflist on the nodes
+                 * (/etc/cni/net.d); Kubeloom appends cilium-cni and ships the result as the `cni-configuration` ConfigMap.
+                 */
+                primaryPlugins: z.array(cniPlugin).default([]),
+            })
+            .optional(),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
+        /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
+        verify: z.boolean().default(false),
+    })
+    // The routing default depends on the chaining mode; resolved here so every reader sees the effective value.
+    .transform((cilium) => ({
+        ...cilium,
+        routingMode: cilium.routingMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("native" as const) : ("tunnel" as const)),
+    }));
+
+const vclusterConfig = z.strictObject({
+    name: z
+        .string()
+        .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
+        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
+    version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
+    expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
+    /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
+    nodePort: nodePort.optional(),
+    /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
+    loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
+    /** Tenant isolation with host NetworkPolicies (chart policies.networkPolicy). */
+    isolate: z.boolean().default(true),
+    resourceQuota: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    limitRange: z
+        .strictObject({
+            default: z.record(z.string(), z.string()).optional(),
+            defaultRequest: z.record(z.string(), z.string()).optional(),
+        })
+        .optional(),
+});
+
+const metallbConfig = z.strictObject({
+    version: metallbVersion.default(DEFAULT_VERSIONS.metallb),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+});
+
+const clusterConfig = z.strictObject({
+    name: clusterName,
+    id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
+    podCidr: cidrText,
+    serviceCidr: cidrText,
+    /** Protect the cluster's resources from deletion; default: on unless the stack is named dev or test. */
+    protect: z.boolean().optional(),
+    source: clusterSource,
+    cilium: ciliumConfig.default(() => ciliumConfig.parse({})),
+    vclusters: z.array(vclusterConfig).default([]),
+    loadBalancer: z
+        .strictObject({
+            metallb: metallbConfig.optional(),
+        })
+        .optional(),
+    clustermesh: z
+        .strictObject({
+            /** LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool. */
+            apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
+            /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
+            nodePort: nodePort.optional(),
+            /** Node address peers dial for NodePort; default: the cluster's API host. */
+            nodeAddress: hostAddress.optional(),
+        })
+        .optional(),
+});
+
+const globalService = z.strictObject({
+    name: z.string().regex(dns1123Label, "must be a DNS-1123 label"),
+    namespace: z.string().regex(dns1123Label, "must be a DNS-1123 label").default("default"),
+    /** io.cilium/service-affinity. */
+    affinity: z.enum(["none", "local", "remote"]).default("none"),
+    /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
+    notSharedIn: z.array(z.string()).default([]),
+    ports: z.array(z.strictObject({ port: port, targetPort: port.optional(), name: z.string().optional() })).min(1),
+    selector: z.record(z.string(), z.string()),
+});
+
+const meshConfig = z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Names of the clusters in the mesh; default: all clusters. */
+    clusters: z.array(z.string()).optional(),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+    globalServices: z.array(globalService).default([]),
+    /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
+    demo: z.boolean().default(false),
+    /** At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered. */
+    verify: z.boolean().default(false),
+});
+
+/** The whole `kubeloom:*` namespace. Secrets are top-level keys so the CLI can encrypt them. */
+export const stackConfigSchema = z.strictObject({
+    clusters: z.array(clusterConfig).min(1, "must list at least one cluster"),
+    mesh: meshConfig.optional(),
+    /** Secret: SSH private key used for every K3s host without sshPrivateKeyPath. */
+    sshPrivateKey: z.string().min(1).optional(),
+    /** Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path. */
+    sourceKubeconfigs: z.record(z.string(), z.string()).optional(),
+});
+
+/** Keys that must only ever be set with `pulumi config set --secret`. */
+export const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"] as const;
+
+export type StackConfig = z.output<typeof stackConfigSchema>;
+export type ClusterConfig = StackConfig["clusters"][number];
+export type K3sSourceConfig = z.output<typeof k3sSource>;
+export type KindSourceConfig = z.output<typeof kindSource>;
+export type KubeconfigSourceConfig = z.output<typeof kubeconfigSource>;
+export type StackReferenceSourceConfig = z.output<typeof stackReferenceSource>;
+export type CiliumConfig = ClusterConfig["cilium"];
+export type ChainingConfig = NonNullable<CiliumConfig["chaining"]>;
+export type VClusterConfig = ClusterConfig["vclusters"][number];
+export type MeshConfig = z.output<typeof meshConfig>;
+export type MetallbConfig = z.output<typeof metallbConfig>;
+export type GlobalServiceConfig = z.output<typeof globalService>;
+export type Toleration = z.output<typeof toleration>;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Loading and error formatting
+
+/** One validation problem: the key path (`clusters[1].podCidr`) and a message saying what is allowed. */
+export interface ConfigIssue {
+    readonly path: string;
+    readonly message: string;
+}
+
+/** Thrown when the stack config is invalid; carries every issue, never a secret value. */
+export class ConfigError extends Error {
+    constructor(readonly issues: readonly ConfigIssue[]) {
+        super(`invalid Kubeloom config:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Formats a zod path as `clusters[1].source.k3s.host`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+    return path.reduce<string>((text, key) => {
+        if (typeof key === "number") {
+            return `${text}[${key}]`;
+        }
+        const name = String(key);
+        // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
+        if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
+            return `${text}[${JSON.stringify(name)}]`;
+        }
+        return text ? `${text}.${name}` : name;
+    }, "");
+}
+
+/** Levenshtein distance, for "did you mean" hints on unknown keys. */
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+/** Suggests the closest known key, when it is close enough to be a typo. */
+export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const key of known) {
+        const distance = editDistance(unknown, key);
+        if (distance < bestDistance) {
+            best = key;
+            bestDistance = distance;
+        }
+    }
+    return best !== undefined && bestDistance <= Math.max(2, Math.floor(unknown.length / 3)) ? best : undefined;
+}
+
+/** The keys a strict object schema accepts at `path` in the stack schema, for typo hints. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+    let schema: unknown = stackConfigSchema;
+    for (const key of path) {
+        schema = unwrap(schema);
+        const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
+        if (!def) return [];
+        if (def.type === "object" && def.shape && typeof key === "string") {
+            schema = def.shape[key];
+        } else if (def.type === "array" && typeof key === "number") {
+            schema = def.element;
+        } else {
+            return [];
+        }
+    }
+    const def = (unwrap(schema) as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
+    return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+    let current = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; schema?: unknown } };
+    for (let guard = 0; guard < 10 && current?.def; guard++) {
+        const def = current.def;
+        const inner = def.innerType ?? (def.type === "pipe" ? def.in : undefined);
+        if (!inner) break;
+        current = inner as typeof current;
+    }
+    return current;
+}
+
+function describeReceived(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "object") return "an object";
+    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let current = root as Record<PropertyKey, unknown> | undefined;
+    for (const key of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = current[key] as Record<PropertyKey, unknown> | undefined;
+    }
+    return current;
+}
+
+function isSecretPath(path: readonly PropertyKey[]): boolean {
+    return typeof path[0] === "string" && (SECRET_KEYS as readonly string[]).includes(path[0]);
+}
+
+/** Turns zod issues into key-path issues with a fix, never echoing secret values. */
+function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const issue of error.issues) {
+        const where = [...issue.path];
+        if (issue.code === "unrecognized_keys") {
+            const known = knownKeysAt(where);
+            for (const key of issue.keys) {
+                const hint = suggestKey(key, known);
+                issues.push({
+                    path: formatPath([...where, key]),
+                    message: `is not a known key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys here: ${known.join(", ")}`,
+                });
+            }
+            continue;
+        }
+        const received = isSecretPath(where) ? "a secret value" : describeReceived(valueAt(raw, where));
+        let message = issue.message;
+        if (issue.code === "invalid_type") {
+            message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
+        } else if (issue.code === "invalid_value" && "values" in issue) {
+            message = `must be one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${received}`;
+        } else if (issue.code === "too_small" || issue.code === "too_big") {
+            message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
+        } else {
+            const scalar = received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
+            message = `${scalar ? `${received} ` : ""}${message}`;
+        }
+        issues.push({ path: formatPath(where) || "(root)", message });
+    }
+    return issues;
+}
+
+function article(expected: string): string {
+    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/**
+ * Parses the raw `kubeloom:*` values (JSON already decoded) into a typed config, or throws a ConfigError listing
+ * every problem with its key path. Cross-field rules (uniqueness, overlaps, mesh) run only on a config whose
+ * fields are individually valid, so their messages never have to guess at types.
+ */
+export function parseStackConfig(raw: unknown, options: { stackName?: string; secretKeys?: readonly string[] } = {}): StackConfig {
+    const result = stackConfigSchema.safeParse(raw);
+    const issues: ConfigIssue[] = [];
+    if (!result.success) {
+        issues.push(...toConfigIssues(result.error, raw));
+    }
+    if (options.secretKeys && raw && typeof raw === "object") {
+        for (const key of SECRET_KEYS) {
+            if ((raw as Record<string, unknown>)[key] !== undefined && !options.secretKeys.includes(key)) {
+                issues.push({
+                    path: key,
+                    message: `is set in plaintext; it must be a secret: run \`pulumi config set --secret kubeloom:${key} ...\` (and remove the plain value from the stack file)`,
+                });
+            }
+        }
+    }
+    if (issues.length === 0 && result.success) {
+        issues.push(...crossFieldIssues(result.data));
+    }
+    if (issues.length > 0) {
+        throw new ConfigError(issues);
+    }
+    return result.data as StackConfig;
+}
+
+/**
+ * Collects the `kubeloom:*` keys from a flat Pulumi config map (as `pulumi.runtime.allConfig()` returns it:
+ * structured values as JSON text) into one object for `parseStackConfig`.
+ */
+export function rawConfigFromPulumi(all: Readonly<Record<string, string>>): Record<string, unknown> {
+    const raw: Record<string, unknown> = {};
+    for (const key of Object.keys(all).sort()) {
+        if (!key.startsWith("kubeloom:")) continue;
+        const name = key.slice("kubeloom:".length);
+        raw[name] = decodeConfigValue(all[key]);
+    }
+    return raw;
+}
+
+/** Structured config arrives as JSON text, scalars as plain strings. */
+function decodeConfigValue(text: string): unknown {
+    const trimmed = text.trim();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[") || trimmed === "true" || trimmed === "false" || /^-?\d+$/.test(trimmed)) {
+        try {
+            return JSON.parse(trimmed);
+        } catch {
+            return text;
+        }
+    }
+    return text;
+}
+
+/** Whether resources are protected by default: on everywhere except stacks named dev or test. */
+export function defaultProtect(stackName: string): boolean {
+    return !/^(dev|test)(-|$)/.test(stackName);
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run ci:stacks -- [--changed-since <commit>] [--stack <name>]`
+ *
+ * Prints the stacks a CI job should run for as a JSON array, and writes `stacks=<json>` to $GITHUB_OUTPUT when
+ * set (for a job matrix). `--stack` (manual dispatch) selects exactly that stack; `--changed-since` selects the
+ * stacks changed since that commit (all of them when code changed, or when the commit is unknown, e.g. the first
+ * push of a branch); neither selects every stack. Empty values count as not given. Exit 2 on errors.
+ */
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { STACK_NAME, stacksToDeploy } from "./ci-stacks";
+import { stacksInDir } from "../diff/base-worktree";
+import { PROJECT_DIR } from "../../lib/project";
+
+function fail(message: string): never {
+    process.stderr.write(`ci:stacks: ${message}\n`);
+    process.exit(2);
+}
+
+function option(argv: readonly string[], flag: string): string | undefined {
+    const index = argv.indexOf(flag);
+    if (index === -1) return undefined;
+    const value = argv[index + 1];
+    if (value === undefined) fail(`${flag} needs a value`);
+    return value.trim() || undefined;
+}
+
+function changedFiles(projectDir: string, since: string): string[] | undefined {
+    if (/^0+$/.test(since)) return undefined;
+    const known = spawnSync("git", ["cat-file", "-e", `${since}^{commit}`], { cwd: projectDir, stdio: "ignore" });
+    if (known.status !== 0) return undefined;
+    const diff = spawnSync("git", ["diff", "--name-only", "--relative", since, "HEAD"], { cwd: projectDir, encoding: "utf8" });
+    if (diff.status !== 0) fail(`git diff ${since} HEAD failed: ${diff.stderr.trim()}`);
+    return diff.stdout.split("\n").filter(Boolean);
+}
+
+function main(): void {
+    const argv = process.argv.slice(2);
+    const known = new Set(["--changed-since", "--stack"]);
+    argv.forEach((arg, i) => {
+        if (arg.startsWith("--") && !known.has(arg) && !known.has(argv[i - 1])) fail(`unknown option ${arg}`);
+    });
+    const projectDir = PROJECT_DIR;
+    const all = stacksInDir(projectDir);
+    const stack = option(argv, "--stack");
+    const since = option(argv, "--changed-since");
+    let stacks: string[];
+    if (stack !== undefined) {
+        if (!STACK_NAME.test(stack)) fail(`--stack "${stack}" is not a stack name (letters, digits, ".", "_", "-")`);
+        if (!all.includes(stack)) fail(`--stack ${stack}: no Pulumi.${stack}.yaml (stacks: ${all.join(", ") || "none"})`);
+        stacks = [stack];
+    } else if (since !== undefined) {
+        const files = changedFiles(projectDir, since);
+        if (files === undefined) process.stderr.write(`ci:stacks: ${since} is not a known commit; selecting every stack\n`);
+        stacks = files === undefined ? all : stacksToDeploy(files, all);
+    } else {
+        stacks = all;
+    }
+    const invalid = stacks.filter((s) => !STACK_NAME.test(s));
+    if (invalid.length > 0) fail(`stack file names that are not stack names: ${invalid.join(", ")}`);
+    const json = JSON.stringify(stacks);
+    process.stdout.write(`${json}\n`);
+    if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, `stacks=${json}\n`);
+}
+
+main();

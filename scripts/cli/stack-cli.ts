@@ -1,0 +1,68 @@
+/**
+ * `npm run up|preview|destroy -- <stack> [--yes]`
+ *
+ * Runs `pulumi up` / `pulumi preview --diff` / `pulumi destroy` for Pulumi.<stack>.yaml through the Automation
+ * API, streaming Pulumi's progress. The backend is the project's `.pulumi-state/` unless PULUMI_BACKEND_URL is
+ * set, so no Pulumi Cloud account is needed to start. `destroy` asks for `--yes`.
+ *
+ * Exit codes: 0 done, 1 the Pulumi operation failed (its output says why), 2 usage or configuration problem found
+ * before Pulumi ran (e.g. no passphrase), 127 the Pulumi CLI is not installed. Problems are one line on stderr.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, runCli, StackCommandError } from "./automation";
+import { PROJECT_DIR } from "../../lib/project";
+
+const OPERATIONS = ["up", "preview", "destroy"] as const;
+type Operation = (typeof OPERATIONS)[number];
+
+const USAGE = "usage: npm run up|preview|destroy -- <stack> [--yes]";
+
+interface StackArgs {
+    readonly operation: Operation;
+    readonly stack: string;
+    readonly yes: boolean;
+}
+
+function parseArgs(argv: readonly string[]): StackArgs {
+    const [operation, ...rest] = argv;
+    if (!OPERATIONS.includes(operation as Operation)) throw new StackCommandError(`kubeloom: unknown operation "${operation ?? ""}"; ${USAGE}`, EXIT_USAGE);
+    const unknown = rest.find((arg) => arg.startsWith("-") && arg !== "--yes");
+    if (unknown) throw new StackCommandError(`kubeloom: unknown option ${unknown}; ${USAGE}`, EXIT_USAGE);
+    const positional = rest.filter((arg) => !arg.startsWith("-"));
+    if (positional.length !== 1) throw new StackCommandError(`kubeloom: name one stack; ${USAGE}`, EXIT_USAGE);
+    return { operation: operation as Operation, stack: positional[0], yes: rest.includes("--yes") };
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const projectDir = PROJECT_DIR;
+    // The CLI check comes first: without the CLI nothing else matters, and its message must be the only line.
+    const cli = requireCli(args.operation);
+    if (args.operation !== "destroy" && !fs.existsSync(path.join(projectDir, `Pulumi.${args.stack}.yaml`))) {
+        throw new StackCommandError(`kubeloom: no Pulumi.${args.stack}.yaml: create the stack file first (see docs/environments.md)`, EXIT_USAGE);
+    }
+    if (args.operation === "destroy" && !args.yes) {
+        throw new StackCommandError(`kubeloom: destroy deletes every resource of stack ${args.stack}; run it again with --yes to confirm`, EXIT_USAGE);
+    }
+    const backend = prepareBackend(projectDir, args.stack, (line) => process.stderr.write(`${line}\n`));
+    let stack;
+    try {
+        stack = await openStack({ projectDir, stack: args.stack, cli, backend }, args.operation !== "destroy");
+    } catch (error) {
+        throw new StackCommandError(`kubeloom: cannot open stack ${args.stack}: ${pulumiErrorLine(error)}`, 1);
+    }
+    const stream = { onOutput: (text: string) => process.stdout.write(text), onError: (text: string) => process.stderr.write(text) };
+    try {
+        if (args.operation === "up") await stack.up(stream);
+        else if (args.operation === "preview") await stack.preview({ ...stream, diff: true });
+        else await stack.destroy(stream);
+    } catch (error) {
+        // Pulumi's own output already streamed the reason; repeating its error text would print it twice.
+        const code = (error as { commandResult?: { code?: number } }).commandResult?.code;
+        throw new StackCommandError(`kubeloom: pulumi ${args.operation} failed for stack ${args.stack}${code !== undefined ? ` (exit ${code})` : ""}`, 1);
+    }
+    return 0;
+}
+
+runCli(main);

@@ -1,0 +1,224 @@
+/**
+ * `npm run plan:diff -- <stack>... | --all [--base <ref>] [--format markdown|json] [--out <file>] [--exit-zero]
+ *   [--step-summary] [--project <dir>]`
+ *
+ * Plans each stack offline twice — at the base ref (in a temporary git worktree) and in the working tree — and
+ * reports what changed: Markdown by default, the same data as JSON with `--format json`. Needs no Pulumi CLI and
+ * no credentials, so it also runs for pull requests from forks. Secrets never appear: the plans hold
+ * placeholders, and `secure:` config is compared by ciphertext and reported only as changed / unchanged.
+ *
+ * Exit codes: 0 no changes, 1 changes (0 with --exit-zero, for CI jobs that only comment), 2 error.
+ */
+import { spawn } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import type { OfflinePlan } from "../plan/offline-plan";
+import { diffPlans, planDiffReport, PlanDiffReport, StackDiff } from "./plan-diff";
+import { compareSecureConfig } from "./secure-config";
+import { sortKeys } from "./value-diff";
+import { renderMarkdown } from "./plan-diff-markdown";
+import { BaseWorktree, fileAtCommit, PlanDiffError, repoLayout, resolveBaseRef, stacksAtCommit, stacksInDir } from "./base-worktree";
+import { PROJECT_DIR } from "../../lib/project";
+
+const USAGE =
+    "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--format markdown|json] [--out <file>] [--exit-zero] [--step-summary] [--project <dir>]";
+
+interface DiffArgs {
+    stacks: string[];
+    all: boolean;
+    base?: string;
+    format: "markdown" | "json";
+    out?: string;
+    exitZero: boolean;
+    stepSummary: boolean;
+    project?: string;
+}
+
+function parseArgs(argv: readonly string[]): DiffArgs {
+    const args: DiffArgs = { stacks: [], all: false, format: "markdown", exitZero: false, stepSummary: false };
+    const value = (i: number, flag: string) => {
+        const v = argv[i];
+        if (v === undefined || v.startsWith("--")) throw new PlanDiffError(`${flag} needs a value\n${USAGE}`);
+        return v;
+    };
+    for (let i = 0; i < argv.length; i++) {
+        const arg = argv[i];
+        switch (arg) {
+            case "--all":
+                args.all = true;
+                break;
+            case "--base":
+                args.base = value(++i, arg);
+                break;
+            case "--format": {
+                const format = value(++i, arg);
+                if (format !== "markdown" && format !== "json") throw new PlanDiffError(`--format: "${format}" is not markdown or json`);
+                args.format = format;
+                break;
+            }
+            case "--out":
+                args.out = value(++i, arg);
+                break;
+            case "--project":
+                args.project = value(++i, arg);
+                break;
+            case "--exit-zero":
+                args.exitZero = true;
+                break;
+            case "--step-summary":
+                args.stepSummary = true;
+                break;
+            case "-h":
+            case "--help":
+                process.stdout.write(`${USAGE}\n`);
+                process.exit(0);
+            default:
+                if (arg.startsWith("-")) throw new PlanDiffError(`unknown option ${arg}\n${USAGE}`);
+                args.stacks.push(arg);
+        }
+    }
+    if (args.all === (args.stacks.length > 0)) throw new PlanDiffError(`name the stacks or pass --all (not both)\n${USAGE}`);
+    return args;
+}
+
+function projectName(projectDir: string): string {
+    const file = path.join(projectDir, "Pulumi.yaml");
+    if (!fs.existsSync(file)) throw new PlanDiffError(`no Pulumi.yaml in ${projectDir}`);
+    const name = (parse(fs.readFileSync(file, "utf8")) as { name?: unknown } | null)?.name;
+    if (typeof name !== "string") throw new PlanDiffError(`${file} has no project name`);
+    return name;
+}
+
+/**
+ * Plans one stack in its own process (the Pulumi runtime holds one stack per process), with the plan script of
+ * that checkout, so the base is planned by the base's code.
+ */
+function planInChild(side: string, projectDir: string, stack: string, outFile: string): Promise<OfflinePlan> {
+    return new Promise((resolve, reject) => {
+        // That checkout's own `npm run plan` (its package.json knows where its plan script lives).
+        const child = spawn("npm", ["run", "--silent", "plan", "--", stack, "--out", outFile], {
+            cwd: projectDir,
+            stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+        child.on("error", (error) => reject(new PlanDiffError(`${side}: cannot start the plan of ${stack}: ${error.message}`)));
+        child.on("close", (code, signal) => {
+            if (code !== 0) {
+                const detail = stderr.trim() ? `\n${stderr.trim()}` : "";
+                reject(new PlanDiffError(`${side}: the offline plan of ${stack} failed (${signal ?? `exit ${code}`})${detail}`));
+                return;
+            }
+            try {
+                resolve(JSON.parse(fs.readFileSync(outFile, "utf8")) as OfflinePlan);
+            } catch (error) {
+                reject(new PlanDiffError(`${side}: the plan of ${stack} is not readable JSON (${(error as Error).message})`));
+            }
+        });
+    });
+}
+
+/** Whether a package.json text defines the `plan` npm script (the offline plan). */
+function hasPlanScript(packageJson: string | null): boolean {
+    if (packageJson === null) return false;
+    try {
+        const scripts = (JSON.parse(packageJson) as { scripts?: Record<string, unknown> }).scripts;
+        return typeof scripts?.plan === "string";
+    } catch {
+        return false;
+    }
+}
+
+/** Runs the jobs with at most `limit` at a time (each plan is a Node process); null jobs give null. */
+async function runLimited<T>(jobs: ReadonlyArray<(() => Promise<T>) | null>, limit: number): Promise<Array<T | null>> {
+    const results: Array<T | null> = jobs.map(() => null);
+    let next = 0;
+    const worker = async () => {
+        while (next < jobs.length) {
+            const index = next++;
+            const job = jobs[index];
+            if (job) results[index] = await job();
+        }
+    };
+    await Promise.all(Array.from({ length: limit }, worker));
+    return results;
+}
+
+async function main(): Promise<number> {
+    const args = parseArgs(process.argv.slice(2));
+    const projectDir = path.resolve(args.project ?? PROJECT_DIR);
+    const project = projectName(projectDir);
+    const layout = repoLayout(projectDir);
+    const base = resolveBaseRef(projectDir, args.base);
+    const log = (line: string) => process.stderr.write(`plan:diff: ${line}\n`);
+
+    const stacks = args.all ? [...new Set([...stacksInDir(projectDir), ...stacksAtCommit(projectDir, layout, base.commit)])].sort() : args.stacks;
+    const sides = stacks.map((stack) => {
+        const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
+        const headText = fs.existsSync(file) ? fs.readFileSync(file, "utf8") : null;
+        const baseText = fileAtCommit(projectDir, layout, base.commit, `Pulumi.${stack}.yaml`);
+        if (headText === null && baseText === null) throw new PlanDiffError(`no Pulumi.${stack}.yaml in the working tree or at ${base.ref}`);
+        return { stack, headText, baseText };
+    });
+
+    const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-plans-"));
+    let worktree: BaseWorktree | undefined;
+    const cleanUp = () => {
+        worktree?.remove();
+        fs.rmSync(scratch, { recursive: true, force: true });
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+        cleanUp();
+        process.exit(signal === "SIGINT" ? 130 : 143);
+    };
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+    const diffs: StackDiff[] = [];
+    try {
+        if (sides.some((s) => s.baseText !== null)) {
+            if (!hasPlanScript(fileAtCommit(projectDir, layout, base.commit, "package.json"))) {
+                throw new PlanDiffError(`${base.ref} has no \`npm run plan\` script, so it cannot be planned offline; pass a newer --base`);
+            }
+            log(`checking out ${base.ref} (${base.commit.slice(0, 12)}) in a temporary worktree`);
+            worktree = BaseWorktree.create(projectDir, layout, base.commit);
+            worktree.installDependencies(projectDir, log);
+        }
+        const jobs = sides.flatMap(({ stack, headText, baseText }) => [
+            baseText === null ? null : () => planInChild(`base ${base.ref}`, worktree!.projectDir, stack, path.join(scratch, `${stack}.base.json`)),
+            headText === null ? null : () => planInChild("working tree", projectDir, stack, path.join(scratch, `${stack}.head.json`)),
+        ]);
+        const plans = await runLimited(jobs, Math.max(1, Math.min(4, os.cpus().length)));
+        sides.forEach(({ stack, headText, baseText }, i) => {
+            const diff = diffPlans({ stack, base: plans[2 * i], head: plans[2 * i + 1], secrets: compareSecureConfig(baseText, headText, project) });
+            log(diff.changed ? diff.headline : `${diff.headline} (no changes)`);
+            diffs.push(diff);
+        });
+    } finally {
+        cleanUp();
+        process.off("SIGINT", onSignal);
+        process.off("SIGTERM", onSignal);
+    }
+
+    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs);
+    const markdown = renderMarkdown(report);
+    const text = args.format === "json" ? `${JSON.stringify(sortKeys(report), null, 2)}\n` : markdown;
+    if (args.out) fs.writeFileSync(args.out, text);
+    else process.stdout.write(text);
+    if (args.stepSummary) {
+        const summary = process.env.GITHUB_STEP_SUMMARY;
+        if (summary) fs.appendFileSync(summary, markdown);
+        else log("--step-summary: GITHUB_STEP_SUMMARY is not set; skipped");
+    }
+    return report.changed && !args.exitZero ? 1 : 0;
+}
+
+main().then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+        const message = error instanceof PlanDiffError ? error.message : `plan:diff failed: ${error instanceof Error ? error.message : String(error)}`;
+        process.stderr.write(`${message}\n`);
+        process.exit(2);
+    },
+);

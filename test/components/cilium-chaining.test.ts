@@ -1,0 +1,258 @@
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { ChainingMode, ciliumValues, CiliumValuesInput, genericVethConflist } from "../../components/cilium-values";
+import { addTaintsScript, removeTaintsScript, taintArgument, taintsFromTolerations } from "../../components/cilium-nodes";
+import { ConfigError, parseStackConfig } from "../../config/schema";
+import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
+import { at, chainConfig, devConfig } from "../support/helpers";
+
+const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"];
+
+/** An existing cluster's Cilium, chained with kube-proxy replacement on labelled, tainted nodes. */
+const chained = (mode: ChainingMode, overrides: Partial<CiliumValuesInput> = {}): CiliumValuesInput => ({
+    clusterName: "chain",
+    clusterId: 1,
+    podCidr: "10.244.0.0/16",
+    kubeProxyReplacement: mode !== "portmap",
+    k8sServiceHost: "192.0.2.20",
+    k8sServicePort: 6443,
+    routingMode: mode === "portmap" ? "tunnel" : "native",
+    ipamMode: "kubernetes",
+    hubble: { relay: true, ui: true, uiNodePort: 31235 },
+    nodeSelector: { "kubeloom.io/cilium": "true" },
+    tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
+    operatorReplicas: 2,
+    chaining: { mode },
+    ...overrides,
+});
+
+/** The keys each mode adds over an unchained install, exactly (sources in components/cilium-values.ts). */
+const expectedChainingKeys: Record<ChainingMode, Record<string, unknown>> = {
+    // Documentation/installation/cni-chaining-generic-veth.rst
+    "generic-veth": {
+        cni: { chainingMode: "generic-veth", configMap: "cni-configuration", customConf: true, exclusive: false, uninstall: true },
+        enableIPv4Masquerade: false,
+        routingMode: "native",
+    },
+    // Documentation/installation/cni-chaining-aws-cni.rst
+    "aws-cni": {
+        cni: { chainingMode: "aws-cni", exclusive: false, uninstall: true },
+        enableIPv4Masquerade: false,
+        endpointRoutes: { enabled: true },
+        routingMode: "native",
+    },
+    // the agent's built-in flannel conflist; no 1.16 guide
+    flannel: {
+        cni: { chainingMode: "flannel", exclusive: false, uninstall: true },
+        enableIPv4Masquerade: false,
+        routingMode: "native",
+    },
+    // Documentation/installation/cni-chaining-portmap.rst: Cilium stays the primary CNI
+    portmap: { cni: { chainingMode: "portmap" }, routingMode: "tunnel" },
+};
+
+const MODES: ChainingMode[] = ["generic-veth", "aws-cni", "flannel", "portmap"];
+
+describe("Cilium chaining values", () => {
+    for (const mode of MODES) {
+        it(`renders exactly the ${mode} chaining keys`, () => {
+            const values = ciliumValues(chained(mode));
+            for (const [key, expected] of Object.entries(expectedChainingKeys[mode])) {
+                assert.deepEqual(values[key], expected, key);
+            }
+            const unchained = ciliumValues(chained(mode, { chaining: undefined, routingMode: "tunnel" }));
+            const added = Object.keys(values).filter((key) => !(key in unchained)).sort();
+            const expectedAdded = Object.keys(expectedChainingKeys[mode]).filter((key) => key !== "routingMode").sort();
+            assert.deepEqual(added, expectedAdded, "no other top-level key appears with chaining");
+            assert.equal(values.autoDirectNodeRoutes, undefined, "the primary CNI (or Cilium's tunnel) routes: no direct node routes");
+            assert.equal(values.ipv4NativeRoutingCIDR, undefined);
+            assert.deepEqual(values.ipam, { mode: "kubernetes" }, "never cluster-pool");
+        });
+    }
+
+    it("keeps kube-proxy replacement with the configured API server in chaining", () => {
+        const values = ciliumValues(chained("generic-veth"));
+        assert.equal(values.kubeProxyReplacement, true);
+        assert.equal(values.k8sServiceHost, "192.0.2.20");
+        assert.equal(values.k8sServicePort, 6443);
+    });
+
+    it("fails without the API server host, naming k8sServiceHost", () => {
+        assert.throws(() => ciliumValues(chained("generic-veth", { k8sServiceHost: undefined })), /needs k8sServiceHost/);
+        assert.throws(() => ciliumValues(chained("aws-cni", { k8sServicePort: undefined })), /needs k8sServicePort/);
+    });
+
+    it("fails on combinations the chaining guides rule out", () => {
+        assert.throws(() => ciliumValues(chained("generic-veth", { routingMode: "tunnel" })), /generic-veth: routingMode must be native/);
+        assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "cluster-pool" })), /flannel: ipamMode must be kubernetes/);
+        assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: true })), /portmap chaining is for kubeProxyReplacement: false/);
+    });
+
+    it("lets portmap keep Cilium's own routing and IPAM (Cilium is the primary CNI there)", () => {
+        const values = ciliumValues(chained("portmap", { routingMode: "native", ipamMode: "cluster-pool" }));
+        assert.equal(values.autoDirectNodeRoutes, true);
+        assert.deepEqual(values.ipam, { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: ["10.244.0.0/16"] } });
+        assert.deepEqual(values.cni, { chainingMode: "portmap" });
+    });
+
+    const variants: Array<{ name: string; input: CiliumValuesInput }> = MODES.flatMap((mode) => [
+        { name: `${mode}, placed, Hubble NodePort`, input: chained(mode) },
+        { name: `${mode}, every node, UI off`, input: chained(mode, { nodeSelector: {}, tolerations: [], hubble: { relay: false, ui: false } }) },
+    ]);
+    variants.push({ name: "portmap without KPR, native, cluster-pool", input: chained("portmap", { routingMode: "native", ipamMode: "cluster-pool", k8sServiceHost: undefined, k8sServicePort: undefined }) });
+    for (const { name, input } of variants) {
+        it(`validates against the cilium 1.16.19 schema with no unknown keys (${name})`, () => {
+            const values = ciliumValues(input);
+            const errors = validateCiliumValues(values);
+            assert.deepEqual(errors, [], formatSchemaErrors(errors));
+            assert.deepEqual(ciliumUnknownKeyPaths(values), []);
+            assertKeysSorted(values);
+        });
+    }
+
+    it("allows cni.configMap only as the documented exception, not other cni keys", () => {
+        const values = ciliumValues(chained("generic-veth"));
+        assert.deepEqual(ciliumUnknownKeyPaths({ ...values, cni: { ...(values.cni as object), configmap: "x" } }), ["cni.configmap"]);
+    });
+
+    it("is deterministic", () => {
+        for (const mode of MODES) {
+            assert.equal(JSON.stringify(ciliumValues(chained(mode))), JSON.stringify(ciliumValues(chained(mode))));
+        }
+    });
+});
+
+describe("generic-veth conflist", () => {
+    it("chains the primary plugins with cilium-cni, as the generic-veth guide's template", () => {
+        const conflist = JSON.parse(genericVethConflist([{ type: "flannel", delegate: { isDefaultGateway: true, hairpinMode: true } }]));
+        assert.deepEqual(conflist, {
+            cniVersion: "0.3.1",
+            name: "generic-veth",
+            plugins: [
+                { delegate: { hairpinMode: true, isDefaultGateway: true }, type: "flannel" },
+                { "chaining-mode": "generic-veth", type: "cilium-cni" },
+            ],
+        });
+    });
+
+    it("fails without primary plugins, on a plugin without type, and on cilium-cni in the list", () => {
+        assert.throws(() => genericVethConflist([]), /needs the primary CNI's plugins/);
+        assert.throws(() => genericVethConflist([{ mtu: 1450 }]), /primaryPlugins\[0\] has no "type"/);
+        assert.throws(() => genericVethConflist([{ type: "calico" }, { type: "cilium-cni" }]), /primaryPlugins\[1\] is cilium-cni/);
+    });
+});
+
+function issuesOf(raw: unknown): string[] {
+    try {
+        parseStackConfig(raw, { secretKeys: SECRET_KEYS });
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+        return error.issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    return [];
+}
+
+const cilium0 = (c: Record<string, any>) => c.clusters[0].cilium;
+
+const failures: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expectMessage?: RegExp }> = [
+    { name: "fails on chaining on a K3s cluster Kubeloom creates", mutate: (c) => (c.clusters[0].source = devConfig().clusters[0].source), expectPath: "clusters[0].cilium.chaining", expectMessage: /keep their own CNI/ },
+    { name: "fails on routingMode tunnel with generic-veth", mutate: (c) => (cilium0(c).routingMode = "tunnel"), expectPath: "clusters[0].cilium.routingMode", expectMessage: /primary CNI carries pod traffic/ },
+    {
+        name: "fails on routingMode tunnel with flannel, naming the VXLAN port clash",
+        mutate: (c) => Object.assign(cilium0(c), { routingMode: "tunnel", chaining: { mode: "flannel" } }),
+        expectPath: "clusters[0].cilium.routingMode",
+        expectMessage: /8472/,
+    },
+    { name: "fails on cluster-pool IPAM with aws-cni", mutate: (c) => Object.assign(cilium0(c), { ipamMode: "cluster-pool", chaining: { mode: "aws-cni" } }), expectPath: "clusters[0].cilium.ipamMode", expectMessage: /primary CNI allocates pod IPs/ },
+    { name: "fails on portmap with kube-proxy replacement", mutate: (c) => (cilium0(c).chaining = { mode: "portmap" }), expectPath: "clusters[0].cilium.chaining.mode", expectMessage: /HostPort/ },
+    { name: "fails on generic-veth without the primary plugins", mutate: (c) => (cilium0(c).chaining = { mode: "generic-veth" }), expectPath: "clusters[0].cilium.chaining.primaryPlugins", expectMessage: /required with chaining mode generic-veth/ },
+    {
+        name: "fails on primary plugins with a mode that builds its own conflist",
+        mutate: (c) => (cilium0(c).chaining = { mode: "aws-cni", primaryPlugins: [{ type: "aws-cni" }] }),
+        expectPath: "clusters[0].cilium.chaining.primaryPlugins",
+        expectMessage: /only used with chaining mode generic-veth/,
+    },
+    { name: "fails on cilium-cni among the primary plugins", mutate: (c) => cilium0(c).chaining.primaryPlugins.push({ type: "cilium-cni" }), expectPath: "clusters[0].cilium.chaining.primaryPlugins[1].type", expectMessage: /appended by Kubeloom/ },
+    { name: "fails on a primary plugin without type", mutate: (c) => (cilium0(c).chaining.primaryPlugins = [{ mtu: 1450 }]), expectPath: "clusters[0].cilium.chaining.primaryPlugins[0]", expectMessage: /"type"/ },
+    { name: "fails on kube-proxy replacement without the API host", mutate: (c) => delete cilium0(c).k8sServiceHost, expectPath: "clusters[0].cilium.k8sServiceHost", expectMessage: /kubeProxyReplacement/ },
+    { name: "fails on kube-proxy replacement without the API port", mutate: (c) => delete cilium0(c).k8sServicePort, expectPath: "clusters[0].cilium.k8sServicePort", expectMessage: /443 on EKS/ },
+    { name: "fails on chaining.nodes without a nodeSelector", mutate: (c) => Object.assign(cilium0(c), { nodeSelector: {}, chaining: { ...cilium0(c).chaining, nodes: ["worker-1"] } }), expectPath: "clusters[0].cilium.nodeSelector" },
+    { name: "fails on a node listed twice", mutate: (c) => (cilium0(c).chaining.nodes = ["worker-1", "worker-1"]), expectPath: "clusters[0].cilium.chaining.nodes[1]", expectMessage: /listed twice/ },
+    { name: "fails on an unknown chaining mode", mutate: (c) => (cilium0(c).chaining.mode = "calico"), expectPath: "clusters[0].cilium.chaining.mode", expectMessage: /"generic-veth"/ },
+    { name: "fails on a misspelled chaining key", mutate: (c) => (cilium0(c).chaining.primaryPlugin = []), expectPath: "clusters[0].cilium.chaining.primaryPlugin", expectMessage: /did you mean "primaryPlugins"/ },
+];
+
+describe("chaining config rules", () => {
+    it("accepts the chain stack's config, with native routing as the chaining default", () => {
+        assert.deepEqual(issuesOf(chainConfig()), []);
+        const config = parseStackConfig(chainConfig(), { secretKeys: SECRET_KEYS });
+        assert.equal(config.clusters[0].cilium.routingMode, "native");
+        assert.deepEqual(config.clusters[0].cilium.chaining?.nodes, [], "no node is touched by default");
+    });
+
+    it("keeps tunnel as the default without chaining and with portmap", () => {
+        assert.equal(parseStackConfig(devConfig(), { secretKeys: SECRET_KEYS }).clusters[0].cilium.routingMode, "tunnel");
+        const portmap = chainConfig();
+        Object.assign(cilium0(portmap), { kubeProxyReplacement: false, chaining: { mode: "portmap" }, ipamMode: "cluster-pool" });
+        assert.deepEqual(issuesOf(portmap), [], "portmap without KPR keeps Cilium's own routing and IPAM");
+        assert.equal(parseStackConfig(portmap, { secretKeys: SECRET_KEYS }).clusters[0].cilium.routingMode, "tunnel");
+    });
+
+    it("accepts an explicit routingMode native with chaining", () => {
+        const raw = chainConfig();
+        cilium0(raw).routingMode = "native";
+        assert.deepEqual(issuesOf(raw), []);
+    });
+
+    for (const failure of failures) {
+        it(failure.name, () => {
+            const raw = chainConfig();
+            failure.mutate(raw);
+            const issues = issuesOf(raw);
+            const match = issues.find((i) => i.startsWith(`${failure.expectPath}: `));
+            assert.ok(match, `no issue at ${failure.expectPath}; got:\n${issues.join("\n")}`);
+            if (failure.expectMessage) assert.match(match, failure.expectMessage);
+        });
+    }
+});
+
+describe("Cilium node taints and labels", () => {
+    it("derives taints from tolerations that name a key and an effect", () => {
+        assert.deepEqual(
+            taintsFromTolerations([
+                { key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" },
+                { key: "dedicated", operator: "Exists", effect: "NoExecute" },
+                { operator: "Exists" },
+                { key: "no-effect", operator: "Exists" },
+                { key: "kubeloom.io/cilium", operator: "Equal", value: "other", effect: "NoSchedule" },
+            ]),
+            [
+                { key: "kubeloom.io/cilium", value: "true", effect: "NoSchedule" },
+                { key: "dedicated", effect: "NoExecute" },
+            ],
+        );
+        assert.deepEqual(taintsFromTolerations([]), [], "no tolerations: nodes are only labelled");
+        assert.equal(taintArgument({ key: "kubeloom.io/cilium", value: "true", effect: "NoSchedule" }), "kubeloom.io/cilium=true:NoSchedule");
+        assert.equal(taintArgument({ key: "dedicated", effect: "NoExecute" }), "dedicated:NoExecute");
+    });
+
+    it("adds and removes exactly those taints with kubectl, in valid sh", () => {
+        const taints = [{ key: "kubeloom.io/cilium", value: "true", effect: "NoSchedule" as const }];
+        const add = addTaintsScript("worker-1", taints);
+        const remove = removeTaintsScript("worker-1", taints);
+        assert.match(add, /k taint node 'worker-1' 'kubeloom\.io\/cilium=true:NoSchedule' --overwrite/);
+        assert.match(remove, /k taint node 'worker-1' 'kubeloom\.io\/cilium:NoSchedule-'/);
+        assert.match(remove, /\*"not found"\*\) ;;/, "a taint or node already gone is not an error");
+        for (const script of [add, remove]) {
+            const check = spawnSync("/bin/sh", ["-n", "-c", script], { encoding: "utf8" });
+            assert.equal(check.status, 0, check.stderr);
+            assert.match(script, /umask 077/);
+            assert.match(script, /trap cleanup EXIT/);
+        }
+    });
+
+    it("reads the taint list from the config in at() form", () => {
+        const tolerations = cilium0(chainConfig()).tolerations;
+        assert.equal(at({ t: taintsFromTolerations(tolerations) }, "t.0.key"), "kubeloom.io/cilium");
+    });
+});

@@ -1,0 +1,155 @@
+import { strict as assert } from "node:assert";
+import {
+    METALLB_LOAD_BALANCER_IPS_ANNOTATION,
+    vclusterKubeconfigSecretName,
+    vclusterNamespace,
+    vclusterServerUrl,
+    vclusterValues,
+    VClusterValuesInput,
+} from "../../components/vcluster-values";
+import { deepMerge } from "../../lib/values-util";
+import { assertKeysSorted, formatSchemaErrors, validateVClusterValues } from "../support/schemas";
+
+const clusterIp: VClusterValuesInput = {
+    name: "vc-a",
+    contextName: "dev-vc-a",
+    expose: "ClusterIP",
+    hostAddress: "192.0.2.10",
+    isolate: true,
+};
+const nodePort: VClusterValuesInput = { ...clusterIp, name: "vc-b", contextName: "dev-vc-b", expose: "NodePort", nodePort: 31444 };
+const loadBalancer: VClusterValuesInput = { ...clusterIp, expose: "LoadBalancer", loadBalancerIP: "192.0.2.200" };
+const withPolicies: VClusterValuesInput = {
+    ...nodePort,
+    isolate: false,
+    resourceQuota: { "requests.cpu": 4, "requests.memory": "8Gi", pods: 50 },
+    limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } },
+};
+const variants: Array<{ name: string; input: VClusterValuesInput }> = [
+    { name: "ClusterIP", input: clusterIp },
+    { name: "NodePort", input: nodePort },
+    { name: "LoadBalancer", input: loadBalancer },
+    { name: "quota and limit range, not isolated", input: withPolicies },
+    { name: "quota only", input: { ...clusterIp, resourceQuota: { "limits.memory": "16Gi" } } },
+    { name: "limit range only", input: { ...clusterIp, limitRange: { defaultRequest: { cpu: "50m" } } } },
+];
+
+const at = (values: unknown, keyPath: string): unknown =>
+    keyPath.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), values);
+
+describe("vclusterValues", () => {
+    it("names the namespace and kubeconfig Secret after the vCluster", () => {
+        assert.equal(vclusterNamespace("vc-a"), "vcluster-vc-a");
+        assert.equal(vclusterKubeconfigSecretName("vc-a"), "vc-vc-a");
+    });
+
+    it("runs the k3s distro, with k8s (the fallback) off", () => {
+        const values = vclusterValues(clusterIp);
+        assert.equal(at(values, "controlPlane.distro.k3s.enabled"), true);
+        assert.equal(at(values, "controlPlane.distro.k8s.enabled"), false);
+    });
+
+    it("syncs tenant NetworkPolicies to the host so Cilium enforces them", () => {
+        for (const { input } of variants) {
+            assert.equal(at(vclusterValues(input), "sync.toHost.networkPolicies.enabled"), true);
+        }
+    });
+
+    it("isolates the tenant with host NetworkPolicies as asked", () => {
+        assert.equal(at(vclusterValues(clusterIp), "policies.networkPolicy.enabled"), true);
+        assert.equal(at(vclusterValues({ ...clusterIp, isolate: false }), "policies.networkPolicy.enabled"), false);
+    });
+
+    it("exposes ClusterIP for port-forwarding to localhost:8443", () => {
+        const values = vclusterValues(clusterIp);
+        assert.equal(at(values, "controlPlane.service.spec.type"), "ClusterIP");
+        assert.equal(at(values, "controlPlane.service.httpsNodePort"), undefined);
+        assert.equal(at(values, "controlPlane.service.annotations"), undefined);
+        assert.equal(at(values, "controlPlane.proxy"), undefined, "localhost is already in the certificate");
+        assert.equal(vclusterServerUrl(clusterIp), "https://localhost:8443");
+        assert.deepEqual(values.exportKubeConfig, { context: "dev-vc-a", server: "https://localhost:8443" });
+    });
+
+    it("exposes a NodePort on the node address, with that address in the certificate", () => {
+        const values = vclusterValues(nodePort);
+        assert.equal(at(values, "controlPlane.service.spec.type"), "NodePort");
+        assert.equal(at(values, "controlPlane.service.httpsNodePort"), 31444);
+        assert.deepEqual(at(values, "controlPlane.proxy.extraSANs"), ["192.0.2.10"]);
+        assert.equal(vclusterServerUrl(nodePort), "https://192.0.2.10:31444");
+        assert.deepEqual(values.exportKubeConfig, { context: "dev-vc-b", server: "https://192.0.2.10:31444" });
+    });
+
+    it("requests the LoadBalancer address from MetalLB by annotation, never spec.loadBalancerIP", () => {
+        const values = vclusterValues(loadBalancer);
+        assert.equal(at(values, "controlPlane.service.spec.type"), "LoadBalancer");
+        assert.deepEqual(at(values, "controlPlane.service.annotations"), { "metallb.universe.tf/loadBalancerIPs": "192.0.2.200" });
+        assert.equal(METALLB_LOAD_BALANCER_IPS_ANNOTATION, "metallb.universe.tf/loadBalancerIPs");
+        assert.equal(at(values, "controlPlane.service.spec.loadBalancerIP"), undefined);
+        assert.ok(!JSON.stringify(values).includes("\"loadBalancerIP\""), "no loadBalancerIP key anywhere");
+        assert.deepEqual(at(values, "controlPlane.proxy.extraSANs"), ["192.0.2.200"]);
+        assert.equal(vclusterServerUrl(loadBalancer), "https://192.0.2.200:443");
+        assert.equal(at(values, "exportKubeConfig.server"), "https://192.0.2.200:443");
+    });
+
+    it("fails on NodePort without nodePort and LoadBalancer without loadBalancerIP", () => {
+        assert.throws(() => vclusterValues({ ...clusterIp, expose: "NodePort" }), /nodePort/);
+        assert.throws(() => vclusterValues({ ...clusterIp, expose: "LoadBalancer" }), /loadBalancerIP/);
+        assert.throws(() => vclusterServerUrl({ expose: "NodePort", hostAddress: "192.0.2.10" }), /nodePort/);
+    });
+
+    it("leaves resource quota and limit range to the chart (auto: none) when not configured", () => {
+        const values = vclusterValues(clusterIp);
+        assert.deepEqual(values.policies, { networkPolicy: { enabled: true } });
+    });
+
+    it("enables the resource quota and limit range that are configured", () => {
+        const values = vclusterValues(withPolicies);
+        assert.deepEqual(at(values, "policies.resourceQuota"), { enabled: true, quota: { pods: 50, "requests.cpu": 4, "requests.memory": "8Gi" } });
+        assert.deepEqual(at(values, "policies.limitRange"), {
+            default: { cpu: "500m", memory: "512Mi" },
+            defaultRequest: { cpu: "100m", memory: "128Mi" },
+            enabled: true,
+        });
+
+        const quotaOnly = vclusterValues(variants[4].input);
+        assert.equal(at(quotaOnly, "policies.resourceQuota.enabled"), true);
+        assert.equal(at(quotaOnly, "policies.limitRange"), undefined, "left at auto: follows the quota");
+
+        const limitsOnly = vclusterValues(variants[5].input);
+        assert.equal(at(limitsOnly, "policies.resourceQuota"), undefined);
+        assert.deepEqual(at(limitsOnly, "policies.limitRange"), { defaultRequest: { cpu: "50m" }, enabled: true });
+    });
+
+    for (const { name, input } of variants) {
+        it(`validates against the strict vcluster 0.20.6 schema (${name})`, () => {
+            const errors = validateVClusterValues(vclusterValues(input));
+            assert.deepEqual(errors, [], formatSchemaErrors(errors));
+        });
+    }
+
+    it("fails the schema on a key vcluster 0.20.6 does not have (the validator can fail)", () => {
+        const values = deepMerge(vclusterValues(clusterIp), { sync: { toHost: { customResources: { "widgets.example.com": { enabled: true } } } } });
+        const errors = validateVClusterValues(values);
+        assert.ok(errors.length > 0, "sync.toHost.customResources only exists from 0.21");
+        assert.match(formatSchemaErrors(errors), /\/sync\/toHost .*customResources/);
+
+        const typo = deepMerge(vclusterValues(clusterIp), { controlPlane: { distro: { k3s: { enable: true } } } });
+        assert.notDeepEqual(validateVClusterValues(typo), []);
+    });
+
+    it("is deterministic, with keys sorted at every level", () => {
+        for (const { input } of variants) {
+            const first = JSON.stringify(vclusterValues(input));
+            assert.equal(JSON.stringify(vclusterValues(input)), first);
+            assertKeysSorted(JSON.parse(first));
+        }
+    });
+
+    it("does not share objects with its input", () => {
+        const values = vclusterValues(withPolicies);
+        (at(values, "policies.resourceQuota.quota") as Record<string, unknown>).pods = 1;
+        (at(values, "policies.limitRange.default") as Record<string, unknown>).cpu = "1";
+        assert.equal(withPolicies.resourceQuota!.pods, 50);
+        assert.equal(withPolicies.limitRange!.default!.cpu, "500m");
+    });
+});

@@ -1,0 +1,125 @@
+/**
+ * The plan:diff CLI end to end, on a throwaway git repository whose `npm run plan` is a stand-in (it turns a
+ * stack file's `kubeloom:resources` list into a plan), so the git worktree, dependency linking, child-process
+ * planning, secret comparison and exit codes are all exercised in a few seconds.
+ */
+import { strict as assert } from "node:assert";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_DIR, TS_REGISTER } from "../../lib/project";
+
+const projectRoot = PROJECT_DIR;
+const CLI = path.join(projectRoot, "scripts", "diff", "diff-cli.ts");
+
+const FAKE_PLAN_SCRIPT = `
+const fs = require("fs");
+const { parse } = require("yaml");
+const [stack, , out] = process.argv.slice(2);
+const config = (parse(fs.readFileSync("Pulumi." + stack + ".yaml", "utf8")) || {}).config || {};
+const resources = (config["kubeloom:resources"] || []).map((r) => ({
+    urn: "urn:pulumi:" + stack + "::fixture::" + r.type + "::" + r.name,
+    type: r.type, name: r.name, parent: null, provider: null, dependsOn: [], options: {}, read: false, inputs: r.inputs || {},
+}));
+fs.writeFileSync(out, JSON.stringify({ project: "fixture", stack, resources, outputs: {} }));
+`;
+
+const OLD_CIPHER = "v1:OLDCIPHERTEXTOLDCIPHERTEXT";
+const NEW_CIPHER = "v1:NEWCIPHERTEXTNEWCIPHERTEXT";
+
+function stackFile(resources: Array<{ name: string; type: string; inputs?: Record<string, unknown> }>, cipher: string): string {
+    return `${JSON.stringify({ config: { "kubeloom:resources": resources, "kubeloom:sshPrivateKey": { secure: cipher } } }, null, 2)}\n`;
+}
+
+function git(cwd: string, ...args: string[]): string {
+    const result = spawnSync("git", ["-c", "user.email=test@example.com", "-c", "user.name=test", ...args], { cwd, encoding: "utf8" });
+    assert.equal(result.status, 0, result.stderr);
+    return result.stdout;
+}
+
+const release = (version: string) => ({ name: "dev-cilium-release", type: "kubernetes:helm.sh/v3:Release", inputs: { chart: "cilium", version } });
+
+describe("plan:diff CLI (fixture repository)", function () {
+    this.timeout(60_000);
+    let repo: string;
+
+    before(() => {
+        repo = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-diff-fixture-"));
+        fs.mkdirSync(path.join(repo, "scripts"));
+        fs.writeFileSync(path.join(repo, "scripts", "plan.js"), FAKE_PLAN_SCRIPT);
+        fs.writeFileSync(path.join(repo, "Pulumi.yaml"), "name: kubeloom\nruntime: nodejs\n");
+        fs.writeFileSync(path.join(repo, "package.json"), '{ "name": "fixture", "private": true, "scripts": { "plan": "node scripts/plan.js" } }\n');
+        fs.writeFileSync(path.join(repo, "package-lock.json"), '{ "name": "fixture", "lockfileVersion": 3 }\n');
+        fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n");
+        fs.writeFileSync(path.join(repo, "Pulumi.dev.yaml"), stackFile([release("1.16.18")], OLD_CIPHER));
+        fs.writeFileSync(path.join(repo, "Pulumi.prod.yaml"), stackFile([release("1.16.18")], OLD_CIPHER));
+        fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(repo, "node_modules"), "dir");
+        git(repo, "init", "-q", "-b", "main");
+        git(repo, "add", "-A");
+        git(repo, "commit", "-q", "-m", "base");
+        // The change under review: the Cilium version, a vCluster, a rotated key, and a new stack.
+        const vcluster = { name: "dev-vc-c", type: "kubeloom:index:VCluster" };
+        fs.writeFileSync(path.join(repo, "Pulumi.dev.yaml"), stackFile([release("1.16.19"), vcluster], NEW_CIPHER));
+        fs.writeFileSync(path.join(repo, "Pulumi.staging.yaml"), stackFile([release("1.16.19")], OLD_CIPHER));
+    });
+
+    after(() => {
+        if (repo) fs.rmSync(repo, { recursive: true, force: true });
+    });
+
+    function run(...args: string[]) {
+        const result = spawnSync(process.execPath, ["-r", TS_REGISTER, CLI, "--project", repo, ...args], {
+            cwd: repo,
+            encoding: "utf8",
+            env: { ...process.env, GITHUB_STEP_SUMMARY: "" },
+        });
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    }
+
+    function assertNoSecrets(...texts: string[]) {
+        for (const text of texts) {
+            for (const cipher of [OLD_CIPHER, NEW_CIPHER]) assert.ok(!text.includes(cipher), "ciphertext printed");
+            assert.doesNotMatch(text, /CIPHERTEXT/);
+        }
+    }
+
+    it("reports the changes as Markdown and exits 1, leaving no worktree behind", () => {
+        const { status, stdout, stderr } = run("dev", "--base", "main");
+        assert.equal(status, 1, stderr);
+        assert.match(stdout, /^- \*\*dev: \+1 ~1 -0 \(1 secret changed\)\*\*$/m);
+        assert.match(stdout, /^ {2}- `version`: `"1\.16\.18"` → `"1\.16\.19"`$/m);
+        assert.match(stdout, /^- `\+` \*\*dev-vc-c\*\* `kubeloom:index:VCluster`$/m);
+        assert.match(stdout, /^- `kubeloom:sshPrivateKey`: changed$/m);
+        assertNoSecrets(stdout, stderr);
+        assert.equal(git(repo, "worktree", "list").trim().split("\n").length, 1, "the base worktree was removed");
+    });
+
+    it("gives the same data as JSON for every stack with --all, new stacks all added; --exit-zero exits 0", () => {
+        const { status, stdout, stderr } = run("--all", "--format", "json", "--exit-zero");
+        assert.equal(status, 0, stderr);
+        const report = JSON.parse(stdout);
+        assert.equal(report.base.ref, "main", "default base: origin/main when it exists, else main");
+        assert.deepEqual(
+            report.stacks.map((s: { headline: string }) => s.headline),
+            ["dev: +1 ~1 -0 (1 secret changed)", "prod: +0 ~0 -0", "staging: +1 ~0 -0 (new stack, 1 secret added)"],
+        );
+        assert.equal(report.changed, true);
+        assertNoSecrets(stdout, stderr);
+    });
+
+    it("exits 0 when nothing changed", () => {
+        const { status, stdout, stderr } = run("prod");
+        assert.equal(status, 0, stderr);
+        assert.match(stdout, /^- prod: \+0 ~0 -0 — no changes$/m);
+    });
+
+    it("exits 2 with one message on errors", () => {
+        const missing = run("dev", "--base", "no-such-branch");
+        assert.equal(missing.status, 2);
+        assert.match(missing.stderr, /--base no-such-branch: no such commit/);
+        const nowhere = run("qa");
+        assert.equal(nowhere.status, 2);
+        assert.match(nowhere.stderr, /no Pulumi\.qa\.yaml in the working tree or at main/);
+    });
+});

@@ -1,0 +1,75 @@
+/** Config and kubeconfig fixtures, free of Pulumi imports so pure tests stay fast. */
+import { strict as assert } from "node:assert";
+import { ConfigError, parseStackConfig } from "../../config/schema";
+
+/** A valid single-cluster config like Pulumi.dev.yaml; tests mutate copies of it. */
+export function devConfig(): Record<string, any> {
+    return {
+        clusters: [
+            {
+                name: "dev",
+                id: 1,
+                podCidr: "10.42.0.0/16",
+                serviceCidr: "10.43.0.0/16",
+                source: { k3s: { host: "192.0.2.10", user: "ubuntu" } },
+                cilium: { kubeProxyReplacement: true, hubble: { relay: true, ui: true } },
+                vclusters: [
+                    { name: "vc-a", expose: "NodePort", nodePort: 31443 },
+                    { name: "vc-b", expose: "NodePort", nodePort: 31444 },
+                ],
+            },
+        ],
+        sshPrivateKey: "[secret]",
+    };
+}
+
+/** The lines of /etc/rancher/k3s/k3s.yaml as K3s writes it, with fake base64 data; the client key is `clientKey`. */
+export function fakeK3sKubeconfigLines(clientKey = "MOCK-CLIENT-KEY"): string[] {
+    const b64 = (text: string) => Buffer.from(text).toString("base64");
+    return [
+        "apiVersion: v1",
+        "clusters:",
+        "- cluster:",
+        `    certificate-authority-data: ${b64("-----BEGIN CERTIFICATE-----\nMOCK-CA\n-----END CERTIFICATE-----\n")}`,
+        "    server: https://127.0.0.1:6443",
+        "  name: default",
+        "contexts:",
+        "- context:",
+        "    cluster: default",
+        "    user: default",
+        "  name: default",
+        "current-context: default",
+        "kind: Config",
+        "preferences: {}",
+        "users:",
+        "- name: default",
+        "  user:",
+        `    client-certificate-data: ${b64("-----BEGIN CERTIFICATE-----\nMOCK-CERT\n-----END CERTIFICATE-----\n")}`,
+        `    client-key-data: ${b64(clientKey)}`,
+        "",
+    ];
+}
+
+/** A K3s-style kubeconfig with a recognisable fake client key. */
+export function fakeK3sKubeconfig(marker = "MOCK-CLIENT-KEY"): string {
+    return fakeK3sKubeconfigLines(marker).join("\n");
+}
+
+/** One table-driven config failure: mutate a valid config, expect an issue at `expectPath`. */
+export interface FailureCase {
+    readonly name: string;
+    readonly mutate: (c: Record<string, any>) => void;
+    readonly expectPath: string;
+    readonly expectMessage?: RegExp;
+}
+
+/** The config issues (`path: message`) of a raw config, or [] when it is valid. */
+export function issuesOf(raw: unknown, secretKeys: readonly string[] = ["sshPrivateKey", "sourceKubeconfigs"]): string[] {
+    try {
+        parseStackConfig(raw, { secretKeys });
+    } catch (error) {
+        assert.ok(error instanceof ConfigError, `expected ConfigError, got ${error}`);
+        return error.issues.map((i) => `${i.path}: ${i.message}`);
+    }
+    return [];
+}
