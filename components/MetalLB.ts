@@ -11,7 +11,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { DEFAULT_VERSIONS } from "../config/schema";
+import { DEFAULT_VERSIONS } from "./versions";
 import { ipAddressPool, l2Advertisement, METALLB_CHART_REPO, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME } from "./metallb-resources";
 
 /** Arguments of a MetalLB install. */

@@ -19,7 +19,7 @@
  * then call these functions with plain strings (see ClusterMesh.ts).
  */
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
-import { CLUSTERMESH_NODEPORT_BASE } from "../config/schema";
+import { CLUSTERMESH_NODEPORT_BASE } from "./versions";
 import { sortKeysDeep } from "../lib/values-util";
 
 /** Port of the clustermesh-apiserver Service (hard-coded in the 1.16 chart's Service template). */

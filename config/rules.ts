@@ -4,7 +4,7 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 // A value import from the module that imports this one: used only inside rules, after both modules loaded.
-import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE } from "./schema";
+import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 // Value import for the chaining rules; like the one above, only used inside rules once both modules are loaded.
 import { chainsOntoPrimaryCni } from "./schema";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
@@ -166,7 +166,7 @@ const vclustersConsistent: Rule = (config) =>
 
 /** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
 export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
-    return cluster.vclusters[index].nodePort ?? 31443 + index;
+    return cluster.vclusters[index].nodePort ?? VCLUSTER_NODEPORT_BASE + index;
 }
 
 const hubbleConsistent: Rule = (config) =>
