@@ -137,11 +137,13 @@ export class K3sHost extends pulumi.ComponentResource {
         );
 
         agents.forEach((agent, index) => {
+            // Named by host, not by position: removing one agent from the list leaves the others untouched. The alias
+            // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
             nodeCommand(
-                `${name}-agent-${index}`,
+                agentCommandName(name, agent.host),
                 { local: false, connection: { host: agent.host, user: agent.user, port: agent.port, privateKey } },
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
-                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"] },
+                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], aliases: [{ name: `${name}-agent-${index}` }] },
             );
         });
 
@@ -194,6 +196,11 @@ function nodeCommand(
 }
 
 /** Problems with the arguments, checked before any child exists. */
+/** The logical name of an agent's install command: its identity is its host. */
+export function agentCommandName(hostName: string, agentHost: string): string {
+    return `${hostName}-agent-${agentHost}`;
+}
+
 function argumentProblems(args: K3sHostArgs, sshPort: number, agents: ReadonlyArray<K3sAgentTarget>, isLocal: boolean): string[] {
     const problems: string[] = [];
     const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;

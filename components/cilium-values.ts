@@ -5,8 +5,11 @@
  */
 import { sortKeysDeep } from "../lib/values-util";
 
-/** CNI chaining modes of the 1.16 chart that Kubeloom renders (values.yaml cni.chainingMode). */
-export type ChainingMode = "generic-veth" | "portmap" | "aws-cni" | "flannel";
+/** CNI chaining modes of the chart that Kubeloom renders (values.yaml cni.chainingMode). */
+export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] as const;
+
+/** One of CHAINING_MODES. */
+export type ChainingMode = (typeof CHAINING_MODES)[number];
 
 /** Cilium on top of another CNI. */
 export interface ChainingInput {
@@ -102,7 +105,7 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     if (input.chaining) {
         Object.assign(values, chainingValues(input.chaining.mode));
     }
-    if (input.routingMode === "native" && !(input.chaining && keepsPrimaryCni(input.chaining.mode))) {
+    if (input.routingMode === "native" && !(input.chaining && chainsOntoPrimaryCni(input.chaining.mode))) {
         // Without a tunnel, traffic to pod IPs must not be masqueraded and each node needs routes to the
         // other nodes' pod CIDRs; autoDirectNodeRoutes installs them, which requires the nodes to share L2.
         values.ipv4NativeRoutingCIDR = input.podCidr;
@@ -120,9 +123,13 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     return sortKeysDeep(values);
 }
 
-/** Modes where another CNI stays primary: it allocates pod IPs and routes between nodes, Cilium attaches to its veths. */
-function keepsPrimaryCni(mode: ChainingMode): boolean {
-    return mode !== "portmap";
+/**
+ * Modes where another CNI stays primary: it allocates pod IPs and routes between nodes, Cilium attaches to its veths.
+ * `portmap` is the odd one out: Cilium is the primary CNI and the portmap plugin is chained after it
+ * (Documentation/installation/cni-chaining-portmap.rst).
+ */
+export function chainsOntoPrimaryCni(mode: ChainingMode | undefined): boolean {
+    return mode !== undefined && mode !== "portmap";
 }
 
 /** Why this input cannot be rendered in its chaining mode (one sentence naming the key), or undefined when it can. */
@@ -134,7 +141,7 @@ export function chainingProblem(input: Pick<CiliumValuesInput, "chaining" | "rou
 }
 
 function chainingProblemOf(mode: ChainingMode, input: Pick<CiliumValuesInput, "routingMode" | "ipamMode" | "kubeProxyReplacement">): string | undefined {
-    if (keepsPrimaryCni(mode)) {
+    if (chainsOntoPrimaryCni(mode)) {
         if (input.routingMode !== "native") {
             return "routingMode must be native: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off";
         }
@@ -161,7 +168,7 @@ function chainingProblemOf(mode: ChainingMode, input: Pick<CiliumValuesInput, "r
  * CIDR only to know what not to masquerade); Cilium installs no node routes here (no autoDirectNodeRoutes).
  */
 function chainingValues(mode: ChainingMode): Record<string, unknown> {
-    if (!keepsPrimaryCni(mode)) {
+    if (!chainsOntoPrimaryCni(mode)) {
         return { cni: { chainingMode: mode } };
     }
     const cni: Record<string, unknown> = {

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
-import { parseStackConfig, rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
+import { rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
+import { parseStackConfig } from "./parse";
 
 /** Secret inputs of the stack, each wrapped in `pulumi.secret`. */
 export interface StackSecrets {

@@ -3,10 +3,8 @@
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
-// A value import from the module that imports this one: used only inside rules, after both modules loaded.
 import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
-// Value import for the chaining rules; like the one above, only used inside rules once both modules are loaded.
-import { chainsOntoPrimaryCni } from "./schema";
+import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 type Rule = (config: StackConfig) => ConfigIssue[];

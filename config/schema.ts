@@ -7,7 +7,9 @@
  */
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../lib/cidr";
-import { crossFieldIssues } from "./rules";
+import { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
+
+export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
@@ -142,21 +144,6 @@ const clusterSource = z
             });
         }
     });
-
-/** Cilium CNI chaining modes supported by the 1.16 chart (values.yaml cni.chainingMode). */
-export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] as const;
-
-/**
- * Chaining modes where another CNI stays the primary one (it allocates pod IPs and routes between nodes) and
- * Cilium only attaches to its devices. `portmap` is the odd one out: Cilium is the primary CNI and the portmap
- * plugin is chained after it (Documentation/installation/cni-chaining-portmap.rst).
- */
-export const PRIMARY_CNI_CHAINING_MODES = ["generic-veth", "aws-cni", "flannel"] as const;
-
-/** True when `mode` leaves pod IPs and node-to-node routing to another CNI. */
-export function chainsOntoPrimaryCni(mode: (typeof CHAINING_MODES)[number] | undefined): boolean {
-    return mode !== undefined && (PRIMARY_CNI_CHAINING_MODES as readonly string[]).includes(mode);
-}
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
 const cniPlugin = z
@@ -437,7 +424,7 @@ function isSecretPath(path: readonly PropertyKey[]): boolean {
 }
 
 /** Turns zod issues into key-path issues with a fix, never echoing secret values. */
-function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
+export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     for (const issue of error.issues) {
         const where = [...issue.path];
@@ -471,36 +458,6 @@ function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
 
 function article(expected: string): string {
     return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
-}
-
-/**
- * Parses the raw `kubeloom:*` values (JSON already decoded) into a typed config, or throws a ConfigError listing
- * every problem with its key path. Cross-field rules (uniqueness, overlaps, mesh) run only on a config whose
- * fields are individually valid, so their messages never have to guess at types.
- */
-export function parseStackConfig(raw: unknown, options: { stackName?: string; secretKeys?: readonly string[] } = {}): StackConfig {
-    const result = stackConfigSchema.safeParse(raw);
-    const issues: ConfigIssue[] = [];
-    if (!result.success) {
-        issues.push(...toConfigIssues(result.error, raw));
-    }
-    if (options.secretKeys && raw && typeof raw === "object") {
-        for (const key of SECRET_KEYS) {
-            if ((raw as Record<string, unknown>)[key] !== undefined && !options.secretKeys.includes(key)) {
-                issues.push({
-                    path: key,
-                    message: `is set in plaintext; it must be a secret: run \`pulumi config set --secret kubeloom:${key} ...\` (and remove the plain value from the stack file)`,
-                });
-            }
-        }
-    }
-    if (issues.length === 0 && result.success) {
-        issues.push(...crossFieldIssues(result.data));
-    }
-    if (issues.length > 0) {
-        throw new ConfigError(issues);
-    }
-    return result.data as StackConfig;
 }
 
 /**

@@ -2,7 +2,8 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { ChainingMode, ciliumValues, CiliumValuesInput, genericVethConflist } from "../../components/cilium-values";
 import { addTaintsScript, removeTaintsScript, taintArgument, taintsFromTolerations } from "../../components/cilium-nodes";
-import { ConfigError, parseStackConfig } from "../../config/schema";
+import { ConfigError } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 import { at, chainConfig, devConfig } from "../support/helpers";
 

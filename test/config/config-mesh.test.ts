@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as path from "path";
-import { parseStackConfig } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { clustermeshNodePort, meshMembers } from "../../config/rules";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/schema";

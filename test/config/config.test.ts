@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, parseStackConfig, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath } from "../../config/schema";
+import { ConfigError, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { devConfig, FailureCase, issuesOf } from "../support/fixtures";
 
 const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"];

@@ -4,7 +4,8 @@
  */
 import { strict as assert } from "node:assert";
 import * as path from "path";
-import { parseStackConfig, rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { readStackFile, StackFileConfig } from "../../scripts/plan/stack-file";
 import { rebelBaseResponse } from "../../components/mesh-services";
 import { answersProblem, clusterFromAnswer, demoExpectations, E2E_VCLUSTER, e2eStackConfig, e2eStackName, expectationSeen, NO_ANSWER, resourceChangesOtherThanSame } from "./harness";

@@ -6,7 +6,8 @@
 import { randomBytes } from "crypto";
 import type { ConfigMap, OpMap } from "@pulumi/pulumi/automation";
 import type { StackFileConfig } from "../../scripts/plan/stack-file";
-import { parseStackConfig, rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { meshMembers } from "../../config/rules";
 
 /** The vCluster the run adds to the first cluster, so "a vCluster's kubeconfig works" has something to check. */

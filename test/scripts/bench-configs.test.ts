@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { parseStackConfig, rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { meshMembers } from "../../config/rules";
 import { parseStackFile } from "../../scripts/plan/stack-file";
 import {

@@ -9,7 +9,7 @@ import { serializePlan, OfflinePlan, PlannedResource, SECRET } from "../../scrip
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { hubbleUiAddress } from "../../stacks/platform";
 import { selectKubeconfigContext } from "../../stacks/sources";
-import { parseStackConfig } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { at, byUrn, chainConfig, dependsOnTransitively, fakeK3sKubeconfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import { PROJECT_DIR } from "../../lib/project";
 

@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { diffPlans, planDiffReport } from "../../scripts/diff/plan-diff";
 import { renderMarkdown } from "../../scripts/diff/plan-diff-markdown";
 import { OfflinePlan, serializePlan } from "../../scripts/plan/offline-plan";
-import { ConfigError, parseStackConfig } from "../../config/schema";
+import { ConfigError } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 import { chainConfig, devConfig, fakeK3sKubeconfig, planConfig, realisticMocks } from "../support/helpers";
 
 const MARKER = "AUDIT-MARKER-5b1c9e";

@@ -1,6 +1,7 @@
 /** Config and kubeconfig fixtures, free of Pulumi imports so pure tests stay fast. */
 import { strict as assert } from "node:assert";
-import { ConfigError, parseStackConfig } from "../../config/schema";
+import { ConfigError } from "../../config/schema";
+import { parseStackConfig } from "../../config/parse";
 
 /** A valid single-cluster config like Pulumi.dev.yaml; tests mutate copies of it. */
 export function devConfig(): Record<string, any> {
