@@ -4,10 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { vclusterExposeProblem, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { DEFAULT_VERSIONS } from "./versions";
+import { VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
-/** vcluster chart version Kubeloom's values are written and schema-checked for. */
-export const DEFAULT_VCLUSTER_VERSION = "0.20.6";
 
 /** Arguments of a vCluster. */
 export interface VClusterArgs {
@@ -17,16 +16,13 @@ export interface VClusterArgs {
     readonly clusterName: string;
     /** vCluster name: the Helm release, the `vcluster-<name>` namespace and the `vc-<name>` kubeconfig Secret. */
     readonly name: string;
-    /** vcluster chart version (a 0.20.x release). @default "0.20.6" */
+    /** vcluster chart version. @default DEFAULT_VERSIONS.vcluster (components/versions.ts) */
     readonly version?: string;
-    /** How clients reach the vCluster API. */
-    readonly expose: VClusterValuesInput["expose"];
-    /** Node port of the API. @default - none; required when expose is "NodePort" */
-    readonly nodePort?: number;
-    /** MetalLB address of the API. @default - none; required when expose is "LoadBalancer" */
-    readonly loadBalancerIP?: string;
-    /** Node address clients dial for a NodePort (also added to the certificate's SANs). */
-    readonly hostAddress: pulumi.Input<string>;
+    /**
+     * How clients reach the vCluster API. For a NodePort, `nodeAddress` is the node address clients dial (also added
+     * to the certificate's SANs); it may come from another resource, and only a NodePort waits for it.
+     */
+    readonly expose: VClusterExposure<pulumi.Input<string>>;
     /** Fence the tenant in with the chart's host NetworkPolicies. @default true */
     readonly isolate?: boolean;
     /** ResourceQuota for the tenant. @default - no quota (the chart's "auto" renders none) */
@@ -51,23 +47,16 @@ export class VCluster extends pulumi.ComponentResource {
     constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:VCluster", name, {}, opts);
         const provider = args.provider;
-        const version = args.version ?? DEFAULT_VCLUSTER_VERSION;
+        const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
         const contextName = `${args.clusterName}-${args.name}`;
 
-        const exposeProblem = vclusterExposeProblem(args);
-        if (exposeProblem) {
-            throw new pulumi.ResourceError(`VCluster ${name}: ${exposeProblem}`, this);
-        }
-
-        const values = pulumi.output(args.hostAddress).apply((hostAddress) =>
+        const expose = resolvedExposure(args.expose);
+        const values = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
                 contextName,
-                expose: args.expose,
-                nodePort: args.nodePort,
-                loadBalancerIP: args.loadBalancerIP,
-                hostAddress,
+                expose: resolved,
                 isolate,
                 resourceQuota: args.resourceQuota,
                 limitRange: args.limitRange,
@@ -116,9 +105,7 @@ export class VCluster extends pulumi.ComponentResource {
         );
         this.contextName = pulumi.output(contextName);
         this.namespace = namespace.metadata.name;
-        this.serverUrl = pulumi.output(args.hostAddress).apply((hostAddress) =>
-            vclusterServerUrl({ expose: args.expose, nodePort: args.nodePort, loadBalancerIP: args.loadBalancerIP, hostAddress }),
-        );
+        this.serverUrl = expose.apply(vclusterServerUrl);
 
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
@@ -128,4 +115,13 @@ export class VCluster extends pulumi.ComponentResource {
             release: this.release,
         });
     }
+}
+
+/**
+ * The exposure with its node address resolved. Only a NodePort depends on the address, so a ClusterIP or
+ * LoadBalancer tenant's values stay fully known in a preview even when the node address is not.
+ */
+function resolvedExposure(expose: VClusterExposure<pulumi.Input<string>>): pulumi.Output<VClusterExposure> {
+    if (expose.type !== "NodePort") return pulumi.output(expose as VClusterExposure);
+    return pulumi.output(expose.nodeAddress).apply((nodeAddress) => ({ type: "NodePort" as const, nodePort: expose.nodePort, nodeAddress }));
 }

@@ -3,7 +3,17 @@
  * `additionalProperties: false` almost everywhere and Helm enforces it at install, so every key below exists at
  * 0.20.6; the tests validate each variant against that schema.
  */
+import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+
+/** How clients reach a vCluster's API; each kind carries exactly what it needs, so none can be incomplete. */
+export type VClusterExposure<Address = string> =
+    /** Only inside the host cluster; the kubeconfig points at `vcluster connect`'s port-forward address. */
+    | { readonly type: "ClusterIP" }
+    /** A node port of the host cluster, dialled at `nodeAddress` (a node IP or DNS name every client can reach). */
+    | { readonly type: "NodePort"; readonly nodePort: number; readonly nodeAddress: Address }
+    /** A LoadBalancer Service with a fixed, pre-planned address (requested through MetalLB's annotation). */
+    | { readonly type: "LoadBalancer"; readonly address: string };
 
 /** What one vCluster's values depend on. */
 export interface VClusterValuesInput {
@@ -11,14 +21,8 @@ export interface VClusterValuesInput {
     readonly name: string;
     /** Context name inside the exported kubeconfig. */
     readonly contextName: string;
-    /** How clients reach the vCluster API: port-forward (ClusterIP), a node port, or a MetalLB address. */
-    readonly expose: "ClusterIP" | "NodePort" | "LoadBalancer";
-    /** Node port of the API for expose NodePort (required there). */
-    readonly nodePort?: number;
-    /** MetalLB address of the API for expose LoadBalancer (required there). */
-    readonly loadBalancerIP?: string;
-    /** Address clients use to reach a node port (a node IP or DNS name). */
-    readonly hostAddress: string;
+    /** How clients reach the vCluster API: port-forward (ClusterIP), a node port, or a load-balancer address. */
+    readonly expose: VClusterExposure;
     /** Deploy the chart's host NetworkPolicies that fence the tenant in (enforced by Cilium). */
     readonly isolate: boolean;
     /** ResourceQuota limits for the tenant namespace, e.g. `{ "requests.cpu": 4 }`. */
@@ -40,37 +44,31 @@ export function vclusterKubeconfigSecretName(name: string): string {
     return `vc-${name}`;
 }
 
-/** Why the expose settings are unusable, or undefined when they are fine. */
-export function vclusterExposeProblem(input: Pick<VClusterValuesInput, "expose" | "nodePort" | "loadBalancerIP">): string | undefined {
-    if (input.expose === "NodePort" && input.nodePort === undefined) {
-        return "vCluster expose: NodePort needs nodePort (a port in 30000-32767)";
-    }
-    if (input.expose === "LoadBalancer" && !input.loadBalancerIP) {
-        return "vCluster expose: LoadBalancer needs loadBalancerIP (an address from the MetalLB pool)";
-    }
-    return undefined;
-}
-
 /**
  * The API server URL written into the exported kubeconfig. ClusterIP uses https://localhost:8443, the address
  * `vcluster connect` port-forwards to, because nothing outside the host cluster can reach a ClusterIP.
  */
-export function vclusterServerUrl(input: Pick<VClusterValuesInput, "expose" | "nodePort" | "loadBalancerIP" | "hostAddress">): string {
-    const problem = vclusterExposeProblem(input);
-    if (problem) throw new Error(problem);
-    switch (input.expose) {
+export function vclusterServerUrl(expose: VClusterExposure): string {
+    switch (expose.type) {
         case "NodePort":
-            return `https://${input.hostAddress}:${input.nodePort}`;
+            return `https://${urlHost(expose.nodeAddress)}:${expose.nodePort}`;
         case "LoadBalancer":
-            return `https://${input.loadBalancerIP}:443`;
+            return `https://${urlHost(expose.address)}:443`;
         case "ClusterIP":
             return "https://localhost:8443";
+        default:
+            return assertNever(expose);
     }
 }
 
-/** The Helm values for the vcluster chart (0.20.x), keys sorted. Throws when the expose settings are incomplete. */
+/** A host for a URL: an IPv6 address needs brackets. */
+function urlHost(address: string): string {
+    return address.includes(":") ? `[${address}]` : address;
+}
+
+/** The Helm values for the vcluster chart (0.20.x), keys sorted. */
 export function vclusterValues(input: VClusterValuesInput): Record<string, unknown> {
-    const server = vclusterServerUrl(input);
+    const server = vclusterServerUrl(input.expose);
     const controlPlane: Record<string, unknown> = {
         distro: {
             // The 0.20 chart falls back to k8s when no distro is enabled and fails when two are; k3s is the
@@ -79,9 +77,9 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
             k3s: { enabled: true },
             k8s: { enabled: false },
         },
-        service: controlPlaneService(input),
+        service: controlPlaneService(input.expose),
     };
-    const extraSANs = externalAddresses(input);
+    const extraSANs = externalAddresses(input.expose);
     if (extraSANs.length > 0) {
         // The serving certificate covers localhost and the Service's in-cluster names; an address clients dial
         // from outside must be added or TLS verification fails with the kubeconfig the chart exports.
@@ -98,24 +96,33 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     });
 }
 
-function controlPlaneService(input: VClusterValuesInput): Record<string, unknown> {
-    const service: Record<string, unknown> = { spec: { type: input.expose } };
-    if (input.expose === "NodePort") {
-        service.httpsNodePort = input.nodePort;
+function controlPlaneService(expose: VClusterExposure): Record<string, unknown> {
+    switch (expose.type) {
+        case "ClusterIP":
+            return { spec: { type: "ClusterIP" } };
+        case "NodePort":
+            return { spec: { type: "NodePort" }, httpsNodePort: expose.nodePort };
+        case "LoadBalancer":
+            // MetalLB reads the address from this annotation; spec.loadBalancerIP is deprecated upstream and
+            // MetalLB 0.14 rejects a Service that sets both.
+            return { spec: { type: "LoadBalancer" }, annotations: { [METALLB_LOAD_BALANCER_IPS_ANNOTATION]: expose.address } };
+        default:
+            return assertNever(expose);
     }
-    if (input.expose === "LoadBalancer") {
-        // MetalLB reads the address from this annotation; spec.loadBalancerIP is deprecated upstream and
-        // MetalLB 0.14 rejects a Service that sets both.
-        service.annotations = { [METALLB_LOAD_BALANCER_IPS_ANNOTATION]: input.loadBalancerIP };
-    }
-    return service;
 }
 
 /** Addresses outside clients use for the API, besides localhost. */
-function externalAddresses(input: VClusterValuesInput): string[] {
-    if (input.expose === "NodePort") return [input.hostAddress];
-    if (input.expose === "LoadBalancer" && input.loadBalancerIP) return [input.loadBalancerIP];
-    return [];
+function externalAddresses(expose: VClusterExposure): string[] {
+    switch (expose.type) {
+        case "ClusterIP":
+            return [];
+        case "NodePort":
+            return [expose.nodeAddress];
+        case "LoadBalancer":
+            return [expose.address];
+        default:
+            return assertNever(expose);
+    }
 }
 
 function policies(input: VClusterValuesInput): Record<string, unknown> {

@@ -3,23 +3,14 @@
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
-import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
+import { DEFAULT_K3S_DISABLE } from "../components/versions";
+import { clustermeshNodePort, installsCilium, meshMembers, vclusterNodePort } from "./resolve";
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 type Rule = (config: StackConfig) => ConfigIssue[];
 
-/** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
-export function installsCilium(cluster: ClusterConfig): boolean {
-    return cluster.cilium.install ?? cluster.source.stackReference === undefined;
-}
 
-/** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
-export function meshMembers(config: StackConfig): ClusterConfig[] {
-    if (!config.mesh || !config.mesh.enabled) return [];
-    const names = config.mesh.clusters;
-    return names === undefined ? [...config.clusters] : config.clusters.filter((c) => names.includes(c.name));
-}
 
 function duplicates<T>(items: readonly T[], key: (item: T) => unknown): number[] {
     const seen = new Map<unknown, number>();
@@ -126,6 +117,17 @@ const ciliumManagedElsewhere: Rule = (config) =>
                 issues.push({ path: `${at}.cilium.${c.cilium.chaining ? "chaining" : "verify"}`, message: "configures a Cilium this stack does not install (cilium.install is false); set it in the stack that installs Cilium" });
             }
         }
+        const existing = c.source.kubeconfig ?? c.source.stackReference;
+        if (existing && existing.nodeAddress === undefined && c.cilium.k8sServiceHost === undefined) {
+            // Kubeloom did not create these nodes, so it cannot know an address where a NodePort answers; guessing
+            // (localhost) would export a kubeconfig that works nowhere but on the node itself.
+            const kind = c.source.kubeconfig ? "kubeconfig" : "stackReference";
+            c.vclusters.forEach((vc, j) => {
+                if (vc.expose === "NodePort") {
+                    issues.push({ path: `${at}.source.${kind}.nodeAddress`, message: `is required for vclusters[${j}] (expose: NodePort): the address of a node every client can reach, where the NodePort answers (or set cilium.k8sServiceHost)` });
+                }
+            });
+        }
         if (c.source.stackReference) {
             // The referenced stack's vClusters already use NodePorts from 31443 up; a default here would collide.
             c.vclusters.forEach((vc, j) => {
@@ -162,10 +164,6 @@ const vclustersConsistent: Rule = (config) =>
         return issues;
     });
 
-/** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
-export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
-    return cluster.vclusters[index].nodePort ?? VCLUSTER_NODEPORT_BASE + index;
-}
 
 const hubbleConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) =>
@@ -239,10 +237,6 @@ const chainingConsistent: Rule = (config) =>
         return issues;
     });
 
-/** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
-export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
-    return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
-}
 
 const meshRules: Rule = (config) => {
     const mesh = config.mesh;

@@ -115,6 +115,8 @@ const kubeconfigSource = z.strictObject({
     path: z.string().min(1).optional(),
     /** Context to use from it; default: its current-context. */
     context: z.string().min(1).optional(),
+    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
+    nodeAddress: hostAddress.optional(),
 });
 
 const stackReferenceSource = z.strictObject({
@@ -124,6 +126,8 @@ const stackReferenceSource = z.strictObject({
     output: z.string().min(1).default("kubeconfigs"),
     /** Context (map key) to use. */
     context: z.string().min(1),
+    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
+    nodeAddress: hostAddress.optional(),
 });
 
 const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;

@@ -8,7 +8,7 @@ import { ClusterMesh } from "../components/ClusterMesh";
 import { MeshServices, MeshVerify } from "../components/MeshServices";
 import { GlobalServiceSpec } from "../components/mesh-services";
 import { defaultProtect } from "../config/schema";
-import { meshMembers } from "../config/rules";
+import { meshMembers } from "../config/resolve";
 import type { LoadedConfig } from "../config/load";
 import type { CiliumValuesExtension, ComposedCluster } from "./platform";
 

@@ -10,9 +10,10 @@ import { CiliumNodes } from "../components/CiliumNodes";
 import { CiliumVerify } from "../components/CiliumVerify";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
+import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
-import { installsCilium, vclusterNodePort } from "../config/rules";
+import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
 import { clusterAccess, ClusterAccess } from "./sources";
 
@@ -88,10 +89,7 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
-                        expose: vc.expose,
-                        nodePort: vc.expose === "NodePort" ? vclusterNodePort(cluster, index) : undefined,
-                        loadBalancerIP: vc.loadBalancerIP,
-                        hostAddress: access.nodeAddress ?? "localhost",
+                        expose: withNodeAddress(vclusterExposure(cluster, index), access, cluster.name),
                         isolate: vc.isolate,
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
@@ -106,6 +104,16 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
     extensions.afterCilium?.(clusters);
 
     return { clusters, outputs: platformOutputs(clusters) };
+}
+
+/**
+ * A vCluster exposure with the address its NodePort is dialled at: the cluster's node address. The config rules
+ * require one for NodePort tenants; a miss here means the rules and the sources disagree.
+ */
+function withNodeAddress(expose: VClusterExposureConfig, access: ClusterAccess, clusterName: string): VClusterExposure<pulumi.Input<string>> {
+    if (expose.type !== "NodePort") return expose;
+    if (access.nodeAddress === undefined) throw new Error(`cluster ${clusterName}: a NodePort vCluster but no node address (internal error)`);
+    return { ...expose, nodeAddress: access.nodeAddress };
 }
 
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */

@@ -8,7 +8,9 @@ import * as k8s from "@pulumi/kubernetes";
 import { parseDocument, stringify } from "yaml";
 import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
-import type { ClusterConfig } from "../config/schema";
+import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
+import { clusterSource } from "../config/resolve";
+import { assertNever } from "../lib/assert-never";
 import { readSecretFile, StackSecrets } from "../config/load";
 
 /** What the composition needs from a cluster, whatever its source. */
@@ -38,13 +40,19 @@ export interface SourceOptions {
 
 /** Builds the access to one cluster from its `source` block. */
 export function clusterAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
-    const source = cluster.source;
-    if (source.k3s) return k3sAccess(cluster, index, options);
-    if (source.kind) return kindAccess(cluster, options);
-    if (source.kubeconfig) return kubeconfigAccess(cluster, index, options);
-    if (source.stackReference) return stackReferenceAccess(cluster);
-    // The schema guarantees exactly one source; reaching here means the schema and this switch disagree.
-    throw new Error(`clusters[${index}].source: no supported source (internal error)`);
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return k3sAccess(cluster, source.k3s, index, options);
+        case "kind":
+            return kindAccess(cluster, source.kind, options);
+        case "kubeconfig":
+            return kubeconfigAccess(cluster, source.kubeconfig, index, options);
+        case "stackReference":
+            return stackReferenceAccess(cluster, source.stackReference);
+        default:
+            return assertNever(source);
+    }
 }
 
 function providerFor(cluster: ClusterConfig, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
@@ -56,8 +64,7 @@ function providerFor(cluster: ClusterConfig, kubeconfig: pulumi.Input<string>, c
     });
 }
 
-function k3sAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
-    const k3s = cluster.source.k3s!;
+function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, options: SourceOptions): ClusterAccess {
     const sshPrivateKey = k3s.sshPrivateKeyPath
         ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
         : options.secrets.sshPrivateKey;
@@ -93,8 +100,7 @@ function k3sAccess(cluster: ClusterConfig, index: number, options: SourceOptions
     };
 }
 
-function kindAccess(cluster: ClusterConfig, options: SourceOptions): ClusterAccess {
-    const kind = cluster.source.kind!;
+function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: SourceOptions): ClusterAccess {
     const created = new KindCluster(
         `${cluster.name}-kind`,
         {
@@ -120,8 +126,7 @@ function kindAccess(cluster: ClusterConfig, options: SourceOptions): ClusterAcce
     };
 }
 
-function kubeconfigAccess(cluster: ClusterConfig, index: number, options: SourceOptions): ClusterAccess {
-    const source = cluster.source.kubeconfig!;
+function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig, index: number, options: SourceOptions): ClusterAccess {
     const keyPath = source.path ? `clusters[${index}].source.kubeconfig.path` : `kubeloom:sourceKubeconfigs.${cluster.name}`;
     const given = source.path ? readSecretFile(source.path, keyPath) : options.secrets.sourceKubeconfigs[cluster.name];
     // What other stacks and kubectl get: only the chosen context, renamed after the cluster (the file may hold other
@@ -135,12 +140,11 @@ function kubeconfigAccess(cluster: ClusterConfig, index: number, options: Source
         contextName: cluster.name,
         apiServerHost: cluster.cilium.k8sServiceHost,
         apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
-        nodeAddress: cluster.cilium.k8sServiceHost,
+        nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
     };
 }
 
-function stackReferenceAccess(cluster: ClusterConfig): ClusterAccess {
-    const source = cluster.source.stackReference!;
+function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig): ClusterAccess {
     const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
@@ -167,7 +171,7 @@ function stackReferenceAccess(cluster: ClusterConfig): ClusterAccess {
         contextName: cluster.name,
         apiServerHost: cluster.cilium.k8sServiceHost,
         apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
-        nodeAddress: cluster.cilium.k8sServiceHost,
+        nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
     };
 }
 

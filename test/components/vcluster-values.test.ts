@@ -13,12 +13,11 @@ import { assertKeysSorted, formatSchemaErrors, validateVClusterValues } from "..
 const clusterIp: VClusterValuesInput = {
     name: "vc-a",
     contextName: "dev-vc-a",
-    expose: "ClusterIP",
-    hostAddress: "192.0.2.10",
+    expose: { type: "ClusterIP" },
     isolate: true,
 };
-const nodePort: VClusterValuesInput = { ...clusterIp, name: "vc-b", contextName: "dev-vc-b", expose: "NodePort", nodePort: 31444 };
-const loadBalancer: VClusterValuesInput = { ...clusterIp, expose: "LoadBalancer", loadBalancerIP: "192.0.2.200" };
+const nodePort: VClusterValuesInput = { ...clusterIp, name: "vc-b", contextName: "dev-vc-b", expose: { type: "NodePort", nodePort: 31444, nodeAddress: "192.0.2.10" } };
+const loadBalancer: VClusterValuesInput = { ...clusterIp, expose: { type: "LoadBalancer", address: "192.0.2.200" } };
 const withPolicies: VClusterValuesInput = {
     ...nodePort,
     isolate: false,
@@ -66,7 +65,7 @@ describe("vclusterValues", () => {
         assert.equal(at(values, "controlPlane.service.httpsNodePort"), undefined);
         assert.equal(at(values, "controlPlane.service.annotations"), undefined);
         assert.equal(at(values, "controlPlane.proxy"), undefined, "localhost is already in the certificate");
-        assert.equal(vclusterServerUrl(clusterIp), "https://localhost:8443");
+        assert.equal(vclusterServerUrl(clusterIp.expose), "https://localhost:8443");
         assert.deepEqual(values.exportKubeConfig, { context: "dev-vc-a", server: "https://localhost:8443" });
     });
 
@@ -75,7 +74,7 @@ describe("vclusterValues", () => {
         assert.equal(at(values, "controlPlane.service.spec.type"), "NodePort");
         assert.equal(at(values, "controlPlane.service.httpsNodePort"), 31444);
         assert.deepEqual(at(values, "controlPlane.proxy.extraSANs"), ["192.0.2.10"]);
-        assert.equal(vclusterServerUrl(nodePort), "https://192.0.2.10:31444");
+        assert.equal(vclusterServerUrl(nodePort.expose), "https://192.0.2.10:31444");
         assert.deepEqual(values.exportKubeConfig, { context: "dev-vc-b", server: "https://192.0.2.10:31444" });
     });
 
@@ -87,14 +86,12 @@ describe("vclusterValues", () => {
         assert.equal(at(values, "controlPlane.service.spec.loadBalancerIP"), undefined);
         assert.ok(!JSON.stringify(values).includes("\"loadBalancerIP\""), "no loadBalancerIP key anywhere");
         assert.deepEqual(at(values, "controlPlane.proxy.extraSANs"), ["192.0.2.200"]);
-        assert.equal(vclusterServerUrl(loadBalancer), "https://192.0.2.200:443");
+        assert.equal(vclusterServerUrl(loadBalancer.expose), "https://192.0.2.200:443");
         assert.equal(at(values, "exportKubeConfig.server"), "https://192.0.2.200:443");
     });
 
-    it("fails on NodePort without nodePort and LoadBalancer without loadBalancerIP", () => {
-        assert.throws(() => vclusterValues({ ...clusterIp, expose: "NodePort" }), /nodePort/);
-        assert.throws(() => vclusterValues({ ...clusterIp, expose: "LoadBalancer" }), /loadBalancerIP/);
-        assert.throws(() => vclusterServerUrl({ expose: "NodePort", hostAddress: "192.0.2.10" }), /nodePort/);
+    it("brackets an IPv6 node address in the server URL", () => {
+        assert.equal(vclusterServerUrl({ type: "NodePort", nodePort: 31444, nodeAddress: "2001:db8::10" }), "https://[2001:db8::10]:31444");
     });
 
     it("leaves resource quota and limit range to the chart (auto: none) when not configured", () => {

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "path";
 import { parseStackConfig } from "../../config/parse";
-import { clustermeshNodePort, meshMembers } from "../../config/rules";
+import { clustermeshNodePort, meshMembers } from "../../config/resolve";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/schema";
 import { FailureCase, issuesOf } from "../support/fixtures";

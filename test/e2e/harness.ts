@@ -8,7 +8,7 @@ import type { ConfigMap, OpMap } from "@pulumi/pulumi/automation";
 import type { StackFileConfig } from "../../scripts/plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
-import { meshMembers } from "../../config/rules";
+import { meshMembers } from "../../config/resolve";
 
 /** The vCluster the run adds to the first cluster, so "a vCluster's kubeconfig works" has something to check. */
 export const E2E_VCLUSTER = {

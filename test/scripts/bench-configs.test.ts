@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import { rawConfigFromPulumi } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
-import { meshMembers } from "../../config/rules";
+import { meshMembers } from "../../config/resolve";
 import { parseStackFile } from "../../scripts/plan/stack-file";
 import {
     benchStackFile,

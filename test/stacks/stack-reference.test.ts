@@ -21,7 +21,7 @@ function tenantsConfig(context = "dev"): Record<string, unknown> {
                 id: 1,
                 podCidr: "10.42.0.0/16",
                 serviceCidr: "10.43.0.0/16",
-                source: { stackReference: { stack: "platform", context } },
+                source: { stackReference: { stack: "platform", context, nodeAddress: "192.0.2.10" } },
                 vclusters: [{ name: "team-x" }, { name: "team-y", expose: "NodePort", nodePort: 31450 }],
             },
         ],
@@ -124,6 +124,23 @@ describe("cross-stack: a tenants stack adds vClusters to the platform's cluster"
         delete config.clusters[0].vclusters[1].nodePort;
         const { planConfig } = await import("../support/helpers");
         await assert.rejects(planConfig(config, { stack: "tenants", secretKeys: [], mocks: referenceMocks(new Map()), preview: false }), /clusters\[0\]\.vclusters\[1\]\.nodePort: is required on a cluster another stack manages/);
+    });
+
+    it("fails on a NodePort vCluster with no node address, instead of exporting https://localhost:<port>", async () => {
+        const config = tenantsConfig() as { clusters: Array<{ source: { stackReference: Record<string, unknown> } }> };
+        delete config.clusters[0].source.stackReference.nodeAddress;
+        const { planConfig } = await import("../support/helpers");
+        await assert.rejects(
+            planConfig(config, { stack: "tenants", secretKeys: [], mocks: referenceMocks(new Map()), preview: false }),
+            /clusters\[0\]\.source\.stackReference\.nodeAddress: is required for vclusters\[1\] \(expose: NodePort\)/,
+        );
+    });
+
+    it("dials a NodePort vCluster at source.stackReference.nodeAddress", async () => {
+        const { planConfig } = await import("../support/helpers");
+        const plan = await planConfig(tenantsConfig(), { stack: "tenants", secretKeys: [], mocks: referenceMocks(new Map()), preview: false });
+        const summary = (plan.outputs.clusters as Array<{ vclusters: Array<{ name: string; endpoint: string }> }>)[0];
+        assert.equal(summary.vclusters.find((vc) => vc.name === "team-y")?.endpoint, "https://192.0.2.10:31450");
     });
 
     it("can still install Cilium on a referenced cluster when asked (cilium.install: true)", async () => {

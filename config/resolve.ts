@@ -1,0 +1,64 @@
+/**
+ * Effective values derived from a valid config, resolved once so composition reads them instead of re-deriving
+ * them: which alternative a cluster's source is, how a vCluster is exposed (its NodePort default included),
+ * whether Cilium is installed, who is in the mesh. Runs only on config the rules accepted.
+ */
+import type { VClusterExposure } from "../components/vcluster-values";
+import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
+import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
+
+/** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
+export type ClusterSource =
+    | { readonly type: "k3s"; readonly k3s: K3sSourceConfig }
+    | { readonly type: "kind"; readonly kind: KindSourceConfig }
+    | { readonly type: "kubeconfig"; readonly kubeconfig: KubeconfigSourceConfig }
+    | { readonly type: "stackReference"; readonly stackReference: StackReferenceSourceConfig };
+
+/** The one source of a cluster. The schema guarantees exactly one is set. */
+export function clusterSource(cluster: ClusterConfig): ClusterSource {
+    const { k3s, kind, kubeconfig, stackReference } = cluster.source;
+    if (k3s) return { type: "k3s", k3s };
+    if (kind) return { type: "kind", kind };
+    if (kubeconfig) return { type: "kubeconfig", kubeconfig };
+    if (stackReference) return { type: "stackReference", stackReference };
+    throw new Error(`cluster ${cluster.name}: no source; the schema admits exactly one (internal error)`);
+}
+
+/** How a vCluster is exposed, without the node address (composition knows it, from the cluster's access). */
+export type VClusterExposureConfig = { readonly type: "ClusterIP" } | { readonly type: "NodePort"; readonly nodePort: number } | Extract<VClusterExposure, { type: "LoadBalancer" }>;
+
+/** The effective exposure of the vCluster at `index`: a NodePort's default port resolved, a LoadBalancer's address. */
+export function vclusterExposure(cluster: ClusterConfig, index: number): VClusterExposureConfig {
+    const vc = cluster.vclusters[index];
+    switch (vc.expose) {
+        case "ClusterIP":
+            return { type: "ClusterIP" };
+        case "NodePort":
+            return { type: "NodePort", nodePort: vclusterNodePort(cluster, index) };
+        case "LoadBalancer":
+            if (vc.loadBalancerIP === undefined) throw new Error(`vCluster ${vc.name}: LoadBalancer without loadBalancerIP passed the rules (internal error)`);
+            return { type: "LoadBalancer", address: vc.loadBalancerIP };
+    }
+}
+
+/** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
+export function installsCilium(cluster: ClusterConfig): boolean {
+    return cluster.cilium.install ?? cluster.source.stackReference === undefined;
+}
+
+/** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
+export function meshMembers(config: StackConfig): ClusterConfig[] {
+    if (!config.mesh || !config.mesh.enabled) return [];
+    const names = config.mesh.clusters;
+    return names === undefined ? [...config.clusters] : config.clusters.filter((c) => names.includes(c.name));
+}
+
+/** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
+export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
+    return cluster.vclusters[index].nodePort ?? VCLUSTER_NODEPORT_BASE + index;
+}
+
+/** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
+export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
+    return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
+}
