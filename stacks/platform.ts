@@ -16,6 +16,7 @@ import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
 import { clusterAccess, ClusterAccess } from "./sources";
+import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 
 /** Stack outputs: what kubectl and other stacks consume. */
 export interface PlatformOutputs {
@@ -57,24 +58,22 @@ export interface ComposedCluster {
     readonly ciliumNodes?: CiliumNodes;
 }
 
-/** Hook for steps that span clusters: given every cluster's access, returns extra Cilium values per cluster. */
-export type CiliumValuesExtension = (clusters: ReadonlyArray<{ config: ClusterConfig; access: ClusterAccess }>) => Map<string, pulumi.Input<Record<string, unknown>>>;
-
-/** Steps that span clusters (Cluster Mesh): extra Cilium values before the installs, resources after them. */
-export interface PlatformExtensions {
-    readonly ciliumValues?: CiliumValuesExtension;
-    readonly afterCilium?: (clusters: readonly ComposedCluster[]) => void;
-}
-
-/** Wires every cluster of the stack; returns the components and the stack outputs. */
-export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtensions = {}): { clusters: ComposedCluster[]; outputs: PlatformOutputs } {
+/**
+ * The whole composition, as phases in one straight line: cluster access → mesh plan (CA, addresses, load
+ * balancers) → per cluster Cilium and tenants → mesh services → outputs.
+ */
+export function composePlatform(loaded: LoadedConfig): { clusters: ComposedCluster[]; outputs: PlatformOutputs; mesh?: PlannedMesh } {
     const { config, secrets, stackName } = loaded;
+    // Phase 1: cluster access, one explicit provider per cluster.
     const accesses = config.clusters.map((cluster, index) => ({
         config: cluster,
         access: clusterAccess(cluster, index, { secrets, protect: cluster.protect ?? defaultProtect(stackName) }),
     }));
-    const extraValues = extensions.ciliumValues?.(accesses) ?? new Map();
+    // Phase 2: the mesh plan, which the members' Cilium values need.
+    const mesh = planClusterMesh(loaded, accesses);
+    const extraValues = mesh?.ciliumValues ?? new Map<string, pulumi.Input<Record<string, unknown>>>();
 
+    // Phase 3: per cluster, Cilium and the tenants.
     const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
         const protect = cluster.protect ?? defaultProtect(stackName);
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
@@ -101,9 +100,11 @@ export function composePlatform(loaded: LoadedConfig, extensions: PlatformExtens
         );
         return { config: cluster, access, vclusters, ...installed };
     });
-    extensions.afterCilium?.(clusters);
+    // Phase 4: the mesh's own objects in each member, after its Cilium.
+    if (mesh) composeMeshServices(mesh, clusters.map((c) => ({ ...c, ciliumRelease: c.cilium?.release })));
 
-    return { clusters, outputs: platformOutputs(clusters) };
+    // Phase 5: outputs.
+    return { clusters, outputs: platformOutputs(clusters), mesh };
 }
 
 /**

@@ -6,7 +6,6 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config/schema";
 import { loadStackConfig, LoadedConfig } from "../config/load";
 import { composePlatform } from "./platform";
-import { meshExtension } from "./mesh";
 
 /** Stack outputs of a Kubeloom stack. */
 export interface KubeloomOutputs {
@@ -30,11 +29,10 @@ export async function kubeloomProgram(): Promise<KubeloomOutputs> {
         }
         throw error;
     }
-    const mesh = meshExtension(loaded);
-    const { outputs } = composePlatform(loaded, mesh ?? {});
+    const { outputs, mesh } = composePlatform(loaded);
     return {
         kubeconfigs: outputs.kubeconfigs,
         clusters: outputs.clusters,
-        ...(mesh ? { mesh: mesh.summary() } : {}),
+        ...(mesh ? { mesh: mesh.clusterMesh.summary } : {}),
     };
 }

@@ -139,12 +139,25 @@ describe("offline plan of the mesh stack", function () {
 
     it("parents every mesh resource to a component and gives every Kubernetes resource an explicit provider", () => {
         const mesh = named(plan, "mesh");
+        const topLevel = new Set<string>();
         for (const resource of plan.resources.filter((r) => r.name.startsWith("mesh-"))) {
-            assert.ok(resource.parent, `${resource.name} has a parent`);
             let top: PlannedResource | undefined = resource;
             while (top?.parent) top = byUrn(plan, top.parent);
-            assert.equal(top?.urn, mesh.urn, `${resource.name} lives under the ClusterMesh component`);
+            assert.ok(top, `${resource.name} has a parent chain inside the plan`);
+            topLevel.add(top!.name);
             if (resource.type.startsWith("kubernetes:")) assert.ok(resource.provider, `${resource.name} has an explicit provider`);
+        }
+        // The CA and MetalLB under the ClusterMesh; each member's own mesh objects under its MeshServices component.
+        assert.deepEqual([...topLevel].sort(), ["mesh", "mesh-c1-services", "mesh-c2-services"]);
+        assert.equal(named(plan, "mesh-c1-metallb").parent, mesh.urn);
+    });
+
+    it("keeps each member's MeshServices where existing stacks have it (alias to its former ClusterMesh parent)", () => {
+        const mesh = named(plan, "mesh");
+        for (const name of ["mesh-c1-services", "mesh-c2-services"]) {
+            const services = named(plan, name);
+            assert.equal(services.type, "kubeloom:index:MeshServices");
+            assert.deepEqual(services.options.aliases, [{ parent: mesh.urn }], `${name} is aliased to its former parent`);
         }
     });
 });
