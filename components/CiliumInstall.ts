@@ -5,25 +5,21 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, chainingProblem, ciliumValues, CiliumValuesInput, genericVethConflist } from "./cilium-values";
+import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, chainingProblem, ciliumValues, CiliumValuesInput, genericVethConflist, KubeProxyReplacement } from "./cilium-values";
+import { DEFAULT_VERSIONS } from "./versions";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
 
-/** Cilium chart version Kubeloom's values are written and schema-checked for. */
-export const DEFAULT_CILIUM_VERSION = "1.16.19";
-
 /** Cilium values whose API server address may come from another resource (e.g. the K3s host). */
-export interface CiliumInstallValues extends Omit<CiliumValuesInput, "k8sServiceHost" | "k8sServicePort"> {
-    /** API server host for kube-proxy replacement. @default - none; required when kubeProxyReplacement is true */
-    readonly k8sServiceHost?: pulumi.Input<string>;
-    /** API server port for kube-proxy replacement. @default - none; required when kubeProxyReplacement is true */
-    readonly k8sServicePort?: pulumi.Input<number>;
+export interface CiliumInstallValues extends Omit<CiliumValuesInput, "kubeProxyReplacement"> {
+    /** Kube-proxy replacement, with the API server address it needs (which may be an Output of the cluster's creator). */
+    readonly kubeProxyReplacement: KubeProxyReplacement<pulumi.Input<string>, pulumi.Input<number>>;
 }
 
 /** Arguments of a Cilium install. */
 export interface CiliumInstallArgs {
     /** Provider of the cluster to install into; never the ambient kubeconfig. */
     readonly provider: k8s.Provider;
-    /** Cilium chart version (a 1.16.x release). @default "1.16.19" */
+    /** Cilium chart version. @default DEFAULT_VERSIONS.cilium (components/versions.ts) */
     readonly version?: string;
     /** Cluster identity, network and Cilium settings rendered by ciliumValues. */
     readonly values: CiliumInstallValues;
@@ -58,22 +54,10 @@ export class CiliumInstall extends pulumi.ComponentResource {
     constructor(name: string, args: CiliumInstallArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:CiliumInstall", name, {}, opts);
         const provider = args.provider;
-        const version = args.version ?? DEFAULT_CILIUM_VERSION;
+        const version = args.version ?? DEFAULT_VERSIONS.cilium;
         // Cilium's first start pulls images and the operator creates its CRDs before anything is ready.
         const waitTimeoutSeconds = args.waitTimeoutSeconds ?? 600;
         const input = args.values;
-
-        const missing = [
-            input.k8sServiceHost === undefined || input.k8sServiceHost === "" ? "k8sServiceHost" : undefined,
-            input.k8sServicePort === undefined ? "k8sServicePort" : undefined,
-        ].filter((key) => key !== undefined);
-        if (input.kubeProxyReplacement && missing.length > 0) {
-            throw new pulumi.ResourceError(
-                `CiliumInstall ${name}: kubeProxyReplacement is true but ${missing.join(" and ")} is not set; without kube-proxy the agent must ` +
-                    `dial the API server directly. Pass the API server address (for K3s: the server node IP and 6443) or turn kubeProxyReplacement off.`,
-                this,
-            );
-        }
 
         const problem = chainingProblem(input);
         if (problem) {
@@ -89,9 +73,7 @@ export class CiliumInstall extends pulumi.ComponentResource {
         }
 
         // The host and port may be Outputs of the resources that create the cluster; the values wait for them.
-        const generated = pulumi
-            .all([input.k8sServiceHost, input.k8sServicePort])
-            .apply(([k8sServiceHost, k8sServicePort]) => ciliumValues({ ...input, k8sServiceHost, k8sServicePort }));
+        const generated = resolvedKubeProxyReplacement(input.kubeProxyReplacement).apply((kubeProxyReplacement) => ciliumValues({ ...input, kubeProxyReplacement }));
         const extraValues = args.extraValues;
         this.values = isPlainObject(extraValues)
             ? // A plain object of extra values is merged structurally: its Output leaves (the mesh CA) stay nested, so
@@ -151,4 +133,10 @@ function dependencyList(dependsOn: pulumi.ComponentResourceOptions["dependsOn"],
     if (Array.isArray(dependsOn)) return [...dependsOn];
     if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn];
     throw new pulumi.ResourceError("CiliumInstall: pass dependsOn as a list of resources (an Output of a list cannot be extended with the cni-configuration ConfigMap)", component);
+}
+
+/** Kube-proxy replacement with its API server address resolved (it may come from the resource that creates the cluster). */
+function resolvedKubeProxyReplacement(kpr: KubeProxyReplacement<pulumi.Input<string>, pulumi.Input<number>>): pulumi.Output<KubeProxyReplacement> {
+    if (!kpr.enabled) return pulumi.output({ enabled: false as const });
+    return pulumi.all([kpr.apiServerHost, kpr.apiServerPort]).apply(([apiServerHost, apiServerPort]) => ({ enabled: true as const, apiServerHost, apiServerPort }));
 }

@@ -27,6 +27,14 @@ export const CHAINING_CNI_CONFIGMAP = "cni-configuration";
 /** Key of the conflist in that ConfigMap: the chart default `cni.configMapKey` (values.yaml, cni section). */
 export const CHAINING_CNI_CONFIGMAP_KEY = "cni-config";
 
+/**
+ * Kube-proxy replacement: off, or on together with the API server address the agent dials directly — without
+ * kube-proxy it cannot reach the API through the `kubernetes` Service. One cannot be had without the other.
+ */
+export type KubeProxyReplacement<Host = string, Port = number> =
+    | { readonly enabled: false }
+    | { readonly enabled: true; readonly apiServerHost: Host; readonly apiServerPort: Port };
+
 /** What the Cilium values depend on: the cluster's identity and network plus the stack's Cilium settings. */
 export interface CiliumValuesInput {
     /** Cilium `cluster.name`: ≤32 chars, DNS-1123, never "default" with a non-zero id. */
@@ -35,12 +43,8 @@ export interface CiliumValuesInput {
     readonly clusterId: number;
     /** The cluster's pod CIDR (K3s `--cluster-cidr`). */
     readonly podCidr: string;
-    /** Replace kube-proxy with Cilium's eBPF service handling. */
-    readonly kubeProxyReplacement: boolean;
-    /** API server host the agent dials directly; required when kubeProxyReplacement is true. */
-    readonly k8sServiceHost?: string;
-    /** API server port; required when kubeProxyReplacement is true. */
-    readonly k8sServicePort?: number;
+    /** Replace kube-proxy with Cilium's eBPF service handling, with the API server address that then needs. */
+    readonly kubeProxyReplacement: KubeProxyReplacement;
     /** Encapsulate pod traffic between nodes (tunnel) or route it natively (nodes share an L2 segment). */
     readonly routingMode: "tunnel" | "native";
     /** `kubernetes`: use the node podCIDRs K3s allocates; `cluster-pool`: Cilium's operator allocates from podCidr. */
@@ -78,7 +82,7 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     const values: Record<string, unknown> = {
         // 1.16 renders only "true"/"false" here (toString of a boolean works); "strict"/"partial" fail the template.
         // The key is absent from values.yaml and the schema, so nothing but this builder's tests guards it.
-        kubeProxyReplacement: input.kubeProxyReplacement,
+        kubeProxyReplacement: input.kubeProxyReplacement.enabled,
         cluster: { name: input.clusterName, id: input.clusterId },
         operator: operatorValues(input),
         hubble: hubbleValues(input.hubble),
@@ -86,20 +90,9 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
         ipam: ipamValues(input),
     };
 
-    if (input.kubeProxyReplacement) {
-        const missing = [
-            input.k8sServiceHost ? undefined : "k8sServiceHost",
-            input.k8sServicePort === undefined ? "k8sServicePort" : undefined,
-        ].filter((key): key is string => key !== undefined);
-        if (missing.length > 0) {
-            throw new Error(
-                `Cilium kubeProxyReplacement: true needs ${missing.join(" and ")}: without kube-proxy the agent cannot reach the ` +
-                    `API server through the kubernetes Service, so it must dial the API server address directly ` +
-                    `(for K3s: the server node IP and 6443). Set them, or set kubeProxyReplacement: false.`,
-            );
-        }
-        values.k8sServiceHost = input.k8sServiceHost;
-        values.k8sServicePort = input.k8sServicePort;
+    if (input.kubeProxyReplacement.enabled) {
+        values.k8sServiceHost = input.kubeProxyReplacement.apiServerHost;
+        values.k8sServicePort = input.kubeProxyReplacement.apiServerPort;
     }
 
     if (input.chaining) {
@@ -132,15 +125,18 @@ export function chainsOntoPrimaryCni(mode: ChainingMode | undefined): boolean {
     return mode !== undefined && mode !== "portmap";
 }
 
+/** What the chaining rules look at: the modes, and whether kube-proxy replacement is on (not its address). */
+export type ChainingProblemInput = Pick<CiliumValuesInput, "chaining" | "routingMode" | "ipamMode"> & { readonly kubeProxyReplacement: { readonly enabled: boolean } };
+
 /** Why this input cannot be rendered in its chaining mode (one sentence naming the key), or undefined when it can. */
-export function chainingProblem(input: Pick<CiliumValuesInput, "chaining" | "routingMode" | "ipamMode" | "kubeProxyReplacement">): string | undefined {
+export function chainingProblem(input: ChainingProblemInput): string | undefined {
     if (!input.chaining) return undefined;
     const mode = input.chaining.mode;
     const problem = chainingProblemOf(mode, input);
     return problem === undefined ? undefined : `Cilium chaining mode ${mode}: ${problem}`;
 }
 
-function chainingProblemOf(mode: ChainingMode, input: Pick<CiliumValuesInput, "routingMode" | "ipamMode" | "kubeProxyReplacement">): string | undefined {
+function chainingProblemOf(mode: ChainingMode, input: ChainingProblemInput): string | undefined {
     if (chainsOntoPrimaryCni(mode)) {
         if (input.routingMode !== "native") {
             return "routingMode must be native: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off";
@@ -148,7 +144,7 @@ function chainingProblemOf(mode: ChainingMode, input: Pick<CiliumValuesInput, "r
         if (input.ipamMode !== "kubernetes") {
             return "ipamMode must be kubernetes: the primary CNI allocates pod IPs, Cilium must not run its own cluster-pool";
         }
-    } else if (input.kubeProxyReplacement) {
+    } else if (input.kubeProxyReplacement.enabled) {
         return "portmap chaining is for kubeProxyReplacement: false; with kube-proxy replacement Cilium implements HostPort itself";
     }
     return undefined;

@@ -11,7 +11,7 @@ import { CiliumVerify } from "../components/CiliumVerify";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import type { VClusterExposure } from "../components/vcluster-values";
-import { defaultOperatorReplicas } from "../components/cilium-values";
+import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
@@ -117,6 +117,18 @@ function withNodeAddress(expose: VClusterExposureConfig, access: ClusterAccess, 
     return { ...expose, nodeAddress: access.nodeAddress };
 }
 
+/**
+ * Kube-proxy replacement with the API server address the agents dial: the configured one, else the one of the
+ * cluster Kubeloom created. The config rules require one whenever replacement is on.
+ */
+function kubeProxyReplacementOf(cluster: ClusterConfig, access: ClusterAccess): KubeProxyReplacement<pulumi.Input<string>, pulumi.Input<number>> {
+    if (!cluster.cilium.kubeProxyReplacement) return { enabled: false };
+    const apiServerHost = cluster.cilium.k8sServiceHost ?? access.apiServerHost;
+    const apiServerPort = cluster.cilium.k8sServicePort ?? access.apiServerPort;
+    if (apiServerHost === undefined || apiServerPort === undefined) throw new Error(`cluster ${cluster.name}: kube-proxy replacement without an API server address passed the rules (internal error)`);
+    return { enabled: true, apiServerHost, apiServerPort };
+}
+
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */
 function installCilium(
     cluster: ClusterConfig,
@@ -154,9 +166,7 @@ function installCilium(
                 clusterName: cluster.name,
                 clusterId: cluster.id,
                 podCidr: cluster.podCidr,
-                kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                k8sServiceHost: cluster.cilium.k8sServiceHost ?? access.apiServerHost,
-                k8sServicePort: cluster.cilium.k8sServicePort ?? access.apiServerPort,
+                kubeProxyReplacement: kubeProxyReplacementOf(cluster, access),
                 routingMode: cluster.cilium.routingMode,
                 ipamMode: cluster.cilium.ipamMode,
                 hubble: cluster.cilium.hubble,

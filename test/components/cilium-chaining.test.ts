@@ -14,9 +14,7 @@ const chained = (mode: ChainingMode, overrides: Partial<CiliumValuesInput> = {})
     clusterName: "chain",
     clusterId: 1,
     podCidr: "10.244.0.0/16",
-    kubeProxyReplacement: mode !== "portmap",
-    k8sServiceHost: "192.0.2.20",
-    k8sServicePort: 6443,
+    kubeProxyReplacement: mode === "portmap" ? { enabled: false } : { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 },
     routingMode: mode === "portmap" ? "tunnel" : "native",
     ipamMode: "kubernetes",
     hubble: { relay: true, ui: true, uiNodePort: 31235 },
@@ -78,15 +76,10 @@ describe("Cilium chaining values", () => {
         assert.equal(values.k8sServicePort, 6443);
     });
 
-    it("fails without the API server host, naming k8sServiceHost", () => {
-        assert.throws(() => ciliumValues(chained("generic-veth", { k8sServiceHost: undefined })), /needs k8sServiceHost/);
-        assert.throws(() => ciliumValues(chained("aws-cni", { k8sServicePort: undefined })), /needs k8sServicePort/);
-    });
-
     it("fails on combinations the chaining guides rule out", () => {
         assert.throws(() => ciliumValues(chained("generic-veth", { routingMode: "tunnel" })), /generic-veth: routingMode must be native/);
         assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "cluster-pool" })), /flannel: ipamMode must be kubernetes/);
-        assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: true })), /portmap chaining is for kubeProxyReplacement: false/);
+        assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 } })), /portmap chaining is for kubeProxyReplacement: false/);
     });
 
     it("lets portmap keep Cilium's own routing and IPAM (Cilium is the primary CNI there)", () => {
@@ -100,7 +93,7 @@ describe("Cilium chaining values", () => {
         { name: `${mode}, placed, Hubble NodePort`, input: chained(mode) },
         { name: `${mode}, every node, UI off`, input: chained(mode, { nodeSelector: {}, tolerations: [], hubble: { relay: false, ui: false } }) },
     ]);
-    variants.push({ name: "portmap without KPR, native, cluster-pool", input: chained("portmap", { routingMode: "native", ipamMode: "cluster-pool", k8sServiceHost: undefined, k8sServicePort: undefined }) });
+    variants.push({ name: "portmap without KPR, native, cluster-pool", input: chained("portmap", { routingMode: "native", ipamMode: "cluster-pool" }) });
     for (const { name, input } of variants) {
         it(`validates against the cilium 1.16.19 schema with no unknown keys (${name})`, () => {
             const values = ciliumValues(input);

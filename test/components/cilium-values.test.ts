@@ -7,9 +7,7 @@ const base: CiliumValuesInput = {
     clusterName: "dev",
     clusterId: 1,
     podCidr: "10.42.0.0/16",
-    kubeProxyReplacement: true,
-    k8sServiceHost: "192.0.2.10",
-    k8sServicePort: 6443,
+    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
     routingMode: "tunnel",
     ipamMode: "kubernetes",
     hubble: { relay: true, ui: true },
@@ -24,9 +22,7 @@ const variants: Array<{ name: string; input: CiliumValuesInput }> = [
         name: "no KPR, native routing, cluster-pool, hubble UI NodePort",
         input: {
             ...base,
-            kubeProxyReplacement: false,
-            k8sServiceHost: undefined,
-            k8sServicePort: undefined,
+            kubeProxyReplacement: { enabled: false },
             routingMode: "native",
             ipamMode: "cluster-pool",
             hubble: { relay: true, ui: true, uiNodePort: 31235 },
@@ -57,19 +53,12 @@ describe("ciliumValues", () => {
         assert.equal(on.k8sServiceHost, "192.0.2.10");
         assert.equal(on.k8sServicePort, 6443);
 
-        const off = ciliumValues({ ...base, kubeProxyReplacement: false });
+        const off = ciliumValues({ ...base, kubeProxyReplacement: { enabled: false } });
         assert.equal(off.kubeProxyReplacement, false);
         assert.ok(!("k8sServiceHost" in off) && !("k8sServicePort" in off), "no API host without KPR");
         for (const values of [on, off]) {
             assert.equal(typeof values.kubeProxyReplacement, "boolean", "1.16 accepts only true/false, never \"strict\"");
         }
-    });
-
-    it("fails with kube-proxy replacement and no API server host or port", () => {
-        assert.throws(() => ciliumValues({ ...base, k8sServiceHost: undefined }), /k8sServiceHost/);
-        assert.throws(() => ciliumValues({ ...base, k8sServiceHost: "" }), /k8sServiceHost/);
-        assert.throws(() => ciliumValues({ ...base, k8sServicePort: undefined }), /k8sServicePort/);
-        assert.throws(() => ciliumValues({ ...base, k8sServiceHost: undefined, k8sServicePort: undefined }), /k8sServiceHost and k8sServicePort/);
     });
 
     it("sets the cluster name and id", () => {
