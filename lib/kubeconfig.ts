@@ -1,11 +1,14 @@
 /**
- * Merges a stack's `kubeconfigs` output (context name → kubeconfig YAML) into one kubeconfig with one context
+ * Kubeconfig handling shared by the sources, the K3s read-back and the `kubeconfig` tool: picking one context with
+ * the cluster and user it names, reducing a file to that context under a new name, and merging many into one.
+ *
+ * Merging a stack's `kubeconfigs` output (context name → kubeconfig YAML) into one kubeconfig with one context
  * per cluster and vCluster, as `vcluster connect` and k3sup do: every entry's context, cluster and user are all
  * renamed to the map key, so entries that each call everything `default` never collide.
  *
  * Pure: text in, text out. Error messages name entries and fields, never contents (a kubeconfig holds a key).
  */
-import { parse, stringify } from "yaml";
+import { parse, parseDocument, stringify } from "yaml";
 
 /** A merge failure; the message names the entry and the problem, never kubeconfig contents. */
 export class KubeconfigMergeError extends Error {
@@ -87,31 +90,114 @@ function extractEntry(name: string, text: string): { cluster: unknown; user: unk
         throw new KubeconfigMergeError(`${where}: not valid YAML${line ? ` (line ${line})` : ""}`);
     }
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) throw new KubeconfigMergeError(`${where}: not a kubeconfig (expected a YAML mapping)`);
-    const config = doc as Record<string, unknown>;
+    try {
+        const picked = pickKubeconfigContext(doc as Record<string, unknown>);
+        return { cluster: picked.cluster, user: picked.user, context: picked.context };
+    } catch (error) {
+        if (error instanceof KubeconfigContextError) throw new KubeconfigMergeError(`${where}: ${error.message}`);
+        throw error;
+    }
+}
+
+/** Why a kubeconfig has no usable context; the message is a phrase about the file, never its contents. */
+export class KubeconfigContextError extends Error {
+    constructor(
+        readonly reason: "malformed" | "no-current-context" | "no-such-context" | "dangling-reference",
+        message: string,
+    ) {
+        super(message);
+        this.name = "KubeconfigContextError";
+    }
+}
+
+/** One context of a kubeconfig with the cluster and user entries it names. */
+export interface KubeconfigContext {
+    readonly name: string;
+    readonly context: Record<string, unknown>;
+    readonly cluster: unknown;
+    readonly user: unknown;
+}
+
+/**
+ * Pure: the context `wanted` of a parsed kubeconfig — else its current-context, else its only context — with the
+ * cluster and user it refers to. Throws a KubeconfigContextError naming what is missing.
+ */
+export function pickKubeconfigContext(config: Readonly<Record<string, unknown>>, wanted?: string): KubeconfigContext {
     const list = (field: string): Named[] => {
         const value = config[field] ?? [];
         if (!Array.isArray(value) || value.some((item) => item === null || typeof item !== "object" || typeof (item as Named).name !== "string")) {
-            throw new KubeconfigMergeError(`${where}: "${field}" must be a list of entries with a name`);
+            throw new KubeconfigContextError("malformed", `"${field}" must be a list of entries with a name`);
         }
         return value as Named[];
     };
     const contexts = list("contexts");
-    const current = config["current-context"];
-    let chosen: Named | undefined;
-    if (typeof current === "string" && current !== "") {
-        chosen = contexts.find((c) => c.name === current);
-        if (!chosen) throw new KubeconfigMergeError(`${where}: current-context "${current}" is not among its contexts`);
-    } else if (contexts.length === 1) {
-        chosen = contexts[0];
-    } else {
-        throw new KubeconfigMergeError(`${where}: ${contexts.length} contexts and no current-context; cannot tell which one to use`);
-    }
-    const context = chosen.context as Record<string, unknown> | undefined;
-    if (!context || typeof context !== "object") throw new KubeconfigMergeError(`${where}: context "${chosen.name}" has no context fields`);
-    const find = (field: "clusters" | "users", ref: unknown, key: "cluster" | "user") => {
-        const found = list(field).find((item) => item.name === ref);
-        if (!found || found[key] === undefined) throw new KubeconfigMergeError(`${where}: context "${chosen!.name}" refers to ${key} "${String(ref)}", which is not in its ${field}`);
+    const available = contexts.map((c) => c.name).join(", ") || "none";
+    const current = typeof config["current-context"] === "string" && config["current-context"] !== "" ? (config["current-context"] as string) : undefined;
+    const name = wanted ?? current ?? (contexts.length === 1 ? contexts[0].name : undefined);
+    if (name === undefined) throw new KubeconfigContextError("no-current-context", `it has no current-context and ${contexts.length} contexts (contexts: ${available})`);
+    const chosen = contexts.find((c) => c.name === name);
+    if (!chosen) throw new KubeconfigContextError("no-such-context", `it has no context "${name}" (contexts: ${available})`);
+    const context = chosen.context;
+    if (!context || typeof context !== "object" || Array.isArray(context)) throw new KubeconfigContextError("malformed", `its context "${name}" has no context fields`);
+    const fields = context as Record<string, unknown>;
+    const find = (field: "clusters" | "users", key: "cluster" | "user") => {
+        const found = list(field).find((item) => item.name === fields[key]);
+        if (!found || found[key] === undefined || found[key] === null || typeof found[key] !== "object") {
+            throw new KubeconfigContextError("dangling-reference", `its context "${name}" names a ${key} "${String(fields[key])}" the file does not define`);
+        }
         return found[key];
     };
-    return { cluster: find("clusters", context.cluster, "cluster"), user: find("users", context.user, "user"), context };
+    return { name, context: fields, cluster: find("clusters", "cluster"), user: find("users", "user") };
+}
+
+/** Which context to keep from a kubeconfig and what to call it. */
+export interface KubeconfigSelection {
+    /** Context to keep. @default - the file's current-context (or its only context) */
+    readonly context?: string;
+    /** New name of the context, its cluster and its user. */
+    readonly name: string;
+    /** Where the kubeconfig came from, for error messages (a key path; never its contents). */
+    readonly keyPath: string;
+    /**
+     * Return text that is not a kubeconfig at all unchanged instead of failing: during a preview it may be an
+     * offline plan's "[secret]" placeholder or an unreadable file's marker. @default false
+     */
+    readonly passThroughUnparsable?: boolean;
+}
+
+/**
+ * Pure: a kubeconfig reduced to one context with its cluster and user, all three renamed to `selection.name`,
+ * current-context set. Keys sorted, so the same input gives the same text. Errors name the key path and context
+ * names only — never contents, which hold credentials.
+ */
+export function selectKubeconfigContext(text: string, selection: KubeconfigSelection): string {
+    const fail = (reason: string): never => {
+        throw new Error(`${selection.keyPath}: ${reason}; contents not shown, a kubeconfig holds credentials`);
+    };
+    // prettyErrors off: the parser's messages would quote the offending line, which may be key data.
+    const doc = parseDocument(text, { prettyErrors: false });
+    const config: unknown = doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
+    if (config === null || typeof config !== "object" || Array.isArray(config) || !Array.isArray((config as Record<string, unknown>).contexts)) {
+        if (selection.passThroughUnparsable) return text;
+        return fail("it is not a kubeconfig (a YAML mapping with contexts, clusters and users)");
+    }
+    let picked: KubeconfigContext;
+    try {
+        picked = pickKubeconfigContext(config as Record<string, unknown>, selection.context);
+    } catch (error) {
+        if (!(error instanceof KubeconfigContextError)) throw error;
+        return fail(error.reason === "no-current-context" ? `${error.message}; name one with source.kubeconfig.context` : error.message);
+    }
+    const name = selection.name;
+    const selected = {
+        apiVersion: "v1",
+        kind: "Config",
+        clusters: [{ name, cluster: picked.cluster }],
+        users: [{ name, user: picked.user }],
+        contexts: [{ name, context: { ...picked.context, cluster: name, user: name } }],
+        "current-context": name,
+        preferences: {},
+    };
+    // lineWidth 0: never fold, so base64 data and the output's bytes do not depend on a wrap column.
+    return stringify(selected, { sortMapEntries: true, lineWidth: 0 });
 }

@@ -5,12 +5,12 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { parseDocument, stringify } from "yaml";
 import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
 import { clusterSource } from "../config/resolve";
 import { assertNever } from "../lib/assert-never";
+import { selectKubeconfigContext } from "../lib/kubeconfig";
 import { readSecretFile, StackSecrets } from "../config/load";
 
 /** What the composition needs from a cluster, whatever its source. */
@@ -173,64 +173,4 @@ function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSour
         apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
         nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
     };
-}
-
-/** Which context to keep from a kubeconfig and what to call it. */
-export interface KubeconfigSelection {
-    /** Context to keep. @default - the file's current-context */
-    readonly context?: string;
-    /** New name of the context, its cluster and its user. */
-    readonly name: string;
-    /** Where the kubeconfig came from, for error messages (a key path; never its contents). */
-    readonly keyPath: string;
-    /**
-     * Return text that is not a kubeconfig at all unchanged instead of failing: during a preview it may be an
-     * offline plan's "[secret]" placeholder or an unreadable file's marker. @default false
-     */
-    readonly passThroughUnparsable?: boolean;
-}
-
-/**
- * Pure: a kubeconfig reduced to one context (given, else current-context) with its cluster and user, all three
- * renamed to `selection.name`, current-context set. Keys sorted, so the same input gives the same text. Errors name
- * the key path and context names only — never contents, which hold credentials.
- */
-export function selectKubeconfigContext(text: string, selection: KubeconfigSelection): string {
-    const fail = (reason: string): never => {
-        throw new Error(`${selection.keyPath}: ${reason}; contents not shown, a kubeconfig holds credentials`);
-    };
-    // prettyErrors off: the parser's messages would quote the offending line, which may be key data.
-    const doc = parseDocument(text, { prettyErrors: false });
-    const config: unknown = doc.errors.length === 0 ? doc.toJS({ maxAliasCount: 100 }) : undefined;
-    if (!isRecord(config) || !Array.isArray(config.contexts)) {
-        if (selection.passThroughUnparsable) return text;
-        return fail("it is not a kubeconfig (a YAML mapping with contexts, clusters and users)");
-    }
-    const entries = (list: string): Array<Record<string, unknown>> => (Array.isArray(config[list]) ? (config[list] as unknown[]).filter(isRecord) : []);
-    const contexts = entries("contexts");
-    const available = contexts.map((c) => String(c.name)).join(", ") || "none";
-    const wanted = selection.context ?? (typeof config["current-context"] === "string" && config["current-context"] !== "" ? config["current-context"] : undefined);
-    if (wanted === undefined) return fail(`it has no current-context; name one with source.kubeconfig.context (contexts: ${available})`);
-    const context = contexts.find((c) => c.name === wanted);
-    if (!context || !isRecord(context.context)) return fail(`it has no context "${wanted}" (contexts: ${available})`);
-    const cluster = entries("clusters").find((c) => c.name === (context.context as Record<string, unknown>).cluster);
-    const user = entries("users").find((u) => u.name === (context.context as Record<string, unknown>).user);
-    if (!cluster || !isRecord(cluster.cluster)) return fail(`its context "${wanted}" names a cluster the file does not define`);
-    if (!user || !isRecord(user.user)) return fail(`its context "${wanted}" names a user the file does not define`);
-    const name = selection.name;
-    const selected = {
-        apiVersion: "v1",
-        kind: "Config",
-        clusters: [{ name, cluster: cluster.cluster }],
-        users: [{ name, user: user.user }],
-        contexts: [{ name, context: { ...context.context, cluster: name, user: name } }],
-        "current-context": name,
-        preferences: {},
-    };
-    // lineWidth 0: never fold, so base64 data and the output's bytes do not depend on a wrap column.
-    return stringify(selected, { sortMapEntries: true, lineWidth: 0 });
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
 }

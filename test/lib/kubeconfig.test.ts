@@ -108,8 +108,8 @@ describe("kubeconfig merge", () => {
         { name: "fails on a name used twice", entries: [["dev", fakeK3sKubeconfig()], ["dev", fakeK3sKubeconfig()]], expect: /kubeconfigs\["dev"\]: the name is used twice/ },
         { name: "fails on a masked value", entries: [["dev", "[secret]"]], expect: /masked .*--show-secrets/ },
         { name: "fails on invalid YAML without quoting it", entries: [["dev", "clusters: [\n  KEY-IN-BROKEN-YAML: {"]], expect: /kubeconfigs\["dev"\]: not valid YAML/ },
-        { name: "fails on several contexts and no current-context", entries: [["dev", fakeK3sKubeconfig().replace("current-context: default\n", "").replace("contexts:\n", "contexts:\n- name: other\n  context: {cluster: default, user: default}\n")]], expect: /2 contexts and no current-context/ },
-        { name: "fails on a context that refers to a missing user", entries: [["dev", fakeK3sKubeconfig().replace("    user: default", "    user: nobody")]], expect: /refers to user "nobody", which is not in its users/ },
+        { name: "fails on several contexts and no current-context", entries: [["dev", fakeK3sKubeconfig().replace("current-context: default\n", "").replace("contexts:\n", "contexts:\n- name: other\n  context: {cluster: default, user: default}\n")]], expect: /no current-context and 2 contexts/ },
+        { name: "fails on a context that refers to a missing user", entries: [["dev", fakeK3sKubeconfig().replace("    user: default", "    user: nobody")]], expect: /names a user "nobody" the file does not define/ },
         { name: "fails on an empty output", entries: [], expect: /empty/ },
     ];
     for (const { name, entries, expect } of failures) {

@@ -8,7 +8,7 @@ import { planStack } from "../../scripts/plan/plan-stack";
 import { serializePlan, OfflinePlan, PlannedResource, SECRET } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { hubbleUiAddress } from "../../stacks/platform";
-import { selectKubeconfigContext } from "../../stacks/sources";
+import { selectKubeconfigContext } from "../../lib/kubeconfig";
 import { parseStackConfig } from "../../config/parse";
 import { at, byUrn, chainConfig, dependsOnTransitively, fakeK3sKubeconfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import { PROJECT_DIR } from "../../lib/project";
@@ -295,8 +295,8 @@ describe("selectKubeconfigContext", () => {
                 (error: Error) => pattern.test(error.message) && !/TOKEN-MARKER/.test(error.message),
             );
         failsWith(twoContexts, /^kubeloom:sourceKubeconfigs\.chain: it has no context "c" \(contexts: a, b\)/, "c");
-        failsWith(twoContexts.replace("current-context: a", ""), /it has no current-context; name one with source\.kubeconfig\.context \(contexts: a, b\)/);
-        failsWith(twoContexts.replace("  context: { cluster: b-cluster", "  context: { cluster: missing"), /context "b" names a cluster the file does not define/, "b");
+        failsWith(twoContexts.replace("current-context: a", ""), /it has no current-context and 2 contexts \(contexts: a, b\); name one with source\.kubeconfig\.context/);
+        failsWith(twoContexts.replace("  context: { cluster: b-cluster", "  context: { cluster: missing"), /context "b" names a cluster "missing" the file does not define/, "b");
         failsWith("[secret]", /it is not a kubeconfig/);
         failsWith("token: A-TOKEN-MARKER: [", /it is not a kubeconfig/);
     });
