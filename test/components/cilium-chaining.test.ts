@@ -2,12 +2,11 @@ import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
 import { ChainingMode, ciliumValues, CiliumValuesInput, genericVethConflist } from "../../components/cilium-values";
 import { addTaintsScript, removeTaintsScript, taintArgument, taintsFromTolerations } from "../../components/cilium-nodes";
-import { ConfigError } from "../../config/schema";
+import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 import { at, chainConfig, devConfig } from "../support/helpers";
 
-const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"];
 
 /** An existing cluster's Cilium, chained with kube-proxy replacement on labelled, tainted nodes. */
 const chained = (mode: ChainingMode, overrides: Partial<CiliumValuesInput> = {}): CiliumValuesInput => ({

@@ -1,9 +1,8 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath } from "../../config/schema";
+import { ConfigError, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig, FailureCase, issuesOf } from "../support/fixtures";
 
-const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"];
 
 function parse(raw: unknown) {
     return parseStackConfig(raw, { secretKeys: SECRET_KEYS });

@@ -1,7 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../../config/schema";
+import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig } from "../support/fixtures";
 import { planConfig } from "../support/helpers";
@@ -52,7 +52,7 @@ describe("property: any config is either valid or a list of key-path errors", ()
         fc.assert(
             fc.property(fc.oneof(mutatedConfig, fc.jsonValue() as fc.Arbitrary<any>), (raw) => {
                 try {
-                    parseStackConfig(raw, { secretKeys: ["sshPrivateKey", "sourceKubeconfigs"] });
+                    parseStackConfig(raw, { secretKeys: [...SECRET_KEYS] });
                 } catch (error) {
                     assert.ok(error instanceof ConfigError, `unexpected ${error instanceof Error ? error.stack : error}`);
                     assert.ok(error.issues.length > 0);

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { meshMembers } from "../../config/resolve";
 import { parseStackFile } from "../../scripts/plan/stack-file";
@@ -16,7 +16,7 @@ const RELEASE = "kubernetes:helm.sh/v3:Release";
 
 /** Validates a generated config the way the program does, with its secret keys set as secrets. */
 function parse(raw: Record<string, unknown>) {
-    return parseStackConfig(raw, { secretKeys: ["sshPrivateKey", "sourceKubeconfigs"].filter((key) => raw[key] !== undefined) });
+    return parseStackConfig(raw, { secretKeys: [...SECRET_KEYS].filter((key) => raw[key] !== undefined) });
 }
 
 describe("benchmark configs", () => {

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { diffPlans, planDiffReport } from "../../scripts/diff/plan-diff";
 import { renderMarkdown } from "../../scripts/diff/plan-diff-markdown";
 import { OfflinePlan, serializePlan } from "../../scripts/plan/offline-plan";
-import { ConfigError } from "../../config/schema";
+import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { chainConfig, devConfig, fakeK3sKubeconfig, planConfig, realisticMocks } from "../support/helpers";
 
@@ -119,7 +119,7 @@ describe("secrets audit", function () {
         raw.sshPrivateKey = MARKER;
         raw.sourceKubeconfigs = { dev: MARKER };
         raw.clusters[0].id = 0;
-        for (const secretKeys of [[], ["sshPrivateKey", "sourceKubeconfigs"]]) {
+        for (const secretKeys of [[], [...SECRET_KEYS]]) {
             assert.throws(
                 () => parseStackConfig(raw, { secretKeys }),
                 (error: unknown) => error instanceof ConfigError && !error.message.includes(MARKER),
@@ -129,7 +129,7 @@ describe("secrets audit", function () {
         wrongType.sshPrivateKey = [MARKER];
         wrongType.sourceKubeconfigs = MARKER;
         assert.throws(
-            () => parseStackConfig(wrongType, { secretKeys: ["sshPrivateKey", "sourceKubeconfigs"] }),
+            () => parseStackConfig(wrongType, { secretKeys: [...SECRET_KEYS] }),
             (error: unknown) => error instanceof ConfigError && !error.message.includes(MARKER) && /sourceKubeconfigs: must be/.test(error.message),
         );
     });

@@ -1,6 +1,6 @@
 /** Config and kubeconfig fixtures, free of Pulumi imports so pure tests stay fast. */
 import { strict as assert } from "node:assert";
-import { ConfigError } from "../../config/schema";
+import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 
 /** A valid single-cluster config like Pulumi.dev.yaml; tests mutate copies of it. */
@@ -65,7 +65,7 @@ export interface FailureCase {
 }
 
 /** The config issues (`path: message`) of a raw config, or [] when it is valid. */
-export function issuesOf(raw: unknown, secretKeys: readonly string[] = ["sshPrivateKey", "sourceKubeconfigs"]): string[] {
+export function issuesOf(raw: unknown, secretKeys: readonly string[] = SECRET_KEYS): string[] {
     try {
         parseStackConfig(raw, { secretKeys });
     } catch (error) {

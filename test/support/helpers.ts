@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { kubeloomProgram } from "../../stacks/program";
 import { fakeK3sKubeconfig } from "./fixtures";
+import { SECRET_KEYS } from "../../config/schema";
 
 export { devConfig, fakeK3sKubeconfig } from "./fixtures";
 
@@ -21,7 +22,7 @@ export function flatConfig(raw: Record<string, unknown>): Record<string, string>
 /** Options for planning a config object. */
 export interface PlanOptions {
     readonly stack?: string;
-    /** Keys (without namespace) set as secrets. @default ["sshPrivateKey", "sourceKubeconfigs"] when present */
+    /** Keys (without namespace) set as secrets. @default SECRET_KEYS (config/schema.ts), those present */
     readonly secretKeys?: readonly string[];
     readonly mocks?: pulumi.runtime.Mocks;
     readonly preview?: boolean;
@@ -29,7 +30,7 @@ export interface PlanOptions {
 
 /** Plans a config object with the real program. */
 export function planConfig(raw: Record<string, unknown>, options: PlanOptions = {}): Promise<OfflinePlan> {
-    const secretKeys = options.secretKeys ?? ["sshPrivateKey", "sourceKubeconfigs"].filter((k) => raw[k] !== undefined);
+    const secretKeys = options.secretKeys ?? [...SECRET_KEYS].filter((k) => raw[k] !== undefined);
     return runOfflinePlan({
         project: "kubeloom",
         stack: options.stack ?? "dev",
