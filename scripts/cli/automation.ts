@@ -10,31 +10,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import type { LocalWorkspaceOptions, Stack } from "@pulumi/pulumi/automation";
-
-/** A one-line failure with the process exit code to use. */
-export class StackCommandError extends Error {
-    constructor(message: string, readonly exitCode: number) {
-        super(message);
-        this.name = "StackCommandError";
-    }
-}
-
-/** Runs a command's main and exits with its code; any failure becomes one line on stderr, never a stack trace. */
-export function runCli(main: () => Promise<number>): void {
-    main().then(
-        (code) => process.exit(code),
-        (error: unknown) => {
-            const failure = error instanceof StackCommandError ? error : new StackCommandError(`kubeloom: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, 1);
-            process.stderr.write(`${failure.message}\n`);
-            process.exit(failure.exitCode);
-        },
-    );
-}
-
-/** Exit code when the Pulumi CLI is missing (the shell's "command not found"). */
-export const EXIT_NO_CLI = 127;
-/** Exit code for usage and configuration problems found before Pulumi runs. */
-export const EXIT_USAGE = 2;
+import { CliError, EXIT } from "../common/cli";
 
 /** How to install the CLI, in the words of its installer. */
 export const INSTALL_HINT = "curl -fsSL https://get.pulumi.com | sh";
@@ -163,7 +139,7 @@ export async function openStack(target: StackTarget, create: boolean): Promise<S
 /** Finds the CLI or throws the one-line "not installed" failure (exit 127). Call before anything else. */
 export function requireCli(operation: string, env: NodeJS.ProcessEnv = process.env): PulumiCli {
     const cli = findPulumiCli(env);
-    if (!cli) throw new StackCommandError(missingCliMessage(operation), EXIT_NO_CLI);
+    if (!cli) throw new CliError(missingCliMessage(operation), EXIT.missingTool);
     return cli;
 }
 
@@ -172,7 +148,7 @@ export function prepareBackend(projectDir: string, stack: string, log: (line: st
     const backend = resolveBackend(projectDir, env);
     log(backendLine(backend));
     const problem = preflightProblem(backend, path.join(projectDir, `Pulumi.${stack}.yaml`), env);
-    if (problem) throw new StackCommandError(problem, EXIT_USAGE);
+    if (problem) throw new CliError(problem, EXIT.invalid);
     ensureBackend(backend);
     return backend;
 }

@@ -10,20 +10,14 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { STACK_NAME, stacksToDeploy } from "./ci-stacks";
+import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { stacksInDir } from "../diff/base-worktree";
 import { PROJECT_DIR } from "../../lib/project";
 
-function fail(message: string): never {
-    process.stderr.write(`ci:stacks: ${message}\n`);
-    process.exit(2);
-}
+const USAGE = "usage: npm run ci:stacks -- [--changed-since <commit>] [--stack <name>]";
 
-function option(argv: readonly string[], flag: string): string | undefined {
-    const index = argv.indexOf(flag);
-    if (index === -1) return undefined;
-    const value = argv[index + 1];
-    if (value === undefined) fail(`${flag} needs a value`);
-    return value.trim() || undefined;
+function fail(message: string): never {
+    throw new CliError(`ci:stacks: ${message}`, EXIT.invalid);
 }
 
 function changedFiles(projectDir: string, since: string): string[] | undefined {
@@ -35,16 +29,18 @@ function changedFiles(projectDir: string, since: string): string[] | undefined {
     return diff.stdout.split("\n").filter(Boolean);
 }
 
-function main(): void {
-    const argv = process.argv.slice(2);
-    const known = new Set(["--changed-since", "--stack"]);
-    argv.forEach((arg, i) => {
-        if (arg.startsWith("--") && !known.has(arg) && !known.has(argv[i - 1])) fail(`unknown option ${arg}`);
-    });
+async function main(): Promise<number> {
+    const { values } = parseCliArgs<{ stack?: string; "changed-since"?: string }>(
+        process.argv.slice(2),
+        { stack: { type: "string" }, "changed-since": { type: "string" } },
+        USAGE,
+        "ci:stacks",
+    );
     const projectDir = PROJECT_DIR;
     const all = stacksInDir(projectDir);
-    const stack = option(argv, "--stack");
-    const since = option(argv, "--changed-since");
+    // Empty values count as not given: a workflow passes an unset input as "".
+    const stack = values.stack?.trim() || undefined;
+    const since = values["changed-since"]?.trim() || undefined;
     let stacks: string[];
     if (stack !== undefined) {
         if (!STACK_NAME.test(stack)) fail(`--stack "${stack}" is not a stack name (letters, digits, ".", "_", "-")`);
@@ -62,6 +58,7 @@ function main(): void {
     const json = JSON.stringify(stacks);
     process.stdout.write(`${json}\n`);
     if (process.env.GITHUB_OUTPUT) fs.appendFileSync(process.env.GITHUB_OUTPUT, `stacks=${json}\n`);
+    return EXIT.ok;
 }
 
-main();
+runMain("ci:stacks", main);

@@ -12,7 +12,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, runCli, StackCommandError } from "./automation";
+import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automation";
+import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { KubeconfigMergeError, mergeKubeconfigs } from "../../lib/kubeconfig";
 import { PROJECT_DIR } from "../../lib/project";
 
@@ -26,24 +27,16 @@ interface KubeconfigArgs {
     print: boolean;
 }
 
-function parseArgs(argv: readonly string[]): KubeconfigArgs {
-    const args: KubeconfigArgs = { stdin: false, print: false };
-    const positional: string[] = [];
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--out" || arg === "--context") {
-            const value = argv[++i];
-            if (value === undefined || value.startsWith("--")) throw new StackCommandError(`kubeloom: ${arg} needs a value; ${USAGE}`, EXIT_USAGE);
-            if (arg === "--out") args.out = value;
-            else args.context = value;
-        } else if (arg === "--stdin") args.stdin = true;
-        else if (arg === "--print") args.print = true;
-        else if (arg.startsWith("-")) throw new StackCommandError(`kubeloom: unknown option ${arg}; ${USAGE}`, EXIT_USAGE);
-        else positional.push(arg);
-    }
-    if (positional.length > 1 || (positional.length === 0 && !args.stdin)) throw new StackCommandError(`kubeloom: name one stack; ${USAGE}`, EXIT_USAGE);
-    args.stack = positional[0];
-    return args;
+function parseKubeconfigArgs(argv: readonly string[]): KubeconfigArgs {
+    const { values, positionals } = parseCliArgs<{ out?: string; context?: string; stdin?: boolean; print?: boolean }>(
+        argv,
+        { out: { type: "string" }, context: { type: "string" }, stdin: { type: "boolean" }, print: { type: "boolean" } },
+        USAGE,
+        "kubeloom",
+    );
+    const stdin = values.stdin ?? false;
+    if (positionals.length > 1 || (positionals.length === 0 && !stdin)) throw new CliError(`kubeloom: name one stack; ${USAGE}`, EXIT.invalid);
+    return { stack: positionals[0], out: values.out, context: values.context, stdin, print: values.print ?? false };
 }
 
 /** The `kubeconfigs` map from `pulumi stack output --json --show-secrets` text. */
@@ -52,12 +45,12 @@ function kubeconfigsFromJson(text: string): Record<string, string> {
     try {
         outputs = JSON.parse(text);
     } catch {
-        throw new StackCommandError("kubeloom: stdin is not JSON; pipe in: pulumi stack output --json --show-secrets", EXIT_USAGE);
+        throw new CliError("kubeloom: stdin is not JSON; pipe in: pulumi stack output --json --show-secrets", EXIT.invalid);
     }
     const kubeconfigs = (outputs as Record<string, unknown> | null)?.kubeconfigs;
-    if (kubeconfigs === "[secret]") throw new StackCommandError("kubeloom: the kubeconfigs output is masked; add --show-secrets to pulumi stack output", EXIT_USAGE);
+    if (kubeconfigs === "[secret]") throw new CliError("kubeloom: the kubeconfigs output is masked; add --show-secrets to pulumi stack output", EXIT.invalid);
     if (kubeconfigs === null || typeof kubeconfigs !== "object" || Array.isArray(kubeconfigs)) {
-        throw new StackCommandError("kubeloom: the JSON has no kubeconfigs map; is this the output of a Kubeloom stack?", EXIT_USAGE);
+        throw new CliError("kubeloom: the JSON has no kubeconfigs map; is this the output of a Kubeloom stack?", EXIT.invalid);
     }
     return kubeconfigs as Record<string, string>;
 }
@@ -71,9 +64,9 @@ async function kubeconfigsFromStack(stack: string): Promise<Record<string, strin
         const opened = await openStack({ projectDir, stack, cli, backend }, false);
         outputs = await opened.outputs();
     } catch (error) {
-        throw new StackCommandError(`kubeloom: cannot read the outputs of stack ${stack}: ${pulumiErrorLine(error)}`, 1);
+        throw new CliError(`kubeloom: cannot read the outputs of stack ${stack}: ${pulumiErrorLine(error)}`, 1);
     }
-    if (!outputs.kubeconfigs) throw new StackCommandError(`kubeloom: stack ${stack} has no kubeconfigs output yet; run npm run up -- ${stack} first`, 1);
+    if (!outputs.kubeconfigs) throw new CliError(`kubeloom: stack ${stack} has no kubeconfigs output yet; run npm run up -- ${stack} first`, 1);
     return outputs.kubeconfigs.value as Record<string, string>;
 }
 
@@ -103,10 +96,10 @@ function writePrivateFile(file: string, text: string): void {
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseKubeconfigArgs(process.argv.slice(2));
     let kubeconfigs: Record<string, string>;
     if (args.stdin) {
-        if (process.stdin.isTTY) throw new StackCommandError("kubeloom: --stdin reads JSON from a pipe: pulumi stack output --json --show-secrets | npm run kubeconfig -- --stdin", EXIT_USAGE);
+        if (process.stdin.isTTY) throw new CliError("kubeloom: --stdin reads JSON from a pipe: pulumi stack output --json --show-secrets | npm run kubeconfig -- --stdin", EXIT.invalid);
         kubeconfigs = kubeconfigsFromJson(fs.readFileSync(0, "utf8"));
     } else {
         kubeconfigs = await kubeconfigsFromStack(args.stack!);
@@ -115,7 +108,7 @@ async function main(): Promise<number> {
     try {
         merged = mergeKubeconfigs(kubeconfigs, { currentContext: args.context });
     } catch (error) {
-        if (error instanceof KubeconfigMergeError) throw new StackCommandError(`kubeloom: ${error.message}`, EXIT_USAGE);
+        if (error instanceof KubeconfigMergeError) throw new CliError(`kubeloom: ${error.message}`, EXIT.invalid);
         throw error;
     }
     if (args.print) process.stdout.write(merged.text);
@@ -129,4 +122,4 @@ async function main(): Promise<number> {
     return 0;
 }
 
-runCli(main);
+runMain("kubeloom", main);

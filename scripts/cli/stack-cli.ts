@@ -10,7 +10,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { EXIT_USAGE, openStack, prepareBackend, pulumiErrorLine, requireCli, runCli, StackCommandError } from "./automation";
+import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automation";
+import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { PROJECT_DIR } from "../../lib/project";
 
 const OPERATIONS = ["up", "preview", "destroy"] as const;
@@ -24,33 +25,31 @@ interface StackArgs {
     readonly yes: boolean;
 }
 
-function parseArgs(argv: readonly string[]): StackArgs {
+function parseStackArgs(argv: readonly string[]): StackArgs {
     const [operation, ...rest] = argv;
-    if (!OPERATIONS.includes(operation as Operation)) throw new StackCommandError(`kubeloom: unknown operation "${operation ?? ""}"; ${USAGE}`, EXIT_USAGE);
-    const unknown = rest.find((arg) => arg.startsWith("-") && arg !== "--yes");
-    if (unknown) throw new StackCommandError(`kubeloom: unknown option ${unknown}; ${USAGE}`, EXIT_USAGE);
-    const positional = rest.filter((arg) => !arg.startsWith("-"));
-    if (positional.length !== 1) throw new StackCommandError(`kubeloom: name one stack; ${USAGE}`, EXIT_USAGE);
-    return { operation: operation as Operation, stack: positional[0], yes: rest.includes("--yes") };
+    if (!OPERATIONS.includes(operation as Operation)) throw new CliError(`kubeloom: unknown operation "${operation ?? ""}"; ${USAGE}`, EXIT.invalid);
+    const { values, positionals } = parseCliArgs<{ yes?: boolean }>(rest, { yes: { type: "boolean" } }, USAGE, "kubeloom");
+    if (positionals.length !== 1) throw new CliError(`kubeloom: name one stack; ${USAGE}`, EXIT.invalid);
+    return { operation: operation as Operation, stack: positionals[0], yes: values.yes ?? false };
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseStackArgs(process.argv.slice(2));
     const projectDir = PROJECT_DIR;
     // The CLI check comes first: without the CLI nothing else matters, and its message must be the only line.
     const cli = requireCli(args.operation);
     if (args.operation !== "destroy" && !fs.existsSync(path.join(projectDir, `Pulumi.${args.stack}.yaml`))) {
-        throw new StackCommandError(`kubeloom: no Pulumi.${args.stack}.yaml: create the stack file first (see docs/environments.md)`, EXIT_USAGE);
+        throw new CliError(`kubeloom: no Pulumi.${args.stack}.yaml: create the stack file first (see docs/environments.md)`, EXIT.invalid);
     }
     if (args.operation === "destroy" && !args.yes) {
-        throw new StackCommandError(`kubeloom: destroy deletes every resource of stack ${args.stack}; run it again with --yes to confirm`, EXIT_USAGE);
+        throw new CliError(`kubeloom: destroy deletes every resource of stack ${args.stack}; run it again with --yes to confirm`, EXIT.invalid);
     }
     const backend = prepareBackend(projectDir, args.stack, (line) => process.stderr.write(`${line}\n`));
     let stack;
     try {
         stack = await openStack({ projectDir, stack: args.stack, cli, backend }, args.operation !== "destroy");
     } catch (error) {
-        throw new StackCommandError(`kubeloom: cannot open stack ${args.stack}: ${pulumiErrorLine(error)}`, 1);
+        throw new CliError(`kubeloom: cannot open stack ${args.stack}: ${pulumiErrorLine(error)}`, 1);
     }
     const stream = { onOutput: (text: string) => process.stdout.write(text), onError: (text: string) => process.stderr.write(text) };
     try {
@@ -60,9 +59,9 @@ async function main(): Promise<number> {
     } catch (error) {
         // Pulumi's own output already streamed the reason; repeating its error text would print it twice.
         const code = (error as { commandResult?: { code?: number } }).commandResult?.code;
-        throw new StackCommandError(`kubeloom: pulumi ${args.operation} failed for stack ${args.stack}${code !== undefined ? ` (exit ${code})` : ""}`, 1);
+        throw new CliError(`kubeloom: pulumi ${args.operation} failed for stack ${args.stack}${code !== undefined ? ` (exit ${code})` : ""}`, 1);
     }
     return 0;
 }
 
-runCli(main);
+runMain("kubeloom", main);

@@ -7,11 +7,12 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { CliError, EXIT } from "../common/cli";
 
-/** A failure of the diff machinery (git, npm, a plan process): the CLI exits 2 with this message. */
-export class PlanDiffError extends Error {
+/** A failure of the diff machinery (git, npm, a plan process): plan:diff exits 2 with this message (1 means "changes"). */
+export class PlanDiffError extends CliError {
     constructor(message: string) {
-        super(message);
+        super(message, EXIT.invalid);
         this.name = "PlanDiffError";
     }
 }

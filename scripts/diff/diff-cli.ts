@@ -21,6 +21,7 @@ import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
 import { BaseWorktree, fileAtCommit, PlanDiffError, repoLayout, resolveBaseRef, stacksAtCommit, stacksInDir } from "./base-worktree";
 import { PROJECT_DIR } from "../../lib/project";
+import { EXIT, parseCliArgs, runMain } from "../common/cli";
 
 const USAGE =
     "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--format markdown|json] [--out <file>] [--exit-zero] [--step-summary] [--project <dir>]";
@@ -36,50 +37,34 @@ interface DiffArgs {
     project?: string;
 }
 
-function parseArgs(argv: readonly string[]): DiffArgs {
-    const args: DiffArgs = { stacks: [], all: false, format: "markdown", exitZero: false, stepSummary: false };
-    const value = (i: number, flag: string) => {
-        const v = argv[i];
-        if (v === undefined || v.startsWith("--")) throw new PlanDiffError(`${flag} needs a value\n${USAGE}`);
-        return v;
+function parseDiffArgs(argv: readonly string[]): DiffArgs {
+    const { values, positionals } = parseCliArgs<{ all?: boolean; base?: string; format?: string; out?: string; project?: string; "exit-zero"?: boolean; "step-summary"?: boolean }>(
+        argv,
+        {
+            all: { type: "boolean" },
+            base: { type: "string" },
+            format: { type: "string" },
+            out: { type: "string" },
+            project: { type: "string" },
+            "exit-zero": { type: "boolean" },
+            "step-summary": { type: "boolean" },
+        },
+        USAGE,
+        "plan:diff",
+    );
+    const format = values.format ?? "markdown";
+    if (format !== "markdown" && format !== "json") throw new PlanDiffError(`plan:diff: --format: "${format}" is not markdown or json`);
+    const args: DiffArgs = {
+        stacks: [...positionals],
+        all: values.all ?? false,
+        base: values.base,
+        format,
+        out: values.out,
+        project: values.project,
+        exitZero: values["exit-zero"] ?? false,
+        stepSummary: values["step-summary"] ?? false,
     };
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        switch (arg) {
-            case "--all":
-                args.all = true;
-                break;
-            case "--base":
-                args.base = value(++i, arg);
-                break;
-            case "--format": {
-                const format = value(++i, arg);
-                if (format !== "markdown" && format !== "json") throw new PlanDiffError(`--format: "${format}" is not markdown or json`);
-                args.format = format;
-                break;
-            }
-            case "--out":
-                args.out = value(++i, arg);
-                break;
-            case "--project":
-                args.project = value(++i, arg);
-                break;
-            case "--exit-zero":
-                args.exitZero = true;
-                break;
-            case "--step-summary":
-                args.stepSummary = true;
-                break;
-            case "-h":
-            case "--help":
-                process.stdout.write(`${USAGE}\n`);
-                process.exit(0);
-            default:
-                if (arg.startsWith("-")) throw new PlanDiffError(`unknown option ${arg}\n${USAGE}`);
-                args.stacks.push(arg);
-        }
-    }
-    if (args.all === (args.stacks.length > 0)) throw new PlanDiffError(`name the stacks or pass --all (not both)\n${USAGE}`);
+    if (args.all === (args.stacks.length > 0)) throw new PlanDiffError(`plan:diff: name the stacks or pass --all (not both)\n${USAGE}`);
     return args;
 }
 
@@ -147,7 +132,7 @@ async function runLimited<T>(jobs: ReadonlyArray<(() => Promise<T>) | null>, lim
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parseDiffArgs(process.argv.slice(2));
     const projectDir = path.resolve(args.project ?? PROJECT_DIR);
     const project = projectName(projectDir);
     const layout = repoLayout(projectDir);
@@ -214,11 +199,5 @@ async function main(): Promise<number> {
     return report.changed && !args.exitZero ? 1 : 0;
 }
 
-main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-        const message = error instanceof PlanDiffError ? error.message : `plan:diff failed: ${error instanceof Error ? error.message : String(error)}`;
-        process.stderr.write(`${message}\n`);
-        process.exit(2);
-    },
-);
+// 1 is "changes found" here, so an unexpected failure must not look like one.
+runMain("plan:diff", main, { unexpectedExitCode: EXIT.invalid });
