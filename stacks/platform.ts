@@ -67,7 +67,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     // Phase 1: cluster access, one explicit provider per cluster.
     const accesses = config.clusters.map((cluster, index) => ({
         config: cluster,
-        access: clusterAccess(cluster, index, { secrets, protect: cluster.protect ?? defaultProtect(stackName) }),
+        access: clusterAccess(cluster, index, { stackName, secrets, protect: cluster.protect ?? defaultProtect(stackName) }),
     }));
     // Phase 2: the mesh plan, which the members' Cilium values need.
     const mesh = planClusterMesh(loaded, accesses);

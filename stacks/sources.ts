@@ -34,6 +34,8 @@ export interface ClusterAccess {
 
 /** Options shared by every source. */
 export interface SourceOptions {
+    /** The Pulumi stack's name: with the cluster's name, the provider's cluster identity. */
+    readonly stackName: string;
     readonly secrets: StackSecrets;
     readonly protect: boolean;
 }
@@ -49,16 +51,28 @@ export function clusterAccess(cluster: ClusterConfig, index: number, options: So
         case "kubeconfig":
             return kubeconfigAccess(cluster, source.kubeconfig, index, options);
         case "stackReference":
-            return stackReferenceAccess(cluster, source.stackReference);
+            return stackReferenceAccess(cluster, source.stackReference, options);
         default:
             return assertNever(source);
     }
 }
 
-function providerFor(cluster: ClusterConfig, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
+/**
+ * The identity of a cluster for its Kubernetes provider: the stack and the cluster name, which stay the same for
+ * the cluster's life. With it set, pulumi-kubernetes replaces the provider (and so every resource in the cluster)
+ * only when this identity changes — never because the kubeconfig changed or is unknown during a preview (a K3s
+ * upgrade, a rotated certificate). Adding it to an existing provider is itself not a replacement (DiffConfig in
+ * pulumi-kubernetes provider/pkg/provider/provider.go ignores an identifier being added or removed).
+ */
+export function clusterIdentifier(stackName: string, clusterName: string): string {
+    return `kubeloom/${stackName}/${clusterName}`;
+}
+
+function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
     return new k8s.Provider(`${cluster.name}-k8s`, {
         kubeconfig,
         context,
+        clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
         // Server-side apply makes re-runs converge instead of fighting over fields other controllers set.
         enableServerSideApply: true,
     });
@@ -89,7 +103,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         { protect: options.protect },
     );
     return {
-        provider: providerFor(cluster, host.kubeconfig),
+        provider: providerFor(cluster, options, host.kubeconfig),
         kubeconfig: host.kubeconfig,
         contextName: cluster.name,
         apiServerHost: host.apiServerHost,
@@ -115,7 +129,7 @@ function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: Sou
         { protect: options.protect },
     );
     return {
-        provider: providerFor(cluster, created.kubeconfig),
+        provider: providerFor(cluster, options, created.kubeconfig),
         kubeconfig: created.kubeconfig,
         contextName: cluster.name,
         apiServerHost: created.internalApiServerHost,
@@ -135,7 +149,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
         pulumi.output(given).apply((text) => selectKubeconfigContext(text, { context: source.context, name: cluster.name, keyPath, passThroughUnparsable: pulumi.runtime.isDryRun() })),
     );
     return {
-        provider: providerFor(cluster, given, source.context),
+        provider: providerFor(cluster, options, given, source.context),
         kubeconfig,
         contextName: cluster.name,
         apiServerHost: cluster.cilium.k8sServiceHost,
@@ -144,7 +158,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
     };
 }
 
-function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig): ClusterAccess {
+function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, options: SourceOptions): ClusterAccess {
     const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
@@ -157,7 +171,7 @@ function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSour
         }),
     );
     return {
-        provider: providerFor(cluster, kubeconfig),
+        provider: providerFor(cluster, options, kubeconfig),
         // Renamed after this stack's cluster: the referenced stack may call it something else.
         kubeconfig: pulumi.secret(
             kubeconfig.apply((text) =>
