@@ -96,6 +96,10 @@ describe("GitHub workflows", () => {
                 }
             });
 
+            it("sets up Node 24, the major of package.json engines", () => {
+                for (const s of steps(workflow).filter((s) => s.uses?.startsWith("actions/setup-node@"))) assert.equal(s.with?.["node-version"], 24, `${s.job}: node-version`);
+            });
+
             it("pins every action to a major version", () => {
                 for (const s of steps(workflow).filter((s) => s.uses)) assert.match(s.uses!, /^[\w.-]+\/[\w.-]+@v\d+$/, `${s.job}: ${s.uses}`);
             });

@@ -40,7 +40,8 @@ describe("secrets in the dev stack (with provider outputs present)", () => {
         const server = plan.resources.find((r) => r.type === "command:remote:Command" && /server/.test(r.name))!;
         assert.equal(server.inputs.stdin, "[secret]", "the token goes to the installer on stdin, as a secret");
         const read = plan.resources.find((r) => r.type === "command:remote:Command" && r.name.endsWith("-kubeconfig"))!;
-        assert.deepEqual(read.options.additionalSecretOutputs, ["stdout"]);
+        // @pulumi/command 1.x adds "connection" (it carries the SSH key) to every remote.Command's secret outputs.
+        assert.deepEqual(read.options.additionalSecretOutputs, ["stdout", "connection"]);
         const clusters = JSON.stringify(plan.outputs.clusters);
         assert.ok(!clusters.includes("[secret]") && !clusters.includes(MARKER), "the clusters summary must carry no secret");
         assert.equal(named(plan, "dev-k8s").inputs.kubeconfig, "[secret]");
