@@ -50,17 +50,18 @@ export class KindCluster extends pulumi.ComponentResource {
                 triggers: [clusterConfig],
                 interpreter: ["/bin/sh", "-c"],
             },
-            { parent: this, deleteBeforeReplace: true },
+            // Bounded: kind create can hang on a stuck image pull; 15m > KIND_CREATE_TIMEOUT_SECONDS plus the read-backs.
+            { parent: this, deleteBeforeReplace: true, customTimeouts: { create: "15m", delete: "5m" } },
         );
         const kubeconfigRead = new command.local.Command(
             `${name}-kubeconfig`,
             { create: kindKubeconfigScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
-            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"] },
+            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "2m" } },
         );
         const address = new command.local.Command(
             `${name}-address`,
             { create: kindNodeAddressScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
-            { parent: this, dependsOn: [cluster] },
+            { parent: this, dependsOn: [cluster], customTimeouts: { create: "2m" } },
         );
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout);
         // Pods reach the API through the control-plane container's name on the kind Docker network.
