@@ -103,6 +103,7 @@ export class ScriptSandbox {
             timeout: options.guardMs ?? 20_000,
             killSignal: "SIGKILL",
         });
+        if (result.error && result.status === null && result.signal === null) throw result.error;
         return finish(result.status, result.signal, result.stdout, result.stderr, started);
     }
 
