@@ -50,7 +50,8 @@ export class KindCluster extends pulumi.ComponentResource {
                 triggers: [clusterConfig],
                 interpreter: ["/bin/sh", "-c"],
             },
-            // Bounded: kind create can hang on a stuck image pull; 15m > KIND_CREATE_TIMEOUT_SECONDS plus the read-backs.
+            // Bounded by Pulumi, not in the script (`timeout` is not on every machine running Pulumi, e.g. macOS): kind
+            // create can hang on a stuck image pull.
             { parent: this, deleteBeforeReplace: true, customTimeouts: { create: "15m", delete: "5m" } },
         );
         const kubeconfigRead = new command.local.Command(

@@ -41,9 +41,6 @@ export function kindClusterConfig(input: KindConfigInput): string {
     return stringify({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4", name: input.clusterName, networking, nodes }, { sortMapEntries: true });
 }
 
-/** Production default of KUBELOOM_KIND_CREATE_TIMEOUT: seconds `kind create cluster` may take (image pull included). */
-export const KIND_CREATE_TIMEOUT_SECONDS = 600;
-
 /** Creates the cluster from the config on stdin; an existing cluster of that name is kept (re-runs converge). */
 export function kindCreateScript(clusterName: string): string {
     const name = shellQuote(clusterName);
