@@ -85,7 +85,8 @@ export class CiliumNodes extends pulumi.ComponentResource {
                             // so a taint kept in both lists is not removed after being re-added.
                             triggers: [sha256(create)],
                         },
-                        { parent: this, deleteBeforeReplace: true },
+                        // One kubectl request per taint, each bounded by KUBELOOM_KUBECTL_TIMEOUT (60 s by default).
+                        { parent: this, deleteBeforeReplace: true, customTimeouts: { create: "5m", delete: "5m" } },
                     ),
                 );
             }

@@ -41,7 +41,8 @@ export class CiliumVerify extends pulumi.ComponentResource {
                 triggers: [sha256(script), args.ciliumFingerprint ?? ""],
             },
             // The check only reads and creates a throw-away namespace; nothing of it outlives the run.
-            { parent: this, dependsOn: [args.ciliumRelease] },
+            // Three waits of timeoutSeconds (300 s by default) plus the retried checks: 30m bounds the whole script.
+            { parent: this, dependsOn: [args.ciliumRelease], customTimeouts: { create: "30m" } },
         );
         this.report = check.stdout;
         this.registerOutputs({ report: this.report });

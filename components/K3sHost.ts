@@ -11,6 +11,9 @@ import {
     buildK3sServerInstallScript,
     buildK3sUninstallScript,
     buildReadKubeconfigScript,
+    extractMarkedKubeconfig,
+    SCRIPT_TIME_LIMITS,
+    SERVER_INSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 
@@ -120,11 +123,18 @@ export class K3sHost extends pulumi.ComponentResource {
 
         // create = update on purpose: a version or flag change re-runs K3s's installer, which upgrades or
         // reconfigures in place. `triggers` would replace instead, i.e. uninstall and wipe the cluster first.
+        // The scripts bound themselves (SCRIPT_TIME_LIMITS); Pulumi's limit is that sum plus a margin, so a hung SSH
+        // session still ends the update instead of leaving it waiting forever.
+        const installTimeouts = {
+            create: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
+            update: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
+            delete: `${Math.ceil(SCRIPT_TIME_LIMITS.uninstall / 60) + 5}m`,
+        };
         const server = nodeCommand(
             `${name}-server`,
             serverTarget,
             { create: serverScript, update: serverScript, delete: buildK3sUninstallScript("server"), stdin: tokenInput },
-            { parent: this, additionalSecretOutputs: ["stdin"] },
+            { parent: this, additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts },
         );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
@@ -133,7 +143,7 @@ export class K3sHost extends pulumi.ComponentResource {
             `${name}-kubeconfig`,
             serverTarget,
             { create: buildReadKubeconfigScript(), triggers: [sha256(serverScript)] },
-            { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"] },
+            { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m" } },
         );
 
         agents.forEach((agent, index) => {
@@ -143,12 +153,12 @@ export class K3sHost extends pulumi.ComponentResource {
                 agentCommandName(name, agent.host),
                 { local: false, connection: { host: agent.host, user: agent.user, port: agent.port, privateKey } },
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
-                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], aliases: [{ name: `${name}-agent-${index}` }] },
+                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts, aliases: [{ name: `${name}-agent-${index}` }] },
             );
         });
 
         const clusterName = args.clusterName;
-        this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(raw, { server: apiServerUrl, name: clusterName })));
+        this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(extractMarkedKubeconfig(raw), { server: apiServerUrl, name: clusterName })));
         this.apiServerHost = pulumi.output(apiHost);
         this.apiServerPort = pulumi.output(args.apiPort);
         this.clusterToken = pulumi.secret(token.result);

@@ -50,17 +50,19 @@ export class KindCluster extends pulumi.ComponentResource {
                 triggers: [clusterConfig],
                 interpreter: ["/bin/sh", "-c"],
             },
-            { parent: this, deleteBeforeReplace: true },
+            // Bounded by Pulumi, not in the script (`timeout` is not on every machine running Pulumi, e.g. macOS): kind
+            // create can hang on a stuck image pull.
+            { parent: this, deleteBeforeReplace: true, customTimeouts: { create: "15m", delete: "5m" } },
         );
         const kubeconfigRead = new command.local.Command(
             `${name}-kubeconfig`,
             { create: kindKubeconfigScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
-            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"] },
+            { parent: this, dependsOn: [cluster], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "2m" } },
         );
         const address = new command.local.Command(
             `${name}-address`,
             { create: kindNodeAddressScript(args.clusterName), triggers: [clusterConfig], interpreter: ["/bin/sh", "-c"] },
-            { parent: this, dependsOn: [cluster] },
+            { parent: this, dependsOn: [cluster], customTimeouts: { create: "2m" } },
         );
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout);
         // Pods reach the API through the control-plane container's name on the kind Docker network.

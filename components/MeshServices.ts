@@ -114,7 +114,8 @@ export class MeshVerify extends pulumi.ComponentResource {
                 // Re-run when what is checked changes; `pulumi up --replace <urn>` re-runs it on demand.
                 triggers: [script],
             },
-            { parent: this, dependsOn: [...args.demoResources] },
+            // 300 s rollout wait plus 12 rounds of 10 requests (≤ 3 s each) and 5 s pauses: 15m bounds it.
+            { parent: this, dependsOn: [...args.demoResources], customTimeouts: { create: "15m" } },
         );
         this.report = check.stdout;
         this.registerOutputs({ report: this.report });

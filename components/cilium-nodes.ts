@@ -2,7 +2,7 @@
  * Pure builders for marking existing nodes as Cilium nodes: the labels (the agents' nodeSelector) and the taints
  * derived from the agents' tolerations, with the kubectl scripts that add and remove exactly those taints.
  */
-import { kubectlPrologue, shellQuote } from "./cilium-verify-script";
+import { kubectlPrologue, scriptPreamble, shellQuote } from "../lib/shell";
 
 /** A node taint, as `kubectl taint` writes it. */
 export interface NodeTaint {
@@ -51,27 +51,33 @@ export function addTaintsScript(node: string, taints: readonly NodeTaint[]): str
     const where = `cilium nodes: node ${node}`;
     return [
         ...cleanupKubeconfig,
-        ...kubectlPrologue(`${where}: kubectl is not installed on the machine running Pulumi; it is needed to taint the nodes in cilium.chaining.nodes`),
-        `k taint node ${shellQuote(node)} ${taints.map((t) => shellQuote(taintArgument(t))).join(" ")} --overwrite >/dev/null || { echo ${shellQuote(`${where}: kubectl taint failed (is the node name right?)`)} >&2; exit 1; }`,
+        ...scriptPreamble(where),
+        ...kubectlPrologue("kubectl is not installed on the machine running Pulumi; it is needed to taint the nodes in cilium.chaining.nodes"),
+        `out=$(k taint node ${shellQuote(node)} ${taints.map((t) => shellQuote(taintArgument(t))).join(" ")} --overwrite 2>&1) || fail "kubectl taint failed (is the node name right?): $out"`,
         "",
     ].join("\n");
 }
 
 /**
  * Removes exactly these taints from one node (`kubectl taint key:Effect-`); a taint or node that is already gone is
- * not an error, anything else is. A taint that existed with the same key and effect before Kubeloom added it is
- * removed too: `kubectl taint` keeps no history.
+ * not an error, anything else is. Only kubectl's own NotFound for this taint (`taint "k:E" not found`, kubectl
+ * pkg/cmd/taint/utils.go) or for this node (`(NotFound): nodes "<node>" not found`) counts as gone: any other
+ * "not found" (an exec credential plugin's "executable … not found", a missing CRD) is a failure.
+ * A taint that existed with the same key and effect before Kubeloom added it is removed too: `kubectl taint`
+ * keeps no history.
  */
 export function removeTaintsScript(node: string, taints: readonly NodeTaint[]): string {
     const where = `cilium nodes: node ${node}`;
+    const nodeGone = `*${shellQuote(`(NotFound): nodes "${node}" not found`)}*`;
     return [
         ...cleanupKubeconfig,
-        ...kubectlPrologue(`${where}: kubectl is not installed on the machine running Pulumi; it is needed to remove the taints Kubeloom added`),
+        ...scriptPreamble(where),
+        ...kubectlPrologue("kubectl is not installed on the machine running Pulumi; it is needed to remove the taints Kubeloom added"),
         ...taints.flatMap((taint) => [
             `if ! out=$(k taint node ${shellQuote(node)} ${shellQuote(`${taint.key}:${taint.effect}-`)} 2>&1); then`,
             '  case "$out" in',
-            "    *\"not found\"*) ;;",
-            `    *) echo ${shellQuote(`${where}: cannot remove taint ${taint.key}:${taint.effect}:`)} "$out" >&2; exit 1 ;;`,
+            `    *${shellQuote(`taint "${taint.key}:${taint.effect}" not found`)}*|${nodeGone}) ;;`,
+            `    *) fail ${shellQuote(`cannot remove taint ${taint.key}:${taint.effect}:`)} "$out" ;;`,
             "  esac",
             "fi",
         ]),

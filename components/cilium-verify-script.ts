@@ -7,10 +7,13 @@
  * The script never contains the kubeconfig: it arrives in the environment variable VERIFY_KUBECONFIG_ENV and is
  * written to a mode-600 temporary file that an EXIT trap removes, together with the test namespace.
  */
+import { KUBECONFIG_ENV, kubectlPrologue, scriptPreamble, shellQuote } from "../lib/shell";
 import { sortKeysDeep } from "../lib/values-util";
 
+export { shellQuote } from "../lib/shell";
+
 /** Environment variable that carries the kubeconfig (secret) into the scripts. */
-export const VERIFY_KUBECONFIG_ENV = "KUBELOOM_KUBECONFIG";
+export const VERIFY_KUBECONFIG_ENV = KUBECONFIG_ENV;
 
 /** Image of the test server and client: busybox has both `httpd` and `wget`. */
 export const DEFAULT_VERIFY_IMAGE = "busybox:1.36";
@@ -33,34 +36,6 @@ export interface CiliumVerifyInput {
     readonly attempts?: number;
     /** Seconds between tries. @default 5 */
     readonly intervalSeconds?: number;
-}
-
-/** Single-quotes a value for POSIX sh. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
-
-/**
- * Lines that stop with `message` when kubectl is missing, then write the kubeconfig from the environment to a
- * mode-600 temporary file ($kubeconfig) and define `k` (kubectl with it). The caller's script must define a
- * `cleanup` function (run on EXIT) that removes "$kubeconfig".
- */
-export function kubectlPrologue(missingKubectlMessage: string): string[] {
-    return [
-        "set -eu",
-        "if ! command -v kubectl >/dev/null 2>&1; then",
-        `  echo ${shellQuote(missingKubectlMessage)} >&2`,
-        "  exit 1",
-        "fi",
-        // umask before mktemp: the file holding the client key is never readable by others, not even briefly.
-        "umask 077",
-        'kubeconfig=$(mktemp)',
-        "trap cleanup EXIT",
-        // A signal ends the script through `exit`, so the EXIT trap still removes the file and the namespace.
-        "trap 'exit 1' INT TERM",
-        `printf '%s\\n' "$${VERIFY_KUBECONFIG_ENV}" > "$kubeconfig"`,
-        'k() { kubectl --kubeconfig "$kubeconfig" --request-timeout=60s "$@"; }',
-    ];
 }
 
 /** The test Deployment, NodePort Service and client Pod, as one compact JSON List (no namespace: kubectl -n sets it). */
@@ -131,18 +106,20 @@ export function ciliumVerifyScript(input: CiliumVerifyInput): string {
     const kpr = input.kubeProxyReplacement;
     return [
         ...cleanupLines(),
-        ...kubectlPrologue(`${where}: kubectl is not installed on the machine running Pulumi; install kubectl, or set cilium.verify: false`),
-        `where=${shellQuote(where)}`,
-        "failures=0",
-        'fail() { echo "$where: $*" >&2; failures=$((failures + 1)); }',
-        'fatal() { echo "$where: $*" >&2; exit 1; }',
+        ...scriptPreamble(where),
+        ...kubectlPrologue(`kubectl is not installed on the machine running Pulumi; install kubectl, or set cilium.verify: false`),
+        // Independent checks collect their problems; the script ends with one kubeloom line naming them all.
+        'problems=""; failures=0; skipped=""',
+        'check_failed() { failures=$((failures + 1)); problems="${problems:+$problems; }$*"; }',
         // retry CMD...: runs CMD until it succeeds, at most `attempts` times.
         `retry() { n=0; while ! "$@"; do n=$((n + 1)); [ "$n" -lt ${attempts} ] || return 1; sleep ${interval}; done; }`,
+        // url_host ADDRESS: an IPv6 literal in brackets (RFC 3986), anything else as is.
+        "url_host() { case \"$1\" in *:*) printf '[%s]' \"$1\" ;; *) printf '%s' \"$1\" ;; esac; }",
         "",
         "# 1. The agents run, on the selected nodes.",
-        `k -n kube-system rollout status daemonset/cilium --timeout=${timeout}s >/dev/null 2>&1 || fatal "the cilium DaemonSet did not become ready within ${timeout}s (kubectl -n kube-system get pods -l k8s-app=cilium -o wide)"`,
-        `agents=$(k -n kube-system get pods -l k8s-app=cilium -o jsonpath='{range .items[*]}{.metadata.name}{"="}{.spec.nodeName}{"\\n"}{end}') || fatal "cannot list the Cilium agent pods in kube-system"`,
-        `[ -n "$agents" ] || fatal ${shellQuote(`no Cilium agent runs: no node matches cilium.nodeSelector ${selector}; label the nodes or list them in cilium.chaining.nodes`)}`,
+        `k -n kube-system rollout status daemonset/cilium --timeout=${timeout}s >/dev/null 2>&1 || fail "the cilium DaemonSet did not become ready within ${timeout}s (kubectl -n kube-system get pods -l k8s-app=cilium -o wide)"`,
+        `agents=$(k -n kube-system get pods -l k8s-app=cilium -o jsonpath='{range .items[*]}{.metadata.name}{"="}{.spec.nodeName}{"\\n"}{end}') || fail "cannot list the Cilium agent pods in kube-system"`,
+        `[ -n "$agents" ] || fail ${shellQuote(`no Cilium agent runs: no node matches cilium.nodeSelector ${selector}; label the nodes or list them in cilium.chaining.nodes`)}`,
         'first_pod=""; first_node=""',
         "for agent in $agents; do",
         '  pod=${agent%%=*}; node=${agent#*=}',
@@ -152,56 +129,70 @@ export function ciliumVerifyScript(input: CiliumVerifyInput): string {
                   "  # 2. kube-proxy replacement is on and kube-proxy is gone from this node.",
                   '  if status=$(k -n kube-system exec "$pod" -c cilium-agent -- cilium-dbg status 2>/dev/null); then',
                   "    line=$(printf '%s\\n' \"$status\" | grep '^KubeProxyReplacement:' || true)",
-                  "    printf '%s' \"$line\" | grep -q '^KubeProxyReplacement:[[:space:]]*True' || fail \"node $node: cilium-dbg status shows '${line:-no KubeProxyReplacement line}', expected KubeProxyReplacement: True\"",
+                  "    printf '%s' \"$line\" | grep -q '^KubeProxyReplacement:[[:space:]]*True' || check_failed \"node $node: cilium-dbg status shows '${line:-no KubeProxyReplacement line}', expected KubeProxyReplacement: True\"",
                   "  else",
-                  '    fail "node $node: cilium-dbg status failed in pod $pod"',
+                  '    check_failed "node $node: cilium-dbg status failed in pod $pod"',
                   "  fi",
-                  // The agent runs in the host network namespace, so its iptables-save is the node's.
-                  "  rules=$(k -n kube-system exec \"$pod\" -c cilium-agent -- sh -c 'command -v iptables-save >/dev/null 2>&1 || { echo unavailable; exit 0; }; iptables-save 2>/dev/null | grep -c KUBE-SVC || true' 2>/dev/null || echo unavailable)",
-                  '  case "$rules" in',
-                  '    unavailable) echo "$where: node $node: cannot run iptables-save in pod $pod; KUBE-SVC check skipped" ;;',
-                  "    0) ;;",
-                  '    *) fail "node $node: $rules KUBE-SVC iptables rules, so kube-proxy still runs there; keep kube-proxy off the Cilium nodes (e.g. a nodeAffinity on its DaemonSet)" ;;',
-                  "  esac",
+                  // The agent runs in the host network namespace, so its iptables-save is the node's. A failed exec
+                  // is a failed check; only a missing iptables-save is a skipped one, and is reported as SKIPPED.
+                  "  if rules=$(k -n kube-system exec \"$pod\" -c cilium-agent -- sh -c 'command -v iptables-save >/dev/null 2>&1 || { echo unavailable; exit 0; }; iptables-save 2>/dev/null | grep -c KUBE-SVC || true' 2>/dev/null); then",
+                  '    case "$rules" in',
+                  '      unavailable) skipped="${skipped:+$skipped, }KUBE-SVC check on node $node (no iptables-save in pod $pod)" ;;',
+                  "      0) ;;",
+                  '      *) check_failed "node $node: $rules KUBE-SVC iptables rules, so kube-proxy still runs there; keep kube-proxy off the Cilium nodes (e.g. a nodeAffinity on its DaemonSet)" ;;',
+                  "    esac",
+                  "  else",
+                  '    check_failed "node $node: cannot exec into pod $pod to count KUBE-SVC iptables rules"',
+                  "  fi",
               ]
             : ["  : # kube-proxy replacement is off: nothing to check per agent"]),
         "done",
         "",
         "# 3. A test Service in a temporary namespace (removed by the EXIT trap).",
-        'ns="kubeloom-verify-$$-$(date +%s)"',
-        'k create namespace "$ns" >/dev/null || { ns=""; fatal "cannot create a test namespace"; }',
-        "k -n \"$ns\" apply -f - >/dev/null <<'KUBELOOM_MANIFEST' || fatal \"cannot create the test Deployment, Service and Pod in namespace $ns\"",
+        'ns_name="kubeloom-verify-$$-$(date +%s)"',
+        'k create namespace "$ns_name" >/dev/null || fail "cannot create a test namespace"',
+        'ns=$ns_name',
+        "k -n \"$ns\" apply -f - >/dev/null <<'KUBELOOM_MANIFEST' || fail \"cannot create the test Deployment, Service and Pod in namespace $ns\"",
         verifyManifest(input),
         "KUBELOOM_MANIFEST",
-        `k -n "$ns" rollout status deployment/echo --timeout=${timeout}s >/dev/null 2>&1 || fatal "the test Deployment did not become ready within ${timeout}s on the Cilium nodes (image ${input.image ?? DEFAULT_VERIFY_IMAGE} pullable? nodes schedulable?)"`,
-        `k -n "$ns" wait --for=condition=Ready pod/client --timeout=${timeout}s >/dev/null 2>&1 || fatal "the test client Pod did not become ready within ${timeout}s"`,
-        "cluster_ip=$(k -n \"$ns\" get service echo -o jsonpath='{.spec.clusterIP}') || fatal \"cannot read the test Service\"",
-        "node_port=$(k -n \"$ns\" get service echo -o jsonpath='{.spec.ports[0].nodePort}')",
-        "client_node=$(k -n \"$ns\" get pod client -o jsonpath='{.spec.nodeName}')",
-        "node_ip=$(k get node \"$first_node\" -o jsonpath='{.status.addresses[?(@.type==\"InternalIP\")].address}')",
+        `k -n "$ns" rollout status deployment/echo --timeout=${timeout}s >/dev/null 2>&1 || fail "the test Deployment did not become ready within ${timeout}s on the Cilium nodes (image ${input.image ?? DEFAULT_VERIFY_IMAGE} pullable? nodes schedulable?)"`,
+        `k -n "$ns" wait --for=condition=Ready pod/client --timeout=${timeout}s >/dev/null 2>&1 || fail "the test client Pod did not become ready within ${timeout}s"`,
+        "cluster_ip=$(k -n \"$ns\" get service echo -o jsonpath='{.spec.clusterIP}') || fail \"cannot read the test Service's ClusterIP\"",
+        "node_port=$(k -n \"$ns\" get service echo -o jsonpath='{.spec.ports[0].nodePort}') || fail \"cannot read the test Service's NodePort\"",
+        "client_node=$(k -n \"$ns\" get pod client -o jsonpath='{.spec.nodeName}') || fail \"cannot read the test client Pod's node\"",
+        // A dual-stack node lists two InternalIPs; jsonpath joins them with a space. The first one is used.
+        "node_ips=$(k get node \"$first_node\" -o jsonpath='{.status.addresses[?(@.type==\"InternalIP\")].address}') || fail \"cannot read the addresses of node $first_node\"",
+        'node_ip=""; for address in $node_ips; do node_ip=$address; break; done',
         "",
         "# 4. Cilium's service table has the Service.",
         `services() { k -n kube-system exec "$first_pod" -c cilium-agent -- cilium-dbg service list 2>/dev/null; }`,
-        "has_cluster_ip() { services | grep -F -q \"$cluster_ip:80\"; }",
-        'retry has_cluster_ip || fail "cilium-dbg service list in pod $first_pod has no ClusterIP entry $cluster_ip:80"',
+        'cluster_url_host=$(url_host "$cluster_ip")',
+        "has_cluster_ip() { services | grep -F -q \"$cluster_url_host:80\"; }",
+        'retry has_cluster_ip || check_failed "cilium-dbg service list in pod $first_pod has no ClusterIP entry $cluster_url_host:80"',
         ...(kpr
             ? [
                   "has_node_port() { services | grep -E -q \":$node_port[[:space:]]+NodePort\"; }",
-                  'retry has_node_port || fail "cilium-dbg service list in pod $first_pod has no NodePort entry for port $node_port"',
+                  'retry has_node_port || check_failed "cilium-dbg service list in pod $first_pod has no NodePort entry for port $node_port"',
               ]
             : []),
         "",
         "# 5. The Service answers through its ClusterIP and through a Cilium node's NodePort.",
         "fetch() { k -n \"$ns\" exec client -- wget -q -O- -T 5 \"$1\" 2>/dev/null | grep -q kubeloom-verify; }",
-        'retry fetch "http://$cluster_ip:80/" || fail "ClusterIP $cluster_ip:80 did not answer from a pod on node $client_node"',
-        '[ -n "$node_ip" ] || fail "node $first_node has no InternalIP address to try the NodePort on"',
-        '[ -z "$node_ip" ] || retry fetch "http://$node_ip:$node_port/" || fail "NodePort $node_ip:$node_port (node $first_node) did not answer from a pod on node $client_node"',
+        'retry fetch "http://$cluster_url_host:80/" || check_failed "ClusterIP $cluster_url_host:80 did not answer from a pod on node $client_node"',
+        'node_url_host=$(url_host "$node_ip")',
+        '[ -n "$node_ip" ] || check_failed "node $first_node has no InternalIP address to try the NodePort on"',
+        '[ -z "$node_ip" ] || retry fetch "http://$node_url_host:$node_port/" || check_failed "NodePort $node_url_host:$node_port (node $first_node) did not answer from a pod on node $client_node"',
         "",
-        'if [ "$failures" -gt 0 ]; then',
-        '  echo "$where: $failures check(s) failed" >&2',
-        "  exit 1",
-        "fi",
-        `echo "$where: OK:${kpr ? " KubeProxyReplacement True on every agent, no KUBE-SVC rules," : ""} ClusterIP $cluster_ip:80 and NodePort $node_ip:$node_port answered"`,
+        '[ "$failures" -eq 0 ] || fail "$failures check(s) failed: $problems"',
+        ...(kpr
+            ? [
+                  'if [ -n "$skipped" ]; then',
+                  '  echo "$kubeloom_where: OK: KubeProxyReplacement True on every agent, ClusterIP $cluster_url_host:80 and NodePort $node_url_host:$node_port answered; SKIPPED: $skipped"',
+                  "else",
+                  '  echo "$kubeloom_where: OK: KubeProxyReplacement True on every agent, no KUBE-SVC rules, ClusterIP $cluster_url_host:80 and NodePort $node_url_host:$node_port answered"',
+                  "fi",
+              ]
+            : ['echo "$kubeloom_where: OK: ClusterIP $cluster_url_host:80 and NodePort $node_url_host:$node_port answered"']),
         "",
     ].join("\n");
 }

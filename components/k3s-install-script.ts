@@ -6,6 +6,10 @@
  * changes) and carries no secret: the cluster token always arrives on the script's stdin.
  */
 
+import { scriptPreamble, shellQuote, TRAPPED_SIGNALS, timeLimit } from "../lib/shell";
+
+export { shellQuote } from "../lib/shell";
+
 /** Where the cluster token is written on every node; root-owned, mode 0600. */
 export const K3S_TOKEN_FILE = "/etc/rancher/k3s/kubeloom-token";
 
@@ -18,6 +22,36 @@ export const K3S_INSTALLER_URL = "https://get.k3s.io";
 /** How often and how long the server script polls `/readyz` before giving up (60 × 5 s = 5 minutes). */
 export const API_READY_ATTEMPTS = 60;
 export const API_READY_INTERVAL_SECONDS = 5;
+
+/**
+ * Production time limits of the host scripts, in seconds; each is overridable by the environment variable named
+ * in its comment (tests use a few seconds). README.md "Script time limits" lists them too.
+ */
+export const SCRIPT_TIME_LIMITS = {
+    /** KUBELOOM_READYZ_TIMEOUT: one /readyz request (kubectl --request-timeout, and `timeout` around it). */
+    readyz: 10,
+    /** KUBELOOM_DOWNLOAD_CONNECT_TIMEOUT: connecting to get.k3s.io (curl --connect-timeout). */
+    downloadConnect: 10,
+    /** KUBELOOM_DOWNLOAD_TIMEOUT: the whole installer download (curl --max-time). */
+    download: 120,
+    /** KUBELOOM_INSTALL_TIMEOUT: K3s's installer, including its binary download (`timeout`). */
+    install: 600,
+    /** KUBELOOM_SYSTEMCTL_TIMEOUT: `systemctl restart k3s`, which can block forever (k3s-io/k3s#11808, #6879). */
+    systemctl: 300,
+    /** KUBELOOM_UNINSTALL_TIMEOUT: K3s's uninstall script. */
+    uninstall: 600,
+} as const;
+
+/**
+ * Upper bound of a server install (token write, download, installer, restart, every /readyz attempt): what the
+ * Command's customTimeouts must allow. Seconds.
+ */
+export const SERVER_INSTALL_MAX_SECONDS =
+    SCRIPT_TIME_LIMITS.download + SCRIPT_TIME_LIMITS.install + SCRIPT_TIME_LIMITS.systemctl + API_READY_ATTEMPTS * (SCRIPT_TIME_LIMITS.readyz + API_READY_INTERVAL_SECONDS);
+
+/** Markers around the kubeconfig on the read script's stdout: a chatty login shell (~/.bashrc) may print around it. */
+export const KUBECONFIG_BEGIN_MARKER = "-----KUBELOOM KUBECONFIG BEGIN-----";
+export const KUBECONFIG_END_MARKER = "-----KUBELOOM KUBECONFIG END-----";
 
 /** K3s's default API server port; `--https-listen-port` is only rendered for other ports. */
 const DEFAULT_API_PORT = 6443;
@@ -46,11 +80,6 @@ export interface K3sAgentScriptInput {
     readonly version: string;
     /** Server the agent joins, e.g. "https://192.0.2.10:6443" (the installer only accepts https://). */
     readonly serverUrl: string;
-}
-
-/** Quotes a value for POSIX sh: single quotes, each embedded `'` written as `'"'"'`. */
-export function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
 }
 
 /**
@@ -100,23 +129,25 @@ export function buildK3sServerInstallScript(input: K3sServerScriptInput): string
     const exec = ["server", ...k3sServerFlags(input)].join(" ");
     return [
         ...preamble("K3s server install"),
+        ...timeLimit("readyz_timeout", "KUBELOOM_READYZ_TIMEOUT", SCRIPT_TIME_LIMITS.readyz),
+        ...timeLimit("readyz_attempts", "KUBELOOM_READYZ_ATTEMPTS", API_READY_ATTEMPTS),
+        ...timeLimit("readyz_interval", "KUBELOOM_READYZ_INTERVAL", API_READY_INTERVAL_SECONDS),
         ...writeTokenFromStdin(),
-        ...runInstaller([
-            `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
-            `INSTALL_K3S_EXEC=${shellQuote(exec)}`,
-        ]),
+        ...runInstaller(
+            [`INSTALL_K3S_VERSION=${shellQuote(input.version)}`, `INSTALL_K3S_EXEC=${shellQuote(exec)}`],
+            "k3s",
+        ),
         "",
         "# Wait for the API server only, not for nodes to be Ready: they stay NotReady until Cilium (installed next)",
         "# provides the CNI, so waiting for them here would always time out.",
         ...locateK3sBinary(),
         "attempt=0",
-        `until $SUDO "$K3S_BIN" kubectl get --raw=/readyz >/dev/null 2>&1; do`,
+        `until $SUDO timeout "$readyz_timeout" "$K3S_BIN" kubectl --request-timeout="\${readyz_timeout}s" get --raw=/readyz >/dev/null 2>&1; do`,
         "    attempt=$((attempt + 1))",
-        `    if [ "$attempt" -ge ${API_READY_ATTEMPTS} ]; then`,
-        `        echo "kubeloom: the K3s API server did not answer /readyz within ${API_READY_ATTEMPTS * API_READY_INTERVAL_SECONDS}s; check 'journalctl -u k3s' on this host" >&2`,
-        "        exit 1",
+        '    if [ "$attempt" -ge "$readyz_attempts" ]; then',
+        `        fail "the K3s API server did not answer /readyz within $readyz_attempts attempts of \${readyz_timeout}s every \${readyz_interval}s (${API_READY_ATTEMPTS * API_READY_INTERVAL_SECONDS}s by default); check 'journalctl -u k3s' on this host"`,
         "    fi",
-        `    sleep ${API_READY_INTERVAL_SECONDS}`,
+        '    sleep "$readyz_interval"',
         "done",
         'echo "kubeloom: K3s API server is ready"',
         "",
@@ -133,13 +164,16 @@ export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
     return [
         ...preamble("K3s agent install"),
         ...writeTokenFromStdin(),
-        ...runInstaller([
-            // K3S_* variables are saved in the service's env file: only the token's path lands there, never the token.
-            `K3S_URL=${shellQuote(input.serverUrl)}`,
-            `K3S_TOKEN_FILE=${shellQuote(K3S_TOKEN_FILE)}`,
-            `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
-            `INSTALL_K3S_EXEC=${shellQuote("agent")}`,
-        ]),
+        ...runInstaller(
+            [
+                // K3S_* variables are saved in the service's env file: only the token's path lands there, never the token.
+                `K3S_URL=${shellQuote(input.serverUrl)}`,
+                `K3S_TOKEN_FILE=${shellQuote(K3S_TOKEN_FILE)}`,
+                `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
+                `INSTALL_K3S_EXEC=${shellQuote("agent")}`,
+            ],
+            "k3s-agent",
+        ),
         "",
     ].join("\n");
 }
@@ -155,24 +189,47 @@ export function buildK3sUninstallScript(role: "server" | "agent"): string {
     const fallback = `/opt/bin/${script}`;
     return [
         ...preamble(`K3s ${role} uninstall`),
-        `if [ -x ${primary} ]; then`,
-        `    $SUDO ${primary}`,
-        `elif [ -x ${fallback} ]; then`,
-        `    $SUDO ${fallback}`,
+        ...timeLimit("uninstall_timeout", "KUBELOOM_UNINSTALL_TIMEOUT", SCRIPT_TIME_LIMITS.uninstall),
+        `if [ -x "$R"${primary} ]; then`,
+        `    $SUDO timeout "$uninstall_timeout" "$R"${primary} || fail "${primary} failed or did not finish within \${uninstall_timeout}s"`,
+        `elif [ -x "$R"${fallback} ]; then`,
+        `    $SUDO timeout "$uninstall_timeout" "$R"${fallback} || fail "${fallback} failed or did not finish within \${uninstall_timeout}s"`,
         "else",
         `    echo "kubeloom: ${primary} not found; K3s ${role} is not installed, nothing to remove"`,
         "fi",
-        "# The token file outlives an install that failed before the uninstall script was written.",
-        `if [ -e ${K3S_TOKEN_FILE} ]; then`,
-        `    $SUDO rm -f ${K3S_TOKEN_FILE}`,
-        "fi",
+        "# The token file outlives an install that failed before the uninstall script was written. Removed with",
+        "# privilege, unconditionally: /etc/rancher/k3s is 0700, so an unprivileged test would never see the file.",
+        `$SUDO rm -f "$R"${K3S_TOKEN_FILE} || fail "cannot remove ${K3S_TOKEN_FILE}"`,
         "",
     ].join("\n");
 }
 
-/** Prints the server's admin kubeconfig (root-only, see --write-kubeconfig-mode) to stdout. */
+/**
+ * Prints the server's admin kubeconfig (root-only, see --write-kubeconfig-mode) to stdout, between
+ * KUBECONFIG_BEGIN_MARKER and KUBECONFIG_END_MARKER lines (extractMarkedKubeconfig parses it back).
+ */
 export function buildReadKubeconfigScript(): string {
-    return [...preamble("read the K3s admin kubeconfig"), `$SUDO cat ${K3S_KUBECONFIG_PATH}`, ""].join("\n");
+    return [
+        ...preamble("read the K3s admin kubeconfig"),
+        `$SUDO test -s "$R"${K3S_KUBECONFIG_PATH} || fail "${K3S_KUBECONFIG_PATH} is missing or empty (did the K3s server start?)"`,
+        `content=$($SUDO cat "$R"${K3S_KUBECONFIG_PATH}) || fail "cannot read ${K3S_KUBECONFIG_PATH}"`,
+        `printf '%s\\n' ${shellQuote(KUBECONFIG_BEGIN_MARKER)} "$content" ${shellQuote(KUBECONFIG_END_MARKER)}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * The kubeconfig between the read script's markers; whatever a login shell printed around it is dropped. Throws
+ * (never quoting the text: it holds a client key) when the markers are missing or enclose nothing.
+ */
+export function extractMarkedKubeconfig(stdout: string): string {
+    const lines = stdout.split(/\r?\n/);
+    const begin = lines.lastIndexOf(KUBECONFIG_BEGIN_MARKER);
+    const end = lines.lastIndexOf(KUBECONFIG_END_MARKER);
+    if (begin < 0 || end <= begin + 1) {
+        throw new Error("the K3s kubeconfig read printed no kubeconfig between its markers; contents not shown, they may hold a client key");
+    }
+    return lines.slice(begin + 1, end).join("\n") + "\n";
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -182,7 +239,9 @@ function preamble(purpose: string): string[] {
     return [
         "#!/bin/sh",
         `# Kubeloom: ${purpose}. Generated; edit components/k3s-install-script.ts instead.`,
-        "set -eu",
+        ...scriptPreamble(purpose),
+        // Test hook only: a prefix for every host path, so the script can run in a sandbox. Empty in production.
+        'R=${KUBELOOM_K3S_ROOT:-}',
         // Hosts log in as root or as a user with passwordless sudo; only the latter needs the prefix.
         'SUDO=""',
         '[ "$(id -u)" -eq 0 ] || SUDO="sudo"',
@@ -201,34 +260,50 @@ function writeTokenFromStdin(): string[] {
         "set -eu",
         "umask 077",
         'tmp=$(mktemp "$1.XXXXXX")',
+        'trap \'rm -f "$tmp"\' EXIT',
         'cat >"$tmp"',
-        'if [ ! -s "$tmp" ]; then rm -f "$tmp"; echo "kubeloom: no cluster token on stdin" >&2; exit 1; fi',
+        '[ -s "$tmp" ] || exit 3',
         'chmod 0600 "$tmp"',
         'mv -f "$tmp" "$1"',
     ].join("; ");
     const directory = K3S_TOKEN_FILE.slice(0, K3S_TOKEN_FILE.lastIndexOf("/"));
     return [
         "# The cluster token arrives on stdin: it is never in this script, in argv or in the environment.",
-        `$SUDO mkdir -p ${directory}`,
-        `$SUDO sh -c ${shellQuote(writer)} sh ${shellQuote(K3S_TOKEN_FILE)}`,
+        `$SUDO mkdir -p "$R"${directory} || fail "cannot create ${directory}"`,
+        `$SUDO sh -c ${shellQuote(writer)} sh "$R"${shellQuote(K3S_TOKEN_FILE)} || fail "cannot write the cluster token to ${K3S_TOKEN_FILE} (no token on stdin, or no passwordless sudo?)"`,
         "",
     ];
 }
 
 /**
- * Runs K3s's installer with `assignments` in its environment. The installer is fetched into a variable first:
- * POSIX sh has no pipefail, so in `curl ... | sh` a failed download would run an empty script and "succeed".
+ * Downloads K3s's installer to a temp file (removed on EXIT/INT/TERM/HUP), refuses anything that is not the
+ * installer (a captive portal's HTML page would otherwise be run by sh), runs it with `assignments` in its
+ * environment and INSTALL_K3S_SKIP_START=true, then restarts `service` under `timeout`: the installer's own
+ * `systemctl restart` can block forever (k3s-io/k3s#11808, k3s-io/k3s#6879).
  */
-function runInstaller(assignments: readonly string[]): string[] {
+function runInstaller(assignments: readonly string[], service: string): string[] {
+    const url = K3S_INSTALLER_URL;
     return [
-        `installer=$(curl -sfL ${K3S_INSTALLER_URL}) || { echo "kubeloom: could not download the K3s installer from ${K3S_INSTALLER_URL}" >&2; exit 1; }`,
-        `printf '%s\\n' "$installer" | ${assignments.join(" ")} sh -s -`,
+        ...timeLimit("connect_timeout", "KUBELOOM_DOWNLOAD_CONNECT_TIMEOUT", SCRIPT_TIME_LIMITS.downloadConnect),
+        ...timeLimit("download_timeout", "KUBELOOM_DOWNLOAD_TIMEOUT", SCRIPT_TIME_LIMITS.download),
+        ...timeLimit("install_timeout", "KUBELOOM_INSTALL_TIMEOUT", SCRIPT_TIME_LIMITS.install),
+        ...timeLimit("systemctl_timeout", "KUBELOOM_SYSTEMCTL_TIMEOUT", SCRIPT_TIME_LIMITS.systemctl),
+        'installer=""',
+        'cleanup() { [ -z "$installer" ] || rm -f "$installer"; }',
+        "trap cleanup EXIT",
+        `trap 'exit 1' ${TRAPPED_SIGNALS}`,
+        'installer=$(mktemp) || fail "cannot create a temporary file for the K3s installer"',
+        // -S: curl's own error (DNS, TLS, HTTP status) is shown; -f: an HTTP error is a failure, not a page to run.
+        `curl -fsSL --connect-timeout "$connect_timeout" --max-time "$download_timeout" -o "$installer" ${url} || fail "could not download the K3s installer from ${url} within \${download_timeout}s"`,
+        `{ head -n 1 "$installer" | grep -q '^#!' && grep -q 'INSTALL_K3S_' "$installer"; } || fail "${url} did not return the K3s installer (a captive portal or proxy page?); nothing was run"`,
+        `${assignments.join(" ")} INSTALL_K3S_SKIP_START=true timeout "$install_timeout" sh "$installer" || fail "the K3s installer failed or did not finish within \${install_timeout}s"`,
+        `$SUDO timeout "$systemctl_timeout" systemctl restart ${service} || fail "systemctl restart ${service} failed or did not finish within \${systemctl_timeout}s; check 'journalctl -u ${service}' on this host"`,
     ];
 }
 
 /** Sets K3S_BIN; sudo's secure_path often lacks /usr/local/bin, so the binary is called by its full path. */
 function locateK3sBinary(): string[] {
-    return ["K3S_BIN=/usr/local/bin/k3s", '[ -x "$K3S_BIN" ] || K3S_BIN=/opt/bin/k3s'];
+    return ['K3S_BIN="$R"/usr/local/bin/k3s', '[ -x "$K3S_BIN" ] || K3S_BIN="$R"/opt/bin/k3s'];
 }
 
 function requireVersion(version: string): void {

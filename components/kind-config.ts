@@ -3,6 +3,7 @@
  * shell commands that create, read and delete the cluster.
  */
 import { stringify } from "yaml";
+import { scriptPreamble, shellQuote } from "../lib/shell";
 
 /** What a kind cluster needs from the stack config. */
 export interface KindConfigInput {
@@ -40,31 +41,57 @@ export function kindClusterConfig(input: KindConfigInput): string {
     return stringify({ kind: "Cluster", apiVersion: "kind.x-k8s.io/v1alpha4", name: input.clusterName, networking, nodes }, { sortMapEntries: true });
 }
 
-function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
-
 /** Creates the cluster from the config on stdin; an existing cluster of that name is kept (re-runs converge). */
 export function kindCreateScript(clusterName: string): string {
     const name = shellQuote(clusterName);
     return [
-        "set -eu",
-        `if kind get clusters 2>/dev/null | grep -qx ${name}; then echo "kind cluster ${clusterName} exists"; cat >/dev/null; exit 0; fi`,
-        `kind create cluster --name ${name} --config - --wait 0s`,
+        ...scriptPreamble(`kind cluster ${clusterName}`),
+        'command -v kind >/dev/null 2>&1 || fail "kind is not installed on the machine running Pulumi"',
+        `clusters=$(kind get clusters 2>/dev/null) || fail "kind get clusters failed (is Docker running?)"`,
+        `if printf '%s\\n' "$clusters" | grep -qx ${name}; then echo "kind cluster ${clusterName} exists"; cat >/dev/null; exit 0; fi`,
+        `kind create cluster --name ${name} --config - --wait 0s || fail "kind create cluster failed"`,
     ].join("\n");
 }
 
 /** Deletes the cluster (no error if it is already gone). */
 export function kindDeleteScript(clusterName: string): string {
-    return `kind delete cluster --name ${shellQuote(clusterName)}`;
+    return [
+        ...scriptPreamble(`kind cluster ${clusterName}`),
+        'command -v kind >/dev/null 2>&1 || fail "kind is not installed on the machine running Pulumi"',
+        `kind delete cluster --name ${shellQuote(clusterName)} || fail "kind delete cluster failed"`,
+    ].join("\n");
 }
 
-/** Prints the external kubeconfig with context, cluster and user renamed from `kind-<name>` to `<name>`. */
+/**
+ * Prints the external kubeconfig with context, cluster and user renamed from `kind-<name>` to `<name>`. Fails
+ * (never prints an empty or partial kubeconfig) when kind is missing, fails, or prints something that is not a
+ * kubeconfig: an empty kubeconfig would make pulumi-kubernetes fall back to ~/.kube/config.
+ */
 export function kindKubeconfigScript(clusterName: string): string {
-    return `kind get kubeconfig --name ${shellQuote(clusterName)} | sed -e ${shellQuote(`s/kind-${clusterName}/${clusterName}/g`)}`;
+    return [
+        ...scriptPreamble(`kind kubeconfig ${clusterName}`),
+        'command -v kind >/dev/null 2>&1 || fail "kind is not installed on the machine running Pulumi"',
+        `raw=$(kind get kubeconfig --name ${shellQuote(clusterName)}) || fail ${shellQuote(`kind get kubeconfig --name ${clusterName} failed (does the cluster exist?)`)}`,
+        'case "$raw" in',
+        '  *"apiVersion: v1"*"kind: Config"*|*"kind: Config"*"apiVersion: v1"*) ;;',
+        `  *) fail ${shellQuote(`kind get kubeconfig --name ${clusterName} printed no kubeconfig`)} ;;`,
+        "esac",
+        `renamed=$(printf '%s\\n' "$raw" | sed -e ${shellQuote(`s/kind-${clusterName}/${clusterName}/g`)}) || fail "sed failed rewriting the kubeconfig"`,
+        "printf '%s\\n' \"$renamed\"",
+    ].join("\n");
 }
 
-/** Prints the control-plane container's address on the kind network, where NodePorts and LoadBalancers answer. */
+/**
+ * Prints the control-plane container's address on the `kind` Docker network, where NodePorts and LoadBalancers
+ * answer. A container on several networks has several addresses: only the kind network's counts.
+ */
 export function kindNodeAddressScript(clusterName: string): string {
-    return `docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' ${shellQuote(`${clusterName}-control-plane`)}`;
+    const container = `${clusterName}-control-plane`;
+    return [
+        ...scriptPreamble(`kind node address ${clusterName}`),
+        'command -v docker >/dev/null 2>&1 || fail "docker is not installed on the machine running Pulumi"',
+        `address=$(docker inspect -f '{{with index .NetworkSettings.Networks "kind"}}{{.IPAddress}}{{end}}' ${shellQuote(container)}) || fail ${shellQuote(`docker inspect ${container} failed`)}`,
+        `[ -n "$address" ] || fail ${shellQuote(`container ${container} has no address on the kind Docker network`)}`,
+        "printf '%s\\n' \"$address\"",
+    ].join("\n");
 }

@@ -3,6 +3,7 @@
  * CiliumNetworkPolicies, the rebel-base / x-wing demo from the Cilium Cluster Mesh guide, and the shell script
  * that checks the demo from the machine running Pulumi.
  */
+import { KUBECONFIG_ENV, kubectlPrologue, scriptPreamble, shellQuote } from "../lib/shell";
 import { sortKeysDeep } from "../lib/values-util";
 
 /** Cilium 1.16 global-service annotations (`service.cilium.io/*` only arrives in later releases). */
@@ -214,11 +215,7 @@ export interface MeshVerifyInput {
 }
 
 /** Environment variable that carries the kubeconfig (secret) into the verify script. */
-export const VERIFY_KUBECONFIG_ENV = "KUBELOOM_KUBECONFIG";
-
-function shellQuote(value: string): string {
-    return `'${value.replace(/'/g, `'"'"'`)}'`;
-}
+export const VERIFY_KUBECONFIG_ENV = KUBECONFIG_ENV;
 
 /**
  * POSIX shell that curls the global rebel-base Service from x-wing until every expected cluster has answered,
@@ -233,18 +230,12 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
     const forbid = (input.forbid ?? []).map(shellQuote).join(" ");
     const where = `mesh verify (${input.clusterName})`;
     return [
-        "set -eu",
-        "if ! command -v kubectl >/dev/null 2>&1; then",
-        `  echo ${shellQuote(`${where}: kubectl is not installed on the machine running Pulumi; install kubectl, or set verify: false in kubeloom:mesh`)} >&2`,
-        "  exit 1",
-        "fi",
-        "umask 077",
-        'kubeconfig=$(mktemp)',
-        `trap 'rm -f "$kubeconfig"' EXIT`,
-        'chmod 600 "$kubeconfig"',
-        `printf '%s\\n' "$${VERIFY_KUBECONFIG_ENV}" > "$kubeconfig"`,
-        `k() { kubectl --kubeconfig "$kubeconfig" --namespace ${shellQuote(namespace)} "$@"; }`,
-        "k rollout status deployment/x-wing --timeout=300s >/dev/null",
+        'kubeconfig=""',
+        'cleanup() { [ -z "$kubeconfig" ] || rm -f "$kubeconfig"; }',
+        ...scriptPreamble(where),
+        ...kubectlPrologue("kubectl is not installed on the machine running Pulumi; install kubectl, or set verify: false in kubeloom:mesh"),
+        `kn() { k --namespace ${shellQuote(namespace)} "$@"; }`,
+        `kn rollout status deployment/x-wing --timeout=300s >/dev/null || fail ${shellQuote(`deployment x-wing in namespace ${namespace} did not become ready within 300s`)}`,
         'seen=""',
         "round=0",
         "while :; do",
@@ -252,7 +243,7 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
         "  i=0",
         `  while [ "$i" -lt ${requests} ]; do`,
         "    i=$((i + 1))",
-        '    answer=$(k exec deployment/x-wing -- curl -s --max-time 3 http://rebel-base 2>/dev/null || true)',
+        '    answer=$(kn exec deployment/x-wing -- curl -sS --max-time 3 http://rebel-base 2>/dev/null || true)',
         `    cluster=$(printf '%s' "$answer" | sed -n 's/.*"Cluster": *"\\([^"]*\\)".*/\\1/p')`,
         '    [ -n "$cluster" ] || continue',
         '    case " $seen " in *" $cluster "*) ;; *) seen="$seen $cluster" ;; esac',
@@ -261,8 +252,7 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
             ? [
                   `  for c in ${forbid}; do`,
                   '    case " $seen " in *" $c "*)',
-                  `      echo "${where}: cluster $c answered although the cross-cluster policy should deny it (answers from:$seen)" >&2`,
-                  "      exit 1 ;;",
+                  `      fail "cluster $c answered although the cross-cluster policy should deny it (answers from:$seen)" ;;`,
                   "    esac",
                   "  done",
               ]
@@ -272,12 +262,11 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
         '    case " $seen " in *" $c "*) ;; *) missing="$missing $c" ;; esac',
         "  done",
         '  if [ -z "$missing" ]; then',
-        `    echo "${where}: rebel-base answered from:$seen"`,
+        '    echo "$kubeloom_where: rebel-base answered from:$seen"',
         "    exit 0",
         "  fi",
         `  if [ "$round" -ge ${rounds} ]; then`,
-        `    echo "${where}: after $((round * ${requests})) requests the global service was answered from:\${seen:- nowhere}; never from:$missing. Check 'cilium clustermesh status' and the clustermesh-apiserver Service address in each cluster." >&2`,
-        "    exit 1",
+        `    fail "after $((round * ${requests})) requests the global service was answered from:\${seen:- nowhere}; never from:$missing. Check 'cilium clustermesh status' and the clustermesh-apiserver Service address in each cluster."`,
         "  fi",
         "  sleep 5",
         "done",

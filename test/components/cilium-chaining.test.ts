@@ -235,7 +235,7 @@ describe("Cilium node taints and labels", () => {
         const remove = removeTaintsScript("worker-1", taints);
         assert.match(add, /k taint node 'worker-1' 'kubeloom\.io\/cilium=true:NoSchedule' --overwrite/);
         assert.match(remove, /k taint node 'worker-1' 'kubeloom\.io\/cilium:NoSchedule-'/);
-        assert.match(remove, /\*"not found"\*\) ;;/, "a taint or node already gone is not an error");
+        assert.ok(remove.includes(`*'taint "kubeloom.io/cilium:NoSchedule" not found'*|*'(NotFound): nodes "worker-1" not found'*) ;;`), "only this taint or node being gone is not an error");
         for (const script of [add, remove]) {
             const check = spawnSync("/bin/sh", ["-n", "-c", script], { encoding: "utf8" });
             assert.equal(check.status, 0, check.stderr);

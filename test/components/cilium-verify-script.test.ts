@@ -36,16 +36,18 @@ case "$*" in
   *"rollout status"*) exit 0 ;;
   *"get pods -l k8s-app=cilium"*) printf 'cilium-aaa=node-1\\ncilium-bbb=node-2\\n' ;;
   *"cilium-dbg status"*) printf 'KVStore:   Ok   Disabled\\nKubeProxyReplacement:   %s   [eth0   192.0.2.31 (Direct Routing)]\\n' "\${STUB_KPR:-True}" ;;
-  *"iptables-save"*) echo "\${STUB_KUBESVC:-0}" ;;
+  *"iptables-save"*) case "\${STUB_IPTABLES:-ok}" in unavailable) echo unavailable ;; execfail) exit 1 ;; *) echo "\${STUB_KUBESVC:-0}" ;; esac ;;
   *"create namespace"*) exit 0 ;;
   *"apply -f -"*) cat > "$STUB_DIR/manifest.json" ;;
   *"wait --for=condition=Ready"*) exit 0 ;;
   *"{.spec.clusterIP}"*) printf '10.96.10.10' ;;
-  *"{.spec.ports[0].nodePort}"*) printf '31999' ;;
+  *"{.spec.ports[0].nodePort}"*) [ -z "\${STUB_FAIL_NODEPORT:-}" ] || { echo "error: the server was unable to return a response" >&2; exit 1; }; printf '31999' ;;
   *"get pod client"*) printf 'node-1' ;;
-  *"get node"*) printf '192.0.2.31' ;;
+  *"get node"*) printf '%s' "\${STUB_NODE_IPS:-192.0.2.31}" ;;
   *"cilium-dbg service list"*) printf 'ID   Frontend            Service Type   Backend\\n4    10.96.10.10:80      ClusterIP      1 => 10.244.1.5:8080\\n5    0.0.0.0:31999       NodePort       1 => 10.244.1.5:8080\\n' ;;
-  *"wget"*) [ "\${STUB_WGET:-ok}" = ok ] && echo kubeloom-verify ;;
+  *"wget"*) for url; do :; done; echo "WGET $url" >> "$STUB_LOG"
+    printf '%s' "$url" | grep -E -q '^http://([0-9.]+|\\[[0-9a-f:]+\\]):[0-9]+/$' || exit 4
+    [ "\${STUB_WGET:-ok}" = ok ] && echo kubeloom-verify ;;
   *"delete namespace"*) exit 0 ;;
   *) echo "unexpected kubectl $*" >&2; exit 3 ;;
 esac
@@ -158,13 +160,9 @@ describe("ciliumVerifyScript", () => {
         it("fails with one line per node when KubeProxyReplacement is not True", () => {
             const run = runWithStub(ciliumVerifyScript(fast), { STUB_KPR: "False" });
             assert.equal(run.status, 1);
-            const lines = run.stderr.trim().split("\n");
-            assert.deepEqual(
-                lines.filter((l) => /expected KubeProxyReplacement: True/.test(l)).map((l) => l.split(":")[1].trim()),
-                ["node node-1", "node node-2"],
-            );
-            assert.match(run.stderr, /^cilium verify \(chain\): node node-1: cilium-dbg status shows 'KubeProxyReplacement:   False/m);
-            assert.match(run.stderr, /^cilium verify \(chain\): 2 check\(s\) failed$/m);
+            const lines = run.stderr.trim().split("\n").filter((l) => l.startsWith("kubeloom: "));
+            assert.equal(lines.length, 1, run.stderr);
+            assert.match(lines[0], /^kubeloom: cilium verify \(chain\): 2 check\(s\) failed: node node-1: cilium-dbg status shows 'KubeProxyReplacement:   False.*; node node-2: cilium-dbg status shows/);
         });
 
         it("fails when kube-proxy's KUBE-SVC rules are still on a node", () => {
@@ -181,11 +179,43 @@ describe("ciliumVerifyScript", () => {
             assert.match(run.log, /delete namespace/, "cleans up after a failure too");
         });
 
+        // Defect 4: two InternalIPs were joined into one URL, and an IPv6 one needs brackets.
+        it("tries the NodePort on one address of a dual-stack node, an IPv6 one in brackets", () => {
+            const v6first = runWithStub(ciliumVerifyScript(fast), { STUB_NODE_IPS: "fd00::31 192.0.2.31" });
+            assert.equal(v6first.status, 0, v6first.stderr);
+            assert.match(v6first.log, /^WGET http:\/\/\[fd00::31\]:31999\/$/m);
+            const v4first = runWithStub(ciliumVerifyScript(fast), { STUB_NODE_IPS: "192.0.2.31 fd00::31" });
+            assert.equal(v4first.status, 0, v4first.stderr);
+            assert.match(v4first.log, /^WGET http:\/\/192\.0\.2\.31:31999\/$/m);
+        });
+
+        // Defect 6: a skipped check was reported as OK.
+        it("says SKIPPED, not OK, for the KUBE-SVC check when iptables-save is missing", () => {
+            const run = runWithStub(ciliumVerifyScript(fast), { STUB_IPTABLES: "unavailable" });
+            assert.equal(run.status, 0, run.stderr);
+            assert.ok(!run.stdout.includes("no KUBE-SVC rules"), run.stdout);
+            assert.match(run.stdout, /SKIPPED: KUBE-SVC check on node node-1 \(no iptables-save in pod cilium-aaa\), KUBE-SVC check on node node-2/);
+        });
+
+        it("fails, not OK, when the exec for the KUBE-SVC check fails", () => {
+            const run = runWithStub(ciliumVerifyScript(fast), { STUB_IPTABLES: "execfail" });
+            assert.equal(run.status, 1);
+            assert.match(run.stderr, /^kubeloom: cilium verify \(chain\): 2 check\(s\) failed: node node-1: cannot exec into pod cilium-aaa to count KUBE-SVC iptables rules/m);
+        });
+
+        // Defect 7: `node_port=$(k ...)` failing under set -e ended the script with kubectl's error only.
+        it("fails with one kubeloom line when reading the NodePort fails", () => {
+            const run = runWithStub(ciliumVerifyScript(fast), { STUB_FAIL_NODEPORT: "1" });
+            assert.equal(run.status, 1);
+            const lines = run.stderr.split("\n").filter((l) => l.startsWith("kubeloom: "));
+            assert.deepEqual(lines, ["kubeloom: cilium verify (chain): cannot read the test Service's NodePort"]);
+        });
+
         it("fails with a clear message when kubectl is missing", () => {
             // Only the (empty) stub directory on PATH: this machine may have a real kubectl elsewhere.
             const run = runWithStub(ciliumVerifyScript(fast), { PATH: "/nonexistent" }, false);
             assert.equal(run.status, 1);
-            assert.equal(run.stderr.trim(), "cilium verify (chain): kubectl is not installed on the machine running Pulumi; install kubectl, or set cilium.verify: false");
+            assert.equal(run.stderr.trim(), "kubeloom: cilium verify (chain): kubectl is not installed on the machine running Pulumi; install kubectl, or set cilium.verify: false");
         });
     });
 });

@@ -32,10 +32,11 @@ const agentInput = { version: "v1.28.13+k3s1", serverUrl: "https://192.0.2.10:64
  * exactly what K3s's install.sh would receive, without downloading or installing anything.
  */
 function installerSees(script: string, variable: string): string {
-    const line = script.split("\n").find((l) => l.startsWith(`printf '%s\\n' "$installer" | `));
+    const line = script.split("\n").find((l) => l.includes(' sh "$installer" || fail '));
     assert.ok(line, "no installer line");
     const probe = `printf '%s' "$${variable}"`;
-    const result = spawnSync("sh", ["-c", `installer=${shellQuote(probe)}\n${line}`], { encoding: "utf8" });
+    const prologue = `install_timeout=5; fail() { exit 1; }; installer=$(mktemp); printf '%s\\n' ${shellQuote(probe)} >"$installer"`;
+    const result = spawnSync("sh", ["-c", `${prologue}\n${line}\nrm -f "$installer"`], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stderr);
     return result.stdout;
 }
@@ -144,23 +145,23 @@ describe("buildK3sServerInstallScript", () => {
 
     it("passes the version and the exact flags to the installer, single-quoted", () => {
         const exec = ["server", ...k3sServerFlags(serverInput())].join(" ");
-        assert.ok(script.includes("curl -sfL https://get.k3s.io"));
-        assert.ok(script.includes(`INSTALL_K3S_VERSION='v1.28.13+k3s1' INSTALL_K3S_EXEC='${exec}' sh -s -`));
+        assert.ok(script.includes('curl -fsSL --connect-timeout "$connect_timeout" --max-time "$download_timeout" -o "$installer" https://get.k3s.io'));
+        assert.ok(script.includes(`INSTALL_K3S_VERSION='v1.28.13+k3s1' INSTALL_K3S_EXEC='${exec}' INSTALL_K3S_SKIP_START=true timeout "$install_timeout" sh "$installer"`));
     });
 
     it("reads the token from stdin into the root-only token file, never from the script, argv or environment", () => {
         assert.ok(script.includes("umask 077"));
         assert.ok(script.includes('cat >"$tmp"'));
-        assert.ok(script.includes(`sh ${shellQuote(K3S_TOKEN_FILE)}`));
+        assert.ok(script.includes(`sh "$R"${shellQuote(K3S_TOKEN_FILE)}`));
         assert.ok(script.includes(`--token-file=${K3S_TOKEN_FILE}`));
         assert.ok(!/K3S_TOKEN=|--token=|(^|\s)-t\s/m.test(script), "the token must not be passed by value");
     });
 
     it("waits for the API server's /readyz, not for Ready nodes (they need the CNI first)", () => {
-        assert.ok(script.includes('$SUDO "$K3S_BIN" kubectl get --raw=/readyz'));
-        assert.match(script, /-ge 60 \]/);
-        assert.match(script, /sleep 5/);
-        assert.match(script, /did not answer \/readyz within 300s/);
+        assert.ok(script.includes('$SUDO timeout "$readyz_timeout" "$K3S_BIN" kubectl --request-timeout="${readyz_timeout}s" get --raw=/readyz'));
+        assert.match(script, /^readyz_attempts=\$\{KUBELOOM_READYZ_ATTEMPTS:-60\}$/m);
+        assert.match(script, /^readyz_interval=\$\{KUBELOOM_READYZ_INTERVAL:-5\}$/m);
+        assert.match(script, /\(300s by default\)/);
         assert.ok(!/get nodes|condition=Ready/.test(script));
     });
 
@@ -176,7 +177,7 @@ describe("buildK3sServerInstallScript", () => {
         const hostile = "$(reboot)`id`'\"";
         const text = buildK3sServerInstallScript(serverInput({ tlsSans: [hostile] }));
         const exec = ["server", ...k3sServerFlags(serverInput({ tlsSans: [hostile] }))].join(" ");
-        assert.ok(text.includes(`INSTALL_K3S_EXEC=${shellQuote(exec)} sh -s -`));
+        assert.ok(text.includes(`INSTALL_K3S_EXEC=${shellQuote(exec)} INSTALL_K3S_SKIP_START=true timeout`));
         assert.equal(installerSees(text, "INSTALL_K3S_EXEC"), exec);
         assert.equal(shellSyntaxErrors(text), "");
     });
@@ -203,7 +204,7 @@ describe("buildK3sAgentInstallScript", () => {
     it("joins the server with K3S_URL and the token file, never the token itself", () => {
         assert.ok(
             script.includes(
-                `K3S_URL='https://192.0.2.10:6443' K3S_TOKEN_FILE='${K3S_TOKEN_FILE}' INSTALL_K3S_VERSION='v1.28.13+k3s1' INSTALL_K3S_EXEC='agent' sh -s -`,
+                `K3S_URL='https://192.0.2.10:6443' K3S_TOKEN_FILE='${K3S_TOKEN_FILE}' INSTALL_K3S_VERSION='v1.28.13+k3s1' INSTALL_K3S_EXEC='agent' INSTALL_K3S_SKIP_START=true timeout "$install_timeout" sh "$installer"`,
             ),
         );
         assert.ok(script.includes('cat >"$tmp"'));
@@ -233,22 +234,21 @@ describe("buildK3sUninstallScript", () => {
     const agent = buildK3sUninstallScript("agent");
 
     it("runs the server's uninstall script by its exact path", () => {
-        assert.match(server, /^if \[ -x \/usr\/local\/bin\/k3s-uninstall\.sh \]; then$/m);
-        assert.match(server, /^ {4}\$SUDO \/usr\/local\/bin\/k3s-uninstall\.sh$/m);
+        assert.match(server, /^if \[ -x "\$R"\/usr\/local\/bin\/k3s-uninstall\.sh \]; then$/m);
+        assert.match(server, /^ {4}\$SUDO timeout "\$uninstall_timeout" "\$R"\/usr\/local\/bin\/k3s-uninstall\.sh \|\| fail /m);
         assert.ok(!server.includes("k3s-agent-uninstall.sh"));
     });
 
     it("runs the agent's uninstall script by its exact path", () => {
-        assert.match(agent, /^if \[ -x \/usr\/local\/bin\/k3s-agent-uninstall\.sh \]; then$/m);
-        assert.match(agent, /^ {4}\$SUDO \/usr\/local\/bin\/k3s-agent-uninstall\.sh$/m);
+        assert.match(agent, /^if \[ -x "\$R"\/usr\/local\/bin\/k3s-agent-uninstall\.sh \]; then$/m);
+        assert.match(agent, /^ {4}\$SUDO timeout "\$uninstall_timeout" "\$R"\/usr\/local\/bin\/k3s-agent-uninstall\.sh \|\| fail /m);
         assert.ok(!agent.includes("/k3s-uninstall.sh"));
     });
 
     it("succeeds when K3s is absent and removes the token file", () => {
         for (const script of [server, agent]) {
             assert.match(script, /^else\n {4}echo "kubeloom: .* not found; .* nothing to remove"\nfi$/m);
-            assert.ok(script.includes(`$SUDO rm -f ${K3S_TOKEN_FILE}`));
-            assert.ok(!/exit 1/.test(script));
+            assert.ok(script.includes(`$SUDO rm -f "$R"${K3S_TOKEN_FILE} || fail`));
             assert.equal(shellSyntaxErrors(script), "");
         }
     });
@@ -257,7 +257,7 @@ describe("buildK3sUninstallScript", () => {
 describe("buildReadKubeconfigScript", () => {
     it("prints /etc/rancher/k3s/k3s.yaml with sudo only when not root", () => {
         const script = buildReadKubeconfigScript();
-        assert.match(script, /^\$SUDO cat \/etc\/rancher\/k3s\/k3s\.yaml$/m);
+        assert.match(script, /^content=\$\(\$SUDO cat "\$R"\/etc\/rancher\/k3s\/k3s\.yaml\) \|\| fail /m);
         assert.match(script, /^\[ "\$\(id -u\)" -eq 0 \] \|\| SUDO="sudo"$/m);
         assert.equal(shellSyntaxErrors(script), "");
         assert.equal(buildReadKubeconfigScript(), script);

@@ -137,8 +137,8 @@ describe("meshVerifyScript", () => {
     it("keeps the kubeconfig in a private temporary file from the environment", () => {
         assert.match(script, /umask 077/);
         assert.match(script, /kubeconfig=\$\(mktemp\)/);
-        assert.match(script, /chmod 600 "\$kubeconfig"/);
-        assert.match(script, /trap 'rm -f "\$kubeconfig"' EXIT/);
+        assert.match(script, /umask 077\nkubeconfig=\$\(mktemp\)/);
+        assert.match(script, /trap cleanup EXIT\ntrap 'exit 1' INT TERM HUP/);
         assert.ok(script.includes(`"$${VERIFY_KUBECONFIG_ENV}"`));
     });
 

@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { kubeloomProgram } from "../../stacks/program";
+import { KUBECONFIG_BEGIN_MARKER, KUBECONFIG_END_MARKER } from "../../components/k3s-install-script";
 import { fakeK3sKubeconfig } from "./fixtures";
 import { SECRET_KEYS } from "../../config/schema";
 
@@ -54,6 +55,10 @@ export function realisticMocks(marker = "MOCK-SECRET-MARKER"): pulumi.runtime.Mo
                 case "command:remote:Command":
                 case "command:local:Command":
                     state.stdout = args.name.endsWith("-kubeconfig") ? fakeK3sKubeconfig(marker) : args.name.endsWith("-address") ? "172.22.0.2\n" : "";
+                    // The K3s read script prints its kubeconfig between markers; a chatty login shell may add lines around them.
+                    if (String(args.inputs.create ?? "").includes(KUBECONFIG_BEGIN_MARKER)) {
+                        state.stdout = `welcome from ~/.bashrc\n${KUBECONFIG_BEGIN_MARKER}\n${state.stdout}${KUBECONFIG_END_MARKER}\n`;
+                    }
                     state.stderr = "";
                     break;
                 case "random:index/randomPassword:RandomPassword":
