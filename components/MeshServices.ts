@@ -1,12 +1,11 @@
 /**
  * What a Cluster Mesh member runs on top of Cilium: the global Services of the config, and optionally the
- * rebel-base / x-wing demo with a cross-cluster CiliumNetworkPolicy; plus MeshVerify, the `up`-time check that the
- * demo's global Service is answered from the expected clusters.
+ * rebel-base / x-wing demo with a cross-cluster CiliumNetworkPolicy. (The `up`-time check that the demo's global
+ * Service answers from the expected clusters is a KubectlCheck running meshVerifyScript.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import * as command from "@pulumi/command";
-import { DEMO_NAMESPACE, demoGlobalService, demoPolicy, demoWorkloads, GlobalServiceSpec, globalServiceManifest, KubernetesObject, meshVerifyScript, VERIFY_KUBECONFIG_ENV } from "./mesh-services";
+import { DEMO_NAMESPACE, demoGlobalService, demoPolicy, demoWorkloads, GlobalServiceSpec, globalServiceManifest, KubernetesObject } from "./mesh-services";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {
@@ -80,44 +79,5 @@ export class MeshServices extends pulumi.ComponentResource {
             }
         }
         this.registerOutputs({});
-    }
-}
-
-/** Arguments of the demo check for one cluster. */
-export interface MeshVerifyArgs {
-    /** Cluster whose x-wing sends the requests. */
-    readonly clusterName: string;
-    /** Admin kubeconfig of that cluster (secret; it reaches the script only through the environment). */
-    readonly kubeconfig: pulumi.Input<string>;
-    /** Clusters that must answer. */
-    readonly expect: readonly string[];
-    /** Clusters that must not answer (denied by the demo policy). @default - none */
-    readonly forbid?: readonly string[];
-    /** The demo in every cluster: the check runs once all of it is ready. */
-    readonly demoResources: readonly pulumi.Resource[];
-}
-
-/** An `up`-time check, run on the machine running Pulumi with kubectl, that the demo's global Service works. */
-export class MeshVerify extends pulumi.ComponentResource {
-    /** What the check printed (which clusters answered). */
-    public readonly report: pulumi.Output<string>;
-
-    constructor(name: string, args: MeshVerifyArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:MeshVerify", name, {}, opts);
-        const script = meshVerifyScript({ clusterName: args.clusterName, expect: args.expect, forbid: args.forbid });
-        const check = new command.local.Command(
-            `${name}-check`,
-            {
-                create: script,
-                interpreter: ["/bin/sh", "-c"],
-                environment: { [VERIFY_KUBECONFIG_ENV]: pulumi.secret(args.kubeconfig) },
-                // Re-run when what is checked changes; `pulumi up --replace <urn>` re-runs it on demand.
-                triggers: [script],
-            },
-            // 300 s rollout wait plus 12 rounds of 10 requests (≤ 3 s each) and 5 s pauses: 15m bounds it.
-            { parent: this, dependsOn: [...args.demoResources], customTimeouts: { create: "15m" } },
-        );
-        this.report = check.stdout;
-        this.registerOutputs({ report: this.report });
     }
 }

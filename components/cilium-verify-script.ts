@@ -97,6 +97,9 @@ export function verifyManifest(input: CiliumVerifyInput): string {
  * The check script. Each failed check prints one line `cilium verify (<cluster>): <what failed>` to stderr; the
  * script exits 1 when any failed, after all independent checks ran. Same input → byte-identical text.
  */
+/** Bound on the whole Cilium check: three waits of timeoutSeconds (300 s by default) plus the retried checks. */
+export const CILIUM_VERIFY_TIMEOUT = "30m";
+
 export function ciliumVerifyScript(input: CiliumVerifyInput): string {
     const timeout = input.timeoutSeconds ?? 300;
     const attempts = input.attempts ?? 12;

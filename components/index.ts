@@ -1,9 +1,9 @@
 // Re-exports of the Kubeloom components, one ComponentResource per file.
 export * from "./CiliumInstall";
 export * from "./CiliumNodes";
-export * from "./CiliumVerify";
 export * from "./ClusterMesh";
 export * from "./K3sHost";
+export * from "./KubectlCheck";
 export * from "./KindCluster";
 export * from "./MeshServices";
 export * from "./MetalLB";

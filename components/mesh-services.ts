@@ -222,6 +222,9 @@ export const VERIFY_KUBECONFIG_ENV = KUBECONFIG_ENV;
  * failing if a forbidden one answers or the rounds run out. The kubeconfig comes from the environment and lives
  * only in a mode-600 temporary file removed on exit; it needs kubectl on the machine running Pulumi.
  */
+/** Bound on the whole mesh check: a 300 s rollout wait plus 12 rounds of 10 requests (≤ 3 s each) and 5 s pauses. */
+export const MESH_VERIFY_TIMEOUT = "15m";
+
 export function meshVerifyScript(input: MeshVerifyInput): string {
     const namespace = input.namespace ?? DEMO_NAMESPACE;
     const requests = input.requests ?? 10;

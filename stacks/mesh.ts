@@ -7,8 +7,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterMesh } from "../components/ClusterMesh";
-import { MeshServices, MeshVerify } from "../components/MeshServices";
-import { GlobalServiceSpec } from "../components/mesh-services";
+import { MeshServices } from "../components/MeshServices";
+import { KubectlCheck } from "../components/KubectlCheck";
+import { GlobalServiceSpec, MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-services";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshMembers, vclusterExposure } from "../config/resolve";
@@ -108,16 +109,16 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
     members.forEach((member, index) => {
         // The first cluster's x-wing is fenced in by the demo policy: only the target may answer there.
         const restricted = index === 0;
-        new MeshVerify(
+        new KubectlCheck(
             `mesh-${member.config.name}-verify`,
             {
-                clusterName: member.config.name,
+                script: meshVerifyScript({ clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] }),
                 kubeconfig: member.access.kubeconfig,
-                expect: restricted ? [policyTarget] : [...names],
-                forbid: restricted ? names.filter((n) => n !== policyTarget) : [],
-                demoResources,
+                after: demoResources,
+                timeout: MESH_VERIFY_TIMEOUT,
             },
-            { aliases: formerParent },
+            // Until this release the check was a MeshVerify child of the ClusterMesh; the alias keeps it in place.
+            { aliases: [{ type: "kubeloom:index:MeshVerify", parent: planned.clusterMesh }] },
         );
     });
 }

@@ -7,7 +7,8 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
 import { CiliumNodes } from "../components/CiliumNodes";
-import { CiliumVerify } from "../components/CiliumVerify";
+import { KubectlCheck } from "../components/KubectlCheck";
+import { CILIUM_VERIFY_TIMEOUT, ciliumVerifyScript } from "../components/cilium-verify-script";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import type { VClusterExposure } from "../components/vcluster-values";
@@ -181,22 +182,26 @@ function installCilium(
         { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
     );
     if (cluster.cilium.verify) {
-        new CiliumVerify(
+        new KubectlCheck(
             `${cluster.name}-cilium-verify`,
             {
-                clusterName: cluster.name,
+                script: ciliumVerifyScript({
+                    clusterName: cluster.name,
+                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+                    nodeSelector: cluster.cilium.nodeSelector,
+                    tolerations: cluster.cilium.tolerations,
+                }),
                 kubeconfig: access.kubeconfig,
-                kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                nodeSelector: cluster.cilium.nodeSelector,
-                tolerations: cluster.cilium.tolerations,
-                ciliumRelease: cilium.release,
+                after: [cilium.release],
                 // Re-run the check whenever what Helm installs changes. The values may hold secret leaves (the
                 // mesh CA): lift them into one Output before hashing, which makes the fingerprint secret too.
-                ciliumFingerprint: pulumi
+                rerunWhen: pulumi
                     .all([cilium.values.apply((values) => pulumi.output(values)), cluster.cilium.version])
                     .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
+                timeout: CILIUM_VERIFY_TIMEOUT,
             },
-            { dependsOn: [cilium.release] },
+            // Until this release the check was its own component type; the alias keeps existing stacks' check.
+            { dependsOn: [cilium.release], aliases: [{ type: "kubeloom:index:CiliumVerify" }] },
         );
     }
     return { cilium, ciliumNodes };

@@ -97,7 +97,7 @@ export interface DemoExpectation {
 }
 
 /**
- * The demo's expectations, as stacks/mesh.ts wires the demo (and its own MeshVerify step checks it): the first mesh
+ * The demo's expectations, as stacks/mesh.ts wires the demo (and its own mesh.verify check confirms it): the first mesh
  * cluster's x-wing is fenced in by a CiliumNetworkPolicy that allows only rebel-base in the second cluster, so from
  * there only the second answers (requests that land on local backends are dropped); from every other cluster all
  * clusters answer.

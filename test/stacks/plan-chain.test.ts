@@ -78,7 +78,7 @@ describe("offline plan of the chain stack", function () {
     it("touches no node and runs no check unless asked", () => {
         assert.deepEqual(ofType(plan, "kubernetes:core/v1:NodePatch"), []);
         assert.deepEqual(ofType(plan, "kubeloom:index:CiliumNodes"), []);
-        assert.deepEqual(ofType(plan, "kubeloom:index:CiliumVerify"), []);
+        assert.deepEqual(ofType(plan, "kubeloom:index:KubectlCheck"), []);
     });
 
     it("keeps every secret out of the plan", () => {
@@ -159,7 +159,9 @@ describe("chain plans from a config object", () => {
         const plan = await planConfig(raw, { stack: "chain" });
         const [check] = ofType(plan, "command:local:Command");
         assert.equal(check.name, "chain-cilium-verify-check");
-        assert.equal(byUrn(plan, check.parent!)!.type, "kubeloom:index:CiliumVerify");
+        const component = byUrn(plan, check.parent!)!;
+        assert.equal(component.type, "kubeloom:index:KubectlCheck");
+        assert.deepEqual(component.options.aliases, [{ type: "kubeloom:index:CiliumVerify" }], "existing stacks keep their check");
         const [release] = ciliumReleases(plan);
         assert.ok(check.dependsOn.includes(release.urn));
         const script = String(check.inputs.create);

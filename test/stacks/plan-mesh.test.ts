@@ -256,6 +256,12 @@ describe("mesh stack variants", function () {
         const plan = await planConfig(raw, { stack: "mesh" });
         const checks = ofType(plan, "command:local:Command").filter((c) => c.name.endsWith("-verify-check"));
         assert.deepEqual(checks.map((c) => c.name).sort(), ["mesh-c1-verify-check", "mesh-c2-verify-check"]);
+        const mesh = plan.resources.find((r) => r.name === "mesh")!;
+        for (const check of checks) {
+            const component = byUrn(plan, check.parent!)!;
+            assert.equal(component.type, "kubeloom:index:KubectlCheck");
+            assert.deepEqual(component.options.aliases, [{ type: "kubeloom:index:MeshVerify", parent: mesh.urn }], "existing stacks keep their check");
+        }
         const demo = plan.resources.filter((r) => /-services-(rebel-base|x-wing)$/.test(r.name));
         assert.equal(demo.length, 4);
         for (const check of checks) {
