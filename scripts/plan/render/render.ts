@@ -105,7 +105,8 @@ export async function renderRelease(request: RenderRequest, env: RenderEnvironme
         fs.renameSync(`${cacheFile}.${process.pid}`, cacheFile);
         return { objects, placeholders, cached: false };
     } catch (error) {
-        throw new Error(`helm template ${request.release.release} (${request.release.chart} ${request.release.version}): ${(error as Error).message}`);
+        const from = "local" in location ? location.local : `${location.repo} (KUBELOOM_CHARTS_DIR not set)`;
+        throw new Error(`helm template ${request.release.release} (${request.release.chart} ${request.release.version} from ${from}): ${(error as Error).message}`);
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
