@@ -6,7 +6,9 @@
  * nothing written. Any other failure: one message on stderr, exit 1.
  *
  * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; charts from
- * $KUBELOOM_CHARTS_DIR, else the release's repository) and adds the objects to its entry as `rendered`.
+ * $KUBELOOM_CHARTS_DIR, else the release's repository) and adds the objects to its entry as `rendered`, then
+ * pre-flights every cluster into `preflight`; any error finding: one line per finding on stderr, exit 3 (the plan
+ * is still written).
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -18,6 +20,7 @@ import { readStackFile } from "./stack-file";
 import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
+import { preflightPlan } from "./preflight/preflight";
 
 interface PlanArgs {
     stack: string;
@@ -64,9 +67,15 @@ async function main(): Promise<number> {
             throw new PlanFailure((error as Error).message, 1);
         }
     }
+    let exitCode = 0;
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
     if (args.render) {
-        plan = await renderPlan(plan, stackClusters(projectDir, args), env);
+        const clusters = stackClusters(projectDir, args);
+        plan = await renderPlan(plan, clusters, env);
+        const preflight = preflightPlan(plan, clusters);
+        plan = { ...plan, preflight } as typeof plan;
+        for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
+        if (preflight.some((f) => f.severity === "error")) exitCode = 3;
     }
     const text = serializePlan(plan);
     if (args.out) {
@@ -75,7 +84,7 @@ async function main(): Promise<number> {
     } else {
         await writeStdout(text);
     }
-    return 0;
+    return exitCode;
 }
 
 /** The stack's clusters by name (the config planStack has already validated). */
