@@ -107,3 +107,25 @@ describe("preflight checks", () => {
         assert.deepEqual(checkScheduling(cluster({ nodes: undefined }), [deployment("x", { nodeSelector: { none: "x" } })]).map((f) => f.severity), ["info"]);
     });
 });
+
+describe("preflight: rendered vCluster with a quota (issue 11 known failure 1)", function () {
+    this.timeout(30000);
+    for (const expose of ["NodePort", "LoadBalancer"] as const) {
+        it(`the chart's quota admits the vCluster's own ${expose} Service`, async () => {
+            const { vclusterValues } = await import("../../components/vcluster-values");
+            const { renderRelease } = await import("../../scripts/plan/render/render");
+            const path = await import("node:path");
+            const { sharedDir } = await import("../../lib/project");
+            const values = vclusterValues({
+                name: "vc-q", contextName: "dev-vc-q", expose, hostAddress: "192.0.2.10", isolate: true,
+                ...(expose === "NodePort" ? { nodePort: 31450 } : { loadBalancerIP: "192.0.2.200" }),
+                limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } },
+            });
+            const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+            const { objects } = await renderRelease({ release: { release: "vc-q", chart: "vcluster", version: "0.20.6", namespace: "vcluster-vc-q" }, values, kubeVersion: "1.28.13", apiVersions: [] }, env);
+            const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "vcluster-vc-q" }));
+            assert.ok(placed.some((p) => p.object.kind === "ResourceQuota"), "the quota renders");
+            assert.deepEqual(checkQuotas(cluster(), placed), []);
+        });
+    }
+});
