@@ -129,3 +129,30 @@ describe("preflight: rendered vCluster with a quota (issue 11 known failure 1)",
         });
     }
 });
+
+describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known failure 2)", function () {
+    this.timeout(30000);
+    it("hubble-relay selects and tolerates the Cilium nodes, so it can join the agent there", async () => {
+        const { ciliumValues } = await import("../../components/cilium-values");
+        const { renderRelease } = await import("../../scripts/plan/render/render");
+        const path = await import("node:path");
+        const { sharedDir } = await import("../../lib/project");
+        const values = ciliumValues({
+            clusterName: "chain", clusterId: 1, podCidr: "10.244.0.0/16", kubeProxyReplacement: true, k8sServiceHost: "192.0.2.20", k8sServicePort: 6443,
+            routingMode: "native", ipamMode: "kubernetes", hubble: { relay: true, ui: false },
+            nodeSelector: { "kubeloom.io/cilium": "true" },
+            tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
+            operatorReplicas: 1, chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel" }] },
+        } as never);
+        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, env);
+        const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "kube-system" }));
+        // chaining.nodes: the labelled, tainted Cilium node and an ordinary one.
+        const nodes: NodeModel[] = [
+            { name: "worker-1", labels: linux("worker-1", { "kubeloom.io/cilium": "true" }), taints: [{ key: "kubeloom.io/cilium", value: "true", effect: "NoSchedule" }] },
+            { name: "worker-2", labels: linux("worker-2"), taints: [] },
+        ];
+        assert.ok(placed.some((p) => p.object.kind === "Deployment" && p.object.metadata.name === "hubble-relay"));
+        assert.deepEqual(checkScheduling(cluster({ nodes }), placed).filter((f) => f.severity === "error"), []);
+    });
+});
