@@ -85,7 +85,7 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
         kubeProxyReplacement: input.kubeProxyReplacement.enabled,
         cluster: { name: input.clusterName, id: input.clusterId },
         operator: operatorValues(input),
-        hubble: hubbleValues(input.hubble),
+        hubble: hubbleValues(input),
         routingMode: input.routingMode,
         ipam: ipamValues(input),
     };
@@ -229,7 +229,8 @@ function ipamValues(input: CiliumValuesInput): Record<string, unknown> {
     return { mode: "kubernetes" };
 }
 
-function hubbleValues(hubble: CiliumValuesInput["hubble"]): Record<string, unknown> {
+function hubbleValues(input: CiliumValuesInput): Record<string, unknown> {
+    const hubble = input.hubble;
     const ui: Record<string, unknown> = { enabled: hubble.ui };
     if (hubble.ui && hubble.uiNodePort !== undefined) {
         ui.service = { type: "NodePort", nodePort: hubble.uiNodePort };
@@ -237,7 +238,10 @@ function hubbleValues(hubble: CiliumValuesInput["hubble"]): Record<string, unkno
     return {
         // Agent-side Hubble is cheap and both Relay and the UI read from it.
         enabled: true,
-        relay: { enabled: hubble.relay },
+        // Relay's chart affinity requires a cilium agent pod on its node (cilium@v1.16.19
+        // install/kubernetes/cilium/values.yaml hubble.relay.affinity, podAffinity k8s-app=cilium): on nodes chosen
+        // and tainted for Cilium it must select and tolerate them like the agent, or it stays Pending.
+        relay: hubble.relay ? { enabled: true, ...schedulingValues(input) } : { enabled: false },
         ui,
     };
 }

@@ -131,8 +131,22 @@ function policies(input: VClusterValuesInput): Record<string, unknown> {
     // neither does. A configured one is set to true; the other stays "auto" and follows it, which is wanted: a
     // quota on requests.cpu rejects pods without requests, and the chart's LimitRange supplies them. Helm merges
     // these maps over the chart's default quota and limits, so unlisted defaults stay in force.
+    const quotaRenders = (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) || input.limitRange !== undefined;
+    // The chart's default quota has `services.nodeports: 0` (vcluster@v0.20.6 chart/values.yaml
+    // policies.resourceQuota.quota), which rejects the vCluster's own NodePort/LoadBalancer Service
+    // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
+    // Allow the tenant's own Service unless the config sets these keys itself.
+    const ownServiceQuota: Record<string, number> = {};
+    if (quotaRenders && input.expose === "NodePort") ownServiceQuota["services.nodeports"] = 2;
+    if (quotaRenders && input.expose === "LoadBalancer") {
+        ownServiceQuota["services.nodeports"] = 1;
+        ownServiceQuota["services.loadbalancers"] = 1;
+    }
     if (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) {
-        result.resourceQuota = { enabled: true, quota: { ...input.resourceQuota } };
+        result.resourceQuota = { enabled: true, quota: { ...ownServiceQuota, ...input.resourceQuota } };
+    } else if (Object.keys(ownServiceQuota).length > 0) {
+        // Only the LimitRange is configured: the quota follows it ("auto") and needs the same allowance.
+        result.resourceQuota = { quota: ownServiceQuota };
     }
     if (input.limitRange) {
         const limitRange: Record<string, unknown> = { enabled: true };

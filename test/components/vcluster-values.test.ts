@@ -101,7 +101,7 @@ describe("vclusterValues", () => {
 
     it("enables the resource quota and limit range that are configured", () => {
         const values = vclusterValues(withPolicies);
-        assert.deepEqual(at(values, "policies.resourceQuota"), { enabled: true, quota: { pods: 50, "requests.cpu": 4, "requests.memory": "8Gi" } });
+        assert.deepEqual(at(values, "policies.resourceQuota"), { enabled: true, quota: { pods: 50, "requests.cpu": 4, "requests.memory": "8Gi", "services.nodeports": 2 } });
         assert.deepEqual(at(values, "policies.limitRange"), {
             default: { cpu: "500m", memory: "512Mi" },
             defaultRequest: { cpu: "100m", memory: "128Mi" },

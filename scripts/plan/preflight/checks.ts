@@ -1,0 +1,337 @@
+/**
+ * Pre-flight checks over the objects a stack would apply to one cluster (rendered chart objects and the objects
+ * the program creates itself). Pure functions: objects and a node model in, findings out.
+ */
+import type { KubeObject } from "../render/objects";
+
+/** One pre-flight finding. */
+export interface Finding {
+    readonly severity: "error" | "warning" | "info";
+    readonly cluster: string;
+    /** `<kind>/<namespace>/<name>` or `<kind>/<name>`. */
+    readonly object: string;
+    readonly check: string;
+    readonly message: string;
+}
+
+/** A node of the modelled cluster. */
+export interface NodeModel {
+    readonly name: string;
+    readonly labels: Readonly<Record<string, string>>;
+    readonly taints: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: string }>;
+}
+
+/** What the checks know about one cluster. */
+export interface ClusterModel {
+    readonly name: string;
+    /** e.g. "1.28.13". */
+    readonly kubeVersion: string;
+    /** group/versions served by CRDs the stack installs. */
+    readonly extraApiVersions: readonly string[];
+    /** undefined: an existing cluster whose nodes are unknown (scheduling checks are skipped). */
+    readonly nodes?: readonly NodeModel[];
+}
+
+/** An object with the namespace it lands in (a release's objects default to the release namespace). */
+export interface PlacedObject {
+    readonly object: KubeObject;
+    /** Effective namespace; undefined for cluster-scoped kinds. */
+    readonly namespace?: string;
+}
+
+/** Built-in group/versions: served from minor `since` up to (not including) minor `removedIn`. */
+export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; removedIn?: number }> = [
+    { gv: "v1", since: 0 },
+    { gv: "apps/v1", since: 9 },
+    { gv: "batch/v1", since: 0 },
+    { gv: "batch/v1beta1", since: 8, removedIn: 25 },
+    { gv: "policy/v1", since: 21 },
+    { gv: "policy/v1beta1", since: 0, removedIn: 25 },
+    { gv: "autoscaling/v1", since: 0 },
+    { gv: "autoscaling/v2", since: 23 },
+    { gv: "autoscaling/v2beta2", since: 12, removedIn: 26 },
+    { gv: "networking.k8s.io/v1", since: 8 },
+    { gv: "networking.k8s.io/v1beta1", since: 14, removedIn: 22 },
+    { gv: "rbac.authorization.k8s.io/v1", since: 8 },
+    { gv: "apiextensions.k8s.io/v1", since: 16 },
+    { gv: "admissionregistration.k8s.io/v1", since: 16 },
+    { gv: "coordination.k8s.io/v1", since: 14 },
+    { gv: "discovery.k8s.io/v1", since: 21 },
+    { gv: "discovery.k8s.io/v1beta1", since: 17, removedIn: 25 },
+    { gv: "storage.k8s.io/v1", since: 6 },
+    { gv: "scheduling.k8s.io/v1", since: 14 },
+    { gv: "certificates.k8s.io/v1", since: 19 },
+    { gv: "node.k8s.io/v1", since: 20 },
+    { gv: "events.k8s.io/v1", since: 19 },
+    { gv: "apiregistration.k8s.io/v1", since: 10 },
+    { gv: "flowcontrol.apiserver.k8s.io/v1beta3", since: 26, removedIn: 32 },
+    { gv: "flowcontrol.apiserver.k8s.io/v1", since: 29 },
+];
+
+/** Kinds that have no namespace. */
+export const CLUSTER_SCOPED_KINDS = new Set([
+    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "StorageClass",
+    "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "PersistentVolume",
+    "Node", "RuntimeClass", "CiliumClusterwideNetworkPolicy", "CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy",
+    "CiliumNode", "CiliumIdentity", "CiliumExternalWorkload", "CiliumBGPClusterConfig", "CiliumNodeConfig",
+]);
+
+/** Namespaces every cluster has. */
+export const BUILTIN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
+
+function minorOf(version: string): number {
+    return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? "0");
+}
+
+/** `Kind/ns/name` for findings. */
+export function describe(placed: PlacedObject): string {
+    const { object } = placed;
+    return placed.namespace ? `${object.kind}/${placed.namespace}/${object.metadata?.name}` : `${object.kind}/${object.metadata?.name}`;
+}
+
+function finding(cluster: ClusterModel, placed: PlacedObject, check: string, message: string, severity: Finding["severity"] = "error"): Finding {
+    return { severity, cluster: cluster.name, object: describe(placed), check, message };
+}
+
+/** apiVersion served by the cluster's Kubernetes version or by a CRD the stack installs. */
+export function checkApiVersions(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    const minor = minorOf(cluster.kubeVersion);
+    const served = new Set([...CORE_API_VERSIONS.filter((e) => minor >= e.since && (e.removedIn === undefined || minor < e.removedIn)).map((e) => e.gv), ...cluster.extraApiVersions]);
+    for (const { object } of objects) {
+        if (object.kind !== "CustomResourceDefinition") continue;
+        const spec = object.spec as { group?: string; versions?: Array<{ name?: string; served?: boolean }> } | undefined;
+        for (const v of spec?.versions ?? []) if (spec?.group && v.name && v.served !== false) served.add(`${spec.group}/${v.name}`);
+    }
+    return objects
+        .filter((p) => !served.has(p.object.apiVersion))
+        .map((p) => finding(cluster, p, "api-version", `${p.object.apiVersion} ${p.object.kind} is not served by Kubernetes ${cluster.kubeVersion} nor by a CRD this stack installs`));
+}
+
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** Kinds whose names must be DNS-1123 labels (≤ 63) rather than subdomains (≤ 253). */
+const LABEL_NAMED_KINDS = new Set(["Namespace", "Service"]);
+/** RBAC objects are named by path segment (`metallb:controller` is valid): anything but "." / ".." / "/" / "%". */
+const PATH_SEGMENT_NAMED_KINDS = new Set(["ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding"]);
+
+/** metadata.name (and namespace) valid DNS-1123. */
+export function checkNames(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    const findings: Finding[] = [];
+    for (const placed of objects) {
+        const name = String(placed.object.metadata?.name ?? "");
+        const asLabel = LABEL_NAMED_KINDS.has(placed.object.kind);
+        const valid = PATH_SEGMENT_NAMED_KINDS.has(placed.object.kind)
+            ? name !== "" && name !== "." && name !== ".." && !/[/%]/.test(name)
+            : asLabel ? DNS1123_LABEL.test(name) && name.length <= 63 : DNS1123_SUBDOMAIN.test(name) && name.length <= 253;
+        if (!valid) findings.push(finding(cluster, placed, "name", `name "${name}" is not a valid DNS-1123 ${asLabel ? "label (≤ 63, [a-z0-9-])" : "subdomain (≤ 253, [a-z0-9-.])"}`));
+        if (placed.namespace !== undefined && !(DNS1123_LABEL.test(placed.namespace) && placed.namespace.length <= 63)) {
+            findings.push(finding(cluster, placed, "name", `namespace "${placed.namespace}" is not a valid DNS-1123 label`));
+        }
+    }
+    return findings;
+}
+
+/** Every namespaced object's namespace is created by the stack or built in. */
+export function checkNamespaces(cluster: ClusterModel, objects: readonly PlacedObject[], createdNamespaces: readonly string[]): Finding[] {
+    const known = new Set([...BUILTIN_NAMESPACES, ...createdNamespaces, ...objects.filter((p) => p.object.kind === "Namespace").map((p) => String(p.object.metadata.name))]);
+    return objects
+        .filter((p) => p.namespace !== undefined && !known.has(p.namespace))
+        .map((p) => finding(cluster, p, "namespace", `namespace ${p.namespace} is neither created by this stack nor built in`));
+}
+
+interface ServicePort { nodePort?: number; port?: number }
+interface ServiceSpec { type?: string; ports?: ServicePort[] }
+
+/** NodePorts unique across the cluster and inside 30000–32767. */
+export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    const findings: Finding[] = [];
+    const owners = new Map<number, string>();
+    for (const placed of objects) {
+        if (placed.object.kind !== "Service") continue;
+        const spec = placed.object.spec as ServiceSpec | undefined;
+        if (spec?.type !== "NodePort" && spec?.type !== "LoadBalancer") continue;
+        for (const port of spec.ports ?? []) {
+            // 0 or absent: the API server allocates one.
+            if (port.nodePort === undefined || port.nodePort === null || Number(port.nodePort) === 0) continue;
+            const nodePort = Number(port.nodePort);
+            if (!(nodePort >= 30000 && nodePort <= 32767)) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is outside the default range 30000-32767`));
+            const owner = owners.get(nodePort);
+            if (owner) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is already used by ${owner}`));
+            else owners.set(nodePort, describe(placed));
+        }
+    }
+    return findings;
+}
+
+interface PodSpecLike {
+    nodeSelector?: Record<string, string>;
+    tolerations?: Array<{ key?: string; operator?: string; value?: string; effect?: string }>;
+    affinity?: {
+        nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: Array<{ matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> }> } };
+        podAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: Array<{ labelSelector?: { matchLabels?: Record<string, string> }; topologyKey?: string }> };
+    };
+    containers?: Array<{ ports?: Array<{ hostPort?: number; protocol?: string }>; resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> } }>;
+}
+
+function podTemplate(object: KubeObject): { labels: Record<string, string>; spec: PodSpecLike; replicas: number } | undefined {
+    if (!WORKLOAD_KINDS.has(object.kind)) return undefined;
+    const spec = object.spec as { replicas?: number; template?: { metadata?: { labels?: Record<string, string> }; spec?: PodSpecLike } } | undefined;
+    return { labels: spec?.template?.metadata?.labels ?? {}, spec: spec?.template?.spec ?? {}, replicas: object.kind === "DaemonSet" ? 1 : (spec?.replicas ?? 1) };
+}
+
+/** Why a pod spec cannot run on a node, or undefined when it can (nodeSelector, required node affinity, taints). */
+export function unschedulableReason(pod: PodSpecLike, node: NodeModel): string | undefined {
+    for (const [key, value] of Object.entries(pod.nodeSelector ?? {})) {
+        if (node.labels[key] !== value) return `nodeSelector ${key}=${value}`;
+    }
+    const terms = pod.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+    if (terms && terms.length > 0) {
+        const matches = terms.some((term) =>
+            (term.matchExpressions ?? []).every((e) => {
+                const has = Object.prototype.hasOwnProperty.call(node.labels, e.key);
+                switch (e.operator) {
+                    case "In": return has && (e.values ?? []).includes(node.labels[e.key]);
+                    case "NotIn": return !has || !(e.values ?? []).includes(node.labels[e.key]);
+                    case "Exists": return has;
+                    case "DoesNotExist": return !has;
+                    default: return false;
+                }
+            }),
+        );
+        if (!matches) return "required node affinity";
+    }
+    for (const taint of node.taints) {
+        if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
+        const tolerated = (pod.tolerations ?? []).some((t) => {
+            if (t.effect && t.effect !== taint.effect) return false;
+            if (t.operator === "Exists") return t.key === undefined || t.key === "" || t.key === taint.key;
+            return t.key === taint.key && (t.value ?? "") === (taint.value ?? "");
+        });
+        if (!tolerated) return `taint ${taint.key}${taint.value ? `=${taint.value}` : ""}:${taint.effect}`;
+    }
+    return undefined;
+}
+
+/**
+ * Every workload's pods fit some node; required pod affinity needs a node that also runs the target pods; host
+ * ports do not collide between workloads that can only share nodes.
+ */
+export function checkScheduling(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    if (cluster.nodes === undefined) {
+        return [{ severity: "info", cluster: cluster.name, object: "-", check: "scheduling", message: "existing cluster: its nodes are unknown offline, scheduling checks skipped" }];
+    }
+    const nodes = cluster.nodes;
+    const workloads = objects.flatMap((placed) => {
+        const pod = podTemplate(placed.object);
+        if (!pod) return [];
+        const fits = nodes.filter((node) => unschedulableReason(pod.spec, node) === undefined).map((n) => n.name);
+        return [{ placed, pod, fits }];
+    });
+    const findings: Finding[] = [];
+    for (const { placed, pod, fits } of workloads) {
+        if (fits.length === 0) {
+            const reasons = nodes.map((node) => `${node.name}: ${unschedulableReason(pod.spec, node)}`).join("; ");
+            findings.push(finding(cluster, placed, "scheduling", `no node fits its pods (${reasons || "no nodes"}): they stay Pending`));
+            continue;
+        }
+        for (const term of pod.spec.affinity?.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? []) {
+            const selector = term.labelSelector?.matchLabels ?? {};
+            const targets = workloads.filter((w) => w.placed.namespace === placed.namespace && Object.entries(selector).every(([k, v]) => w.pod.labels[k] === v));
+            const together = targets.some((t) => t.fits.some((n) => fits.includes(n)));
+            if (!together) {
+                const selectorText = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(",");
+                findings.push(finding(cluster, placed, "pod-affinity", `requires co-location with pods ${selectorText} but no node can run both: it stays Pending`));
+            }
+        }
+    }
+    // Host ports: a workload whose only candidate node is also the only candidate of another using the same port.
+    const hostPorts = new Map<string, string>();
+    for (const { placed, pod, fits } of workloads) {
+        for (const container of pod.spec.containers ?? []) {
+            for (const port of container.ports ?? []) {
+                if (!port.hostPort) continue;
+                for (const node of fits.length === 1 ? fits : []) {
+                    const key = `${node}/${port.protocol ?? "TCP"}/${port.hostPort}`;
+                    const owner = hostPorts.get(key);
+                    if (owner && owner !== describe(placed)) findings.push(finding(cluster, placed, "host-port", `hostPort ${port.hostPort} on ${node} is also used by ${owner}`));
+                    else hostPorts.set(key, describe(placed));
+                }
+            }
+        }
+    }
+    return findings;
+}
+
+function quantity(value: unknown): number {
+    const text = String(value ?? "0");
+    const match = /^([0-9.]+)([a-zA-Z]*)$/.exec(text);
+    if (!match) return NaN;
+    const units: Record<string, number> = { "": 1, m: 1e-3, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4 };
+    return Number(match[1]) * (units[match[2]] ?? NaN);
+}
+
+/**
+ * ResourceQuota accounting per namespace: services.nodeports, services.loadbalancers, pods/count/pods and
+ * requests./limits. cpu and memory (containers without a value take the namespace LimitRange's defaults).
+ */
+export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    const findings: Finding[] = [];
+    for (const quota of objects.filter((p) => p.object.kind === "ResourceQuota")) {
+        const hard = ((quota.object.spec as { hard?: Record<string, unknown> } | undefined)?.hard ?? {}) as Record<string, unknown>;
+        const inNamespace = objects.filter((p) => p.namespace === quota.namespace);
+        const limitRange = inNamespace.find((p) => p.object.kind === "LimitRange");
+        const containerLimits = ((limitRange?.object.spec as { limits?: Array<{ type?: string; default?: Record<string, unknown>; defaultRequest?: Record<string, unknown> }> } | undefined)?.limits ?? []).find((l) => l.type === "Container");
+        const used: Record<string, number> = {};
+        const add = (key: string, amount: number) => (used[key] = (used[key] ?? 0) + amount);
+        for (const placed of inNamespace) {
+            if (placed.object.kind === "Service") {
+                const spec = placed.object.spec as ServiceSpec | undefined;
+                if (spec?.type === "NodePort" || spec?.type === "LoadBalancer") add("services.nodeports", (spec.ports ?? []).length);
+                if (spec?.type === "LoadBalancer") add("services.loadbalancers", 1);
+                add("services", 1);
+            }
+            const pod = podTemplate(placed.object);
+            if (!pod) continue;
+            const replicas = placed.object.kind === "DaemonSet" ? (cluster.nodes?.length ?? 1) : pod.replicas;
+            add("pods", replicas);
+            add("count/pods", replicas);
+            for (const container of pod.spec.containers ?? []) {
+                for (const resource of ["cpu", "memory"]) {
+                    const limit = container.resources?.limits?.[resource] ?? containerLimits?.default?.[resource];
+                    const request = container.resources?.requests?.[resource] ?? containerLimits?.defaultRequest?.[resource] ?? limit;
+                    if (request !== undefined) { add(`requests.${resource}`, quantity(request) * replicas); add(resource, quantity(request) * replicas); }
+                    if (limit !== undefined) add(`limits.${resource}`, quantity(limit) * replicas);
+                }
+            }
+        }
+        for (const [key, limit] of Object.entries(hard)) {
+            const usage = used[key];
+            if (usage === undefined) continue;
+            if (usage > quantity(limit) + 1e-9) {
+                findings.push(finding(cluster, quota, "resource-quota", `${key}: the stack's objects in ${quota.namespace} need ${Number(usage.toPrecision(6))} but the quota allows ${String(limit)}: the API server rejects the excess`));
+            }
+        }
+    }
+    return findings;
+}
+
+/** Runs every check for one cluster. */
+export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[], createdNamespaces: readonly string[]): Finding[] {
+    return [
+        ...checkApiVersions(cluster, objects),
+        ...checkNames(cluster, objects),
+        ...checkNamespaces(cluster, objects, createdNamespaces),
+        ...checkNodePorts(cluster, objects),
+        ...checkQuotas(cluster, objects),
+        ...checkScheduling(cluster, objects),
+    ];
+}
+
+/** Findings sorted by severity (errors first), cluster, object, check, message. */
+export function sortFindings(findings: readonly Finding[]): Finding[] {
+    const rank = { error: 0, warning: 1, info: 2 };
+    const key = (f: Finding) => [rank[f.severity], f.cluster, f.object, f.check, f.message].join("\0");
+    return [...findings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+}

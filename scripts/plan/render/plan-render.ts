@@ -1,0 +1,106 @@
+/**
+ * `npm run plan -- <stack> --render`: renders every Helm release of a plan for the Kubernetes version and the API
+ * group/versions of the cluster it targets, and adds the objects to that release's plan entry as `rendered`.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import type { ClusterConfig } from "../../../config/schema";
+import type { OfflinePlan, PlannedResource } from "../offline-plan";
+import { RenderEnvironment, ReleaseToRender } from "./helm";
+import { KubeObject } from "./objects";
+import { renderReleases, RenderRequest } from "./render";
+
+/** The Pulumi type of a Helm release in the plan. */
+export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+
+/**
+ * Kubernetes version assumed for clusters Kubeloom does not create (kubeconfig / stackReference sources), whose
+ * version the offline plan cannot know: the kind node default's minor, a currently supported release.
+ */
+export const DEFAULT_KUBE_VERSION = "1.30.0";
+
+/** API group/versions served once a chart's CRDs exist (Cilium's operator creates its CRDs at runtime). */
+export const CHART_API_VERSIONS: Readonly<Record<string, readonly string[]>> = {
+    cilium: ["cilium.io/v2", "cilium.io/v2alpha1"],
+    metallb: ["metallb.io/v1alpha1", "metallb.io/v1beta1", "metallb.io/v1beta2"],
+};
+
+/** A plan release entry with its rendered objects. */
+export type RenderedResource = PlannedResource & { readonly rendered?: KubeObject[]; readonly renderPlaceholders?: string[] };
+
+/** Kubernetes version of a cluster: K3s `v1.28.13+k3s1` → 1.28.13, kind `kindest/node:v1.30.4` → 1.30.4, else the default. */
+export function kubeVersionOf(cluster: ClusterConfig | undefined): string {
+    const source = cluster?.source as Record<string, Record<string, unknown> | undefined> | undefined;
+    const k3s = source?.k3s?.version;
+    if (typeof k3s === "string") {
+        const match = /^v?(\d+\.\d+\.\d+)/.exec(k3s);
+        if (match) return match[1];
+    }
+    const image = source?.kind?.nodeImage;
+    if (typeof image === "string") {
+        const match = /:v?(\d+\.\d+\.\d+)/.exec(image);
+        if (match) return match[1];
+    }
+    return DEFAULT_KUBE_VERSION;
+}
+
+/** The cluster a Kubernetes resource targets: its provider is `<cluster>-k8s`. */
+export function clusterOf(resource: PlannedResource): string | undefined {
+    const providerName = resource.provider?.split("::").pop();
+    return providerName?.endsWith("-k8s") ? providerName.slice(0, -"-k8s".length) : undefined;
+}
+
+/** API group/versions the stack adds to a cluster: from the charts it installs and the CRDs it applies itself. */
+export function stackApiVersions(resources: readonly PlannedResource[], cluster: string): string[] {
+    const versions = new Set<string>();
+    for (const resource of resources) {
+        if (clusterOf(resource) !== cluster) continue;
+        if (resource.type === HELM_RELEASE_TYPE) {
+            for (const gv of CHART_API_VERSIONS[String(resource.inputs.chart)] ?? []) versions.add(gv);
+        }
+        if (resource.inputs.kind === "CustomResourceDefinition") {
+            const spec = resource.inputs.spec as { group?: string; versions?: Array<{ name?: string }> } | undefined;
+            for (const v of spec?.versions ?? []) if (spec?.group && v.name) versions.add(`${spec.group}/${v.name}`);
+        }
+    }
+    return [...versions].sort();
+}
+
+/** Fails with one line naming the env vars when helm or the charts directory is missing. */
+export function checkRenderEnvironment(env: RenderEnvironment): void {
+    try {
+        execFileSync(env.helm, ["version", "--short"], { stdio: "ignore" });
+    } catch {
+        throw new Error(`--render needs helm: "${env.helm}" does not run; install helm or set KUBELOOM_HELM to a helm binary`);
+    }
+    if (env.chartsDir !== undefined && !fs.existsSync(env.chartsDir)) {
+        throw new Error(`--render: KUBELOOM_CHARTS_DIR=${env.chartsDir} does not exist; point it at a folder of <chart>-<version>.tgz`);
+    }
+}
+
+/** The render request for one release entry of the plan. */
+export function renderRequestFor(resource: PlannedResource, clusters: ReadonlyMap<string, ClusterConfig>, resources: readonly PlannedResource[]): RenderRequest {
+    const inputs = resource.inputs as Record<string, unknown>;
+    const cluster = clusterOf(resource) ?? "";
+    const release: ReleaseToRender = {
+        release: String(inputs.name ?? resource.name),
+        chart: String(inputs.chart),
+        version: String(inputs.version),
+        namespace: String(inputs.namespace ?? "default"),
+        repo: (inputs.repositoryOpts as { repo?: string } | undefined)?.repo,
+    };
+    return { release, values: inputs.values ?? {}, kubeVersion: kubeVersionOf(clusters.get(cluster)), apiVersions: stackApiVersions(resources, cluster) };
+}
+
+/** Renders every release of the plan and returns the plan with `rendered` on each release entry. */
+export async function renderPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, ClusterConfig>, env: RenderEnvironment, options: { concurrency?: number; cacheDir?: string } = {}): Promise<OfflinePlan> {
+    const releases = plan.resources.filter((r) => r.type === HELM_RELEASE_TYPE);
+    const results = await renderReleases(releases.map((r) => renderRequestFor(r, clusters, plan.resources)), env, options);
+    const byUrn = new Map(releases.map((r, i) => [r.urn, results[i]]));
+    const resources = plan.resources.map((resource): RenderedResource => {
+        const result = byUrn.get(resource.urn);
+        if (!result) return resource;
+        return { ...resource, rendered: result.objects, ...(result.placeholders.length > 0 ? { renderPlaceholders: result.placeholders } : {}) };
+    });
+    return { ...plan, resources };
+}

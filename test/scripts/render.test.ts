@@ -1,0 +1,144 @@
+import { strict as assert } from "node:assert";
+import { execFile } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { chartLocation, helmTemplateArgs, renderEnvironment } from "../../scripts/plan/render/helm";
+import { parseManifests, redactSecrets, sortObjects } from "../../scripts/plan/render/objects";
+import { substitutePlaceholders, FAKE_PREFIX } from "../../scripts/plan/render/placeholders";
+import { renderCacheKey, mapBounded } from "../../scripts/plan/render/render";
+import { kubeVersionOf } from "../../scripts/plan/render/plan-render";
+import { PROJECT_DIR, sharedDir, TS_REGISTER } from "../../lib/project";
+
+const release = { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system", repo: "https://helm.cilium.io" };
+
+describe("render: pure pieces", () => {
+    it("builds helm template argv with only real Helm flags, API versions sorted", () => {
+        assert.deepEqual(helmTemplateArgs(release, { local: "/c/cilium-1.16.19.tgz" }, "/t/v.json", "1.28.13", ["metallb.io/v1beta1", "cilium.io/v2"]), [
+            "template", "cilium", "/c/cilium-1.16.19.tgz", "-n", "kube-system", "--version", "1.16.19", "-f", "/t/v.json",
+            "--kube-version", "1.28.13", "-a", "cilium.io/v2", "-a", "metallb.io/v1beta1", "--include-crds",
+        ]);
+        const repoArgs = helmTemplateArgs(release, chartLocation(release, undefined), "v.json", "1.30.0", []);
+        assert.deepEqual(repoArgs.slice(0, 5), ["template", "cilium", "cilium", "--repo", "https://helm.cilium.io"]);
+        assert.ok(!repoArgs.includes("--set"));
+    });
+
+    it("finds <chart>-<version>.tgz or <chart>-<version>/ in the charts dir, and fails naming KUBELOOM_CHARTS_DIR otherwise", () => {
+        const charts = path.join(sharedDir(), "charts");
+        assert.deepEqual(chartLocation(release, charts), { local: path.join(charts, "cilium-1.16.19.tgz") });
+        assert.deepEqual(chartLocation({ ...release, chart: "metallb", version: "0.14.9" }, charts), { local: path.join(charts, "metallb-0.14.9") });
+        assert.throws(() => chartLocation({ ...release, version: "9.9.9" }, charts), /KUBELOOM_CHARTS_DIR=.*cilium-9\.9\.9\.tgz/);
+    });
+
+    it("the product defaults to helm on PATH and no charts dir (never ../shared)", () => {
+        assert.deepEqual(renderEnvironment({}), { helm: "helm", chartsDir: undefined });
+        assert.deepEqual(renderEnvironment({ KUBELOOM_HELM: "/x/helm", KUBELOOM_CHARTS_DIR: "/c" }), { helm: "/x/helm", chartsDir: "/c" });
+    });
+
+    it("cache key changes with values, kube version, API versions and chart bytes, not with key order", () => {
+        const base = { release, values: { a: 1, b: { c: 2 } }, kubeVersion: "1.28.13", apiVersions: ["cilium.io/v2"] };
+        const key = renderCacheKey("chart1", base, "helm");
+        assert.equal(key, renderCacheKey("chart1", { ...base, values: { b: { c: 2 }, a: 1 } }, "helm"));
+        for (const other of [
+            renderCacheKey("chart2", base, "helm"),
+            renderCacheKey("chart1", { ...base, values: { a: 2 } }, "helm"),
+            renderCacheKey("chart1", { ...base, kubeVersion: "1.30.0" }, "helm"),
+            renderCacheKey("chart1", { ...base, apiVersions: [] }, "helm"),
+        ]) assert.notEqual(other, key);
+    });
+
+    it("parses multi-document YAML, drops empty documents, redacts Secret data and stringData, sorts", () => {
+        const objects = parseManifests("---\n# Source: x\napiVersion: v1\nkind: Secret\nmetadata: {name: s}\ndata: {k: c2VjcmV0}\nstringData: {p: pw}\n---\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\ndata: {k: v}\n");
+        assert.equal(objects.length, 2);
+        const redacted = sortObjects(redactSecrets(objects));
+        assert.deepEqual(redacted.map((o) => o.kind), ["ConfigMap", "Secret"]);
+        assert.deepEqual(redacted[1].data, { k: "[secret]" });
+        assert.deepEqual(redacted[1].stringData, { p: "[secret]" });
+        assert.deepEqual(redacted[0].data, { k: "v" }, "ConfigMaps are not redacted");
+    });
+
+    it("substitutes plan placeholders with marked fakes; tls certs and keys become a base64 PEM", () => {
+        const { values, placeholders } = substitutePlaceholders({ tls: { ca: { cert: "[secret]", key: "[secret]" } }, host: "[unknown]", url: "https://[unknown]:6443", n: 1 });
+        const v = values as { tls: { ca: { cert: string; key: string } }; host: string; url: string; n: number };
+        assert.match(Buffer.from(v.tls.ca.cert, "base64").toString(), /BEGIN CERTIFICATE/);
+        assert.match(Buffer.from(v.tls.ca.key, "base64").toString(), /BEGIN PRIVATE KEY/);
+        assert.equal(v.host, `${FAKE_PREFIX}-unknown`);
+        assert.equal(v.url, `https://${FAKE_PREFIX}-unknown:6443`);
+        assert.deepEqual(placeholders, ["host ([unknown])", "tls.ca.cert ([secret])", "tls.ca.key ([secret])", "url (embedded)"]);
+    });
+
+    it("derives the Kubernetes version from K3s and kind, else the documented default", () => {
+        const table: Array<[unknown, string]> = [
+            [{ source: { k3s: { version: "v1.28.13+k3s1" } } }, "1.28.13"],
+            [{ source: { kind: { nodeImage: "kindest/node:v1.30.4" } } }, "1.30.4"],
+            [{ source: { kubeconfig: {} } }, "1.30.0"],
+        ];
+        for (const [cluster, expected] of table) assert.equal(kubeVersionOf(cluster as never), expected);
+    });
+
+    it("mapBounded keeps order and never runs more than the limit at once", async () => {
+        let running = 0;
+        let peak = 0;
+        const out = await mapBounded([1, 2, 3, 4, 5, 6], 2, async (n) => {
+            running++;
+            peak = Math.max(peak, running);
+            await new Promise((r) => setTimeout(r, 5));
+            running--;
+            return n * 2;
+        });
+        assert.deepEqual(out, [2, 4, 6, 8, 10, 12]);
+        assert.equal(peak, 2);
+    });
+});
+
+/** Runs `npm run plan` (its script) with the stand-in helm and the shared charts (tests only). */
+export function runPlan(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+    return new Promise((resolve) => {
+        execFile(process.execPath, ["-r", TS_REGISTER, path.join(PROJECT_DIR, "scripts/plan/plan-cli.ts"), ...args], {
+            cwd: PROJECT_DIR,
+            maxBuffer: 64 * 1024 * 1024,
+            env: {
+                ...process.env,
+                KUBELOOM_HELM: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"),
+                KUBELOOM_CHARTS_DIR: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts"),
+                ...env,
+            },
+        }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+    });
+}
+
+describe("plan --render (stand-in helm, shared charts)", function () {
+    this.timeout(60000);
+    const stacks = ["dev", "mesh", "chain"];
+    const results = new Map<string, Promise<{ code: number; stdout: string; stderr: string }>>();
+    before(() => {
+        for (const stack of stacks) results.set(stack, runPlan([stack, "--render"]));
+    });
+
+    for (const stack of stacks) {
+        it(`renders every release of ${stack} with no pre-flight error, piped output complete past 64 KiB`, async () => {
+            const { code, stdout, stderr } = await results.get(stack)!;
+            assert.equal(code, 0, stderr);
+            const plan = JSON.parse(stdout) as { resources: Array<{ type: string; name: string; rendered?: Array<{ kind: string }> }>; preflight: Array<{ severity: string }> };
+            const releases = plan.resources.filter((r) => r.type === "kubernetes:helm.sh/v3:Release");
+            assert.ok(releases.length > 0);
+            for (const r of releases) assert.ok((r.rendered ?? []).length > 0, `${r.name} rendered nothing`);
+            assert.deepEqual(plan.preflight.filter((f) => f.severity === "error"), []);
+            if (stack === "mesh") assert.ok(stdout.length > 65536);
+        });
+    }
+
+    it("fails with one line naming KUBELOOM_HELM when helm is missing", async () => {
+        const { code, stderr } = await runPlan(["dev", "--render"], { KUBELOOM_HELM: path.join(os.tmpdir(), "no-such-helm") });
+        assert.equal(code, 1);
+        assert.match(stderr.trim(), /^--render needs helm: .*KUBELOOM_HELM/);
+        assert.equal(stderr.trim().split("\n").length, 1);
+    });
+
+    it("fails with one line naming KUBELOOM_CHARTS_DIR when the charts folder is missing", async () => {
+        const { code, stderr } = await runPlan(["dev", "--render"], { KUBELOOM_CHARTS_DIR: path.join(os.tmpdir(), "no-such-charts") });
+        assert.equal(code, 1);
+        assert.match(stderr.trim(), /KUBELOOM_CHARTS_DIR=.*does not exist/);
+        assert.ok(!fs.existsSync(path.join(os.tmpdir(), "no-such-charts")));
+    });
+});
