@@ -137,8 +137,8 @@ function policies(input: VClusterValuesInput): Record<string, unknown> {
     // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
     // Allow the tenant's own Service unless the config sets these keys itself.
     const ownServiceQuota: Record<string, number> = {};
-    if (quotaRenders && input.expose === "NodePort") ownServiceQuota["services.nodeports"] = 2;
-    if (quotaRenders && input.expose === "LoadBalancer") {
+    if (quotaRenders && input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
+    if (quotaRenders && input.expose.type === "LoadBalancer") {
         ownServiceQuota["services.nodeports"] = 1;
         ownServiceQuota["services.loadbalancers"] = 1;
     }

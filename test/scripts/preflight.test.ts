@@ -117,8 +117,8 @@ describe("preflight: rendered vCluster with a quota (issue 11 known failure 1)",
             const path = await import("node:path");
             const { sharedDir } = await import("../../lib/project");
             const values = vclusterValues({
-                name: "vc-q", contextName: "dev-vc-q", expose, hostAddress: "192.0.2.10", isolate: true,
-                ...(expose === "NodePort" ? { nodePort: 31450 } : { loadBalancerIP: "192.0.2.200" }),
+                name: "vc-q", contextName: "dev-vc-q", isolate: true,
+                expose: expose === "NodePort" ? { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } : { type: "LoadBalancer", address: "192.0.2.200" },
                 limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } },
             });
             const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
