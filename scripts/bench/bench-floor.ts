@@ -23,7 +23,7 @@ function option(argv: readonly string[], flag: string): string | undefined {
 async function main(): Promise<number> {
     const argv = process.argv.slice(2);
     const stack = argv.find((arg, i) => !arg.startsWith("-") && !["--config", "--out"].includes(argv[i - 1]));
-    if (!stack) throw new PlanFailure("usage: bench-floor.ts <stack> [--config <file>] [--out <file>]", 64);
+    if (!stack) throw new PlanFailure("usage: bench-floor.ts <stack> [--config <file>] [--out <file>]", 2);
     const out = option(argv, "--out");
     const plan = await planStack({ projectDir: PROJECT_DIR, stack, configFile: option(argv, "--config"), program: emptyProgram });
     const text = serializePlan(plan);

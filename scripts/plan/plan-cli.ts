@@ -12,7 +12,8 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { planStack, PlanFailure } from "./plan-stack";
+import { planStack } from "./plan-stack";
+import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
 import { rawConfigFromPulumi, ClusterConfig } from "../../config/schema";
@@ -32,40 +33,26 @@ interface PlanArgs {
 
 const USAGE = "usage: npm run plan -- <stack> [--config <Pulumi.stack.yaml>] [--out <plan.json>] [--render]";
 
-function parseArgs(argv: readonly string[]): PlanArgs {
-    const positional: string[] = [];
-    const args: Partial<PlanArgs> = {};
-    for (let i = 0; i < argv.length; i++) {
-        const arg = argv[i];
-        if (arg === "--config" || arg === "--out") {
-            const value = argv[++i];
-            if (value === undefined) throw new PlanFailure(`${arg} needs a file name\n${USAGE}`, 64);
-            if (arg === "--config") args.configFile = value;
-            else args.out = value;
-        } else if (arg === "--render") {
-            args.render = true;
-        } else if (arg === "-h" || arg === "--help") {
-            process.stdout.write(`${USAGE}\n`);
-            process.exit(0);
-        } else if (arg.startsWith("-")) {
-            throw new PlanFailure(`unknown option ${arg}\n${USAGE}`, 64);
-        } else {
-            positional.push(arg);
-        }
-    }
-    if (positional.length !== 1) throw new PlanFailure(`expected one stack name\n${USAGE}`, 64);
-    return { stack: positional[0], ...args };
+function parsePlanArgs(argv: readonly string[]): PlanArgs {
+    const { values, positionals } = parseCliArgs<{ config?: string; out?: string; render?: boolean }>(
+        argv,
+        { config: { type: "string" }, out: { type: "string" }, render: { type: "boolean" } },
+        USAGE,
+        "plan",
+    );
+    if (positionals.length !== 1) throw new CliError(`plan: expected one stack name; ${USAGE}`, EXIT.invalid);
+    return { stack: positionals[0], configFile: values.config, out: values.out, render: values.render ?? false };
 }
 
 async function main(): Promise<number> {
-    const args = parseArgs(process.argv.slice(2));
+    const args = parsePlanArgs(process.argv.slice(2));
     const projectDir = PROJECT_DIR;
     const env = renderEnvironment();
     if (args.render) {
         try {
             checkRenderEnvironment(env);
         } catch (error) {
-            throw new PlanFailure((error as Error).message, 1);
+            throw new CliError((error as Error).message, EXIT.failed);
         }
     }
     let exitCode = 0;
@@ -76,14 +63,15 @@ async function main(): Promise<number> {
         const preflight = preflightPlan(plan, clusters);
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
-        if (preflight.some((f) => f.severity === "error")) exitCode = 3;
+        if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
     }
     const text = serializePlan(plan);
     if (args.out) {
         fs.writeFileSync(args.out, text);
         process.stderr.write(`plan for ${args.stack}: ${plan.resources.length} resources → ${args.out}\n`);
     } else {
-        await writeStdout(text);
+        // runMain exits only once stdout has drained: a plan piped to another program is never cut short.
+        process.stdout.write(text);
     }
     return exitCode;
 }
@@ -96,19 +84,4 @@ function stackClusters(projectDir: string, args: PlanArgs): Map<string, ClusterC
     return new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
 }
 
-/**
- * Writes to stdout and resolves once the data is handed to the OS: process.exit right after a write to a pipe
- * drops whatever is still buffered (plans piped to another program were cut at 64 KiB).
- */
-function writeStdout(text: string): Promise<void> {
-    return new Promise((resolve, reject) => process.stdout.write(text, (error) => (error ? reject(error) : resolve())));
-}
-
-main().then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-        const failure = error instanceof PlanFailure ? error : new PlanFailure(error instanceof Error ? error.message : String(error), 1);
-        process.stderr.write(`${failure.message}\n`);
-        process.exit(failure.exitCode);
-    },
-);
+runMain("plan", main);

@@ -8,11 +8,12 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
+import { CliError } from "../common/cli";
 
-/** A planning failure with the exit code the CLI should use (2: invalid config, 64: usage, 1: other). */
-export class PlanFailure extends Error {
-    constructor(message: string, readonly exitCode: number) {
-        super(message);
+/** A planning failure with the exit code the CLI uses (scripts/common/cli.ts: 2 invalid config or usage, 1 other). */
+export class PlanFailure extends CliError {
+    constructor(message: string, exitCode: number) {
+        super(message, exitCode);
         this.name = "PlanFailure";
     }
 }
