@@ -1,4 +1,6 @@
 import { strict as assert } from "node:assert";
+import { nodeModel } from "../../scripts/plan/preflight/preflight";
+import { parseStackConfig } from "../../config/parse";
 import {
     checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
 } from "../../scripts/plan/preflight/checks";
@@ -138,7 +140,7 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
         const path = await import("node:path");
         const { sharedDir } = await import("../../lib/project");
         const values = ciliumValues({
-            clusterName: "chain", clusterId: 1, podCidr: "10.244.0.0/16", kubeProxyReplacement: true, k8sServiceHost: "192.0.2.20", k8sServicePort: 6443,
+            clusterName: "chain", clusterId: 1, podCidr: "10.244.0.0/16", kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 },
             routingMode: "native", ipamMode: "kubernetes", hubble: { relay: true, ui: false },
             nodeSelector: { "kubeloom.io/cilium": "true" },
             tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
@@ -154,5 +156,36 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
         ];
         assert.ok(placed.some((p) => p.object.kind === "Deployment" && p.object.metadata.name === "hubble-relay"));
         assert.deepEqual(checkScheduling(cluster({ nodes }), placed).filter((f) => f.severity === "error"), []);
+    });
+});
+
+describe("preflight: node model from the config", () => {
+    const existing = (nodes: string[]) =>
+        parseStackConfig(
+            {
+                clusters: [{
+                    name: "chain", id: 1, podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12",
+                    source: { kubeconfig: { path: "/dev/null" } },
+                    cilium: {
+                        k8sServiceHost: "192.0.2.20", k8sServicePort: 6443, nodeSelector: { "kubeloom.io/cilium": "true" },
+                        tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
+                        chaining: { mode: "generic-veth", nodes, primaryPlugins: [{ type: "flannel" }] },
+                    },
+                }],
+            },
+            { secretKeys: [] },
+        ).clusters[0];
+
+    it("models an existing cluster's chaining nodes with Kubeloom's labels and taints, plus one stand-in for the rest", () => {
+        const nodes = nodeModel(existing(["worker-1"]))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["worker-1", "chain-any-other-node"]);
+        assert.equal(nodes[0].labels["kubeloom.io/cilium"], "true");
+        assert.deepEqual(nodes[0].taints, [{ key: "kubeloom.io/cilium", value: "true", effect: "NoSchedule" }]);
+        assert.deepEqual(nodes[1].taints, []);
+        assert.equal(nodes[1].labels["kubeloom.io/cilium"], undefined);
+    });
+
+    it("knows no nodes of an existing cluster without chaining nodes (scheduling is skipped)", () => {
+        assert.equal(nodeModel(existing([])), undefined);
     });
 });

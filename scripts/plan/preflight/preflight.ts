@@ -3,6 +3,9 @@
  * objects), models each cluster's nodes from the config, and runs the checks in ./checks.
  */
 import type { ClusterConfig } from "../../../config/schema";
+import { clusterSource } from "../../../config/resolve";
+import { taintsFromTolerations } from "../../../components/cilium-nodes";
+import { assertNever } from "../../../lib/assert-never";
 import type { OfflinePlan } from "../offline-plan";
 import type { KubeObject } from "../render/objects";
 import { clusterOf, HELM_RELEASE_TYPE, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
@@ -16,26 +19,41 @@ function kubeletLabels(node: string): Record<string, string> {
 }
 
 /**
- * Nodes of a cluster Kubeloom creates: K3s server (label control-plane=true, no taint) and agents; kind
- * control-plane (tainted NoSchedule) and workers. undefined for existing clusters (kubeconfig, stackReference).
+ * Nodes of a cluster as the config knows them. Clusters Kubeloom creates: K3s server (label control-plane=true, no
+ * taint) and agents (named by host); kind control-plane (tainted NoSchedule) and workers. Existing clusters
+ * (kubeconfig, stackReference): the `cilium.chaining.nodes` Kubeloom labels and taints, plus one stand-in for every
+ * other node (untainted, kubelet labels only), so workloads that must run on the Cilium nodes are checked against
+ * exactly those; without chaining nodes, undefined (nothing is known, scheduling is skipped).
  */
 export function nodeModel(cluster: ClusterConfig): NodeModel[] | undefined {
-    const source = cluster.source as Record<string, Record<string, unknown> | undefined>;
-    if (source.k3s) {
-        const agents = (source.k3s.agents as unknown[] | undefined) ?? [];
-        return [
-            { name: `${cluster.name}-server`, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(`${cluster.name}-server`) }, taints: [] },
-            ...agents.map((_, i) => ({ name: `${cluster.name}-agent-${i}`, labels: kubeletLabels(`${cluster.name}-agent-${i}`), taints: [] })),
-        ];
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return [
+                { name: `${cluster.name}-server`, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(`${cluster.name}-server`) }, taints: [] },
+                ...source.k3s.agents.map((agent) => ({ name: agent.host, labels: kubeletLabels(agent.host), taints: [] })),
+            ];
+        case "kind": {
+            const workers = Array.from({ length: source.kind.workers }, (_, i) => `${cluster.name}-worker${i === 0 ? "" : i + 1}`);
+            return [
+                { name: `${cluster.name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${cluster.name}-control-plane`) }, taints: [{ key: CONTROL_PLANE, effect: "NoSchedule" }] },
+                ...workers.map((worker) => ({ name: worker, labels: kubeletLabels(worker), taints: [] })),
+            ];
+        }
+        case "kubeconfig":
+        case "stackReference": {
+            const chaining = cluster.cilium.chaining;
+            if (!chaining || chaining.nodes.length === 0) return undefined;
+            const taints = taintsFromTolerations(cluster.cilium.tolerations);
+            const other = `${cluster.name}-any-other-node`;
+            return [
+                ...chaining.nodes.map((node) => ({ name: node, labels: { ...kubeletLabels(node), ...cluster.cilium.nodeSelector }, taints })),
+                { name: other, labels: kubeletLabels(other), taints: [] },
+            ];
+        }
+        default:
+            return assertNever(source);
     }
-    if (source.kind) {
-        const workers = Number(source.kind.workers ?? 0);
-        return [
-            { name: `${cluster.name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${cluster.name}-control-plane`) }, taints: [{ key: CONTROL_PLANE, effect: "NoSchedule" }] },
-            ...Array.from({ length: workers }, (_, i) => ({ name: `${cluster.name}-worker${i === 0 ? "" : i + 1}`, labels: kubeletLabels(`${cluster.name}-worker${i === 0 ? "" : i + 1}`), taints: [] })),
-        ];
-    }
-    return undefined;
 }
 
 function place(object: KubeObject, defaultNamespace: string | undefined): PlacedObject {
