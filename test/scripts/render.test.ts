@@ -128,6 +128,24 @@ describe("plan --render (stand-in helm, shared charts)", function () {
         });
     }
 
+    it("passes the chain stack with chaining.nodes (tainted Cilium nodes): hubble-relay follows the agents there", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-chain-nodes-"));
+        try {
+            const file = path.join(dir, "Pulumi.chain.yaml");
+            const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.chain.yaml"), "utf8");
+            const withNodes = text.replace("          # nodes: [worker-1, worker-2]", "          nodes: [worker-1, worker-2]");
+            assert.notEqual(withNodes, text, "Pulumi.chain.yaml no longer has the commented chaining.nodes line this test enables");
+            fs.writeFileSync(file, withNodes);
+            const { code, stdout, stderr } = await runPlan(["chain", "--config", file, "--render"]);
+            assert.equal(code, 0, stderr);
+            const plan = JSON.parse(stdout) as { preflight: Array<{ severity: string; check: string }> };
+            assert.deepEqual(plan.preflight.filter((f) => f.severity === "error"), []);
+            assert.ok(!plan.preflight.some((f) => f.check === "scheduling" && f.severity === "info"), "the chaining nodes are modelled, not skipped");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("fails with one line naming KUBELOOM_HELM when helm is missing", async () => {
         const { code, stderr } = await runPlan(["dev", "--render"], { KUBELOOM_HELM: path.join(os.tmpdir(), "no-such-helm") });
         assert.equal(code, 1);
