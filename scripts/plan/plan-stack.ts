@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
+import { ConfigError } from "../../config/schema";
 
 /** A planning failure with the exit code the CLI should use (2: invalid config, 64: usage, 1: other). */
 export class PlanFailure extends Error {
@@ -46,6 +47,7 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
     try {
         stackFile = readStackFile(file, project);
     } catch (error) {
+        if (error instanceof ConfigError) throw new PlanFailure(`${file}: ${error.message}`, 2);
         throw new PlanFailure(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`, 2);
     }
     // Imported lazily so that the mocks are set before any module reads the runtime.
