@@ -35,6 +35,21 @@ const cidrText = z.string().superRefine((text, ctx) => {
     }
 });
 
+/** PATH_MAX on Linux: no file name is longer. */
+export const PATH_MAX = 4096;
+
+/** True when a value given for a file *path* is really file content (a key or kubeconfig pasted in). */
+export function looksLikePastedSecret(text: string): boolean {
+    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || text.includes("apiVersion:");
+}
+
+/** A path to a credential file; a pasted credential is refused without ever being echoed back. */
+const credentialPath = (hint: string) =>
+    z
+        .string()
+        .min(1)
+        .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
+
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
 
@@ -84,7 +99,7 @@ const k3sSource = z
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
         tlsSans: z.array(hostAddress).default([]),
         /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
-        sshPrivateKeyPath: z.string().min(1).optional(),
+        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
         agents: z.array(z.strictObject({ ...sshTarget })).default([]),
     })
     .superRefine((k3s, ctx) => {
@@ -110,7 +125,7 @@ const kindSource = z.strictObject({
 
 const kubeconfigSource = z.strictObject({
     /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
-    path: z.string().min(1).optional(),
+    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
     /** Context to use from it; default: its current-context. */
     context: z.string().min(1).optional(),
 });
@@ -452,7 +467,9 @@ function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
             }
             continue;
         }
-        const received = isSecretPath(where) ? "a secret value" : describeReceived(valueAt(raw, where));
+        const at = valueAt(raw, where);
+        const pasted = typeof at === "string" && looksLikePastedSecret(at);
+        const received = isSecretPath(where) || pasted ? "a secret value" : describeReceived(at);
         let message = issue.message;
         if (issue.code === "invalid_type") {
             message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
@@ -461,7 +478,7 @@ function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {
-            const scalar = received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
+            const scalar = !pasted && received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
             message = `${scalar ? `${received} ` : ""}${message}`;
         }
         issues.push({ path: formatPath(where) || "(root)", message });
@@ -489,7 +506,7 @@ export function parseStackConfig(raw: unknown, options: { stackName?: string; se
             if ((raw as Record<string, unknown>)[key] !== undefined && !options.secretKeys.includes(key)) {
                 issues.push({
                     path: key,
-                    message: `is set in plaintext; it must be a secret: run \`pulumi config set --secret kubeloom:${key} ...\` (and remove the plain value from the stack file)`,
+                    message: `is set in plaintext; it must be a secret: run ${secretCommand(key, raw as Record<string, unknown>)} (and remove the plain value from the stack file)`,
                 });
             }
         }
@@ -501,6 +518,15 @@ export function parseStackConfig(raw: unknown, options: { stackName?: string; se
         throw new ConfigError(issues);
     }
     return result.data as StackConfig;
+}
+
+/** The exact command that stores secret `key` (per entry for the kubeconfig map). */
+export function secretCommand(key: string, raw: Record<string, unknown> = {}): string {
+    if (key === "sourceKubeconfigs") {
+        const names = Object.keys((raw.sourceKubeconfigs as Record<string, unknown>) ?? {});
+        return (names.length ? names : ["<cluster name>"]).map((n) => `\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${n}' "$(cat kubeconfig)"\``).join(", ");
+    }
+    return "`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`";
 }
 
 /**

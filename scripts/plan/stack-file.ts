@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
-import { ConfigError, ConfigIssue, formatPath } from "../../config/schema";
+import { ConfigError, ConfigIssue, formatPath, suggestKey } from "../../config/schema";
 
 /** The flat config of one stack and which of its keys are secret. */
 export interface StackFileConfig {
@@ -117,10 +117,23 @@ export function parseStackFile(text: string, project: string): StackFileConfig {
         for (const pair of configNode.items) {
             const rawKey = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
             const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+            const namespace = key.slice(0, key.indexOf(":"));
+            if (namespace !== project && suggestKey(namespace, [project]) === project) {
+                issues.push({ path: rawKey, message: `has the namespace "${namespace}:", which this project never reads; write "${project}:${key.slice(namespace.length + 1)}"` });
+                continue;
+            }
             if (!key.startsWith(`${project}:`)) continue;
             const name = key.slice(project.length + 1);
             if (pair.value === null) {
                 issues.push({ path: name, message: "has no value; write a value or remove the key" });
+            } else if (name === "sourceKubeconfigs" && isMap(pair.value)) {
+                // The CLI marks the whole key secret when one entry is; a plaintext entry would deploy unencrypted.
+                for (const entry of pair.value.items) {
+                    const cluster = isScalar(entry.key) ? String(entry.key.value) : String(entry.key);
+                    if (!(isMap(entry.value) && entry.value.has("secure"))) {
+                        issues.push({ path: formatPath([name, cluster]), message: `is in plaintext (not shown); store it encrypted: \`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${cluster}' "$(cat kubeconfig)"\`` });
+                    }
+                }
             } else if (!(isMap(pair.value) && pair.value.has("secure"))) {
                 ambiguousScalarIssues(pair.value, [name], issues);
             }

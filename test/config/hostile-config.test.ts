@@ -100,3 +100,56 @@ describe("hostile config: YAML 1.1 / 1.2 ambiguity in the stack file", () => {
         assert.equal(result.stdout, "");
     });
 });
+
+describe("hostile config: files and secrets", () => {
+    const { readBoundedFile, MAX_CREDENTIAL_FILE_BYTES } = require("../../config/load") as typeof import("../../config/load");
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-files-"));
+    const big = path.join(dir, "big");
+    fs.writeFileSync(big, Buffer.alloc(MAX_CREDENTIAL_FILE_BYTES + 1));
+    const fileCases: Array<{ name: string; file: string; expect: RegExp }> = [
+        { name: "a directory", file: dir, expect: /is a directory/ },
+        { name: "a character device", file: "/dev/zero", expect: /is a device/ },
+        { name: "a file over 1 MiB", file: big, expect: /at most 1048576/ },
+    ];
+    for (const c of fileCases) {
+        it(`fails fast on sshPrivateKeyPath pointing at ${c.name}`, () => {
+            assert.throws(() => readBoundedFile(c.file, "clusters[0].source.k3s.sshPrivateKeyPath"), (e: Error) => /^clusters\[0\]\.source\.k3s\.sshPrivateKeyPath: /.test(e.message) && c.expect.test(e.message));
+        });
+    }
+    const pasted = [
+        { name: "a PEM key", value: "-----BEGIN OPENSSH PRIVATE KEY-----\nSECRETMARKER\n-----END OPENSSH PRIVATE KEY-----" },
+        { name: "a kubeconfig", value: "apiVersion: v1 SECRETMARKER" },
+        { name: "a multi-line value", value: "SECRETMARKER\nmore" },
+        { name: "a value longer than PATH_MAX", value: `SECRETMARKER${"x".repeat(5000)}` },
+    ];
+    for (const p of pasted) {
+        it(`fails on ${p.name} pasted into sshPrivateKeyPath without echoing it`, () => {
+            const c = devConfig();
+            c.clusters[0].source.k3s.sshPrivateKeyPath = p.value;
+            const issues = issuesOf(c).join("\n");
+            assert.match(issues, /^clusters\[0\]\.source\.k3s\.sshPrivateKeyPath: looks like the secret itself/);
+            assert.doesNotMatch(issues, /SECRETMARKER/);
+        });
+        it(`fails on ${p.name} pasted into source.kubeconfig.path without echoing it`, () => {
+            const c = devConfig();
+            c.clusters[0].source = { kubeconfig: { path: p.value } };
+            c.clusters[0].cilium.kubeProxyReplacement = false;
+            const issues = issuesOf(c).join("\n");
+            assert.match(issues, /clusters\[0\]\.source\.kubeconfig\.path: looks like the secret itself.*sourceKubeconfigs/);
+            assert.doesNotMatch(issues, /SECRETMARKER/);
+        });
+    }
+    it("fails on a plaintext entry in the kubeloom:sourceKubeconfigs map with the exact command", () => {
+        const text = stackFile("      id: 1", "  kubeloom:sourceKubeconfigs:\n    a:\n      secure: v1:abc\n    b: apiVersion-SECRETMARKER");
+        const issues = stackFileIssues(text).join("\n");
+        assert.match(issues, /^sourceKubeconfigs\.b: is in plaintext.*pulumi config set --secret --path 'kubeloom:sourceKubeconfigs\.b' "\$\(cat kubeconfig\)"/);
+        assert.doesNotMatch(issues, /SECRETMARKER|sourceKubeconfigs\.a:/);
+    });
+    for (const ns of ["Kubeloom", "kubeloon", "kubelom", "KUBELOOM"]) {
+        it(`fails on the misspelt namespace ${ns}:clusters with a hint naming kubeloom:`, () => {
+            const text = stackFile("      id: 1").replace("kubeloom:clusters", `${ns}:clusters`);
+            assert.match(stackFileIssues(text).join("\n"), new RegExp(`^${ns}:clusters: has the namespace "${ns}:".*write "kubeloom:clusters"`));
+        });
+    }
+});
