@@ -5,7 +5,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
-import { rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
+import { looksLikePastedSecret, rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
 import { parseStackConfig } from "./parse";
 
 /** Secret inputs of the stack, each wrapped in `pulumi.secret`. */
@@ -47,6 +47,28 @@ export function loadStackConfig(): LoadedConfig {
     };
 }
 
+/** Largest credential file read (an SSH key or kubeconfig is a few KiB). */
+export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
+
+/** A user-given file that is not a regular file or is too large; never downgraded to a preview warning. */
+export class BoundedReadError extends Error {}
+
+/**
+ * Reads a user-given file after a stat: devices, FIFOs and directories (which would block or fail late) and
+ * files over MAX_CREDENTIAL_FILE_BYTES are refused at once, naming the key.
+ */
+export function readBoundedFile(resolved: string, keyPath: string, shown = `"${resolved}"`): string {
+    const stat = fs.statSync(resolved);
+    if (!stat.isFile()) {
+        const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isSocket() ? "a socket" : "not a regular file";
+        throw new BoundedReadError(`${keyPath}: ${shown} is ${kind}; point it at a regular file`);
+    }
+    if (stat.size > MAX_CREDENTIAL_FILE_BYTES) {
+        throw new BoundedReadError(`${keyPath}: ${shown} is ${stat.size} bytes; at most ${MAX_CREDENTIAL_FILE_BYTES} (1 MiB) is read for a key or kubeconfig`);
+    }
+    return fs.readFileSync(resolved, "utf8");
+}
+
 /** Expands a leading `~/` to the home directory. */
 export function expandHome(path: string): string {
     return path.startsWith("~/") ? `${os.homedir()}${path.slice(1)}` : path;
@@ -58,14 +80,17 @@ export function expandHome(path: string): string {
  */
 export function readSecretFile(path: string, keyPath: string): pulumi.Output<string> {
     const resolved = expandHome(path);
+    // A pasted key or kubeconfig is refused by the schema; this guard keeps it out of this message too.
+    const shown = looksLikePastedSecret(path) ? "(a value that is not a path; not shown)" : `"${path}"`;
     try {
-        return pulumi.secret(fs.readFileSync(resolved, "utf8"));
+        return pulumi.secret(readBoundedFile(resolved, keyPath, shown));
     } catch (error) {
+        if (error instanceof BoundedReadError) throw error;
         const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-        const message = `${keyPath}: cannot read "${path}" (${reason}); point it at a readable file`;
+        const message = `${keyPath}: cannot read ${shown} (${reason}); point it at a readable file`;
         if (pulumi.runtime.isDryRun()) {
             pulumi.log.warn(`${message}; the preview continues without it`);
-            return pulumi.secret(`[unreadable file ${path}]`);
+            return pulumi.secret(`[unreadable file ${shown}]`);
         }
         throw new Error(message);
     }

@@ -3,7 +3,7 @@
  * one entry point, so the offline plan, `pulumi up` and the tests reject the same inputs.
  */
 import { crossFieldIssues } from "./rules";
-import { ConfigError, ConfigIssue, SECRET_KEYS, stackConfigSchema, StackConfig, toConfigIssues } from "./schema";
+import { ConfigError, ConfigIssue, SECRET_KEYS, secretCommand, stackConfigSchema, StackConfig, toConfigIssues } from "./schema";
 
 /**
  * Parses the raw `kubeloom:*` values (JSON already decoded) into a typed config, or throws a ConfigError listing
@@ -21,7 +21,7 @@ export function parseStackConfig(raw: unknown, options: { stackName?: string; se
             if ((raw as Record<string, unknown>)[key] !== undefined && !options.secretKeys.includes(key)) {
                 issues.push({
                     path: key,
-                    message: `is set in plaintext; it must be a secret: run \`pulumi config set --secret kubeloom:${key} ...\` (and remove the plain value from the stack file)`,
+                    message: `is set in plaintext; it must be a secret: run ${secretCommand(key, raw as Record<string, unknown>)} (and remove the plain value from the stack file)`,
                 });
             }
         }

@@ -37,6 +37,21 @@ const cidrText = z.string().superRefine((text, ctx) => {
     }
 });
 
+/** PATH_MAX on Linux: no file name is longer. */
+export const PATH_MAX = 4096;
+
+/** True when a value given for a file *path* is really file content (a key or kubeconfig pasted in). */
+export function looksLikePastedSecret(text: string): boolean {
+    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || text.includes("apiVersion:");
+}
+
+/** A path to a credential file; a pasted credential is refused without ever being echoed back. */
+const credentialPath = (hint: string) =>
+    z
+        .string()
+        .min(1)
+        .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
+
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
 
@@ -86,7 +101,7 @@ const k3sSource = z
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
         tlsSans: z.array(hostAddress).default([]),
         /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
-        sshPrivateKeyPath: z.string().min(1).optional(),
+        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
         agents: z.array(z.strictObject({ ...sshTarget })).default([]),
     })
     .superRefine((k3s, ctx) => {
@@ -112,7 +127,7 @@ const kindSource = z.strictObject({
 
 const kubeconfigSource = z.strictObject({
     /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
-    path: z.string().min(1).optional(),
+    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
     /** Context to use from it; default: its current-context. */
     context: z.string().min(1).optional(),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
@@ -443,7 +458,9 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
             }
             continue;
         }
-        const received = isSecretPath(where) ? "a secret value" : describeReceived(valueAt(raw, where));
+        const at = valueAt(raw, where);
+        const pasted = typeof at === "string" && looksLikePastedSecret(at);
+        const received = isSecretPath(where) || pasted ? "a secret value" : describeReceived(at);
         let message = issue.message;
         if (issue.code === "invalid_type") {
             message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
@@ -452,7 +469,7 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {
-            const scalar = received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
+            const scalar = !pasted && received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
             message = `${scalar ? `${received} ` : ""}${message}`;
         }
         issues.push({ path: formatPath(where) || "(root)", message });
@@ -462,6 +479,15 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
 
 function article(expected: string): string {
     return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** The exact command that stores secret `key` (per entry for the kubeconfig map). */
+export function secretCommand(key: string, raw: Record<string, unknown> = {}): string {
+    if (key === "sourceKubeconfigs") {
+        const names = Object.keys((raw.sourceKubeconfigs as Record<string, unknown>) ?? {});
+        return (names.length ? names : ["<cluster name>"]).map((n) => `\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${n}' "$(cat kubeconfig)"\``).join(", ");
+    }
+    return "`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`";
 }
 
 /**

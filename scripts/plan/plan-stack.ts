@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
 import { CliError } from "../common/cli";
+import { ConfigError } from "../../config/schema";
 
 /** A planning failure with the exit code the CLI uses (scripts/common/cli.ts: 2 invalid config or usage, 1 other). */
 export class PlanFailure extends CliError {
@@ -47,6 +48,7 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
     try {
         stackFile = readStackFile(file, project);
     } catch (error) {
+        if (error instanceof ConfigError) throw new PlanFailure(`${file}: ${error.message}`, 2);
         throw new PlanFailure(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`, 2);
     }
     // Imported lazily so that the mocks are set before any module reads the runtime.

@@ -4,7 +4,8 @@
  * placeholder "[secret]" and their top-level key is listed as secret, as the CLI would list it.
  */
 import * as fs from "fs";
-import { parse } from "yaml";
+import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
+import { ConfigError, ConfigIssue, formatPath, suggestKey } from "../../config/schema";
 
 /** The flat config of one stack and which of its keys are secret. */
 export interface StackFileConfig {
@@ -39,9 +40,107 @@ function replaceSecure(value: unknown): { value: unknown; secret: boolean } {
     return { value, secret: false };
 }
 
-/** Parses stack-file text; keys without a namespace belong to `project`. */
+/**
+ * Plain scalars whose meaning differs, or depends on the parser version, between YAML 1.1 and YAML 1.2.
+ *
+ * Assumption (no Pulumi CLI here to check): the CLI reads Pulumi.<stack>.yaml with Go gopkg.in/yaml.v3, which
+ * keeps several YAML 1.1 resolutions (a leading-zero `010` is octal 8, `1_000` is 1000, and yaml.v2-era code
+ * paths read `yes`/`on` as booleans), while this plan uses the `yaml` npm package with the YAML 1.2 core schema
+ * (`010` is 10, `1_000` and `yes` are strings). Rather than guess which one a given CLI version applies, every
+ * plain scalar in one of these classes is refused and the user writes the unambiguous form.
+ */
+const AMBIGUOUS_PLAIN_SCALARS: ReadonlyArray<{ readonly pattern: RegExp; readonly what: string }> = [
+    { pattern: /^[-+]?0[0-9_]+(\.[0-9_]*)?$/, what: "a number with a leading zero" },
+    { pattern: /^[-+]?0[oxb][0-9a-f_]*$/i, what: "an octal, hexadecimal or binary number" },
+    { pattern: /^[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?$/, what: "a sexagesimal (base 60) number" },
+    { pattern: /^[-+.]?[0-9][0-9_.]*_[0-9_.]*([eE][-+]?[0-9]+)?$/, what: "a number with underscores" },
+    { pattern: /^\+[0-9.]/, what: "a number with a plus sign" },
+    { pattern: /^[-+]?(\.[0-9]+|[0-9]+\.)([eE][-+]?[0-9]+)?$/, what: "a number with a leading or trailing dot" },
+    { pattern: /^[-+]?[0-9]+(\.[0-9]*)?[eE][-+]?[0-9]+$/, what: "a number in exponent notation" },
+    { pattern: /^(y|n|yes|no|on|off)$/i, what: "a YAML 1.1 boolean" },
+    { pattern: /^(~|null|Null|NULL)?$/, what: "a null" },
+    { pattern: /^[-+]?\.(inf|nan)$/i, what: "an infinity or NaN" },
+    { pattern: /^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ].*)?$/, what: "a timestamp" },
+];
+
+/** The reason a plain scalar's text is ambiguous between YAML 1.1 and 1.2, or undefined when it is not. */
+export function ambiguousPlainScalar(source: string): string | undefined {
+    return AMBIGUOUS_PLAIN_SCALARS.find((c) => c.pattern.test(source))?.what;
+}
+
+function yaml11Reading(source: string): string {
+    try {
+        const value: unknown = parse(source, { version: "1.1" });
+        return value instanceof Date ? JSON.stringify(source) : value === null ? "null" : String(value);
+    } catch {
+        return JSON.stringify(source);
+    }
+}
+
+/** Every ambiguous plain scalar under `key` (a `kubeloom:*` value node), with the key path and the fix. */
+function ambiguousScalarIssues(node: unknown, path: PropertyKey[], issues: ConfigIssue[]): void {
+    if (isMap(node)) {
+        for (const pair of node.items) {
+            const key = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+            if (pair.value === null) {
+                issues.push({ path: formatPath([...path, key]), message: "has no value (an empty value is null in YAML, which the Pulumi CLI and the offline plan read differently); write a value or remove the key" });
+                continue;
+            }
+            ambiguousScalarIssues(pair.value, [...path, key], issues);
+        }
+    } else if (isSeq(node)) {
+        node.items.forEach((item, i) => ambiguousScalarIssues(item, [...path, i], issues));
+    } else if (isScalar(node) && node.type === Scalar.PLAIN) {
+        const source = (node as Scalar & { source?: string }).source ?? String(node.value);
+        const what = ambiguousPlainScalar(source);
+        if (source === "") {
+            issues.push({ path: formatPath(path), message: "has no value (an empty value is null, which the Pulumi CLI and the offline plan read differently); write a value or remove the key" });
+        } else if (what) {
+            const v11 = yaml11Reading(source);
+            const v12 = node.value === null ? "null" : String(node.value);
+            const fix = v11 === JSON.stringify(source) || v11 === "null" ? `write ${JSON.stringify(source)} (quoted)` : `write ${v11} or ${JSON.stringify(source)}`;
+            issues.push({
+                path: formatPath(path),
+                message: `${source} is ${what}, read differently by the Pulumi CLI (YAML 1.1: ${v11}) and the offline plan (YAML 1.2: ${v12}); ${fix}`,
+            });
+        }
+    }
+}
+
+/** Parses stack-file text; keys without a namespace belong to `project`. Throws ConfigError on ambiguous scalars. */
 export function parseStackFile(text: string, project: string): StackFileConfig {
-    const doc = (parse(text) ?? {}) as { config?: Record<string, unknown> };
+    const document = parseDocument(text);
+    if (document.errors.length > 0) throw document.errors[0];
+    const issues: ConfigIssue[] = [];
+    const configNode = isMap(document.contents) ? document.contents.get("config", true) : undefined;
+    if (isMap(configNode)) {
+        for (const pair of configNode.items) {
+            const rawKey = isScalar(pair.key) ? String(pair.key.value) : String(pair.key);
+            const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
+            const namespace = key.slice(0, key.indexOf(":"));
+            if (namespace !== project && suggestKey(namespace, [project]) === project) {
+                issues.push({ path: rawKey, message: `has the namespace "${namespace}:", which this project never reads; write "${project}:${key.slice(namespace.length + 1)}"` });
+                continue;
+            }
+            if (!key.startsWith(`${project}:`)) continue;
+            const name = key.slice(project.length + 1);
+            if (pair.value === null) {
+                issues.push({ path: name, message: "has no value; write a value or remove the key" });
+            } else if (name === "sourceKubeconfigs" && isMap(pair.value)) {
+                // The CLI marks the whole key secret when one entry is; a plaintext entry would deploy unencrypted.
+                for (const entry of pair.value.items) {
+                    const cluster = isScalar(entry.key) ? String(entry.key.value) : String(entry.key);
+                    if (!(isMap(entry.value) && entry.value.has("secure"))) {
+                        issues.push({ path: formatPath([name, cluster]), message: `is in plaintext (not shown); store it encrypted: \`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${cluster}' "$(cat kubeconfig)"\`` });
+                    }
+                }
+            } else if (!(isMap(pair.value) && pair.value.has("secure"))) {
+                ambiguousScalarIssues(pair.value, [name], issues);
+            }
+        }
+    }
+    if (issues.length > 0) throw new ConfigError(issues);
+    const doc = (document.toJS() ?? {}) as { config?: Record<string, unknown> };
     if (doc === null || typeof doc !== "object" || Array.isArray(doc)) {
         throw new Error("the stack file is not a YAML mapping");
     }
