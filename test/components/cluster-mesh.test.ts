@@ -1,14 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as k8s from "@pulumi/kubernetes";
-import { runOfflinePlan, OfflinePlan } from "../../scripts/plan/offline-plan";
 import { ClusterMesh, ClusterMeshMember } from "../../components/ClusterMesh";
 import { MetalLB } from "../../components/MetalLB";
-import { named, ofType } from "../support/helpers";
-
-/** Plans a program that only builds components (no stack config). */
-function planProgram(program: () => void): Promise<OfflinePlan> {
-    return runOfflinePlan({ project: "kubeloom", stack: "test", config: {}, secretKeys: [], program: () => (program(), {}) });
-}
+import { named, ofType, planProgram } from "../support/helpers";
 
 const member = (n: number, provider: k8s.Provider): ClusterMeshMember => ({ name: `c${n}`, id: n, provider, metallb: { addresses: [`172.22.${n}.10-172.22.${n}.20`] } });
 

@@ -121,6 +121,11 @@ export function chainConfig(): Record<string, any> {
     };
 }
 
+/** Plans a program that only builds components (no stack config), under the given mocks and preview mode. */
+export function planProgram(program: () => void, options: Pick<PlanOptions, "mocks" | "preview"> = {}): Promise<OfflinePlan> {
+    return runOfflinePlan({ project: "kubeloom", stack: "test", config: {}, secretKeys: [], program: async () => (program(), {}), mocks: options.mocks, preview: options.preview });
+}
+
 /** Resources of a type in a plan. */
 export function ofType(plan: OfflinePlan, type: string): PlannedResource[] {
     return plan.resources.filter((r) => r.type === type);
