@@ -205,12 +205,12 @@ function nodeCommand(
     return new command.remote.Command(name, { ...scripts, connection: target.connection }, opts);
 }
 
-/** Problems with the arguments, checked before any child exists. */
 /** The logical name of an agent's install command: its identity is its host. */
 export function agentCommandName(hostName: string, agentHost: string): string {
     return `${hostName}-agent-${agentHost}`;
 }
 
+/** Problems with the arguments, checked before any child exists. */
 function argumentProblems(args: K3sHostArgs, sshPort: number, agents: ReadonlyArray<K3sAgentTarget>, isLocal: boolean): string[] {
     const problems: string[] = [];
     const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
