@@ -9,6 +9,8 @@ import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, VCLUSTER_NODEPORT_BASE 
 import { chainsOntoPrimaryCni } from "./schema";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
+import { addressIssues } from "./address-rules";
+
 type Rule = (config: StackConfig) => ConfigIssue[];
 
 /** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
@@ -420,6 +422,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
     clusterIdRange,
     podAndServiceCidrsApart,
+    addressIssues,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,
