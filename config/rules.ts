@@ -8,6 +8,8 @@ import { clustermeshNodePort, installsCilium, meshMembers, vclusterNodePort } fr
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
+import { addressIssues } from "./address-rules";
+
 type Rule = (config: StackConfig) => ConfigIssue[];
 
 
@@ -412,6 +414,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
     clusterIdRange,
     podAndServiceCidrsApart,
+    addressIssues,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,

@@ -28,7 +28,9 @@ const clusterName = z
 
 const hostAddress = z
     .string()
-    .refine((h) => isIpv4(h) || dnsName.test(h), "must be an IPv4 address or a DNS name (or \"localhost\")");
+    // A dotted-digits host that is not a valid IPv4 address (300.1.1.1, 010.0.0.1, 10.1) is a typo, not a DNS
+    // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
+    .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
 
 const cidrText = z.string().superRefine((text, ctx) => {
     const parsed = parseCidr(text);

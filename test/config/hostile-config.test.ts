@@ -153,3 +153,43 @@ describe("hostile config: files and secrets", () => {
         });
     }
 });
+
+describe("hostile config: addresses that cannot work", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const k3s = (c: Record<string, any>) => c.clusters[0].source.k3s;
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "a pod CIDR in 0.0.0.0/8", mutate: (c) => (c.clusters[0].podCidr = "0.0.0.0/16"), expectPath: "clusters[0].podCidr", expect: /this network/ },
+        { name: "a pod CIDR in loopback", mutate: (c) => (c.clusters[0].podCidr = "127.0.0.0/16"), expectPath: "clusters[0].podCidr", expect: /loopback/ },
+        { name: "a pod CIDR in link-local", mutate: (c) => (c.clusters[0].podCidr = "169.254.0.0/16"), expectPath: "clusters[0].podCidr", expect: /link-local/ },
+        { name: "a service CIDR in multicast", mutate: (c) => (c.clusters[0].serviceCidr = "224.1.0.0/16"), expectPath: "clusters[0].serviceCidr", expect: /multicast/ },
+        { name: "a service CIDR in 240/4", mutate: (c) => (c.clusters[0].serviceCidr = "250.0.0.0/16"), expectPath: "clusters[0].serviceCidr", expect: /reserved/ },
+        { name: "the broadcast address as a service CIDR", mutate: (c) => (c.clusters[0].serviceCidr = "255.255.255.255/32"), expectPath: "clusters[0].serviceCidr", expect: /reserved/ },
+        { name: "a service CIDR wider than /12", mutate: (c) => (c.clusters[0].serviceCidr = "10.0.0.0/11"), expectPath: "clusters[0].serviceCidr", expect: /at most a \/12/ },
+        { name: "a pod CIDR smaller than one node's /24", mutate: (c) => (c.clusters[0].podCidr = "10.42.0.0/25"), expectPath: "clusters[0].podCidr", expect: /\/24/ },
+        { name: "a /24 pod CIDR for two nodes", mutate: (c) => { c.clusters[0].podCidr = "10.42.0.0/24"; k3s(c).agents = [{ host: "192.0.2.11" }]; }, expectPath: "clusters[0].podCidr", expect: /2 nodes/ },
+        { name: "a pod CIDR containing the K3s host", mutate: (c) => (c.clusters[0].podCidr = "192.0.2.0/24"), expectPath: "clusters[0].podCidr", expect: /node address 192\.0\.2\.10/ },
+        { name: "a pod CIDR containing an agent", mutate: (c) => { c.clusters[0].podCidr = "10.42.0.0/16"; k3s(c).agents = [{ host: "10.42.7.7" }]; }, expectPath: "clusters[0].podCidr", expect: /agents\[0\]\.host/ },
+        { name: "a host with an octet over 255", mutate: (c) => (k3s(c).host = "192.0.2.300"), expectPath: "clusters[0].source.k3s.host", expect: /four octets/ },
+        { name: "a host with leading zeros", mutate: (c) => (k3s(c).host = "010.0.0.1"), expectPath: "clusters[0].source.k3s.host", expect: /leading zeros/ },
+        { name: "a host with two parts", mutate: (c) => (k3s(c).host = "10.1"), expectPath: "clusters[0].source.k3s.host", expect: /IPv4/ },
+        { name: "an agent host with five parts", mutate: (c) => (k3s(c).agents = [{ host: "10.1.1.1.1" }]), expectPath: "clusters[0].source.k3s.agents[0].host", expect: /IPv4/ },
+        { name: "a tlsSans entry that is an invalid IPv4", mutate: (c) => (k3s(c).tlsSans = ["1.2.3.256"]), expectPath: "clusters[0].source.k3s.tlsSans[0]", expect: /IPv4/ },
+        { name: "a MetalLB pool containing the node", mutate: (c) => { c.mesh = {}; c.clusters[0].loadBalancer = { metallb: { addresses: ["192.0.2.0/28"] } }; }, expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /node address 192\.0\.2\.10/ },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+    it("accepts a DNS name host and the dev config", () => {
+        const config = devConfig();
+        config.clusters[0].source.k3s.host = "node-1.example.com";
+        assert.deepEqual(issuesOf(config), []);
+        assert.deepEqual(issuesOf(devConfig()), []);
+    });
+});
