@@ -2,13 +2,14 @@ import { strict as assert } from "node:assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { planStack } from "../../scripts/plan/plan-stack";
-import { OfflinePlan, PlannedResource, runOfflinePlan, SECRET, serializePlan } from "../../scripts/plan/offline-plan";
+import { OfflinePlan, PlannedResource, runOfflinePlan, serializePlan } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { kubeloomProgram } from "../../stacks/program";
 import { poolContains } from "../../components/mesh-plan";
 import { at, byUrn, dependsOnTransitively, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import { ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 
 const projectDir = PROJECT_DIR;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
