@@ -188,11 +188,20 @@ export function selectKubeconfigContext(text: string, selection: KubeconfigSelec
         if (!(error instanceof KubeconfigContextError)) throw error;
         return fail(error.reason === "no-current-context" ? `${error.message}; name one with source.kubeconfig.context` : error.message);
     }
-    const name = selection.name;
+    return singleContextKubeconfig(picked, selection.name);
+}
+
+/**
+ * Pure: the kubeconfig text holding only `picked`, its context, cluster and user all named `name`, current-context
+ * set — and the cluster's server replaced by `server` when given. Keys sorted, never folded, so the same input always
+ * gives the same bytes. The one place a kubeconfig is (re)written: selection here, K3s's read-back in components.
+ */
+export function singleContextKubeconfig(picked: KubeconfigContext, name: string, server?: string): string {
+    const cluster = server === undefined ? picked.cluster : { ...(picked.cluster as Record<string, unknown>), server };
     const selected = {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name, cluster: picked.cluster }],
+        clusters: [{ name, cluster }],
         users: [{ name, user: picked.user }],
         contexts: [{ name, context: { ...picked.context, cluster: name, user: name } }],
         "current-context": name,
