@@ -168,7 +168,9 @@ describe("offline plan of the mesh stack", function () {
         for (const child of demoChildren) {
             const cluster = child.name.split("-")[1];
             const formerName = child.name.replace(`mesh-${cluster}-demo-`, `mesh-${cluster}-services-`).replace(/-services-(namespace|policy)$/, "-services-demo-$1");
-            assert.deepEqual(child.options.aliases, [{ name: formerName, parent: named(plan, `mesh-${cluster}-services`).urn }], `${child.name} keeps its former URN`);
+            // pulumi-kubernetes adds its own type aliases (apps/v1beta1 ...) beside ours.
+            const aliases = (child.options.aliases ?? []) as unknown[];
+            assert.ok(aliases.some((a) => JSON.stringify(a) === JSON.stringify({ name: formerName, parent: named(plan, `mesh-${cluster}-services`).urn })), `${child.name} keeps its former URN`);
         }
     });
 });
