@@ -14,7 +14,8 @@ import { GlobalServiceSpec } from "../components/mesh-services";
 import { MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-demo";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
-import { meshMembers, vclusterExposure } from "../config/resolve";
+import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
+import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { LoadedConfig } from "../config/load";
 import type { ClusterAccess } from "./sources";
 
@@ -44,17 +45,14 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
     const clusterMesh = new ClusterMesh(
         "mesh",
         {
-            serviceType: mesh.serviceType,
             maxConnectedClusters: mesh.maxConnectedClusters,
-            members: members.map(({ config: cluster, access }) => ({
+            members: members.map(({ config: cluster, access }, memberIndex) => ({
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
                 creator: access.creator,
                 metallb: cluster.loadBalancer?.metallb,
-                apiserverIP: cluster.clustermesh?.apiserverIP,
-                nodePort: cluster.clustermesh?.nodePort,
-                nodeAddress: cluster.clustermesh?.nodeAddress ?? access.nodeAddress,
+                apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),
                 reservedAddresses: cluster.vclusters.flatMap((_, j) => {
                     const expose = vclusterExposure(cluster, j);
                     return expose.type === "LoadBalancer" ? [expose.address] : [];
@@ -130,6 +128,15 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
             { aliases: [{ type: "kubeloom:index:MeshVerify", parent: planned.clusterMesh }] },
         );
     });
+}
+
+/** A NodePort placement without a configured node address dials the address the cluster's access knows. */
+function withNodeAddress(placement: MeshApiserverPlacement<string | undefined>, access: ClusterAccess): MeshApiserverPlacement<pulumi.Input<string>> {
+    if (placement.type !== "NodePort") return placement;
+    const nodeAddress = placement.nodeAddress ?? access.nodeAddress;
+    // The config rules require clustermesh.nodeAddress where the access knows no node address.
+    if (nodeAddress === undefined) throw new Error("mesh: a NodePort member without a node address passed the rules (internal error)");
+    return { ...placement, nodeAddress };
 }
 
 /** The members, in mesh order. The config rules guarantee every mesh name is a cluster. */
