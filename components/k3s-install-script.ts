@@ -213,7 +213,10 @@ export function buildReadKubeconfigScript(): string {
         ...preamble("read the K3s admin kubeconfig"),
         `$SUDO test -s "$R"${K3S_KUBECONFIG_PATH} || fail "${K3S_KUBECONFIG_PATH} is missing or empty (did the K3s server start?)"`,
         `content=$($SUDO cat "$R"${K3S_KUBECONFIG_PATH}) || fail "cannot read ${K3S_KUBECONFIG_PATH}"`,
-        `printf '%s\\n' ${shellQuote(KUBECONFIG_BEGIN_MARKER)} "$content" ${shellQuote(KUBECONFIG_END_MARKER)}`,
+        // The leading newline ends whatever a login shell printed without one (`printf` in ~/.bashrc), which would
+        // otherwise glue itself to the begin marker (found over real SSH: test/components/k3s-install-script.ssh.test.ts).
+        `printf '\\n%s\\n' ${shellQuote(KUBECONFIG_BEGIN_MARKER)}`,
+        `printf '%s\\n' "$content" ${shellQuote(KUBECONFIG_END_MARKER)}`,
         "",
     ].join("\n");
 }
