@@ -11,7 +11,8 @@ import { MeshDemo } from "../components/MeshDemo";
 import { MeshServices } from "../components/MeshServices";
 import { KubectlCheck } from "../components/KubectlCheck";
 import { GlobalServiceSpec } from "../components/mesh-services";
-import { MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-demo";
+import { meshVerifyMaxSeconds, meshVerifyScript, MeshVerifyInput } from "../components/mesh-demo";
+import { commandTimeout } from "../lib/shell";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
@@ -116,13 +117,14 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
     members.forEach((member, index) => {
         // The first cluster's x-wing is fenced in by the demo policy: only the target may answer there.
         const restricted = index === 0;
+        const verify: MeshVerifyInput = { clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] };
         new KubectlCheck(
             `mesh-${member.config.name}-verify`,
             {
-                script: meshVerifyScript({ clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] }),
+                script: meshVerifyScript(verify),
                 kubeconfig: member.access.kubeconfig,
                 after: demoResources,
-                timeout: MESH_VERIFY_TIMEOUT,
+                timeout: commandTimeout(meshVerifyMaxSeconds(verify)),
             },
             // Until this release the check was a MeshVerify child of the ClusterMesh; the alias keeps it in place.
             { aliases: [{ type: "kubeloom:index:MeshVerify", parent: planned.clusterMesh }] },
