@@ -86,6 +86,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                     `${cluster.name}-${vc.name}`,
                     {
                         provider: access.provider,
+                        hostKubeconfig: access.kubeconfig,
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
