@@ -87,6 +87,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                     `${cluster.name}-${vc.name}`,
                     {
                         provider: access.provider,
+                        hostKubeconfig: access.kubeconfig,
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
@@ -175,9 +176,8 @@ function installCilium(
                 nodeSelector: cluster.cilium.nodeSelector,
                 tolerations: cluster.cilium.tolerations,
                 operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
-                chaining: chaining ? { mode: chaining.mode } : undefined,
+                chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
             },
-            primaryCniPlugins: chaining?.primaryPlugins,
             extraValues,
         },
         { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },

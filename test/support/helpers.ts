@@ -110,7 +110,7 @@ export function chainConfig(): Record<string, any> {
                     kubeProxyReplacement: true,
                     k8sServiceHost: "192.0.2.20",
                     k8sServicePort: 6443,
-                    chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }] },
+                    chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.250.0.0/20" },
                     nodeSelector: { "kubeloom.io/cilium": "true" },
                     tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
                     hubble: { relay: true, ui: true, uiNodePort: 31235 },
