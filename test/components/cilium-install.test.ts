@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { CiliumInstall, CiliumInstallValues } from "../../components/CiliumInstall";
-import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, ciliumValues, genericVethConflist } from "../../components/cilium-values";
+import { ciliumValues } from "../../components/cilium-values";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { sortKeysDeep } from "../../lib/values-util";
 import { SECRET_PLACEHOLDER as SECRET, UNKNOWN_PLACEHOLDER as UNKNOWN } from "../../lib/placeholders";
@@ -111,41 +111,27 @@ describe("CiliumInstall component", function () {
         assert.ok(named(plan, "c-release").dependsOn.includes(named(plan, "before").urn));
     });
 
-    it("generic-veth chaining: the cni-configuration ConfigMap first, with the conflist, then the release", async () => {
-        const plugins = [{ type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }, { type: "portmap", capabilities: { portMappings: true } }];
+    it("generic-veth chaining: no ConfigMap of its own, the agent copies the primary's conflist (cni.chainingTarget)", async () => {
         const plan = await planProgram(() => {
             const provider = new k8s.Provider("p", { kubeconfig: "x" });
-            const before = new random.RandomPet("before", {});
-            new CiliumInstall(
-                "c",
-                { provider, values: { ...values("192.0.2.10"), routingMode: "native", chaining: { mode: "generic-veth" } }, primaryCniPlugins: plugins },
-                { dependsOn: [before] },
-            );
+            new CiliumInstall("c", {
+                provider,
+                values: { ...values("192.0.2.10"), routingMode: "native", ipamMode: "cluster-pool", chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.99.0.0/16" } },
+            });
         });
-        const configMap = named(plan, "c-cni-configuration");
+        assert.deepEqual(plan.resources.filter((r) => r.type === CONFIGMAP), [], "no hand-written conflist ConfigMap");
         const release = named(plan, "c-release");
-        assert.equal(configMap.type, CONFIGMAP);
-        assert.equal(configMap.parent, named(plan, "c").urn);
-        assert.equal(providerName(configMap.provider), "p");
-        assert.deepEqual(configMap.inputs.metadata, { name: CHAINING_CNI_CONFIGMAP, namespace: "kube-system", labels: { "app.kubernetes.io/managed-by": "kubeloom" } });
-        assert.deepEqual(configMap.inputs.data, { [CHAINING_CNI_CONFIGMAP_KEY]: genericVethConflist(plugins) });
-        assert.ok(configMap.dependsOn.includes(named(plan, "before").urn));
-        assert.deepEqual(release.dependsOn.sort(), [configMap.urn, named(plan, "before").urn].sort());
-        assert.equal(at(release.inputs.values, "cni.configMap"), CHAINING_CNI_CONFIGMAP);
+        assert.equal(at(release.inputs.values, "cni.chainingTarget"), "cbr0");
+        assert.equal(at(release.inputs.values, "cni.configMap"), undefined);
+        assert.equal(at(release.inputs.values, "cni.uninstall"), false, "the chained conflist survives an agent restart");
     });
 
-    it("fails before creating anything on a chaining mode its values cannot satisfy, or generic-veth without plugins", async () => {
+    it("fails before creating anything on a chaining mode its values cannot satisfy", async () => {
         await assert.rejects(
             planProgram(() => {
-                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), values: { ...values("h"), chaining: { mode: "generic-veth" } } });
+                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), values: { ...values("h"), chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.99.0.0/16" } } });
             }),
             /CiliumInstall c: Cilium chaining mode generic-veth: routingMode must be native/,
-        );
-        await assert.rejects(
-            planProgram(() => {
-                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), values: { ...values("h"), routingMode: "native", chaining: { mode: "generic-veth" } } });
-            }),
-            /CiliumInstall c: generic-veth chaining needs the primary CNI's plugins/,
         );
     });
 });
