@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { DEMO_NAMESPACE, demoGlobalService, demoPolicy, demoWorkloads, GlobalServiceSpec, globalServiceManifest, KubernetesObject } from "./mesh-services";
+import { DEMO_NAMESPACE, demoGlobalService, demoServiceResourceName, globalServiceResourceName, demoPolicy, demoWorkloads, GlobalServiceSpec, globalServiceManifest, KubernetesObject } from "./mesh-services";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {
@@ -47,7 +47,7 @@ export class MeshServices extends pulumi.ComponentResource {
             new k8s.core.v1.Service(resourceName, { metadata: object.metadata, spec: object.spec }, { parent: this, provider, dependsOn });
 
         for (const svc of args.globalServices ?? []) {
-            service(`${name}-${svc.namespace}-${svc.name}`, globalServiceManifest(svc, args.clusterName), afterCilium);
+            service(globalServiceResourceName(name, svc), globalServiceManifest(svc, args.clusterName), afterCilium);
         }
 
         this.demoResources = [];
@@ -64,7 +64,7 @@ export class MeshServices extends pulumi.ComponentResource {
                 new k8s.apps.v1.Deployment(resourceName, { metadata: object.metadata, spec: object.spec as unknown as k8s.types.input.apps.v1.DeploymentSpec }, { parent: this, provider, dependsOn: [...inDemo, ...extra] });
             const rebelBase = deployment(`${name}-rebel-base`, workloads.rebelBase, [response]);
             const xWing = deployment(`${name}-x-wing`, workloads.xWing);
-            const globalService = service(`${name}-rebel-base-service`, globalServiceManifest(demoGlobalService(), args.clusterName), inDemo);
+            const globalService = service(demoServiceResourceName(name), globalServiceManifest(demoGlobalService(), args.clusterName), inDemo);
             this.demoResources.push(rebelBase, xWing, globalService);
             if (args.demoPolicyTarget !== undefined) {
                 const policy = demoPolicy(args.clusterName, args.demoPolicyTarget);

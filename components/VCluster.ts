@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
-import { VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VClusterExposure, vclusterKubeconfigSecretName, vclusterContextName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 
 /** Arguments of a vCluster. */
@@ -49,7 +49,7 @@ export class VCluster extends pulumi.ComponentResource {
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
-        const contextName = `${args.clusterName}-${args.name}`;
+        const contextName = vclusterContextName(args.clusterName, args.name);
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>

@@ -14,6 +14,7 @@ import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshMembers, vclusterExposure } from "../config/resolve";
 import type { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import type { ClusterAccess } from "./sources";
 
 /** The mesh as planned before Cilium: the component and the extra Cilium values of each member, by cluster name. */
@@ -40,7 +41,7 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
     // The CA and MetalLB are shared by all members: protected when any member is.
     const protect = members.some(({ config: cluster }) => cluster.protect ?? defaultProtect(stackName));
     const clusterMesh = new ClusterMesh(
-        "mesh",
+        resourceNames.clusterMesh(),
         {
             serviceType: mesh.serviceType,
             maxConnectedClusters: mesh.maxConnectedClusters,
@@ -91,7 +92,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         // The config rules require every member to install Cilium; a member without it is a bug here.
         if (!member.ciliumRelease) throw new Error(`mesh: cluster ${member.config.name} has no Cilium release (internal error)`);
         return new MeshServices(
-            `mesh-${member.config.name}-services`,
+            resourceNames.meshServices(member.config.name),
             {
                 provider: member.access.provider,
                 clusterName: member.config.name,
@@ -110,7 +111,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         // The first cluster's x-wing is fenced in by the demo policy: only the target may answer there.
         const restricted = index === 0;
         new KubectlCheck(
-            `mesh-${member.config.name}-verify`,
+            resourceNames.meshVerify(member.config.name),
             {
                 script: meshVerifyScript({ clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] }),
                 kubeconfig: member.access.kubeconfig,

@@ -16,6 +16,7 @@ import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cil
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 
@@ -83,7 +84,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
-                    `${cluster.name}-${vc.name}`,
+                    resourceNames.vcluster(cluster.name, vc.name),
                     {
                         provider: access.provider,
                         clusterName: cluster.name,
@@ -142,7 +143,7 @@ function installCilium(
     const ciliumNodes =
         chaining && chaining.nodes.length > 0
             ? new CiliumNodes(
-                  `${cluster.name}-cilium-nodes`,
+                  resourceNames.ciliumNodes(cluster.name),
                   {
                       provider: access.provider,
                       clusterName: cluster.name,
@@ -158,7 +159,7 @@ function installCilium(
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
     const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     const cilium = new CiliumInstall(
-        `${cluster.name}-cilium`,
+        resourceNames.cilium(cluster.name),
         {
             provider: access.provider,
             version: cluster.cilium.version,
@@ -183,7 +184,7 @@ function installCilium(
     );
     if (cluster.cilium.verify) {
         new KubectlCheck(
-            `${cluster.name}-cilium-verify`,
+            resourceNames.ciliumVerify(cluster.name),
             {
                 script: ciliumVerifyScript({
                     clusterName: cluster.name,
