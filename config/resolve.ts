@@ -87,3 +87,20 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
 export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
     return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
 }
+
+/**
+ * How many nodes Kubeloom creates for the cluster: the K3s server and its agents, or kind's control plane and its
+ * workers; undefined for clusters it did not create (it cannot know).
+ */
+export function createdNodeCount(cluster: ClusterConfig): number | undefined {
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return 1 + source.k3s.agents.length;
+        case "kind":
+            return 1 + source.kind.workers;
+        case "kubeconfig":
+        case "stackReference":
+            return undefined;
+    }
+}

@@ -17,6 +17,7 @@ import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cil
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 
@@ -84,7 +85,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
-                    `${cluster.name}-${vc.name}`,
+                    resourceNames.vcluster(cluster.name, vc.name),
                     {
                         provider: access.provider,
                         hostKubeconfig: access.kubeconfig,
@@ -144,7 +145,7 @@ function installCilium(
     const ciliumNodes =
         chaining && chaining.nodes.length > 0
             ? new CiliumNodes(
-                  `${cluster.name}-cilium-nodes`,
+                  resourceNames.ciliumNodes(cluster.name),
                   {
                       provider: access.provider,
                       clusterName: cluster.name,
@@ -160,7 +161,7 @@ function installCilium(
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
     const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     const cilium = new CiliumInstall(
-        `${cluster.name}-cilium`,
+        resourceNames.cilium(cluster.name),
         {
             provider: access.provider,
             version: cluster.cilium.version,
@@ -190,7 +191,7 @@ function installCilium(
             tolerations: cluster.cilium.tolerations,
         };
         new KubectlCheck(
-            `${cluster.name}-cilium-verify`,
+            resourceNames.ciliumVerify(cluster.name),
             {
                 script: ciliumVerifyScript(verify),
                 kubeconfig: access.kubeconfig,
