@@ -13,6 +13,8 @@ export interface KubeloomOutputs {
     kubeconfigs: pulumi.Output<Record<string, string>>;
     /** Per-cluster summary (no secrets). */
     clusters: pulumi.Output<unknown>;
+    /** Cluster name → versions deployed (no secrets); read back by the upgrade check of `npm run up`. */
+    deployedVersions: pulumi.Output<unknown>;
     /** Cluster Mesh summary, when a mesh is configured. */
     mesh?: pulumi.Output<unknown>;
 }
@@ -33,6 +35,7 @@ export async function kubeloomProgram(): Promise<KubeloomOutputs> {
     return {
         kubeconfigs: outputs.kubeconfigs,
         clusters: outputs.clusters,
+        deployedVersions: outputs.deployedVersions,
         ...(mesh ? { mesh: mesh.clusterMesh.summary } : {}),
     };
 }
