@@ -27,6 +27,22 @@ import { CILIUM_RELEASES, compareVersions, K3S_LINES, minorDistance, minorOf, VC
 import { installsCilium, meshMembers } from "./resolve";
 import type { ConfigIssue, StackConfig } from "./schema";
 
+/**
+ * Set by `npm run up|preview` in the environment of the Pulumi run once the upgrade check passed
+ * (scripts/cli/upgrade-check.ts); without it the program warns that nothing was checked (`pulumi up` run directly).
+ */
+export const UPGRADE_CHECKED_ENV = "KUBELOOM_UPGRADE_CHECKED";
+
+/** The warning of a Pulumi run that did not come through the upgrade check, or undefined when it did. */
+export function uncheckedUpgradeWarning(env: Readonly<Record<string, string | undefined>>, stack: string): string | undefined {
+    if (env[UPGRADE_CHECKED_ENV] === "1") return undefined;
+    return (
+        `upgrade steps were not checked: this run did not come through \`npm run up\` / \`npm run preview\`, which compare the stack's ` +
+        `deployedVersions output with the config first (a Cilium or K3s minor skipped, a vCluster 0.20 tenant moved to 0.36). ` +
+        `Check with \`npm run preview -- ${stack}\` before this update goes on`
+    );
+}
+
 /** The versions one cluster runs, as the `deployedVersions` stack output records them (absent: not managed here). */
 export interface ClusterVersions {
     /** K3s release (`v1.28.13+k3s1`), for k3s sources. */

@@ -6,6 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config/schema";
 import { loadStackConfig, LoadedConfig } from "../config/load";
 import { composePlatform } from "./platform";
+import { uncheckedUpgradeWarning } from "../config/upgrade-rules";
+
+/** How the program runs. */
+export interface KubeloomProgramOptions {
+    /**
+     * Warn when the run did not come through the upgrade check of `npm run up|preview` (index.ts sets it: only a
+     * real CLI run can be one). @default false
+     */
+    readonly warnUncheckedUpgrade?: boolean;
+}
 
 /** Stack outputs of a Kubeloom stack. */
 export interface KubeloomOutputs {
@@ -20,7 +30,11 @@ export interface KubeloomOutputs {
 }
 
 /** Loads the config, composes every component and returns the outputs. Invalid config registers nothing. */
-export async function kubeloomProgram(): Promise<KubeloomOutputs> {
+export async function kubeloomProgram(options: KubeloomProgramOptions = {}): Promise<KubeloomOutputs> {
+    if (options.warnUncheckedUpgrade) {
+        const warning = uncheckedUpgradeWarning(process.env, pulumi.getStack());
+        if (warning) pulumi.log.warn(warning);
+    }
     let loaded: LoadedConfig;
     try {
         loaded = loadStackConfig();

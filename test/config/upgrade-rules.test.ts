@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../../config/parse";
 import type { StackConfig } from "../../config/schema";
-import { clusterOrderFromRaw, DeployedVersions, parseDeployedVersions, plannedVersions, upgradeIssues, versionStepIssues } from "../../config/upgrade-rules";
+import { clusterOrderFromRaw, DeployedVersions, parseDeployedVersions, plannedVersions, uncheckedUpgradeWarning, upgradeIssues, UPGRADE_CHECKED_ENV, versionStepIssues } from "../../config/upgrade-rules";
 import { devConfig } from "../support/fixtures";
 
 type Mutable<T> = { -readonly [K in keyof T]: Mutable<T[K]> };
@@ -95,5 +95,10 @@ describe("upgrade rules (config/upgrade-rules.ts)", () => {
         assert.equal(parseDeployedVersions(undefined, "x"), undefined);
         assert.deepEqual(parseDeployedVersions({ dev: { cilium: "1.16.19" } }, "x"), { dev: { cilium: "1.16.19", vclusters: {} } });
         assert.throws(() => parseDeployedVersions({ dev: { cilium: 16 } }, "stack dev"), /stack dev: deployedVersions is not a map/);
+    });
+
+    it("warns a Pulumi run that did not come through npm run up|preview (pulumi up run directly), not one that did", () => {
+        assert.match(uncheckedUpgradeWarning({}, "dev") ?? "", /upgrade steps were not checked: .* `npm run preview -- dev`/);
+        assert.equal(uncheckedUpgradeWarning({ [UPGRADE_CHECKED_ENV]: "1" }, "dev"), undefined);
     });
 });

@@ -38,10 +38,10 @@ function run(env: NodeJS.ProcessEnv, ...args: string[]) {
 function installFakePulumi(dir: string): string {
     const log = path.join(dir, "calls.log");
     const script = `#!/bin/sh
-echo "$* | backend=$PULUMI_BACKEND_URL" >> "${log}"
+echo "$* | checked=$KUBELOOM_UPGRADE_CHECKED | backend=$PULUMI_BACKEND_URL" >> "${log}"
 case "$1 $2" in
   "version "*) echo "v3.205.0" ;;
-  "stack output") echo "{}" ;;
+  "stack output") if [ -n "$KUBELOOM_FAKE_OUTPUTS" ]; then cat "$KUBELOOM_FAKE_OUTPUTS"; else echo "{}"; fi ;;
   "stack history") echo "[]" ;;
   "up "*) echo "Updating (dev):" ; echo " + pulumi:pulumi:Stack kubeloom-dev create" ;;
 esac
@@ -124,6 +124,69 @@ describe("npm run up|preview|destroy", function () {
         const result = run(env, "preview", "dev");
         assert.equal(result.status, 2);
         assert.match(result.lines[result.lines.length - 1], /PULUMI_CONFIG_PASSPHRASE/);
+    });
+});
+
+describe("npm run up|preview: upgrade steps from what the stack runs", function () {
+    this.timeout(60_000);
+    let home: string;
+    let log: string;
+    let state: string;
+
+    beforeEach(() => {
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-upgrade-cli-"));
+        log = installFakePulumi(path.join(home, ".pulumi"));
+        state = path.join(home, "state");
+    });
+    afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+    /** Runs the CLI against a stack whose last outputs are `outputs` (what the fake `pulumi stack output` prints). */
+    function withOutputs(outputs: unknown, ...args: string[]) {
+        const file = path.join(home, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify(outputs));
+        return run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: file }), ...args);
+    }
+    const calls = () => fs.readFileSync(log, "utf8").trim().split("\n");
+    // Pulumi.dev.yaml pins K3s v1.28.13+k3s1, Cilium 1.16.19 and vClusters vc-a / vc-b at 0.20.6.
+    const deployed = (dev: Record<string, unknown>) => ({ kubeconfigs: "[secret]", deployedVersions: { dev: { k3s: "v1.28.13+k3s1", cilium: "1.16.19", vclusters: { "vc-a": "0.20.6", "vc-b": "0.20.6" }, ...dev } } });
+
+    it("runs up when every step is at most one minor, and tells the program the check ran", () => {
+        const result = withOutputs(deployed({ k3s: "v1.27.16+k3s1", cilium: "1.15.9" }), "up", "dev");
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /upgrade steps checked against what stack dev runs: none skipped/);
+        const up = calls().find((c) => c.startsWith("up "));
+        assert.ok(up, "pulumi up ran");
+        assert.match(up, /\| checked=1 \|/);
+        const read = calls().find((c) => c.startsWith("stack output"));
+        assert.ok(read && !read.includes("--show-secrets"), "the outputs are read masked: no kubeconfig is decrypted");
+    });
+
+    it("fails a K3s minor skip with exit 2 naming clusters[0].source.k3s.version, before Pulumi runs up", () => {
+        const result = withOutputs(deployed({ k3s: "v1.26.15+k3s1" }), "up", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.version: "v1\.28\.13\+k3s1" cannot be applied to the deployed K3s v1\.26\.15\+k3s1: it skips Kubernetes 1\.27/);
+        assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
+    });
+
+    it("fails a Cilium minor skip, and a vCluster 0.36 → 0.20 downgrade, each under its key — for preview too", () => {
+        const result = withOutputs(deployed({ cilium: "1.14.12", vclusters: { "vc-a": "0.20.6", "vc-b": "0.36.1" } }), "preview", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: "1\.16\.19" cannot be applied to the deployed Cilium 1\.14\.12: it skips 1\.15/);
+        assert.match(result.stderr, /clusters\[0\]\.vclusters\[1\]\.version: "0\.20\.6" cannot be applied to the deployed vCluster vc-b 0\.36\.1: a downgrade/);
+        assert.ok(!calls().some((c) => c.startsWith("preview ")), "pulumi preview did not run");
+    });
+
+    it("a stack last updated before deployedVersions: checks the Cilium versions of its clusters output", () => {
+        const result = withOutputs({ clusters: [{ name: "dev", ciliumVersion: "1.14.12" }] }, "up", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /records only its Cilium versions/);
+        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips 1\.15/);
+    });
+
+    it("a new stack (no outputs): says nothing was checked, and runs up", () => {
+        const result = withOutputs({}, "up", "dev");
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /records no deployed versions .* upgrade steps not checked/);
     });
 });
 
