@@ -1,10 +1,12 @@
 /**
- * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (k3s distro) with values from
- * the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back from the host Secret.
+ * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (the k3s distro on 0.20, k8s on
+ * 0.36) with values from the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back
+ * from the host Secret.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
+import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 
@@ -50,11 +52,15 @@ export class VCluster extends pulumi.ComponentResource {
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
         const contextName = `${args.clusterName}-${args.name}`;
+        if (!vclusterRelease(version)) {
+            throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
+        }
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
+                version,
                 contextName,
                 expose: resolved,
                 isolate,

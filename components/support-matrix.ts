@@ -104,8 +104,32 @@ export const K3S_LINES: readonly K3sLine[] = [
     { kubernetes: "1.36", example: "v1.36.4+k3s1" },
 ];
 
-/** kind node images are accepted for the same Kubernetes lines as K3s (`kindest/node:v1.<minor>.<patch>`). */
-export const KIND_NODE_LINES: readonly string[] = K3S_LINES.map((line) => line.kubernetes);
+/** One supported kind node line; any `kindest/node:v1.<minor>.<patch>` image (digest allowed) of it is accepted. */
+export interface KindNodeLine {
+    /** The Kubernetes minor of the line, e.g. "1.36". */
+    readonly kubernetes: string;
+    /** A node image of the line that a kind release published. */
+    readonly example: string;
+}
+
+/**
+ * kind node lines: the same Kubernetes minors as K3S_LINES. Examples are the images kind releases published
+ * (v0.24.0: 1.27–1.31; v0.27.0: 1.32.2; v0.29.0: 1.33.1; v0.30.0: 1.34.0; v0.31.0: 1.35.0; v0.32.0: 1.36.1), as
+ * remembered and from kubernetes-sigs/kind#4248 for 1.36.1 — none of the digests can be checked offline. Only the
+ * line is checked, never the patch.
+ */
+export const KIND_NODE_LINES: readonly KindNodeLine[] = [
+    { kubernetes: "1.27", example: "kindest/node:v1.27.16" },
+    { kubernetes: "1.28", example: "kindest/node:v1.28.13" },
+    { kubernetes: "1.29", example: "kindest/node:v1.29.8" },
+    { kubernetes: "1.30", example: "kindest/node:v1.30.4" },
+    { kubernetes: "1.31", example: "kindest/node:v1.31.0" },
+    { kubernetes: "1.32", example: "kindest/node:v1.32.2" },
+    { kubernetes: "1.33", example: "kindest/node:v1.33.1" },
+    { kubernetes: "1.34", example: "kindest/node:v1.34.0" },
+    { kubernetes: "1.35", example: "kindest/node:v1.35.0" },
+    { kubernetes: "1.36", example: "kindest/node:v1.36.1" },
+];
 
 /**
  * The default K3s release: v1.36.4+k3s1, the stable channel since k3s-io/k3s#14553 (2026-08-27), the newest channel
@@ -214,7 +238,7 @@ export function supportedVersions(component: MatrixComponent): string[] {
         case "k3s":
             return K3S_LINES.map((line) => `v${line.kubernetes}.x+k3sN`);
         case "kind":
-            return KIND_NODE_LINES.map((minor) => `kindest/node:v${minor}.x`);
+            return KIND_NODE_LINES.map((line) => `kindest/node:v${line.kubernetes}.x`);
     }
 }
 
@@ -245,6 +269,12 @@ export function kindNodeKubernetes(image: string): string | undefined {
     return match ? minorOf(match[1]) : undefined;
 }
 
+/** The kind node line of an image, or undefined when its tag is not `v1.<minor>.<patch>` of a supported line. */
+export function kindNodeLine(image: string): KindNodeLine | undefined {
+    const minor = kindNodeKubernetes(image);
+    return KIND_NODE_LINES.find((line) => line.kubernetes === minor);
+}
+
 /** Kubernetes minors every listed release supports together (their intersection), oldest first. */
 export function commonKubernetes(ranges: readonly KubernetesRange[]): string[] {
     if (ranges.length === 0) return [];
@@ -254,3 +284,51 @@ export function commonKubernetes(ranges: readonly KubernetesRange[]): string[] {
 
 /** Newest Kubernetes minor of the matrix (the end of the K3s and kind lines). */
 export const MATRIX_NEWEST_KUBERNETES = NEWEST_KUBERNETES;
+
+/** Versions pinned for a combination; unpinned chart components are chosen. */
+export interface CombinationPins {
+    readonly cilium?: string;
+    readonly vcluster?: string;
+    readonly metallb?: string;
+    /** A Kubernetes minor ("1.34"). */
+    readonly kubernetes?: string;
+}
+
+/** A combination the matrix supports: one Kubernetes minor and a release of each chart that runs on it. */
+export interface Combination {
+    readonly kubernetes: string;
+    readonly cilium: string;
+    /** Undefined only when the combination was asked for without vClusters and none runs on this minor. */
+    readonly vcluster?: string;
+    /** Undefined only when the combination was asked for without MetalLB and none runs on this minor. */
+    readonly metallb?: string;
+    /** A K3s release of the line (K3S_LINES example). */
+    readonly k3s: string;
+    /** A kind node image of the line (KIND_NODE_LINES example). */
+    readonly kindNode: string;
+}
+
+/**
+ * The newest supported combination containing the pinned versions: the newest Kubernetes minor that every pinned
+ * release supports and on which every other chart has a release, with the newest such releases. Undefined when the
+ * pins cannot be combined (e.g. Cilium 1.16.19 with vCluster 0.36.1). `uses` names the optional charts the stack
+ * installs: only those must have a release on the chosen minor. Used for the README table and the tests' stack
+ * variants.
+ */
+export function newestCombination(pins: CombinationPins = {}, uses: ReadonlyArray<"vcluster" | "metallb"> = ["vcluster", "metallb"]): Combination | undefined {
+    const pick = (releases: readonly ChartRelease[], pinned: string | undefined, minor: string) =>
+        pinned !== undefined
+            ? releases.find((r) => r.version === pinned && supportsKubernetes(r.kubernetes, minor))
+            : [...releases].reverse().find((r) => supportsKubernetes(r.kubernetes, minor));
+    for (const line of [...K3S_LINES].reverse()) {
+        const minor = line.kubernetes;
+        if (pins.kubernetes !== undefined && pins.kubernetes !== minor) continue;
+        const [cilium, vcluster, metallb] = [pick(CILIUM_RELEASES, pins.cilium, minor), pick(VCLUSTER_RELEASES, pins.vcluster, minor), pick(METALLB_RELEASES, pins.metallb, minor)];
+        const kind = KIND_NODE_LINES.find((l) => l.kubernetes === minor);
+        const missing = (uses.includes("vcluster") && !vcluster) || (uses.includes("metallb") && !metallb) || (pins.vcluster !== undefined && !vcluster) || (pins.metallb !== undefined && !metallb);
+        if (cilium && kind && !missing) {
+            return { kubernetes: minor, cilium: cilium.version, vcluster: vcluster?.version, metallb: metallb?.version, k3s: line.example, kindNode: kind.example };
+        }
+    }
+    return undefined;
+}

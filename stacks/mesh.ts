@@ -48,6 +48,7 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
+                ciliumVersion: cluster.cilium.version,
                 creator: access.creator,
                 metallb: cluster.loadBalancer?.metallb,
                 apiserverIP: cluster.clustermesh?.apiserverIP,

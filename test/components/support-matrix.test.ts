@@ -17,6 +17,7 @@ import {
     METALLB_RELEASES,
     minorDistance,
     minorOf,
+    newestCombination,
     supportedVersions,
     supportsKubernetes,
     VCLUSTER_RELEASES,
@@ -102,6 +103,23 @@ describe("support matrix", () => {
         for (const [releases, chosen] of [[CILIUM_RELEASES, MATRIX_DEFAULTS.cilium], [VCLUSTER_RELEASES, MATRIX_DEFAULTS.vcluster], [METALLB_RELEASES, MATRIX_DEFAULTS.metallb]] as const) {
             const newer = releases.filter((r) => compareVersions(r.version, chosen) > 0 && supportsKubernetes(r.kubernetes, kube));
             assert.deepEqual(newer, [], `a newer release than ${chosen} supports ${kube}`);
+        }
+    });
+});
+
+describe("support matrix combinations", () => {
+    it("finds the newest combination around each pinned release, and none for impossible pins", () => {
+        assert.deepEqual(newestCombination(), { kubernetes: "1.36", cilium: "1.20.0", vcluster: "0.36.1", metallb: "0.16.1", k3s: "v1.36.4+k3s1", kindNode: "kindest/node:v1.36.1" });
+        assert.equal(newestCombination({ cilium: "1.16.19" })?.kubernetes, "1.30");
+        assert.equal(newestCombination({ cilium: "1.16.19" })?.vcluster, "0.20.6");
+        assert.equal(newestCombination({ cilium: "1.17.18" })?.kubernetes, "1.30", "with vClusters 1.17 must stay where 0.20.6 runs");
+        assert.equal(newestCombination({ cilium: "1.17.18" }, [])?.kubernetes, "1.32", "without vClusters its newest line");
+        assert.equal(newestCombination({ cilium: "1.19.6" })?.kubernetes, "1.34");
+        assert.equal(newestCombination({ cilium: "1.16.19", vcluster: "0.36.1" }), undefined);
+        assert.equal(newestCombination({ cilium: "1.20.0", kubernetes: "1.32" }), undefined);
+        for (const release of [...CILIUM_RELEASES, ...VCLUSTER_RELEASES]) {
+            const pins = CILIUM_RELEASES.includes(release) ? { cilium: release.version } : { vcluster: release.version };
+            assert.ok(newestCombination(pins), `no combination with ${release.version}`);
         }
     });
 });
