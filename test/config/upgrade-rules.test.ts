@@ -5,19 +5,19 @@
  */
 import { strict as assert } from "node:assert";
 import { parseStackConfig } from "../../config/parse";
-import type { StackConfig } from "../../config/schema";
+import { DEFAULT_VERSIONS, StackConfig } from "../../config/schema";
 import { clusterOrderFromRaw, DeployedVersions, parseDeployedVersions, plannedVersions, uncheckedUpgradeWarning, upgradeIssues, UPGRADE_CHECKED_ENV, versionStepIssues } from "../../config/upgrade-rules";
 import { devConfig } from "../support/fixtures";
 
 type Mutable<T> = { -readonly [K in keyof T]: Mutable<T[K]> };
 
-/** The dev config, parsed, with versions set after parsing. */
+/** The dev config, parsed, at the seeds' versions (K3s v1.28, Cilium 1.16, vCluster 0.20) unless told otherwise. */
 function dev(versions: { k3s?: string; cilium?: string; vclusters?: string[] } = {}): StackConfig {
     const config = structuredClone(parseStackConfig(devConfig(), { stackName: "dev" })) as Mutable<StackConfig>;
     const cluster = config.clusters[0];
-    if (versions.k3s) cluster.source.k3s!.version = versions.k3s;
-    if (versions.cilium) cluster.cilium.version = versions.cilium;
-    versions.vclusters?.forEach((v, j) => (cluster.vclusters[j].version = v));
+    cluster.source.k3s!.version = versions.k3s ?? "v1.28.13+k3s1";
+    cluster.cilium.version = versions.cilium ?? "1.16.19";
+    cluster.vclusters.forEach((vc, j) => (vc.version = versions.vclusters?.[j] ?? "0.20.6"));
     return config as StackConfig;
 }
 
@@ -26,6 +26,10 @@ const DEPLOYED: DeployedVersions = { dev: { k3s: "v1.28.13+k3s1", cilium: "1.16.
 describe("upgrade rules (config/upgrade-rules.ts)", () => {
     it("plannedVersions: the effective versions per cluster name, defaults included", () => {
         assert.deepEqual(plannedVersions(dev()), DEPLOYED);
+        const defaults = parseStackConfig(devConfig(), { stackName: "dev" });
+        assert.deepEqual(plannedVersions(defaults), {
+            dev: { k3s: DEFAULT_VERSIONS.k3s, cilium: DEFAULT_VERSIONS.cilium, vclusters: { "vc-a": DEFAULT_VERSIONS.vcluster, "vc-b": DEFAULT_VERSIONS.vcluster } },
+        });
     });
 
     it("allows no change, one minor up (Cilium 1.16 → 1.17, K3s 1.28 → 1.29) and a patch downgrade", () => {

@@ -10,6 +10,11 @@ import * as os from "os";
 import * as path from "path";
 import { findPulumiCli, preflightProblem, resolveBackend, ensureBackend, missingCliMessage } from "../../scripts/cli/automation";
 import { PROJECT_DIR, TS_REGISTER } from "../../lib/project";
+import { plannedVersions } from "../../config/upgrade-rules";
+import { parseStackConfig } from "../../config/parse";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { readStackFile } from "../../scripts/plan/stack-file";
+import { CILIUM_RELEASES, K3S_LINES, minorDistance } from "../../components/support-matrix";
 
 const projectDir = PROJECT_DIR;
 const CLI = path.join(projectDir, "scripts", "cli", "stack-cli.ts");
@@ -147,11 +152,15 @@ describe("npm run up|preview: upgrade steps from what the stack runs", function 
         return run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: file }), ...args);
     }
     const calls = () => fs.readFileSync(log, "utf8").trim().split("\n");
-    // Pulumi.dev.yaml pins K3s v1.28.13+k3s1, Cilium 1.16.19 and vClusters vc-a / vc-b at 0.20.6.
-    const deployed = (dev: Record<string, unknown>) => ({ kubeconfigs: "[secret]", deployedVersions: { dev: { k3s: "v1.28.13+k3s1", cilium: "1.16.19", vclusters: { "vc-a": "0.20.6", "vc-b": "0.20.6" }, ...dev } } });
+    // What Pulumi.dev.yaml deploys (read with the same parser the check uses), and versions around it from the matrix.
+    const shipped = plannedVersions(parseStackConfig(rawConfigFromPulumi(readStackFile(path.join(projectDir, "Pulumi.dev.yaml"), "kubeloom").config), { stackName: "dev" })).dev;
+    const k3sBelow = (delta: number) => K3S_LINES.find((l) => minorDistance(l.example, shipped.k3s!) === delta)!.example;
+    const ciliumBelow = (delta: number) => CILIUM_RELEASES.find((r) => minorDistance(r.version, shipped.cilium!) === delta)!.version;
+    const deployed = (dev: Record<string, unknown>) => ({ kubeconfigs: "[secret]", deployedVersions: { dev: { ...shipped, ...dev } } });
+    const escaped = (text: string) => text.replace(/[.+]/g, "\\$&");
 
     it("runs up when every step is at most one minor, and tells the program the check ran", () => {
-        const result = withOutputs(deployed({ k3s: "v1.27.16+k3s1", cilium: "1.15.9" }), "up", "dev");
+        const result = withOutputs(deployed({ k3s: k3sBelow(1), cilium: ciliumBelow(1) }), "up", "dev");
         assert.equal(result.status, 0, result.stderr);
         assert.match(result.stderr, /upgrade steps checked against what stack dev runs: none skipped/);
         const up = calls().find((c) => c.startsWith("up "));
@@ -162,25 +171,27 @@ describe("npm run up|preview: upgrade steps from what the stack runs", function 
     });
 
     it("fails a K3s minor skip with exit 2 naming clusters[0].source.k3s.version, before Pulumi runs up", () => {
-        const result = withOutputs(deployed({ k3s: "v1.26.15+k3s1" }), "up", "dev");
+        const result = withOutputs(deployed({ k3s: k3sBelow(2) }), "up", "dev");
         assert.equal(result.status, 2, result.stderr);
-        assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.version: "v1\.28\.13\+k3s1" cannot be applied to the deployed K3s v1\.26\.15\+k3s1: it skips Kubernetes 1\.27/);
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.source\\.k3s\\.version: "${escaped(shipped.k3s!)}" cannot be applied to the deployed K3s ${escaped(k3sBelow(2))}: it skips Kubernetes`));
         assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
     });
 
-    it("fails a Cilium minor skip, and a vCluster 0.36 → 0.20 downgrade, each under its key — for preview too", () => {
-        const result = withOutputs(deployed({ cilium: "1.14.12", vclusters: { "vc-a": "0.20.6", "vc-b": "0.36.1" } }), "preview", "dev");
+    it("fails a Cilium minor skip, and a vCluster minor downgrade, each under its key — for preview too", () => {
+        const [major, minor] = shipped.vclusters["vc-b"].split(".").map(Number);
+        const newer = `${major}.${minor + 1}.0`;
+        const result = withOutputs(deployed({ cilium: ciliumBelow(2), vclusters: { ...shipped.vclusters, "vc-b": newer } }), "preview", "dev");
         assert.equal(result.status, 2, result.stderr);
-        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: "1\.16\.19" cannot be applied to the deployed Cilium 1\.14\.12: it skips 1\.15/);
-        assert.match(result.stderr, /clusters\[0\]\.vclusters\[1\]\.version: "0\.20\.6" cannot be applied to the deployed vCluster vc-b 0\.36\.1: a downgrade/);
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.cilium\\.version: "${escaped(shipped.cilium!)}" cannot be applied to the deployed Cilium ${escaped(ciliumBelow(2))}: it skips`));
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.vclusters\\[1\\]\\.version: .* deployed vCluster vc-b ${escaped(newer)}: a downgrade`));
         assert.ok(!calls().some((c) => c.startsWith("preview ")), "pulumi preview did not run");
     });
 
     it("a stack last updated before deployedVersions: checks the Cilium versions of its clusters output", () => {
-        const result = withOutputs({ clusters: [{ name: "dev", ciliumVersion: "1.14.12" }] }, "up", "dev");
+        const result = withOutputs({ clusters: [{ name: "dev", ciliumVersion: ciliumBelow(2) }] }, "up", "dev");
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /records only its Cilium versions/);
-        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips 1\.15/);
+        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips/);
     });
 
     it("a new stack (no outputs): says nothing was checked, and runs up", () => {
