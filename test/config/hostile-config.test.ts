@@ -101,6 +101,37 @@ describe("hostile config: YAML 1.1 / 1.2 ambiguity in the stack file", () => {
     });
 });
 
+describe("hostile config: outside the support matrix", () => {
+    const cases: Array<{ name: string; lines: string; expect: RegExp }> = [
+        {
+            name: "Cilium 1.20 on K3s 1.32 (a combination outside the matrix)",
+            lines: "      id: 1\n      cilium:\n        version: 1.20.0",
+            expect: /clusters\[0\]\.cilium\.version: "1\.20\.0" supports Kubernetes 1\.33–1\.36, but clusters\[0\]\.source\.k3s\.version is Kubernetes 1\.32/,
+        },
+        {
+            name: "an unsupported Cilium patch",
+            lines: "      id: 1\n      cilium:\n        version: 1.19.5",
+            expect: /clusters\[0\]\.cilium\.version: the string "1\.19\.5" is not in Kubeloom's support matrix: supported cilium versions are 1\.16\.19, 1\.17\.18, 1\.18\.12, 1\.19\.6, 1\.20\.0/,
+        },
+    ];
+    for (const c of cases) {
+        it(`fails through npm run plan with exit 2 and the key path on ${c.name}`, () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-matrix-"));
+            try {
+                const file = path.join(dir, "Pulumi.bad.yaml");
+                const text = stackFile(c.lines).replace("          user: ubuntu", "          user: ubuntu\n          version: v1.32.12+k3s1\n          sshPrivateKeyPath: /dev/null");
+                fs.writeFileSync(file, text);
+                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+                assert.equal(result.status, 2, result.stderr);
+                assert.match(result.stderr, c.expect);
+                assert.equal(result.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+});
+
 describe("hostile config: files and secrets", () => {
     const { readBoundedFile, MAX_CREDENTIAL_FILE_BYTES } = require("../../config/load") as typeof import("../../config/load");
     const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
