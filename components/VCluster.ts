@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
-import { VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 
 /** Arguments of a vCluster. */
@@ -56,7 +56,7 @@ export class VCluster extends pulumi.ComponentResource {
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
-        const contextName = `${args.clusterName}-${args.name}`;
+        const contextName = vclusterContextName(args.clusterName, args.name);
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>

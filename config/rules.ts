@@ -4,11 +4,13 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clustermeshNodePort, installsCilium, meshMembers, vclusterNodePort } from "./resolve";
+import { createdNodeCount, installsCilium, meshMembers } from "./resolve";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
+import { registryRules } from "./port-registry";
+import { derivedNameIssues } from "./derived-names";
 
 type Rule = (config: StackConfig) => ConfigIssue[];
 
@@ -100,10 +102,6 @@ const k3sTopology: Rule = (config) =>
         if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
             issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
         }
-        const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
-        for (const j of duplicates(hosts, (h) => h)) {
-            issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
-        }
         return issues;
     });
 
@@ -147,10 +145,6 @@ const vclustersConsistent: Rule = (config) =>
         for (const j of duplicates(c.vclusters, (v) => v.name)) {
             issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
         }
-        const ports = c.vclusters.map((v, j) => ({ j, port: v.expose === "NodePort" ? vclusterNodePort(c, j) : undefined })).filter((p) => p.port !== undefined);
-        for (const k of duplicates(ports, (p) => p.port)) {
-            issues.push({ path: `clusters[${i}].vclusters[${ports[k].j}].nodePort`, message: `${ports[k].port} is already used by another vCluster in this cluster; give each a distinct nodePort` });
-        }
         c.vclusters.forEach((v, j) => {
             const at = `clusters[${i}].vclusters[${j}]`;
             if (v.nodePort !== undefined && v.expose !== "NodePort") {
@@ -166,6 +160,20 @@ const vclustersConsistent: Rule = (config) =>
         return issues;
     });
 
+
+/**
+ * The operator's replicas must fit the nodes: the 1.16 chart gives cilium-operator a required pod anti-affinity on
+ * kubernetes.io/hostname (values.yaml operator.affinity), so each replica needs its own node and the rest stay
+ * Pending. Kind workers count, as do K3s agents; clusters Kubeloom did not create are not known here.
+ */
+const operatorReplicasFit: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const nodes = createdNodeCount(c);
+        const replicas = c.cilium.operatorReplicas;
+        return installsCilium(c) && nodes !== undefined && replicas !== undefined && replicas > nodes
+            ? [{ path: `clusters[${i}].cilium.operatorReplicas`, message: `${replicas} is more than the cluster's ${nodes} node${nodes === 1 ? "" : "s"} (${c.source.kind ? "kind control plane + workers" : "K3s server + agents"}); each operator replica needs its own node (required anti-affinity), the rest would stay Pending` }]
+            : [];
+    });
 
 const hubbleConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) =>
@@ -341,10 +349,6 @@ const meshRules: Rule = (config) => {
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
                 issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
             }
-            const taken = c.vclusters.findIndex((vc) => vc.expose === "LoadBalancer" && ip !== undefined && vc.loadBalancerIP === ip);
-            if (taken >= 0) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is also clusters[${i}].vclusters[${taken}].loadBalancerIP; each LoadBalancer Service needs its own address` });
-            }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
                     issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
@@ -374,21 +378,9 @@ const meshRules: Rule = (config) => {
     }
 
     if (mesh.serviceType === "NodePort") {
-        const ports = members.map((c, m) => ({ c, port: clustermeshNodePort(c, m) }));
-        for (const k of duplicates(ports, (p) => p.port)) {
-            const { c, port } = ports[k];
-            issues.push({ path: `clusters[${indexOf(c)}].clustermesh.nodePort`, message: `${port} is already the clustermesh-apiserver NodePort of another mesh cluster; with kube-proxy replacement each cluster needs its own (cilium#24692)` });
-        }
-        ports.forEach(({ c, port }) => {
+        // NodePorts (unique per cluster and across the mesh, in range) are config/port-registry.ts's.
+        members.forEach((c) => {
             const i = indexOf(c);
-            if (port > 32767) {
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `the derived NodePort ${port} is above 32767; set a free NodePort (30000-32767) explicitly` });
-            }
-            const clash = c.vclusters.findIndex((vc, j) => vc.expose === "NodePort" && vclusterNodePort(c, j) === port);
-            if (clash >= 0 || (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort === port)) {
-                const other = clash >= 0 ? `clusters[${i}].vclusters[${clash}]` : `clusters[${i}].cilium.hubble.uiNodePort`;
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `${port} is already used by ${other} in this cluster; pick another NodePort` });
-            }
             const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
             if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
                 issues.push({
@@ -452,15 +444,18 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     clusterIdRange,
     podAndServiceCidrsApart,
     addressIssues,
+    registryRules,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,
     ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,
+    operatorReplicasFit,
     chainingConsistent,
     meshRules,
     loadBalancersServed,
+    derivedNameIssues,
 ];
 
 /** Runs every cross-field rule on a config whose fields are individually valid. */
