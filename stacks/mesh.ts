@@ -7,9 +7,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterMesh } from "../components/ClusterMesh";
+import { MeshDemo } from "../components/MeshDemo";
 import { MeshServices } from "../components/MeshServices";
 import { KubectlCheck } from "../components/KubectlCheck";
-import { GlobalServiceSpec, MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-services";
+import { GlobalServiceSpec } from "../components/mesh-services";
+import { MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-demo";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshMembers, vclusterExposure } from "../config/resolve";
@@ -87,25 +89,32 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
     const formerParent = [{ parent: planned.clusterMesh }];
     // The demo policy, as in the Cilium guide: x-wing in the first cluster may reach rebel-base in the second.
     const policyTarget = names[1];
-    const services = members.map((member, index) => {
+    const demoResources = members.flatMap((member, index) => {
         // The config rules require every member to install Cilium; a member without it is a bug here.
         if (!member.ciliumRelease) throw new Error(`mesh: cluster ${member.config.name} has no Cilium release (internal error)`);
-        return new MeshServices(
-            `mesh-${member.config.name}-services`,
+        const servicesName = `mesh-${member.config.name}-services`;
+        const services = new MeshServices(
+            servicesName,
+            { provider: member.access.provider, clusterName: member.config.name, ciliumRelease: member.ciliumRelease, globalServices },
+            // The children carry it too (they do not inherit a component's dependsOn).
+            { dependsOn: [member.ciliumRelease], aliases: formerParent },
+        );
+        if (!mesh.demo) return [];
+        const demo = new MeshDemo(
+            `mesh-${member.config.name}-demo`,
             {
                 provider: member.access.provider,
                 clusterName: member.config.name,
                 ciliumRelease: member.ciliumRelease,
-                globalServices,
-                demo: mesh.demo,
-                demoPolicyTarget: mesh.demo && index === 0 ? policyTarget : undefined,
+                policyTarget: index === 0 ? policyTarget : undefined,
+                // Until this release the demo's objects were children of MeshServices, named after it.
+                formerParent: { resource: services, name: servicesName },
             },
-            // The children carry it too (they do not inherit a component's dependsOn).
-            { dependsOn: [member.ciliumRelease], aliases: formerParent },
+            { dependsOn: [member.ciliumRelease] },
         );
+        return demo.readyAfter;
     });
     if (!mesh.verify) return;
-    const demoResources = services.flatMap((s) => s.demoResources);
     members.forEach((member, index) => {
         // The first cluster's x-wing is fenced in by the demo policy: only the target may answer there.
         const restricted = index === 0;

@@ -5,13 +5,14 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { planStack } from "../../scripts/plan/plan-stack";
-import { serializePlan, OfflinePlan, PlannedResource, SECRET } from "../../scripts/plan/offline-plan";
+import { serializePlan, OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { hubbleUiAddress } from "../../stacks/platform";
 import { selectKubeconfigContext } from "../../lib/kubeconfig";
 import { parseStackConfig } from "../../config/parse";
 import { at, byUrn, chainConfig, dependsOnTransitively, fakeK3sKubeconfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 
 const projectDir = PROJECT_DIR;
 const RELEASE = "kubernetes:helm.sh/v3:Release";

@@ -4,9 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import { spawnSync } from "child_process";
 import { planStack, PlanFailure } from "../../scripts/plan/plan-stack";
-import { serializePlan, OfflinePlan, SECRET } from "../../scripts/plan/offline-plan";
+import { serializePlan, OfflinePlan } from "../../scripts/plan/offline-plan";
 import { at, byUrn, dependsOnTransitively, named, ofType } from "../support/helpers";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 
 const projectDir = PROJECT_DIR;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
