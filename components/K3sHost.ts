@@ -17,6 +17,7 @@ import {
     type K3sServerRole,
 } from "./k3s-install-script";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
+import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH. */
 export const LOCALHOST = "localhost";
@@ -158,18 +159,50 @@ export class K3sHost extends pulumi.ComponentResource {
             return { retainOnDelete: true };
         };
 
-        // Servers one after another: etcd adds members one at a time, and each joins through the ones before it.
-        let previous: pulumi.Resource | undefined;
-        const serverCommands = args.servers.map((server, i) => {
-            const command = nodeCommand(
-                serverCommandName(name, i, server.host),
-                targetOf(server),
-                { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput },
-                { parent: this, dependsOn: previous ? [previous] : [], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts, ...uninstallOptions(server.host) },
+        // One node at a time, servers first: etcd adds members one at a time and each server joins through the ones
+        // before it; on a version change each node is drained before and must be Ready on the new version after its
+        // installer runs, before the next node starts (k3s-roll-script.ts). A lone node has no roll: draining it
+        // would only evict everything with nowhere to go.
+        const rolling = args.servers.length + agents.length > 1;
+        const rollTarget = targetOf(first);
+        let previousStep: pulumi.Resource | undefined;
+        const installNode = (node: K3sNodeTarget, installName: string, scripts: NodeScripts, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
+            const roll = rolling ? rollSteps(node.host, previousStep) : undefined;
+            const install = nodeCommand(installName, targetOf(node), scripts, {
+                parent: this,
+                dependsOn: roll ? [roll.drain] : previousStep ? [previousStep] : [],
+                additionalSecretOutputs: ["stdin"],
+                customTimeouts: installTimeouts,
+                ...extra,
+                ...uninstallOptions(node.host),
+            });
+            previousStep = roll ? roll.ready(install) : install;
+            return install;
+        };
+        const rollSteps = (host: string, after: pulumi.Resource | undefined) => {
+            const node = args.servers.find((s) => s.host === host) ?? agents.find((a) => a.host === host)!;
+            // Created once: the name K3s registers the node under, read on the node itself.
+            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: "5m" } }).stdout.apply(extractNodeName);
+            const rollNode = nodeName.apply((n) => ({ nodeName: n, host, version: args.version }));
+            const drain = nodeCommand(
+                `${name}-drain-${host}`,
+                rollTarget,
+                { create: buildRollStepCreateScript("drain", host), update: rollNode.apply(buildDrainScript) },
+                { parent: this, dependsOn: after ? [after] : [], customTimeouts: { create: "5m", update: `${Math.ceil(DRAIN_MAX_SECONDS / 60) + 5}m` } },
             );
-            previous = command;
-            return command;
-        });
+            const ready = (install: pulumi.Resource) =>
+                nodeCommand(
+                    `${name}-ready-${host}`,
+                    rollTarget,
+                    { create: buildRollStepCreateScript("ready", host), update: rollNode.apply(buildReadyScript) },
+                    { parent: this, dependsOn: [install], customTimeouts: { create: "5m", update: `${Math.ceil(READY_MAX_SECONDS / 60) + 5}m` } },
+                );
+            return { drain, ready };
+        };
+
+        const serverCommands = args.servers.map((server, i) =>
+            installNode(server, serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, {}),
+        );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
         // after every reinstall (certificates change when tlsSans or the port do).
@@ -180,22 +213,14 @@ export class K3sHost extends pulumi.ComponentResource {
             { parent: this, dependsOn: [serverCommands[0]], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m" } },
         );
 
-        const lastServer = serverCommands[serverCommands.length - 1];
         agents.forEach((agent, index) => {
             // Named by host, not by position: removing one agent from the list leaves the others untouched. The alias
             // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
-            nodeCommand(
+            installNode(
+                agent,
                 agentCommandName(name, agent.host),
-                targetOf(agent),
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
-                {
-                    parent: this,
-                    dependsOn: [lastServer],
-                    additionalSecretOutputs: ["stdin"],
-                    customTimeouts: installTimeouts,
-                    aliases: [{ name: `${name}-agent-${index}` }],
-                    ...uninstallOptions(agent.host),
-                },
+                { aliases: [{ name: `${name}-agent-${index}` }] },
             );
         });
 
@@ -233,7 +258,7 @@ type NodeTarget =
 
 interface NodeScripts {
     readonly create: string;
-    readonly update?: string;
+    readonly update?: pulumi.Input<string>;
     readonly delete?: string;
     readonly stdin?: pulumi.Input<string>;
     readonly triggers?: unknown[];

@@ -266,7 +266,8 @@ export function extractMarkedKubeconfig(stdout: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Script fragments
 
-function preamble(purpose: string): string[] {
+/** The common start of every host script: fail closed, the test root prefix R, and SUDO unless root. */
+export function preamble(purpose: string): string[] {
     return [
         "#!/bin/sh",
         `# Kubeloom: ${purpose}. Generated; edit components/k3s-install-script.ts instead.`,
@@ -333,7 +334,7 @@ function runInstaller(assignments: readonly string[], service: string): string[]
 }
 
 /** Sets K3S_BIN; sudo's secure_path often lacks /usr/local/bin, so the binary is called by its full path. */
-function locateK3sBinary(): string[] {
+export function locateK3sBinary(): string[] {
     return ['K3S_BIN="$R"/usr/local/bin/k3s', '[ -x "$K3S_BIN" ] || K3S_BIN="$R"/opt/bin/k3s'];
 }
 
