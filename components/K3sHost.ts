@@ -153,9 +153,10 @@ export class K3sHost extends pulumi.ComponentResource {
             update: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
             delete: `${Math.ceil(SCRIPT_TIME_LIMITS.uninstall / 60) + 5}m`,
         };
-        const uninstallOptions = (host: string): pulumi.CustomResourceOptions => {
+        // `warn` once per host: its node-name command (which also runs on the host) is retained without a second line.
+        const uninstallOptions = (host: string, warn = true): pulumi.CustomResourceOptions => {
             if (!skipUninstall.has(host)) return {};
-            pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; delete its Node object with kubectl`, this);
+            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; delete its Node object with kubectl`, this);
             return { retainOnDelete: true };
         };
 
@@ -182,7 +183,7 @@ export class K3sHost extends pulumi.ComponentResource {
         const rollSteps = (host: string, after: pulumi.Resource | undefined) => {
             const node = args.servers.find((s) => s.host === host) ?? agents.find((a) => a.host === host)!;
             // Created once: the name K3s registers the node under, read on the node itself.
-            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: "5m" } }).stdout.apply(extractNodeName);
+            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: "5m" }, ...uninstallOptions(host, false) }).stdout.apply(extractNodeName);
             const rollNode = nodeName.apply((n) => ({ nodeName: n, host, version: args.version }));
             const drain = nodeCommand(
                 `${name}-drain-${host}`,
