@@ -12,10 +12,13 @@ import {
     buildK3sUninstallScript,
     buildReadKubeconfigScript,
     extractMarkedKubeconfig,
-    SCRIPT_TIME_LIMITS,
+    AGENT_INSTALL_MAX_SECONDS,
+    KUBECONFIG_READ_MAX_SECONDS,
     SERVER_INSTALL_MAX_SECONDS,
     type K3sServerRole,
+    UNINSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
+import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
@@ -146,13 +149,13 @@ export class K3sHost extends pulumi.ComponentResource {
 
         // create = update on purpose: a version or flag change re-runs K3s's installer, which upgrades or
         // reconfigures in place. `triggers` would replace instead, i.e. uninstall and wipe the cluster first.
-        // The scripts bound themselves (SCRIPT_TIME_LIMITS); Pulumi's limit is that sum plus a margin, so a hung SSH
-        // session still ends the update instead of leaving it waiting forever.
-        const installTimeouts = {
-            create: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
-            update: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
-            delete: `${Math.ceil(SCRIPT_TIME_LIMITS.uninstall / 60) + 5}m`,
-        };
+        // The scripts bound themselves (SCRIPT_TIME_LIMITS); Pulumi's limit is their worst case plus a margin
+        // (commandTimeout), so a hung SSH session still ends the update instead of leaving it waiting forever.
+        const installTimeouts = (maxSeconds: number) => ({
+            create: commandTimeout(maxSeconds),
+            update: commandTimeout(maxSeconds),
+            delete: commandTimeout(UNINSTALL_MAX_SECONDS),
+        });
         // `warn` once per host: its node-name command (which also runs on the host) is retained without a second line.
         const uninstallOptions = (host: string, warn = true): pulumi.CustomResourceOptions => {
             if (!skipUninstall.has(host)) return {};
@@ -167,13 +170,13 @@ export class K3sHost extends pulumi.ComponentResource {
         const rolling = args.servers.length + agents.length > 1;
         const rollTarget = targetOf(first);
         let previousStep: pulumi.Resource | undefined;
-        const installNode = (node: K3sNodeTarget, installName: string, scripts: NodeScripts, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
+        const installNode = (node: K3sNodeTarget, installName: string, scripts: NodeScripts, maxSeconds: number, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
             const roll = rolling ? rollSteps(node.host, previousStep) : undefined;
             const install = nodeCommand(installName, targetOf(node), scripts, {
                 parent: this,
                 dependsOn: roll ? [roll.drain] : previousStep ? [previousStep] : [],
                 additionalSecretOutputs: ["stdin"],
-                customTimeouts: installTimeouts,
+                customTimeouts: installTimeouts(maxSeconds),
                 ...extra,
                 ...uninstallOptions(node.host),
             });
@@ -183,26 +186,26 @@ export class K3sHost extends pulumi.ComponentResource {
         const rollSteps = (host: string, after: pulumi.Resource | undefined) => {
             const node = args.servers.find((s) => s.host === host) ?? agents.find((a) => a.host === host)!;
             // Created once: the name K3s registers the node under, read on the node itself.
-            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: "5m" }, ...uninstallOptions(host, false) }).stdout.apply(extractNodeName);
+            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) }, ...uninstallOptions(host, false) }).stdout.apply(extractNodeName);
             const rollNode = nodeName.apply((n) => ({ nodeName: n, host, version: args.version }));
             const drain = nodeCommand(
                 `${name}-drain-${host}`,
                 rollTarget,
                 { create: buildRollStepCreateScript("drain", host), update: rollNode.apply(buildDrainScript) },
-                { parent: this, dependsOn: after ? [after] : [], customTimeouts: { create: "5m", update: `${Math.ceil(DRAIN_MAX_SECONDS / 60) + 5}m` } },
+                { parent: this, dependsOn: after ? [after] : [], customTimeouts: { create: commandTimeout(0), update: commandTimeout(DRAIN_MAX_SECONDS) } },
             );
             const ready = (install: pulumi.Resource) =>
                 nodeCommand(
                     `${name}-ready-${host}`,
                     rollTarget,
                     { create: buildRollStepCreateScript("ready", host), update: rollNode.apply(buildReadyScript) },
-                    { parent: this, dependsOn: [install], customTimeouts: { create: "5m", update: `${Math.ceil(READY_MAX_SECONDS / 60) + 5}m` } },
+                    { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), update: commandTimeout(READY_MAX_SECONDS) } },
                 );
             return { drain, ready };
         };
 
         const serverCommands = args.servers.map((server, i) =>
-            installNode(server, serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, {}),
+            installNode(server, serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, SERVER_INSTALL_MAX_SECONDS, {}),
         );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
@@ -211,7 +214,7 @@ export class K3sHost extends pulumi.ComponentResource {
             `${name}-kubeconfig`,
             targetOf(first),
             { create: buildReadKubeconfigScript(), triggers: [sha256(serverScripts[0])] },
-            { parent: this, dependsOn: [serverCommands[0]], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m" } },
+            { parent: this, dependsOn: [serverCommands[0]], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
         );
 
         agents.forEach((agent, index) => {
@@ -221,6 +224,7 @@ export class K3sHost extends pulumi.ComponentResource {
                 agent,
                 agentCommandName(name, agent.host),
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
+                AGENT_INSTALL_MAX_SECONDS,
                 { aliases: [{ name: `${name}-agent-${index}` }] },
             );
         });

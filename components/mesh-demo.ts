@@ -105,13 +105,30 @@ export interface MeshVerifyInput {
  * failing if a forbidden one answers or the rounds run out. The kubeconfig comes from the environment (KUBECONFIG_ENV) and lives
  * only in a mode-600 temporary file removed on exit; it needs kubectl on the machine running Pulumi.
  */
-/** Bound on the whole mesh check: a 300 s rollout wait plus 12 rounds of 10 requests (≤ 3 s each) and 5 s pauses. */
-export const MESH_VERIFY_TIMEOUT = "15m";
+/** Seconds the mesh check waits for the x-wing Deployment. */
+const MESH_ROLLOUT_SECONDS = 300;
+/** Seconds one request to the global service may take (curl --max-time in x-wing). */
+const MESH_REQUEST_SECONDS = 3;
+/** Seconds between rounds: global services take a few seconds to sync. */
+const MESH_ROUND_PAUSE_SECONDS = 5;
+/** Defaults of MeshVerifyInput. */
+const MESH_VERIFY_DEFAULTS = { requests: 10, rounds: 12 } as const;
+
+/**
+ * Upper bound of the mesh check for `input`, in seconds: the rollout wait plus every round's requests and pause.
+ * Each request's kubectl exec is counted as prompt (curl --max-time bounds the request itself): an API server that
+ * stops answering can take each exec to KUBELOOM_KUBECTL_TIMEOUT, and then Pulumi's limit ends the check.
+ */
+export function meshVerifyMaxSeconds(input: MeshVerifyInput): number {
+    const rounds = input.rounds ?? MESH_VERIFY_DEFAULTS.rounds;
+    const requests = input.requests ?? MESH_VERIFY_DEFAULTS.requests;
+    return MESH_ROLLOUT_SECONDS + rounds * (requests * MESH_REQUEST_SECONDS + MESH_ROUND_PAUSE_SECONDS);
+}
 
 export function meshVerifyScript(input: MeshVerifyInput): string {
     const namespace = input.namespace ?? DEMO_NAMESPACE;
-    const requests = input.requests ?? 10;
-    const rounds = input.rounds ?? 12;
+    const requests = input.requests ?? MESH_VERIFY_DEFAULTS.requests;
+    const rounds = input.rounds ?? MESH_VERIFY_DEFAULTS.rounds;
     const expect = input.expect.map(shellQuote).join(" ");
     const forbid = (input.forbid ?? []).map(shellQuote).join(" ");
     const where = `mesh verify (${input.clusterName})`;
@@ -121,7 +138,7 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
         ...scriptPreamble(where),
         ...kubectlPrologue("kubectl is not installed on the machine running Pulumi; install kubectl, or set verify: false in kubeloom:mesh"),
         `kn() { k --namespace ${shellQuote(namespace)} "$@"; }`,
-        `kn rollout status deployment/x-wing --timeout=300s >/dev/null || fail ${shellQuote(`deployment x-wing in namespace ${namespace} did not become ready within 300s`)}`,
+        `kn rollout status deployment/x-wing --timeout=${MESH_ROLLOUT_SECONDS}s >/dev/null || fail ${shellQuote(`deployment x-wing in namespace ${namespace} did not become ready within ${MESH_ROLLOUT_SECONDS}s`)}`,
         'seen=""',
         "round=0",
         "while :; do",
@@ -129,7 +146,7 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
         "  i=0",
         `  while [ "$i" -lt ${requests} ]; do`,
         "    i=$((i + 1))",
-        '    answer=$(kn exec deployment/x-wing -- curl -sS --max-time 3 http://rebel-base 2>/dev/null || true)',
+        `    answer=$(kn exec deployment/x-wing -- curl -sS --max-time ${MESH_REQUEST_SECONDS} http://rebel-base 2>/dev/null || true)`,
         `    cluster=$(printf '%s' "$answer" | sed -n 's/.*"Cluster": *"\\([^"]*\\)".*/\\1/p')`,
         '    [ -n "$cluster" ] || continue',
         '    case " $seen " in *" $cluster "*) ;; *) seen="$seen $cluster" ;; esac',
@@ -154,7 +171,7 @@ export function meshVerifyScript(input: MeshVerifyInput): string {
         `  if [ "$round" -ge ${rounds} ]; then`,
         `    fail "after $((round * ${requests})) requests the global service was answered from:\${seen:- nowhere}; never from:$missing. Check 'cilium clustermesh status' and the clustermesh-apiserver Service address in each cluster."`,
         "  fi",
-        "  sleep 5",
+        `  sleep ${MESH_ROUND_PAUSE_SECONDS}`,
         "done",
         "",
     ].join("\n");

@@ -3,6 +3,7 @@
  * cluster. Used by config/rules.ts; pure.
  */
 import type { ConfigIssue, StackConfig } from "./schema";
+import { createdNodeCount } from "./resolve";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 import { k3sNodes } from "./resolve";
 
@@ -44,8 +45,8 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         }
         const podPrefix = Number(c.podCidr.split("/")[1]);
         const k3s = c.source.k3s;
-        const k3sHosts = k3s ? k3sNodes(k3s, `${at}.source.k3s`) : undefined;
-        const nodes = k3sHosts ? k3sHosts.servers.length + k3sHosts.agents.length : 1;
+        // Nodes that each take a /24 from the pod range: the K3s server and agents, or kind's control plane and workers.
+        const nodes = createdNodeCount(c) ?? 1;
         if (podPrefix > NODE_CIDR_MASK) {
             issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" is smaller than one node's pod range (/${NODE_CIDR_MASK}, the controller manager's node mask); use a prefix of at most ${NODE_CIDR_MASK}, e.g. 10.42.0.0/16` });
         } else if (2 ** (NODE_CIDR_MASK - podPrefix) < nodes) {
@@ -53,6 +54,7 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         }
         // The registration address (a VIP or load balancer) is on the nodes' network too.
         const registration = k3s?.registrationAddress !== undefined ? [{ path: `${at}.source.k3s.registrationAddress`, host: k3s.registrationAddress }] : [];
+        const k3sHosts = k3s ? k3sNodes(k3s, `${at}.source.k3s`) : undefined;
         const nodeHosts = k3sHosts ? [...k3sHosts.servers, ...k3sHosts.agents, ...registration] : [];
         const pod = parseCidr(c.podCidr) as Ipv4Interval;
         const service = parseCidr(c.serviceCidr) as Ipv4Interval;

@@ -9,6 +9,7 @@ import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
 import { clusterSource, k3sNodes } from "../config/resolve";
+import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
 import { readSecretFile, StackSecrets } from "../config/load";
@@ -72,7 +73,7 @@ function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig:
     if (cluster.deleteUnreachable) {
         pulumi.log.warn(`cluster ${cluster.name}: deleteUnreachable is on: if its API server cannot be reached, its Kubernetes resources are dropped from the state without being deleted; turn it off once the destroy is done`);
     }
-    return new k8s.Provider(`${cluster.name}-k8s`, {
+    return new k8s.Provider(resourceNames.provider(cluster.name), {
         kubeconfig,
         context,
         clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
@@ -91,7 +92,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         : options.secrets.sshPrivateKey;
     const nodes = k3sNodes(k3s, `clusters[${index}].source.k3s`);
     const host = new K3sHost(
-        `${cluster.name}-k3s`,
+        resourceNames.k3sHost(cluster.name),
         {
             clusterName: cluster.name,
             servers: nodes.servers.map((s) => ({ host: s.host, user: s.user, port: s.port })),
@@ -124,7 +125,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
 
 function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: SourceOptions): ClusterAccess {
     const created = new KindCluster(
-        `${cluster.name}-kind`,
+        resourceNames.kindCluster(cluster.name),
         {
             clusterName: cluster.name,
             nodeImage: kind.nodeImage,
@@ -167,7 +168,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
 }
 
 function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, options: SourceOptions): ClusterAccess {
-    const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
+    const reference = new pulumi.StackReference(resourceNames.stackReference(cluster.name), { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
             const found = kubeconfigs?.[source.context];

@@ -8,7 +8,7 @@ import { strict as assert } from "node:assert";
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { at, dependsOnTransitively, haConfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
+import { at, dependsOnTransitively, devConfig, haConfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import type { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 
 const SERVERS = ["192.0.2.10", "192.0.2.11", "192.0.2.12"];
@@ -93,5 +93,24 @@ describe("K3s HA plan (3 servers + 2 agents)", function () {
         const first = named(plan, "dev-k3s-server");
         assert.ok(read.dependsOn.includes(first.urn));
         assert.deepEqual(read.inputs.triggers, [createHash("sha256").update(script(first)).digest("hex")]);
+    });
+});
+
+describe("K3s localhost server with agents", function () {
+    this.timeout(60_000);
+
+    it("agents, Cilium and the kubeconfig use registrationAddress, never 127.0.0.1", async () => {
+        const config = devConfig();
+        Object.assign(config.clusters[0].source.k3s, { host: "localhost", registrationAddress: "192.0.2.5", agents: [{ host: "192.0.2.21" }] });
+        const plan = await planConfig(config, { mocks: realisticMocks(), preview: false });
+        const server = named(plan, "dev-k3s-server");
+        assert.equal(server.type, "command:local:Command");
+        assert.ok(execFlags(server).includes("--tls-san=192.0.2.5"), execFlags(server).join(" "));
+        assert.match(script(named(plan, "dev-k3s-agent-192.0.2.21")), /K3S_URL='https:\/\/192\.0\.2\.5:6443'/);
+        const cilium = ofType(plan, "kubernetes:helm.sh/v3:Release").find((r) => r.name === "dev-cilium-release")!;
+        assert.equal(at(cilium.inputs.values, "k8sServiceHost"), "192.0.2.5");
+        const kubeconfigs = plan.rawOutputs?.kubeconfigs as pulumi.Output<Record<string, string>>;
+        const exported = parse(await new Promise<Record<string, string>>((resolve) => kubeconfigs.apply(resolve)).then((k) => k.dev));
+        assert.equal(exported.clusters[0].cluster.server, "https://192.0.2.5:6443");
     });
 });

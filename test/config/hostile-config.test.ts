@@ -212,8 +212,8 @@ describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)",
         { name: "three servers without a registrationAddress", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], null), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /required with 3 servers/ },
         { name: "host and servers together", mutate: (c) => (k3s(c).servers = servers("192.0.2.11")), expectPath: "clusters[0].source.k3s.servers", expect: /cannot be set together with host/ },
         { name: "neither host nor servers", mutate: (c) => delete k3s(c).host, expectPath: "clusters[0].source.k3s.host", expect: /set host \(one server\) or servers/ },
-        { name: "a server listed twice", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.10"]), expectPath: "clusters[0].source.k3s.servers[2].host", expect: /already a node/ },
-        { name: "an agent that is also a server", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = [{ host: "192.0.2.12" }]; }, expectPath: "clusters[0].source.k3s.agents[0].host", expect: /already a node/ },
+        { name: "a server listed twice", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.10"]), expectPath: "clusters[0].source.k3s.servers[2].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[0\]\.host; each node is installed once/ },
+        { name: "an agent that is also a server", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = [{ host: "192.0.2.12" }]; }, expectPath: "clusters[0].source.k3s.agents[0].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[2\]\.host/ },
         { name: "localhost among several servers", mutate: (c) => ha(c, ["localhost", "192.0.2.11", "192.0.2.12"]), expectPath: "clusters[0].source.k3s.servers[0].host", expect: /cannot be "localhost" with several servers/ },
         { name: "a registrationAddress of localhost", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "localhost"), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /cannot be "localhost"/ },
         { name: "a registrationAddress inside the pod CIDR", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "10.42.0.5"), expectPath: "clusters[0].podCidr", expect: /registrationAddress/ },
@@ -253,4 +253,35 @@ describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)",
         assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.servers: has 2 servers; use 1, 3 or 5/);
         assert.equal(result.stdout, "");
     });
+});
+
+describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
+    const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
+    const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [
+        {
+            name: "ipamMode kubernetes with generic-veth (router IP from the podCIDR flannel uses)",
+            edit: (t) => t.replace("        kubeProxyReplacement: true\n", "        kubeProxyReplacement: true\n        ipamMode: kubernetes\n"),
+            expect: /clusters\[0\]\.cilium\.ipamMode: "kubernetes" cannot be used with chaining mode generic-veth: the agent would take its router IP/,
+        },
+        { name: "no routerCidr", edit: (t) => t.replace(/\n {10}routerCidr: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: is required with chaining mode generic-veth/ },
+        { name: "a routerCidr inside the pod CIDR", edit: (t) => t.replace(/routerCidr: .*/, "routerCidr: 10.244.240.0/20"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: "10\.244\.240\.0\/20" overlaps the cluster's podCidr/ },
+        { name: "no target network", edit: (t) => t.replace(/\n {10}target: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.target: is required with chaining mode generic-veth/ },
+    ];
+    for (const c of cases) {
+        it(`fails through npm run plan with exit 2 on ${c.name}`, () => {
+            const edited = c.edit(chainYaml);
+            assert.notEqual(edited, chainYaml, "Pulumi.chain.yaml no longer has the line this case edits");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-chain-"));
+            try {
+                const file = path.join(dir, "Pulumi.chain.yaml");
+                fs.writeFileSync(file, edited);
+                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "chain", "--config", file], { cwd: projectDir, encoding: "utf8" });
+                assert.equal(result.status, 2, result.stderr);
+                assert.match(result.stderr, c.expect);
+                assert.equal(result.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
 });

@@ -62,6 +62,20 @@ describe("offline plan of the dev stack", function () {
         }
     });
 
+    it("reads each vCluster's kubeconfig Secret only after a bounded wait for it, with the host kubeconfig secret (issue 11 failure 5)", () => {
+        for (const tenant of ["vc-a", "vc-b"]) {
+            const release = named(plan, `dev-${tenant}-release`);
+            const wait = named(plan, `dev-${tenant}-kubeconfig-wait`);
+            const read = named(plan, `dev-${tenant}-kubeconfig`);
+            assert.equal(read.read, true);
+            assert.ok(wait.dependsOn.includes(release.urn), "the wait starts after Helm's wait");
+            assert.ok(read.dependsOn.includes(wait.urn), "the Secret is read after the wait");
+            assert.equal(at(wait.inputs, "environment.KUBELOOM_KUBECONFIG"), SECRET);
+            assert.match(String(wait.inputs.create), new RegExp(`get secret 'vc-${tenant}'`));
+            assert.ok(at(wait.options, "customTimeouts.create"), "the command is bounded too");
+        }
+    });
+
     it("orders Cilium after the K3s host", () => {
         const cilium = ofType(plan, RELEASE).find((r) => r.inputs.chart === "cilium")!;
         const host = ofType(plan, "kubeloom:index:K3sHost")[0];
