@@ -7,7 +7,7 @@
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
  */
 import type { ConfigIssue, StackConfig } from "./schema";
-import { clustermeshNodePort, meshMembers, vclusterNodePort } from "./resolve";
+import { clustermeshNodePort, k3sNodes, meshMembers, vclusterNodePort } from "./resolve";
 import { firstPoolAddress } from "../components/mesh-plan";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
@@ -112,16 +112,20 @@ export function portRegistry(config: StackConfig): Claim[] {
         // on the machine running Pulumi (kind publishes them on 127.0.0.1).
         const k3s = c.source.k3s;
         if (k3s) {
-            const server = `host ${hostKey(k3s.host)}`;
-            for (const reserved of RESERVED_SERVER_PORTS) {
-                claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
+            const { servers, agents } = k3sNodes(k3s, `${at}.source.k3s`);
+            for (const node of servers) {
+                const server = `host ${hostKey(node.host)}`;
+                for (const reserved of RESERVED_SERVER_PORTS) {
+                    claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
+                }
+                claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
+                if (hostKey(node.host) !== "localhost") {
+                    // The SSH port's key: source.k3s.port for the `host` shorthand, servers[n].port otherwise.
+                    claims.push({ kind: "hostPort", scope: server, value: node.port, path: node.path.replace(/\.host$/, ".port"), what: `the SSH port of ${c.name}'s server`, explicit: true, cluster: i });
+                }
             }
-            claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
-            if (hostKey(k3s.host) !== "localhost") {
-                claims.push({ kind: "hostPort", scope: server, value: k3s.port, path: `${at}.source.k3s.port`, what: `the SSH port of ${c.name}'s server`, explicit: true, cluster: i });
-            }
-            [k3s.host, ...k3s.agents.map((a) => a.host)].forEach((host, n) => {
-                claims.push({ kind: "host", scope: "stack", value: hostKey(host), path: n === 0 ? `${at}.source.k3s.host` : `${at}.source.k3s.agents[${n - 1}].host`, what: `a node of ${c.name}`, explicit: true, cluster: i });
+            [...servers, ...agents].forEach((node) => {
+                claims.push({ kind: "host", scope: "stack", value: hostKey(node.host), path: node.path, what: `a node of ${c.name}`, explicit: true, cluster: i });
             });
         }
         const kind = c.source.kind;
