@@ -194,6 +194,15 @@ describe("npm run up|preview: upgrade steps from what the stack runs", function 
         assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips/);
     });
 
+    it("outputs it cannot read: exit 1 with one line, and Pulumi does not run up (fails closed)", () => {
+        const file = path.join(home, "outputs.json");
+        fs.writeFileSync(file, "error: not JSON");
+        const result = run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: file }), "up", "dev");
+        assert.equal(result.status, 1, result.stderr);
+        assert.match(result.lines[result.lines.length - 1], /^kubeloom: cannot read the outputs of stack dev to check the upgrade steps \(the output is not JSON: .*\); nothing was changed$/);
+        assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
+    });
+
     it("a new stack (no outputs): says nothing was checked, and runs up", () => {
         const result = withOutputs({}, "up", "dev");
         assert.equal(result.status, 0, result.stderr);
