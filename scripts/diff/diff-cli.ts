@@ -9,7 +9,12 @@
  * and the head's pre-flight findings listed; a base whose plan has no --render is planned without it. Secrets never appear: the plans hold
  * placeholders, and `secure:` config is compared by ciphertext and reported only as changed / unchanged.
  *
- * Exit codes: 0 no changes, 1 changes (0 with --exit-zero, for CI jobs that only comment), 2 error.
+ * Versions that cannot be reached from the base's in one step (a Cilium or K3s minor skipped, a vCluster 0.20 tenant
+ * moved to 0.36, a minor downgrade; config/upgrade-rules.ts) are listed in the report and on stderr, each with its
+ * config key, and make the exit code 2 whatever else changed: the base is what a deployment from it runs.
+ *
+ * Exit codes: 0 no changes, 1 changes (0 with --exit-zero, for CI jobs that only comment), 2 error or a refused
+ * upgrade step (also with --exit-zero).
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -17,7 +22,11 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import type { OfflinePlan } from "../plan/offline-plan";
-import { diffPlans, planDiffReport, PlanDiffReport, StackDiff } from "./plan-diff";
+import { diffPlans, planDiffReport, PlanDiffReport, RefusedUpgrade, StackDiff } from "./plan-diff";
+import { stackUpgradeIssues } from "./upgrade-steps";
+import { parseStackFile } from "../plan/stack-file";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { clusterOrderFromRaw } from "../../config/upgrade-rules";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
@@ -176,6 +185,7 @@ async function main(): Promise<number> {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     const diffs: StackDiff[] = [];
+    const refused: RefusedUpgrade[] = [];
     try {
         if (sides.some((s) => s.baseText !== null)) {
             if (!hasPlanScript(fileAtCommit(projectDir, layout, base.commit, "package.json"))) {
@@ -194,6 +204,11 @@ async function main(): Promise<number> {
             const diff = diffPlans({ stack, base: plans[2 * i], head: plans[2 * i + 1], secrets: compareSecureConfig(baseText, headText, project) });
             log(diff.changed ? diff.headline : `${diff.headline} (no changes)`);
             diffs.push(diff);
+            // The head plan succeeded, so its stack file parses; only the cluster order (for key paths) is read here.
+            const order = headText === null ? [] : clusterOrderFromRaw(rawConfigFromPulumi(parseStackFile(headText, project).config));
+            const upgrade = stackUpgradeIssues({ stack, baseRef: base.ref, base: plans[2 * i], head: plans[2 * i + 1], order });
+            if (upgrade.note) log(upgrade.note);
+            refused.push(...upgrade.issues.map((issue) => ({ stack, ...issue })));
         });
     } finally {
         cleanUp();
@@ -201,7 +216,7 @@ async function main(): Promise<number> {
         process.off("SIGTERM", onSignal);
     }
 
-    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs);
+    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs, refused);
     const markdown = renderMarkdown(report);
     const text = args.format === "json" ? `${JSON.stringify(sortKeys(report), null, 2)}\n` : markdown;
     if (args.out) fs.writeFileSync(args.out, text);
@@ -210,6 +225,10 @@ async function main(): Promise<number> {
         const summary = process.env.GITHUB_STEP_SUMMARY;
         if (summary) fs.appendFileSync(summary, markdown);
         else log("--step-summary: GITHUB_STEP_SUMMARY is not set; skipped");
+    }
+    if (refused.length > 0) {
+        process.stderr.write(`plan:diff: upgrade steps refused (from ${base.ref}):\n${refused.map((r) => `  - Pulumi.${r.stack}.yaml: ${r.path}: ${r.message}`).join("\n")}\n`);
+        return EXIT.invalid;
     }
     return report.changed && !args.exitZero ? 1 : 0;
 }

@@ -43,6 +43,11 @@ function render(report: PlanDiffReport, fieldsPerResource: number, width: number
         "",
     );
     if (note) lines.push(`> ${note}`, "");
+    if (report.refusedUpgrades.length > 0) {
+        lines.push("**Refused upgrade steps** — this change cannot be deployed as it is:", "");
+        for (const refused of report.refusedUpgrades) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
+        lines.push("");
+    }
     if (report.stacks.length === 0) {
         lines.push("No `Pulumi.<stack>.yaml` stack files on either side.", "");
         return finish(lines);

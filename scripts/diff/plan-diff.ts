@@ -60,12 +60,21 @@ export interface PlanDiffReport {
     readonly stacks: readonly StackDiff[];
     /** True when any stack changed. */
     readonly changed: boolean;
+    /** Version steps from the base to this change that Kubeloom refuses (config/upgrade-rules.ts); plan:diff exits 2. */
+    readonly refusedUpgrades: readonly RefusedUpgrade[];
+}
+
+/** One refused version step: the stack, the config key of the new version, and why (with the next step). */
+export interface RefusedUpgrade {
+    readonly stack: string;
+    readonly path: string;
+    readonly message: string;
 }
 
 /** Builds the report from per-stack diffs (sorted by stack name). */
-export function planDiffReport(base: PlanDiffReport["base"], stacks: readonly StackDiff[]): PlanDiffReport {
+export function planDiffReport(base: PlanDiffReport["base"], stacks: readonly StackDiff[], refusedUpgrades: readonly RefusedUpgrade[] = []): PlanDiffReport {
     const sorted = [...stacks].sort((a, b) => compareText(a.stack, b.stack));
-    return { base, stacks: sorted, changed: sorted.some((s) => s.changed) };
+    return { base, stacks: sorted, changed: sorted.some((s) => s.changed), refusedUpgrades };
 }
 
 /** The diff of one stack. */
