@@ -96,6 +96,11 @@ export class K3sHost extends pulumi.ComponentResource {
     public readonly clusterToken: pulumi.Output<string>;
     /** Nodes in the cluster: the servers plus the agents. */
     public readonly nodeCount: number;
+    /**
+     * The K3s release installed: `version`, resolved only once the server and every agent command has run, so a
+     * stack output built from it (deployedVersions) is never newer than what the nodes run.
+     */
+    public readonly version: pulumi.Output<string>;
 
     constructor(name: string, args: K3sHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:K3sHost", name, {}, opts);
@@ -217,7 +222,7 @@ export class K3sHost extends pulumi.ComponentResource {
             { parent: this, dependsOn: [serverCommands[0]], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
         );
 
-        agents.forEach((agent, index) => {
+        const agentCommands = agents.map((agent, index) =>
             // Named by host, not by position: removing one agent from the list leaves the others untouched. The alias
             // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
             installNode(
@@ -226,8 +231,8 @@ export class K3sHost extends pulumi.ComponentResource {
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
                 AGENT_INSTALL_MAX_SECONDS,
                 { aliases: [{ name: `${name}-agent-${index}` }] },
-            );
-        });
+            ),
+        );
 
         const clusterName = args.clusterName;
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(extractMarkedKubeconfig(raw), { server: apiServerUrl, name: clusterName })));
@@ -236,6 +241,8 @@ export class K3sHost extends pulumi.ComponentResource {
         this.nodeAddress = pulumi.output(isLocal ? apiHost : first.host);
         this.clusterToken = pulumi.secret(token.result);
         this.nodeCount = args.servers.length + agents.length;
+        // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.
+        this.version = pulumi.all([...serverCommands.map((server) => server.create), ...agentCommands.map((agent) => agent.create)]).apply(() => args.version);
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             apiServerHost: this.apiServerHost,
@@ -243,6 +250,7 @@ export class K3sHost extends pulumi.ComponentResource {
             nodeAddress: this.nodeAddress,
             clusterToken: this.clusterToken,
             nodeCount: this.nodeCount,
+            version: this.version,
         });
     }
 }

@@ -31,7 +31,7 @@ describe("cluster identity of Kubernetes providers", function () {
     it("keeps the identifier when the K3s version (and so the kubeconfig read-back) changes", async () => {
         const before = await planConfig(devConfig());
         const bumped = devConfig();
-        bumped.clusters[0].source.k3s.version = "v1.29.8+k3s1";
+        bumped.clusters[0].source.k3s.version = "v1.36.5+k3s1";
         const after = await planConfig(bumped);
         assert.notDeepEqual(
             after.resources.find((r) => r.name === "dev-k3s-server")?.inputs,
@@ -43,7 +43,7 @@ describe("cluster identity of Kubernetes providers", function () {
 
     it("keeps the identifier of an HA cluster across a K3s version bump (which re-reads its kubeconfig)", async () => {
         const bumped = haConfig();
-        bumped.clusters[0].source.k3s.version = "v1.29.8+k3s1";
+        bumped.clusters[0].source.k3s.version = "v1.36.5+k3s1";
         const before = await planConfig(haConfig(), { mocks: realisticMocks(), preview: false });
         const after = await planConfig(bumped, { mocks: realisticMocks(), preview: false });
         const trigger = (plan: OfflinePlan) => plan.resources.find((r) => r.name === "dev-k3s-kubeconfig")?.inputs.triggers;
