@@ -7,7 +7,8 @@
  */
 import type { ConfigIssue, StackConfig } from "./schema";
 import { installsCilium, meshMembers } from "./resolve";
-import { demoServiceResourceName, globalServiceResourceName, DEMO_NAMESPACE } from "../components/mesh-services";
+import { demoServiceResourceName, globalServiceResourceName } from "../components/mesh-services";
+import { DEMO_NAMESPACE } from "../components/mesh-demo";
 import { vclusterContextName, vclusterNamespace } from "../components/vcluster-values";
 import { METALLB_NAMESPACE } from "../components/metallb-resources";
 
@@ -23,6 +24,7 @@ export const resourceNames = {
     vcluster: (cluster: string, vcluster: string) => `${cluster}-${vcluster}`,
     clusterMesh: () => "mesh",
     meshServices: (cluster: string) => `mesh-${cluster}-services`,
+    meshDemo: (cluster: string) => `mesh-${cluster}-demo`,
     meshVerify: (cluster: string) => `mesh-${cluster}-verify`,
 } as const;
 
@@ -56,7 +58,7 @@ export function derivedNames(config: StackConfig): DerivedName[] {
         for (const member of members) {
             const component = resourceNames.meshServices(member.name);
             const scope = `kubernetes:core/v1:Service in ${component}`;
-            if (mesh.demo) names.push({ scope, name: demoServiceResourceName(component), path: "mesh.demo", what: "the demo's rebel-base Service" });
+            if (mesh.demo) names.push({ scope, name: demoServiceResourceName(component), path: "mesh.demo", what: "the alias of the demo's rebel-base Service" });
             mesh.globalServices.forEach((svc, j) => {
                 names.push({ scope, name: globalServiceResourceName(component, svc), path: `mesh.globalServices[${j}].name`, what: `global Service ${svc.namespace}/${svc.name}` });
             });

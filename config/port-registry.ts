@@ -7,8 +7,7 @@
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
  */
 import type { ConfigIssue, StackConfig } from "./schema";
-import { clustermeshNodePort, meshMembers, vclusterNodePort } from "./resolve";
-import { firstPoolAddress } from "../components/mesh-plan";
+import { clustermeshNodePort, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -103,7 +102,8 @@ export function portRegistry(config: StackConfig): Claim[] {
         const pool = c.loadBalancer?.metallb?.addresses ?? [];
         if (m >= 0 && mesh?.serviceType === "LoadBalancer" && (c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string"))) {
             const explicit = c.clustermesh?.apiserverIP !== undefined;
-            const address = c.clustermesh?.apiserverIP ?? firstPoolAddress(pool);
+            const placement = meshApiserver(config, c, m);
+            const address = placement.type === "LoadBalancer" ? placement.address : "";
             const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : ", by default the first address of loadBalancer.metallb.addresses[0], which Kubeloom reserves"}`;
             claims.push({ kind: "address", scope: cluster, value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
             claims.push({ kind: "address", scope: "mesh", value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
