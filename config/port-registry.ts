@@ -99,14 +99,16 @@ export function portRegistry(config: StackConfig): Claim[] {
                 claims.push({ kind: "address", scope: cluster, value: vc.loadBalancerIP, path: `${at}.vclusters[${j}].loadBalancerIP`, what: `the LoadBalancer address of vCluster ${vc.name}`, explicit: true, cluster: i });
             }
         });
+        // The planned address (config/resolve.ts meshApiserver), once it can be derived: an explicit address, or a pool
+        // whose first entry parses (a broken pool has its own issue).
         const pool = c.loadBalancer?.metallb?.addresses ?? [];
-        if (m >= 0 && mesh?.serviceType === "LoadBalancer" && (c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string"))) {
+        const derivable = c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string");
+        const placement = m >= 0 && mesh?.serviceType === "LoadBalancer" && derivable ? meshApiserver(config, c, m) : undefined;
+        if (placement?.type === "LoadBalancer") {
             const explicit = c.clustermesh?.apiserverIP !== undefined;
-            const placement = meshApiserver(config, c, m);
-            const address = placement.type === "LoadBalancer" ? placement.address : "";
             const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : ", by default the first address of loadBalancer.metallb.addresses[0], which Kubeloom reserves"}`;
-            claims.push({ kind: "address", scope: cluster, value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
-            claims.push({ kind: "address", scope: "mesh", value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+            claims.push({ kind: "address", scope: cluster, value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+            claims.push({ kind: "address", scope: "mesh", value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
         }
         // Host ports: a K3s server's API and SSH ports beside what K3s and Cilium bind there; kind API server ports
         // on the machine running Pulumi (kind publishes them on 127.0.0.1).
