@@ -1,7 +1,8 @@
 /**
- * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (k3s distro) with values from
- * the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back from the host Secret once
- * a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has seen it.
+ * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (the k3s distro on 0.20, k8s on
+ * 0.36) with values from the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back
+ * from the host Secret once a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has
+ * seen it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -10,7 +11,8 @@ import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
-import { VClusterExposure, vclusterKubeconfigSecretName, vclusterContextName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { supportedVersions, vclusterRelease } from "./support-matrix";
+import { VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 
 /** Arguments of a vCluster. */
@@ -57,11 +59,15 @@ export class VCluster extends pulumi.ComponentResource {
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
         const contextName = vclusterContextName(args.clusterName, args.name);
+        if (!vclusterRelease(version)) {
+            throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
+        }
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
+                version,
                 contextName,
                 expose: resolved,
                 isolate,

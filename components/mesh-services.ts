@@ -61,19 +61,12 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
 }
 
 /**
- * Logical name of a global Service in the MeshServices component `component`: `<component>-<namespace>-<name>`. Distinct (namespace, name) pairs can give one name ("a-b"/"c", "a"/"b-c"): the
+ * Logical names of the Services a MeshServices component `component` creates: `<component>-<namespace>-<name>` per
+ * global Service. Distinct (namespace, name) pairs can give one name ("a-b"/"c", "a"/"b-c"): the
  * config rules reject that before two resources would share a URN.
  */
 export function globalServiceResourceName(component: string, svc: { readonly namespace: string; readonly name: string }): string {
     return `${component}-${svc.namespace}-${svc.name}`;
-}
-
-/**
- * The name the demo's global Service had as a child of MeshServices `component`, which MeshDemo keeps as an alias
- * (components/MeshDemo.ts, `formerParent`): a global Service deriving this name would collide with that alias.
- */
-export function demoServiceResourceName(component: string): string {
-    return `${component}-rebel-base-service`;
 }
 
 /** Endpoints in one cluster, by labels. */

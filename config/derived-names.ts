@@ -7,7 +7,7 @@
  */
 import type { ConfigIssue, StackConfig } from "./schema";
 import { installsCilium, meshMembers } from "./resolve";
-import { demoServiceResourceName, globalServiceResourceName } from "../components/mesh-services";
+import { globalServiceResourceName } from "../components/mesh-services";
 import { DEMO_NAMESPACE } from "../components/mesh-demo";
 import { vclusterContextName, vclusterNamespace } from "../components/vcluster-values";
 import { METALLB_NAMESPACE } from "../components/metallb-resources";
@@ -55,10 +55,9 @@ export function derivedNames(config: StackConfig): DerivedName[] {
     const mesh = config.mesh;
     const members = meshMembers(config);
     if (mesh && members.length > 0) {
-        // Every member declares the same global Services (and demo), so one member's MeshServices shows any collision.
+        // Every member declares the same global Services, so one member's MeshServices shows any collision.
         const component = resourceNames.meshServices(members[0].name);
         const scope = `kubernetes:core/v1:Service in ${component}`;
-        if (mesh.demo) names.push({ scope, name: demoServiceResourceName(component), path: "mesh.demo", what: "the alias of the demo's rebel-base Service" });
         mesh.globalServices.forEach((svc, j) => {
             names.push({ scope, name: globalServiceResourceName(component, svc), path: `mesh.globalServices[${j}].name`, what: `global Service ${svc.namespace}/${svc.name}` });
         });
@@ -109,8 +108,9 @@ export function derivedNameIssues(config: StackConfig): ConfigIssue[] {
     config.mesh?.globalServices.forEach((svc, j) => {
         const problem = systemServiceProblem(config, svc);
         if (problem) issues.push({ path: `mesh.globalServices[${j}].${svc.namespace === "default" ? "name" : "namespace"}`, message: problem });
-        if (svc.namespace === DEMO_NAMESPACE && config.mesh?.demo && svc.name !== "rebel-base") {
-            // The demo owns its namespace and deletes it with everything inside when mesh.demo is turned off.
+        if (svc.namespace === DEMO_NAMESPACE && config.mesh?.demo) {
+            // The demo owns its namespace (its own rebel-base Service included) and deletes it with everything inside
+            // when mesh.demo is turned off.
             issues.push({ path: `mesh.globalServices[${j}].namespace`, message: `"${DEMO_NAMESPACE}" is the demo's namespace (mesh.demo is on), deleted with the demo; use another namespace` });
         }
     });

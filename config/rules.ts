@@ -4,7 +4,8 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { createdNodeCount, installsCilium, meshMembers } from "./resolve";
+import { clusterKubernetes, createdNodeCount, installsCilium, meshMembers } from "./resolve";
+import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
@@ -438,10 +439,43 @@ const loadBalancersServed: Rule = (config) => {
     });
 };
 
+/**
+ * The support matrix's combinations (components/support-matrix.ts): each chart release this stack installs must
+ * support the Kubernetes version its cluster runs (K3s line, kind node image, or an existing cluster's stated
+ * `kubernetesVersion`; not checked when an existing cluster states none). The single-field schema has already
+ * refused any version that is not in the matrix at all.
+ */
+const supportMatrixCombinations: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const kube = clusterKubernetes(c);
+        if (!kube) return [];
+        const at = `clusters[${i}]`;
+        const issue = (component: "cilium" | "vcluster" | "metallb", label: string, version: string, key: string) => {
+            const release = chartReleases(component).find((r) => r.version === version.replace(/^v/, ""));
+            if (!release || supportsKubernetes(release.kubernetes, kube.minor)) return [];
+            return [{ path: `${at}.${key}`, message: combinationMessage(component, label, release, kube.minor, `${at}.${kube.key}`) }];
+        };
+        return [
+            ...(installsCilium(c) ? issue("cilium", "Cilium", c.cilium.version, "cilium.version") : []),
+            ...c.vclusters.flatMap((vc, j) => issue("vcluster", "vCluster", vc.version, `vclusters[${j}].version`)),
+            ...(c.loadBalancer?.metallb ? issue("metallb", "MetalLB", c.loadBalancer.metallb.version, "loadBalancer.metallb.version") : []),
+        ];
+    });
+
+/** "Cilium 1.20.0 supports Kubernetes 1.33–1.36, but ... runs 1.32; on Kubernetes 1.32 the matrix has Cilium 1.17.18, ..." */
+function combinationMessage(component: "cilium" | "vcluster" | "metallb", label: string, release: ChartRelease, minor: string, kubeKey: string): string {
+    const host = component === "vcluster" ? "host Kubernetes" : "Kubernetes";
+    const fitting = chartReleases(component).filter((r) => supportsKubernetes(r.kubernetes, minor)).map((r) => r.version);
+    const all = chartReleases(component).map((r) => `${r.version}: ${formatRange(r.kubernetes)}`).join(", ");
+    const instead = fitting.length > 0 ? `use ${label} ${fitting.join(" or ")}` : `no ${label} release Kubeloom supports runs on Kubernetes ${minor} (${all})`;
+    return `"${release.version}" supports ${host} ${formatRange(release.kubernetes)}, but ${kubeKey} is Kubernetes ${minor}, a combination outside Kubeloom's support matrix; ${instead}, or move the cluster to a Kubernetes line in ${formatRange(release.kubernetes)}`;
+}
+
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
     clusterIdRange,
+    supportMatrixCombinations,
     podAndServiceCidrsApart,
     addressIssues,
     registryRules,

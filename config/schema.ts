@@ -23,6 +23,7 @@ import {
     qualifiedNameProblem,
     quotaEntryProblem,
 } from "./k8s-formats";
+import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -90,28 +91,39 @@ const credentialPath = (hint: string) =>
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
 
-function versionPattern(pattern: RegExp, example: string, supported?: { prefix: string; note: string }) {
-    let schema = z.string().regex(pattern, `must be a version like ${example}`);
-    if (supported) {
-        schema = schema.refine((v) => v.replace(/^v/, "").startsWith(supported.prefix), supported.note) as never;
-    }
-    return schema;
+const semver = /^v?\d+\.\d+\.\d+$/;
+
+/** A version string of the given form. */
+const versionText = (pattern: RegExp, example: string) => z.string().regex(pattern, `must be a version like ${example}`);
+
+/** An exact chart release of the support matrix (components/support-matrix.ts), listing the supported ones. */
+function chartVersion(component: "cilium" | "vcluster" | "metallb", why: string) {
+    const supported = supportedVersions(component);
+    return versionText(semver, supported[supported.length - 1]).refine(
+        (v) => supported.includes(v.replace(/^v/, "")),
+        `is not in Kubeloom's support matrix: supported ${component} versions are ${supported.join(", ")} (${why})`,
+    );
 }
 
-const semver = /^v?\d+\.\d+\.\d+$/;
-const k3sVersion = versionPattern(/^v\d+\.\d+\.\d+\+k3s\d+$/, "v1.28.13+k3s1");
-const ciliumVersion = versionPattern(semver, "1.16.19", {
-    prefix: "1.16.",
-    note: "must be a 1.16.x release: Kubeloom's Cilium values are written and schema-checked for the 1.16 chart",
-});
-const vclusterVersion = versionPattern(semver, "0.20.6", {
-    prefix: "0.20.",
-    note: "must be a 0.20.x release: the vCluster chart schema is strict and its keys change in 0.21",
-});
-const metallbVersion = versionPattern(semver, "0.14.9", {
-    prefix: "0.14.",
-    note: "must be a 0.14.x release (the metallb.io/v1beta1 CRDs Kubeloom emits)",
-});
+const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s).refine(
+    (v) => k3sLine(v) !== undefined,
+    `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
+);
+const kindNodeImage = z
+    .string()
+    .min(1)
+    .refine(
+        (image) => kindNodeLine(image) !== undefined,
+        `must be a kind node image tagged v1.<minor>.<patch> on a supported line (${supportedVersions("kind").join(", ")}), e.g. ${DEFAULT_VERSIONS.kindNode}`,
+    );
+const ciliumVersion = chartVersion("cilium", "the releases whose chart schema and templates Kubeloom's values are checked against");
+const vclusterVersion = chartVersion("vcluster", "the chart schema is strict and its keys change between releases");
+const metallbVersion = chartVersion("metallb", "the releases whose CRDs Kubeloom's pools are checked against");
+/** An existing cluster's Kubernetes minor, e.g. "1.36" (a patch is allowed and ignored). */
+const kubernetesVersion = z
+    .string()
+    .regex(/^v?1\.\d+(\.\d+)?$/, "must be a Kubernetes version like \"1.36\"")
+    .refine((v) => K3S_LINES.some((line) => line.kubernetes === minorOf(v)), `is outside Kubeloom's support matrix: supported Kubernetes versions are ${K3S_LINES[0].kubernetes} to ${K3S_LINES[K3S_LINES.length - 1].kubernetes}`);
 
 // Kubernetes' own checks of a toleration (pkg/apis/core/validation ValidateTolerations), so the chart never
 // renders a DaemonSet the API server rejects after Helm has started.
@@ -168,8 +180,8 @@ const k3sSource = z
     });
 
 const kindSource = z.strictObject({
-    /** Reaches `kind create cluster --image`: an OCI reference, validated as one. */
-    nodeImage: checkedString(imageReferenceProblem).default(DEFAULT_VERSIONS.kindNode),
+    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
     workers: z.number().int().min(0).max(10).default(1),
     /** Host port of the kind API server; must differ between kind clusters on one machine. */
     apiServerPort: port.optional(),
@@ -182,6 +194,11 @@ const kubeconfigSource = z.strictObject({
     context: z.string().min(1).optional(),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
+    /**
+     * The cluster's Kubernetes minor ("1.36"), checked against the support matrix and used by `plan --render`.
+     * Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster.
+     */
+    kubernetesVersion: kubernetesVersion.optional(),
 });
 
 const stackReferenceSource = z.strictObject({
@@ -193,6 +210,8 @@ const stackReferenceSource = z.strictObject({
     context: z.string().min(1),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
+    /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */
+    kubernetesVersion: kubernetesVersion.optional(),
 });
 
 const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;

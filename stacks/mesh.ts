@@ -52,6 +52,7 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
+                ciliumVersion: cluster.cilium.version,
                 creator: access.creator,
                 metallb: cluster.loadBalancer?.metallb,
                 apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),

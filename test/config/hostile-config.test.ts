@@ -101,6 +101,37 @@ describe("hostile config: YAML 1.1 / 1.2 ambiguity in the stack file", () => {
     });
 });
 
+describe("hostile config: outside the support matrix", () => {
+    const cases: Array<{ name: string; lines: string; expect: RegExp }> = [
+        {
+            name: "Cilium 1.20 on K3s 1.32 (a combination outside the matrix)",
+            lines: "      id: 1\n      cilium:\n        version: 1.20.0",
+            expect: /clusters\[0\]\.cilium\.version: "1\.20\.0" supports Kubernetes 1\.33–1\.36, but clusters\[0\]\.source\.k3s\.version is Kubernetes 1\.32/,
+        },
+        {
+            name: "an unsupported Cilium patch",
+            lines: "      id: 1\n      cilium:\n        version: 1.19.5",
+            expect: /clusters\[0\]\.cilium\.version: the string "1\.19\.5" is not in Kubeloom's support matrix: supported cilium versions are 1\.16\.19, 1\.17\.18, 1\.18\.12, 1\.19\.6, 1\.20\.0/,
+        },
+    ];
+    for (const c of cases) {
+        it(`fails through npm run plan with exit 2 and the key path on ${c.name}`, () => {
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-matrix-"));
+            try {
+                const file = path.join(dir, "Pulumi.bad.yaml");
+                const text = stackFile(c.lines).replace("          user: ubuntu", "          user: ubuntu\n          version: v1.32.12+k3s1\n          sshPrivateKeyPath: /dev/null");
+                fs.writeFileSync(file, text);
+                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+                assert.equal(result.status, 2, result.stderr);
+                assert.match(result.stderr, c.expect);
+                assert.equal(result.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+});
+
 describe("hostile config: files and secrets", () => {
     const { readBoundedFile, MAX_CREDENTIAL_FILE_BYTES } = require("../../config/load") as typeof import("../../config/load");
     const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
@@ -194,6 +225,37 @@ describe("hostile config: addresses that cannot work", () => {
     });
 });
 
+describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
+    const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
+    const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [
+        {
+            name: "ipamMode kubernetes with generic-veth (router IP from the podCIDR flannel uses)",
+            edit: (t) => t.replace("        kubeProxyReplacement: true\n", "        kubeProxyReplacement: true\n        ipamMode: kubernetes\n"),
+            expect: /clusters\[0\]\.cilium\.ipamMode: "kubernetes" cannot be used with chaining mode generic-veth: the agent would take its router IP/,
+        },
+        { name: "no routerCidr", edit: (t) => t.replace(/\n {10}routerCidr: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: is required with chaining mode generic-veth/ },
+        { name: "a routerCidr inside the pod CIDR", edit: (t) => t.replace(/routerCidr: .*/, "routerCidr: 10.244.240.0/20"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: "10\.244\.240\.0\/20" overlaps the cluster's podCidr/ },
+        { name: "no target network", edit: (t) => t.replace(/\n {10}target: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.target: is required with chaining mode generic-veth/ },
+    ];
+    for (const c of cases) {
+        it(`fails through npm run plan with exit 2 on ${c.name}`, () => {
+            const edited = c.edit(chainYaml);
+            assert.notEqual(edited, chainYaml, "Pulumi.chain.yaml no longer has the line this case edits");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-chain-"));
+            try {
+                const file = path.join(dir, "Pulumi.chain.yaml");
+                fs.writeFileSync(file, edited);
+                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "chain", "--config", file], { cwd: projectDir, encoding: "utf8" });
+                assert.equal(result.status, 2, result.stderr);
+                assert.match(result.stderr, c.expect);
+                assert.equal(result.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+});
+
 /** A valid two-cluster kind mesh like Pulumi.mesh.yaml. */
 function kindMesh(): Record<string, any> {
     const cluster = (n: number, pool: string) => ({
@@ -285,7 +347,9 @@ runCatalogue("hostile config: names that collide after derivation", [
     { name: "a VCluster resource name two configs derive", mutate: (c) => { c.clusters[0].name = "x-y"; c.clusters.push({ ...secondK3s("192.0.2.20"), name: "x", vclusters: [{ name: "y-vc-b" }] }); }, expectPath: "clusters[1].vclusters[0].name", expect: /resource name \(kubeloom:index:VCluster\) "x-y-vc-b"/ },
     { name: "a Cilium check and a mesh check with one name", base: kindMesh, mutate: (c) => { c.clusters[0].name = "mesh-x"; c.clusters[1].name = "x-cilium"; c.clusters[0].cilium = { verify: true }; c.mesh.verify = true; }, expectPath: "clusters[1].name", expect: /"mesh-x-cilium-verify".*clusters\[0\]\.cilium\.verify already derives/ },
     { name: "two global Services deriving one resource name", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "c", namespace: "a-b", ports: [{ port: 80 }], selector: { app: "x" } }, { name: "b-c", namespace: "a", ports: [{ port: 80 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[1].name", expect: /resource name.*mesh-c1-services-a-b-c.*mesh\.globalServices\[0\]\.name already derives/ },
-    { name: "a global Service deriving the demo Service's resource name", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "base-service", namespace: "rebel", ports: [{ port: 80 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].name", expect: /mesh\.demo already derives/ },
+    // The demo has its own MeshDemo component, so no global Service can derive its resource names; a global
+    // mesh-demo/rebel-base would still be the demo's own Service object.
+    { name: "a global Service that is the demo's own rebel-base", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "rebel-base", namespace: "mesh-demo", ports: [{ port: 80 }], selector: { name: "rebel-base" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /demo's namespace/ },
     { name: "a global default/kubernetes", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "kubernetes", ports: [{ port: 443 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].name", expect: /API server's own Service/ },
     { name: "a global kube-system/kube-dns", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "kube-dns", namespace: "kube-system", ports: [{ port: 53 }], selector: { "k8s-app": "kube-dns" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /system Services/ },
     { name: "a global Service in metallb-system", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "webhook", namespace: "metallb-system", ports: [{ port: 443 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /system Services/ },
@@ -384,37 +448,6 @@ describe("hostile config: registry and name cases through npm run plan", () => {
             assert.equal(result.status, 2, result.stderr);
             assert.match(result.stderr, c.expect);
             assert.equal(result.stdout, "");
-        });
-    }
-});
-
-describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
-    const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
-    const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [
-        {
-            name: "ipamMode kubernetes with generic-veth (router IP from the podCIDR flannel uses)",
-            edit: (t) => t.replace("        kubeProxyReplacement: true\n", "        kubeProxyReplacement: true\n        ipamMode: kubernetes\n"),
-            expect: /clusters\[0\]\.cilium\.ipamMode: "kubernetes" cannot be used with chaining mode generic-veth: the agent would take its router IP/,
-        },
-        { name: "no routerCidr", edit: (t) => t.replace(/\n {10}routerCidr: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: is required with chaining mode generic-veth/ },
-        { name: "a routerCidr inside the pod CIDR", edit: (t) => t.replace(/routerCidr: .*/, "routerCidr: 10.244.240.0/20"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: "10\.244\.240\.0\/20" overlaps the cluster's podCidr/ },
-        { name: "no target network", edit: (t) => t.replace(/\n {10}target: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.target: is required with chaining mode generic-veth/ },
-    ];
-    for (const c of cases) {
-        it(`fails through npm run plan with exit 2 on ${c.name}`, () => {
-            const edited = c.edit(chainYaml);
-            assert.notEqual(edited, chainYaml, "Pulumi.chain.yaml no longer has the line this case edits");
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-chain-"));
-            try {
-                const file = path.join(dir, "Pulumi.chain.yaml");
-                fs.writeFileSync(file, edited);
-                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "chain", "--config", file], { cwd: projectDir, encoding: "utf8" });
-                assert.equal(result.status, 2, result.stderr);
-                assert.match(result.stderr, c.expect);
-                assert.equal(result.stdout, "");
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
         });
     }
 });
