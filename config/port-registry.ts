@@ -18,7 +18,8 @@ export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"
  * and "Local Ports", k3s-io/docs docs/installation/requirements.md), and that Cilium's host-network agent binds
  * (cilium/pkg/defaults/defaults.go ClusterHealthPort 4240, AgentHealthPort 9879; chart 1.16.19 values.yaml:1235
- * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234).
+ * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234 —
+ * the same values in every chart of the support matrix, 1.17.18 to 1.20.0).
  * UDP ports (8472 VXLAN, 51820/51821 WireGuard) are left out: the API port and SSH are TCP and cannot clash there.
  */
 export const RESERVED_SERVER_PORTS: ReadonlyArray<{ readonly port: number; readonly what: string }> = [
