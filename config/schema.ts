@@ -45,6 +45,9 @@ const hostAddress = z
     // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
     .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
 
+/** Marks a custom issue whose message already names the value (map entries): no "the string …" prefix is added. */
+const SELF_CONTAINED = { selfContained: true } as const;
+
 /** A string checked by one of the k8s-formats rules (the reason becomes the message). */
 function checkedString(problem: (text: string) => string | undefined) {
     return z.string().superRefine((text, ctx) => {
@@ -57,9 +60,9 @@ function checkedString(problem: (text: string) => string | undefined) {
 const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
     for (const [key, value] of Object.entries(labels)) {
         const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}` });
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}`, params: SELF_CONTAINED });
         const valueProblem = labelValueProblem(value);
-        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}` });
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -337,7 +340,7 @@ const ciliumConfig = z
 const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits)) {
         const found = limitEntryProblem(name, value);
-        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -359,7 +362,7 @@ const vclusterConfig = z.strictObject({
         .superRefine((quota, ctx) => {
             for (const [name, value] of Object.entries(quota)) {
                 const found = quotaEntryProblem(name, value);
-                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
             }
         })
         .optional(),
@@ -424,10 +427,10 @@ const globalService = z.strictObject({
             const names = ports.map((p) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined));
             ports.forEach((p, k) => {
                 const samePort = ports.findIndex((q) => q.port === p.port);
-                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct` });
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct`, params: SELF_CONTAINED });
                 const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
                 if (names[k] !== undefined && sameName < k) {
-                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique` });
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
                 }
             });
         }),
@@ -614,7 +617,8 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {
-            const scalar = !pasted && received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
+            const selfContained = issue.code === "custom" && (issue as { params?: { selfContained?: boolean } }).params?.selfContained === true;
+            const scalar = !selfContained && ((!pasted && received.startsWith("the string")) || received.startsWith("number") || received.startsWith("boolean"));
             message = `${scalar ? `${received} ` : ""}${message}`;
         }
         issues.push({ path: formatPath(where) || "(root)", message });
