@@ -1,10 +1,32 @@
 /**
  * Pure builder for the vcluster 0.20 Helm values. The 0.20.6 chart schema (../shared/schemas) sets
  * `additionalProperties: false` almost everywhere and Helm enforces it at install, so every key below exists at
- * 0.20.6; the tests validate each variant against that schema.
+ * 0.20.6; the tests validate each variant against that schema. The keys added for tenant security
+ * (policies.podSecurityStandard, policies.resourceQuota/limitRange, controlPlane.statefulSet.image.repository) have
+ * the same path in the 0.36.1 chart (values.yaml, templates/_helper.tpl "vcluster.controlPlane.image").
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import type { PodSecurityLevel } from "./tenant-policy";
+
+/** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
+export type VClusterBuild = "oss" | "pro";
+
+/**
+ * The image repository of a build. Both supported charts default to `loft-sh/vcluster-pro` ("includes the optional
+ * pro modules that are turned off by default"); their values.yaml says to use `loft-sh/vcluster-oss` for the pure
+ * open-source build (0.20.6 and 0.36.1 chart/values.yaml controlPlane.statefulSet.image.repository).
+ */
+export function vclusterImageRepository(build: VClusterBuild): string {
+    switch (build) {
+        case "oss":
+            return "loft-sh/vcluster-oss";
+        case "pro":
+            return "loft-sh/vcluster-pro";
+        default:
+            return assertNever(build);
+    }
+}
 
 /** How clients reach a vCluster's API; each kind carries exactly what it needs, so none can be incomplete. */
 export type VClusterExposure<Address = string> =
@@ -25,9 +47,15 @@ export interface VClusterValuesInput {
     readonly expose: VClusterExposure;
     /** Deploy the chart's host NetworkPolicies that fence the tenant in (enforced by Cilium). */
     readonly isolate: boolean;
-    /** ResourceQuota limits for the tenant namespace, e.g. `{ "requests.cpu": 4 }`. */
+    /** Pod Security Standard the syncer enforces on every tenant pod. @default "baseline" */
+    readonly podSecurityStandard?: PodSecurityLevel;
+    /** Control-plane build. @default "oss" */
+    readonly build?: VClusterBuild;
+    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default true */
+    readonly quota?: boolean;
+    /** ResourceQuota entries over the chart's defaults, e.g. `{ "requests.cpu": 4 }`. */
     readonly resourceQuota?: Readonly<Record<string, string | number>>;
-    /** LimitRange defaults for the tenant's containers. */
+    /** LimitRange defaults for the tenant's containers, over the chart's. */
     readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
 }
 
@@ -78,6 +106,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
             k8s: { enabled: false },
         },
         service: controlPlaneService(input.expose),
+        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? "oss") } },
     };
     const extraSANs = externalAddresses(input.expose);
     if (extraSANs.length > 0) {
@@ -126,33 +155,36 @@ function externalAddresses(expose: VClusterExposure): string[] {
 }
 
 function policies(input: VClusterValuesInput): Record<string, unknown> {
-    const result: Record<string, unknown> = { networkPolicy: { enabled: input.isolate } };
-    // resourceQuota and limitRange default to "auto": each renders only when the other is true, so by default
-    // neither does. A configured one is set to true; the other stays "auto" and follows it, which is wanted: a
-    // quota on requests.cpu rejects pods without requests, and the chart's LimitRange supplies them. Helm merges
-    // these maps over the chart's default quota and limits, so unlisted defaults stay in force.
-    const quotaRenders = (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) || input.limitRange !== undefined;
+    const result: Record<string, unknown> = {
+        networkPolicy: { enabled: input.isolate },
+        // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
+        // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
+        // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).
+        podSecurityStandard: input.podSecurityStandard ?? "baseline",
+    };
+    if (!(input.quota ?? true)) {
+        // Explicitly off: "auto" would render both again as soon as either one were switched on.
+        result.resourceQuota = { enabled: false };
+        result.limitRange = { enabled: false };
+        return result;
+    }
+    // On by default. Helm merges these maps over the chart's default quota and limits, so unlisted defaults stay in
+    // force. The LimitRange always comes with the quota: the quota limits requests.cpu/memory, which rejects a pod
+    // without requests, and the LimitRange supplies them.
     // The chart's default quota has `services.nodeports: 0` (vcluster@v0.20.6 chart/values.yaml
     // policies.resourceQuota.quota), which rejects the vCluster's own NodePort/LoadBalancer Service
     // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
     // Allow the tenant's own Service unless the config sets these keys itself.
     const ownServiceQuota: Record<string, number> = {};
-    if (quotaRenders && input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
-    if (quotaRenders && input.expose.type === "LoadBalancer") {
+    if (input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
+    if (input.expose.type === "LoadBalancer") {
         ownServiceQuota["services.nodeports"] = 1;
         ownServiceQuota["services.loadbalancers"] = 1;
     }
-    if (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) {
-        result.resourceQuota = { enabled: true, quota: { ...ownServiceQuota, ...input.resourceQuota } };
-    } else if (Object.keys(ownServiceQuota).length > 0) {
-        // Only the LimitRange is configured: the quota follows it ("auto") and needs the same allowance.
-        result.resourceQuota = { quota: ownServiceQuota };
-    }
-    if (input.limitRange) {
-        const limitRange: Record<string, unknown> = { enabled: true };
-        if (input.limitRange.default) limitRange.default = { ...input.limitRange.default };
-        if (input.limitRange.defaultRequest) limitRange.defaultRequest = { ...input.limitRange.defaultRequest };
-        result.limitRange = limitRange;
-    }
+    result.resourceQuota = { enabled: true, quota: { ...ownServiceQuota, ...(input.resourceQuota ?? {}) } };
+    const limitRange: Record<string, unknown> = { enabled: true };
+    if (input.limitRange?.default) limitRange.default = { ...input.limitRange.default };
+    if (input.limitRange?.defaultRequest) limitRange.defaultRequest = { ...input.limitRange.defaultRequest };
+    result.limitRange = limitRange;
     return result;
 }

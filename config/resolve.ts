@@ -4,8 +4,9 @@
  * whether Cilium is installed, who is in the mesh. Runs only on config the rules accepted.
  */
 import type { VClusterExposure } from "../components/vcluster-values";
+import type { TenantNetworkPolicy, TenantPeer, TenantRule } from "../components/tenant-policy";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
-import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
+import type { ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
 export type ClusterSource =
@@ -61,4 +62,36 @@ export function vclusterNodePort(cluster: ClusterConfig, index: number): number 
 /** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
 export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
     return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
+}
+
+type IngressRuleConfig = TenantNetworkPolicyConfig["ingress"][number];
+type EgressRuleConfig = TenantNetworkPolicyConfig["egress"][number];
+
+/** The peer of a parsed ingress rule as one tagged alternative; the schema guarantees exactly one peer key. */
+function ingressPeer(rule: IngressRuleConfig): TenantPeer {
+    if (rule.fromPods !== undefined) return { type: "pods", pods: { labels: rule.fromPods, ...(rule.fromNamespace !== undefined ? { namespace: rule.fromNamespace } : {}) } };
+    if (rule.fromEntities !== undefined) return { type: "entities", entities: rule.fromEntities };
+    throw new Error("a tenant ingress rule without a peer passed the schema (internal error)");
+}
+
+/** The peer of a parsed egress rule. */
+function egressPeer(rule: EgressRuleConfig): TenantPeer {
+    if (rule.toPods !== undefined) return { type: "pods", pods: { labels: rule.toPods, ...(rule.toNamespace !== undefined ? { namespace: rule.toNamespace } : {}) } };
+    if (rule.toEntities !== undefined) return { type: "entities", entities: rule.toEntities };
+    if (rule.toFQDNs !== undefined) return { type: "fqdns", fqdns: rule.toFQDNs };
+    throw new Error("a tenant egress rule without a peer passed the schema (internal error)");
+}
+
+function tenantRule(peer: TenantPeer, rule: IngressRuleConfig | EgressRuleConfig): TenantRule {
+    return { peer, ports: rule.ports, ...(rule.http !== undefined ? { http: rule.http } : {}) };
+}
+
+/** A vCluster's `networkPolicies` as the tagged policies the component renders. */
+export function tenantNetworkPolicies(vc: VClusterConfig): TenantNetworkPolicy[] {
+    return vc.networkPolicies.map((policy) => ({
+        name: policy.name,
+        pods: { labels: policy.podSelector, ...(policy.namespace !== undefined ? { namespace: policy.namespace } : {}) },
+        ingress: policy.ingress.map((rule) => tenantRule(ingressPeer(rule), rule)),
+        egress: policy.egress.map((rule) => tenantRule(egressPeer(rule), rule)),
+    }));
 }

@@ -4,7 +4,8 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clustermeshNodePort, installsCilium, meshMembers, vclusterNodePort } from "./resolve";
+import { clustermeshNodePort, installsCilium, meshMembers, tenantNetworkPolicies, vclusterNodePort } from "./resolve";
+import { isolationPolicyCount, MAX_ISOLATION_POLICIES } from "../components/tenant-policy";
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
@@ -158,6 +159,20 @@ const vclustersConsistent: Rule = (config) =>
             }
             if (v.loadBalancerIP !== undefined && v.expose !== "LoadBalancer") {
                 issues.push({ path: `${at}.loadBalancerIP`, message: `is only used with expose: LoadBalancer (expose is ${v.expose}); remove it or change expose` });
+            }
+            if (!v.quota && v.resourceQuota !== undefined) {
+                issues.push({ path: `${at}.resourceQuota`, message: "is set but quota is false (no ResourceQuota renders); remove it or set quota: true" });
+            }
+            if (!v.quota && v.limitRange !== undefined) {
+                issues.push({ path: `${at}.limitRange`, message: "is set but quota is false (no LimitRange renders); remove it or set quota: true" });
+            }
+            for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
+                issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
+            }
+            const claimed = tenantNetworkPolicies(v).filter((p) => p.ingress.length > 0).map((p) => p.pods);
+            const isolation = isolationPolicyCount(claimed);
+            if (v.isolate && isolation > MAX_ISOLATION_POLICIES) {
+                issues.push({ path: `${at}.networkPolicies`, message: `the ingress policies' selectors (namespace and labels) would need ${isolation} isolation NetworkPolicies for the pods they leave out, more than ${MAX_ISOLATION_POLICIES}; select with fewer labels or merge policies` });
             }
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });

@@ -14,7 +14,7 @@ import { VCluster } from "../components/VCluster";
 import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
-import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import { installsCilium, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
@@ -91,6 +91,10 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         version: vc.version,
                         expose: withNodeAddress(vclusterExposure(cluster, index), access, cluster.name),
                         isolate: vc.isolate,
+                        podSecurityStandard: vc.podSecurityStandard,
+                        build: vc.build,
+                        quota: vc.quota,
+                        networkPolicies: tenantNetworkPolicies(vc),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
                     },

@@ -193,3 +193,53 @@ describe("hostile config: addresses that cannot work", () => {
         assert.deepEqual(issuesOf(devConfig()), []);
     });
 });
+
+describe("hostile config: tenants", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    const policy = (extra: Record<string, unknown>) => ({ name: "p", podSelector: { app: "web" }, ...extra });
+    const at = "clusters[0].vclusters[0]";
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "an unknown Pod Security level", mutate: (c) => (vc(c).podSecurityStandard = "strict"), expectPath: `${at}.podSecurityStandard`, expect: /"privileged", "baseline", "restricted", got the string "strict"/ },
+        { name: "an unknown build", mutate: (c) => (vc(c).build = "enterprise"), expectPath: `${at}.build`, expect: /"oss", "pro"/ },
+        { name: "resourceQuota with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).resourceQuota = { pods: 5 }; }, expectPath: `${at}.resourceQuota`, expect: /quota is false/ },
+        { name: "limitRange with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).limitRange = {}; }, expectPath: `${at}.limitRange`, expect: /quota is false/ },
+        { name: "a policy without rules", mutate: (c) => (vc(c).networkPolicies = [policy({})]), expectPath: `${at}.networkPolicies[0]`, expect: /at least one ingress or egress rule/ },
+        { name: "a rule with two peers", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0]`, expect: /exactly one of fromPods, fromEntities \(got fromPods and fromEntities\)/ },
+        { name: "a rule without a peer", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ ports: [{ port: 443 }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0]`, expect: /exactly one of toPods, toEntities, toFQDNs \(got none\)/ },
+        { name: "toFQDNs on ingress", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ toFQDNs: [{ matchName: "x.io" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].toFQDNs`, expect: /not a known key/ },
+        { name: "an entity Cilium does not know", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["galaxy"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromEntities[0]`, expect: /"world"/ },
+        { name: "http without ports", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /needs ports/ },
+        { name: "http on a UDP port", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 53, protocol: "UDP" }], http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /TCP ports only/ },
+        { name: "fromNamespace without fromPods", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], fromNamespace: "default" }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromNamespace`, expect: /only used with fromPods/ },
+        { name: "a lower-case HTTP method", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 80 }], http: [{ method: "post" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].method`, expect: /capitals/ },
+        { name: "an invalid label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { "bad key": "x" }, egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector["bad key"]`, expect: /label key/ },
+        { name: "an FQDN selector with both forms", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toFQDNs: [{ matchName: "a.io", matchPattern: "*.a.io" }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0].toFQDNs[0]`, expect: /exactly one of matchName, matchPattern/ },
+        { name: "two policies with one name", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toEntities: ["world"] }] }), policy({ egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[1].name`, expect: /already used/ },
+        {
+            name: "ingress selectors needing more than 64 isolation policies",
+            mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, ingress: [{ fromPods: {} }] }))),
+            expectPath: `${at}.networkPolicies`,
+            expect: /would need 125 isolation NetworkPolicies.*more than 64/,
+        },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+    it("fails through npm run plan with exit 2 naming the tenant key", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
+        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.podSecurityStandard: must be one of/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});

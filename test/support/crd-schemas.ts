@@ -16,11 +16,32 @@ export const CRD_FILES = {
     l2Advertisement: "metallb-0.14.9.l2advertisements.crd.yaml",
 } as const;
 
+/** Cilium CRD copies in ../shared/schemas, per Cilium minor (the newest patch copied of each). */
+const CILIUM_CRD_PATCH: Readonly<Record<string, string>> = { "1.16": "1.16.19", "1.17": "1.17.14", "1.18": "1.18.10", "1.19": "1.19.4" };
+
+/** The CRD file of a Cilium custom resource for a stack's Cilium version (`1.16.19` → the 1.16.19 copy). */
+export function ciliumCrdFile(crd: "ciliumnetworkpolicies" | "ciliumloadbalancerippools" | "ciliuml2announcementpolicies", ciliumVersion: string): string {
+    const minor = /^v?(\d+\.\d+)\./.exec(ciliumVersion)?.[1] ?? "";
+    const patch = CILIUM_CRD_PATCH[minor];
+    if (!patch) throw new Error(`no Cilium ${crd} CRD copy for ${ciliumVersion} in ../shared/schemas (have ${Object.values(CILIUM_CRD_PATCH).join(", ")})`);
+    return `cilium-${patch}.${crd}.crd.yaml`;
+}
+
 interface CrdDocument {
     spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: object } }> };
 }
 
 const validators = new Map<string, { crd: CrdDocument; validate: ValidateFunction }>();
+
+/**
+ * The CNP CRDs from 1.18 carry `pattern: ^\PC*$` (Go RE2: no control/format/unassigned character), which a
+ * JavaScript `u` regexp only accepts braced; rewritten in memory to the same meaning (../shared/schemas/README.md).
+ */
+function withJsPatterns(schema: unknown): unknown {
+    if (Array.isArray(schema)) return schema.map(withJsPatterns);
+    if (schema === null || typeof schema !== "object") return schema;
+    return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === "pattern" && typeof value === "string" ? value.replace(/\\PC/g, "\\P{C}") : withJsPatterns(value)]));
+}
 
 function load(file: string, version: string): { crd: CrdDocument; validate: ValidateFunction } {
     const key = `${file}@${version}`;
@@ -29,7 +50,7 @@ function load(file: string, version: string): { crd: CrdDocument; validate: Vali
         const crd = parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as CrdDocument;
         const schema = crd.spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
         if (!schema) throw new Error(`${file} has no version ${version}`);
-        loaded = { crd, validate: new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(schema) };
+        loaded = { crd, validate: new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(withJsPatterns(schema) as object) };
         validators.set(key, loaded);
     }
     return loaded;
