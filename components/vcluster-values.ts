@@ -89,6 +89,25 @@ export function vclusterServerUrl(expose: VClusterExposure): string {
     }
 }
 
+/**
+ * What makes a ClusterIP tenant's exported server (https://localhost:8443) answer: a port-forward to the chart's
+ * Service `<name>` (port 443 → the API on 8443, 0.20.6 and 0.36.1 templates/service.yaml) through the host
+ * cluster's context. The certificate covers localhost, so the exported kubeconfig verifies TLS through it.
+ * Undefined for NodePort and LoadBalancer tenants, whose server answers directly.
+ */
+export function vclusterConnectCommand(expose: { readonly type: VClusterExposure["type"] }, hostContext: string, name: string): string | undefined {
+    const type = expose.type;
+    switch (type) {
+        case "ClusterIP":
+            return `kubectl --context ${hostContext} -n ${vclusterNamespace(name)} port-forward svc/${name} 8443:443`;
+        case "NodePort":
+        case "LoadBalancer":
+            return undefined;
+        default:
+            return assertNever(type);
+    }
+}
+
 /** A host for a URL: an IPv6 address needs brackets. */
 function urlHost(address: string): string {
     return address.includes(":") ? `[${address}]` : address;

@@ -11,7 +11,7 @@ import { KubectlCheck } from "../components/KubectlCheck";
 import { CILIUM_VERIFY_TIMEOUT, ciliumVerifyScript } from "../components/cilium-verify-script";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
-import type { VClusterExposure } from "../components/vcluster-values";
+import { vclusterConnectCommand, type VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
@@ -45,7 +45,11 @@ export interface ClusterSummary {
      * else the kubectl port-forward command that reaches it; null when the UI is off.
      */
     readonly hubbleUi: string | null;
-    readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string }>;
+    /**
+     * Per vCluster; `connect` is the command that makes a ClusterIP tenant's endpoint (https://localhost:8443)
+     * answer — run it, then use `context` — and null when the endpoint answers directly (NodePort, LoadBalancer).
+     */
+    readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string; connect: string | null }>;
 }
 
 /** Everything built for one cluster, for composition steps that span clusters (mesh). */
@@ -247,6 +251,7 @@ function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs 
                     context,
                     endpoint,
                     expose: config.vclusters[i].expose,
+                    connect: vclusterConnectCommand(vclusterExposure(config, i), access.contextName, config.vclusters[i].name) ?? null,
                 })),
             })),
     );
