@@ -6,8 +6,8 @@ import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clustermeshNodePort, installsCilium, meshMembers, tenantNetworkPolicies, vclusterNodePort } from "./resolve";
 import { isolationPolicyCount, MAX_ISOLATION_POLICIES } from "../components/tenant-policy";
-import { chainsOntoPrimaryCni } from "../components/cilium-values";
-import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
+import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
+import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
 
@@ -190,6 +190,38 @@ const hubbleConsistent: Rule = (config) =>
     );
 
 /**
+ * chaining.routerCidr for a mode that keeps a primary CNI: required, a network address with room for a few per-node
+ * /28 blocks, and disjoint from the ranges the cluster's pods, Services and API server use.
+ */
+function routerCidrIssues(c: ClusterConfig, path: string, mode: string): ConfigIssue[] {
+    const routerCidr = c.cilium.chaining?.routerCidr;
+    if (routerCidr === undefined) {
+        return [{
+            path,
+            message: `is required with chaining mode ${mode}: an IPv4 CIDR no pod, Service or node uses (e.g. 10.250.0.0/20), from which Cilium takes its own per-node addresses (a /${ROUTER_CIDR_NODE_MASK} per node for the cilium_host router IP) instead of the node podCIDR the primary CNI hands to pods`,
+        }];
+    }
+    const router = parseCidr(routerCidr);
+    if (typeof router === "string") return []; // the field schema reported it
+    const prefix = Number(routerCidr.split("/")[1]);
+    const issues: ConfigIssue[] = [];
+    if (prefix > ROUTER_CIDR_NODE_MASK - 2) {
+        issues.push({ path, message: `"${routerCidr}" holds fewer than 4 nodes: Cilium gives each node a /${ROUTER_CIDR_NODE_MASK}; use a /${ROUTER_CIDR_NODE_MASK - 2} or larger (a /20 holds 256 nodes)` });
+    }
+    for (const field of ["podCidr", "serviceCidr"] as const) {
+        const other = parseCidr(c[field]);
+        if (typeof other !== "string" && overlaps(router, other)) {
+            issues.push({ path, message: `"${routerCidr}" overlaps the cluster's ${field} "${c[field]}": the router IPs must come from a range no pod or Service uses` });
+        }
+    }
+    const host = c.cilium.k8sServiceHost;
+    if (host !== undefined && isIpv4(host) && contains(router, ipv4ToInt(host))) {
+        issues.push({ path, message: `"${routerCidr}" contains cilium.k8sServiceHost ${host}: the router IPs must not collide with node addresses` });
+    }
+    return issues;
+}
+
+/**
  * CNI chaining, per the Cilium 1.16 install guides (Documentation/installation/cni-chaining-*.rst): generic-veth,
  * aws-cni and flannel keep the cluster's CNI as the primary one (its IPAM, its routing), portmap keeps Cilium primary.
  */
@@ -213,32 +245,37 @@ const chainingConsistent: Rule = (config) =>
                     message: `"tunnel" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
                 });
             }
-            if (c.cilium.ipamMode === "cluster-pool") {
-                issues.push({ path: `${at}.ipamMode`, message: `"cluster-pool" cannot be used with chaining mode ${mode}: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)` });
+            if (c.cilium.ipamMode === "kubernetes") {
+                // cilium/cilium#9590, #22286: the agent's router IP (cilium_host) would come from the node podCIDR the
+                // primary CNI hands to pods, and sooner or later a pod gets the same address.
+                issues.push({
+                    path: `${at}.ipamMode`,
+                    message: `"kubernetes" cannot be used with chaining mode ${mode}: the agent would take its router IP (cilium_host) from the node podCIDR, which the primary CNI also hands to pods, so two users of one IP. Remove ipamMode (it defaults to cluster-pool over chaining.routerCidr with chaining)`,
+                });
             }
-        } else if (c.cilium.kubeProxyReplacement) {
-            issues.push({
-                path: `${at}.chaining.mode`,
-                message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
-            });
-        }
-        if (mode === "generic-veth" && chaining.primaryPlugins.length === 0) {
-            issues.push({
-                path: `${at}.chaining.primaryPlugins`,
-                message: "is required with chaining mode generic-veth: list the primary CNI's plugin objects from its conflist in /etc/cni/net.d (e.g. [{type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}]); Kubeloom appends cilium-cni",
-            });
-        }
-        if (mode !== "generic-veth" && chaining.primaryPlugins.length > 0) {
-            issues.push({
-                path: `${at}.chaining.primaryPlugins`,
-                message: `is only used with chaining mode generic-veth (mode is ${mode}: ${mode === "portmap" ? "Cilium writes its own conflist with portmap" : "the agent builds the chained conflist itself"}); remove it`,
-            });
-        }
-        chaining.primaryPlugins.forEach((plugin, k) => {
-            if (plugin.type === "cilium-cni") {
-                issues.push({ path: `${at}.chaining.primaryPlugins[${k}].type`, message: "\"cilium-cni\" is appended by Kubeloom; list only the primary CNI's plugins" });
+            issues.push(...routerCidrIssues(c, `${at}.chaining.routerCidr`, mode));
+            if ((mode === "generic-veth" || mode === "flannel") && chaining.target === undefined) {
+                issues.push({
+                    path: `${at}.chaining.target`,
+                    message: `is required with chaining mode ${mode}: the "name" of the primary CNI's network in its conflist on the nodes (/etc/cni/net.d, e.g. "cbr0" for flannel); the agent copies that conflist, appends cilium-cni and keeps the name, so pods keep one IPAM store`,
+                });
             }
-        });
+            if (mode === "aws-cni" && chaining.target !== undefined) {
+                issues.push({ path: `${at}.chaining.target`, message: `is not used with chaining mode aws-cni (it implies the target "aws-cni"); remove it` });
+            }
+        } else {
+            for (const key of ["target", "routerCidr"] as const) {
+                if (chaining[key] !== undefined) {
+                    issues.push({ path: `${at}.chaining.${key}`, message: "is not used with chaining mode portmap (Cilium stays the primary CNI and writes its own conflist); remove it" });
+                }
+            }
+            if (c.cilium.kubeProxyReplacement) {
+                issues.push({
+                    path: `${at}.chaining.mode`,
+                    message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
+                });
+            }
+        }
         if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
             issues.push({
                 path: `${at}.k8sServicePort`,

@@ -7,7 +7,7 @@
  */
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../lib/cidr";
-import { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
+import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../components/cilium-values";
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
@@ -168,9 +168,10 @@ const clusterSource = z
     });
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
-const cniPlugin = z
-    .record(z.string(), z.unknown())
-    .refine((plugin) => typeof plugin.type === "string" && plugin.type.length > 0, "must have a \"type\" naming the CNI plugin binary, e.g. \"flannel\"");
+/** A CNI network name ("name" of a conflist): libcni accepts letters, digits, '.', '_' and '-', starting alphanumeric. */
+const cniNetworkName = z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a CNI network name: the \"name\" of the primary CNI's conflist in /etc/cni/net.d (letters, digits, '.', '_', '-'), e.g. \"cbr0\" for flannel");
 
 const ciliumConfig = z
     .strictObject({
@@ -187,7 +188,11 @@ const ciliumConfig = z
          * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
          */
         routingMode: z.enum(["tunnel", "native"]).optional(),
-        ipamMode: z.enum(["kubernetes", "cluster-pool"]).default("kubernetes"),
+        /**
+         * Default: "kubernetes" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is
+         * "cluster-pool" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining).
+         */
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional(),
         hubble: z
             .strictObject({
                 relay: z.boolean().default(true),
@@ -211,20 +216,30 @@ const ciliumConfig = z
                  */
                 nodes: z.array(z.string().min(1)).default([]),
                 /**
-                 * generic-veth only: the primary CNI's plugin objects, in order, as in its conflist on the nodes
-                 * (/etc/cni/net.d); Kubeloom appends cilium-cni and ships the result as the `cni-configuration` ConfigMap.
+                 * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
+                 * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
+                 * one IPAM store. Default: "cbr0" for flannel (the name in flannel's kube-flannel.yml and in K3s'
+                 * flannel); required for generic-veth; not used with aws-cni (implied "aws-cni") or portmap.
                  */
-                primaryPlugins: z.array(cniPlugin).default([]),
+                target: cniNetworkName.optional(),
+                /**
+                 * generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium
+                 * takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of
+                 * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
+                 */
+                routerCidr: cidrText.optional(),
             })
             .optional(),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
         /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
         verify: z.boolean().default(false),
     })
-    // The routing default depends on the chaining mode; resolved here so every reader sees the effective value.
+    // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({
         ...cilium,
         routingMode: cilium.routingMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("native" as const) : ("tunnel" as const)),
+        ipamMode: cilium.ipamMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("cluster-pool" as const) : ("kubernetes" as const)),
+        chaining: cilium.chaining && { ...cilium.chaining, target: cilium.chaining.target ?? defaultChainingTarget(cilium.chaining.mode) },
     }));
 
 /** A Kubernetes label key (optional DNS prefix + "/" + name ≤ 63) and value, as a tenant writes them. */

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
 import { CiliumNodes } from "../components/CiliumNodes";
 import { KubectlCheck } from "../components/KubectlCheck";
-import { CILIUM_VERIFY_TIMEOUT, ciliumVerifyScript } from "../components/cilium-verify-script";
+import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from "../components/cilium-verify-script";
+import { commandTimeout } from "../lib/shell";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import { vclusterConnectCommand, type VClusterExposure } from "../components/vcluster-values";
@@ -90,6 +91,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                     `${cluster.name}-${vc.name}`,
                     {
                         provider: access.provider,
+                        hostKubeconfig: access.kubeconfig,
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
@@ -182,23 +184,23 @@ function installCilium(
                 nodeSelector: cluster.cilium.nodeSelector,
                 tolerations: cluster.cilium.tolerations,
                 operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
-                chaining: chaining ? { mode: chaining.mode } : undefined,
+                chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
             },
-            primaryCniPlugins: chaining?.primaryPlugins,
             extraValues,
         },
         { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
     );
     if (cluster.cilium.verify) {
+        const verify: CiliumVerifyInput = {
+            clusterName: cluster.name,
+            kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+            nodeSelector: cluster.cilium.nodeSelector,
+            tolerations: cluster.cilium.tolerations,
+        };
         new KubectlCheck(
             `${cluster.name}-cilium-verify`,
             {
-                script: ciliumVerifyScript({
-                    clusterName: cluster.name,
-                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                    nodeSelector: cluster.cilium.nodeSelector,
-                    tolerations: cluster.cilium.tolerations,
-                }),
+                script: ciliumVerifyScript(verify),
                 kubeconfig: access.kubeconfig,
                 after: [cilium.release],
                 // Re-run the check whenever what Helm installs changes. The values may hold secret leaves (the
@@ -206,7 +208,7 @@ function installCilium(
                 rerunWhen: pulumi
                     .all([cilium.values.apply((values) => pulumi.output(values)), cluster.cilium.version])
                     .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
-                timeout: CILIUM_VERIFY_TIMEOUT,
+                timeout: commandTimeout(ciliumVerifyMaxSeconds(verify)),
             },
             // Until this release the check was its own component type; the alias keeps existing stacks' check.
             { dependsOn: [cilium.release], aliases: [{ type: "kubeloom:index:CiliumVerify" }] },
