@@ -5,7 +5,7 @@
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clustermeshNodePort, installsCilium, meshMembers, tenantNetworkPolicies, vclusterNodePort } from "./resolve";
-import { isolationPolicyCount, MAX_ISOLATION_POLICIES } from "../components/tenant-policy";
+import { isolationPolicyCount, MAX_ISOLATION_POLICIES, vclusterLine } from "../components/tenant-policy";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
@@ -168,6 +168,16 @@ const vclustersConsistent: Rule = (config) =>
             }
             for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
+            }
+            if (v.isolate && vclusterLine(v.version) === "0.36") {
+                // The 0.36 chart's own workload policy admits every pod of the tenant at L3 (v0.36.1
+                // chart/templates/networkpolicy.yaml vc-work ingress), and an L3 allowance voids the L7 rules of the
+                // same peers (Cilium docs/security/policy/layer7), so an HTTP rule there would silently allow all.
+                v.networkPolicies.forEach((p, k) => p.ingress.forEach((rule, r) => {
+                    if (rule.http !== undefined && rule.fromPods !== undefined) {
+                        issues.push({ path: `${at}.networkPolicies[${k}].ingress[${r}].http`, message: `has no effect on vCluster ${v.version} with isolate: true: the chart's workload NetworkPolicy admits every pod of the tenant at L3, which voids L7 rules for same-tenant peers; set isolate: false (the policy alone then fences these pods) or drop http` });
+                    }
+                }));
             }
             const claimed = tenantNetworkPolicies(v).filter((p) => p.ingress.length > 0).map((p) => p.pods);
             const isolation = isolationPolicyCount(claimed);

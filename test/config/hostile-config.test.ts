@@ -233,6 +233,21 @@ describe("hostile config: tenants", () => {
             assert.match(hit, c.expect);
         });
     }
+    it("fails on an HTTP rule for same-tenant peers on vCluster 0.36 with isolate (the chart's L3 allowance voids it)", () => {
+        // 0.36 is parsed once the version matrix admits it; the rule itself is version-aware already.
+        const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
+        const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
+        const raw = devConfig();
+        vc(raw).networkPolicies = [policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] })];
+        const parsed = parseStackConfig(raw);
+        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), [], "0.20's chart admits no same-tenant ingress: the rule is effective");
+        (parsed.clusters[0].vclusters[0] as { version: string }).version = "0.36.1";
+        const issues = crossFieldIssues(parsed).map((i) => `${i.path}: ${i.message}`);
+        assert.ok(issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[0\]\.ingress\[0\]\.http: has no effect on vCluster 0\.36\.1 with isolate: true/.test(i)), issues.join("\n"));
+        (parsed.clusters[0].vclusters[0] as { isolate: boolean }).isolate = false;
+        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), []);
+    });
+
     it("fails through npm run plan with exit 2 naming the tenant key", () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
         const file = path.join(dir, "Pulumi.bad.yaml");
