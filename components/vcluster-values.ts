@@ -8,6 +8,7 @@
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import type { PodSecurityLevel } from "./tenant-policy";
+import { addressRequest, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
 
 /** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
 export type VClusterBuild = "oss" | "pro";
@@ -34,8 +35,11 @@ export type VClusterExposure<Address = string> =
     | { readonly type: "ClusterIP" }
     /** A node port of the host cluster, dialled at `nodeAddress` (a node IP or DNS name every client can reach). */
     | { readonly type: "NodePort"; readonly nodePort: number; readonly nodeAddress: Address }
-    /** A LoadBalancer Service with a fixed, pre-planned address (requested through MetalLB's annotation). */
-    | { readonly type: "LoadBalancer"; readonly address: string };
+    /**
+     * A LoadBalancer Service with a fixed, pre-planned address, requested from the cluster's load balancer.
+     * `provider` @default "metallb"
+     */
+    | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider };
 
 /** What one vCluster's values depend on. */
 export interface VClusterValuesInput {
@@ -59,8 +63,8 @@ export interface VClusterValuesInput {
     readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
 }
 
-/** MetalLB's address-request annotation. `metallb.io/` only exists from 0.14.9; this prefix works on all 0.14.x. */
-export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
+/** MetalLB's address-request annotation (components/load-balancer.ts). */
+export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = METALLB_IPS_ANNOTATION;
 
 /** The host namespace a vCluster lives in. */
 export function vclusterNamespace(name: string): string {
@@ -151,9 +155,9 @@ function controlPlaneService(expose: VClusterExposure): Record<string, unknown> 
         case "NodePort":
             return { spec: { type: "NodePort" }, httpsNodePort: expose.nodePort };
         case "LoadBalancer":
-            // MetalLB reads the address from this annotation; spec.loadBalancerIP is deprecated upstream and
-            // MetalLB 0.14 rejects a Service that sets both.
-            return { spec: { type: "LoadBalancer" }, annotations: { [METALLB_LOAD_BALANCER_IPS_ANNOTATION]: expose.address } };
+            // The load balancer reads the address from its annotation; spec.loadBalancerIP is deprecated upstream
+            // and MetalLB 0.14 rejects a Service that sets both.
+            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? "metallb", expose.address) };
         default:
             return assertNever(expose);
     }

@@ -8,7 +8,8 @@ import type { TenantNetworkPolicy, TenantPeer, TenantRule } from "../components/
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
 import { assertNever } from "../lib/assert-never";
-import type { ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
+import type { LoadBalancerProvider } from "../components/load-balancer";
+import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
 export type ClusterSource =
@@ -40,7 +41,7 @@ export function vclusterExposure(cluster: ClusterConfig, index: number): VCluste
             return { type: "NodePort", nodePort: vclusterNodePort(cluster, index) };
         case "LoadBalancer":
             if (vc.loadBalancerIP === undefined) throw new Error(`vCluster ${vc.name}: LoadBalancer without loadBalancerIP passed the rules (internal error)`);
-            return { type: "LoadBalancer", address: vc.loadBalancerIP };
+            return { type: "LoadBalancer", address: vc.loadBalancerIP, provider: loadBalancerProvider(cluster) };
     }
 }
 
@@ -72,10 +73,10 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
     const serviceType = config.mesh?.serviceType ?? "LoadBalancer";
     switch (serviceType) {
         case "LoadBalancer": {
-            const pool = cluster.loadBalancer?.metallb?.addresses;
+            const pool = loadBalancerAddresses(cluster);
             const address = cluster.clustermesh?.apiserverIP ?? (pool && pool.length > 0 ? firstPoolAddress(pool) : undefined);
             if (address === undefined) throw new Error(`mesh member ${cluster.name}: LoadBalancer without a pool passed the rules (internal error)`);
-            return { type: "LoadBalancer", address };
+            return { type: "LoadBalancer", address, provider: loadBalancerProvider(cluster) };
         }
         case "NodePort":
             return { type: "NodePort", nodeAddress: cluster.clustermesh?.nodeAddress, nodePort: clustermeshNodePort(cluster, memberIndex) };
@@ -119,4 +120,28 @@ export function tenantNetworkPolicies(vc: VClusterConfig): TenantNetworkPolicy[]
         ingress: policy.ingress.map((rule) => tenantRule(ingressPeer(rule), rule)),
         egress: policy.egress.map((rule) => tenantRule(egressPeer(rule), rule)),
     }));
+}
+
+/** A cluster's load balancer as one tagged alternative; the rules refuse both on one cluster. */
+export type ClusterLoadBalancer =
+    | { readonly type: "metallb"; readonly metallb: MetallbConfig }
+    | { readonly type: "cilium"; readonly cilium: CiliumLoadBalancerConfig };
+
+/** The load balancer the cluster's config declares, or undefined (none, or one the cluster brings itself). */
+export function clusterLoadBalancer(cluster: ClusterConfig): ClusterLoadBalancer | undefined {
+    const { metallb, cilium } = cluster.loadBalancer ?? {};
+    if (cilium) return { type: "cilium", cilium };
+    if (metallb) return { type: "metallb", metallb };
+    return undefined;
+}
+
+/** The pool addresses of the cluster's load balancer (either kind), or undefined without one. */
+export function loadBalancerAddresses(cluster: ClusterConfig): readonly string[] | undefined {
+    const lb = clusterLoadBalancer(cluster);
+    return lb === undefined ? undefined : lb.type === "metallb" ? lb.metallb.addresses : lb.cilium.addresses;
+}
+
+/** Which provider answers a pre-planned address request on this cluster (MetalLB unless LB-IPAM is declared). */
+export function loadBalancerProvider(cluster: ClusterConfig): LoadBalancerProvider {
+    return clusterLoadBalancer(cluster)?.type ?? "metallb";
 }

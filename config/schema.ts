@@ -361,6 +361,16 @@ const metallbConfig = z.strictObject({
     addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
 });
 
+const ciliumLoadBalancerConfig = z.strictObject({
+    /** Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges. */
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    /**
+     * The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's
+     * interfaces. Default: Cilium's auto-detection and every interface.
+     */
+    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
+});
+
 const clusterConfig = z.strictObject({
     name: clusterName,
     id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
@@ -374,6 +384,8 @@ const clusterConfig = z.strictObject({
     loadBalancer: z
         .strictObject({
             metallb: metallbConfig.optional(),
+            /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement). */
+            cilium: ciliumLoadBalancerConfig.optional(),
         })
         .optional(),
     clustermesh: z
@@ -436,6 +448,7 @@ export type ChainingConfig = NonNullable<CiliumConfig["chaining"]>;
 export type VClusterConfig = ClusterConfig["vclusters"][number];
 export type MeshConfig = z.output<typeof meshConfig>;
 export type MetallbConfig = z.output<typeof metallbConfig>;
+export type CiliumLoadBalancerConfig = z.output<typeof ciliumLoadBalancerConfig>;
 export type TenantNetworkPolicyConfig = z.output<typeof tenantNetworkPolicyConfig>;
 export type GlobalServiceConfig = z.output<typeof globalService>;
 export type Toleration = z.output<typeof toleration>;

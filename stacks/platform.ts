@@ -7,6 +7,8 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
 import { CiliumNodes } from "../components/CiliumNodes";
+import { CiliumLoadBalancer } from "../components/CiliumLoadBalancer";
+import { l2AnnouncementValues } from "../components/cilium-lbipam";
 import { KubectlCheck } from "../components/KubectlCheck";
 import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from "../components/cilium-verify-script";
 import { commandTimeout } from "../lib/shell";
@@ -15,7 +17,8 @@ import { VCluster } from "../components/VCluster";
 import { vclusterConnectCommand, type VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
-import { installsCilium, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import { installsCilium, meshApiserver, meshMembers, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import type { StackConfig } from "../config/schema";
 import { LoadedConfig } from "../config/load";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
@@ -82,8 +85,22 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     // Phase 3: per cluster, Cilium and the tenants.
     const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
         const protect = cluster.protect ?? defaultProtect(stackName);
+        // Cilium's own load balancer: pools beside the release (CiliumLoadBalancer.ts says why), values into it.
+        const lbipam = cluster.loadBalancer?.cilium;
+        if (lbipam) {
+            new CiliumLoadBalancer(
+                `${cluster.name}-lbipam`,
+                { provider: access.provider, addresses: lbipam.addresses, reservedAddresses: reservedAddresses(config, cluster), interfaces: lbipam.devices, clusterCreator: access.creator },
+                { protect },
+            );
+        }
+        const meshValues = extraValues.get(cluster.name);
+        // The mesh values are a plain object with Output leaves (only the CA secret): merged as they are, so the
+        // rest stays readable in the plan. The L2 keys (l2announcements, k8sClientRateLimit, devices) are not mesh keys.
+        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
+        const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
-            ? installCilium(cluster, access, extraValues.get(cluster.name), protect)
+            ? installCilium(cluster, access, ciliumExtra, protect)
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -273,4 +290,18 @@ export function hubbleUiAddress(cluster: ClusterConfig, context: string, nodeAdd
         return `http://${host}:${hubble.uiNodePort}`;
     }
     return `kubectl --context ${context} -n kube-system port-forward svc/hubble-ui 12000:80, then http://localhost:12000`;
+}
+
+/**
+ * The pre-planned LoadBalancer addresses of a cluster: its clustermesh-apiserver's (LoadBalancer mesh members) and
+ * its LoadBalancer vClusters'. They go to the reserved pool.
+ */
+function reservedAddresses(config: StackConfig, cluster: ClusterConfig): string[] {
+    const memberIndex = meshMembers(config).indexOf(cluster);
+    const apiserver = memberIndex >= 0 ? meshApiserver(config, cluster, memberIndex) : undefined;
+    const vclusters = cluster.vclusters.flatMap((_, j) => {
+        const expose = vclusterExposure(cluster, j);
+        return expose.type === "LoadBalancer" ? [expose.address] : [];
+    });
+    return [...(apiserver?.type === "LoadBalancer" ? [apiserver.address] : []), ...vclusters];
 }

@@ -289,3 +289,28 @@ describe("hostile config: chaining that breaks the primary CNI (issue 11 failure
         });
     }
 });
+
+describe("hostile config: Cilium LB-IPAM", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const withLb = (c: Record<string, any>, lb: Record<string, unknown>) => (c.clusters[0].loadBalancer = lb);
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "MetalLB and Cilium LB-IPAM on one cluster", mutate: (c) => { c.mesh = {}; withLb(c, { metallb: { addresses: ["198.51.100.0/28"] }, cilium: { addresses: ["198.51.100.16/28"] } }); }, expectPath: "clusters[0].loadBalancer", expect: /sets both metallb and cilium; pick one/ },
+        { name: "LB-IPAM on Cilium 1.16", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }), expectPath: "clusters[0].loadBalancer.cilium", expect: /needs Cilium 1\.18 or newer \(cilium\.version is 1\.16\.19\)/ },
+        { name: "LB-IPAM without kube-proxy replacement", mutate: (c) => { c.clusters[0].cilium.kubeProxyReplacement = false; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /kubeProxyReplacement: true/ },
+        { name: "an LB-IPAM entry that is no range", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.9-198.51.100.1"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /198\.51\.100\.9-198\.51\.100\.1/ },
+        { name: "an LB-IPAM pool containing the node", mutate: (c) => withLb(c, { cilium: { addresses: ["192.0.2.0/28"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /node address 192\.0\.2\.10.*Cilium's L2 announcement would answer ARP/ },
+        { name: "LB-IPAM with K3s' ServiceLB on", mutate: (c) => { c.clusters[0].source.k3s.disable = ["traefik"]; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].source.k3s.disable", expect: /servicelb.*loadBalancer\.cilium/ },
+        { name: "an LB-IPAM device that is no interface name", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.0/28"], devices: ["eth0; reboot"] } }), expectPath: "clusters[0].loadBalancer.cilium.devices[0]", expect: /interface name/ },
+        { name: "a LoadBalancer vCluster outside the LB-IPAM pool", mutate: (c) => { withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); c.clusters[0].vclusters[0] = { name: "vc-a", expose: "LoadBalancer", loadBalancerIP: "198.51.100.99" }; }, expectPath: "clusters[0].vclusters[0].loadBalancerIP", expect: /outside this cluster's Cilium LB-IPAM pool/ },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const at = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(at.length > 0, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.ok(at.some((i) => c.expect.test(i)), `${c.expect} not among: ${at.join("\n")}`);
+        });
+    }
+});
