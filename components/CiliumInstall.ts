@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chainingProblem, ciliumValues, CiliumValuesInput, KubeProxyReplacement } from "./cilium-values";
 import { DEFAULT_VERSIONS } from "./versions";
+import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
 
 /** Cilium values whose API server address may come from another resource (e.g. the K3s host). */
@@ -52,6 +53,9 @@ export class CiliumInstall extends pulumi.ComponentResource {
         const waitTimeoutSeconds = args.waitTimeoutSeconds ?? 600;
         const input = args.values;
 
+        if (!ciliumRelease(version)) {
+            throw new pulumi.ResourceError(`CiliumInstall ${name}: chart version ${version} is not in the support matrix (${supportedVersions("cilium").join(", ")})`, this);
+        }
         const problem = chainingProblem(input);
         if (problem) {
             throw new pulumi.ResourceError(`CiliumInstall ${name}: ${problem}`, this);

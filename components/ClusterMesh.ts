@@ -22,7 +22,8 @@
  * Cost of `helm`: the chart issues new leaf certificates whenever the Cilium release is upgraded (any values
  * change, e.g. a peer added). They are signed by the same CA, so connections keep working. Previews stay quiet:
  * the certificates never appear in Pulumi's inputs or state and the values we pass do not change between runs.
- * Renewal: the leaf certificates last `certValidityDuration` (1095 days) from the last upgrade; the CA lasts ten
+ * Renewal: the leaf certificates last `certValidityDuration` (1095 days, stated on 1.20 whose default is 365; see
+ * CLUSTERMESH_CERT_VALIDITY_DAYS) from the last upgrade; the CA lasts ten
  * years and the tls provider replaces it in the year before it expires, which changes every cluster's values, so
  * the same `pulumi up` re-issues every leaf certificate with the new CA. No timestamp enters the values.
  */
@@ -30,6 +31,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { MetalLB } from "./MetalLB";
+import { ciliumRelease } from "./support-matrix";
 import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry } from "./mesh-plan";
 
 /** One cluster of the mesh. */
@@ -40,6 +42,8 @@ export interface ClusterMeshMember {
     readonly id: number;
     /** Provider of this cluster; never the ambient kubeconfig. */
     readonly provider: k8s.Provider;
+    /** This member's Cilium chart version; decides where its mesh values go. @default DEFAULT_VERSIONS.cilium (components/versions.ts) */
+    readonly ciliumVersion?: string;
     /** The resource that created the cluster; MetalLB waits for it. @default - none (an existing cluster) */
     readonly creator?: pulumi.Resource;
     /** MetalLB for this cluster, whose pool a LoadBalancer placement's address comes from. @default - none */
@@ -94,6 +98,9 @@ export class ClusterMesh extends pulumi.ComponentResource {
             members.map((m, i) => ({ name: m.name, id: m.id, apiserver: m.apiserver.type === "NodePort" ? { ...m.apiserver, nodeAddress: nodeAddresses[i] } : m.apiserver }));
         try {
             if (members.length < 2) throw new Error(`a mesh needs at least two clusters, got ${members.length}`);
+            for (const m of members) {
+                if (m.ciliumVersion !== undefined && !ciliumRelease(m.ciliumVersion)) throw new Error(`member ${m.name}: Cilium ${m.ciliumVersion} is not in the support matrix`);
+            }
             meshPlan({ members: planMembers(members.map(() => "address.invalid")) });
         } catch (error) {
             throw new pulumi.ResourceError(`ClusterMesh ${name}: ${(error as Error).message}`, this);
@@ -134,7 +141,7 @@ export class ClusterMesh extends pulumi.ComponentResource {
         const values: Record<string, MemberCiliumValues> = {};
         members.forEach((member, index) => {
             values[member.name] = {
-                clustermesh: this.plan.apply((plan) => clustermeshCiliumValues(plan[index], { maxConnectedClusters }).clustermesh as Record<string, unknown>),
+                clustermesh: this.plan.apply((plan) => clustermeshCiliumValues(plan[index], { maxConnectedClusters, ciliumVersion: member.ciliumVersion }).clustermesh as Record<string, unknown>),
                 // The declarative `cilium-ca` copy: the same CA in every cluster (tls.ca is base64-encoded PEM).
                 tls: { ca: caValues },
             };

@@ -4,12 +4,13 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
+import { DEFAULT_VERSIONS } from "./versions";
 
 /** Arguments of a kind cluster. */
 export interface KindClusterArgs {
     /** Cluster name (kind containers are `<name>-control-plane`, ...). */
     readonly clusterName: string;
-    /** Node image. @default "kindest/node:v1.30.4" */
+    /** Node image. @default DEFAULT_VERSIONS.kindNode (components/versions.ts) */
     readonly nodeImage?: string;
     /** Worker nodes. @default 1 */
     readonly workers?: number;
@@ -36,7 +37,7 @@ export class KindCluster extends pulumi.ComponentResource {
 
     constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:KindCluster", name, {}, opts);
-        const nodeImage = args.nodeImage ?? "kindest/node:v1.30.4";
+        const nodeImage = args.nodeImage ?? DEFAULT_VERSIONS.kindNode;
         const workers = args.workers ?? 1;
         const clusterConfig = kindClusterConfig({ ...args, nodeImage, workers });
 

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GlobalServiceSpec, globalServiceManifest } from "./mesh-services";
+import { GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {
@@ -25,7 +25,7 @@ export class MeshServices extends pulumi.ComponentResource {
         for (const svc of args.globalServices ?? []) {
             const manifest = globalServiceManifest(svc, args.clusterName);
             new k8s.core.v1.Service(
-                `${name}-${svc.namespace}-${svc.name}`,
+                globalServiceResourceName(name, svc),
                 { metadata: manifest.metadata, spec: manifest.spec },
                 { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease] },
             );

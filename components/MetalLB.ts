@@ -12,13 +12,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
+import { metallbRelease, supportedVersions } from "./support-matrix";
 import { ipAddressPool, l2Advertisement, METALLB_CHART_REPO, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME } from "./metallb-resources";
 
 /** Arguments of a MetalLB install. */
 export interface MetalLBArgs {
     /** Provider of the cluster; never the ambient kubeconfig. */
     readonly provider: k8s.Provider;
-    /** metallb chart version (a 0.14.x release). @default "0.14.9" */
+    /** metallb chart version, one of the support matrix. @default DEFAULT_VERSIONS.metallb (components/versions.ts) */
     readonly version?: string;
     /** Pool entries: CIDRs or `a.b.c.d-e.f.g.h` ranges on the nodes' L2 segment. */
     readonly addresses: readonly string[];
@@ -43,6 +44,9 @@ export class MetalLB extends pulumi.ComponentResource {
         const version = args.version ?? DEFAULT_VERSIONS.metallb;
         // The speakers start only after the CNI is up, which on a fresh cluster includes Cilium's image pulls.
         const timeoutSeconds = args.timeoutSeconds ?? 600;
+        if (!metallbRelease(version)) {
+            throw new pulumi.ResourceError(`MetalLB ${name}: chart version ${version} is not in the support matrix (${supportedVersions("metallb").join(", ")})`, this);
+        }
         if (args.addresses.length === 0) {
             throw new pulumi.ResourceError(`MetalLB ${name}: addresses is empty; give at least one CIDR or range`, this);
         }

@@ -1,7 +1,8 @@
 /**
- * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (k3s distro) with values from
- * the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back from the host Secret once
- * a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has seen it.
+ * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (the k3s distro on 0.20, k8s on
+ * 0.36) with values from the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back
+ * from the host Secret once a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has
+ * seen it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -10,7 +11,8 @@ import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
-import { VClusterBuild, VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { supportedVersions, vclusterRelease } from "./support-matrix";
+import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, tenantIngressIsolation, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 
 
@@ -67,17 +69,21 @@ export class VCluster extends pulumi.ComponentResource {
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
+        const contextName = vclusterContextName(args.clusterName, args.name);
+        if (!vclusterRelease(version)) {
+            throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
+        }
         const podSecurityStandard = args.podSecurityStandard ?? "baseline";
         const networkPolicies = args.networkPolicies ?? [];
-        const contextName = `${args.clusterName}-${args.name}`;
         const line = vclusterLine(version);
-        if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom knows (0.20, 0.36)`, this);
+        if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`, this);
         const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
+                version,
                 contextName,
                 expose: resolved,
                 isolate,

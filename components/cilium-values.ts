@@ -1,7 +1,15 @@
 /**
- * Pure builder for the Cilium 1.16 Helm values. Every key is checked against the chart's values.schema.json at
- * 1.16.19 (../shared/schemas) and ../shared/reference/chart-facts.md §1; the tests walk the output against the
- * schema so a misspelled key fails there instead of being silently ignored by Helm.
+ * Pure builder for the Cilium Helm values, for every release of the support matrix (1.16.19, 1.17.18, 1.18.12,
+ * 1.19.6, 1.20.0). Every key is checked against each release's values.schema.json (../shared/schemas) and
+ * ../shared/reference/chart-facts.md §1; the tests walk the output against each schema so a misspelled or removed
+ * key fails there instead of being silently ignored by Helm.
+ *
+ * None of the keys this builder sets changed between 1.16 and 1.20 (read in each archive's values.yaml and
+ * templates): `kubeProxyReplacement` still renders only "true"/"false" (templates/cilium-configmap.yaml fails on
+ * anything else), the chaining keys (`cni.chainingMode/customConf/configMap/exclusive/uninstall`) and the
+ * hubble-relay / envoy affinities to the agent are the same, and the keys 1.19 and 1.20 drop (`nodePort.enabled`,
+ * `clustermesh.apiserver.tls.server.*`, ...) are not set here. What differs by version is in the Cluster Mesh
+ * fragment (mesh-plan.ts, clustermeshTlsLayout).
  */
 import { sortKeysDeep } from "../lib/values-util";
 
@@ -94,7 +102,7 @@ export function defaultOperatorReplicas(nodeCount: number): number {
 }
 
 /**
- * The Helm values for the cilium chart (1.16.x), keys sorted. Throws when KPR is on without an API host/port, and on
+ * The Helm values for the cilium chart (any support-matrix release, see the header), keys sorted. Throws when KPR is on without an API host/port, and on
  * a chaining combination the chaining guides rule out (the config rules report the same with key paths first).
  */
 export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> {
@@ -103,8 +111,8 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
         throw new Error(problem);
     }
     const values: Record<string, unknown> = {
-        // 1.16 renders only "true"/"false" here (toString of a boolean works); "strict"/"partial" fail the template.
-        // The key is absent from values.yaml and the schema, so nothing but this builder's tests guards it.
+        // Every release renders only "true"/"false" here (toString of a boolean works); "strict"/"partial" fail the
+        // template. Up to 1.17 the key is absent from values.yaml and the schema, so only this builder's tests guard it.
         kubeProxyReplacement: input.kubeProxyReplacement.enabled,
         cluster: { name: input.clusterName, id: input.clusterId },
         operator: operatorValues(input),
@@ -131,7 +139,7 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     const scheduling = schedulingValues(input);
     Object.assign(values, scheduling);
     if (Object.keys(scheduling).length > 0) {
-        // cilium-envoy is a separate DaemonSet by default in 1.16 and must run beside an agent (its default affinity
+        // cilium-envoy is a separate DaemonSet by default from 1.16 on and must run beside an agent (its default affinity
         // requires a k8s-app pod on the node): on a node the agent's selector excludes, it would stay Pending and
         // the awaited release would never become ready.
         values.envoy = schedulingValues(input);
@@ -262,8 +270,8 @@ function hubbleValues(input: CiliumValuesInput): Record<string, unknown> {
     return {
         // Agent-side Hubble is cheap and both Relay and the UI read from it.
         enabled: true,
-        // Relay's chart affinity requires a cilium agent pod on its node (cilium@v1.16.19
-        // install/kubernetes/cilium/values.yaml hubble.relay.affinity, podAffinity k8s-app=cilium): on nodes chosen
+        // Relay's chart affinity requires a cilium agent pod on its node (values.yaml hubble.relay.affinity,
+        // podAffinity k8s-app=cilium, in every archive from 1.16.19 to 1.20.0): on nodes chosen
         // and tainted for Cilium it must select and tolerate them like the agent, or it stays Pending.
         relay: hubble.relay ? { enabled: true, ...schedulingValues(input) } : { enabled: false },
         ui,

@@ -21,9 +21,11 @@
 import { addressRequest, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
 import { assertNever } from "../lib/assert-never";
+import { DEFAULT_VERSIONS } from "./versions";
+import { ciliumRelease, compareVersions } from "./support-matrix";
 import { sortKeysDeep } from "../lib/values-util";
 
-/** Port of the clustermesh-apiserver Service (hard-coded in the 1.16 chart's Service template). */
+/** Port of the clustermesh-apiserver Service (hard-coded in the Service template of every chart in the matrix). */
 export const CLUSTERMESH_APISERVER_PORT = 2379;
 
 /** MetalLB's address-request annotation (components/load-balancer.ts). */
@@ -171,10 +173,34 @@ export function meshPlan(input: MeshPlanInput): MeshPlanEntry[] {
     }));
 }
 
-/** Options of the Cilium values fragment that are the same across the mesh. */
+/** Options of one member's Cilium values fragment. */
 export interface ClustermeshValuesOptions {
     /** `clustermesh.maxConnectedClusters`; identical in every cluster. */
     readonly maxConnectedClusters: MaxConnectedClusters;
+    /** This member's Cilium chart version (a support-matrix release). @default DEFAULT_VERSIONS.cilium (components/versions.ts) */
+    readonly ciliumVersion?: string;
+}
+
+/**
+ * The leaf-certificate lifetime Kubeloom keeps on every Cilium version: the chart default up to 1.19 (values.yaml
+ * clustermesh.apiserver.tls.auto.certValidityDuration: 1095). 1.20 lowers the default to 365, but with the `helm`
+ * method the chart renews the certificates only when the release is rendered again (an upgrade), so a mesh whose
+ * values did not change for a year would lose its connections; see ClusterMesh.ts for the renewal story.
+ */
+export const CLUSTERMESH_CERT_VALIDITY_DAYS = 1095;
+
+/**
+ * Where this Cilium version's chart reads the extra DNS names of the clustermesh-apiserver server certificate:
+ * `clustermesh.apiserver.tls.server.extraDnsNames` up to 1.19; 1.20 moves it to `tls.auto.server.extraDnsNames`
+ * (cilium@v1.20.0 templates/clustermesh-apiserver/_helpers.tpl server-dns-names still falls back to the old key,
+ * but its values schema no longer lists it). Also whether certValidityDuration must be stated (1.20's default
+ * is 365 days, see CLUSTERMESH_CERT_VALIDITY_DAYS).
+ */
+function clustermeshTlsLayout(ciliumVersion: string): { readonly dnsNamesUnderAuto: boolean; readonly pinValidity: boolean } {
+    const release = ciliumRelease(ciliumVersion);
+    if (!release) throw new Error(`Cluster Mesh: Cilium ${ciliumVersion} is not in the support matrix`);
+    const from120 = compareVersions(release.version, "1.20.0") >= 0;
+    return { dnsNamesUnderAuto: from120, pinValidity: from120 };
 }
 
 /**
@@ -189,14 +215,20 @@ function peerConfigEntry(peer: MeshPeer): Record<string, unknown> {
 /**
  * The Cilium Helm values that turn one cluster into a mesh member, without secret material (the shared CA goes in
  * `tls.ca` separately, see ClusterMesh.ts) and without `cluster.name`/`cluster.id` (the base values set them).
- * Keys checked against the 1.16.19 chart schema and chart-facts.md §1.7.
+ * Keys checked against the chart schema of every Cilium release in the support matrix (the tests walk them) and
+ * chart-facts.md §1.7; what differs by version is decided in clustermeshTlsLayout.
  */
 export function clustermeshCiliumValues(entry: MeshPlanEntry, options: ClustermeshValuesOptions): Record<string, unknown> {
+    const layout = clustermeshTlsLayout(options.ciliumVersion ?? DEFAULT_VERSIONS.cilium);
     const service = apiserverServiceValues(entry.placement);
-    const tls: Record<string, unknown> = { auto: { enabled: true, method: CLUSTERMESH_TLS_METHOD } };
+    const auto: Record<string, unknown> = { enabled: true, method: CLUSTERMESH_TLS_METHOD };
+    if (layout.pinValidity) auto.certValidityDuration = CLUSTERMESH_CERT_VALIDITY_DAYS;
+    const tls: Record<string, unknown> = { auto };
     if (!isIpv4(entry.apiserver.address)) {
         // Peers dial this cluster by name (`address`), so its server certificate must carry that name.
-        tls.server = { extraDnsNames: [entry.apiserver.address] };
+        const server = { extraDnsNames: [entry.apiserver.address] };
+        if (layout.dnsNamesUnderAuto) auto.server = server;
+        else tls.server = server;
     }
     return sortKeysDeep({
         clustermesh: {

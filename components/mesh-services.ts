@@ -60,6 +60,15 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
     });
 }
 
+/**
+ * Logical names of the Services a MeshServices component `component` creates: `<component>-<namespace>-<name>` per
+ * global Service. Distinct (namespace, name) pairs can give one name ("a-b"/"c", "a"/"b-c"): the
+ * config rules reject that before two resources would share a URN.
+ */
+export function globalServiceResourceName(component: string, svc: { readonly namespace: string; readonly name: string }): string {
+    return `${component}-${svc.namespace}-${svc.name}`;
+}
+
 /** Endpoints in one cluster, by labels. */
 export interface ClusterEndpoints {
     readonly cluster: string;

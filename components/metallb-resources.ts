@@ -1,6 +1,8 @@
 /**
- * Pure builders for MetalLB 0.14: the address pools and the L2 advertisement (metallb.io/v1beta1, the only
- * version the 0.14.9 CRDs serve), checked against the CRDs in ../shared/schemas by the tests.
+ * Pure builders for MetalLB (every release of the support matrix: 0.14.9, 0.16.1): the address pools and the L2
+ * advertisement, checked against each release's CRDs in ../shared/schemas by the tests. Both releases serve
+ * IPAddressPool and L2Advertisement only as metallb.io/v1beta1 and keep the fields used here (`addresses`,
+ * `autoAssign`, `ipAddressPools`); 0.16 adds status fields and `serviceSelectors`, which Kubeloom does not set.
  */
 import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../lib/cidr";
 import { sortKeysDeep } from "../lib/values-util";
@@ -9,7 +11,7 @@ import { sortKeysDeep } from "../lib/values-util";
 export const METALLB_NAMESPACE = "metallb-system";
 /** Upstream chart repository. */
 export const METALLB_CHART_REPO = "https://metallb.github.io/metallb";
-/** API version of IPAddressPool and L2Advertisement in 0.14. */
+/** API version of IPAddressPool and L2Advertisement: the only one the 0.14.9 and 0.16.1 CRDs serve. */
 export const METALLB_API_VERSION = "metallb.io/v1beta1";
 /** Pool handed out to any LoadBalancer Service. */
 export const GENERAL_POOL_NAME = "kubeloom";

@@ -1,14 +1,23 @@
 /**
- * Pure builder for the vcluster 0.20 Helm values. The 0.20.6 chart schema (../shared/schemas) sets
- * `additionalProperties: false` almost everywhere and Helm enforces it at install, so every key below exists at
- * 0.20.6; the tests validate each variant against that schema. The keys added for tenant security
- * (policies.podSecurityStandard, policies.resourceQuota/limitRange, controlPlane.statefulSet.image.repository) have
- * the same path in the 0.36.1 chart (values.yaml, templates/_helper.tpl "vcluster.controlPlane.image").
+ * Pure builder for the vcluster Helm values of every release in the support matrix (0.20.6, 0.36.1). Both chart
+ * schemas (../shared/schemas) set `additionalProperties: false` almost everywhere and Helm enforces it at install,
+ * so every key below exists at both versions; the tests validate each variant against each version's schema.
+ *
+ * What differs between the releases, and the one place it is decided (`distroValues`): 0.20 renders the k3s
+ * distro; `controlPlane.distro.k3s` is deprecated from 0.25 and removed in 0.33, so 0.36 has only k8s (its schema
+ * rejects `distro.k3s`). The other keys Kubeloom sets kept their meaning (read in both charts' values.yaml and
+ * templates): `exportKubeConfig.{context,server}`, `controlPlane.proxy.extraSANs`, `controlPlane.service.{spec,
+ * httpsNodePort,annotations,labels}`, `controlPlane.statefulSet.image.repository`, `sync.toHost.networkPolicies.enabled`,
+ * `policies.{podSecurityStandard,resourceQuota,limitRange}` and `policies.networkPolicy.enabled` — 0.33 restructured
+ * the rest of `networkPolicy` (outgoingConnections became workload.publicEgress, controlPlane/workload ingress and
+ * egress lists), none of which Kubeloom sets.
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import { VClusterDistro, vclusterRelease } from "./support-matrix";
+import { DEFAULT_VERSIONS } from "./versions";
 import type { PodSecurityLevel } from "./tenant-policy";
-import { addressRequest, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
+import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 
 /** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
 export type VClusterBuild = "oss" | "pro";
@@ -45,6 +54,8 @@ export type VClusterExposure<Address = string> =
 export interface VClusterValuesInput {
     /** Helm release name; the chart writes the kubeconfig Secret `vc-<name>` next to it. */
     readonly name: string;
+    /** vcluster chart version, one of the support matrix. @default DEFAULT_VERSIONS.vcluster (components/versions.ts) */
+    readonly version?: string;
     /** Context name inside the exported kubeconfig. */
     readonly contextName: string;
     /** How clients reach the vCluster API: port-forward (ClusterIP), a node port, or a load-balancer address. */
@@ -63,8 +74,17 @@ export interface VClusterValuesInput {
     readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
 }
 
-/** MetalLB's address-request annotation (components/load-balancer.ts). */
-export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = METALLB_IPS_ANNOTATION;
+/**
+ * MetalLB's address-request annotation. MetalLB reads `metallb.io/loadBalancerIPs` and, for backward compatibility,
+ * this deprecated name (metallb controller/service.go at v0.14.9 and v0.16.1, DeprecatedAnnotationLoadBalancerIPs);
+ * kept so that existing Services do not change.
+ */
+export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
+
+/** The kubeconfig context of a vCluster: `<cluster>-<vcluster>` (a stack output key; the config rules keep it unique). */
+export function vclusterContextName(clusterName: string, name: string): string {
+    return `${clusterName}-${name}`;
+}
 
 /** The host namespace a vCluster lives in. */
 export function vclusterNamespace(name: string): string {
@@ -117,17 +137,14 @@ function urlHost(address: string): string {
     return address.includes(":") ? `[${address}]` : address;
 }
 
-/** The Helm values for the vcluster chart (0.20.x), keys sorted. */
+/** The Helm values for the vcluster chart at `input.version` (a support-matrix release), keys sorted. */
 export function vclusterValues(input: VClusterValuesInput): Record<string, unknown> {
+    const version = input.version ?? DEFAULT_VERSIONS.vcluster;
+    const release = vclusterRelease(version);
+    if (!release) throw new Error(`vCluster ${input.name}: chart version ${version} is not in the support matrix`);
     const server = vclusterServerUrl(input.expose);
     const controlPlane: Record<string, unknown> = {
-        distro: {
-            // The 0.20 chart falls back to k8s when no distro is enabled and fails when two are; k3s is the
-            // lightest control plane (one binary, SQLite). k8s is switched off explicitly so that a chart
-            // default of k8s.enabled: true could never make two distros enabled.
-            k3s: { enabled: true },
-            k8s: { enabled: false },
-        },
+        distro: distroValues(release.distro),
         service: controlPlaneService(input.expose),
         statefulSet: { image: { repository: vclusterImageRepository(input.build ?? "oss") } },
     };
@@ -146,6 +163,24 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
             toHost: { networkPolicies: { enabled: true } },
         },
     });
+}
+
+/** `controlPlane.distro` for the release's one distro. */
+function distroValues(distro: VClusterDistro): Record<string, unknown> {
+    switch (distro) {
+        case "k3s":
+            // The 0.20 chart falls back to k8s when no distro is enabled and fails when two are; k3s is the
+            // lightest control plane (one binary, SQLite). k8s is switched off explicitly so that a chart
+            // default of k8s.enabled: true could never make two distros enabled.
+            return { k3s: { enabled: true }, k8s: { enabled: false } };
+        case "k8s":
+            // 0.36 has no other distro (its schema's controlPlane.distro has only k8s) and its templates use k8s
+            // whatever `enabled` says (templates/_init-containers.tpl reads distro.k8s unconditionally); k8s.enabled
+            // defaults to false in its values.yaml, so it is stated to keep the values saying what runs.
+            return { k8s: { enabled: true } };
+        default:
+            return assertNever(distro);
+    }
 }
 
 function controlPlaneService(expose: VClusterExposure): Record<string, unknown> {

@@ -1,16 +1,12 @@
 /**
  * The one home of the versions Kubeloom installs by default and of the port bases it derives NodePorts from.
- * Components read these; the config layer uses them as its schema defaults, so a default is written once.
+ * Components read these; the config layer uses them as its schema defaults, so a default is written once. Which
+ * versions those are is decided in the support matrix (support-matrix.ts, MATRIX_DEFAULTS), with the reasons.
  */
+import { MATRIX_DEFAULTS } from "./support-matrix";
 
-/** Versions Kubeloom is written and tested against; the chart schemas in ../shared/schemas include these. */
-export const DEFAULT_VERSIONS = {
-    k3s: "v1.28.13+k3s1",
-    cilium: "1.16.19",
-    vcluster: "0.20.6",
-    metallb: "0.14.9",
-    kindNode: "kindest/node:v1.30.4",
-} as const;
+/** Default versions: the newest matrix releases that run together on the default K3s line (support-matrix.ts). */
+export const DEFAULT_VERSIONS = MATRIX_DEFAULTS;
 
 /** K3s packaged components disabled unless the config says otherwise (the manual recipe's choice). */
 export const DEFAULT_K3S_DISABLE = ["traefik", "servicelb", "metrics-server"] as const;

@@ -7,6 +7,7 @@ import type { VClusterExposure } from "../components/vcluster-values";
 import type { TenantNetworkPolicy, TenantPeer, TenantRule } from "../components/tenant-policy";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
+import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
 import type { LoadBalancerProvider } from "../components/load-balancer";
 import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
@@ -144,4 +145,56 @@ export function loadBalancerAddresses(cluster: ClusterConfig): readonly string[]
 /** Which provider answers a pre-planned address request on this cluster (MetalLB unless LB-IPAM is declared). */
 export function loadBalancerProvider(cluster: ClusterConfig): LoadBalancerProvider {
     return clusterLoadBalancer(cluster)?.type ?? "metallb";
+}
+
+/**
+ * How many nodes Kubeloom creates for the cluster: the K3s server and its agents, or kind's control plane and its
+ * workers; undefined for clusters it did not create (it cannot know).
+ */
+export function createdNodeCount(cluster: ClusterConfig): number | undefined {
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return 1 + source.k3s.agents.length;
+        case "kind":
+            return 1 + source.kind.workers;
+        case "kubeconfig":
+        case "stackReference":
+            return undefined;
+    }
+}
+
+/** A cluster's Kubernetes version as far as the config says it, with the key that says it (for messages). */
+export interface ClusterKubernetes {
+    /** "major.minor.patch" when the source names a patch (K3s, kind), else "major.minor" (`kubernetesVersion`). */
+    readonly version: string;
+    /** "major.minor". */
+    readonly minor: string;
+    /** Key path below `clusters[i]` that sets it, e.g. `source.k3s.version`. */
+    readonly key: string;
+}
+
+/**
+ * The Kubernetes version of a cluster: K3s `v1.36.4+k3s1` → 1.36.4, a kind image `kindest/node:v1.36.1` → 1.36.1, an
+ * existing cluster's `kubernetesVersion`; undefined when an existing cluster does not state it.
+ */
+export function clusterKubernetes(cluster: ClusterConfig): ClusterKubernetes | undefined {
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s": {
+            const version = /^v?(\d+\.\d+\.\d+)/.exec(source.k3s.version)?.[1];
+            return version ? { version, minor: minorOf(version)!, key: "source.k3s.version" } : undefined;
+        }
+        case "kind": {
+            const minor = kindNodeKubernetes(source.kind.nodeImage);
+            const version = /:v(\d+\.\d+\.\d+)/.exec(source.kind.nodeImage)?.[1];
+            return minor && version ? { version, minor, key: "source.kind.nodeImage" } : undefined;
+        }
+        case "kubeconfig":
+        case "stackReference": {
+            const stated = source.type === "kubeconfig" ? source.kubeconfig.kubernetesVersion : source.stackReference.kubernetesVersion;
+            const minor = stated === undefined ? undefined : minorOf(stated);
+            return stated && minor ? { version: stated.replace(/^v/, ""), minor, key: `source.${source.type}.kubernetesVersion` } : undefined;
+        }
+    }
 }

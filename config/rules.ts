@@ -4,12 +4,15 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clusterLoadBalancer, clustermeshNodePort, installsCilium, loadBalancerAddresses, meshMembers, tenantNetworkPolicies, vclusterNodePort } from "./resolve";
+import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, loadBalancerAddresses, meshMembers, tenantNetworkPolicies } from "./resolve";
 import { isolationPolicyCount, MAX_ISOLATION_POLICIES, vclusterLine } from "../components/tenant-policy";
+import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
+import { registryRules } from "./port-registry";
+import { derivedNameIssues } from "./derived-names";
 
 type Rule = (config: StackConfig) => ConfigIssue[];
 
@@ -101,10 +104,6 @@ const k3sTopology: Rule = (config) =>
         if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
             issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
         }
-        const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
-        for (const j of duplicates(hosts, (h) => h)) {
-            issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
-        }
         return issues;
     });
 
@@ -148,10 +147,6 @@ const vclustersConsistent: Rule = (config) =>
         for (const j of duplicates(c.vclusters, (v) => v.name)) {
             issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
         }
-        const ports = c.vclusters.map((v, j) => ({ j, port: v.expose === "NodePort" ? vclusterNodePort(c, j) : undefined })).filter((p) => p.port !== undefined);
-        for (const k of duplicates(ports, (p) => p.port)) {
-            issues.push({ path: `clusters[${i}].vclusters[${ports[k].j}].nodePort`, message: `${ports[k].port} is already used by another vCluster in this cluster; give each a distinct nodePort` });
-        }
         c.vclusters.forEach((v, j) => {
             const at = `clusters[${i}].vclusters[${j}]`;
             if (v.nodePort !== undefined && v.expose !== "NodePort") {
@@ -191,6 +186,20 @@ const vclustersConsistent: Rule = (config) =>
         return issues;
     });
 
+
+/**
+ * The operator's replicas must fit the nodes: the 1.16 chart gives cilium-operator a required pod anti-affinity on
+ * kubernetes.io/hostname (values.yaml operator.affinity), so each replica needs its own node and the rest stay
+ * Pending. Kind workers count, as do K3s agents; clusters Kubeloom did not create are not known here.
+ */
+const operatorReplicasFit: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const nodes = createdNodeCount(c);
+        const replicas = c.cilium.operatorReplicas;
+        return installsCilium(c) && nodes !== undefined && replicas !== undefined && replicas > nodes
+            ? [{ path: `clusters[${i}].cilium.operatorReplicas`, message: `${replicas} is more than the cluster's ${nodes} node${nodes === 1 ? "" : "s"} (${c.source.kind ? "kind control plane + workers" : "K3s server + agents"}); each operator replica needs its own node (required anti-affinity), the rest would stay Pending` }]
+            : [];
+    });
 
 const hubbleConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) =>
@@ -370,10 +379,6 @@ const meshRules: Rule = (config) => {
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
                 issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
             }
-            const taken = c.vclusters.findIndex((vc) => vc.expose === "LoadBalancer" && ip !== undefined && vc.loadBalancerIP === ip);
-            if (taken >= 0) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is also clusters[${i}].vclusters[${taken}].loadBalancerIP; each LoadBalancer Service needs its own address` });
-            }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
                     issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
@@ -403,21 +408,9 @@ const meshRules: Rule = (config) => {
     }
 
     if (mesh.serviceType === "NodePort") {
-        const ports = members.map((c, m) => ({ c, port: clustermeshNodePort(c, m) }));
-        for (const k of duplicates(ports, (p) => p.port)) {
-            const { c, port } = ports[k];
-            issues.push({ path: `clusters[${indexOf(c)}].clustermesh.nodePort`, message: `${port} is already the clustermesh-apiserver NodePort of another mesh cluster; with kube-proxy replacement each cluster needs its own (cilium#24692)` });
-        }
-        ports.forEach(({ c, port }) => {
+        // NodePorts (unique per cluster and across the mesh, in range) are config/port-registry.ts's.
+        members.forEach((c) => {
             const i = indexOf(c);
-            if (port > 32767) {
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `the derived NodePort ${port} is above 32767; set a free NodePort (30000-32767) explicitly` });
-            }
-            const clash = c.vclusters.findIndex((vc, j) => vc.expose === "NodePort" && vclusterNodePort(c, j) === port);
-            if (clash >= 0 || (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort === port)) {
-                const other = clash >= 0 ? `clusters[${i}].vclusters[${clash}]` : `clusters[${i}].cilium.hubble.uiNodePort`;
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `${port} is already used by ${other} in this cluster; pick another NodePort` });
-            }
             const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
             if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
                 issues.push({
@@ -515,22 +508,58 @@ const ciliumLoadBalancer: Rule = (config) =>
         return issues;
     });
 
+/**
+ * The support matrix's combinations (components/support-matrix.ts): each chart release this stack installs must
+ * support the Kubernetes version its cluster runs (K3s line, kind node image, or an existing cluster's stated
+ * `kubernetesVersion`; not checked when an existing cluster states none). The single-field schema has already
+ * refused any version that is not in the matrix at all.
+ */
+const supportMatrixCombinations: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const kube = clusterKubernetes(c);
+        if (!kube) return [];
+        const at = `clusters[${i}]`;
+        const issue = (component: "cilium" | "vcluster" | "metallb", label: string, version: string, key: string) => {
+            const release = chartReleases(component).find((r) => r.version === version.replace(/^v/, ""));
+            if (!release || supportsKubernetes(release.kubernetes, kube.minor)) return [];
+            return [{ path: `${at}.${key}`, message: combinationMessage(component, label, release, kube.minor, `${at}.${kube.key}`) }];
+        };
+        return [
+            ...(installsCilium(c) ? issue("cilium", "Cilium", c.cilium.version, "cilium.version") : []),
+            ...c.vclusters.flatMap((vc, j) => issue("vcluster", "vCluster", vc.version, `vclusters[${j}].version`)),
+            ...(c.loadBalancer?.metallb ? issue("metallb", "MetalLB", c.loadBalancer.metallb.version, "loadBalancer.metallb.version") : []),
+        ];
+    });
+
+/** "Cilium 1.20.0 supports Kubernetes 1.33–1.36, but ... runs 1.32; on Kubernetes 1.32 the matrix has Cilium 1.17.18, ..." */
+function combinationMessage(component: "cilium" | "vcluster" | "metallb", label: string, release: ChartRelease, minor: string, kubeKey: string): string {
+    const host = component === "vcluster" ? "host Kubernetes" : "Kubernetes";
+    const fitting = chartReleases(component).filter((r) => supportsKubernetes(r.kubernetes, minor)).map((r) => r.version);
+    const all = chartReleases(component).map((r) => `${r.version}: ${formatRange(r.kubernetes)}`).join(", ");
+    const instead = fitting.length > 0 ? `use ${label} ${fitting.join(" or ")}` : `no ${label} release Kubeloom supports runs on Kubernetes ${minor} (${all})`;
+    return `"${release.version}" supports ${host} ${formatRange(release.kubernetes)}, but ${kubeKey} is Kubernetes ${minor}, a combination outside Kubeloom's support matrix; ${instead}, or move the cluster to a Kubernetes line in ${formatRange(release.kubernetes)}`;
+}
+
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
     clusterIdRange,
+    supportMatrixCombinations,
     podAndServiceCidrsApart,
     addressIssues,
+    registryRules,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,
     ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,
+    operatorReplicasFit,
     chainingConsistent,
     meshRules,
     loadBalancersServed,
     ciliumLoadBalancer,
+    derivedNameIssues,
 ];
 
 /** Runs every cross-field rule on a config whose fields are individually valid. */

@@ -12,6 +12,19 @@ import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
 import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
+import {
+    dns1123LabelProblem,
+    imageReferenceProblem,
+    labelKeyProblem,
+    labelValueProblem,
+    limitEntryProblem,
+    nodeNameProblem,
+    portNameProblem,
+    posixUserNameProblem,
+    qualifiedNameProblem,
+    quotaEntryProblem,
+} from "./k8s-formats";
+import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -32,6 +45,24 @@ const hostAddress = z
     // A dotted-digits host that is not a valid IPv4 address (300.1.1.1, 010.0.0.1, 10.1) is a typo, not a DNS
     // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
     .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
+
+/** A string checked by one of the k8s-formats rules (the reason becomes the message). */
+function checkedString(problem: (text: string) => string | undefined) {
+    return z.string().superRefine((text, ctx) => {
+        const reason = problem(text);
+        if (reason) ctx.addIssue({ code: "custom", message: reason });
+    });
+}
+
+/** A map of Kubernetes labels (nodeSelector, Service selector): each key a qualified name, each value a label value. */
+const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+    for (const [key, value] of Object.entries(labels)) {
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}` });
+        const valueProblem = labelValueProblem(value);
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}` });
+    }
+});
 
 const cidrText = z.string().superRefine((text, ctx) => {
     const parsed = parseCidr(text);
@@ -58,41 +89,66 @@ const credentialPath = (hint: string) =>
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
 
-function versionPattern(pattern: RegExp, example: string, supported?: { prefix: string; note: string }) {
-    let schema = z.string().regex(pattern, `must be a version like ${example}`);
-    if (supported) {
-        schema = schema.refine((v) => v.replace(/^v/, "").startsWith(supported.prefix), supported.note) as never;
-    }
-    return schema;
+const semver = /^v?\d+\.\d+\.\d+$/;
+
+/** A version string of the given form. */
+const versionText = (pattern: RegExp, example: string) => z.string().regex(pattern, `must be a version like ${example}`);
+
+/** An exact chart release of the support matrix (components/support-matrix.ts), listing the supported ones. */
+function chartVersion(component: "cilium" | "vcluster" | "metallb", why: string) {
+    const supported = supportedVersions(component);
+    return versionText(semver, supported[supported.length - 1]).refine(
+        (v) => supported.includes(v.replace(/^v/, "")),
+        `is not in Kubeloom's support matrix: supported ${component} versions are ${supported.join(", ")} (${why})`,
+    );
 }
 
-const semver = /^v?\d+\.\d+\.\d+$/;
-const k3sVersion = versionPattern(/^v\d+\.\d+\.\d+\+k3s\d+$/, "v1.28.13+k3s1");
-const ciliumVersion = versionPattern(semver, "1.16.19", {
-    prefix: "1.16.",
-    note: "must be a 1.16.x release: Kubeloom's Cilium values are written and schema-checked for the 1.16 chart",
-});
-const vclusterVersion = versionPattern(semver, "0.20.6", {
-    prefix: "0.20.",
-    note: "must be a 0.20.x release: the vCluster chart schema is strict and its keys change in 0.21",
-});
-const metallbVersion = versionPattern(semver, "0.14.9", {
-    prefix: "0.14.",
-    note: "must be a 0.14.x release (the metallb.io/v1beta1 CRDs Kubeloom emits)",
-});
+const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s).refine(
+    (v) => k3sLine(v) !== undefined,
+    `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
+);
+const kindNodeImage = z
+    .string()
+    .min(1)
+    .refine(
+        (image) => kindNodeLine(image) !== undefined,
+        `must be a kind node image tagged v1.<minor>.<patch> on a supported line (${supportedVersions("kind").join(", ")}), e.g. ${DEFAULT_VERSIONS.kindNode}`,
+    );
+const ciliumVersion = chartVersion("cilium", "the releases whose chart schema and templates Kubeloom's values are checked against");
+const vclusterVersion = chartVersion("vcluster", "the chart schema is strict and its keys change between releases");
+const metallbVersion = chartVersion("metallb", "the releases whose CRDs Kubeloom's pools are checked against");
+/** An existing cluster's Kubernetes minor, e.g. "1.36" (a patch is allowed and ignored). */
+const kubernetesVersion = z
+    .string()
+    .regex(/^v?1\.\d+(\.\d+)?$/, "must be a Kubernetes version like \"1.36\"")
+    .refine((v) => K3S_LINES.some((line) => line.kubernetes === minorOf(v)), `is outside Kubeloom's support matrix: supported Kubernetes versions are ${K3S_LINES[0].kubernetes} to ${K3S_LINES[K3S_LINES.length - 1].kubernetes}`);
 
-const toleration = z.strictObject({
-    key: z.string().optional(),
-    operator: z.enum(["Exists", "Equal"]).optional(),
-    value: z.string().optional(),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-    tolerationSeconds: z.number().int().optional(),
-});
+// Kubernetes' own checks of a toleration (pkg/apis/core/validation ValidateTolerations), so the chart never
+// renders a DaemonSet the API server rejects after Helm has started.
+const toleration = z
+    .strictObject({
+        key: checkedString(qualifiedNameProblem).optional(),
+        operator: z.enum(["Exists", "Equal"]).optional(),
+        value: checkedString(labelValueProblem).optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+        tolerationSeconds: z.number().int().optional(),
+    })
+    .superRefine((t, ctx) => {
+        if (t.operator === "Exists" && t.value !== undefined && t.value !== "") {
+            ctx.addIssue({ code: "custom", path: ["value"], message: "must be empty when operator is Exists (Kubernetes rejects a value there)" });
+        }
+        if ((t.key === undefined || t.key === "") && t.operator !== "Exists") {
+            ctx.addIssue({ code: "custom", path: ["operator"], message: "must be Exists when key is empty (Kubernetes: an empty key with Exists tolerates everything)" });
+        }
+        if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
+            ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "is only allowed with effect: NoExecute (Kubernetes rejects it otherwise)" });
+        }
+    });
 
 const sshTarget = {
     host: hostAddress,
-    /** SSH user; required unless host is localhost. */
-    user: z.string().min(1).optional(),
+    /** SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name. */
+    user: checkedString(posixUserNameProblem).optional(),
     port: port.default(22),
 };
 
@@ -122,7 +178,8 @@ const k3sSource = z
     });
 
 const kindSource = z.strictObject({
-    nodeImage: z.string().min(1).default(DEFAULT_VERSIONS.kindNode),
+    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
     workers: z.number().int().min(0).max(10).default(1),
     /** Host port of the kind API server; must differ between kind clusters on one machine. */
     apiServerPort: port.optional(),
@@ -135,6 +192,11 @@ const kubeconfigSource = z.strictObject({
     context: z.string().min(1).optional(),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
+    /**
+     * The cluster's Kubernetes minor ("1.36"), checked against the support matrix and used by `plan --render`.
+     * Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster.
+     */
+    kubernetesVersion: kubernetesVersion.optional(),
 });
 
 const stackReferenceSource = z.strictObject({
@@ -146,6 +208,8 @@ const stackReferenceSource = z.strictObject({
     context: z.string().min(1),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
+    /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */
+    kubernetesVersion: kubernetesVersion.optional(),
 });
 
 const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;
@@ -201,7 +265,7 @@ const ciliumConfig = z
                 uiNodePort: nodePort.optional(),
             })
             .default({ relay: true, ui: true }),
-        nodeSelector: z.record(z.string(), z.string()).default({}),
+        nodeSelector: labelMap.default({}),
         tolerations: z.array(toleration).default([]),
         operatorReplicas: z.number().int().min(1).max(5).optional(),
         /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
@@ -214,7 +278,7 @@ const ciliumConfig = z
                  * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
                  * reverted on destroy. Default: no node is touched.
                  */
-                nodes: z.array(z.string().min(1)).default([]),
+                nodes: z.array(checkedString(nodeNameProblem)).default([]),
                 /**
                  * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
                  * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
@@ -326,6 +390,14 @@ const tenantNetworkPolicyConfig = z
     })
     .refine((p) => p.ingress.length + p.egress.length > 0, "must have at least one ingress or egress rule");
 
+/** LimitRange defaults: container resource name → quantity. */
+const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
+    for (const [name, value] of Object.entries(limits)) {
+        const found = limitEntryProblem(name, value);
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+    }
+});
+
 const vclusterConfig = z.strictObject({
     name: z
         .string()
@@ -347,11 +419,19 @@ const vclusterConfig = z.strictObject({
     networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
     /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
     quota: z.boolean().default(true),
-    resourceQuota: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    resourceQuota: z
+        .record(z.string(), z.union([z.string(), z.number()]))
+        .superRefine((quota, ctx) => {
+            for (const [name, value] of Object.entries(quota)) {
+                const found = quotaEntryProblem(name, value);
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+            }
+        })
+        .optional(),
     limitRange: z
         .strictObject({
-            default: z.record(z.string(), z.string()).optional(),
-            defaultRequest: z.record(z.string(), z.string()).optional(),
+            default: limitMap.optional(),
+            defaultRequest: limitMap.optional(),
         })
         .optional(),
 });
@@ -401,14 +481,29 @@ const clusterConfig = z.strictObject({
 });
 
 const globalService = z.strictObject({
-    name: z.string().regex(dns1123Label, "must be a DNS-1123 label"),
-    namespace: z.string().regex(dns1123Label, "must be a DNS-1123 label").default("default"),
+    name: checkedString(dns1123LabelProblem),
+    namespace: checkedString(dns1123LabelProblem).default("default"),
     /** io.cilium/service-affinity. */
     affinity: z.enum(["none", "local", "remote"]).default("none"),
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
     notSharedIn: z.array(z.string()).default([]),
-    ports: z.array(z.strictObject({ port: port, targetPort: port.optional(), name: z.string().optional() })).min(1),
-    selector: z.record(z.string(), z.string()),
+    ports: z
+        .array(z.strictObject({ port: port, targetPort: port.optional(), name: checkedString(portNameProblem).optional() }))
+        .min(1)
+        .superRefine((ports, ctx) => {
+            // Kubernetes requires distinct port numbers (per protocol; these are all TCP) and distinct names; with
+            // more than one port, unnamed ones are called port-<port> (components/mesh-services.ts).
+            const names = ports.map((p) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined));
+            ports.forEach((p, k) => {
+                const samePort = ports.findIndex((q) => q.port === p.port);
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct` });
+                const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
+                if (names[k] !== undefined && sameName < k) {
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique` });
+                }
+            });
+        }),
+    selector: labelMap,
 });
 
 const meshConfig = z.strictObject({

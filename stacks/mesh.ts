@@ -18,6 +18,7 @@ import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import type { ClusterAccess } from "./sources";
 
 /** The mesh as planned before Cilium: the component and the extra Cilium values of each member, by cluster name. */
@@ -44,13 +45,14 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
     // The CA and MetalLB are shared by all members: protected when any member is.
     const protect = members.some(({ config: cluster }) => cluster.protect ?? defaultProtect(stackName));
     const clusterMesh = new ClusterMesh(
-        "mesh",
+        resourceNames.clusterMesh(),
         {
             maxConnectedClusters: mesh.maxConnectedClusters,
             members: members.map(({ config: cluster, access }, memberIndex) => ({
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
+                ciliumVersion: cluster.cilium.version,
                 creator: access.creator,
                 metallb: cluster.loadBalancer?.metallb,
                 apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),
@@ -91,7 +93,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
     const demoResources = members.flatMap((member, index) => {
         // The config rules require every member to install Cilium; a member without it is a bug here.
         if (!member.ciliumRelease) throw new Error(`mesh: cluster ${member.config.name} has no Cilium release (internal error)`);
-        const servicesName = `mesh-${member.config.name}-services`;
+        const servicesName = resourceNames.meshServices(member.config.name);
         const services = new MeshServices(
             servicesName,
             { provider: member.access.provider, clusterName: member.config.name, ciliumRelease: member.ciliumRelease, globalServices },
@@ -100,7 +102,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         );
         if (!mesh.demo) return [];
         const demo = new MeshDemo(
-            `mesh-${member.config.name}-demo`,
+            resourceNames.meshDemo(member.config.name),
             {
                 provider: member.access.provider,
                 clusterName: member.config.name,
@@ -119,7 +121,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         const restricted = index === 0;
         const verify: MeshVerifyInput = { clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] };
         new KubectlCheck(
-            `mesh-${member.config.name}-verify`,
+            resourceNames.meshVerify(member.config.name),
             {
                 script: meshVerifyScript(verify),
                 kubeconfig: member.access.kubeconfig,

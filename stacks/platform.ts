@@ -19,7 +19,9 @@ import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cil
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, meshApiserver, meshMembers, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import type { StackConfig } from "../config/schema";
+import { DeployedVersions, plannedVersions } from "../config/upgrade-rules";
 import { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 
@@ -29,6 +31,8 @@ export interface PlatformOutputs {
     readonly kubeconfigs: pulumi.Output<Record<string, string>>;
     /** Per cluster: identity, endpoints, CIDRs, Cilium version and vClusters (no secrets). */
     readonly clusters: pulumi.Output<ClusterSummary[]>;
+    /** Per cluster name: the K3s, Cilium, MetalLB and vCluster versions this update deployed (no secrets). */
+    readonly deployedVersions: pulumi.Output<DeployedVersions>;
 }
 
 /** Non-secret description of one cluster in the `clusters` output. */
@@ -105,7 +109,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
-                    `${cluster.name}-${vc.name}`,
+                    resourceNames.vcluster(cluster.name, vc.name),
                     {
                         provider: access.provider,
                         hostKubeconfig: access.kubeconfig,
@@ -132,7 +136,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     if (mesh) composeMeshServices(mesh, clusters.map((c) => ({ ...c, ciliumRelease: c.cilium?.release })));
 
     // Phase 5: outputs.
-    return { clusters, outputs: platformOutputs(clusters), mesh };
+    return { clusters, outputs: { ...platformOutputs(clusters), deployedVersions: deployedVersionsOutput(loaded, clusters, mesh) }, mesh };
 }
 
 /**
@@ -169,7 +173,7 @@ function installCilium(
     const ciliumNodes =
         chaining && chaining.nodes.length > 0
             ? new CiliumNodes(
-                  `${cluster.name}-cilium-nodes`,
+                  resourceNames.ciliumNodes(cluster.name),
                   {
                       provider: access.provider,
                       clusterName: cluster.name,
@@ -185,7 +189,7 @@ function installCilium(
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
     const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     const cilium = new CiliumInstall(
-        `${cluster.name}-cilium`,
+        resourceNames.cilium(cluster.name),
         {
             provider: access.provider,
             version: cluster.cilium.version,
@@ -215,7 +219,7 @@ function installCilium(
             tolerations: cluster.cilium.tolerations,
         };
         new KubectlCheck(
-            `${cluster.name}-cilium-verify`,
+            resourceNames.ciliumVerify(cluster.name),
             {
                 script: ciliumVerifyScript(verify),
                 kubeconfig: access.kubeconfig,
@@ -234,7 +238,25 @@ function installCilium(
     return { cilium, ciliumNodes };
 }
 
-function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs {
+/**
+ * The `deployedVersions` output: the config's versions (plannedVersions, config/upgrade-rules.ts), published only
+ * once every resource they describe was created or updated — K3s on every node, each Cilium, MetalLB and vCluster
+ * release. After a failed update the stack keeps its previous record, so the record is never newer than what runs
+ * (at worst older, which refuses a step that was in fact allowed — the safe side). `npm run up` reads it before the
+ * next update (scripts/cli/upgrade-check.ts).
+ */
+function deployedVersionsOutput(loaded: LoadedConfig, clusters: readonly ComposedCluster[], mesh: PlannedMesh | undefined): pulumi.Output<DeployedVersions> {
+    const applied: Array<pulumi.Output<unknown>> = [];
+    for (const { access, cilium, vclusters } of clusters) {
+        if (access.k3sVersion) applied.push(access.k3sVersion);
+        if (cilium) applied.push(cilium.release.version);
+        for (const vc of vclusters) applied.push(vc.release.version);
+    }
+    for (const metallb of Object.values(mesh?.clusterMesh.metallb ?? {})) applied.push(metallb.release.version);
+    return pulumi.all(applied).apply(() => plannedVersions(loaded.config));
+}
+
+function platformOutputs(clusters: readonly ComposedCluster[]): Omit<PlatformOutputs, "deployedVersions"> {
     const kubeconfigEntries: Array<pulumi.Output<[string, string]>> = [];
     for (const { access, vclusters } of clusters) {
         kubeconfigEntries.push(pulumi.output(access.kubeconfig).apply((k) => [access.contextName, k] as [string, string]));

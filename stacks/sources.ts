@@ -9,6 +9,7 @@ import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
 import { clusterSource } from "../config/resolve";
+import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
 import { readSecretFile, StackSecrets } from "../config/load";
@@ -30,6 +31,8 @@ export interface ClusterAccess {
     readonly nodeCount?: number;
     /** The component that created the cluster, if Kubeloom did. */
     readonly creator?: pulumi.Resource;
+    /** The K3s release, resolved once every node runs it (k3s sources only; see deployedVersions). */
+    readonly k3sVersion?: pulumi.Output<string>;
 }
 
 /** Options shared by every source. */
@@ -69,7 +72,7 @@ export function clusterIdentifier(stackName: string, clusterName: string): strin
 }
 
 function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
-    return new k8s.Provider(`${cluster.name}-k8s`, {
+    return new k8s.Provider(resourceNames.provider(cluster.name), {
         kubeconfig,
         context,
         clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
@@ -83,7 +86,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
         : options.secrets.sshPrivateKey;
     const host = new K3sHost(
-        `${cluster.name}-k3s`,
+        resourceNames.k3sHost(cluster.name),
         {
             clusterName: cluster.name,
             host: k3s.host,
@@ -111,12 +114,13 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         nodeAddress: host.apiServerHost,
         nodeCount: host.nodeCount,
         creator: host,
+        k3sVersion: host.version,
     };
 }
 
 function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: SourceOptions): ClusterAccess {
     const created = new KindCluster(
-        `${cluster.name}-kind`,
+        resourceNames.kindCluster(cluster.name),
         {
             clusterName: cluster.name,
             nodeImage: kind.nodeImage,
@@ -159,7 +163,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
 }
 
 function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, options: SourceOptions): ClusterAccess {
-    const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
+    const reference = new pulumi.StackReference(resourceNames.stackReference(cluster.name), { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
             const found = kubeconfigs?.[source.context];

@@ -4,6 +4,7 @@ import { ChainingInput, ChainingMode, ciliumValues, CiliumValuesInput } from "..
 import { addTaintsScript, removeTaintsScript, taintArgument, taintsFromTolerations } from "../../components/cilium-nodes";
 import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
+import { supportedVersions } from "../../components/support-matrix";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 import { at, chainConfig, devConfig } from "../support/helpers";
 
@@ -116,15 +117,24 @@ describe("Cilium chaining values", () => {
         { name: `${mode}, every node, UI off`, input: chained(mode, { nodeSelector: {}, tolerations: [], hubble: { relay: false, ui: false } }) },
     ]);
     variants.push({ name: "portmap without KPR, native, cluster-pool", input: chained("portmap", { routingMode: "native", ipamMode: "cluster-pool" }) });
-    for (const { name, input } of variants) {
-        it(`validates against the cilium 1.16.19 schema with no unknown keys (${name})`, () => {
-            const values = ciliumValues(input);
-            const errors = validateCiliumValues(values);
-            assert.deepEqual(errors, [], formatSchemaErrors(errors));
-            assert.deepEqual(ciliumUnknownKeyPaths(values), []);
-            assertKeysSorted(values);
+    for (const version of supportedVersions("cilium")) {
+        it(`validates against the cilium ${version} schema with no unknown keys (every chaining variant)`, () => {
+            for (const { name, input } of variants) {
+                const values = ciliumValues(input);
+                const errors = validateCiliumValues(values, version);
+                assert.deepEqual(errors, [], `${name}: ${formatSchemaErrors(errors)}`);
+                assert.deepEqual(ciliumUnknownKeyPaths(values, version), [], name);
+                assertKeysSorted(values);
+            }
         });
     }
+
+    it("allows cni.configMap only as the documented exception below 1.18, not other cni keys", () => {
+        const values = ciliumValues(chained("generic-veth"));
+        for (const version of supportedVersions("cilium")) {
+            assert.deepEqual(ciliumUnknownKeyPaths({ ...values, cni: { ...(values.cni as object), configmap: "x" } }, version), ["cni.configmap"], version);
+        }
+    });
 
     it("is deterministic", () => {
         for (const mode of MODES) {

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { ciliumValues, CiliumValuesInput, defaultOperatorReplicas } from "../../components/cilium-values";
+import { supportedVersions } from "../../components/support-matrix";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 
 /** A K3s server with kube-proxy replacement, the dev stack's shape. */
@@ -125,12 +126,14 @@ describe("ciliumValues", () => {
         }
     });
 
-    for (const { name, input } of variants) {
-        it(`validates against the cilium 1.16.19 schema with no unknown keys (${name})`, () => {
-            const values = ciliumValues(input);
-            const errors = validateCiliumValues(values);
-            assert.deepEqual(errors, [], formatSchemaErrors(errors));
-            assert.deepEqual(ciliumUnknownKeyPaths(values), []);
+    for (const version of supportedVersions("cilium")) {
+        it(`validates against the cilium ${version} schema with no unknown keys (every variant)`, () => {
+            for (const { name, input } of variants) {
+                const values = ciliumValues(input);
+                const errors = validateCiliumValues(values, version);
+                assert.deepEqual(errors, [], `${name}: ${formatSchemaErrors(errors)}`);
+                assert.deepEqual(ciliumUnknownKeyPaths(values, version), [], name);
+            }
         });
     }
 
@@ -138,6 +141,13 @@ describe("ciliumValues", () => {
         const values = { ...ciliumValues(base), maxConnectedClusters: 255, hubble: { enabled: true, relay: { enable: true } } };
         assert.deepEqual(validateCiliumValues(values), [], "the cilium schema has no additionalProperties: false");
         assert.deepEqual(ciliumUnknownKeyPaths(values).sort(), ["hubble.relay.enable", "maxConnectedClusters"]);
+        // A key a release dropped: 1.19 removes nodePort.enabled, which 1.18 still has.
+        const withNodePort = { ...ciliumValues(base), nodePort: { enabled: true } };
+        assert.deepEqual(ciliumUnknownKeyPaths(withNodePort, "1.18.12"), []);
+        assert.deepEqual(ciliumUnknownKeyPaths(withNodePort, "1.19.6"), ["nodePort.enabled"]);
+        // kubeProxyReplacement is only exempt where the schema lacks it (below 1.18).
+        assert.deepEqual(ciliumUnknownKeyPaths({ kubeProxyReplacement: true }, "1.17.18"), []);
+        assert.deepEqual(validateCiliumValues({ kubeProxyReplacement: 3 }, "1.18.12").length > 0, true, "1.18 types it string|boolean");
     });
 
     it("fails the schema on a wrongly typed known key", () => {

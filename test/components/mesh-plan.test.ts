@@ -12,6 +12,7 @@ import {
     poolContains,
 } from "../../components/mesh-plan";
 import { deepMerge } from "../../lib/values-util";
+import { supportedVersions } from "../../components/support-matrix";
 import { at } from "../support/helpers";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 
@@ -147,17 +148,42 @@ describe("clustermeshCiliumValues", () => {
     });
     const caPlaceholder = { tls: { ca: { cert: Buffer.from("CERT").toString("base64"), key: Buffer.from("KEY").toString("base64") } } };
 
-    for (const serviceType of ["LoadBalancer", "NodePort"] as const) {
-        it(`merged over the base values (${serviceType}) validates against the 1.16.19 chart schema with no unknown keys`, () => {
-            const plan = meshPlan({ members: serviceType === "LoadBalancer" ? lbMembers(3) : nodePortMembers(3) });
-            const fragment = clustermeshCiliumValues(plan[0], { maxConnectedClusters: 511 });
-            assertKeysSorted(fragment);
-            const merged = deepMerge(deepMerge(base, fragment), caPlaceholder);
-            assert.deepEqual(validateCiliumValues(merged), [], formatSchemaErrors(validateCiliumValues(merged)));
-            assert.deepEqual(ciliumUnknownKeyPaths(merged), []);
-            assert.equal(at(merged, "cluster.id"), 1, "the base values keep the identity");
-        });
+    // NodePort members dial each other by DNS name, so their values carry the server certificate's extra names.
+    for (const ciliumVersion of supportedVersions("cilium")) {
+        for (const serviceType of ["LoadBalancer", "NodePort"] as const) {
+            it(`merged over the base values (${serviceType}) validates against the Cilium ${ciliumVersion} chart schema with no unknown keys`, () => {
+                const members: MeshPlanMember[] =
+                    serviceType === "LoadBalancer"
+                        ? lbMembers(3)
+                        : nodePortMembers(3).map((m) => ({ ...m, apiserver: { type: "NodePort", nodeAddress: `${m.name}.example.com`, nodePort: 32379 + m.id } }));
+                const plan = meshPlan({ members });
+                const fragment = clustermeshCiliumValues(plan[0], { maxConnectedClusters: 511, ciliumVersion });
+                assertKeysSorted(fragment);
+                const merged = deepMerge(deepMerge(base, fragment), caPlaceholder);
+                assert.deepEqual(validateCiliumValues(merged, ciliumVersion), [], formatSchemaErrors(validateCiliumValues(merged, ciliumVersion)));
+                assert.deepEqual(ciliumUnknownKeyPaths(merged, ciliumVersion), []);
+                assert.equal(at(merged, "cluster.id"), 1, "the base values keep the identity");
+            });
+        }
     }
+
+    it("puts the extra DNS names where each version's chart reads them, and keeps 1095-day certificates on 1.20", () => {
+        const [entry] = meshPlan({
+            members: [
+                { name: "c1", id: 1, apiserver: { type: "NodePort", nodeAddress: "node1.example.com", nodePort: 32379 } },
+                { name: "c2", id: 2, apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 32380 } },
+            ],
+        });
+        for (const ciliumVersion of ["1.16.19", "1.17.18", "1.18.12", "1.19.6"]) {
+            const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion });
+            assert.deepEqual(at(values, "clustermesh.apiserver.tls.server.extraDnsNames"), ["node1.example.com"], ciliumVersion);
+            assert.deepEqual(at(values, "clustermesh.apiserver.tls.auto"), { enabled: true, method: "helm" }, `${ciliumVersion}: the chart default validity (1095)`);
+        }
+        const v120 = clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion: "1.20.0" });
+        assert.equal(at(v120, "clustermesh.apiserver.tls.server"), undefined, "1.20's schema has no tls.server");
+        assert.deepEqual(at(v120, "clustermesh.apiserver.tls.auto"), { certValidityDuration: 1095, enabled: true, method: "helm", server: { extraDnsNames: ["node1.example.com"] } });
+        assert.throws(() => clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion: "1.21.0" }), /not in the support matrix/);
+    });
 
     it("requests the LoadBalancer IP by MetalLB annotation only, never spec.loadBalancerIP", () => {
         const [entry] = meshPlan({ members: lbMembers(2) });
@@ -170,7 +196,7 @@ describe("clustermeshCiliumValues", () => {
 
     it("turns the cluster into a member: apiserver, config with explicit ports, no secret material", () => {
         const [entry] = meshPlan({ members: lbMembers(3) });
-        const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255 });
+        const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
         assert.equal(at(values, "clustermesh.useAPIServer"), true);
         assert.equal(at(values, "clustermesh.maxConnectedClusters"), 255);
         assert.equal(at(values, "clustermesh.config.enabled"), true);
@@ -190,8 +216,8 @@ describe("clustermeshCiliumValues", () => {
             { name: "c2", id: 2, apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 30500 } },
         ];
         const [first, second] = meshPlan({ members });
-        const v1 = clustermeshCiliumValues(first, { maxConnectedClusters: 255 });
-        const v2 = clustermeshCiliumValues(second, { maxConnectedClusters: 255 });
+        const v1 = clustermeshCiliumValues(first, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
+        const v2 = clustermeshCiliumValues(second, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
         assert.equal(at(v1, "clustermesh.apiserver.service.type"), "NodePort");
         assert.equal(at(v1, "clustermesh.apiserver.service.nodePort"), 32379);
         assert.deepEqual(at(v1, "clustermesh.apiserver.tls.server.extraDnsNames"), ["node1.example.com"]);

@@ -12,7 +12,8 @@ import {
 import { DEMO_IMAGES, demoGlobalService, demoPolicy, demoWorkloads, meshVerifyScript, rebelBaseResponse } from "../../components/mesh-demo";
 import { KUBECONFIG_ENV as VERIFY_KUBECONFIG_ENV } from "../../lib/shell";
 import { at } from "../support/helpers";
-import { CRD_FILES, validateCustomResource } from "../support/crd-schemas";
+import { CILIUM_CRD_READ_AT, ciliumCrdFile, CRD_FILES, validateCustomResource } from "../support/crd-schemas";
+import { supportedVersions } from "../../components/support-matrix";
 import { formatSchemaErrors } from "../support/schemas";
 
 const spec: GlobalServiceSpec = {
@@ -61,11 +62,25 @@ describe("crossClusterPolicy", () => {
         ports: [80],
     });
 
-    it("validates against the CiliumNetworkPolicy CRD of 1.16.19", () => {
-        assert.equal(policy.apiVersion, "cilium.io/v2");
-        assert.equal(policy.kind, "CiliumNetworkPolicy");
-        const errors = validateCustomResource(CRD_FILES.ciliumNetworkPolicy, policy);
-        assert.deepEqual(errors, [], formatSchemaErrors(errors));
+    // 1.20.0 is checked against the 1.19.4 CRD: no 1.20 CRD is available (test/support/crd-schemas.ts, CILIUM_CRD_READ_AT).
+    for (const version of supportedVersions("cilium")) {
+        it(`validates against the CiliumNetworkPolicy CRD for Cilium ${version} (read at ${CILIUM_CRD_READ_AT[version]})`, () => {
+            assert.equal(policy.apiVersion, "cilium.io/v2");
+            assert.equal(policy.kind, "CiliumNetworkPolicy");
+            const errors = validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", version), policy);
+            assert.deepEqual(errors, [], formatSchemaErrors(errors));
+            // Cross-cluster rules must name the cluster: from 1.19 a selector without one matches only the local
+            // cluster (clustermesh.policyDefaultLocalCluster defaults to true).
+            const egress = (policy.spec as { egress: Array<{ toEndpoints?: Array<{ matchLabels: Record<string, string> }> }> }).egress;
+            assert.equal(egress[0].toEndpoints?.[0].matchLabels[CLUSTER_LABEL], "c2");
+        });
+    }
+
+    it("the 1.19 CRD rejects fromRequires/toRequires, which the policy never uses", () => {
+        const withRequires = { ...policy, spec: { ...policy.spec, ingress: [{ fromRequires: [{ matchLabels: { a: "b" } }] }] } };
+        assert.deepEqual(validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", "1.18.12"), withRequires), []);
+        assert.notDeepEqual(validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", "1.19.6"), withRequires), []);
+        assert.ok(!JSON.stringify(policy).includes("Requires"));
     });
 
     it("a broken policy fails the CRD schema", () => {

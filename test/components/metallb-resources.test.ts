@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import { ipAddressPool, l2Advertisement, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME, GENERAL_POOL_NAME } from "../../components/metallb-resources";
 import { ipv4ToInt, parseAddressRange } from "../../lib/cidr";
-import { CRD_FILES, validateCustomResource } from "../support/crd-schemas";
+import { CRD_FILES, metallbCrdFile, validateCustomResource } from "../support/crd-schemas";
+import { supportedVersions } from "../../components/support-matrix";
 import { formatSchemaErrors } from "../support/schemas";
 
 /** Every address of the pools' entries, as integers (small pools only). */
@@ -14,20 +15,22 @@ function expand(entries: readonly string[]): number[] {
 }
 
 describe("MetalLB resources", () => {
-    it("builds IPAddressPool and L2Advertisement objects that validate against the 0.14.9 CRDs", () => {
-        const pools = metallbPools(["172.22.0.50-172.22.0.100", "172.22.1.0/28"], ["172.22.0.50"]);
-        for (const pool of pools) {
-            const object = ipAddressPool(pool);
-            assert.equal(object.apiVersion, "metallb.io/v1beta1");
-            assert.equal(object.metadata.namespace, METALLB_NAMESPACE);
-            const errors = validateCustomResource(CRD_FILES.ipAddressPool, object);
+    for (const version of supportedVersions("metallb")) {
+        it(`builds IPAddressPool and L2Advertisement objects that validate against the ${version} CRDs`, () => {
+            const pools = metallbPools(["172.22.0.50-172.22.0.100", "172.22.1.0/28"], ["172.22.0.50"]);
+            for (const pool of pools) {
+                const object = ipAddressPool(pool);
+                assert.equal(object.apiVersion, "metallb.io/v1beta1");
+                assert.equal(object.metadata.namespace, METALLB_NAMESPACE);
+                const errors = validateCustomResource(metallbCrdFile("ipaddresspools", version), object);
+                assert.deepEqual(errors, [], formatSchemaErrors(errors));
+            }
+            const advertisement = l2Advertisement("kubeloom", pools.map((p) => p.name));
+            assert.deepEqual(advertisement.spec, { ipAddressPools: [RESERVED_POOL_NAME, GENERAL_POOL_NAME] });
+            const errors = validateCustomResource(metallbCrdFile("l2advertisements", version), advertisement);
             assert.deepEqual(errors, [], formatSchemaErrors(errors));
-        }
-        const advertisement = l2Advertisement("kubeloom", pools.map((p) => p.name));
-        assert.deepEqual(advertisement.spec, { ipAddressPools: [RESERVED_POOL_NAME, GENERAL_POOL_NAME] });
-        const errors = validateCustomResource(CRD_FILES.l2Advertisement, advertisement);
-        assert.deepEqual(errors, [], formatSchemaErrors(errors));
-    });
+        });
+    }
 
     it("fails validation for a broken pool and a broken advertisement", () => {
         const pool = ipAddressPool({ name: "p", addresses: ["10.0.0.1/32"], autoAssign: true });

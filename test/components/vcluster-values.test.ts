@@ -8,6 +8,7 @@ import {
     VClusterValuesInput,
 } from "../../components/vcluster-values";
 import { deepMerge } from "../../lib/values-util";
+import { supportedVersions } from "../../components/support-matrix";
 import { assertKeysSorted, formatSchemaErrors, validateVClusterValues } from "../support/schemas";
 
 const clusterIp: VClusterValuesInput = {
@@ -44,10 +45,22 @@ describe("vclusterValues", () => {
         assert.equal(vclusterKubeconfigSecretName("vc-a"), "vc-vc-a");
     });
 
-    it("runs the k3s distro, with k8s (the fallback) off", () => {
-        const values = vclusterValues(clusterIp);
+    it("runs the k3s distro on 0.20, with k8s (the fallback) off", () => {
+        const values = vclusterValues({ ...clusterIp, version: "0.20.6" });
         assert.equal(at(values, "controlPlane.distro.k3s.enabled"), true);
         assert.equal(at(values, "controlPlane.distro.k8s.enabled"), false);
+    });
+
+    it("runs the k8s distro on 0.36, which has no k3s, and nothing else changes between the releases", () => {
+        const values = vclusterValues({ ...clusterIp, version: "0.36.1" });
+        assert.deepEqual(at(values, "controlPlane.distro"), { k8s: { enabled: true } });
+        for (const { input } of variants) {
+            const [old, current] = [vclusterValues({ ...input, version: "0.20.6" }), vclusterValues({ ...input, version: "0.36.1" })];
+            const withoutDistro = (v: Record<string, unknown>) => JSON.stringify({ ...v, controlPlane: { ...(v.controlPlane as object), distro: null } });
+            assert.equal(withoutDistro(current), withoutDistro(old));
+        }
+        assert.equal(JSON.stringify(vclusterValues(clusterIp)), JSON.stringify(values), "0.36.1 is the default");
+        assert.throws(() => vclusterValues({ ...clusterIp, version: "0.21.0" }), /not in the support matrix/);
     });
 
     it("syncs tenant NetworkPolicies to the host so Cilium enforces them", () => {
@@ -132,21 +145,26 @@ describe("vclusterValues", () => {
         assert.equal(at(vclusterValues({ ...clusterIp, build: "pro" }), "controlPlane.statefulSet.image.repository"), "loft-sh/vcluster-pro");
     });
 
-    for (const { name, input } of variants) {
-        it(`validates against the strict vcluster 0.20.6 schema (${name})`, () => {
-            const errors = validateVClusterValues(vclusterValues(input));
-            assert.deepEqual(errors, [], formatSchemaErrors(errors));
-        });
+    for (const version of supportedVersions("vcluster")) {
+        for (const { name, input } of variants) {
+            it(`validates against the strict vcluster ${version} schema (${name})`, () => {
+                const errors = validateVClusterValues(vclusterValues({ ...input, version }), version);
+                assert.deepEqual(errors, [], formatSchemaErrors(errors));
+            });
+        }
     }
 
-    it("fails the schema on a key vcluster 0.20.6 does not have (the validator can fail)", () => {
-        const values = deepMerge(vclusterValues(clusterIp), { sync: { toHost: { customResources: { "widgets.example.com": { enabled: true } } } } });
-        const errors = validateVClusterValues(values);
+    it("fails the schema on a key a vcluster release does not have (the validator can fail)", () => {
+        const old = { ...clusterIp, version: "0.20.6" };
+        const values = deepMerge(vclusterValues(old), { sync: { toHost: { customResources: { "widgets.example.com": { enabled: true } } } } });
+        const errors = validateVClusterValues(values, "0.20.6");
         assert.ok(errors.length > 0, "sync.toHost.customResources only exists from 0.21");
         assert.match(formatSchemaErrors(errors), /\/sync\/toHost .*customResources/);
 
-        const typo = deepMerge(vclusterValues(clusterIp), { controlPlane: { distro: { k3s: { enable: true } } } });
-        assert.notDeepEqual(validateVClusterValues(typo), []);
+        const typo = deepMerge(vclusterValues(old), { controlPlane: { distro: { k3s: { enable: true } } } });
+        assert.notDeepEqual(validateVClusterValues(typo, "0.20.6"), []);
+        // The 0.20 distro on 0.36: its schema has no k3s distro.
+        assert.match(formatSchemaErrors(validateVClusterValues(vclusterValues(old), "0.36.1")), /\/controlPlane\/distro .*\(k3s\)/);
     });
 
     it("is deterministic, with keys sorted at every level", () => {

@@ -20,10 +20,10 @@ const SECRET_TYPE = "kubernetes:core/v1:Secret";
 
 const args = (provider: k8s.Provider, overrides: Partial<VClusterArgs> = {}): VClusterArgs => ({
     provider,
+    hostKubeconfig: "host-kubeconfig",
     clusterName: "dev",
     name: "vc-a",
     expose: { type: "NodePort", nodePort: 31443, nodeAddress: "192.0.2.10" },
-    hostKubeconfig: "x",
     ...overrides,
 });
 
@@ -40,14 +40,16 @@ describe("VCluster component", function () {
         assert.equal(component.type, "kubeloom:index:VCluster");
         const children = plan.resources.filter((r) => r.parent === component.urn);
         assert.deepEqual(children.map((r) => `${r.type} ${r.name}${r.read ? " (read)" : ""}`).sort(), [
+            "command:local:Command t-kubeconfig-wait",
             `${RELEASE} t-release`,
             `${NAMESPACE} t-namespace`,
             `${SECRET_TYPE} t-kubeconfig (read)`,
-            "command:local:Command t-kubeconfig-wait",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-ingress",
         ].sort());
-        // The Secret wait is a local command (kubectl with the host kubeconfig in its environment), not a Kubernetes resource.
-        for (const child of children.filter((c) => !c.type.startsWith("command:"))) assert.equal(providerName(child.provider), "p", `${child.name} uses the explicit provider`);
+        // Every Kubernetes child on the explicit provider; the Secret wait is a local command that gets the host
+        // kubeconfig only through its (secret) environment.
+        for (const child of children.filter((r) => r.type.startsWith("kubernetes:"))) assert.equal(providerName(child.provider), "p", `${child.name} uses the explicit provider`);
+        assert.deepEqual(named(plan, "t-kubeconfig-wait").inputs.environment, { KUBELOOM_KUBECONFIG: SECRET });
     });
 
     it("release: pinned to the vCluster name in its namespace, default version, values from vclusterValues, awaited", async () => {
@@ -77,7 +79,8 @@ describe("VCluster component", function () {
             new VCluster("t", args(new k8s.Provider("p", { kubeconfig: "x" })), { dependsOn: [cilium] });
         });
         assert.ok(named(plan, "t-namespace").dependsOn.includes(named(plan, "cilium").urn));
-        assert.ok(named(plan, "t-kubeconfig").dependsOn.includes(named(plan, "t-release").urn));
+        assert.ok(named(plan, "t-kubeconfig-wait").dependsOn.includes(named(plan, "t-release").urn), "the Secret wait follows the release");
+        assert.ok(named(plan, "t-kubeconfig").dependsOn.includes(named(plan, "t-kubeconfig-wait").urn), "the read follows the Secret wait");
     });
 
     it("only a NodePort waits for the node address: a ClusterIP tenant's values stay known in a preview", async () => {

@@ -39,9 +39,18 @@ const failures: FailureCase[] = [
     { name: "fails on two sources", mutate: (c) => (cluster0(c).source.kind = {}), expectPath: "clusters[0].source", expectMessage: /exactly one/ },
     { name: "fails on a missing SSH user", mutate: (c) => delete cluster0(c).source.k3s.user, expectPath: "clusters[0].source.k3s.user" },
     { name: "fails on a missing host", mutate: (c) => delete cluster0(c).source.k3s.host, expectPath: "clusters[0].source.k3s.host", expectMessage: /required/ },
-    { name: "fails on a K3s version that is not a K3s release", mutate: (c) => (cluster0(c).source.k3s.version = "1.28"), expectPath: "clusters[0].source.k3s.version", expectMessage: /v1\.28\.13\+k3s1/ },
+    { name: "fails on a K3s version that is not a K3s release", mutate: (c) => (cluster0(c).source.k3s.version = "1.28"), expectPath: "clusters[0].source.k3s.version", expectMessage: /v1\.36\.4\+k3s1/ },
     { name: "fails on a Cilium version that is not semver", mutate: (c) => (cluster0(c).cilium.version = "latest"), expectPath: "clusters[0].cilium.version" },
-    { name: "fails on a Cilium version outside 1.16", mutate: (c) => (cluster0(c).cilium.version = "1.17.0"), expectPath: "clusters[0].cilium.version", expectMessage: /1\.16/ },
+    { name: "fails on a Cilium release outside the support matrix, listing the supported ones", mutate: (c) => (cluster0(c).cilium.version = "1.17.0"), expectPath: "clusters[0].cilium.version", expectMessage: /the string "1\.17\.0" is not in Kubeloom's support matrix: supported cilium versions are 1\.16\.19, 1\.17\.18, 1\.18\.12, 1\.19\.6, 1\.20\.0/ },
+    { name: "fails on an unsupported patch of a supported Cilium minor", mutate: (c) => (cluster0(c).cilium.version = "1.20.1"), expectPath: "clusters[0].cilium.version", expectMessage: /support matrix.*1\.20\.0/ },
+    { name: "fails on a vCluster release outside the support matrix", mutate: (c) => (cluster0(c).vclusters[0].version = "0.21.0"), expectPath: "clusters[0].vclusters[0].version", expectMessage: /0\.20\.6, 0\.36\.1/ },
+    { name: "fails on a K3s line no supported Cilium runs on", mutate: (c) => (cluster0(c).source.k3s.version = "v1.37.2+k3s1"), expectPath: "clusters[0].source.k3s.version", expectMessage: /lines are v1\.27 to v1\.36/ },
+    { name: "fails on Cilium 1.20 on a Kubernetes outside 1.33–1.36, naming what runs there", mutate: (c) => { cluster0(c).source.k3s.version = "v1.32.12+k3s1"; cluster0(c).vclusters = []; }, expectPath: "clusters[0].cilium.version", expectMessage: /"1\.20\.0" supports Kubernetes 1\.33–1\.36, but clusters\[0\]\.source\.k3s\.version is Kubernetes 1\.32.*use Cilium 1\.17\.18 or 1\.18\.12 or 1\.19\.6/ },
+    { name: "fails on vCluster 0.36 on a host older than 1.34", mutate: (c) => { cluster0(c).source.k3s.version = "v1.33.8+k3s1"; cluster0(c).cilium.version = "1.19.6"; }, expectPath: "clusters[0].vclusters[0].version", expectMessage: /"0\.36\.1" supports host Kubernetes 1\.34–1\.36.*no vCluster release Kubeloom supports runs on Kubernetes 1\.33/ },
+    { name: "fails on the seeds' vCluster 0.20.6 on the default Kubernetes 1.36", mutate: (c) => (cluster0(c).vclusters[1].version = "0.20.6"), expectPath: "clusters[0].vclusters[1].version", expectMessage: /"0\.20\.6" supports host Kubernetes 1\.27–1\.30.*use vCluster 0\.36\.1/ },
+    { name: "fails on Cilium 1.16 with the default K3s line", mutate: (c) => (cluster0(c).cilium.version = "1.16.19"), expectPath: "clusters[0].cilium.version", expectMessage: /1\.27–1\.30.*Kubernetes 1\.36.*use Cilium 1\.20\.0/ },
+    { name: "fails on an existing cluster's Kubernetes outside its Cilium's range", mutate: (c) => secondCluster(c, { source: { kubeconfig: { path: "/k", kubernetesVersion: "1.30" } }, cilium: { k8sServiceHost: "192.0.2.20", k8sServicePort: 6443 } }), expectPath: "clusters[1].cilium.version", expectMessage: /clusters\[1\]\.source\.kubeconfig\.kubernetesVersion is Kubernetes 1\.30/ },
+    { name: "fails on an existing cluster's Kubernetes outside the matrix", mutate: (c) => secondCluster(c, { source: { kubeconfig: { path: "/k", kubernetesVersion: "1.26" } }, cilium: { k8sServiceHost: "192.0.2.20", k8sServicePort: 6443 } }), expectPath: "clusters[1].source.kubeconfig.kubernetesVersion", expectMessage: /1\.27 to 1\.36/ },
     { name: "fails on kubeProxyReplacement: strict", mutate: (c) => (cluster0(c).cilium.kubeProxyReplacement = "strict"), expectPath: "clusters[0].cilium.kubeProxyReplacement", expectMessage: /boolean/ },
     { name: "fails on an unknown routing mode", mutate: (c) => (cluster0(c).cilium.routingMode = "vxlan"), expectPath: "clusters[0].cilium.routingMode", expectMessage: /"tunnel", "native"/ },
     { name: "fails on kube-proxy replacement with no API host", mutate: (c) => secondCluster(c, { cilium: { kubeProxyReplacement: true } }), expectPath: "clusters[1].cilium.k8sServiceHost", expectMessage: /kubeProxyReplacement/ },
@@ -81,12 +90,12 @@ describe("stack config validation", () => {
     it("accepts the dev config and fills defaults", () => {
         const config = parse(devConfig());
         const cluster = config.clusters[0];
-        assert.equal(cluster.source.k3s?.version, "v1.28.13+k3s1");
+        assert.equal(cluster.source.k3s?.version, "v1.36.4+k3s1");
         assert.equal(cluster.source.k3s?.port, 22);
         assert.deepEqual(cluster.source.k3s?.disable, ["traefik", "servicelb", "metrics-server"]);
-        assert.equal(cluster.cilium.version, "1.16.19");
+        assert.equal(cluster.cilium.version, "1.20.0");
         assert.equal(cluster.cilium.routingMode, "tunnel");
-        assert.equal(cluster.vclusters[0].version, "0.20.6");
+        assert.equal(cluster.vclusters[0].version, "0.36.1");
         assert.equal(cluster.vclusters[0].isolate, true);
     });
 

@@ -124,7 +124,7 @@ describe("plan:diff", () => {
     it("reports exactly the added vCluster, the changed Cilium release and the rotated secret", () => {
         const diff = fixtureDiff();
         assert.equal(diff.headline, "dev: +2 ~1 -0 (1 secret changed, outputs changed)");
-        assert.deepEqual(diff.counts, { add: 2, change: 1, remove: 0 });
+        assert.deepEqual(diff.counts, { add: 2, change: 1, remove: 0, replace: 0 });
         assert.equal(diff.changed, true);
         assert.deepEqual(
             diff.components.map((c) => [c.name, c.resources.map((r) => `${r.change} ${r.name}`)]),
@@ -277,10 +277,13 @@ describe("plan:diff on the real program", function () {
         // Imported here so that the fixture tests above do not load the program.
         const { planConfig } = await import("../support/helpers");
         const { devConfig } = await import("../support/fixtures");
+        // Kubernetes 1.34, where both Cilium 1.19.6 and 1.20.0 run (the support matrix).
         const baseConfig = devConfig();
-        baseConfig.clusters[0].cilium.version = "1.16.18";
+        baseConfig.clusters[0].source.k3s.version = "v1.34.4+k3s1";
+        baseConfig.clusters[0].cilium.version = "1.19.6";
         const headConfig = devConfig();
-        headConfig.clusters[0].cilium.version = "1.16.19";
+        headConfig.clusters[0].source.k3s.version = "v1.34.4+k3s1";
+        headConfig.clusters[0].cilium.version = "1.20.0";
         headConfig.clusters[0].vclusters.push({ name: "vc-c" });
         const base = await planConfig(baseConfig);
         const head = await planConfig(headConfig);
@@ -297,7 +300,7 @@ describe("plan:diff on the real program", function () {
         const ciliumFields = diff.components[0].resources.flatMap((r) => r.fields.map((f) => ({ ...f, resource: r.name })));
         assert.ok(ciliumFields.length > 0);
         for (const field of ciliumFields) {
-            assert.ok(field.kind === "changed" && JSON.stringify([field.before, field.after]).includes("1.16."), `unexpected Cilium change ${JSON.stringify(field)}`);
+            assert.ok(field.kind === "changed" && JSON.stringify([field.before, field.after]) === JSON.stringify(["1.19.6", "1.20.0"]), `unexpected Cilium change ${JSON.stringify(field)}`);
         }
         assert.ok(diff.components[1].resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"));
         assert.deepEqual(

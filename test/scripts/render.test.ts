@@ -67,13 +67,17 @@ describe("render: pure pieces", () => {
         assert.deepEqual(placeholders, ["host ([unknown])", "tls.ca.cert ([secret])", "tls.ca.key ([secret])", "url (embedded)"]);
     });
 
-    it("derives the Kubernetes version from K3s and kind, else the documented default", () => {
+    it("derives the Kubernetes version from K3s, kind and kubernetesVersion, else the newest its Cilium supports", () => {
+        const cilium = (version: string) => ({ version });
         const table: Array<[unknown, string]> = [
-            [{ source: { k3s: { version: "v1.28.13+k3s1" } } }, "1.28.13"],
-            [{ source: { kind: { nodeImage: "kindest/node:v1.30.4" } } }, "1.30.4"],
-            [{ source: { kubeconfig: {} } }, "1.30.0"],
+            [{ source: { k3s: { version: "v1.28.13+k3s1" } }, cilium: cilium("1.16.19") }, "1.28.13"],
+            [{ source: { kind: { nodeImage: "kindest/node:v1.30.4" } }, cilium: cilium("1.16.19") }, "1.30.4"],
+            [{ source: { kubeconfig: { kubernetesVersion: "1.34" } }, cilium: cilium("1.19.6") }, "1.34.0"],
+            [{ source: { kubeconfig: {} }, cilium: cilium("1.19.6") }, "1.34.0"],
+            [{ source: { kubeconfig: {} }, cilium: cilium("1.16.19") }, "1.30.0"],
+            [{ source: { stackReference: {} }, cilium: cilium("1.16.19") }, "1.36.0"],
         ];
-        for (const [cluster, expected] of table) assert.equal(kubeVersionOf(cluster as never), expected);
+        for (const [cluster, expected] of table) assert.equal(kubeVersionOf(cluster as never), expected, JSON.stringify(cluster));
     });
 
     it("mapBounded keeps order and never runs more than the limit at once", async () => {
@@ -173,6 +177,7 @@ describe("plan --render: tenant security options pass pre-flight", function () {
                 "          expose: NodePort",
                 "          nodePort: 31443",
                 "          podSecurityStandard: restricted",
+                "          isolate: false",
                 "          networkPolicies:",
                 "            - name: deathstar-landing",
                 "              namespace: default",

@@ -31,7 +31,7 @@ describe("cluster identity of Kubernetes providers", function () {
     it("keeps the identifier when the K3s version (and so the kubeconfig read-back) changes", async () => {
         const before = await planConfig(devConfig());
         const bumped = devConfig();
-        bumped.clusters[0].source.k3s.version = "v1.29.8+k3s1";
+        bumped.clusters[0].source.k3s.version = "v1.36.5+k3s1";
         const after = await planConfig(bumped);
         assert.notDeepEqual(
             after.resources.find((r) => r.name === "dev-k3s-server")?.inputs,

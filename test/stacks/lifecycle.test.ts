@@ -73,12 +73,15 @@ describe("lifecycle safety", () => {
     });
 
     describe("version bumps update in place", () => {
+        // One step of each inside the support matrix: K3s 1.34 → 1.35 with Cilium 1.19.6 → 1.20.0 (both run on 1.34
+        // and 1.35 is 1.20's); vCluster 0.36.1 is the only release for these hosts, so it stays.
         async function bumped(): Promise<[OfflinePlan, OfflinePlan]> {
-            const before = await planConfig(devConfig());
             const raw = devConfig();
-            raw.clusters[0].source.k3s.version = "v1.28.14+k3s1";
-            raw.clusters[0].cilium.version = "1.16.18";
-            raw.clusters[0].vclusters[0].version = "0.20.5";
+            raw.clusters[0].source.k3s.version = "v1.34.4+k3s1";
+            raw.clusters[0].cilium.version = "1.19.6";
+            const before = await planConfig(raw);
+            raw.clusters[0].source.k3s.version = "v1.35.5+k3s1";
+            raw.clusters[0].cilium.version = "1.20.0";
             return [before, await planConfig(raw)];
         }
 
@@ -86,7 +89,7 @@ describe("lifecycle safety", () => {
             const [before, after] = await bumped();
             const server = [named(before, "dev-k3s-server"), named(after, "dev-k3s-server")];
             assert.notEqual(server[0].inputs.create, server[1].inputs.create);
-            assert.match(String(server[1].inputs.create), /INSTALL_K3S_VERSION='v1\.28\.14\+k3s1'/);
+            assert.match(String(server[1].inputs.create), /INSTALL_K3S_VERSION='v1\.35\.5\+k3s1'/);
             for (const s of server) {
                 assert.equal(s.inputs.update, s.inputs.create, "the changed script runs as an update");
                 assert.equal(s.inputs.triggers, undefined, "triggers would replace (uninstall) the host");
@@ -104,7 +107,7 @@ describe("lifecycle safety", () => {
             }
             const cilium = [release(before, "cilium")[0], release(after, "cilium")[0]];
             assert.deepEqual(cilium[1].inputs.values, cilium[0].inputs.values);
-            assert.equal(cilium[1].inputs.version, "1.16.18");
+            assert.equal(cilium[1].inputs.version, "1.20.0");
             assert.equal(cilium[1].inputs.name, cilium[0].inputs.name);
         });
 

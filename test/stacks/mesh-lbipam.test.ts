@@ -1,9 +1,7 @@
 /**
- * The mesh stack on Cilium LB-IPAM instead of MetalLB: Pulumi.mesh.yaml with Cilium 1.18.12 and
- * `loadBalancer.cilium` in place of `loadBalancer.metallb`. Until the version matrix (issue 15) admits Cilium 1.18
- * in the schema, the variant is built from the parsed mesh config with the version raised after parsing; the
- * cross-field rules (where the LB-IPAM rules live) must accept it, then it is planned with the real composition,
- * rendered with the 1.18.12 chart and pre-flighted.
+ * The mesh stack on Cilium LB-IPAM instead of MetalLB: Pulumi.mesh.yaml (Cilium 1.20.0) with `loadBalancer.cilium`
+ * in place of `loadBalancer.metallb`, parsed by the real config layer, planned with the real composition, rendered
+ * with the 1.20.0 chart and pre-flighted.
  */
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
@@ -19,19 +17,12 @@ import { preflightPlan } from "../../scripts/plan/preflight/preflight";
 import { PROJECT_DIR, sharedDir } from "../../lib/project";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
 
-/** Pulumi.mesh.yaml parsed, then moved to Cilium 1.18.12 with LB-IPAM pools where MetalLB's were. */
+/** Pulumi.mesh.yaml with each MetalLB pool turned into an LB-IPAM pool (devices eth0, kind's NIC), parsed for real. */
 function meshOnLbipam(): StackConfig {
-    const file = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mesh.yaml"), "utf8")) as { config: Record<string, unknown> };
-    const raw = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^kubeloom:/, ""), v]));
-    const parsed = parseStackConfig(raw);
-    return {
-        ...parsed,
-        clusters: parsed.clusters.map((cluster) => ({
-            ...cluster,
-            cilium: { ...cluster.cilium, version: "1.18.12" },
-            loadBalancer: { cilium: { addresses: cluster.loadBalancer!.metallb!.addresses, devices: ["eth0"] } },
-        })),
-    };
+    const file = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mesh.yaml"), "utf8")) as { config: Record<string, any> };
+    const raw = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^kubeloom:/, ""), v])) as Record<string, any>;
+    for (const cluster of raw.clusters) cluster.loadBalancer = { cilium: { addresses: cluster.loadBalancer.metallb.addresses, devices: ["eth0"] } };
+    return parseStackConfig(raw);
 }
 
 describe("mesh stack on Cilium LB-IPAM", function () {
@@ -52,13 +43,13 @@ describe("mesh stack on Cilium LB-IPAM", function () {
         });
     });
 
-    it("passes the cross-field rules (only the schema's version pin stands in the way)", () => {
+    it("is a valid config; mixing MetalLB in is refused", () => {
         assert.deepEqual(crossFieldIssues(config), []);
         const mixed = { ...config, clusters: config.clusters.map((c, i) => (i === 0 ? { ...c, loadBalancer: { ...c.loadBalancer, metallb: { version: "0.14.9", addresses: ["172.22.1.0/28"] } } } : c)) };
         assert.ok(crossFieldIssues(mixed as StackConfig).some((i) => i.path === "clusters[0].loadBalancer" && /pick one/.test(i.message)));
     });
 
-    it("plans LB-IPAM pools and an L2 policy per cluster, no MetalLB, valid against the 1.18 CRDs", () => {
+    it("plans LB-IPAM pools and an L2 policy per cluster, no MetalLB, valid against the CRDs of its Cilium release", () => {
         assert.ok(!plan.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "metallb"), "no MetalLB");
         for (const cluster of ["c1", "c2"]) {
             const mine = plan.resources.filter((r) => r.name.startsWith(`${cluster}-lbipam-`) && r.inputs.kind !== undefined);
@@ -69,7 +60,7 @@ describe("mesh stack on Cilium LB-IPAM", function () {
             for (const r of mine) {
                 const object = { apiVersion: r.inputs.apiVersion as string, kind: r.inputs.kind as string, metadata: r.inputs.metadata, spec: r.inputs.spec };
                 const crd = object.kind === "CiliumLoadBalancerIPPool" ? "ciliumloadbalancerippools" : "ciliuml2announcementpolicies";
-                assert.deepEqual(validateCustomResource(ciliumCrdFile(crd, "1.18.12"), object), [], `${r.name}`);
+                assert.deepEqual(validateCustomResource(ciliumCrdFile(crd, config.clusters[0].cilium.version), object), [], `${r.name}`);
             }
         }
     });
@@ -77,7 +68,7 @@ describe("mesh stack on Cilium LB-IPAM", function () {
     it("the clustermesh-apiserver requests its pre-planned address through lbipam.cilium.io/ips; L2 values set", () => {
         const release = plan.resources.find((r) => r.name === "c1-cilium-release")!;
         const values = release.inputs.values as any;
-        assert.equal(release.inputs.version, "1.18.12");
+        assert.equal(release.inputs.version, "1.20.0");
         assert.deepEqual(values.clustermesh.apiserver.service.annotations, { "lbipam.cilium.io/ips": "172.22.0.50" });
         assert.deepEqual(values.clustermesh.apiserver.service.labels, { "kubeloom.io/lb-reserved": "true" });
         assert.deepEqual(values.l2announcements, { enabled: true });
@@ -86,7 +77,7 @@ describe("mesh stack on Cilium LB-IPAM", function () {
         assert.equal(values.clustermesh.config.clusters[0].ips[0], "172.22.0.101", "peers still dial the planned address");
     });
 
-    it("renders with the Cilium 1.18.12 chart and passes pre-flight", async () => {
+    it("renders with the Cilium 1.20.0 chart and passes pre-flight", async () => {
         const clusters = new Map(config.clusters.map((c) => [c.name, c]));
         const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
         const rendered = await renderPlan(plan, clusters, env);

@@ -48,7 +48,7 @@ describe("offline plan of the dev stack", function () {
         assert.equal(at(values, "hubble.ui.enabled"), true);
         assert.equal(at(values, "operator.replicas"), 1, "one node: the second operator replica would stay Pending");
         assert.equal(cilium[0].inputs.namespace, "kube-system");
-        assert.equal(cilium[0].inputs.version, "1.16.19");
+        assert.equal(cilium[0].inputs.version, "1.20.0");
     });
 
     it("creates vc-a and vc-b in their own namespaces, after Cilium", () => {
@@ -57,7 +57,8 @@ describe("offline plan of the dev stack", function () {
         assert.deepEqual(vclusters.map((r) => r.inputs.namespace).sort(), ["vcluster-vc-a", "vcluster-vc-b"]);
         for (const vc of vclusters) {
             assert.ok(dependsOnTransitively(plan, vc, cilium.urn, false), `${vc.name} does not wait for the Cilium release`);
-            assert.equal(at(vc.inputs.values, "controlPlane.distro.k3s.enabled"), true);
+            assert.equal(vc.inputs.version, "0.36.1");
+            assert.deepEqual(at(vc.inputs.values, "controlPlane.distro"), { k8s: { enabled: true } }, "0.36 has only the k8s distro");
             assert.equal(at(vc.inputs.values, "sync.toHost.networkPolicies.enabled"), true);
         }
     });
@@ -120,7 +121,7 @@ describe("offline plan of a bad stack file", () => {
         { name: "an invalid CIDR", edit: (y) => y.replace("podCidr: 10.42.0.0/16", "podCidr: 10.42.0.0/99"), path: /clusters\[0\]\.podCidr/ },
         {
             name: "kube-proxy replacement with no API host",
-            edit: (y) => y.replace(/source:\n {8}k3s:\n {10}host: 192\.0\.2\.10\n {10}user: ubuntu\n {10}port: 22\n {10}version: v1\.28\.13\+k3s1/, "source:\n        kubeconfig:\n          path: /nonexistent"),
+            edit: (y) => y.replace(/source:\n {8}k3s:\n {10}host: 192\.0\.2\.10\n {10}user: ubuntu\n {10}port: 22\n {10}version: v1\.36\.4\+k3s1/, "source:\n        kubeconfig:\n          path: /nonexistent"),
             path: /clusters\[0\]\.cilium\.k8sServiceHost/,
         },
     ];

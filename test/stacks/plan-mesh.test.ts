@@ -89,7 +89,7 @@ describe("offline plan of the mesh stack", function () {
         assert.equal(metallb.length, 2);
         for (const cluster of ["c1", "c2"]) {
             const [release] = inCluster(plan, metallb, cluster);
-            assert.equal(release.inputs.version, "0.14.9");
+            assert.equal(release.inputs.version, "0.16.1");
             assert.equal(release.inputs.namespace, "metallb-system");
             assert.equal(release.inputs.createNamespace, true);
             assert.equal(release.inputs.skipAwait, false);
@@ -239,10 +239,10 @@ describe("mesh stack with computed outputs (what the providers receive)", functi
         }
     });
 
-    it("sends Cilium values that validate against the 1.16.19 chart schema, with no unknown keys", () => {
+    it("sends Cilium values that validate against the 1.20.0 chart schema (the stack's version), with no unknown keys", () => {
         for (const v of ciliumValuesOf()) {
-            assert.deepEqual(validateCiliumValues(v), [], formatSchemaErrors(validateCiliumValues(v)));
-            assert.deepEqual(ciliumUnknownKeyPaths(v), []);
+            assert.deepEqual(validateCiliumValues(v, "1.20.0"), [], formatSchemaErrors(validateCiliumValues(v, "1.20.0")));
+            assert.deepEqual(ciliumUnknownKeyPaths(v, "1.20.0"), []);
         }
     });
 

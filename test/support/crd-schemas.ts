@@ -8,23 +8,55 @@ import * as path from "path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { parse } from "yaml";
 import { schemasDir } from "./schemas";
+import { DEFAULT_VERSIONS } from "../../components/versions";
 
-/** CRD files at the versions Kubeloom pins. */
+/**
+ * The Cilium CRD files each support-matrix release is checked against. ../shared/schemas holds CRDs read at one patch
+ * per minor, standing for the minor (its README: the CRDs did not change across 10–18 patches of each line, but the
+ * newer patches' trees were not available to prove it). **No 1.20 CRD exists there** (the newest verifiable 1.20
+ * tree is a pre-release whose CNP CRD still changed between pre-releases), so Cilium 1.20.0's custom resources are
+ * checked against the 1.19.4 CRDs, the newest verified ones: a field 1.20 removed or newly requires would go unseen.
+ */
+export const CILIUM_CRD_READ_AT: Readonly<Record<string, string>> = {
+    "1.16.19": "1.16.19",
+    "1.17.18": "1.17.14",
+    "1.18.12": "1.18.10",
+    "1.19.6": "1.19.4",
+    "1.20.0": "1.19.4",
+};
+
+/** Cilium CRDs Kubeloom's custom resources use. */
+export type CiliumCrd = "ciliumnetworkpolicies" | "ciliumloadbalancerippools" | "ciliuml2announcementpolicies";
+
+/** The CRD file a Cilium release's custom resources are validated against (see CILIUM_CRD_READ_AT). */
+export function ciliumCrdFile(crd: CiliumCrd, ciliumVersion: string): string {
+    const readAt = CILIUM_CRD_READ_AT[ciliumVersion.replace(/^v/, "")];
+    if (!readAt) throw new Error(`no Cilium CRDs recorded for ${ciliumVersion}; add the release to CILIUM_CRD_READ_AT`);
+    return `cilium-${readAt}.${crd}.crd.yaml`;
+}
+
+/** The MetalLB CRD file of a release (read at that exact release). */
+export function metallbCrdFile(crd: "ipaddresspools" | "l2advertisements", metallbVersion: string): string {
+    return `metallb-${metallbVersion.replace(/^v/, "")}.${crd}.crd.yaml`;
+}
+
+/** CRD files at the default versions (components/versions.ts). */
 export const CRD_FILES = {
-    ciliumNetworkPolicy: "cilium-1.16.19.ciliumnetworkpolicies.crd.yaml",
-    ipAddressPool: "metallb-0.14.9.ipaddresspools.crd.yaml",
-    l2Advertisement: "metallb-0.14.9.l2advertisements.crd.yaml",
+    ciliumNetworkPolicy: ciliumCrdFile("ciliumnetworkpolicies", DEFAULT_VERSIONS.cilium),
+    ipAddressPool: metallbCrdFile("ipaddresspools", DEFAULT_VERSIONS.metallb),
+    l2Advertisement: metallbCrdFile("l2advertisements", DEFAULT_VERSIONS.metallb),
 } as const;
 
-/** Cilium CRD copies in ../shared/schemas, per Cilium minor (the newest patch copied of each). */
-const CILIUM_CRD_PATCH: Readonly<Record<string, string>> = { "1.16": "1.16.19", "1.17": "1.17.14", "1.18": "1.18.10", "1.19": "1.19.4" };
-
-/** The CRD file of a Cilium custom resource for a stack's Cilium version (`1.16.19` → the 1.16.19 copy). */
-export function ciliumCrdFile(crd: "ciliumnetworkpolicies" | "ciliumloadbalancerippools" | "ciliuml2announcementpolicies", ciliumVersion: string): string {
-    const minor = /^v?(\d+\.\d+)\./.exec(ciliumVersion)?.[1] ?? "";
-    const patch = CILIUM_CRD_PATCH[minor];
-    if (!patch) throw new Error(`no Cilium ${crd} CRD copy for ${ciliumVersion} in ../shared/schemas (have ${Object.values(CILIUM_CRD_PATCH).join(", ")})`);
-    return `cilium-${patch}.${crd}.crd.yaml`;
+/**
+ * Rewrites Go RE2's `\PC` (not a control/format/unassigned character) into the braced form JavaScript `u` regexps
+ * need, `\P{C}`, which means the same; the CNP CRDs from 1.18 use it in `spec.log.value` (../shared/schemas/README.md).
+ */
+function withJavaScriptPatterns(node: unknown): unknown {
+    if (Array.isArray(node)) return node.map(withJavaScriptPatterns);
+    if (node === null || typeof node !== "object") return node;
+    return Object.fromEntries(
+        Object.entries(node as Record<string, unknown>).map(([key, value]) => [key, key === "pattern" && typeof value === "string" ? value.replace(/\\PC/g, "\\P{C}") : withJavaScriptPatterns(value)]),
+    );
 }
 
 interface CrdDocument {
@@ -33,16 +65,6 @@ interface CrdDocument {
 
 const validators = new Map<string, { crd: CrdDocument; validate: ValidateFunction }>();
 
-/**
- * The CNP CRDs from 1.18 carry `pattern: ^\PC*$` (Go RE2: no control/format/unassigned character), which a
- * JavaScript `u` regexp only accepts braced; rewritten in memory to the same meaning (../shared/schemas/README.md).
- */
-function withJsPatterns(schema: unknown): unknown {
-    if (Array.isArray(schema)) return schema.map(withJsPatterns);
-    if (schema === null || typeof schema !== "object") return schema;
-    return Object.fromEntries(Object.entries(schema).map(([key, value]) => [key, key === "pattern" && typeof value === "string" ? value.replace(/\\PC/g, "\\P{C}") : withJsPatterns(value)]));
-}
-
 function load(file: string, version: string): { crd: CrdDocument; validate: ValidateFunction } {
     const key = `${file}@${version}`;
     let loaded = validators.get(key);
@@ -50,7 +72,7 @@ function load(file: string, version: string): { crd: CrdDocument; validate: Vali
         const crd = parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as CrdDocument;
         const schema = crd.spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
         if (!schema) throw new Error(`${file} has no version ${version}`);
-        loaded = { crd, validate: new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(withJsPatterns(schema) as object) };
+        loaded = { crd, validate: new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(withJavaScriptPatterns(schema) as object) };
         validators.set(key, loaded);
     }
     return loaded;

@@ -105,7 +105,7 @@ export function chainConfig(): Record<string, any> {
                 id: 1,
                 podCidr: "10.244.0.0/16",
                 serviceCidr: "10.96.0.0/12",
-                source: { kubeconfig: {} },
+                source: { kubeconfig: { kubernetesVersion: "1.36" } },
                 cilium: {
                     kubeProxyReplacement: true,
                     k8sServiceHost: "192.0.2.20",

@@ -1,6 +1,6 @@
 /**
  * Checks for generated Helm values: validators against the upstream chart schemas in ../shared/schemas (exact
- * copies at the pinned versions; see that directory's README for how each one compiles with ajv), a key walk for
+ * copies at every support-matrix version, chosen by the `version` argument, default the default version; see that directory's README for how each one compiles with ajv), a key walk for
  * the cilium schema, which cannot reject unknown keys, and a sorted-keys assertion.
  */
 import { strict as assert } from "node:assert";
@@ -9,13 +9,16 @@ import * as path from "path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
 import { sharedDir } from "../../lib/project";
+import { DEFAULT_VERSIONS } from "../../components/versions";
+import { compareVersions } from "../../components/support-matrix";
 
 /** Directory holding the upstream schemas; KUBELOOM_SCHEMAS_DIR overrides it (CI, other checkouts). */
 export const schemasDir = process.env.KUBELOOM_SCHEMAS_DIR ?? path.join(sharedDir(), "schemas");
 
-/** File names of the schemas at the versions Kubeloom pins. */
-export const CILIUM_SCHEMA_FILE = "cilium-1.16.19.values.schema.json";
-export const VCLUSTER_SCHEMA_FILE = "vcluster-0.20.6.values.schema.json";
+/** The values schema file of a chart release (every support-matrix release has one, see ../shared/schemas/README.md). */
+export function valuesSchemaFile(chart: "cilium" | "vcluster" | "metallb", version: string): string {
+    return `${chart}-${version.replace(/^v/, "")}.values.schema.json`;
+}
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; [key: string]: unknown };
 
@@ -23,33 +26,56 @@ function readSchema(file: string): JsonSchema {
     return JSON.parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as JsonSchema;
 }
 
-let ciliumSchema: JsonSchema | undefined;
-let ciliumValidator: ValidateFunction | undefined;
-let vclusterValidator: ValidateFunction | undefined;
+const ciliumSchemas = new Map<string, { schema: JsonSchema; validate: ValidateFunction }>();
+const vclusterValidators = new Map<string, ValidateFunction>();
+const metallbValidators = new Map<string, ValidateFunction>();
 
-function cilium(): { schema: JsonSchema; validate: ValidateFunction } {
-    ciliumSchema ??= readSchema(CILIUM_SCHEMA_FILE);
-    // Draft-07 with union types like ["string", "integer"]: strict mode would reject the schema itself.
-    ciliumValidator ??= new Ajv({ strict: false, allErrors: true }).compile(ciliumSchema);
-    return { schema: ciliumSchema, validate: ciliumValidator };
+function cilium(version: string): { schema: JsonSchema; validate: ValidateFunction } {
+    let loaded = ciliumSchemas.get(version);
+    if (!loaded) {
+        const schema = readSchema(valuesSchemaFile("cilium", version));
+        // Draft-07 with union types like ["string", "integer"]: strict mode would reject the schema itself.
+        loaded = { schema, validate: new Ajv({ strict: false, allErrors: true }).compile(schema) };
+        ciliumSchemas.set(version, loaded);
+    }
+    return loaded;
 }
 
-/** Schema errors of Cilium 1.16.19 values (empty when valid). Types only: this schema has no additionalProperties. */
-export function validateCiliumValues(values: unknown): ErrorObject[] {
-    const { validate } = cilium();
+/** Schema errors of Cilium values at `version` (empty when valid). Types only: these schemas have no additionalProperties. */
+export function validateCiliumValues(values: unknown, version: string = DEFAULT_VERSIONS.cilium): ErrorObject[] {
+    const { validate } = cilium(version);
     return validate(values) ? [] : [...(validate.errors ?? [])];
 }
 
-/** Schema errors of vcluster 0.20.6 values (empty when valid); unknown keys are errors, as in Helm. */
-export function validateVClusterValues(values: unknown): ErrorObject[] {
-    // JSON Schema 2020-12 with a custom "pro" keyword, hence the 2020 build and strict: false.
-    vclusterValidator ??= new Ajv2020({ strict: false, allErrors: true }).compile(readSchema(VCLUSTER_SCHEMA_FILE));
-    return vclusterValidator(values) ? [] : [...(vclusterValidator.errors ?? [])];
+/** Schema errors of vcluster values at `version` (empty when valid); unknown keys are errors, as in Helm. */
+export function validateVClusterValues(values: unknown, version: string = DEFAULT_VERSIONS.vcluster): ErrorObject[] {
+    let validate = vclusterValidators.get(version);
+    if (!validate) {
+        // JSON Schema 2020-12 with a custom "pro" keyword, hence the 2020 build and strict: false.
+        validate = new Ajv2020({ strict: false, allErrors: true }).compile(readSchema(valuesSchemaFile("vcluster", version)));
+        vclusterValidators.set(version, validate);
+    }
+    return validate(values) ? [] : [...(validate.errors ?? [])];
 }
 
 /**
- * Key paths the cilium schema does not list although the 1.16.19 templates read them; the schema is generated from
- * values.yaml, so a key that is only a comment there is missing from it:
+ * Schema errors of MetalLB values at `version`. The schema has top-level `required: [controller, speaker]`, so
+ * pass the merged values (chart defaults + overrides), as Helm validates them; its `$schema` is the https draft-07
+ * id ajv does not know, hence validateSchema: false (../shared/schemas/README.md).
+ */
+export function validateMetallbValues(mergedValues: unknown, version: string = DEFAULT_VERSIONS.metallb): ErrorObject[] {
+    let validate = metallbValidators.get(version);
+    if (!validate) {
+        validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(readSchema(valuesSchemaFile("metallb", version)));
+        metallbValidators.set(version, validate);
+    }
+    return validate(mergedValues) ? [] : [...(validate.errors ?? [])];
+}
+
+/**
+ * Key paths the 1.16 and 1.17 cilium schemas do not list although their templates read them; the schema is
+ * generated from values.yaml, so a key that is only a comment there is missing from it. From 1.18 both are in the
+ * schema (../shared/schemas/README.md), so the list applies only below 1.18:
  * - `kubeProxyReplacement`: only `#kubeProxyReplacement: "false"` in values.yaml; read by tpl/cilium-configmap.yaml
  *   (chart-facts.md §1.1, §5.1);
  * - `cni.configMap`: commented out in values.yaml (example `cni-configuration`); read by tpl/cilium-configmap.yaml
@@ -57,6 +83,11 @@ export function validateVClusterValues(values: unknown): ErrorObject[] {
  *   (Documentation/installation/cni-chaining-generic-veth.rst) sets it.
  */
 export const CILIUM_KNOWN_UNSCHEMATIZED_KEYS: readonly string[] = ["kubeProxyReplacement", "cni.configMap"];
+
+/** The unschematized keys that apply at a Cilium version (none from 1.18). */
+export function ciliumUnschematizedKeys(version: string): readonly string[] {
+    return compareVersions(version, "1.18.0") < 0 ? CILIUM_KNOWN_UNSCHEMATIZED_KEYS : [];
+}
 
 /**
  * Free-form maps: the schema (generated from values.yaml) lists only their default entries, such as
@@ -69,8 +100,9 @@ const FREE_FORM_MAPS: ReadonlySet<string> = new Set(["nodeSelector", "annotation
  * `additionalProperties: false`, so ajv passes a misspelled key silently; this walk catches it. Arrays are not
  * walked (their item schemas are inferred from default entries), nor are free-form maps.
  */
-export function ciliumUnknownKeyPaths(values: unknown): string[] {
-    const { schema } = cilium();
+export function ciliumUnknownKeyPaths(values: unknown, version: string = DEFAULT_VERSIONS.cilium): string[] {
+    const { schema } = cilium(version);
+    const unschematized = ciliumUnschematizedKeys(version);
     const unknown: string[] = [];
     const walk = (value: unknown, node: JsonSchema, prefix: string) => {
         if (value === null || typeof value !== "object" || Array.isArray(value) || !node.properties) return;
@@ -78,7 +110,7 @@ export function ciliumUnknownKeyPaths(values: unknown): string[] {
             const keyPath = prefix ? `${prefix}.${key}` : key;
             const childSchema = node.properties[key];
             if (!childSchema) {
-                if (!CILIUM_KNOWN_UNSCHEMATIZED_KEYS.includes(keyPath)) unknown.push(keyPath);
+                if (!unschematized.includes(keyPath)) unknown.push(keyPath);
                 continue;
             }
             if (!FREE_FORM_MAPS.has(key)) walk(child, childSchema, keyPath);

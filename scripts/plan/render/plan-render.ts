@@ -5,6 +5,9 @@
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import type { ClusterConfig } from "../../../config/schema";
+import { clusterKubernetes, installsCilium } from "../../../config/resolve";
+import { ciliumRelease, minorOf } from "../../../components/support-matrix";
+import { DEFAULT_VERSIONS } from "../../../components/versions";
 import type { OfflinePlan, PlannedResource } from "../offline-plan";
 import { RenderEnvironment, ReleaseToRender } from "./helm";
 import { KubeObject } from "./objects";
@@ -14,10 +17,20 @@ import { renderReleases, RenderRequest } from "./render";
 export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
 
 /**
- * Kubernetes version assumed for clusters Kubeloom does not create (kubeconfig / stackReference sources), whose
- * version the offline plan cannot know: the kind node default's minor, a currently supported release.
+ * Kubernetes version assumed for a cluster whose version the config does not state (an existing cluster without
+ * `kubernetesVersion`): the newest minor its Cilium release supports, else the default K3s line's.
  */
-export const DEFAULT_KUBE_VERSION = "1.30.0";
+export function assumedKubeVersion(cluster: ClusterConfig | undefined): string {
+    const cilium = cluster && installsCilium(cluster) ? ciliumRelease(cluster.cilium.version) : undefined;
+    return `${cilium ? cilium.kubernetes.max : minorOf(DEFAULT_VERSIONS.k3s)}.0`;
+}
+
+/** Kubernetes version of a cluster: K3s `v1.36.4+k3s1` → 1.36.4, kind `kindest/node:v1.36.1` → 1.36.1, `kubernetesVersion` "1.36" → 1.36.0, else assumedKubeVersion. */
+export function kubeVersionOf(cluster: ClusterConfig | undefined): string {
+    const stated = cluster ? clusterKubernetes(cluster) : undefined;
+    if (stated) return /^\d+\.\d+\.\d+$/.test(stated.version) ? stated.version : `${stated.minor}.0`;
+    return assumedKubeVersion(cluster);
+}
 
 /** API group/versions served once a chart's CRDs exist (Cilium's operator creates its CRDs at runtime). */
 export const CHART_API_VERSIONS: Readonly<Record<string, readonly string[]>> = {
@@ -27,22 +40,6 @@ export const CHART_API_VERSIONS: Readonly<Record<string, readonly string[]>> = {
 
 /** A plan release entry with its rendered objects. */
 export type RenderedResource = PlannedResource & { readonly rendered?: KubeObject[]; readonly renderPlaceholders?: string[] };
-
-/** Kubernetes version of a cluster: K3s `v1.28.13+k3s1` → 1.28.13, kind `kindest/node:v1.30.4` → 1.30.4, else the default. */
-export function kubeVersionOf(cluster: ClusterConfig | undefined): string {
-    const source = cluster?.source as Record<string, Record<string, unknown> | undefined> | undefined;
-    const k3s = source?.k3s?.version;
-    if (typeof k3s === "string") {
-        const match = /^v?(\d+\.\d+\.\d+)/.exec(k3s);
-        if (match) return match[1];
-    }
-    const image = source?.kind?.nodeImage;
-    if (typeof image === "string") {
-        const match = /:v?(\d+\.\d+\.\d+)/.exec(image);
-        if (match) return match[1];
-    }
-    return DEFAULT_KUBE_VERSION;
-}
 
 /** The cluster a Kubernetes resource targets: its provider is `<cluster>-k8s`. */
 export function clusterOf(resource: PlannedResource): string | undefined {
