@@ -12,7 +12,8 @@ import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
-import { VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, tenantIngressIsolation, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 
 
 /** Arguments of a vCluster. */
@@ -32,11 +33,19 @@ export interface VClusterArgs {
      * to the certificate's SANs); it may come from another resource, and only a NodePort waits for it.
      */
     readonly expose: VClusterExposure<pulumi.Input<string>>;
-    /** Fence the tenant in with the chart's host NetworkPolicies. @default true */
+    /** Fence the tenant in: the chart's egress NetworkPolicies plus Kubeloom's ingress isolation. @default true */
     readonly isolate?: boolean;
-    /** ResourceQuota for the tenant. @default - no quota (the chart's "auto" renders none) */
+    /** Pod Security Standard of the tenant's pods (syncer + host namespace labels). @default "baseline" */
+    readonly podSecurityStandard?: PodSecurityLevel;
+    /** Control-plane build. @default "oss" (image loft-sh/vcluster-oss) */
+    readonly build?: VClusterBuild;
+    /** The chart's ResourceQuota and LimitRange. @default true */
+    readonly quota?: boolean;
+    /** The tenant's network policies, rendered as host CiliumNetworkPolicies. @default [] */
+    readonly networkPolicies?: readonly TenantNetworkPolicy[];
+    /** ResourceQuota entries over the chart's defaults. @default - the chart's quota, the tenant's own Service allowed */
     readonly resourceQuota?: VClusterValuesInput["resourceQuota"];
-    /** LimitRange defaults for the tenant. @default - no LimitRange unless resourceQuota is set */
+    /** LimitRange defaults for the tenant, over the chart's. @default - the chart's LimitRange */
     readonly limitRange?: VClusterValuesInput["limitRange"];
 }
 
@@ -52,6 +61,8 @@ export class VCluster extends pulumi.ComponentResource {
     public readonly serverUrl: pulumi.Output<string>;
     /** The vcluster Helm release. */
     public readonly release: k8s.helm.v3.Release;
+    /** Kubeloom's host-side policies: ingress isolation NetworkPolicies and the tenant's CiliumNetworkPolicies. */
+    public readonly policies: pulumi.CustomResource[];
 
     constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:VCluster", name, {}, opts);
@@ -62,6 +73,11 @@ export class VCluster extends pulumi.ComponentResource {
         if (!vclusterRelease(version)) {
             throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
         }
+        const podSecurityStandard = args.podSecurityStandard ?? "baseline";
+        const networkPolicies = args.networkPolicies ?? [];
+        const line = vclusterLine(version);
+        if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`, this);
+        const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);
         const values = expose.apply((resolved) =>
@@ -71,6 +87,9 @@ export class VCluster extends pulumi.ComponentResource {
                 contextName,
                 expose: resolved,
                 isolate,
+                podSecurityStandard,
+                build: args.build,
+                quota: args.quota,
                 resourceQuota: args.resourceQuota,
                 limitRange: args.limitRange,
             }),
@@ -78,7 +97,9 @@ export class VCluster extends pulumi.ComponentResource {
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,
-            { metadata: { name: vclusterNamespace(args.name) } },
+            // Kubeloom creates the namespace, so it labels it: host-side Pod Security admission for everything the
+            // syncer creates there (see hostPodSecurityLevel for why a restricted tenant's namespace enforces baseline).
+            { metadata: { name: hostNamespace, labels: podSecurityNamespaceLabels(podSecurityStandard) } },
             // The name is fixed, so a replacement must delete the old namespace before creating the new one.
             // Children do not inherit the component's dependsOn: the first child carries it (e.g. "after Cilium"),
             // and everything else follows the namespace.
@@ -102,6 +123,18 @@ export class VCluster extends pulumi.ComponentResource {
             // Pinned release name: Helm cannot install a second release of that name before the first is gone.
             { parent: this, provider, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
         );
+
+        // Host-side policies in the tenant's namespace. The CiliumNetworkPolicy CRD exists once Cilium's operator
+        // runs; the namespace already waits for the Cilium release.
+        const policyOpts = { parent: this, provider, dependsOn: [namespace] };
+        const isolation = isolate ? tenantIngressIsolation(line, args.name, hostNamespace, networkPolicies.filter((p) => p.ingress.length > 0).map((p) => p.pods)) : [];
+        this.policies = [
+            ...isolation.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
+            ...networkPolicies.map((policy) => {
+                const cnp = tenantCiliumNetworkPolicy(line, args.name, hostNamespace, policy);
+                return new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts);
+            }),
+        ];
 
         // Helm's wait ends when the vCluster's proxy answers readiness, and the syncer writes vc-<name> after that
         // (issue 11 failure 5; vCluster's CLI polls for the Secret as well): wait for it, bounded, before reading.

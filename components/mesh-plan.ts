@@ -18,6 +18,7 @@
  * The node address of a kind cluster is only known once the container exists; callers resolve such Inputs and
  * then call these functions with plain strings (see ClusterMesh.ts).
  */
+import { addressRequest, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
 import { assertNever } from "../lib/assert-never";
 import { DEFAULT_VERSIONS } from "./versions";
@@ -27,8 +28,8 @@ import { sortKeysDeep } from "../lib/values-util";
 /** Port of the clustermesh-apiserver Service (hard-coded in the Service template of every chart in the matrix). */
 export const CLUSTERMESH_APISERVER_PORT = 2379;
 
-/** MetalLB's address-request annotation: the deprecated name both 0.14.9 and 0.16.1 still read (see vcluster-values.ts). */
-export const METALLB_IP_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
+/** MetalLB's address-request annotation (components/load-balancer.ts). */
+export const METALLB_IP_ANNOTATION = METALLB_IPS_ANNOTATION;
 
 /**
  * How the clustermesh-apiserver certificates are issued. `helm`: the chart signs them with the shared CA given
@@ -49,7 +50,8 @@ export type MaxConnectedClusters = 255 | 511;
  * a NodePort on a node address. `Address` is a plain string here and may be a pulumi Input before the cluster exists.
  */
 export type MeshApiserverPlacement<Address = string> =
-    | { readonly type: "LoadBalancer"; readonly address: string }
+    /** `provider`: which load balancer assigns the address. @default "metallb" */
+    | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider }
     | { readonly type: "NodePort"; readonly nodeAddress: Address; readonly nodePort: number };
 
 /** One mesh member as the plan needs it; every value plain (resolve Outputs before calling). */
@@ -243,7 +245,7 @@ function apiserverServiceValues(placement: MeshApiserverPlacement): Record<strin
     switch (placement.type) {
         case "LoadBalancer":
             // The annotation, never also spec.loadBalancerIP: MetalLB refuses a Service that has both.
-            return { type: "LoadBalancer", annotations: { [METALLB_IP_ANNOTATION]: placement.address } };
+            return { type: "LoadBalancer", ...addressRequest(placement.provider ?? "metallb", placement.address) };
         case "NodePort":
             return { type: "NodePort", nodePort: placement.nodePort };
         default:

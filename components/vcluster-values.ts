@@ -7,14 +7,36 @@
  * distro; `controlPlane.distro.k3s` is deprecated from 0.25 and removed in 0.33, so 0.36 has only k8s (its schema
  * rejects `distro.k3s`). The other keys Kubeloom sets kept their meaning (read in both charts' values.yaml and
  * templates): `exportKubeConfig.{context,server}`, `controlPlane.proxy.extraSANs`, `controlPlane.service.{spec,
- * httpsNodePort,annotations}`, `sync.toHost.networkPolicies.enabled`, `policies.{resourceQuota,limitRange}` and
- * `policies.networkPolicy.enabled` — 0.33 restructured the rest of `networkPolicy` (outgoingConnections became
- * workload.publicEgress, controlPlane/workload ingress and egress lists), none of which Kubeloom sets.
+ * httpsNodePort,annotations,labels}`, `controlPlane.statefulSet.image.repository`, `sync.toHost.networkPolicies.enabled`,
+ * `policies.{podSecurityStandard,resourceQuota,limitRange}` and `policies.networkPolicy.enabled` — 0.33 restructured
+ * the rest of `networkPolicy` (outgoingConnections became workload.publicEgress, controlPlane/workload ingress and
+ * egress lists), none of which Kubeloom sets.
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { VClusterDistro, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
+import type { PodSecurityLevel } from "./tenant-policy";
+import { addressRequest, LoadBalancerProvider } from "./load-balancer";
+
+/** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
+export type VClusterBuild = "oss" | "pro";
+
+/**
+ * The image repository of a build. Both supported charts default to `loft-sh/vcluster-pro` ("includes the optional
+ * pro modules that are turned off by default"); their values.yaml says to use `loft-sh/vcluster-oss` for the pure
+ * open-source build (0.20.6 and 0.36.1 chart/values.yaml controlPlane.statefulSet.image.repository).
+ */
+export function vclusterImageRepository(build: VClusterBuild): string {
+    switch (build) {
+        case "oss":
+            return "loft-sh/vcluster-oss";
+        case "pro":
+            return "loft-sh/vcluster-pro";
+        default:
+            return assertNever(build);
+    }
+}
 
 /** How clients reach a vCluster's API; each kind carries exactly what it needs, so none can be incomplete. */
 export type VClusterExposure<Address = string> =
@@ -22,8 +44,11 @@ export type VClusterExposure<Address = string> =
     | { readonly type: "ClusterIP" }
     /** A node port of the host cluster, dialled at `nodeAddress` (a node IP or DNS name every client can reach). */
     | { readonly type: "NodePort"; readonly nodePort: number; readonly nodeAddress: Address }
-    /** A LoadBalancer Service with a fixed, pre-planned address (requested through MetalLB's annotation). */
-    | { readonly type: "LoadBalancer"; readonly address: string };
+    /**
+     * A LoadBalancer Service with a fixed, pre-planned address, requested from the cluster's load balancer.
+     * `provider` @default "metallb"
+     */
+    | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider };
 
 /** What one vCluster's values depend on. */
 export interface VClusterValuesInput {
@@ -37,9 +62,15 @@ export interface VClusterValuesInput {
     readonly expose: VClusterExposure;
     /** Deploy the chart's host NetworkPolicies that fence the tenant in (enforced by Cilium). */
     readonly isolate: boolean;
-    /** ResourceQuota limits for the tenant namespace, e.g. `{ "requests.cpu": 4 }`. */
+    /** Pod Security Standard the syncer enforces on every tenant pod. @default "baseline" */
+    readonly podSecurityStandard?: PodSecurityLevel;
+    /** Control-plane build. @default "oss" */
+    readonly build?: VClusterBuild;
+    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default true */
+    readonly quota?: boolean;
+    /** ResourceQuota entries over the chart's defaults, e.g. `{ "requests.cpu": 4 }`. */
     readonly resourceQuota?: Readonly<Record<string, string | number>>;
-    /** LimitRange defaults for the tenant's containers. */
+    /** LimitRange defaults for the tenant's containers, over the chart's. */
     readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
 }
 
@@ -82,6 +113,25 @@ export function vclusterServerUrl(expose: VClusterExposure): string {
     }
 }
 
+/**
+ * What makes a ClusterIP tenant's exported server (https://localhost:8443) answer: a port-forward to the chart's
+ * Service `<name>` (port 443 → the API on 8443, 0.20.6 and 0.36.1 templates/service.yaml) through the host
+ * cluster's context. The certificate covers localhost, so the exported kubeconfig verifies TLS through it.
+ * Undefined for NodePort and LoadBalancer tenants, whose server answers directly.
+ */
+export function vclusterConnectCommand(expose: { readonly type: VClusterExposure["type"] }, hostContext: string, name: string): string | undefined {
+    const type = expose.type;
+    switch (type) {
+        case "ClusterIP":
+            return `kubectl --context ${hostContext} -n ${vclusterNamespace(name)} port-forward svc/${name} 8443:443`;
+        case "NodePort":
+        case "LoadBalancer":
+            return undefined;
+        default:
+            return assertNever(type);
+    }
+}
+
 /** A host for a URL: an IPv6 address needs brackets. */
 function urlHost(address: string): string {
     return address.includes(":") ? `[${address}]` : address;
@@ -96,6 +146,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     const controlPlane: Record<string, unknown> = {
         distro: distroValues(release.distro),
         service: controlPlaneService(input.expose),
+        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? "oss") } },
     };
     const extraSANs = externalAddresses(input.expose);
     if (extraSANs.length > 0) {
@@ -139,9 +190,9 @@ function controlPlaneService(expose: VClusterExposure): Record<string, unknown> 
         case "NodePort":
             return { spec: { type: "NodePort" }, httpsNodePort: expose.nodePort };
         case "LoadBalancer":
-            // MetalLB reads the address from this annotation; spec.loadBalancerIP is deprecated upstream and
-            // MetalLB 0.14 rejects a Service that sets both.
-            return { spec: { type: "LoadBalancer" }, annotations: { [METALLB_LOAD_BALANCER_IPS_ANNOTATION]: expose.address } };
+            // The load balancer reads the address from its annotation; spec.loadBalancerIP is deprecated upstream
+            // and MetalLB 0.14 rejects a Service that sets both.
+            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? "metallb", expose.address) };
         default:
             return assertNever(expose);
     }
@@ -162,33 +213,36 @@ function externalAddresses(expose: VClusterExposure): string[] {
 }
 
 function policies(input: VClusterValuesInput): Record<string, unknown> {
-    const result: Record<string, unknown> = { networkPolicy: { enabled: input.isolate } };
-    // resourceQuota and limitRange default to "auto": each renders only when the other is true, so by default
-    // neither does. A configured one is set to true; the other stays "auto" and follows it, which is wanted: a
-    // quota on requests.cpu rejects pods without requests, and the chart's LimitRange supplies them. Helm merges
-    // these maps over the chart's default quota and limits, so unlisted defaults stay in force.
-    const quotaRenders = (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) || input.limitRange !== undefined;
-    // The chart's default quota has `services.nodeports: 0` (chart/values.yaml policies.resourceQuota.quota at
-    // v0.20.6 and v0.36.1), which rejects the vCluster's own NodePort/LoadBalancer Service
+    const result: Record<string, unknown> = {
+        networkPolicy: { enabled: input.isolate },
+        // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
+        // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
+        // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).
+        podSecurityStandard: input.podSecurityStandard ?? "baseline",
+    };
+    if (!(input.quota ?? true)) {
+        // Explicitly off: "auto" would render both again as soon as either one were switched on.
+        result.resourceQuota = { enabled: false };
+        result.limitRange = { enabled: false };
+        return result;
+    }
+    // On by default. Helm merges these maps over the chart's default quota and limits, so unlisted defaults stay in
+    // force. The LimitRange always comes with the quota: the quota limits requests.cpu/memory, which rejects a pod
+    // without requests, and the LimitRange supplies them.
+    // The chart's default quota has `services.nodeports: 0` (vcluster@v0.20.6 chart/values.yaml
+    // policies.resourceQuota.quota), which rejects the vCluster's own NodePort/LoadBalancer Service
     // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
     // Allow the tenant's own Service unless the config sets these keys itself.
     const ownServiceQuota: Record<string, number> = {};
-    if (quotaRenders && input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
-    if (quotaRenders && input.expose.type === "LoadBalancer") {
+    if (input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
+    if (input.expose.type === "LoadBalancer") {
         ownServiceQuota["services.nodeports"] = 1;
         ownServiceQuota["services.loadbalancers"] = 1;
     }
-    if (input.resourceQuota && Object.keys(input.resourceQuota).length > 0) {
-        result.resourceQuota = { enabled: true, quota: { ...ownServiceQuota, ...input.resourceQuota } };
-    } else if (Object.keys(ownServiceQuota).length > 0) {
-        // Only the LimitRange is configured: the quota follows it ("auto") and needs the same allowance.
-        result.resourceQuota = { quota: ownServiceQuota };
-    }
-    if (input.limitRange) {
-        const limitRange: Record<string, unknown> = { enabled: true };
-        if (input.limitRange.default) limitRange.default = { ...input.limitRange.default };
-        if (input.limitRange.defaultRequest) limitRange.defaultRequest = { ...input.limitRange.defaultRequest };
-        result.limitRange = limitRange;
-    }
+    result.resourceQuota = { enabled: true, quota: { ...ownServiceQuota, ...(input.resourceQuota ?? {}) } };
+    const limitRange: Record<string, unknown> = { enabled: true };
+    if (input.limitRange?.default) limitRange.default = { ...input.limitRange.default };
+    if (input.limitRange?.defaultRequest) limitRange.defaultRequest = { ...input.limitRange.defaultRequest };
+    result.limitRange = limitRange;
     return result;
 }

@@ -58,7 +58,9 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         const nodeHosts = k3sHosts ? [...k3sHosts.servers, ...k3sHosts.agents, ...registration] : [];
         const pod = parseCidr(c.podCidr) as Ipv4Interval;
         const service = parseCidr(c.serviceCidr) as Ipv4Interval;
-        const pools = (c.loadBalancer?.metallb?.addresses ?? []).map((text, k) => ({ k, text, range: parseAddressRange(text) }));
+        const lbKey = c.loadBalancer?.cilium ? "cilium" : "metallb";
+        const lbName = c.loadBalancer?.cilium ? "Cilium's L2 announcement" : "MetalLB";
+        const pools = (c.loadBalancer?.[lbKey]?.addresses ?? []).map((text, k) => ({ k, text, range: parseAddressRange(text) }));
         for (const node of nodeHosts) {
             if (!isIpv4(node.host)) continue;
             const address = ipv4ToInt(node.host);
@@ -66,7 +68,7 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
             if (contains(service, address)) issues.push({ path: `${at}.serviceCidr`, message: `"${c.serviceCidr}" contains the node address ${node.host} (${node.path}); pick a service range apart from the nodes' network` });
             for (const pool of pools) {
                 if (typeof pool.range !== "string" && contains(pool.range, address)) {
-                    issues.push({ path: `${at}.loadBalancer.metallb.addresses[${pool.k}]`, message: `"${pool.text}" contains the node address ${node.host} (${node.path}); MetalLB would answer ARP for the node; exclude it from the pool` });
+                    issues.push({ path: `${at}.loadBalancer.${lbKey}.addresses[${pool.k}]`, message: `"${pool.text}" contains the node address ${node.host} (${node.path}); ${lbName} would answer ARP for the node; exclude it from the pool` });
                 }
             }
         }

@@ -4,11 +4,13 @@
  * whether Cilium is installed, who is in the mesh. Runs only on config the rules accepted.
  */
 import type { VClusterExposure } from "../components/vcluster-values";
+import type { TenantNetworkPolicy, TenantPeer, TenantRule } from "../components/tenant-policy";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
 import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
-import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
+import type { LoadBalancerProvider } from "../components/load-balancer";
+import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
 export type ClusterSource =
@@ -76,7 +78,7 @@ export function vclusterExposure(cluster: ClusterConfig, index: number): VCluste
             return { type: "NodePort", nodePort: vclusterNodePort(cluster, index) };
         case "LoadBalancer":
             if (vc.loadBalancerIP === undefined) throw new Error(`vCluster ${vc.name}: LoadBalancer without loadBalancerIP passed the rules (internal error)`);
-            return { type: "LoadBalancer", address: vc.loadBalancerIP };
+            return { type: "LoadBalancer", address: vc.loadBalancerIP, provider: loadBalancerProvider(cluster) };
     }
 }
 
@@ -108,10 +110,10 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
     const serviceType = config.mesh?.serviceType ?? "LoadBalancer";
     switch (serviceType) {
         case "LoadBalancer": {
-            const pool = cluster.loadBalancer?.metallb?.addresses;
+            const pool = loadBalancerAddresses(cluster);
             const address = cluster.clustermesh?.apiserverIP ?? (pool && pool.length > 0 ? firstPoolAddress(pool) : undefined);
             if (address === undefined) throw new Error(`mesh member ${cluster.name}: LoadBalancer without a pool passed the rules (internal error)`);
-            return { type: "LoadBalancer", address };
+            return { type: "LoadBalancer", address, provider: loadBalancerProvider(cluster) };
         }
         case "NodePort":
             return { type: "NodePort", nodeAddress: cluster.clustermesh?.nodeAddress, nodePort: clustermeshNodePort(cluster, memberIndex) };
@@ -123,6 +125,62 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
 /** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
 export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
     return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
+}
+
+type IngressRuleConfig = TenantNetworkPolicyConfig["ingress"][number];
+type EgressRuleConfig = TenantNetworkPolicyConfig["egress"][number];
+
+/** The peer of a parsed ingress rule as one tagged alternative; the schema guarantees exactly one peer key. */
+function ingressPeer(rule: IngressRuleConfig): TenantPeer {
+    if (rule.fromPods !== undefined) return { type: "pods", pods: { labels: rule.fromPods, ...(rule.fromNamespace !== undefined ? { namespace: rule.fromNamespace } : {}) } };
+    if (rule.fromEntities !== undefined) return { type: "entities", entities: rule.fromEntities };
+    throw new Error("a tenant ingress rule without a peer passed the schema (internal error)");
+}
+
+/** The peer of a parsed egress rule. */
+function egressPeer(rule: EgressRuleConfig): TenantPeer {
+    if (rule.toPods !== undefined) return { type: "pods", pods: { labels: rule.toPods, ...(rule.toNamespace !== undefined ? { namespace: rule.toNamespace } : {}) } };
+    if (rule.toEntities !== undefined) return { type: "entities", entities: rule.toEntities };
+    if (rule.toFQDNs !== undefined) return { type: "fqdns", fqdns: rule.toFQDNs };
+    throw new Error("a tenant egress rule without a peer passed the schema (internal error)");
+}
+
+function tenantRule(peer: TenantPeer, rule: IngressRuleConfig | EgressRuleConfig): TenantRule {
+    return { peer, ports: rule.ports, ...(rule.http !== undefined ? { http: rule.http } : {}) };
+}
+
+/** A vCluster's `networkPolicies` as the tagged policies the component renders. */
+export function tenantNetworkPolicies(vc: VClusterConfig): TenantNetworkPolicy[] {
+    return vc.networkPolicies.map((policy) => ({
+        name: policy.name,
+        pods: { labels: policy.podSelector, ...(policy.namespace !== undefined ? { namespace: policy.namespace } : {}) },
+        ingress: policy.ingress.map((rule) => tenantRule(ingressPeer(rule), rule)),
+        egress: policy.egress.map((rule) => tenantRule(egressPeer(rule), rule)),
+    }));
+}
+
+/** A cluster's load balancer as one tagged alternative; the rules refuse both on one cluster. */
+export type ClusterLoadBalancer =
+    | { readonly type: "metallb"; readonly metallb: MetallbConfig }
+    | { readonly type: "cilium"; readonly cilium: CiliumLoadBalancerConfig };
+
+/** The load balancer the cluster's config declares, or undefined (none, or one the cluster brings itself). */
+export function clusterLoadBalancer(cluster: ClusterConfig): ClusterLoadBalancer | undefined {
+    const { metallb, cilium } = cluster.loadBalancer ?? {};
+    if (cilium) return { type: "cilium", cilium };
+    if (metallb) return { type: "metallb", metallb };
+    return undefined;
+}
+
+/** The pool addresses of the cluster's load balancer (either kind), or undefined without one. */
+export function loadBalancerAddresses(cluster: ClusterConfig): readonly string[] | undefined {
+    const lb = clusterLoadBalancer(cluster);
+    return lb === undefined ? undefined : lb.type === "metallb" ? lb.metallb.addresses : lb.cilium.addresses;
+}
+
+/** Which provider answers a pre-planned address request on this cluster (MetalLB unless LB-IPAM is declared). */
+export function loadBalancerProvider(cluster: ClusterConfig): LoadBalancerProvider {
+    return clusterLoadBalancer(cluster)?.type ?? "metallb";
 }
 
 /**

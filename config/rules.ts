@@ -4,7 +4,8 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clusterKubernetes, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, meshMembers } from "./resolve";
+import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers, tenantNetworkPolicies } from "./resolve";
+import { isolationPolicyCount, MAX_ISOLATION_POLICIES, vclusterLine } from "../components/tenant-policy";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
@@ -183,6 +184,30 @@ const vclustersConsistent: Rule = (config) =>
             if (v.loadBalancerIP !== undefined && v.expose !== "LoadBalancer") {
                 issues.push({ path: `${at}.loadBalancerIP`, message: `is only used with expose: LoadBalancer (expose is ${v.expose}); remove it or change expose` });
             }
+            if (!v.quota && v.resourceQuota !== undefined) {
+                issues.push({ path: `${at}.resourceQuota`, message: "is set but quota is false (no ResourceQuota renders); remove it or set quota: true" });
+            }
+            if (!v.quota && v.limitRange !== undefined) {
+                issues.push({ path: `${at}.limitRange`, message: "is set but quota is false (no LimitRange renders); remove it or set quota: true" });
+            }
+            for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
+                issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
+            }
+            if (v.isolate && vclusterLine(v.version) === "0.36") {
+                // The 0.36 chart's own workload policy admits every pod of the tenant at L3 (v0.36.1
+                // chart/templates/networkpolicy.yaml vc-work ingress), and an L3 allowance voids the L7 rules of the
+                // same peers (Cilium docs/security/policy/layer7), so an HTTP rule there would silently allow all.
+                v.networkPolicies.forEach((p, k) => p.ingress.forEach((rule, r) => {
+                    if (rule.http !== undefined && rule.fromPods !== undefined) {
+                        issues.push({ path: `${at}.networkPolicies[${k}].ingress[${r}].http`, message: `has no effect on vCluster ${v.version} with isolate: true: the chart's workload NetworkPolicy admits every pod of the tenant at L3, which voids L7 rules for same-tenant peers; set isolate: false (the policy alone then fences these pods) or drop http` });
+                    }
+                }));
+            }
+            const claimed = tenantNetworkPolicies(v).filter((p) => p.ingress.length > 0).map((p) => p.pods);
+            const isolation = isolationPolicyCount(claimed);
+            if (v.isolate && isolation > MAX_ISOLATION_POLICIES) {
+                issues.push({ path: `${at}.networkPolicies`, message: `the ingress policies' selectors (namespace and labels) would need ${isolation} isolation NetworkPolicies for the pods they leave out, more than ${MAX_ISOLATION_POLICIES}; select with fewer labels or merge policies` });
+            }
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
             }
@@ -358,26 +383,30 @@ const meshRules: Rule = (config) => {
     members.forEach((c) => {
         const i = indexOf(c);
         const metallb = c.loadBalancer?.metallb;
+        const lb = clusterLoadBalancer(c);
+        const lbKey = lb?.type === "cilium" ? "cilium" : "metallb";
+        const lbName = lb?.type === "cilium" ? "Cilium LB-IPAM" : "MetalLB";
         const ownPool: Ipv4Interval[] = [];
-        metallb?.addresses.forEach((text, k) => {
+        (loadBalancerAddresses(c) ?? []).forEach((text, k) => {
             const parsed = parseAddressRange(text);
             if (typeof parsed === "string") {
-                issues.push({ path: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, message: `"${text}" ${parsed}` });
+                // LB-IPAM entries are checked by the ciliumLoadBalancer rule, for mesh members and others alike.
+                if (lbKey === "metallb") issues.push({ path: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, message: `"${text}" ${parsed}` });
                 return;
             }
             ownPool.push(parsed);
-            pools.push({ label: `clusters[${i}].loadBalancer.metallb.addresses[${k}]`, interval: parsed });
+            pools.push({ label: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, interval: parsed });
         });
         if (mesh.serviceType === "LoadBalancer") {
-            if (!metallb) {
+            if (!lb) {
                 issues.push({
                     path: `clusters[${i}].loadBalancer.metallb`,
-                    message: "is required with mesh.serviceType LoadBalancer: the clustermesh-apiserver needs a pre-planned address from a pool (e.g. addresses: [\"172.22.0.50-172.22.0.100\"]); or use mesh.serviceType: NodePort",
+                    message: "is required with mesh.serviceType LoadBalancer (or loadBalancer.cilium): the clustermesh-apiserver needs a pre-planned address from a pool (e.g. addresses: [\"172.22.0.50-172.22.0.100\"]); or use mesh.serviceType: NodePort",
                 });
             }
             const ip = c.clustermesh?.apiserverIP;
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
             }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
@@ -398,7 +427,7 @@ const meshRules: Rule = (config) => {
     for (const [a, b] of findOverlaps(pools)) {
         const [first, second] = [a, b].sort((x, y) => x.label.localeCompare(y.label, "en", { numeric: true }));
         if (first.label.split(".")[0] === second.label.split(".")[0]) continue;
-        issues.push({ path: second.label, message: `overlaps ${first.label}; MetalLB pools of different clusters must not overlap` });
+        issues.push({ path: second.label, message: `overlaps ${first.label}; load-balancer pools of different clusters must not overlap` });
     }
     // A LoadBalancer address inside a pod or service range would be routed to pods or Services instead.
     for (const [a, b] of findOverlaps([...pools, ...podRanges])) {
@@ -454,19 +483,59 @@ const loadBalancersServed: Rule = (config) => {
         if (metallb && !members.has(c)) {
             issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
         }
-        const pools = metallb && members.has(c) ? metallb.addresses.map(parseAddressRange).filter((r): r is Ipv4Interval => typeof r !== "string") : undefined;
+        // LB-IPAM is part of Cilium, so it serves any cluster; MetalLB only mesh members (above).
+        const served = c.loadBalancer?.cilium ?? (metallb && members.has(c) ? metallb : undefined);
+        const lbName = c.loadBalancer?.cilium ? "Cilium LB-IPAM" : "MetalLB";
+        const pools = served ? served.addresses.map(parseAddressRange).filter((r): r is Ipv4Interval => typeof r !== "string") : undefined;
         c.vclusters.forEach((vc, j) => {
             if (vc.expose !== "LoadBalancer" || vc.loadBalancerIP === undefined) return;
             const at = `clusters[${i}].vclusters[${j}]`;
             if (!pools && (c.source.k3s || c.source.kind)) {
-                issues.push({ path: `${at}.expose`, message: "LoadBalancer needs MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; use expose: NodePort, or add the cluster to a mesh with a MetalLB pool" });
+                issues.push({ path: `${at}.expose`, message: "LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ 1.18), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort" });
             } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
-                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
+                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
             }
         });
         return issues;
     });
 };
+
+/** Cilium minor of a version text ("1.18.12" → 18). */
+function ciliumMinor(version: string): number {
+    return Number(/^v?1\.(\d+)\./.exec(version)?.[1] ?? "0");
+}
+
+/**
+ * Cilium's own load balancer: never together with MetalLB (both would claim every Service without a
+ * loadBalancerClass); only where this stack installs Cilium ≥ 1.18 (LB-IPAM pools are cilium.io/v2 from 1.18) with
+ * kube-proxy replacement (L2 announcements need it); address entries valid; and K3s' ServiceLB off.
+ */
+const ciliumLoadBalancer: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const cilium = c.loadBalancer?.cilium;
+        if (!cilium) return [];
+        const at = `clusters[${i}].loadBalancer`;
+        const issues: ConfigIssue[] = [];
+        if (c.loadBalancer?.metallb) {
+            issues.push({ path: at, message: "sets both metallb and cilium; pick one: both would claim every LoadBalancer Service that names no loadBalancerClass" });
+        }
+        if (!installsCilium(c)) {
+            issues.push({ path: `${at}.cilium`, message: "needs Cilium installed by this stack (cilium.install is false here): LB-IPAM and L2 announcements are agent and operator settings" });
+        } else if (ciliumMinor(c.cilium.version) < 18) {
+            issues.push({ path: `${at}.cilium`, message: `needs Cilium 1.18 or newer (cilium.version is ${c.cilium.version}): CiliumLoadBalancerIPPool is cilium.io/v2 from 1.18; use loadBalancer.metallb on older Cilium` });
+        }
+        if (!c.cilium.kubeProxyReplacement) {
+            issues.push({ path: `${at}.cilium`, message: "needs cilium.kubeProxyReplacement: true: L2 announcements only work with kube-proxy replacement" });
+        }
+        cilium.addresses.forEach((text, k) => {
+            const parsed = parseAddressRange(text);
+            if (typeof parsed === "string") issues.push({ path: `${at}.cilium.addresses[${k}]`, message: `"${text}" ${parsed}` });
+        });
+        if (c.source.k3s && !c.source.k3s.disable.includes("servicelb")) {
+            issues.push({ path: `clusters[${i}].source.k3s.disable`, message: `must include "servicelb" when loadBalancer.cilium is set: K3s' ServiceLB would also claim the LoadBalancer Services (leave disable unset for the default ${JSON.stringify(DEFAULT_K3S_DISABLE)})` });
+        }
+        return issues;
+    });
 
 /**
  * The support matrix's combinations (components/support-matrix.ts): each chart release this stack installs must
@@ -518,6 +587,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     chainingConsistent,
     meshRules,
     loadBalancersServed,
+    ciliumLoadBalancer,
     derivedNameIssues,
 ];
 

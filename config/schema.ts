@@ -11,6 +11,7 @@ import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
+import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
 import {
     dns1123LabelProblem,
     imageReferenceProblem,
@@ -336,6 +337,90 @@ const ciliumConfig = z
         chaining: cilium.chaining && { ...cilium.chaining, target: cilium.chaining.target ?? defaultChainingTarget(cilium.chaining.mode) },
     }));
 
+/** A Kubernetes label key (optional DNS prefix + "/" + name ≤ 63) and value, as a tenant writes them. */
+const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value (≤ 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)");
+const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
+    for (const key of Object.keys(labels)) {
+        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
+    }
+});
+const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
+
+const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
+const tenantHttpRule = z.strictObject({
+    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional(),
+    /** A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing). */
+    path: z.string().startsWith("/", "must start with /").optional(),
+    host: z.string().min(1).optional(),
+    /** Headers that must be present ("Name" or "Name: value"). */
+    headers: z.array(z.string().min(1)).optional(),
+});
+const fqdnSelector = z
+    .strictObject({
+        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional(),
+        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional(),
+    })
+    .refine((f) => (f.matchName === undefined) !== (f.matchPattern === undefined), "must have exactly one of matchName, matchPattern");
+
+/**
+ * Rule checks shared by both directions: exactly one kind of peer; the namespace only beside pods; HTTP rules only
+ * on TCP ports they can apply to.
+ */
+function refineTenantRule(peers: readonly string[], podsKey: string, namespaceKey: string) {
+    return (rule: Record<string, unknown> & { ports: Array<{ protocol: string }>; http?: unknown[] }, ctx: z.RefinementCtx) => {
+        const given = peers.filter((k) => rule[k] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({ code: "custom", message: `must have exactly one of ${peers.join(", ")} (got ${given.length ? given.join(" and ") : "none"})` });
+        }
+        if (rule[namespaceKey] !== undefined && rule[podsKey] === undefined) {
+            ctx.addIssue({ code: "custom", path: [namespaceKey], message: `is only used with ${podsKey} (the virtual namespace of those pods)` });
+        }
+        if (rule.http !== undefined && rule.ports.length === 0) {
+            ctx.addIssue({ code: "custom", path: ["http"], message: "needs ports: HTTP rules apply to the listed ports (e.g. ports: [{ port: 80 }])" });
+        }
+        if (rule.http !== undefined && rule.ports.some((p) => p.protocol !== "TCP")) {
+            ctx.addIssue({ code: "custom", path: ["http"], message: "applies to TCP ports only; move the UDP/SCTP ports to another rule" });
+        }
+    };
+}
+
+const ingressRule = z
+    .strictObject({
+        /** Pods of the same tenant (labels as the tenant writes them; {} is every pod). */
+        fromPods: tenantLabels.optional(),
+        /** Virtual namespace of those pods; default: any namespace of the tenant. */
+        fromNamespace: virtualNamespace.optional(),
+        fromEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
+        ports: z.array(tenantPort).default([]),
+        http: z.array(tenantHttpRule).min(1).optional(),
+    })
+    .superRefine(refineTenantRule(["fromPods", "fromEntities"], "fromPods", "fromNamespace"));
+
+const egressRule = z
+    .strictObject({
+        toPods: tenantLabels.optional(),
+        toNamespace: virtualNamespace.optional(),
+        toEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
+        toFQDNs: z.array(fqdnSelector).min(1).optional(),
+        ports: z.array(tenantPort).default([]),
+        http: z.array(tenantHttpRule).min(1).optional(),
+    })
+    .superRefine(refineTenantRule(["toPods", "toEntities", "toFQDNs"], "toPods", "toNamespace"));
+
+const tenantNetworkPolicyConfig = z
+    .strictObject({
+        /** The host object is tenant-<name>. */
+        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)"),
+        /** Virtual namespace of the selected pods; default: every namespace of the tenant. */
+        namespace: virtualNamespace.optional(),
+        /** Labels of the selected pods, as the tenant writes them; default {} (every pod). */
+        podSelector: tenantLabels.default({}),
+        ingress: z.array(ingressRule).default([]),
+        egress: z.array(egressRule).default([]),
+    })
+    .refine((p) => p.ingress.length + p.egress.length > 0, "must have at least one ingress or egress rule");
+
 /** LimitRange defaults: container resource name → quantity. */
 const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits)) {
@@ -355,8 +440,16 @@ const vclusterConfig = z.strictObject({
     nodePort: nodePort.optional(),
     /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-    /** Tenant isolation with host NetworkPolicies (chart policies.networkPolicy). */
+    /** Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation. */
     isolate: z.boolean().default(true),
+    /** Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts). */
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline"),
+    /** Control-plane image: the pure open-source build or the one with licensed modules (chart default). */
+    build: z.enum(["oss", "pro"]).default("oss"),
+    /** Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms. */
+    networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
+    /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
+    quota: z.boolean().default(true),
     resourceQuota: z
         .record(z.string(), z.union([z.string(), z.number()]))
         .superRefine((quota, ctx) => {
@@ -379,6 +472,16 @@ const metallbConfig = z.strictObject({
     addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
 });
 
+const ciliumLoadBalancerConfig = z.strictObject({
+    /** Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges. */
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    /**
+     * The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's
+     * interfaces. Default: Cilium's auto-detection and every interface.
+     */
+    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
+});
+
 const clusterConfig = z.strictObject({
     name: clusterName,
     id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
@@ -397,6 +500,8 @@ const clusterConfig = z.strictObject({
     loadBalancer: z
         .strictObject({
             metallb: metallbConfig.optional(),
+            /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement). */
+            cilium: ciliumLoadBalancerConfig.optional(),
         })
         .optional(),
     clustermesh: z
@@ -474,6 +579,8 @@ export type ChainingConfig = NonNullable<CiliumConfig["chaining"]>;
 export type VClusterConfig = ClusterConfig["vclusters"][number];
 export type MeshConfig = z.output<typeof meshConfig>;
 export type MetallbConfig = z.output<typeof metallbConfig>;
+export type CiliumLoadBalancerConfig = z.output<typeof ciliumLoadBalancerConfig>;
+export type TenantNetworkPolicyConfig = z.output<typeof tenantNetworkPolicyConfig>;
 export type GlobalServiceConfig = z.output<typeof globalService>;
 export type Toleration = z.output<typeof toleration>;
 

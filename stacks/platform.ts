@@ -7,15 +7,18 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
 import { CiliumNodes } from "../components/CiliumNodes";
+import { CiliumLoadBalancer } from "../components/CiliumLoadBalancer";
+import { l2AnnouncementValues } from "../components/cilium-lbipam";
 import { KubectlCheck } from "../components/KubectlCheck";
 import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from "../components/cilium-verify-script";
 import { commandTimeout } from "../lib/shell";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
-import type { VClusterExposure } from "../components/vcluster-values";
+import { vclusterConnectCommand, type VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
-import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import { installsCilium, meshApiserver, meshMembers, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import type { StackConfig } from "../config/schema";
 import { DeployedVersions, plannedVersions } from "../config/upgrade-rules";
 import { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
@@ -50,7 +53,11 @@ export interface ClusterSummary {
      * else the kubectl port-forward command that reaches it; null when the UI is off.
      */
     readonly hubbleUi: string | null;
-    readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string }>;
+    /**
+     * Per vCluster; `connect` is the command that makes a ClusterIP tenant's endpoint (https://localhost:8443)
+     * answer — run it, then use `context` — and null when the endpoint answers directly (NodePort, LoadBalancer).
+     */
+    readonly vclusters: Array<{ name: string; namespace: string; context: string; endpoint: string; expose: string; connect: string | null }>;
 }
 
 /** Everything built for one cluster, for composition steps that span clusters (mesh). */
@@ -82,8 +89,22 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     // Phase 3: per cluster, Cilium and the tenants.
     const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
         const protect = cluster.protect ?? defaultProtect(stackName);
+        // Cilium's own load balancer: pools beside the release (CiliumLoadBalancer.ts says why), values into it.
+        const lbipam = cluster.loadBalancer?.cilium;
+        if (lbipam) {
+            new CiliumLoadBalancer(
+                `${cluster.name}-lbipam`,
+                { provider: access.provider, addresses: lbipam.addresses, reservedAddresses: reservedAddresses(config, cluster), interfaces: lbipam.devices, clusterCreator: access.creator },
+                { protect },
+            );
+        }
+        const meshValues = extraValues.get(cluster.name);
+        // The mesh values are a plain object with Output leaves (only the CA secret): merged as they are, so the
+        // rest stays readable in the plan. The L2 keys (l2announcements, k8sClientRateLimit, devices) are not mesh keys.
+        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
+        const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
-            ? installCilium(cluster, access, extraValues.get(cluster.name), protect)
+            ? installCilium(cluster, access, ciliumExtra, protect)
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -97,6 +118,10 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         version: vc.version,
                         expose: withNodeAddress(vclusterExposure(cluster, index), access, cluster.name),
                         isolate: vc.isolate,
+                        podSecurityStandard: vc.podSecurityStandard,
+                        build: vc.build,
+                        quota: vc.quota,
+                        networkPolicies: tenantNetworkPolicies(vc),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
                     },
@@ -267,6 +292,7 @@ function platformOutputs(clusters: readonly ComposedCluster[]): Omit<PlatformOut
                     context,
                     endpoint,
                     expose: config.vclusters[i].expose,
+                    connect: vclusterConnectCommand(vclusterExposure(config, i), access.contextName, config.vclusters[i].name) ?? null,
                 })),
             })),
     );
@@ -286,4 +312,18 @@ export function hubbleUiAddress(cluster: ClusterConfig, context: string, nodeAdd
         return `http://${host}:${hubble.uiNodePort}`;
     }
     return `kubectl --context ${context} -n kube-system port-forward svc/hubble-ui 12000:80, then http://localhost:12000`;
+}
+
+/**
+ * The pre-planned LoadBalancer addresses of a cluster: its clustermesh-apiserver's (LoadBalancer mesh members) and
+ * its LoadBalancer vClusters'. They go to the reserved pool.
+ */
+function reservedAddresses(config: StackConfig, cluster: ClusterConfig): string[] {
+    const memberIndex = meshMembers(config).indexOf(cluster);
+    const apiserver = memberIndex >= 0 ? meshApiserver(config, cluster, memberIndex) : undefined;
+    const vclusters = cluster.vclusters.flatMap((_, j) => {
+        const expose = vclusterExposure(cluster, j);
+        return expose.type === "LoadBalancer" ? [expose.address] : [];
+    });
+    return [...(apiserver?.type === "LoadBalancer" ? [apiserver.address] : []), ...vclusters];
 }

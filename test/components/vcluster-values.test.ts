@@ -32,6 +32,8 @@ const variants: Array<{ name: string; input: VClusterValuesInput }> = [
     { name: "quota and limit range, not isolated", input: withPolicies },
     { name: "quota only", input: { ...clusterIp, resourceQuota: { "limits.memory": "16Gi" } } },
     { name: "limit range only", input: { ...clusterIp, limitRange: { defaultRequest: { cpu: "50m" } } } },
+    { name: "no quota", input: { ...nodePort, quota: false } },
+    { name: "restricted, pro build", input: { ...loadBalancer, podSecurityStandard: "restricted", build: "pro" } },
 ];
 
 const at = (values: unknown, keyPath: string): unknown =>
@@ -107,12 +109,20 @@ describe("vclusterValues", () => {
         assert.equal(vclusterServerUrl({ type: "NodePort", nodePort: 31444, nodeAddress: "2001:db8::10" }), "https://[2001:db8::10]:31444");
     });
 
-    it("leaves resource quota and limit range to the chart (auto: none) when not configured", () => {
-        const values = vclusterValues(clusterIp);
-        assert.deepEqual(values.policies, { networkPolicy: { enabled: true } });
+    it("renders the chart's quota and limit range by default, with the tenant's own Service allowed", () => {
+        assert.deepEqual(at(vclusterValues(clusterIp), "policies.resourceQuota"), { enabled: true, quota: {} });
+        assert.deepEqual(at(vclusterValues(clusterIp), "policies.limitRange"), { enabled: true });
+        assert.deepEqual(at(vclusterValues(nodePort), "policies.resourceQuota.quota"), { "services.nodeports": 2 });
+        assert.deepEqual(at(vclusterValues(loadBalancer), "policies.resourceQuota.quota"), { "services.loadbalancers": 1, "services.nodeports": 1 });
     });
 
-    it("enables the resource quota and limit range that are configured", () => {
+    it("turns quota and limit range off explicitly with quota: false (auto would bring them back)", () => {
+        const values = vclusterValues({ ...nodePort, quota: false });
+        assert.deepEqual(at(values, "policies.resourceQuota"), { enabled: false });
+        assert.deepEqual(at(values, "policies.limitRange"), { enabled: false });
+    });
+
+    it("merges configured quota and limit range entries over the defaults", () => {
         const values = vclusterValues(withPolicies);
         assert.deepEqual(at(values, "policies.resourceQuota"), { enabled: true, quota: { pods: 50, "requests.cpu": 4, "requests.memory": "8Gi", "services.nodeports": 2 } });
         assert.deepEqual(at(values, "policies.limitRange"), {
@@ -120,14 +130,19 @@ describe("vclusterValues", () => {
             defaultRequest: { cpu: "100m", memory: "128Mi" },
             enabled: true,
         });
+        const own = vclusterValues({ ...nodePort, resourceQuota: { "services.nodeports": 5 } });
+        assert.deepEqual(at(own, "policies.resourceQuota.quota"), { "services.nodeports": 5 }, "the config's own value wins");
+    });
 
-        const quotaOnly = vclusterValues(variants[4].input);
-        assert.equal(at(quotaOnly, "policies.resourceQuota.enabled"), true);
-        assert.equal(at(quotaOnly, "policies.limitRange"), undefined, "left at auto: follows the quota");
+    it("enforces the Pod Security Standard through the syncer: baseline by default, or the level asked for", () => {
+        assert.equal(at(vclusterValues(clusterIp), "policies.podSecurityStandard"), "baseline");
+        assert.equal(at(vclusterValues({ ...clusterIp, podSecurityStandard: "restricted" }), "policies.podSecurityStandard"), "restricted");
+        assert.equal(at(vclusterValues({ ...clusterIp, podSecurityStandard: "privileged" }), "policies.podSecurityStandard"), "privileged");
+    });
 
-        const limitsOnly = vclusterValues(variants[5].input);
-        assert.equal(at(limitsOnly, "policies.resourceQuota"), undefined);
-        assert.deepEqual(at(limitsOnly, "policies.limitRange"), { defaultRequest: { cpu: "50m" }, enabled: true });
+    it("runs the open-source build by default; pro on request (controlPlane.statefulSet.image.repository)", () => {
+        assert.equal(at(vclusterValues(clusterIp), "controlPlane.statefulSet.image.repository"), "loft-sh/vcluster-oss");
+        assert.equal(at(vclusterValues({ ...clusterIp, build: "pro" }), "controlPlane.statefulSet.image.repository"), "loft-sh/vcluster-pro");
     });
 
     for (const version of supportedVersions("vcluster")) {

@@ -8,6 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { VCluster, VClusterArgs } from "../../components/VCluster";
 import { vclusterValues } from "../../components/vcluster-values";
+import { podSecurityNamespaceLabels } from "../../components/tenant-policy";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { SECRET_PLACEHOLDER as SECRET, UNKNOWN_PLACEHOLDER as UNKNOWN } from "../../lib/placeholders";
 import * as pulumi from "@pulumi/pulumi";
@@ -43,6 +44,7 @@ describe("VCluster component", function () {
             `${RELEASE} t-release`,
             `${NAMESPACE} t-namespace`,
             `${SECRET_TYPE} t-kubeconfig (read)`,
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-ingress",
         ].sort());
         // Every Kubernetes child on the explicit provider; the Secret wait is a local command that gets the host
         // kubeconfig only through its (secret) environment.
@@ -56,7 +58,7 @@ describe("VCluster component", function () {
         });
         const namespace = named(plan, "t-namespace");
         const release = named(plan, "t-release");
-        assert.deepEqual(namespace.inputs.metadata, { name: "vcluster-vc-a" });
+        assert.deepEqual(namespace.inputs.metadata, { name: "vcluster-vc-a", labels: podSecurityNamespaceLabels("baseline") });
         assert.equal(namespace.options.deleteBeforeReplace, true);
         const { name, chart, repositoryOpts, version, skipAwait } = release.inputs;
         assert.deepEqual({ name, chart, repositoryOpts, version, skipAwait }, { name: "vc-a", chart: "vcluster", repositoryOpts: { repo: "https://charts.loft.sh" }, version: DEFAULT_VERSIONS.vcluster, skipAwait: false });

@@ -286,6 +286,71 @@ describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)",
     });
 });
 
+describe("hostile config: tenants", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    const policy = (extra: Record<string, unknown>) => ({ name: "p", podSelector: { app: "web" }, ...extra });
+    const at = "clusters[0].vclusters[0]";
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "an unknown Pod Security level", mutate: (c) => (vc(c).podSecurityStandard = "strict"), expectPath: `${at}.podSecurityStandard`, expect: /"privileged", "baseline", "restricted", got the string "strict"/ },
+        { name: "an unknown build", mutate: (c) => (vc(c).build = "enterprise"), expectPath: `${at}.build`, expect: /"oss", "pro"/ },
+        { name: "resourceQuota with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).resourceQuota = { pods: 5 }; }, expectPath: `${at}.resourceQuota`, expect: /quota is false/ },
+        { name: "limitRange with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).limitRange = {}; }, expectPath: `${at}.limitRange`, expect: /quota is false/ },
+        { name: "a policy without rules", mutate: (c) => (vc(c).networkPolicies = [policy({})]), expectPath: `${at}.networkPolicies[0]`, expect: /at least one ingress or egress rule/ },
+        { name: "a rule with two peers", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0]`, expect: /exactly one of fromPods, fromEntities \(got fromPods and fromEntities\)/ },
+        { name: "a rule without a peer", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ ports: [{ port: 443 }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0]`, expect: /exactly one of toPods, toEntities, toFQDNs \(got none\)/ },
+        { name: "toFQDNs on ingress", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ toFQDNs: [{ matchName: "x.io" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].toFQDNs`, expect: /not a known key/ },
+        { name: "an entity Cilium does not know", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["galaxy"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromEntities[0]`, expect: /"world"/ },
+        { name: "http without ports", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /needs ports/ },
+        { name: "http on a UDP port", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 53, protocol: "UDP" }], http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /TCP ports only/ },
+        { name: "fromNamespace without fromPods", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], fromNamespace: "default" }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromNamespace`, expect: /only used with fromPods/ },
+        { name: "a lower-case HTTP method", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 80 }], http: [{ method: "post" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].method`, expect: /capitals/ },
+        { name: "an invalid label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { "bad key": "x" }, egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector["bad key"]`, expect: /label key/ },
+        { name: "an FQDN selector with both forms", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toFQDNs: [{ matchName: "a.io", matchPattern: "*.a.io" }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0].toFQDNs[0]`, expect: /exactly one of matchName, matchPattern/ },
+        { name: "two policies with one name", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toEntities: ["world"] }] }), policy({ egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[1].name`, expect: /already used/ },
+        {
+            name: "ingress selectors needing more than 64 isolation policies",
+            mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, ingress: [{ fromPods: {} }] }))),
+            expectPath: `${at}.networkPolicies`,
+            expect: /would need 125 isolation NetworkPolicies.*more than 64/,
+        },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+    it("fails on an HTTP rule for same-tenant peers on vCluster 0.36 with isolate (the chart's L3 allowance voids it); 0.20 and isolate: false pass", () => {
+        const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
+        const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
+        const raw = devConfig();
+        vc(raw).networkPolicies = [policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] })];
+        const issues = issuesOf(raw);
+        assert.ok(issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[0\]\.ingress\[0\]\.http: has no effect on vCluster 0\.36\.1 with isolate: true/.test(i)), issues.join("\n"));
+        vc(raw).isolate = false;
+        const parsed = parseStackConfig(raw);
+        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), []);
+        // 0.20's chart admits no same-tenant ingress, so there the rule is effective with isolation on.
+        const on020 = { ...parsed, clusters: parsed.clusters.map((c) => ({ ...c, vclusters: c.vclusters.map((v, j) => (j === 0 ? { ...v, version: "0.20.6", isolate: true } : v)) })) };
+        assert.deepEqual(crossFieldIssues(on020).filter((i) => i.path.includes("http")), []);
+    });
+
+    it("fails through npm run plan with exit 2 naming the tenant key", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
+        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.podSecurityStandard: must be one of/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
 describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
     const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
     const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [
@@ -313,6 +378,31 @@ describe("hostile config: chaining that breaks the primary CNI (issue 11 failure
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
+        });
+    }
+});
+
+describe("hostile config: Cilium LB-IPAM", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const withLb = (c: Record<string, any>, lb: Record<string, unknown>) => (c.clusters[0].loadBalancer = lb);
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "MetalLB and Cilium LB-IPAM on one cluster", mutate: (c) => { c.mesh = {}; withLb(c, { metallb: { addresses: ["198.51.100.0/28"] }, cilium: { addresses: ["198.51.100.16/28"] } }); }, expectPath: "clusters[0].loadBalancer", expect: /sets both metallb and cilium; pick one/ },
+        { name: "LB-IPAM on Cilium 1.16", mutate: (c) => { c.clusters[0].cilium.version = "1.16.19"; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /needs Cilium 1\.18 or newer \(cilium\.version is 1\.16\.19\)/ },
+        { name: "LB-IPAM without kube-proxy replacement", mutate: (c) => { c.clusters[0].cilium.kubeProxyReplacement = false; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /kubeProxyReplacement: true/ },
+        { name: "an LB-IPAM entry that is no range", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.9-198.51.100.1"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /198\.51\.100\.9-198\.51\.100\.1/ },
+        { name: "an LB-IPAM pool containing the node", mutate: (c) => withLb(c, { cilium: { addresses: ["192.0.2.0/28"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /node address 192\.0\.2\.10.*Cilium's L2 announcement would answer ARP/ },
+        { name: "LB-IPAM with K3s' ServiceLB on", mutate: (c) => { c.clusters[0].source.k3s.disable = ["traefik"]; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].source.k3s.disable", expect: /servicelb.*loadBalancer\.cilium/ },
+        { name: "an LB-IPAM device that is no interface name", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.0/28"], devices: ["eth0; reboot"] } }), expectPath: "clusters[0].loadBalancer.cilium.devices[0]", expect: /interface name/ },
+        { name: "a LoadBalancer vCluster outside the LB-IPAM pool", mutate: (c) => { withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); c.clusters[0].vclusters[0] = { name: "vc-a", expose: "LoadBalancer", loadBalancerIP: "198.51.100.99" }; }, expectPath: "clusters[0].vclusters[0].loadBalancerIP", expect: /outside this cluster's Cilium LB-IPAM pool/ },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const at = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(at.length > 0, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.ok(at.some((i) => c.expect.test(i)), `${c.expect} not among: ${at.join("\n")}`);
         });
     }
 });

@@ -2,7 +2,7 @@ import { strict as assert } from "node:assert";
 import { nodeModel } from "../../scripts/plan/preflight/preflight";
 import { parseStackConfig } from "../../config/parse";
 import {
-    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
+    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
 } from "../../scripts/plan/preflight/checks";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 
@@ -188,4 +188,59 @@ describe("preflight: node model from the config", () => {
     it("knows no nodes of an existing cluster without chaining nodes (scheduling is skipped)", () => {
         assert.equal(nodeModel(existing([])), undefined);
     });
+});
+
+describe("preflight: pod-security", function () {
+    this.timeout(30000);
+    const namespace = (name: string, level: string): PlacedObject => ({ object: { apiVersion: "v1", kind: "Namespace", metadata: { name, labels: { "pod-security.kubernetes.io/enforce": level } } } as KubeObject });
+    const inNs = (ns: string, name: string, podSpec: Record<string, unknown>) => ({ ...deployment(name, podSpec), namespace: ns });
+    const table: Array<{ name: string; level: string; pod: Record<string, unknown>; rejected: RegExp | undefined }> = [
+        { name: "baseline rejects a privileged container", level: "baseline", pod: { containers: [{ name: "c", securityContext: { privileged: true } }] }, rejected: /privileged/ },
+        { name: "baseline rejects hostPath and hostNetwork", level: "baseline", pod: { hostNetwork: true, volumes: [{ name: "root", hostPath: { path: "/" } }] }, rejected: /hostNetwork.*hostPath volume root/ },
+        { name: "baseline rejects SYS_ADMIN but not NET_BIND_SERVICE", level: "baseline", pod: { containers: [{ name: "c", securityContext: { capabilities: { add: ["NET_BIND_SERVICE", "SYS_ADMIN"] } } }] }, rejected: /capability SYS_ADMIN$/ },
+        { name: "baseline admits a root container", level: "baseline", pod: { containers: [{ name: "c", securityContext: { runAsUser: 0 } }] }, rejected: undefined },
+        { name: "restricted rejects a root container", level: "restricted", pod: { containers: [{ name: "c", securityContext: { runAsUser: 0 } }] }, rejected: /runAsNonRoot is not true.*runAsUser 0/ },
+        {
+            name: "restricted admits a hardened container",
+            level: "restricted",
+            pod: { securityContext: { runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } }, containers: [{ name: "c", securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } } }] },
+            rejected: undefined,
+        },
+        { name: "privileged admits anything", level: "privileged", pod: { hostPID: true, containers: [{ name: "c", securityContext: { privileged: true } }] }, rejected: undefined },
+    ];
+    for (const c of table) {
+        it(c.name, () => {
+            const findings = checkPodSecurity(cluster(), [namespace("t", c.level), inNs("t", "w", c.pod)]);
+            if (c.rejected === undefined) assert.deepEqual(findings, []);
+            else {
+                assert.equal(findings.length, 1);
+                assert.match(findings[0].message, c.rejected);
+            }
+        });
+    }
+
+    it("ignores namespaces without an enforce label", () => {
+        assert.deepEqual(checkPodSecurity(cluster(), [inNs("free", "w", { hostNetwork: true })]), []);
+    });
+
+    for (const tenant of ["baseline", "restricted", "privileged"] as const) {
+        it(`the rendered vCluster 0.20.6 passes its host namespace's enforced level (tenant ${tenant})`, async () => {
+            const { vclusterValues } = await import("../../components/vcluster-values");
+            const { podSecurityNamespaceLabels } = await import("../../components/tenant-policy");
+            const { renderRelease } = await import("../../scripts/plan/render/render");
+            const path = await import("node:path");
+            const { sharedDir } = await import("../../lib/project");
+            const values = vclusterValues({ name: "vc-p", contextName: "dev-vc-p", isolate: true, podSecurityStandard: tenant, expose: { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } });
+            const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+            const { objects } = await renderRelease({ release: { release: "vc-p", chart: "vcluster", version: "0.20.6", namespace: "vcluster-vc-p" }, values, kubeVersion: "1.28.13", apiVersions: [] }, env);
+            const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "vcluster-vc-p" }));
+            const labels = podSecurityNamespaceLabels(tenant);
+            const ns = { object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "vcluster-vc-p", labels } } as KubeObject };
+            assert.ok(placed.some((p) => p.object.kind === "StatefulSet"), "the control plane renders");
+            assert.deepEqual(checkPodSecurity(cluster(), [ns, ...placed]), []);
+            // Why a restricted tenant's host namespace enforces baseline: the chart's control plane runs as root.
+            const strict = { object: { ...ns.object, metadata: { name: "vcluster-vc-p", labels: { ...labels, "pod-security.kubernetes.io/enforce": "restricted" } } } as KubeObject };
+            assert.match(checkPodSecurity(cluster(), [strict, ...placed]).map((f) => f.message).join("\n"), /StatefulSet|runAsNonRoot|runAsUser 0/);
+        });
+    }
 });

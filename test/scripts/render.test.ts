@@ -164,3 +164,50 @@ describe("plan --render (stand-in helm, shared charts)", function () {
         assert.ok(!fs.existsSync(path.join(os.tmpdir(), "no-such-charts")));
     });
 });
+
+describe("plan --render: tenant security options pass pre-flight", function () {
+    this.timeout(60000);
+    it("restricted / privileged tenants, quota off, ClusterIP, the Star Wars policy: rendered, no pre-flight error", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-tenants-"));
+        try {
+            const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8");
+            const tenants = [
+                "      vclusters:",
+                "        - name: vc-a",
+                "          expose: NodePort",
+                "          nodePort: 31443",
+                "          podSecurityStandard: restricted",
+                "          isolate: false",
+                "          networkPolicies:",
+                "            - name: deathstar-landing",
+                "              namespace: default",
+                "              podSelector: { org: empire, class: deathstar }",
+                "              ingress:",
+                "                - fromPods: { org: empire }",
+                "                  ports: [{ port: 80 }]",
+                "                  http: [{ method: POST, path: /v1/request-landing }]",
+                "        - name: vc-b",
+                "          expose: ClusterIP",
+                "          podSecurityStandard: privileged",
+                "          build: pro",
+                "          quota: false",
+                "",
+            ].join("\n");
+            const replaced = text.replace(/      vclusters:\n(        .*\n|          .*\n)*/, tenants);
+            assert.notEqual(replaced, text);
+            const file = path.join(dir, "Pulumi.dev.yaml");
+            fs.writeFileSync(file, replaced);
+            const { code, stdout, stderr } = await runPlan(["dev", "--config", file, "--render"]);
+            assert.equal(code, 0, stderr);
+            const plan = JSON.parse(stdout) as { resources: Array<{ type: string; name: string; rendered?: Array<{ kind: string; metadata: { name: string } }> }>; preflight: Array<{ severity: string }> };
+            assert.deepEqual(plan.preflight.filter((f) => f.severity === "error"), []);
+            const a = plan.resources.find((r) => r.name === "dev-vc-a-release")!;
+            assert.ok(a.rendered!.some((o) => o.kind === "ResourceQuota"), "the quota renders by default");
+            const b = plan.resources.find((r) => r.name === "dev-vc-b-release")!;
+            assert.ok(!b.rendered!.some((o) => o.kind === "ResourceQuota" || o.kind === "LimitRange"), "quota: false renders neither");
+            assert.ok(plan.resources.some((r) => r.type === "kubernetes:cilium.io/v2:CiliumNetworkPolicy" && r.name === "dev-vc-a-tenant-deathstar-landing"));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});

@@ -3,6 +3,7 @@
  * the program creates itself). Pure functions: objects and a node model in, findings out.
  */
 import type { KubeObject } from "../render/objects";
+import { enforcedLevel, podSecurityViolations, PodSecuritySpec } from "./pod-security";
 
 /** One pre-flight finding. */
 export interface Finding {
@@ -317,6 +318,26 @@ export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObjec
     return findings;
 }
 
+/**
+ * Pod Security admission: a workload in a namespace labelled pod-security.kubernetes.io/enforce whose pod template
+ * violates that level never gets a pod (the API server rejects each one its controller creates).
+ */
+export function checkPodSecurity(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    const levels = new Map(objects.filter((p) => p.object.kind === "Namespace").map((p) => [String(p.object.metadata.name), enforcedLevel(p.object.metadata.labels as Record<string, string> | undefined)]));
+    const findings: Finding[] = [];
+    for (const placed of objects) {
+        const level = placed.namespace !== undefined ? levels.get(placed.namespace) : undefined;
+        if (level === undefined) continue;
+        const spec = placed.object.kind === "Pod" ? (placed.object.spec as PodSecuritySpec | undefined) : (placed.object.spec as { template?: { spec?: PodSecuritySpec } } | undefined)?.template?.spec;
+        if (!spec || !(WORKLOAD_KINDS.has(placed.object.kind) || placed.object.kind === "Pod" || placed.object.kind === "Job")) continue;
+        const violations = podSecurityViolations(level, spec);
+        if (violations.length > 0) {
+            findings.push(finding(cluster, placed, "pod-security", `namespace ${placed.namespace} enforces Pod Security "${level}", which rejects its pods: ${violations.join("; ")}`));
+        }
+    }
+    return findings;
+}
+
 /** Runs every check for one cluster. */
 export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[], createdNamespaces: readonly string[]): Finding[] {
     return [
@@ -325,6 +346,7 @@ export function preflightCluster(cluster: ClusterModel, objects: readonly Placed
         ...checkNamespaces(cluster, objects, createdNamespaces),
         ...checkNodePorts(cluster, objects),
         ...checkQuotas(cluster, objects),
+        ...checkPodSecurity(cluster, objects),
         ...checkScheduling(cluster, objects),
     ];
 }

@@ -1,0 +1,51 @@
+/**
+ * Cilium's own load balancer on one cluster: the LB-IPAM pools and the L2 announcement policy (cilium-lbipam.ts).
+ * The agent values that switch L2 announcements on go into the Cilium release (l2AnnouncementValues).
+ *
+ * Ordering: these objects are applied beside the Cilium release, never after it. Helm's wait for the Cilium
+ * release ends only when the clustermesh-apiserver's LoadBalancer Service has an address, which LB-IPAM assigns
+ * from these pools; waiting for the release would deadlock, as with MetalLB (MetalLB.ts). Their CRDs are created by
+ * the Cilium operator once it runs, so the first apply may meet a kind the API server does not serve yet: the
+ * Kubernetes provider retries, which cannot be verified here (README, Known limitations).
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ciliumL2AnnouncementPolicy, ciliumLoadBalancerPools, CiliumObject } from "./cilium-lbipam";
+
+/** Arguments of Cilium's load balancer. */
+export interface CiliumLoadBalancerArgs {
+    /** Provider of the cluster; never the ambient kubeconfig. */
+    readonly provider: k8s.Provider;
+    /** Pool entries: CIDRs or `a.b.c.d-e.f.g.h` ranges on the nodes' L2 segment. */
+    readonly addresses: readonly string[];
+    /** Pre-planned addresses, served only to Kubeloom's labelled Services (see ciliumLoadBalancerPools). @default - none */
+    readonly reservedAddresses?: readonly string[];
+    /** Interfaces that announce the addresses. @default - every interface the agent uses */
+    readonly interfaces?: readonly string[];
+    /** The resource that created the cluster; the objects wait for it (and never for Cilium, see above). @default - none */
+    readonly clusterCreator?: pulumi.Resource;
+}
+
+/** The CiliumLoadBalancerIPPool(s) and the CiliumL2AnnouncementPolicy of one cluster. */
+export class CiliumLoadBalancer extends pulumi.ComponentResource {
+    /** Names of the pools created. */
+    public readonly poolNames: string[];
+    /** The custom resources, for anything that must wait for them. */
+    public readonly resources: k8s.apiextensions.CustomResource[];
+
+    constructor(name: string, args: CiliumLoadBalancerArgs, opts: pulumi.ComponentResourceOptions = {}) {
+        super("kubeloom:index:CiliumLoadBalancer", name, {}, opts);
+        const provider = args.provider;
+        const pools = ciliumLoadBalancerPools(args.addresses, args.reservedAddresses ?? []);
+        const after = args.clusterCreator ? [args.clusterCreator] : [];
+        const create = (object: CiliumObject) =>
+            new k8s.apiextensions.CustomResource(`${name}-${object.metadata.name}-${object.kind === "CiliumL2AnnouncementPolicy" ? "l2" : "pool"}`, object as unknown as k8s.apiextensions.CustomResourceArgs, {
+                parent: this,
+                provider,
+                dependsOn: after,
+            });
+        this.resources = [...pools.map(create), create(ciliumL2AnnouncementPolicy(args.interfaces ?? []))];
+        this.poolNames = pools.map((p) => p.metadata.name);
+        this.registerOutputs({ poolNames: this.poolNames });
+    }
+}
