@@ -1,11 +1,11 @@
 /**
  * Cilium as the cluster's CNI: one Helm release of the cilium chart in kube-system, with values from the pure
- * builder in cilium-values.ts plus optional extra values (Cluster Mesh) merged over them. In generic-veth chaining
- * it also ships the chained conflist as the `cni-configuration` ConfigMap the values point at.
+ * builder in cilium-values.ts plus optional extra values (Cluster Mesh) merged over them. In chaining modes the
+ * agent builds the chained conflist from the primary CNI's own (cni.chainingTarget), so nothing else is shipped.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CHAINING_CNI_CONFIGMAP, CHAINING_CNI_CONFIGMAP_KEY, chainingProblem, ciliumValues, CiliumValuesInput, genericVethConflist, KubeProxyReplacement } from "./cilium-values";
+import { chainingProblem, ciliumValues, CiliumValuesInput, KubeProxyReplacement } from "./cilium-values";
 import { DEFAULT_VERSIONS } from "./versions";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
@@ -32,11 +32,6 @@ export interface CiliumInstallArgs {
     readonly extraValues?: pulumi.Input<Record<string, unknown>>;
     /** Seconds Helm waits for every Cilium workload to become ready. @default 600 */
     readonly waitTimeoutSeconds?: number;
-    /**
-     * generic-veth chaining: the primary CNI's plugin objects, in conflist order; cilium-cni is appended.
-     * @default - none; required when values.chaining.mode is "generic-veth"
-     */
-    readonly primaryCniPlugins?: ReadonlyArray<Readonly<Record<string, unknown>>>;
 }
 
 /** The cilium Helm release (pinned release name "cilium" in kube-system), awaited until ready. */
@@ -49,8 +44,6 @@ export class CiliumInstall extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
     /** The values given to Helm, keys sorted; secret when extraValues is. */
     public readonly values: pulumi.Output<Record<string, unknown>>;
-    /** The generic-veth `cni-configuration` ConfigMap, when that mode is used. */
-    public readonly cniConfiguration?: k8s.core.v1.ConfigMap;
 
     constructor(name: string, args: CiliumInstallArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:CiliumInstall", name, {}, opts);
@@ -67,14 +60,6 @@ export class CiliumInstall extends pulumi.ComponentResource {
         if (problem) {
             throw new pulumi.ResourceError(`CiliumInstall ${name}: ${problem}`, this);
         }
-        let conflist: string | undefined;
-        if (input.chaining?.mode === "generic-veth") {
-            try {
-                conflist = genericVethConflist(args.primaryCniPlugins ?? []);
-            } catch (error) {
-                throw new pulumi.ResourceError(`CiliumInstall ${name}: ${(error as Error).message}`, this);
-            }
-        }
 
         // The host and port may be Outputs of the resources that create the cluster; the values wait for them.
         const generated = resolvedKubeProxyReplacement(input.kubeProxyReplacement).apply((kubeProxyReplacement) => ciliumValues({ ...input, kubeProxyReplacement }));
@@ -85,22 +70,7 @@ export class CiliumInstall extends pulumi.ComponentResource {
               generated.apply((base) => sortKeysDeep(deepMerge(base, extraValues)))
             : pulumi.all([generated, extraValues]).apply(([base, extra]) => sortKeysDeep(extra ? deepMerge(base, extra) : base));
 
-        // Children do not inherit the component's dependsOn, so the release (and the ConfigMap) carry it.
-        let releaseDependsOn = opts.dependsOn;
-        if (conflist !== undefined) {
-            // Created before the release: the agent mounts it at start (read-cni-conf) and would crash-loop without it.
-            // Pinned name: the values reference it, and there is one Cilium per cluster.
-            this.cniConfiguration = new k8s.core.v1.ConfigMap(
-                `${name}-cni-configuration`,
-                {
-                    metadata: { name: CHAINING_CNI_CONFIGMAP, namespace: "kube-system", labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
-                    data: { [CHAINING_CNI_CONFIGMAP_KEY]: conflist },
-                },
-                { parent: this, provider, dependsOn: opts.dependsOn },
-            );
-            releaseDependsOn = [...dependencyList(opts.dependsOn, this), this.cniConfiguration];
-        }
-
+        // Children do not inherit the component's dependsOn, so the release carries it.
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -117,7 +87,7 @@ export class CiliumInstall extends pulumi.ComponentResource {
             },
             // The rendered manifest holds the CA key and Hubble certificates: secret.
             // The release name is pinned ("cilium"): a replacement must remove the old release before installing again.
-            { parent: this, provider, dependsOn: releaseDependsOn, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
+            { parent: this, provider, dependsOn: opts.dependsOn, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
         );
         this.releaseName = this.release.name;
         this.version = this.release.version;
@@ -129,14 +99,6 @@ export class CiliumInstall extends pulumi.ComponentResource {
             values: this.values,
         });
     }
-}
-
-/** A component's dependsOn as a list, to add a dependency to; an Output of a list cannot be extended here. */
-function dependencyList(dependsOn: pulumi.ComponentResourceOptions["dependsOn"], component: pulumi.Resource): pulumi.Input<pulumi.Resource>[] {
-    if (dependsOn === undefined) return [];
-    if (Array.isArray(dependsOn)) return [...dependsOn];
-    if (pulumi.Resource.isInstance(dependsOn)) return [dependsOn];
-    throw new pulumi.ResourceError("CiliumInstall: pass dependsOn as a list of resources (an Output of a list cannot be extended with the cni-configuration ConfigMap)", component);
 }
 
 /** Kube-proxy replacement with its API server address resolved (it may come from the resource that creates the cluster). */

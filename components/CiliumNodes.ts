@@ -6,7 +6,8 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
-import { addTaintsScript, NodeTaint, removeTaintsScript } from "./cilium-nodes";
+import { ADD_TAINTS_MAX_SECONDS, addTaintsScript, NodeTaint, removeTaintsMaxSeconds, removeTaintsScript } from "./cilium-nodes";
+import { commandTimeout } from "../lib/shell";
 import { VERIFY_KUBECONFIG_ENV } from "./cilium-verify-script";
 
 /** Arguments of the Cilium node marking. */
@@ -85,8 +86,12 @@ export class CiliumNodes extends pulumi.ComponentResource {
                             // so a taint kept in both lists is not removed after being re-added.
                             triggers: [sha256(create)],
                         },
-                        // One kubectl request per taint, each bounded by KUBELOOM_KUBECTL_TIMEOUT (60 s by default).
-                        { parent: this, deleteBeforeReplace: true, customTimeouts: { create: "5m", delete: "5m" } },
+                        // Each kubectl request is bounded by KUBELOOM_KUBECTL_TIMEOUT (60 s by default): one to add, one per taint to remove.
+                        {
+                            parent: this,
+                            deleteBeforeReplace: true,
+                            customTimeouts: { create: commandTimeout(ADD_TAINTS_MAX_SECONDS), delete: commandTimeout(removeTaintsMaxSeconds(taints.length)) },
+                        },
                     ),
                 );
             }

@@ -32,7 +32,7 @@ import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { MetalLB } from "./MetalLB";
 import { ciliumRelease } from "./support-matrix";
-import { clustermeshCiliumValues, MaxConnectedClusters, meshPlan, MeshPlanEntry, MeshPlanMember, MeshServiceType, meshSummary, MeshSummaryEntry } from "./mesh-plan";
+import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry } from "./mesh-plan";
 
 /** One cluster of the mesh. */
 export interface ClusterMeshMember {
@@ -46,24 +46,21 @@ export interface ClusterMeshMember {
     readonly ciliumVersion?: string;
     /** The resource that created the cluster; MetalLB waits for it. @default - none (an existing cluster) */
     readonly creator?: pulumi.Resource;
-    /** MetalLB for this cluster. @default - none; required with serviceType LoadBalancer */
+    /** MetalLB for this cluster, whose pool a LoadBalancer placement's address comes from. @default - none */
     readonly metallb?: { readonly version?: string; readonly addresses: readonly string[] };
-    /** LoadBalancer IP of the clustermesh-apiserver. @default - the first address of the MetalLB pool */
-    readonly apiserverIP?: string;
-    /** NodePort of the clustermesh-apiserver. @default - 32379 + the member's index */
-    readonly nodePort?: number;
-    /** Address peers dial with NodePort (may be known only once the cluster exists). @default - none; required for NodePort */
-    readonly nodeAddress?: pulumi.Input<string>;
+    /**
+     * Where its clustermesh-apiserver answers, defaults already resolved by the config layer (config/resolve.ts
+     * `meshApiserver`). A NodePort's node address may be known only once the cluster exists.
+     */
+    readonly apiserver: MeshApiserverPlacement<pulumi.Input<string>>;
     /** Other pre-planned LoadBalancer IPs of this cluster (vCluster APIs), kept out of automatic assignment. @default - none */
     readonly reservedAddresses?: readonly string[];
 }
 
 /** Arguments of a Cluster Mesh. */
 export interface ClusterMeshArgs {
-    /** The member clusters, in mesh order (the order decides derived NodePorts). */
+    /** The member clusters, in mesh order (NodePorts come resolved by the config layer). */
     readonly members: readonly ClusterMeshMember[];
-    /** How peers reach each clustermesh-apiserver. @default "LoadBalancer" */
-    readonly serviceType?: MeshServiceType;
     /** `clustermesh.maxConnectedClusters`, the same in every cluster. @default 255 */
     readonly maxConnectedClusters?: MaxConnectedClusters;
 }
@@ -92,20 +89,19 @@ export class ClusterMesh extends pulumi.ComponentResource {
 
     constructor(name: string, args: ClusterMeshArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:ClusterMesh", name, {}, opts);
-        const serviceType = args.serviceType ?? "LoadBalancer";
         const maxConnectedClusters = args.maxConnectedClusters ?? 255;
         const members = args.members;
 
-        // Fail before any child exists: the same checks the plan makes later, with placeholders for addresses that
-        // are only known once a cluster exists.
-        const planMembers = (addresses: ReadonlyArray<string | undefined>): MeshPlanMember[] =>
-            members.map((m, i) => ({ name: m.name, id: m.id, pool: m.metallb?.addresses, apiserverIP: m.apiserverIP, nodePort: m.nodePort, nodeAddress: addresses[i] }));
+        // Fail before any child exists: the same checks the plan makes later, with a placeholder for node addresses
+        // that are only known once a cluster exists.
+        const planMembers = (nodeAddresses: readonly string[]): MeshPlanMember[] =>
+            members.map((m, i) => ({ name: m.name, id: m.id, apiserver: m.apiserver.type === "NodePort" ? { ...m.apiserver, nodeAddress: nodeAddresses[i] } : m.apiserver }));
         try {
             if (members.length < 2) throw new Error(`a mesh needs at least two clusters, got ${members.length}`);
             for (const m of members) {
                 if (m.ciliumVersion !== undefined && !ciliumRelease(m.ciliumVersion)) throw new Error(`member ${m.name}: Cilium ${m.ciliumVersion} is not in the support matrix`);
             }
-            meshPlan({ serviceType, members: planMembers(members.map((m) => (m.nodeAddress === undefined ? undefined : "address.invalid"))) });
+            meshPlan({ members: planMembers(members.map(() => "address.invalid")) });
         } catch (error) {
             throw new pulumi.ResourceError(`ClusterMesh ${name}: ${(error as Error).message}`, this);
         }
@@ -138,8 +134,8 @@ export class ClusterMesh extends pulumi.ComponentResource {
             key: pulumi.secret(caKey.privateKeyPem.apply(base64)),
         };
 
-        const addresses = members.map((m) => (serviceType === "NodePort" ? m.nodeAddress : undefined));
-        this.plan = pulumi.all(addresses).apply((resolved) => meshPlan({ serviceType, members: planMembers(resolved) }));
+        const nodeAddresses = members.map((m) => (m.apiserver.type === "NodePort" ? m.apiserver.nodeAddress : ""));
+        this.plan = pulumi.all(nodeAddresses).apply((resolved) => meshPlan({ members: planMembers(resolved) }));
         this.summary = this.plan.apply((plan) => plan.map(meshSummary));
 
         const values: Record<string, MemberCiliumValues> = {};
@@ -152,18 +148,12 @@ export class ClusterMesh extends pulumi.ComponentResource {
         });
         this.ciliumValues = values;
 
-        // LoadBalancer addresses come from config alone, so they are known now and MetalLB can reserve them.
-        const plannedIPs = new Map<string, string>();
-        if (serviceType === "LoadBalancer") {
-            for (const entry of meshPlan({ serviceType, members: planMembers(members.map(() => undefined)) })) {
-                if (entry.loadBalancerIP) plannedIPs.set(entry.name, entry.loadBalancerIP);
-            }
-        }
         const metallb: Record<string, MetalLB> = {};
         for (const member of members) {
             if (!member.metallb) continue;
-            const planned = plannedIPs.get(member.name);
-            const reserved = [...(member.reservedAddresses ?? []), ...(planned ? [planned] : [])];
+            // LoadBalancer addresses come from config alone, so they are known now and MetalLB can reserve them.
+            const planned = member.apiserver.type === "LoadBalancer" ? [member.apiserver.address] : [];
+            const reserved = [...(member.reservedAddresses ?? []), ...planned];
             metallb[member.name] = new MetalLB(
                 `${name}-${member.name}-metallb`,
                 {

@@ -12,9 +12,12 @@ import {
     buildK3sUninstallScript,
     buildReadKubeconfigScript,
     extractMarkedKubeconfig,
-    SCRIPT_TIME_LIMITS,
+    AGENT_INSTALL_MAX_SECONDS,
+    KUBECONFIG_READ_MAX_SECONDS,
     SERVER_INSTALL_MAX_SECONDS,
+    UNINSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
+import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH. */
@@ -123,18 +126,18 @@ export class K3sHost extends pulumi.ComponentResource {
 
         // create = update on purpose: a version or flag change re-runs K3s's installer, which upgrades or
         // reconfigures in place. `triggers` would replace instead, i.e. uninstall and wipe the cluster first.
-        // The scripts bound themselves (SCRIPT_TIME_LIMITS); Pulumi's limit is that sum plus a margin, so a hung SSH
-        // session still ends the update instead of leaving it waiting forever.
-        const installTimeouts = {
-            create: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
-            update: `${Math.ceil(SERVER_INSTALL_MAX_SECONDS / 60) + 5}m`,
-            delete: `${Math.ceil(SCRIPT_TIME_LIMITS.uninstall / 60) + 5}m`,
-        };
+        // The scripts bound themselves (SCRIPT_TIME_LIMITS); Pulumi's limit is their worst case plus a margin
+        // (commandTimeout), so a hung SSH session still ends the update instead of leaving it waiting forever.
+        const installTimeouts = (maxSeconds: number) => ({
+            create: commandTimeout(maxSeconds),
+            update: commandTimeout(maxSeconds),
+            delete: commandTimeout(UNINSTALL_MAX_SECONDS),
+        });
         const server = nodeCommand(
             `${name}-server`,
             serverTarget,
             { create: serverScript, update: serverScript, delete: buildK3sUninstallScript("server"), stdin: tokenInput },
-            { parent: this, additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts },
+            { parent: this, additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts(SERVER_INSTALL_MAX_SECONDS) },
         );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
@@ -143,7 +146,7 @@ export class K3sHost extends pulumi.ComponentResource {
             `${name}-kubeconfig`,
             serverTarget,
             { create: buildReadKubeconfigScript(), triggers: [sha256(serverScript)] },
-            { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"], customTimeouts: { create: "5m" } },
+            { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
         );
 
         agents.forEach((agent, index) => {
@@ -153,7 +156,7 @@ export class K3sHost extends pulumi.ComponentResource {
                 agentCommandName(name, agent.host),
                 { local: false, connection: { host: agent.host, user: agent.user, port: agent.port, privateKey } },
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
-                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts, aliases: [{ name: `${name}-agent-${index}` }] },
+                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts(AGENT_INSTALL_MAX_SECONDS), aliases: [{ name: `${name}-agent-${index}` }] },
             );
         });
 

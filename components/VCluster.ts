@@ -1,19 +1,25 @@
 /**
  * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (the k3s distro on 0.20, k8s on
  * 0.36) with values from the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back
- * from the host Secret.
+ * from the host Secret once a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has seen it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
+import { createHash } from "node:crypto";
+import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
-import { VClusterExposure, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
+import { VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 
 /** Arguments of a vCluster. */
 export interface VClusterArgs {
     /** Provider of the host cluster; never the ambient kubeconfig. */
     readonly provider: k8s.Provider;
+    /** Secret: admin kubeconfig of the host cluster (the provider's), for the wait for the kubeconfig Secret. */
+    readonly hostKubeconfig: pulumi.Input<string>;
     /** Name of the host cluster; the kubeconfig context is `<clusterName>-<name>`. */
     readonly clusterName: string;
     /** vCluster name: the Helm release, the `vcluster-<name>` namespace and the `vc-<name>` kubeconfig Secret. */
@@ -51,7 +57,7 @@ export class VCluster extends pulumi.ComponentResource {
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
-        const contextName = `${args.clusterName}-${args.name}`;
+        const contextName = vclusterContextName(args.clusterName, args.name);
         if (!vclusterRelease(version)) {
             throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
         }
@@ -88,7 +94,7 @@ export class VCluster extends pulumi.ComponentResource {
                 namespace: namespace.metadata.name,
                 version,
                 values,
-                // Wait for the control plane, so the kubeconfig Secret exists when it is read below.
+                // Wait for the control plane; the kubeconfig Secret can still come later (secretWait below).
                 skipAwait: false,
             },
             // The rendered manifest holds the chart's Secrets.
@@ -96,12 +102,29 @@ export class VCluster extends pulumi.ComponentResource {
             { parent: this, provider, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
         );
 
+        // Helm's wait ends when the vCluster's proxy answers readiness, and the syncer writes vc-<name> after that
+        // (issue 11 failure 5; vCluster's CLI polls for the Secret as well): wait for it, bounded, before reading.
+        // Runs once, after the first install: the Secret then lives as long as the release. The script's limits
+        // (VCLUSTER_SECRET_WAIT plus one kubectl request) fit in the command's timeout.
+        const secretName = vclusterKubeconfigSecretName(args.name);
+        const waitScript = vclusterSecretWaitScript({ tenant: args.name, namespace: vclusterNamespace(args.name), secretName });
+        const secretWait = new command.local.Command(
+            `${name}-kubeconfig-wait`,
+            {
+                create: waitScript,
+                interpreter: ["/bin/sh", "-c"],
+                environment: { [KUBECONFIG_ENV]: pulumi.secret(args.hostKubeconfig) },
+                triggers: [createHash("sha256").update(waitScript).digest("hex")],
+            },
+            { parent: this, dependsOn: [this.release], customTimeouts: { create: `${Math.ceil(VCLUSTER_SECRET_WAIT.timeoutSeconds / 60) + 5}m` } },
+        );
+
         // The id comes from the release's outputs: during a preview that creates the release it is unknown, so
         // the engine skips the read instead of failing on a Secret that does not exist yet.
         const secretId = pulumi
-            .all([this.release.status.namespace, this.release.status.name])
+            .all([this.release.status.namespace, this.release.status.name, secretWait.stdout])
             .apply(([releaseNamespace, releaseName]) => `${releaseNamespace}/${vclusterKubeconfigSecretName(releaseName)}`);
-        const kubeconfigSecret = k8s.core.v1.Secret.get(`${name}-kubeconfig`, secretId, { parent: this, provider, dependsOn: [this.release] });
+        const kubeconfigSecret = k8s.core.v1.Secret.get(`${name}-kubeconfig`, secretId, { parent: this, provider, dependsOn: [this.release, secretWait] });
 
         this.kubeconfig = pulumi.secret(
             kubeconfigSecret.data.apply((data) => {

@@ -2,7 +2,7 @@
  * Pure builders for marking existing nodes as Cilium nodes: the labels (the agents' nodeSelector) and the taints
  * derived from the agents' tolerations, with the kubectl scripts that add and remove exactly those taints.
  */
-import { kubectlPrologue, scriptPreamble, shellQuote } from "../lib/shell";
+import { DEFAULT_KUBECTL_TIMEOUT_SECONDS, kubectlPrologue, scriptPreamble, shellQuote } from "../lib/shell";
 
 /** A node taint, as `kubectl taint` writes it. */
 export interface NodeTaint {
@@ -56,6 +56,14 @@ export function addTaintsScript(node: string, taints: readonly NodeTaint[]): str
         `out=$(k taint node ${shellQuote(node)} ${taints.map((t) => shellQuote(taintArgument(t))).join(" ")} --overwrite 2>&1) || fail "kubectl taint failed (is the node name right?): $out"`,
         "",
     ].join("\n");
+}
+
+/** Upper bound of addTaintsScript with the production limits: one kubectl request (KUBELOOM_KUBECTL_TIMEOUT). Seconds. */
+export const ADD_TAINTS_MAX_SECONDS = DEFAULT_KUBECTL_TIMEOUT_SECONDS;
+
+/** Upper bound of removeTaintsScript for `taintCount` taints: one kubectl request each. Seconds. */
+export function removeTaintsMaxSeconds(taintCount: number): number {
+    return taintCount * DEFAULT_KUBECTL_TIMEOUT_SECONDS;
 }
 
 /**

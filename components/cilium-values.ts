@@ -19,21 +19,44 @@ export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] 
 /** One of CHAINING_MODES. */
 export type ChainingMode = (typeof CHAINING_MODES)[number];
 
-/** Cilium on top of another CNI. */
+/**
+ * Cilium on top of another CNI. Modes that keep a primary CNI (generic-veth, aws-cni, flannel) need `routerCidr`;
+ * generic-veth and flannel need `target` (chainingProblem says so when one is missing).
+ */
 export interface ChainingInput {
     /** The chart's cni.chainingMode. */
     readonly mode: ChainingMode;
+    /**
+     * Network name of the primary CNI's conflist (cni.chainingTarget): the agent copies that conflist, appends
+     * cilium-cni and keeps its name. @default - none; required for generic-veth and flannel (see defaultChainingTarget)
+     */
+    readonly target?: string;
+    /**
+     * IPv4 CIDR used by nobody else, from which Cilium's cluster-pool IPAM gives each node a /28 for the agent's own
+     * addresses (router IP). @default - none; required when the mode keeps a primary CNI
+     */
+    readonly routerCidr?: string;
 }
 
 /**
- * Name of the ConfigMap (kube-system) holding the generic-veth conflist; the values reference it by name, so the
- * CiliumInstall component creates it under exactly this name. The name and its key `cni-config` (the chart's
- * default cni.configMapKey) are the ones Documentation/installation/cni-chaining-generic-veth.rst uses.
+ * Network name flannel gives its conflist: "cbr0" in flannel's Documentation/kube-flannel.yml (cni-conf.json) and in
+ * K3s' embedded flannel. The agent's built-in flannel conflist is named "flannel" instead (daemon/cmd/cni/config.go,
+ * cniConfigs["flannel"]): pods created under it would get a second host-local store (/var/lib/cni/networks/<name>)
+ * over the same node subnet, hence chainingTarget.
  */
-export const CHAINING_CNI_CONFIGMAP = "cni-configuration";
+export const FLANNEL_NETWORK_NAME = "cbr0";
 
-/** Key of the conflist in that ConfigMap: the chart default `cni.configMapKey` (values.yaml, cni section). */
-export const CHAINING_CNI_CONFIGMAP_KEY = "cni-config";
+/** The chaining target a mode implies when the config names none: flannel's "cbr0"; the others have no default. */
+export function defaultChainingTarget(mode: ChainingMode): string | undefined {
+    return mode === "flannel" ? FLANNEL_NETWORK_NAME : undefined;
+}
+
+/**
+ * Per-node block (ipam.operator.clusterPoolIPv4MaskSize) of chaining.routerCidr. The agent takes the router IP from
+ * it (and the Ingress IP when Ingress is on; endpoint health checking, the other user, is off in chaining:
+ * templates/cilium-configmap.yaml at 1.16.19 renders enable-endpoint-health-checking "false" for these modes).
+ */
+export const ROUTER_CIDR_NODE_MASK = 28;
 
 /**
  * Kube-proxy replacement: off, or on together with the API server address the agent dials directly — without
@@ -55,7 +78,7 @@ export interface CiliumValuesInput {
     readonly kubeProxyReplacement: KubeProxyReplacement;
     /** Encapsulate pod traffic between nodes (tunnel) or route it natively (nodes share an L2 segment). */
     readonly routingMode: "tunnel" | "native";
-    /** `kubernetes`: use the node podCIDRs K3s allocates; `cluster-pool`: Cilium's operator allocates from podCidr. */
+    /** `kubernetes`: the node podCIDRs K3s allocates; `cluster-pool`: the operator allocates from podCidr (from chaining.routerCidr when chained onto a primary CNI). */
     readonly ipamMode: "kubernetes" | "cluster-pool";
     /** Hubble Relay and UI; uiNodePort exposes the UI on that NodePort. */
     readonly hubble: { readonly relay: boolean; readonly ui: boolean; readonly uiNodePort?: number };
@@ -104,7 +127,7 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     }
 
     if (input.chaining) {
-        Object.assign(values, chainingValues(input.chaining.mode));
+        Object.assign(values, chainingValues(input.chaining));
     }
     if (input.routingMode === "native" && !(input.chaining && chainsOntoPrimaryCni(input.chaining.mode))) {
         // Without a tunnel, traffic to pod IPs must not be masqueraded and each node needs routes to the
@@ -145,96 +168,97 @@ export function chainingProblem(input: ChainingProblemInput): string | undefined
 }
 
 function chainingProblemOf(mode: ChainingMode, input: ChainingProblemInput): string | undefined {
+    const chaining = input.chaining!;
     if (chainsOntoPrimaryCni(mode)) {
         if (input.routingMode !== "native") {
             return "routingMode must be native: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off";
         }
-        if (input.ipamMode !== "kubernetes") {
-            return "ipamMode must be kubernetes: the primary CNI allocates pod IPs, Cilium must not run its own cluster-pool";
+        if (input.ipamMode !== "cluster-pool") {
+            // cilium/cilium#9590, #22286: with ipam kubernetes the agent gives cilium_host a router IP out of the node
+            // podCIDR, from which the primary CNI also hands out pod IPs; sooner or later a pod gets the same address.
+            return "ipamMode must be cluster-pool over chaining.routerCidr: with ipam kubernetes the agent takes its router IP from the node podCIDR the primary CNI hands to pods";
         }
-    } else if (input.kubeProxyReplacement.enabled) {
+        if (chaining.routerCidr === undefined) {
+            return "chaining.routerCidr is required: the agent's own per-node addresses must come from a range the primary CNI never uses";
+        }
+        if ((mode === "generic-veth" || mode === "flannel") && chaining.target === undefined) {
+            return "chaining.target is required: the network name of the primary CNI's conflist, which the chained conflist must keep";
+        }
+        if (mode === "aws-cni" && chaining.target !== undefined) {
+            return "chaining.target is not used: aws-cni implies the chaining target aws-cni";
+        }
+        return undefined;
+    }
+    if (chaining.target !== undefined || chaining.routerCidr !== undefined) {
+        return "chaining.target and chaining.routerCidr are not used: with portmap Cilium stays the primary CNI";
+    }
+    if (input.kubeProxyReplacement.enabled) {
         return "portmap chaining is for kubeProxyReplacement: false; with kube-proxy replacement Cilium implements HostPort itself";
     }
     return undefined;
 }
 
 /**
- * The chart values of one chaining mode, as the Cilium 1.16 install guides set them:
+ * The chart values of one chaining mode, after the Cilium 1.16 install guides:
  * - generic-veth (Documentation/installation/cni-chaining-generic-veth.rst): cni.chainingMode=generic-veth,
- *   cni.customConf=true, cni.configMap=cni-configuration, routingMode=native, enableIPv4Masquerade=false;
+ *   routingMode=native, enableIPv4Masquerade=false; the conflist comes from cni.chainingTarget (below), not from the
+ *   guide's hand-written cni-configuration ConfigMap, whose network name ("generic-veth") differs from the primary's;
  * - aws-cni (cni-chaining-aws-cni.rst): cni.chainingMode=aws-cni, cni.exclusive=false,
  *   enableIPv4Masquerade=false, routingMode=native, endpointRoutes.enabled=true;
  * - portmap (cni-chaining-portmap.rst): cni.chainingMode=portmap only; Cilium stays the primary CNI;
- * - flannel: no 1.16 guide; the agent writes a flannel + portmap + cilium-cni conflist itself (daemon/cmd/cni/
- *   config.go, cniConfigs["flannel"]), and flannel encapsulates (VXLAN on 8472, Cilium's tunnel port too) and
- *   masquerades, so the same native-routing, no-masquerade settings apply.
+ * - flannel: no 1.16 guide; flannel encapsulates (VXLAN on 8472, Cilium's tunnel port too) and masquerades, so the
+ *   same native-routing, no-masquerade settings apply, with chainingTarget as for generic-veth.
  * routingMode native without ipv4NativeRoutingCIDR is only accepted because masquerading is off (the agent wants the
  * CIDR only to know what not to masquerade); Cilium installs no node routes here (no autoDirectNodeRoutes).
  */
-function chainingValues(mode: ChainingMode): Record<string, unknown> {
+function chainingValues(chaining: ChainingInput): Record<string, unknown> {
+    const mode = chaining.mode;
     if (!chainsOntoPrimaryCni(mode)) {
         return { cni: { chainingMode: mode } };
     }
     const cni: Record<string, unknown> = {
         chainingMode: mode,
         // Default true renames every other conflist in /etc/cni/net.d to *.cilium_bak (values.yaml cni.exclusive):
-        // that would take the primary CNI's own config away. The chart only renders it when customConf is false,
-        // so for generic-veth it states the intent rather than changes the output.
+        // that would take the primary CNI's own config away, and a node without the agent would have no CNI at all.
         exclusive: false,
-        // Remove 05-cilium.conflist and cilium-cni when the agent goes away (values.yaml cni.uninstall), so
-        // destroying the release leaves the nodes on the primary CNI instead of a conflist naming a missing agent.
-        // Trade-off: pods created while an agent restarts get the primary CNI only until they are restarted.
-        uninstall: true,
+        // Keep 05-cilium.conflist when an agent stops (the chart default, values.yaml cni.uninstall: "Disable this to
+        // prevent the CNI configuration file from being removed during agent upgrade"). With true, every agent
+        // restart or upgrade removes it and the node flips to the primary's own conflist: pods created meanwhile are
+        // not chained (no policy, no Hubble) until restarted. Cost: after Cilium is removed from a cluster the file
+        // stays and names cilium-cni; README "Known limitations" gives the clean-up.
+        uninstall: false,
     };
+    if (chaining.target !== undefined) {
+        // The agent copies the conflist whose network "name" is the target, appends cilium-cni and writes it as
+        // 05-cilium.conflist under the same name (daemon/cmd/cni/config.go mergeExistingCNIConfig/findCNINetwork;
+        // values.yaml cni.chainingTarget, rendered as cni-chaining-target). Same name, same host-local store
+        // (/var/lib/cni/networks/<name>): pods chained or not share one IPAM state. The chart renders
+        // write-cni-conf-when-ready only with cni.customConf false (its default), which this needs.
+        cni.chainingTarget = chaining.target;
+    }
     const values: Record<string, unknown> = {
         routingMode: "native",
         enableIPv4Masquerade: false,
         cni,
     };
-    if (mode === "generic-veth") {
-        // The agent has no built-in generic-veth conflist: it reads ours from the ConfigMap (read-cni-conf) and
-        // writes it to 05-cilium.conflist, which sorts before the primary's own file.
-        cni.customConf = true;
-        cni.configMap = CHAINING_CNI_CONFIGMAP;
-    }
     if (mode === "aws-cni") {
         values.endpointRoutes = { enabled: true };
     }
     return values;
 }
 
-/**
- * The generic-veth conflist for the `cni-configuration` ConfigMap: the primary CNI's plugins, then cilium-cni with
- * chaining-mode generic-veth (the template in Documentation/installation/cni-chaining-generic-veth.rst; cilium-cni
- * falls back to the network name when "chaining-mode" is absent, so both say generic-veth). Keys sorted, JSON text.
- */
-export function genericVethConflist(primaryPlugins: ReadonlyArray<Readonly<Record<string, unknown>>>): string {
-    if (primaryPlugins.length === 0) {
-        throw new Error("generic-veth chaining needs the primary CNI's plugins: Cilium only attaches to the veths another plugin creates");
-    }
-    primaryPlugins.forEach((plugin, i) => {
-        if (typeof plugin.type !== "string" || plugin.type.length === 0) {
-            throw new Error(`primaryPlugins[${i}] has no "type"`);
-        }
-        if (plugin.type === "cilium-cni") {
-            throw new Error(`primaryPlugins[${i}] is cilium-cni: list only the primary CNI's plugins, Kubeloom appends cilium-cni`);
-        }
-    });
-    const conflist = {
-        cniVersion: "0.3.1",
-        name: "generic-veth",
-        plugins: [...primaryPlugins, { type: "cilium-cni", "chaining-mode": "generic-veth" }],
-    };
-    return `${JSON.stringify(sortKeysDeep(conflist), null, 2)}\n`;
-}
-
 function ipamValues(input: CiliumValuesInput): Record<string, unknown> {
-    if (input.ipamMode === "cluster-pool") {
-        // The chart default pool is 10.0.0.0/8; in cluster-pool mode Cilium ignores K3s' --cluster-cidr, so the
-        // pool must be the cluster's pod CIDR to keep clusters in a mesh from overlapping.
-        return { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [input.podCidr] } };
+    if (input.ipamMode === "kubernetes") {
+        return { mode: "kubernetes" };
     }
-    return { mode: "kubernetes" };
+    if (input.chaining && chainsOntoPrimaryCni(input.chaining.mode)) {
+        // Pods get their IPs from the primary CNI; the pool only serves the agent's own per-node addresses, from a
+        // range no pod uses (chainingProblem requires routerCidr here).
+        return { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [input.chaining.routerCidr], clusterPoolIPv4MaskSize: ROUTER_CIDR_NODE_MASK } };
+    }
+    // The chart default pool is 10.0.0.0/8; in cluster-pool mode Cilium ignores K3s' --cluster-cidr, so the
+    // pool must be the cluster's pod CIDR to keep clusters in a mesh from overlapping.
+    return { mode: "cluster-pool", operator: { clusterPoolIPv4PodCIDRList: [input.podCidr] } };
 }
 
 function hubbleValues(input: CiliumValuesInput): Record<string, unknown> {

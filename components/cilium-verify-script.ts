@@ -93,17 +93,39 @@ export function verifyManifest(input: CiliumVerifyInput): string {
     return JSON.stringify(sortKeysDeep(list));
 }
 
+/** Defaults of the check's waits and retries (CiliumVerifyInput). */
+const VERIFY_DEFAULTS = { timeoutSeconds: 300, attempts: 12, intervalSeconds: 5 } as const;
+
+/** Seconds one try of a retried check may take: the fetches bound theirs with `wget -T`. */
+const FETCH_TIMEOUT_SECONDS = 5;
+
+function verifySettings(input: CiliumVerifyInput): { timeout: number; attempts: number; interval: number } {
+    return {
+        timeout: input.timeoutSeconds ?? VERIFY_DEFAULTS.timeoutSeconds,
+        attempts: input.attempts ?? VERIFY_DEFAULTS.attempts,
+        interval: input.intervalSeconds ?? VERIFY_DEFAULTS.intervalSeconds,
+    };
+}
+
+/**
+ * Upper bound of the check script for `input`, in seconds: its three waits (DaemonSet, test Deployment, client
+ * Pod: timeoutSeconds each) plus every try and pause of its retried checks (ClusterIP and NodePort entries in the
+ * service table with kube-proxy replacement, the two fetches). The other kubectl calls and the tries themselves are
+ * counted as prompt (one request each, wget -T for the fetches): an API server that stops answering can take each
+ * request to KUBELOOM_KUBECTL_TIMEOUT, and then Pulumi's limit, not the script's, ends the check.
+ */
+export function ciliumVerifyMaxSeconds(input: CiliumVerifyInput): number {
+    const { timeout, attempts, interval } = verifySettings(input);
+    const retriedChecks = input.kubeProxyReplacement ? 4 : 3;
+    return 3 * timeout + retriedChecks * attempts * (FETCH_TIMEOUT_SECONDS + interval);
+}
+
 /**
  * The check script. Each failed check prints one line `cilium verify (<cluster>): <what failed>` to stderr; the
  * script exits 1 when any failed, after all independent checks ran. Same input → byte-identical text.
  */
-/** Bound on the whole Cilium check: three waits of timeoutSeconds (300 s by default) plus the retried checks. */
-export const CILIUM_VERIFY_TIMEOUT = "30m";
-
 export function ciliumVerifyScript(input: CiliumVerifyInput): string {
-    const timeout = input.timeoutSeconds ?? 300;
-    const attempts = input.attempts ?? 12;
-    const interval = input.intervalSeconds ?? 5;
+    const { timeout, attempts, interval } = verifySettings(input);
     const where = `cilium verify (${input.clusterName})`;
     const selector = Object.keys(input.nodeSelector).length > 0 ? JSON.stringify(sortKeysDeep(input.nodeSelector)) : "(none)";
     const kpr = input.kubeProxyReplacement;
@@ -180,7 +202,7 @@ export function ciliumVerifyScript(input: CiliumVerifyInput): string {
             : []),
         "",
         "# 5. The Service answers through its ClusterIP and through a Cilium node's NodePort.",
-        "fetch() { k -n \"$ns\" exec client -- wget -q -O- -T 5 \"$1\" 2>/dev/null | grep -q kubeloom-verify; }",
+        `fetch() { k -n "$ns" exec client -- wget -q -O- -T ${FETCH_TIMEOUT_SECONDS} "$1" 2>/dev/null | grep -q kubeloom-verify; }`,
         'retry fetch "http://$cluster_url_host:80/" || check_failed "ClusterIP $cluster_url_host:80 did not answer from a pod on node $client_node"',
         'node_url_host=$(url_host "$node_ip")',
         '[ -n "$node_ip" ] || check_failed "node $first_node has no InternalIP address to try the NodePort on"',

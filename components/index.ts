@@ -5,6 +5,7 @@ export * from "./ClusterMesh";
 export * from "./K3sHost";
 export * from "./KubectlCheck";
 export * from "./KindCluster";
+export * from "./MeshDemo";
 export * from "./MeshServices";
 export * from "./MetalLB";
 export * from "./VCluster";

@@ -42,12 +42,23 @@ export const SCRIPT_TIME_LIMITS = {
     uninstall: 600,
 } as const;
 
+/** Upper bound of the installer part every install runs (download, installer, bounded restart). Seconds. */
+const INSTALLER_MAX_SECONDS = SCRIPT_TIME_LIMITS.download + SCRIPT_TIME_LIMITS.install + SCRIPT_TIME_LIMITS.systemctl;
+
 /**
- * Upper bound of a server install (token write, download, installer, restart, every /readyz attempt): what the
- * Command's customTimeouts must allow. Seconds.
+ * Upper bound of a server install (download, installer, restart, every /readyz attempt and pause) with the
+ * production limits: what the Command's customTimeouts must allow (commandTimeout in lib/shell.ts). Seconds.
  */
-export const SERVER_INSTALL_MAX_SECONDS =
-    SCRIPT_TIME_LIMITS.download + SCRIPT_TIME_LIMITS.install + SCRIPT_TIME_LIMITS.systemctl + API_READY_ATTEMPTS * (SCRIPT_TIME_LIMITS.readyz + API_READY_INTERVAL_SECONDS);
+export const SERVER_INSTALL_MAX_SECONDS = INSTALLER_MAX_SECONDS + API_READY_ATTEMPTS * (SCRIPT_TIME_LIMITS.readyz + API_READY_INTERVAL_SECONDS);
+
+/** Upper bound of an agent install (no /readyz wait: the agent's API is the server's). Seconds. */
+export const AGENT_INSTALL_MAX_SECONDS = INSTALLER_MAX_SECONDS;
+
+/** Upper bound of an uninstall (K3s's uninstall script under `timeout`). Seconds. */
+export const UNINSTALL_MAX_SECONDS = SCRIPT_TIME_LIMITS.uninstall;
+
+/** Upper bound of the kubeconfig read: no waits, two sudo calls on a local file; only the SSH session takes time. */
+export const KUBECONFIG_READ_MAX_SECONDS = 0;
 
 /** Markers around the kubeconfig on the read script's stdout: a chatty login shell (~/.bashrc) may print around it. */
 export const KUBECONFIG_BEGIN_MARKER = "-----KUBELOOM KUBECONFIG BEGIN-----";
@@ -213,7 +224,10 @@ export function buildReadKubeconfigScript(): string {
         ...preamble("read the K3s admin kubeconfig"),
         `$SUDO test -s "$R"${K3S_KUBECONFIG_PATH} || fail "${K3S_KUBECONFIG_PATH} is missing or empty (did the K3s server start?)"`,
         `content=$($SUDO cat "$R"${K3S_KUBECONFIG_PATH}) || fail "cannot read ${K3S_KUBECONFIG_PATH}"`,
-        `printf '%s\\n' ${shellQuote(KUBECONFIG_BEGIN_MARKER)} "$content" ${shellQuote(KUBECONFIG_END_MARKER)}`,
+        // The leading newline ends whatever a login shell printed without one (`printf` in ~/.bashrc), which would
+        // otherwise glue itself to the begin marker (found over real SSH: test/components/k3s-install-script.ssh.test.ts).
+        `printf '\\n%s\\n' ${shellQuote(KUBECONFIG_BEGIN_MARKER)}`,
+        `printf '%s\\n' "$content" ${shellQuote(KUBECONFIG_END_MARKER)}`,
         "",
     ].join("\n");
 }

@@ -5,7 +5,8 @@
  *
  * The input embeds the cluster-admin client key, so no error message here ever quotes the input.
  */
-import { parseDocument, stringify } from "yaml";
+import { parseDocument } from "yaml";
+import { pickKubeconfigContext, singleContextKubeconfig } from "../lib/kubeconfig";
 
 /** The entry name K3s gives its cluster, user and context. */
 const K3S_DEFAULT_NAME = "default";
@@ -38,7 +39,7 @@ export function rewriteK3sKubeconfig(raw: string, target: { server: string; name
     const config = parseKubeconfig(raw);
 
     const cluster = onlyEntry(config, "clusters", "cluster");
-    const user = onlyEntry(config, "users", "user");
+    onlyEntry(config, "users", "user");
     const context = onlyEntry(config, "contexts", "context");
     if (typeof cluster.cluster.server !== "string") {
         fail("its cluster \"default\" has no server");
@@ -50,15 +51,8 @@ export function rewriteK3sKubeconfig(raw: string, target: { server: string; name
         fail("its current-context is not \"default\"");
     }
 
-    const rewritten: Record<string, unknown> = {
-        ...config,
-        clusters: [{ ...cluster, name: target.name, cluster: { ...cluster.cluster, server: target.server } }],
-        users: [{ ...user, name: target.name }],
-        contexts: [{ ...context, name: target.name, context: { ...context.context, cluster: target.name, user: target.name } }],
-        "current-context": target.name,
-    };
-    // lineWidth 0: never fold, so base64 data and the output's bytes do not depend on a wrap column.
-    return stringify(rewritten, { sortMapEntries: true, lineWidth: 0 });
+    // The strict checks above are K3s-specific (one entry of each, all "default"); picking and rewriting is shared.
+    return singleContextKubeconfig(pickKubeconfigContext(config, K3S_DEFAULT_NAME), target.name, target.server);
 }
 
 type Entry<K extends string> = { name: unknown } & { [key in K]: Record<string, unknown> };

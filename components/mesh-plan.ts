@@ -19,7 +19,8 @@
  * then call these functions with plain strings (see ClusterMesh.ts).
  */
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
-import { CLUSTERMESH_NODEPORT_BASE, DEFAULT_VERSIONS } from "./versions";
+import { assertNever } from "../lib/assert-never";
+import { DEFAULT_VERSIONS } from "./versions";
 import { ciliumRelease, compareVersions } from "./support-matrix";
 import { sortKeysDeep } from "../lib/values-util";
 
@@ -42,26 +43,28 @@ export type MeshServiceType = "LoadBalancer" | "NodePort";
 /** Cilium accepts only these two values, and every cluster of a mesh must use the same one. */
 export type MaxConnectedClusters = 255 | 511;
 
+/**
+ * Where one member's clustermesh-apiserver answers, as the config layer resolved it (defaults included, see
+ * config/resolve.ts `meshApiserver`): a LoadBalancer Service asking its load balancer for a pre-planned address, or
+ * a NodePort on a node address. `Address` is a plain string here and may be a pulumi Input before the cluster exists.
+ */
+export type MeshApiserverPlacement<Address = string> =
+    | { readonly type: "LoadBalancer"; readonly address: string }
+    | { readonly type: "NodePort"; readonly nodeAddress: Address; readonly nodePort: number };
+
 /** One mesh member as the plan needs it; every value plain (resolve Outputs before calling). */
 export interface MeshPlanMember {
     /** Cilium cluster.name. */
     readonly name: string;
     /** Cilium cluster.id. */
     readonly id: number;
-    /** MetalLB pool entries (CIDRs or `a.b.c.d-e.f.g.h` ranges). @default - none; required for LoadBalancer */
-    readonly pool?: readonly string[];
-    /** LoadBalancer IP of the clustermesh-apiserver. @default - the first address of `pool` */
-    readonly apiserverIP?: string;
-    /** NodePort of the clustermesh-apiserver. @default - 32379 + the member's index in the mesh */
-    readonly nodePort?: number;
-    /** Address peers dial with NodePort: an IPv4 address or a DNS name. @default - none; required for NodePort */
-    readonly nodeAddress?: string;
+    /** Where its clustermesh-apiserver answers. Every member of a mesh uses the same type. */
+    readonly apiserver: MeshApiserverPlacement;
 }
 
 /** Everything the plan depends on. */
 export interface MeshPlanInput {
-    readonly serviceType: MeshServiceType;
-    /** Members in mesh order (the order decides the derived NodePorts). */
+    /** Members in mesh order. */
     readonly members: readonly MeshPlanMember[];
 }
 
@@ -82,13 +85,10 @@ export interface MeshPeer extends MeshEndpoint {
 export interface MeshPlanEntry {
     readonly name: string;
     readonly id: number;
-    readonly serviceType: MeshServiceType;
+    /** How its clustermesh-apiserver Service is exposed (the member's placement). */
+    readonly placement: MeshApiserverPlacement;
     /** Where this cluster's clustermesh-apiserver answers. */
     readonly apiserver: MeshEndpoint;
-    /** The IP requested from MetalLB (LoadBalancer only). */
-    readonly loadBalancerIP?: string;
-    /** The Service NodePort (NodePort only). */
-    readonly nodePort?: number;
     /** Every other member exactly once, sorted by name. */
     readonly peers: readonly MeshPeer[];
 }
@@ -116,28 +116,16 @@ export function poolContains(pool: readonly string[], address: string): boolean 
     });
 }
 
-/** The NodePort of the member at `index`: explicit, else 32379 + index. */
-export function meshNodePort(index: number, explicit?: number): number {
-    return explicit ?? CLUSTERMESH_NODEPORT_BASE + index;
-}
-
-/** Each member's own clustermesh-apiserver endpoint; throws on anything the config rules should have caught. */
-function ownEndpoint(member: MeshPlanMember, index: number, serviceType: MeshServiceType): Omit<MeshPlanEntry, "peers" | "name" | "id" | "serviceType"> {
-    if (serviceType === "LoadBalancer") {
-        if (!member.pool || member.pool.length === 0) {
-            throw new Error(`mesh member ${member.name}: serviceType LoadBalancer needs a MetalLB pool to take the clustermesh-apiserver address from`);
-        }
-        const ip = member.apiserverIP ?? firstPoolAddress(member.pool);
-        if (!poolContains(member.pool, ip)) {
-            throw new Error(`mesh member ${member.name}: clustermesh-apiserver address ${ip} is outside its MetalLB pool (${member.pool.join(", ")})`);
-        }
-        return { apiserver: { address: ip, port: CLUSTERMESH_APISERVER_PORT }, loadBalancerIP: ip };
+/** The endpoint peers dial for a placement. */
+function endpointOf(placement: MeshApiserverPlacement): MeshEndpoint {
+    switch (placement.type) {
+        case "LoadBalancer":
+            return { address: placement.address, port: CLUSTERMESH_APISERVER_PORT };
+        case "NodePort":
+            return { address: placement.nodeAddress, port: placement.nodePort };
+        default:
+            return assertNever(placement);
     }
-    if (!member.nodeAddress) {
-        throw new Error(`mesh member ${member.name}: serviceType NodePort needs a node address peers can dial (clustermesh.nodeAddress)`);
-    }
-    const nodePort = meshNodePort(index, member.nodePort);
-    return { apiserver: { address: member.nodeAddress, port: nodePort }, nodePort };
 }
 
 /** Code-unit order: the same on every machine and locale. */
@@ -147,39 +135,35 @@ function byName(a: { name: string }, b: { name: string }): number {
 
 /**
  * The mesh plan: per member (in input order) its apiserver endpoint and every other member as a peer, exactly
- * once, sorted by name. Throws on duplicate names, ids or NodePorts, which would make two peers indistinguishable.
+ * once, sorted by name. Throws on duplicate names, ids or NodePorts, which would make two peers indistinguishable,
+ * and on members of mixed placement types (Cilium's mesh needs one way for all; the config rules say so first).
  */
 export function meshPlan(input: MeshPlanInput): MeshPlanEntry[] {
-    const { members, serviceType } = input;
+    const { members } = input;
     for (const [what, key] of [
         ["name", (m: MeshPlanMember) => m.name],
         ["id", (m: MeshPlanMember) => m.id],
+        ["NodePort", (m: MeshPlanMember) => (m.apiserver.type === "NodePort" ? m.apiserver.nodePort : undefined)],
     ] as const) {
         const seen = new Set<unknown>();
         for (const member of members) {
-            if (seen.has(key(member))) throw new Error(`mesh members share the ${what} ${String(key(member))}`);
-            seen.add(key(member));
+            const value = key(member);
+            if (value === undefined) continue;
+            if (seen.has(value)) {
+                throw new Error(`mesh members share the ${what} ${String(value)}${what === "NodePort" ? "; with kube-proxy replacement every cluster needs its own" : ""}`);
+            }
+            seen.add(value);
         }
     }
-    const endpoints = members.map((member, index) => ownEndpoint(member, index, serviceType));
-    if (serviceType === "NodePort") {
-        const ports = endpoints.map((e) => e.nodePort);
-        const repeated = ports.find((port, i) => ports.indexOf(port) !== i);
-        if (repeated !== undefined) {
-            throw new Error(`mesh members share the NodePort ${repeated}; with kube-proxy replacement every cluster needs its own`);
-        }
-    }
-    const asPeer = (member: MeshPlanMember, index: number): MeshPeer => ({
-        name: member.name,
-        id: member.id,
-        address: endpoints[index].apiserver.address,
-        port: endpoints[index].apiserver.port,
-    });
+    const types = new Set(members.map((m) => m.apiserver.type));
+    if (types.size > 1) throw new Error(`mesh members mix clustermesh-apiserver types (${[...types].sort().join(", ")}); every member must use the same`);
+    const endpoints = members.map((member) => endpointOf(member.apiserver));
+    const asPeer = (member: MeshPlanMember, index: number): MeshPeer => ({ name: member.name, id: member.id, ...endpoints[index] });
     return members.map((member, index) => ({
         name: member.name,
         id: member.id,
-        serviceType,
-        ...endpoints[index],
+        placement: member.apiserver,
+        apiserver: endpoints[index],
         peers: members
             .map((other, j) => (j === index ? undefined : asPeer(other, j)))
             .filter((peer): peer is MeshPeer => peer !== undefined)
@@ -234,11 +218,7 @@ function peerConfigEntry(peer: MeshPeer): Record<string, unknown> {
  */
 export function clustermeshCiliumValues(entry: MeshPlanEntry, options: ClustermeshValuesOptions): Record<string, unknown> {
     const layout = clustermeshTlsLayout(options.ciliumVersion ?? DEFAULT_VERSIONS.cilium);
-    const service: Record<string, unknown> =
-        entry.serviceType === "LoadBalancer"
-            ? // The annotation, never also spec.loadBalancerIP: MetalLB refuses a Service that has both.
-              { type: "LoadBalancer", annotations: { [METALLB_IP_ANNOTATION]: entry.loadBalancerIP } }
-            : { type: "NodePort", nodePort: entry.nodePort };
+    const service = apiserverServiceValues(entry.placement);
     const auto: Record<string, unknown> = { enabled: true, method: CLUSTERMESH_TLS_METHOD };
     if (layout.pinValidity) auto.certValidityDuration = CLUSTERMESH_CERT_VALIDITY_DAYS;
     const tls: Record<string, unknown> = { auto };
@@ -258,6 +238,19 @@ export function clustermeshCiliumValues(entry: MeshPlanEntry, options: Clusterme
     });
 }
 
+/** The chart's `clustermesh.apiserver.service` values of a placement. */
+function apiserverServiceValues(placement: MeshApiserverPlacement): Record<string, unknown> {
+    switch (placement.type) {
+        case "LoadBalancer":
+            // The annotation, never also spec.loadBalancerIP: MetalLB refuses a Service that has both.
+            return { type: "LoadBalancer", annotations: { [METALLB_IP_ANNOTATION]: placement.address } };
+        case "NodePort":
+            return { type: "NodePort", nodePort: placement.nodePort };
+        default:
+            return assertNever(placement);
+    }
+}
+
 /** Non-secret status of one mesh member for the stack output. */
 export interface MeshSummaryEntry {
     readonly name: string;
@@ -273,7 +266,7 @@ export function meshSummary(entry: MeshPlanEntry): MeshSummaryEntry {
     return {
         name: entry.name,
         id: entry.id,
-        serviceType: entry.serviceType,
+        serviceType: entry.placement.type,
         apiserverAddress: entry.apiserver.address,
         apiserverPort: entry.apiserver.port,
         peers: entry.peers.map((peer) => ({ name: peer.name, address: peer.address, port: peer.port })),

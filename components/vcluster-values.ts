@@ -50,6 +50,11 @@ export interface VClusterValuesInput {
  */
 export const METALLB_LOAD_BALANCER_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";
 
+/** The kubeconfig context of a vCluster: `<cluster>-<vcluster>` (a stack output key; the config rules keep it unique). */
+export function vclusterContextName(clusterName: string, name: string): string {
+    return `${clusterName}-${name}`;
+}
+
 /** The host namespace a vCluster lives in. */
 export function vclusterNamespace(name: string): string {
     return `vcluster-${name}`;

@@ -3,6 +3,7 @@
  * cluster. Used by config/rules.ts; pure.
  */
 import type { ConfigIssue, StackConfig } from "./schema";
+import { createdNodeCount } from "./resolve";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 /** Special-purpose IPv4 ranges (RFC 6890) that can never carry pod or Service traffic. */
@@ -43,7 +44,8 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         }
         const podPrefix = Number(c.podCidr.split("/")[1]);
         const k3s = c.source.k3s;
-        const nodes = k3s ? 1 + k3s.agents.length : 1;
+        // Nodes that each take a /24 from the pod range: the K3s server and agents, or kind's control plane and workers.
+        const nodes = createdNodeCount(c) ?? 1;
         if (podPrefix > NODE_CIDR_MASK) {
             issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" is smaller than one node's pod range (/${NODE_CIDR_MASK}, the controller manager's node mask); use a prefix of at most ${NODE_CIDR_MASK}, e.g. 10.42.0.0/16` });
         } else if (2 ** (NODE_CIDR_MASK - podPrefix) < nodes) {

@@ -6,6 +6,8 @@
 import type { VClusterExposure } from "../components/vcluster-values";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
+import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
+import { assertNever } from "../lib/assert-never";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
@@ -59,6 +61,29 @@ export function vclusterNodePort(cluster: ClusterConfig, index: number): number 
     return cluster.vclusters[index].nodePort ?? VCLUSTER_NODEPORT_BASE + index;
 }
 
+/**
+ * Where the clustermesh-apiserver of the mesh member at `memberIndex` answers, every default resolved here once: a
+ * LoadBalancer address is `clustermesh.apiserverIP`, else the first address of the cluster's MetalLB pool; a NodePort
+ * is `clustermesh.nodePort`, else 32379 + the member index, on `clustermesh.nodeAddress` — or, left undefined here,
+ * the address composition knows from the cluster's access (a kind container's, a K3s host). Runs only on config the
+ * rules accepted (a LoadBalancer mesh member has a MetalLB pool).
+ */
+export function meshApiserver(config: StackConfig, cluster: ClusterConfig, memberIndex: number): MeshApiserverPlacement<string | undefined> {
+    const serviceType = config.mesh?.serviceType ?? "LoadBalancer";
+    switch (serviceType) {
+        case "LoadBalancer": {
+            const pool = cluster.loadBalancer?.metallb?.addresses;
+            const address = cluster.clustermesh?.apiserverIP ?? (pool && pool.length > 0 ? firstPoolAddress(pool) : undefined);
+            if (address === undefined) throw new Error(`mesh member ${cluster.name}: LoadBalancer without a pool passed the rules (internal error)`);
+            return { type: "LoadBalancer", address };
+        }
+        case "NodePort":
+            return { type: "NodePort", nodeAddress: cluster.clustermesh?.nodeAddress, nodePort: clustermeshNodePort(cluster, memberIndex) };
+        default:
+            return assertNever(serviceType);
+    }
+}
+
 /** The NodePort of the clustermesh-apiserver of the mesh member at `memberIndex` (see components/mesh-plan.ts). */
 export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number): number {
     return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
@@ -96,5 +121,22 @@ export function clusterKubernetes(cluster: ClusterConfig): ClusterKubernetes | u
             const minor = stated === undefined ? undefined : minorOf(stated);
             return stated && minor ? { version: stated.replace(/^v/, ""), minor, key: `source.${source.type}.kubernetesVersion` } : undefined;
         }
+    }
+}
+
+/**
+ * How many nodes Kubeloom creates for the cluster: the K3s server and its agents, or kind's control plane and its
+ * workers; undefined for clusters it did not create (it cannot know).
+ */
+export function createdNodeCount(cluster: ClusterConfig): number | undefined {
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return 1 + source.k3s.agents.length;
+        case "kind":
+            return 1 + source.kind.workers;
+        case "kubeconfig":
+        case "stackReference":
+            return undefined;
     }
 }

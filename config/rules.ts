@@ -4,12 +4,14 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clusterKubernetes, clustermeshNodePort, installsCilium, meshMembers, vclusterNodePort } from "./resolve";
+import { clusterKubernetes, createdNodeCount, installsCilium, meshMembers } from "./resolve";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
-import { chainsOntoPrimaryCni } from "../components/cilium-values";
-import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
+import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
+import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
+import { registryRules } from "./port-registry";
+import { derivedNameIssues } from "./derived-names";
 
 type Rule = (config: StackConfig) => ConfigIssue[];
 
@@ -101,10 +103,6 @@ const k3sTopology: Rule = (config) =>
         if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
             issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
         }
-        const hosts = [k3s.host, ...k3s.agents.map((a) => a.host)];
-        for (const j of duplicates(hosts, (h) => h)) {
-            issues.push({ path: `${at}.agents[${j - 1}].host`, message: `"${hosts[j]}" is already a node of this cluster; each node is installed once` });
-        }
         return issues;
     });
 
@@ -148,10 +146,6 @@ const vclustersConsistent: Rule = (config) =>
         for (const j of duplicates(c.vclusters, (v) => v.name)) {
             issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
         }
-        const ports = c.vclusters.map((v, j) => ({ j, port: v.expose === "NodePort" ? vclusterNodePort(c, j) : undefined })).filter((p) => p.port !== undefined);
-        for (const k of duplicates(ports, (p) => p.port)) {
-            issues.push({ path: `clusters[${i}].vclusters[${ports[k].j}].nodePort`, message: `${ports[k].port} is already used by another vCluster in this cluster; give each a distinct nodePort` });
-        }
         c.vclusters.forEach((v, j) => {
             const at = `clusters[${i}].vclusters[${j}]`;
             if (v.nodePort !== undefined && v.expose !== "NodePort") {
@@ -168,12 +162,58 @@ const vclustersConsistent: Rule = (config) =>
     });
 
 
+/**
+ * The operator's replicas must fit the nodes: the 1.16 chart gives cilium-operator a required pod anti-affinity on
+ * kubernetes.io/hostname (values.yaml operator.affinity), so each replica needs its own node and the rest stay
+ * Pending. Kind workers count, as do K3s agents; clusters Kubeloom did not create are not known here.
+ */
+const operatorReplicasFit: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        const nodes = createdNodeCount(c);
+        const replicas = c.cilium.operatorReplicas;
+        return installsCilium(c) && nodes !== undefined && replicas !== undefined && replicas > nodes
+            ? [{ path: `clusters[${i}].cilium.operatorReplicas`, message: `${replicas} is more than the cluster's ${nodes} node${nodes === 1 ? "" : "s"} (${c.source.kind ? "kind control plane + workers" : "K3s server + agents"}); each operator replica needs its own node (required anti-affinity), the rest would stay Pending` }]
+            : [];
+    });
+
 const hubbleConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) =>
         c.cilium.hubble.uiNodePort !== undefined && !c.cilium.hubble.ui
             ? [{ path: `clusters[${i}].cilium.hubble.uiNodePort`, message: "needs cilium.hubble.ui: true (there is no UI to expose)" }]
             : [],
     );
+
+/**
+ * chaining.routerCidr for a mode that keeps a primary CNI: required, a network address with room for a few per-node
+ * /28 blocks, and disjoint from the ranges the cluster's pods, Services and API server use.
+ */
+function routerCidrIssues(c: ClusterConfig, path: string, mode: string): ConfigIssue[] {
+    const routerCidr = c.cilium.chaining?.routerCidr;
+    if (routerCidr === undefined) {
+        return [{
+            path,
+            message: `is required with chaining mode ${mode}: an IPv4 CIDR no pod, Service or node uses (e.g. 10.250.0.0/20), from which Cilium takes its own per-node addresses (a /${ROUTER_CIDR_NODE_MASK} per node for the cilium_host router IP) instead of the node podCIDR the primary CNI hands to pods`,
+        }];
+    }
+    const router = parseCidr(routerCidr);
+    if (typeof router === "string") return []; // the field schema reported it
+    const prefix = Number(routerCidr.split("/")[1]);
+    const issues: ConfigIssue[] = [];
+    if (prefix > ROUTER_CIDR_NODE_MASK - 2) {
+        issues.push({ path, message: `"${routerCidr}" holds fewer than 4 nodes: Cilium gives each node a /${ROUTER_CIDR_NODE_MASK}; use a /${ROUTER_CIDR_NODE_MASK - 2} or larger (a /20 holds 256 nodes)` });
+    }
+    for (const field of ["podCidr", "serviceCidr"] as const) {
+        const other = parseCidr(c[field]);
+        if (typeof other !== "string" && overlaps(router, other)) {
+            issues.push({ path, message: `"${routerCidr}" overlaps the cluster's ${field} "${c[field]}": the router IPs must come from a range no pod or Service uses` });
+        }
+    }
+    const host = c.cilium.k8sServiceHost;
+    if (host !== undefined && isIpv4(host) && contains(router, ipv4ToInt(host))) {
+        issues.push({ path, message: `"${routerCidr}" contains cilium.k8sServiceHost ${host}: the router IPs must not collide with node addresses` });
+    }
+    return issues;
+}
 
 /**
  * CNI chaining, per the Cilium 1.16 install guides (Documentation/installation/cni-chaining-*.rst): generic-veth,
@@ -199,32 +239,37 @@ const chainingConsistent: Rule = (config) =>
                     message: `"tunnel" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
                 });
             }
-            if (c.cilium.ipamMode === "cluster-pool") {
-                issues.push({ path: `${at}.ipamMode`, message: `"cluster-pool" cannot be used with chaining mode ${mode}: the primary CNI allocates pod IPs; use ipamMode: kubernetes (the default)` });
+            if (c.cilium.ipamMode === "kubernetes") {
+                // cilium/cilium#9590, #22286: the agent's router IP (cilium_host) would come from the node podCIDR the
+                // primary CNI hands to pods, and sooner or later a pod gets the same address.
+                issues.push({
+                    path: `${at}.ipamMode`,
+                    message: `"kubernetes" cannot be used with chaining mode ${mode}: the agent would take its router IP (cilium_host) from the node podCIDR, which the primary CNI also hands to pods, so two users of one IP. Remove ipamMode (it defaults to cluster-pool over chaining.routerCidr with chaining)`,
+                });
             }
-        } else if (c.cilium.kubeProxyReplacement) {
-            issues.push({
-                path: `${at}.chaining.mode`,
-                message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
-            });
-        }
-        if (mode === "generic-veth" && chaining.primaryPlugins.length === 0) {
-            issues.push({
-                path: `${at}.chaining.primaryPlugins`,
-                message: "is required with chaining mode generic-veth: list the primary CNI's plugin objects from its conflist in /etc/cni/net.d (e.g. [{type: flannel, delegate: {hairpinMode: true, isDefaultGateway: true}}]); Kubeloom appends cilium-cni",
-            });
-        }
-        if (mode !== "generic-veth" && chaining.primaryPlugins.length > 0) {
-            issues.push({
-                path: `${at}.chaining.primaryPlugins`,
-                message: `is only used with chaining mode generic-veth (mode is ${mode}: ${mode === "portmap" ? "Cilium writes its own conflist with portmap" : "the agent builds the chained conflist itself"}); remove it`,
-            });
-        }
-        chaining.primaryPlugins.forEach((plugin, k) => {
-            if (plugin.type === "cilium-cni") {
-                issues.push({ path: `${at}.chaining.primaryPlugins[${k}].type`, message: "\"cilium-cni\" is appended by Kubeloom; list only the primary CNI's plugins" });
+            issues.push(...routerCidrIssues(c, `${at}.chaining.routerCidr`, mode));
+            if ((mode === "generic-veth" || mode === "flannel") && chaining.target === undefined) {
+                issues.push({
+                    path: `${at}.chaining.target`,
+                    message: `is required with chaining mode ${mode}: the "name" of the primary CNI's network in its conflist on the nodes (/etc/cni/net.d, e.g. "cbr0" for flannel); the agent copies that conflist, appends cilium-cni and keeps the name, so pods keep one IPAM store`,
+                });
             }
-        });
+            if (mode === "aws-cni" && chaining.target !== undefined) {
+                issues.push({ path: `${at}.chaining.target`, message: `is not used with chaining mode aws-cni (it implies the target "aws-cni"); remove it` });
+            }
+        } else {
+            for (const key of ["target", "routerCidr"] as const) {
+                if (chaining[key] !== undefined) {
+                    issues.push({ path: `${at}.chaining.${key}`, message: "is not used with chaining mode portmap (Cilium stays the primary CNI and writes its own conflist); remove it" });
+                }
+            }
+            if (c.cilium.kubeProxyReplacement) {
+                issues.push({
+                    path: `${at}.chaining.mode`,
+                    message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
+                });
+            }
+        }
         if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
             issues.push({
                 path: `${at}.k8sServicePort`,
@@ -305,10 +350,6 @@ const meshRules: Rule = (config) => {
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
                 issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's MetalLB pool (${metallb!.addresses.join(", ")}); MetalLB would never assign it` });
             }
-            const taken = c.vclusters.findIndex((vc) => vc.expose === "LoadBalancer" && ip !== undefined && vc.loadBalancerIP === ip);
-            if (taken >= 0) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is also clusters[${i}].vclusters[${taken}].loadBalancerIP; each LoadBalancer Service needs its own address` });
-            }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
                     issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
@@ -338,21 +379,9 @@ const meshRules: Rule = (config) => {
     }
 
     if (mesh.serviceType === "NodePort") {
-        const ports = members.map((c, m) => ({ c, port: clustermeshNodePort(c, m) }));
-        for (const k of duplicates(ports, (p) => p.port)) {
-            const { c, port } = ports[k];
-            issues.push({ path: `clusters[${indexOf(c)}].clustermesh.nodePort`, message: `${port} is already the clustermesh-apiserver NodePort of another mesh cluster; with kube-proxy replacement each cluster needs its own (cilium#24692)` });
-        }
-        ports.forEach(({ c, port }) => {
+        // NodePorts (unique per cluster and across the mesh, in range) are config/port-registry.ts's.
+        members.forEach((c) => {
             const i = indexOf(c);
-            if (port > 32767) {
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `the derived NodePort ${port} is above 32767; set a free NodePort (30000-32767) explicitly` });
-            }
-            const clash = c.vclusters.findIndex((vc, j) => vc.expose === "NodePort" && vclusterNodePort(c, j) === port);
-            if (clash >= 0 || (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort === port)) {
-                const other = clash >= 0 ? `clusters[${i}].vclusters[${clash}]` : `clusters[${i}].cilium.hubble.uiNodePort`;
-                issues.push({ path: `clusters[${i}].clustermesh.nodePort`, message: `${port} is already used by ${other} in this cluster; pick another NodePort` });
-            }
             const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
             if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
                 issues.push({
@@ -449,15 +478,18 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     supportMatrixCombinations,
     podAndServiceCidrsApart,
     addressIssues,
+    registryRules,
     kubeProxyReplacementNeedsApiHost,
     secretsPresent,
     k3sTopology,
     ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,
+    operatorReplicasFit,
     chainingConsistent,
     meshRules,
     loadBalancersServed,
+    derivedNameIssues,
 ];
 
 /** Runs every cross-field rule on a config whose fields are individually valid. */

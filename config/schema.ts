@@ -7,11 +7,23 @@
  */
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../lib/cidr";
-import { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
+import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../components/cilium-values";
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
 import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
+import {
+    dns1123LabelProblem,
+    imageReferenceProblem,
+    labelKeyProblem,
+    labelValueProblem,
+    limitEntryProblem,
+    nodeNameProblem,
+    portNameProblem,
+    posixUserNameProblem,
+    qualifiedNameProblem,
+    quotaEntryProblem,
+} from "./k8s-formats";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -32,6 +44,24 @@ const hostAddress = z
     // A dotted-digits host that is not a valid IPv4 address (300.1.1.1, 010.0.0.1, 10.1) is a typo, not a DNS
     // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
     .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
+
+/** A string checked by one of the k8s-formats rules (the reason becomes the message). */
+function checkedString(problem: (text: string) => string | undefined) {
+    return z.string().superRefine((text, ctx) => {
+        const reason = problem(text);
+        if (reason) ctx.addIssue({ code: "custom", message: reason });
+    });
+}
+
+/** A map of Kubernetes labels (nodeSelector, Service selector): each key a qualified name, each value a label value. */
+const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
+    for (const [key, value] of Object.entries(labels)) {
+        const keyProblem = labelKeyProblem(key);
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}` });
+        const valueProblem = labelValueProblem(value);
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}` });
+    }
+});
 
 const cidrText = z.string().superRefine((text, ctx) => {
     const parsed = parseCidr(text);
@@ -76,10 +106,7 @@ const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s)
     (v) => k3sLine(v) !== undefined,
     `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
 );
-const kindNodeImage = z
-    .string()
-    .min(1)
-    .refine(
+const kindNodeImage = checkedString(imageReferenceProblem).refine(
         (image) => kindNodeLine(image) !== undefined,
         `must be a kind node image tagged v1.<minor>.<patch> on a supported line (${supportedVersions("kind").join(", ")}), e.g. ${DEFAULT_VERSIONS.kindNode}`,
     );
@@ -92,18 +119,32 @@ const kubernetesVersion = z
     .regex(/^v?1\.\d+(\.\d+)?$/, "must be a Kubernetes version like \"1.36\"")
     .refine((v) => K3S_LINES.some((line) => line.kubernetes === minorOf(v)), `is outside Kubeloom's support matrix: supported Kubernetes versions are ${K3S_LINES[0].kubernetes} to ${K3S_LINES[K3S_LINES.length - 1].kubernetes}`);
 
-const toleration = z.strictObject({
-    key: z.string().optional(),
-    operator: z.enum(["Exists", "Equal"]).optional(),
-    value: z.string().optional(),
-    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-    tolerationSeconds: z.number().int().optional(),
-});
+// Kubernetes' own checks of a toleration (pkg/apis/core/validation ValidateTolerations), so the chart never
+// renders a DaemonSet the API server rejects after Helm has started.
+const toleration = z
+    .strictObject({
+        key: checkedString(qualifiedNameProblem).optional(),
+        operator: z.enum(["Exists", "Equal"]).optional(),
+        value: checkedString(labelValueProblem).optional(),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
+        tolerationSeconds: z.number().int().optional(),
+    })
+    .superRefine((t, ctx) => {
+        if (t.operator === "Exists" && t.value !== undefined && t.value !== "") {
+            ctx.addIssue({ code: "custom", path: ["value"], message: "must be empty when operator is Exists (Kubernetes rejects a value there)" });
+        }
+        if ((t.key === undefined || t.key === "") && t.operator !== "Exists") {
+            ctx.addIssue({ code: "custom", path: ["operator"], message: "must be Exists when key is empty (Kubernetes: an empty key with Exists tolerates everything)" });
+        }
+        if (t.tolerationSeconds !== undefined && t.effect !== "NoExecute") {
+            ctx.addIssue({ code: "custom", path: ["tolerationSeconds"], message: "is only allowed with effect: NoExecute (Kubernetes rejects it otherwise)" });
+        }
+    });
 
 const sshTarget = {
     host: hostAddress,
-    /** SSH user; required unless host is localhost. */
-    user: z.string().min(1).optional(),
+    /** SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name. */
+    user: checkedString(posixUserNameProblem).optional(),
     port: port.default(22),
 };
 
@@ -133,6 +174,7 @@ const k3sSource = z
     });
 
 const kindSource = z.strictObject({
+    /** Reaches `kind create cluster --image`: an OCI reference, validated as one, tagged on a supported Kubernetes line. */
     nodeImage: kindNodeImage.default(DEFAULT_VERSIONS.kindNode),
     workers: z.number().int().min(0).max(10).default(1),
     /** Host port of the kind API server; must differ between kind clusters on one machine. */
@@ -186,9 +228,10 @@ const clusterSource = z
     });
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
-const cniPlugin = z
-    .record(z.string(), z.unknown())
-    .refine((plugin) => typeof plugin.type === "string" && plugin.type.length > 0, "must have a \"type\" naming the CNI plugin binary, e.g. \"flannel\"");
+/** A CNI network name ("name" of a conflist): libcni accepts letters, digits, '.', '_' and '-', starting alphanumeric. */
+const cniNetworkName = z
+    .string()
+    .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, "must be a CNI network name: the \"name\" of the primary CNI's conflist in /etc/cni/net.d (letters, digits, '.', '_', '-'), e.g. \"cbr0\" for flannel");
 
 const ciliumConfig = z
     .strictObject({
@@ -205,7 +248,11 @@ const ciliumConfig = z
          * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
          */
         routingMode: z.enum(["tunnel", "native"]).optional(),
-        ipamMode: z.enum(["kubernetes", "cluster-pool"]).default("kubernetes"),
+        /**
+         * Default: "kubernetes" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is
+         * "cluster-pool" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining).
+         */
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional(),
         hubble: z
             .strictObject({
                 relay: z.boolean().default(true),
@@ -214,7 +261,7 @@ const ciliumConfig = z
                 uiNodePort: nodePort.optional(),
             })
             .default({ relay: true, ui: true }),
-        nodeSelector: z.record(z.string(), z.string()).default({}),
+        nodeSelector: labelMap.default({}),
         tolerations: z.array(toleration).default([]),
         operatorReplicas: z.number().int().min(1).max(5).optional(),
         /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
@@ -227,23 +274,41 @@ const ciliumConfig = z
                  * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
                  * reverted on destroy. Default: no node is touched.
                  */
-                nodes: z.array(z.string().min(1)).default([]),
+                nodes: z.array(checkedString(nodeNameProblem)).default([]),
                 /**
-                 * generic-veth only: the primary CNI's plugin objects, in order, as in its conflist on the nodes
-                 * (/etc/cni/net.d); Kubeloom appends cilium-cni and ships the result as the `cni-configuration` ConfigMap.
+                 * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
+                 * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
+                 * one IPAM store. Default: "cbr0" for flannel (the name in flannel's kube-flannel.yml and in K3s'
+                 * flannel); required for generic-veth; not used with aws-cni (implied "aws-cni") or portmap.
                  */
-                primaryPlugins: z.array(cniPlugin).default([]),
+                target: cniNetworkName.optional(),
+                /**
+                 * generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium
+                 * takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of
+                 * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
+                 */
+                routerCidr: cidrText.optional(),
             })
             .optional(),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
         /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
         verify: z.boolean().default(false),
     })
-    // The routing default depends on the chaining mode; resolved here so every reader sees the effective value.
+    // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({
         ...cilium,
         routingMode: cilium.routingMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("native" as const) : ("tunnel" as const)),
+        ipamMode: cilium.ipamMode ?? (chainsOntoPrimaryCni(cilium.chaining?.mode) ? ("cluster-pool" as const) : ("kubernetes" as const)),
+        chaining: cilium.chaining && { ...cilium.chaining, target: cilium.chaining.target ?? defaultChainingTarget(cilium.chaining.mode) },
     }));
+
+/** LimitRange defaults: container resource name → quantity. */
+const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
+    for (const [name, value] of Object.entries(limits)) {
+        const found = limitEntryProblem(name, value);
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+    }
+});
 
 const vclusterConfig = z.strictObject({
     name: z
@@ -258,11 +323,19 @@ const vclusterConfig = z.strictObject({
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
     /** Tenant isolation with host NetworkPolicies (chart policies.networkPolicy). */
     isolate: z.boolean().default(true),
-    resourceQuota: z.record(z.string(), z.union([z.string(), z.number()])).optional(),
+    resourceQuota: z
+        .record(z.string(), z.union([z.string(), z.number()]))
+        .superRefine((quota, ctx) => {
+            for (const [name, value] of Object.entries(quota)) {
+                const found = quotaEntryProblem(name, value);
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+            }
+        })
+        .optional(),
     limitRange: z
         .strictObject({
-            default: z.record(z.string(), z.string()).optional(),
-            defaultRequest: z.record(z.string(), z.string()).optional(),
+            default: limitMap.optional(),
+            defaultRequest: limitMap.optional(),
         })
         .optional(),
 });
@@ -300,14 +373,29 @@ const clusterConfig = z.strictObject({
 });
 
 const globalService = z.strictObject({
-    name: z.string().regex(dns1123Label, "must be a DNS-1123 label"),
-    namespace: z.string().regex(dns1123Label, "must be a DNS-1123 label").default("default"),
+    name: checkedString(dns1123LabelProblem),
+    namespace: checkedString(dns1123LabelProblem).default("default"),
     /** io.cilium/service-affinity. */
     affinity: z.enum(["none", "local", "remote"]).default("none"),
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
     notSharedIn: z.array(z.string()).default([]),
-    ports: z.array(z.strictObject({ port: port, targetPort: port.optional(), name: z.string().optional() })).min(1),
-    selector: z.record(z.string(), z.string()),
+    ports: z
+        .array(z.strictObject({ port: port, targetPort: port.optional(), name: checkedString(portNameProblem).optional() }))
+        .min(1)
+        .superRefine((ports, ctx) => {
+            // Kubernetes requires distinct port numbers (per protocol; these are all TCP) and distinct names; with
+            // more than one port, unnamed ones are called port-<port> (components/mesh-services.ts).
+            const names = ports.map((p) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined));
+            ports.forEach((p, k) => {
+                const samePort = ports.findIndex((q) => q.port === p.port);
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct` });
+                const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
+                if (names[k] !== undefined && sameName < k) {
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique` });
+                }
+            });
+        }),
+    selector: labelMap,
 });
 
 const meshConfig = z.strictObject({

@@ -8,6 +8,7 @@
  *
  * Pure: text in, text out. Error messages name entries and fields, never contents (a kubeconfig holds a key).
  */
+import { SECRET_PLACEHOLDER } from "./placeholders";
 import { parse, parseDocument, stringify } from "yaml";
 
 /** A merge failure; the message names the entry and the problem, never kubeconfig contents. */
@@ -39,7 +40,6 @@ interface Named {
 }
 
 /** Placeholder Pulumi prints for a secret output read without --show-secrets. */
-const MASKED = "[secret]";
 
 /**
  * Merges the entries. Accepts a map (the stack output) or pairs; fails on a masked or malformed entry, a name
@@ -78,8 +78,8 @@ export function mergeKubeconfigs(entries: Readonly<Record<string, string>> | Rea
 function extractEntry(name: string, text: string): { cluster: unknown; user: unknown; context: Record<string, unknown> } {
     const where = `kubeconfigs["${name}"]`;
     if (typeof text !== "string") throw new KubeconfigMergeError(`${where}: expected kubeconfig YAML text, got ${text === null ? "null" : typeof text}`);
-    if (text.trim() === MASKED) {
-        throw new KubeconfigMergeError(`${where}: the value is masked ("${MASKED}"); read the outputs with --show-secrets`);
+    if (text.trim() === SECRET_PLACEHOLDER) {
+        throw new KubeconfigMergeError(`${where}: the value is masked ("${SECRET_PLACEHOLDER}"); read the outputs with --show-secrets`);
     }
     let doc: unknown;
     try {
@@ -188,11 +188,20 @@ export function selectKubeconfigContext(text: string, selection: KubeconfigSelec
         if (!(error instanceof KubeconfigContextError)) throw error;
         return fail(error.reason === "no-current-context" ? `${error.message}; name one with source.kubeconfig.context` : error.message);
     }
-    const name = selection.name;
+    return singleContextKubeconfig(picked, selection.name);
+}
+
+/**
+ * Pure: the kubeconfig text holding only `picked`, its context, cluster and user all named `name`, current-context
+ * set — and the cluster's server replaced by `server` when given. Keys sorted, never folded, so the same input always
+ * gives the same bytes. The one place a kubeconfig is (re)written: selection here, K3s's read-back in components.
+ */
+export function singleContextKubeconfig(picked: KubeconfigContext, name: string, server?: string): string {
+    const cluster = server === undefined ? picked.cluster : { ...(picked.cluster as Record<string, unknown>), server };
     const selected = {
         apiVersion: "v1",
         kind: "Config",
-        clusters: [{ name, cluster: picked.cluster }],
+        clusters: [{ name, cluster }],
         users: [{ name, user: picked.user }],
         contexts: [{ name, context: { ...picked.context, cluster: name, user: name } }],
         "current-context": name,

@@ -67,3 +67,19 @@ export function kubectlPrologue(missingKubectlMessage: string): string[] {
         'k() { kubectl --kubeconfig "$kubeconfig" --request-timeout="${kubectl_timeout}s" "$@"; }',
     ];
 }
+
+/**
+ * Minutes a Pulumi Command is allowed beyond its script's own worst case: SSH connection set-up, process start,
+ * a login shell's start-up files. The Pulumi limit is the backstop for what the script cannot bound itself.
+ */
+export const COMMAND_TIMEOUT_MARGIN_MINUTES = 5;
+
+/**
+ * The `customTimeouts` duration of a Command whose script ends within `maxSeconds` (its own documented limits):
+ * whole minutes rounded up plus COMMAND_TIMEOUT_MARGIN_MINUTES, e.g. 1920 s → "37m". The one place a script's bound
+ * becomes a Pulumi timeout, so the two cannot drift apart.
+ */
+export function commandTimeout(maxSeconds: number): string {
+    if (!Number.isFinite(maxSeconds) || maxSeconds < 0) throw new Error(`commandTimeout: maxSeconds must be a non-negative number, got ${maxSeconds}`);
+    return `${Math.ceil(maxSeconds / 60) + COMMAND_TIMEOUT_MARGIN_MINUTES}m`;
+}

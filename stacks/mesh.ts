@@ -7,13 +7,18 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterMesh } from "../components/ClusterMesh";
+import { MeshDemo } from "../components/MeshDemo";
 import { MeshServices } from "../components/MeshServices";
 import { KubectlCheck } from "../components/KubectlCheck";
-import { GlobalServiceSpec, MESH_VERIFY_TIMEOUT, meshVerifyScript } from "../components/mesh-services";
+import { GlobalServiceSpec } from "../components/mesh-services";
+import { meshVerifyMaxSeconds, meshVerifyScript, MeshVerifyInput } from "../components/mesh-demo";
+import { commandTimeout } from "../lib/shell";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
-import { meshMembers, vclusterExposure } from "../config/resolve";
+import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
+import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import type { ClusterAccess } from "./sources";
 
 /** The mesh as planned before Cilium: the component and the extra Cilium values of each member, by cluster name. */
@@ -40,20 +45,17 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
     // The CA and MetalLB are shared by all members: protected when any member is.
     const protect = members.some(({ config: cluster }) => cluster.protect ?? defaultProtect(stackName));
     const clusterMesh = new ClusterMesh(
-        "mesh",
+        resourceNames.clusterMesh(),
         {
-            serviceType: mesh.serviceType,
             maxConnectedClusters: mesh.maxConnectedClusters,
-            members: members.map(({ config: cluster, access }) => ({
+            members: members.map(({ config: cluster, access }, memberIndex) => ({
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
                 ciliumVersion: cluster.cilium.version,
                 creator: access.creator,
                 metallb: cluster.loadBalancer?.metallb,
-                apiserverIP: cluster.clustermesh?.apiserverIP,
-                nodePort: cluster.clustermesh?.nodePort,
-                nodeAddress: cluster.clustermesh?.nodeAddress ?? access.nodeAddress,
+                apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),
                 reservedAddresses: cluster.vclusters.flatMap((_, j) => {
                     const expose = vclusterExposure(cluster, j);
                     return expose.type === "LoadBalancer" ? [expose.address] : [];
@@ -88,40 +90,57 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
     const formerParent = [{ parent: planned.clusterMesh }];
     // The demo policy, as in the Cilium guide: x-wing in the first cluster may reach rebel-base in the second.
     const policyTarget = names[1];
-    const services = members.map((member, index) => {
+    const demoResources = members.flatMap((member, index) => {
         // The config rules require every member to install Cilium; a member without it is a bug here.
         if (!member.ciliumRelease) throw new Error(`mesh: cluster ${member.config.name} has no Cilium release (internal error)`);
-        return new MeshServices(
-            `mesh-${member.config.name}-services`,
+        const servicesName = resourceNames.meshServices(member.config.name);
+        const services = new MeshServices(
+            servicesName,
+            { provider: member.access.provider, clusterName: member.config.name, ciliumRelease: member.ciliumRelease, globalServices },
+            // The children carry it too (they do not inherit a component's dependsOn).
+            { dependsOn: [member.ciliumRelease], aliases: formerParent },
+        );
+        if (!mesh.demo) return [];
+        const demo = new MeshDemo(
+            resourceNames.meshDemo(member.config.name),
             {
                 provider: member.access.provider,
                 clusterName: member.config.name,
                 ciliumRelease: member.ciliumRelease,
-                globalServices,
-                demo: mesh.demo,
-                demoPolicyTarget: mesh.demo && index === 0 ? policyTarget : undefined,
+                policyTarget: index === 0 ? policyTarget : undefined,
+                // Until this release the demo's objects were children of MeshServices, named after it.
+                formerParent: { resource: services, name: servicesName },
             },
-            // The children carry it too (they do not inherit a component's dependsOn).
-            { dependsOn: [member.ciliumRelease], aliases: formerParent },
+            { dependsOn: [member.ciliumRelease] },
         );
+        return demo.readyAfter;
     });
     if (!mesh.verify) return;
-    const demoResources = services.flatMap((s) => s.demoResources);
     members.forEach((member, index) => {
         // The first cluster's x-wing is fenced in by the demo policy: only the target may answer there.
         const restricted = index === 0;
+        const verify: MeshVerifyInput = { clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] };
         new KubectlCheck(
-            `mesh-${member.config.name}-verify`,
+            resourceNames.meshVerify(member.config.name),
             {
-                script: meshVerifyScript({ clusterName: member.config.name, expect: restricted ? [policyTarget] : [...names], forbid: restricted ? names.filter((n) => n !== policyTarget) : [] }),
+                script: meshVerifyScript(verify),
                 kubeconfig: member.access.kubeconfig,
                 after: demoResources,
-                timeout: MESH_VERIFY_TIMEOUT,
+                timeout: commandTimeout(meshVerifyMaxSeconds(verify)),
             },
             // Until this release the check was a MeshVerify child of the ClusterMesh; the alias keeps it in place.
             { aliases: [{ type: "kubeloom:index:MeshVerify", parent: planned.clusterMesh }] },
         );
     });
+}
+
+/** A NodePort placement without a configured node address dials the address the cluster's access knows. */
+function withNodeAddress(placement: MeshApiserverPlacement<string | undefined>, access: ClusterAccess): MeshApiserverPlacement<pulumi.Input<string>> {
+    if (placement.type !== "NodePort") return placement;
+    const nodeAddress = placement.nodeAddress ?? access.nodeAddress;
+    // The config rules require clustermesh.nodeAddress where the access knows no node address.
+    if (nodeAddress === undefined) throw new Error("mesh: a NodePort member without a node address passed the rules (internal error)");
+    return { ...placement, nodeAddress };
 }
 
 /** The members, in mesh order. The config rules guarantee every mesh name is a cluster. */

@@ -8,7 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { CiliumInstall } from "../components/CiliumInstall";
 import { CiliumNodes } from "../components/CiliumNodes";
 import { KubectlCheck } from "../components/KubectlCheck";
-import { CILIUM_VERIFY_TIMEOUT, ciliumVerifyScript } from "../components/cilium-verify-script";
+import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from "../components/cilium-verify-script";
+import { commandTimeout } from "../lib/shell";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
 import type { VClusterExposure } from "../components/vcluster-values";
@@ -16,6 +17,7 @@ import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cil
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import { LoadedConfig } from "../config/load";
+import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 
@@ -83,9 +85,10 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
                 new VCluster(
-                    `${cluster.name}-${vc.name}`,
+                    resourceNames.vcluster(cluster.name, vc.name),
                     {
                         provider: access.provider,
+                        hostKubeconfig: access.kubeconfig,
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
@@ -142,7 +145,7 @@ function installCilium(
     const ciliumNodes =
         chaining && chaining.nodes.length > 0
             ? new CiliumNodes(
-                  `${cluster.name}-cilium-nodes`,
+                  resourceNames.ciliumNodes(cluster.name),
                   {
                       provider: access.provider,
                       clusterName: cluster.name,
@@ -158,7 +161,7 @@ function installCilium(
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
     const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     const cilium = new CiliumInstall(
-        `${cluster.name}-cilium`,
+        resourceNames.cilium(cluster.name),
         {
             provider: access.provider,
             version: cluster.cilium.version,
@@ -174,23 +177,23 @@ function installCilium(
                 nodeSelector: cluster.cilium.nodeSelector,
                 tolerations: cluster.cilium.tolerations,
                 operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
-                chaining: chaining ? { mode: chaining.mode } : undefined,
+                chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
             },
-            primaryCniPlugins: chaining?.primaryPlugins,
             extraValues,
         },
         { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
     );
     if (cluster.cilium.verify) {
+        const verify: CiliumVerifyInput = {
+            clusterName: cluster.name,
+            kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
+            nodeSelector: cluster.cilium.nodeSelector,
+            tolerations: cluster.cilium.tolerations,
+        };
         new KubectlCheck(
-            `${cluster.name}-cilium-verify`,
+            resourceNames.ciliumVerify(cluster.name),
             {
-                script: ciliumVerifyScript({
-                    clusterName: cluster.name,
-                    kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                    nodeSelector: cluster.cilium.nodeSelector,
-                    tolerations: cluster.cilium.tolerations,
-                }),
+                script: ciliumVerifyScript(verify),
                 kubeconfig: access.kubeconfig,
                 after: [cilium.release],
                 // Re-run the check whenever what Helm installs changes. The values may hold secret leaves (the
@@ -198,7 +201,7 @@ function installCilium(
                 rerunWhen: pulumi
                     .all([cilium.values.apply((values) => pulumi.output(values)), cluster.cilium.version])
                     .apply(([values, version]) => createHash("sha256").update(`${version}\n${JSON.stringify(values)}`).digest("hex")),
-                timeout: CILIUM_VERIFY_TIMEOUT,
+                timeout: commandTimeout(ciliumVerifyMaxSeconds(verify)),
             },
             // Until this release the check was its own component type; the alias keeps existing stacks' check.
             { dependsOn: [cilium.release], aliases: [{ type: "kubeloom:index:CiliumVerify" }] },

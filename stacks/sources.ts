@@ -9,6 +9,7 @@ import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
 import { clusterSource } from "../config/resolve";
+import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
 import { readSecretFile, StackSecrets } from "../config/load";
@@ -69,7 +70,7 @@ export function clusterIdentifier(stackName: string, clusterName: string): strin
 }
 
 function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
-    return new k8s.Provider(`${cluster.name}-k8s`, {
+    return new k8s.Provider(resourceNames.provider(cluster.name), {
         kubeconfig,
         context,
         clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
@@ -83,7 +84,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
         : options.secrets.sshPrivateKey;
     const host = new K3sHost(
-        `${cluster.name}-k3s`,
+        resourceNames.k3sHost(cluster.name),
         {
             clusterName: cluster.name,
             host: k3s.host,
@@ -116,7 +117,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
 
 function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: SourceOptions): ClusterAccess {
     const created = new KindCluster(
-        `${cluster.name}-kind`,
+        resourceNames.kindCluster(cluster.name),
         {
             clusterName: cluster.name,
             nodeImage: kind.nodeImage,
@@ -159,7 +160,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
 }
 
 function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, options: SourceOptions): ClusterAccess {
-    const reference = new pulumi.StackReference(`${cluster.name}-stack`, { name: source.stack });
+    const reference = new pulumi.StackReference(resourceNames.stackReference(cluster.name), { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
             const found = kubeconfigs?.[source.context];

@@ -16,6 +16,7 @@ import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automa
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { KubeconfigMergeError, mergeKubeconfigs } from "../../lib/kubeconfig";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
 const USAGE = "usage: npm run kubeconfig -- <stack> [--out <file>] [--context <name>] [--stdin] [--print]";
 
@@ -48,7 +49,7 @@ function kubeconfigsFromJson(text: string): Record<string, string> {
         throw new CliError("kubeloom: stdin is not JSON; pipe in: pulumi stack output --json --show-secrets", EXIT.invalid);
     }
     const kubeconfigs = (outputs as Record<string, unknown> | null)?.kubeconfigs;
-    if (kubeconfigs === "[secret]") throw new CliError("kubeloom: the kubeconfigs output is masked; add --show-secrets to pulumi stack output", EXIT.invalid);
+    if (kubeconfigs === SECRET_PLACEHOLDER) throw new CliError("kubeloom: the kubeconfigs output is masked; add --show-secrets to pulumi stack output", EXIT.invalid);
     if (kubeconfigs === null || typeof kubeconfigs !== "object" || Array.isArray(kubeconfigs)) {
         throw new CliError("kubeloom: the JSON has no kubeconfigs map; is this the output of a Kubeloom stack?", EXIT.invalid);
     }

@@ -4,7 +4,8 @@
  * Everything shown comes from the report, which holds no secret values, so the Markdown cannot leak one either.
  */
 import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
-import { FieldChange, sortKeys, UNKNOWN_PLACEHOLDER } from "./value-diff";
+import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
+import { FieldChange, sortKeys } from "./value-diff";
 
 /** Rendering limits. */
 export interface MarkdownOptions {

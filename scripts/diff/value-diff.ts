@@ -3,11 +3,8 @@
  * lists summarised, multi-line text diffed by line, and secrets compared only as the plan's placeholder, so a
  * secret never shows as more than "changed". Pure.
  */
+import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
 
-/** The plan format's placeholder for a secret value (offline-plan.ts `SECRET`). */
-export const SECRET_PLACEHOLDER = "[secret]";
-/** The plan format's placeholder for a value known only after deployment (offline-plan.ts `UNKNOWN`). */
-export const UNKNOWN_PLACEHOLDER = "[unknown]";
 /** Lists longer than this are summarised ("list of 40 items: 2 added, 1 removed") instead of diffed per index. */
 export const LIST_DETAIL_LIMIT = 10;
 /** At most this many changed lines of one multi-line text are kept. */

@@ -8,12 +8,9 @@
  * records each resource's options as it is constructed.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
 import { sortKeysDeep } from "../../lib/values-util";
 
-/** Placeholder for any secret value in a plan. */
-export const SECRET = "[secret]";
-/** Placeholder for a value that is only known after the resource is created (as in `pulumi preview`). */
-export const UNKNOWN = "[unknown]";
 
 /** One registered resource in the plan. */
 export interface PlannedResource {
@@ -207,8 +204,8 @@ export async function resolveValue(value: unknown, urnFor: (r: pulumi.Resource) 
             for (const resource of await internals.allResources()) dependencies.add(resource);
         }
         const [known, secret] = await Promise.all([internals.isKnown, internals.isSecret]);
-        if (secret) return SECRET;
-        if (!known) return UNKNOWN;
+        if (secret) return SECRET_PLACEHOLDER;
+        if (!known) return UNKNOWN_PLACEHOLDER;
         return resolveValue(await internals.promise(), urnFor, dependencies);
     }
     if (value instanceof Promise) {
@@ -218,7 +215,7 @@ export async function resolveValue(value: unknown, urnFor: (r: pulumi.Resource) 
         return urnFor(value) ?? "[resource outside the plan]";
     }
     if (value === pulumi.runtime.unknownValue) {
-        return UNKNOWN;
+        return UNKNOWN_PLACEHOLDER;
     }
     if (Array.isArray(value)) {
         return Promise.all(value.map((item) => resolveValue(item, urnFor, dependencies)));

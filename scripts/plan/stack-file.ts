@@ -6,6 +6,7 @@
 import * as fs from "fs";
 import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
 import { ConfigError, ConfigIssue, formatPath, suggestKey } from "../../config/schema";
+import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
 /** The flat config of one stack and which of its keys are secret. */
 export interface StackFileConfig {
@@ -13,8 +14,6 @@ export interface StackFileConfig {
     readonly secretKeys: string[];
 }
 
-/** Placeholder for a `secure:` value that cannot be decrypted offline. */
-export const SECURE_PLACEHOLDER = "[secret]";
 
 function isSecure(value: unknown): boolean {
     return value !== null && typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 1 && "secure" in value;
@@ -22,7 +21,7 @@ function isSecure(value: unknown): boolean {
 
 /** Replaces every nested `{ secure: ... }` with the placeholder; reports whether any was found. */
 function replaceSecure(value: unknown): { value: unknown; secret: boolean } {
-    if (isSecure(value)) return { value: SECURE_PLACEHOLDER, secret: true };
+    if (isSecure(value)) return { value: SECRET_PLACEHOLDER, secret: true };
     if (Array.isArray(value)) {
         const items = value.map(replaceSecure);
         return { value: items.map((i) => i.value), secret: items.some((i) => i.secret) };

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { ChainingMode, ciliumValues, CiliumValuesInput, genericVethConflist } from "../../components/cilium-values";
+import { ChainingInput, ChainingMode, ciliumValues, CiliumValuesInput } from "../../components/cilium-values";
 import { addTaintsScript, removeTaintsScript, taintArgument, taintsFromTolerations } from "../../components/cilium-nodes";
 import { ConfigError, SECRET_KEYS } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
@@ -16,33 +16,47 @@ const chained = (mode: ChainingMode, overrides: Partial<CiliumValuesInput> = {})
     podCidr: "10.244.0.0/16",
     kubeProxyReplacement: mode === "portmap" ? { enabled: false } : { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 },
     routingMode: mode === "portmap" ? "tunnel" : "native",
-    ipamMode: "kubernetes",
+    ipamMode: mode === "portmap" ? "kubernetes" : "cluster-pool",
     hubble: { relay: true, ui: true, uiNodePort: 31235 },
     nodeSelector: { "kubeloom.io/cilium": "true" },
     tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
     operatorReplicas: 2,
-    chaining: { mode },
+    chaining: chainingOf(mode),
     ...overrides,
 });
 
+/** The chaining settings each mode needs: a router CIDR when a primary CNI stays, a target network for two of them. */
+function chainingOf(mode: ChainingMode): ChainingInput {
+    switch (mode) {
+        case "generic-veth":
+            return { mode, target: "cbr0", routerCidr: "10.250.0.0/20" };
+        case "flannel":
+            return { mode, target: "cbr0", routerCidr: "10.250.0.0/20" };
+        case "aws-cni":
+            return { mode, routerCidr: "10.250.0.0/20" };
+        case "portmap":
+            return { mode };
+    }
+}
+
 /** The keys each mode adds over an unchained install, exactly (sources in components/cilium-values.ts). */
 const expectedChainingKeys: Record<ChainingMode, Record<string, unknown>> = {
-    // Documentation/installation/cni-chaining-generic-veth.rst
+    // Documentation/installation/cni-chaining-generic-veth.rst, the conflist from the primary's (cni.chainingTarget)
     "generic-veth": {
-        cni: { chainingMode: "generic-veth", configMap: "cni-configuration", customConf: true, exclusive: false, uninstall: true },
+        cni: { chainingMode: "generic-veth", chainingTarget: "cbr0", exclusive: false, uninstall: false },
         enableIPv4Masquerade: false,
         routingMode: "native",
     },
     // Documentation/installation/cni-chaining-aws-cni.rst
     "aws-cni": {
-        cni: { chainingMode: "aws-cni", exclusive: false, uninstall: true },
+        cni: { chainingMode: "aws-cni", exclusive: false, uninstall: false },
         enableIPv4Masquerade: false,
         endpointRoutes: { enabled: true },
         routingMode: "native",
     },
-    // the agent's built-in flannel conflist; no 1.16 guide
+    // no 1.16 guide; flannel's own conflist (network cbr0) as the target, not the agent's built-in "flannel" one
     flannel: {
-        cni: { chainingMode: "flannel", exclusive: false, uninstall: true },
+        cni: { chainingMode: "flannel", chainingTarget: "cbr0", exclusive: false, uninstall: false },
         enableIPv4Masquerade: false,
         routingMode: "native",
     },
@@ -59,13 +73,18 @@ describe("Cilium chaining values", () => {
             for (const [key, expected] of Object.entries(expectedChainingKeys[mode])) {
                 assert.deepEqual(values[key], expected, key);
             }
-            const unchained = ciliumValues(chained(mode, { chaining: undefined, routingMode: "tunnel" }));
+            const unchained = ciliumValues(chained(mode, { chaining: undefined, routingMode: "tunnel", ipamMode: "kubernetes" }));
             const added = Object.keys(values).filter((key) => !(key in unchained)).sort();
             const expectedAdded = Object.keys(expectedChainingKeys[mode]).filter((key) => key !== "routingMode").sort();
             assert.deepEqual(added, expectedAdded, "no other top-level key appears with chaining");
             assert.equal(values.autoDirectNodeRoutes, undefined, "the primary CNI (or Cilium's tunnel) routes: no direct node routes");
             assert.equal(values.ipv4NativeRoutingCIDR, undefined);
-            assert.deepEqual(values.ipam, { mode: "kubernetes" }, "never cluster-pool");
+            if (mode === "portmap") {
+                assert.deepEqual(values.ipam, { mode: "kubernetes" }, "portmap: Cilium is the primary CNI and keeps the node podCIDRs");
+            } else {
+                // Issue 11 failure 3 (cilium/cilium#9590): never the node podCIDR the primary CNI hands to pods.
+                assert.deepEqual(values.ipam, { mode: "cluster-pool", operator: { clusterPoolIPv4MaskSize: 28, clusterPoolIPv4PodCIDRList: ["10.250.0.0/20"] } });
+            }
         });
     }
 
@@ -78,7 +97,11 @@ describe("Cilium chaining values", () => {
 
     it("fails on combinations the chaining guides rule out", () => {
         assert.throws(() => ciliumValues(chained("generic-veth", { routingMode: "tunnel" })), /generic-veth: routingMode must be native/);
-        assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "cluster-pool" })), /flannel: ipamMode must be kubernetes/);
+        assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "kubernetes" })), /flannel: ipamMode must be cluster-pool over chaining.routerCidr/);
+        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni" } })), /chaining.routerCidr is required/);
+        assert.throws(() => ciliumValues(chained("generic-veth", { chaining: { mode: "generic-veth", routerCidr: "10.250.0.0/20" } })), /chaining.target is required/);
+        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni", routerCidr: "10.250.0.0/20", target: "x" } })), /aws-cni implies/);
+        assert.throws(() => ciliumValues(chained("portmap", { chaining: { mode: "portmap", routerCidr: "10.250.0.0/20" } })), /not used: with portmap/);
         assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 } })), /portmap chaining is for kubeProxyReplacement: false/);
     });
 
@@ -106,37 +129,10 @@ describe("Cilium chaining values", () => {
         });
     }
 
-    it("allows cni.configMap only as the documented exception below 1.18, not other cni keys", () => {
-        const values = ciliumValues(chained("generic-veth"));
-        for (const version of supportedVersions("cilium")) {
-            assert.deepEqual(ciliumUnknownKeyPaths({ ...values, cni: { ...(values.cni as object), configmap: "x" } }, version), ["cni.configmap"], version);
-        }
-    });
-
     it("is deterministic", () => {
         for (const mode of MODES) {
             assert.equal(JSON.stringify(ciliumValues(chained(mode))), JSON.stringify(ciliumValues(chained(mode))));
         }
-    });
-});
-
-describe("generic-veth conflist", () => {
-    it("chains the primary plugins with cilium-cni, as the generic-veth guide's template", () => {
-        const conflist = JSON.parse(genericVethConflist([{ type: "flannel", delegate: { isDefaultGateway: true, hairpinMode: true } }]));
-        assert.deepEqual(conflist, {
-            cniVersion: "0.3.1",
-            name: "generic-veth",
-            plugins: [
-                { delegate: { hairpinMode: true, isDefaultGateway: true }, type: "flannel" },
-                { "chaining-mode": "generic-veth", type: "cilium-cni" },
-            ],
-        });
-    });
-
-    it("fails without primary plugins, on a plugin without type, and on cilium-cni in the list", () => {
-        assert.throws(() => genericVethConflist([]), /needs the primary CNI's plugins/);
-        assert.throws(() => genericVethConflist([{ mtu: 1450 }]), /primaryPlugins\[0\] has no "type"/);
-        assert.throws(() => genericVethConflist([{ type: "calico" }, { type: "cilium-cni" }]), /primaryPlugins\[1\] is cilium-cni/);
     });
 });
 
@@ -161,23 +157,31 @@ const failures: Array<{ name: string; mutate: (c: Record<string, any>) => void; 
         expectPath: "clusters[0].cilium.routingMode",
         expectMessage: /8472/,
     },
-    { name: "fails on cluster-pool IPAM with aws-cni", mutate: (c) => Object.assign(cilium0(c), { ipamMode: "cluster-pool", chaining: { mode: "aws-cni" } }), expectPath: "clusters[0].cilium.ipamMode", expectMessage: /primary CNI allocates pod IPs/ },
-    { name: "fails on portmap with kube-proxy replacement", mutate: (c) => (cilium0(c).chaining = { mode: "portmap" }), expectPath: "clusters[0].cilium.chaining.mode", expectMessage: /HostPort/ },
-    { name: "fails on generic-veth without the primary plugins", mutate: (c) => (cilium0(c).chaining = { mode: "generic-veth" }), expectPath: "clusters[0].cilium.chaining.primaryPlugins", expectMessage: /required with chaining mode generic-veth/ },
     {
-        name: "fails on primary plugins with a mode that builds its own conflist",
-        mutate: (c) => (cilium0(c).chaining = { mode: "aws-cni", primaryPlugins: [{ type: "aws-cni" }] }),
-        expectPath: "clusters[0].cilium.chaining.primaryPlugins",
-        expectMessage: /only used with chaining mode generic-veth/,
+        name: "fails on ipam kubernetes with flannel chaining (router IP from the podCIDR the primary CNI uses)",
+        mutate: (c) => Object.assign(cilium0(c), { ipamMode: "kubernetes", chaining: { mode: "flannel", routerCidr: "10.250.0.0/20" } }),
+        expectPath: "clusters[0].cilium.ipamMode",
+        expectMessage: /router IP \(cilium_host\) from the node podCIDR/,
     },
-    { name: "fails on cilium-cni among the primary plugins", mutate: (c) => cilium0(c).chaining.primaryPlugins.push({ type: "cilium-cni" }), expectPath: "clusters[0].cilium.chaining.primaryPlugins[1].type", expectMessage: /appended by Kubeloom/ },
-    { name: "fails on a primary plugin without type", mutate: (c) => (cilium0(c).chaining.primaryPlugins = [{ mtu: 1450 }]), expectPath: "clusters[0].cilium.chaining.primaryPlugins[0]", expectMessage: /"type"/ },
+    { name: "fails on generic-veth without a router CIDR", mutate: (c) => delete cilium0(c).chaining.routerCidr, expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /required with chaining mode generic-veth/ },
+    { name: "fails on aws-cni without a router CIDR", mutate: (c) => (cilium0(c).chaining = { mode: "aws-cni" }), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /required with chaining mode aws-cni/ },
+    { name: "fails on a router CIDR inside the pod CIDR", mutate: (c) => (cilium0(c).chaining.routerCidr = "10.244.128.0/20"), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /overlaps the cluster's podCidr/ },
+    { name: "fails on a router CIDR inside the service CIDR", mutate: (c) => (cilium0(c).chaining.routerCidr = "10.100.0.0/20"), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /overlaps the cluster's serviceCidr/ },
+    { name: "fails on a router CIDR holding the API server address", mutate: (c) => (cilium0(c).chaining.routerCidr = "192.0.2.0/24"), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /contains cilium.k8sServiceHost/ },
+    { name: "fails on a router CIDR too small for 4 nodes", mutate: (c) => (cilium0(c).chaining.routerCidr = "10.250.0.0/27"), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /fewer than 4 nodes/ },
+    { name: "fails on a router CIDR that is not a CIDR", mutate: (c) => (cilium0(c).chaining.routerCidr = "10.250.0.1/20"), expectPath: "clusters[0].cilium.chaining.routerCidr" },
+    { name: "fails on portmap with kube-proxy replacement", mutate: (c) => (cilium0(c).chaining = { mode: "portmap" }), expectPath: "clusters[0].cilium.chaining.mode", expectMessage: /HostPort/ },
+    { name: "fails on portmap with a router CIDR", mutate: (c) => (cilium0(c).chaining = { mode: "portmap", routerCidr: "10.250.0.0/20" }), expectPath: "clusters[0].cilium.chaining.routerCidr", expectMessage: /not used with chaining mode portmap/ },
+    { name: "fails on generic-veth without the target network", mutate: (c) => delete cilium0(c).chaining.target, expectPath: "clusters[0].cilium.chaining.target", expectMessage: /required with chaining mode generic-veth/ },
+    { name: "fails on a target with aws-cni", mutate: (c) => (cilium0(c).chaining = { mode: "aws-cni", target: "aws-cni", routerCidr: "10.250.0.0/20" }), expectPath: "clusters[0].cilium.chaining.target", expectMessage: /implies the target "aws-cni"/ },
+    { name: "fails on a target that is not a CNI network name", mutate: (c) => (cilium0(c).chaining.target = "cbr 0"), expectPath: "clusters[0].cilium.chaining.target", expectMessage: /CNI network name/ },
+    { name: "fails on the removed primaryPlugins key", mutate: (c) => (cilium0(c).chaining.primaryPlugins = [{ type: "flannel" }]), expectPath: "clusters[0].cilium.chaining.primaryPlugins" },
     { name: "fails on kube-proxy replacement without the API host", mutate: (c) => delete cilium0(c).k8sServiceHost, expectPath: "clusters[0].cilium.k8sServiceHost", expectMessage: /kubeProxyReplacement/ },
     { name: "fails on kube-proxy replacement without the API port", mutate: (c) => delete cilium0(c).k8sServicePort, expectPath: "clusters[0].cilium.k8sServicePort", expectMessage: /443 on EKS/ },
     { name: "fails on chaining.nodes without a nodeSelector", mutate: (c) => Object.assign(cilium0(c), { nodeSelector: {}, chaining: { ...cilium0(c).chaining, nodes: ["worker-1"] } }), expectPath: "clusters[0].cilium.nodeSelector" },
     { name: "fails on a node listed twice", mutate: (c) => (cilium0(c).chaining.nodes = ["worker-1", "worker-1"]), expectPath: "clusters[0].cilium.chaining.nodes[1]", expectMessage: /listed twice/ },
     { name: "fails on an unknown chaining mode", mutate: (c) => (cilium0(c).chaining.mode = "calico"), expectPath: "clusters[0].cilium.chaining.mode", expectMessage: /"generic-veth"/ },
-    { name: "fails on a misspelled chaining key", mutate: (c) => (cilium0(c).chaining.primaryPlugin = []), expectPath: "clusters[0].cilium.chaining.primaryPlugin", expectMessage: /did you mean "primaryPlugins"/ },
+    { name: "fails on a misspelled chaining key", mutate: (c) => (cilium0(c).chaining.routerCIDR = "10.250.0.0/20"), expectPath: "clusters[0].cilium.chaining.routerCIDR", expectMessage: /did you mean "routerCidr"/ },
 ];
 
 describe("chaining config rules", () => {
@@ -185,6 +189,7 @@ describe("chaining config rules", () => {
         assert.deepEqual(issuesOf(chainConfig()), []);
         const config = parseStackConfig(chainConfig(), { secretKeys: SECRET_KEYS });
         assert.equal(config.clusters[0].cilium.routingMode, "native");
+        assert.equal(config.clusters[0].cilium.ipamMode, "cluster-pool", "chained onto a primary CNI: Cilium's pool is the router CIDR");
         assert.deepEqual(config.clusters[0].cilium.chaining?.nodes, [], "no node is touched by default");
     });
 
@@ -194,6 +199,13 @@ describe("chaining config rules", () => {
         Object.assign(cilium0(portmap), { kubeProxyReplacement: false, chaining: { mode: "portmap" }, ipamMode: "cluster-pool" });
         assert.deepEqual(issuesOf(portmap), [], "portmap without KPR keeps Cilium's own routing and IPAM");
         assert.equal(parseStackConfig(portmap, { secretKeys: SECRET_KEYS }).clusters[0].cilium.routingMode, "tunnel");
+    });
+
+    it("defaults flannel's chaining target to its network name cbr0", () => {
+        const raw = chainConfig();
+        cilium0(raw).chaining = { mode: "flannel", routerCidr: "10.250.0.0/20" };
+        assert.deepEqual(issuesOf(raw), []);
+        assert.equal(parseStackConfig(raw, { secretKeys: SECRET_KEYS }).clusters[0].cilium.chaining?.target, "cbr0");
     });
 
     it("accepts an explicit routingMode native with chaining", () => {

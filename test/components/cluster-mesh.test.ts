@@ -4,7 +4,13 @@ import { ClusterMesh, ClusterMeshMember } from "../../components/ClusterMesh";
 import { MetalLB } from "../../components/MetalLB";
 import { named, ofType, planProgram } from "../support/helpers";
 
-const member = (n: number, provider: k8s.Provider): ClusterMeshMember => ({ name: `c${n}`, id: n, provider, metallb: { addresses: [`172.22.${n}.10-172.22.${n}.20`] } });
+const member = (n: number, provider: k8s.Provider): ClusterMeshMember => ({
+    name: `c${n}`,
+    id: n,
+    provider,
+    metallb: { addresses: [`172.22.${n}.10-172.22.${n}.20`] },
+    apiserver: { type: "LoadBalancer", address: `172.22.${n}.10` },
+});
 
 describe("ClusterMesh component", () => {
     it("owns one CA and MetalLB per member, all parented to it with the member's provider", async () => {
@@ -32,14 +38,24 @@ describe("ClusterMesh component", () => {
         );
     });
 
-    it("fails on a LoadBalancer member without MetalLB, naming it", async () => {
+    it("fails on members of mixed placement types before creating anything", async () => {
         await assert.rejects(
             planProgram(() => {
                 const p = new k8s.Provider("p", { kubeconfig: "x" });
-                new ClusterMesh("m", { members: [member(1, p), { name: "c2", id: 2, provider: p }] });
+                new ClusterMesh("m", { members: [member(1, p), { name: "c2", id: 2, provider: p, apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 32380 } }] });
             }),
-            /mesh member c2: serviceType LoadBalancer needs a MetalLB pool/,
+            /ClusterMesh m: mesh members mix clustermesh-apiserver types/,
         );
+    });
+
+    it("has MetalLB reserve each member's planned apiserver address", async () => {
+        const plan = await planProgram(() => {
+            const p = new k8s.Provider("p", { kubeconfig: "x" });
+            new ClusterMesh("m", { members: [member(1, p), member(2, p)] });
+        });
+        // The reserved pool (autoAssign false) holds the planned address as a /32, so MetalLB never hands it out.
+        const reserved = ofType(plan, "kubernetes:metallb.io/v1beta1:IPAddressPool").filter((r) => (r.inputs.spec as { autoAssign?: boolean }).autoAssign === false);
+        assert.deepEqual(reserved.map((r) => (r.inputs.spec as { addresses: string[] }).addresses).sort(), [["172.22.1.10/32"], ["172.22.2.10/32"]]);
     });
 
     it("MetalLB refuses an empty pool", async () => {

@@ -141,7 +141,7 @@ for (const shell of SHELLS) {
             const kubeconfig = "apiVersion: v1\nkind: Config\n";
             fs.mkdirSync(path.join(box.dir, "etc/rancher/k3s"), { recursive: true });
             fs.writeFileSync(path.join(box.dir, "etc/rancher/k3s/k3s.yaml"), kubeconfig);
-            const run = box.run(shell, `echo 'Welcome to host1!'\n${buildReadKubeconfigScript()}\necho 'bye'`, { env });
+            const run = box.run(shell, `echo 'Welcome to host1!'\nprintf 'Last login: today (no newline)'\n${buildReadKubeconfigScript()}\necho 'bye'`, { env });
             assert.equal(run.status, 0, run.stderr);
             assert.equal(extractMarkedKubeconfig(run.stdout), kubeconfig);
         });

@@ -16,14 +16,17 @@ import { supportedVersions } from "../../components/support-matrix";
 import { at } from "../support/helpers";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 
-/** n LoadBalancer members c1..cn, each with its own /24 pool on 172.22.<i>.0. */
+/** The /24 pool of LoadBalancer member i (1-based): 172.22.<i>.0/24. */
+const poolOf = (i: number): string[] => [`172.22.${i}.0/24`];
+
+/** n LoadBalancer members c1..cn, each on the first address of its own /24 pool (config/resolve.ts' default). */
 function lbMembers(n: number): MeshPlanMember[] {
-    return Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, id: i + 1, pool: [`172.22.${i + 1}.0/24`] }));
+    return Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, id: i + 1, apiserver: { type: "LoadBalancer", address: firstPoolAddress(poolOf(i + 1)) } }));
 }
 
-/** n NodePort members with node addresses 192.0.2.<i>. */
+/** n NodePort members with node addresses 192.0.2.<i> on NodePorts 32379 + index (the resolved defaults). */
 function nodePortMembers(n: number): MeshPlanMember[] {
-    return Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, id: i + 1, nodeAddress: `192.0.2.${i + 1}` }));
+    return Array.from({ length: n }, (_, i) => ({ name: `c${i + 1}`, id: i + 1, apiserver: { type: "NodePort", nodeAddress: `192.0.2.${i + 1}`, nodePort: 32379 + i } }));
 }
 
 function assertEveryOtherPeerOnce(plan: readonly MeshPlanEntry[]): void {
@@ -45,31 +48,31 @@ function assertEveryOtherPeerOnce(plan: readonly MeshPlanEntry[]): void {
 describe("meshPlan", () => {
     for (const n of [2, 3, 10]) {
         it(`gives each of ${n} LoadBalancer clusters every other cluster exactly once, never itself`, () => {
-            const plan = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(n) });
+            const plan = meshPlan({ members: lbMembers(n) });
             assert.equal(plan.length, n);
             assertEveryOtherPeerOnce(plan);
             for (const entry of plan) {
                 assert.equal(entry.apiserver.port, CLUSTERMESH_APISERVER_PORT);
-                assert.ok(poolContains(lbMembers(n).find((m) => m.name === entry.name)!.pool!, entry.apiserver.address), "address inside the own pool");
+                assert.ok(poolContains(poolOf(entry.id), entry.apiserver.address), "address inside the own pool");
+                assert.deepEqual(entry.placement, { type: "LoadBalancer", address: entry.apiserver.address });
             }
         });
 
         it(`gives each of ${n} NodePort clusters its own NodePort and every other cluster once`, () => {
-            const plan = meshPlan({ serviceType: "NodePort", members: nodePortMembers(n) });
+            const plan = meshPlan({ members: nodePortMembers(n) });
             assertEveryOtherPeerOnce(plan);
             const ports = plan.map((e) => e.apiserver.port);
             assert.equal(new Set(ports).size, n, "NodePorts are distinct");
             assert.deepEqual(ports, Array.from({ length: n }, (_, i) => 32379 + i));
-            plan.forEach((e) => assert.equal(e.nodePort, e.apiserver.port));
+            plan.forEach((e) => assert.equal(e.placement.type === "NodePort" && e.placement.nodePort, e.apiserver.port));
         });
     }
 
-    it("uses the explicit apiserverIP and NodePort when set", () => {
-        const lb = meshPlan({ serviceType: "LoadBalancer", members: [{ ...lbMembers(2)[0], apiserverIP: "172.22.1.77" }, lbMembers(2)[1]] });
+    it("dials each member where its placement says", () => {
+        const lb = meshPlan({ members: [{ ...lbMembers(2)[0], apiserver: { type: "LoadBalancer", address: "172.22.1.77" } }, lbMembers(2)[1]] });
         assert.equal(lb[0].apiserver.address, "172.22.1.77");
-        assert.equal(lb[0].loadBalancerIP, "172.22.1.77");
         assert.equal(lb[1].peers[0].address, "172.22.1.77");
-        const np = meshPlan({ serviceType: "NodePort", members: [{ ...nodePortMembers(2)[0], nodePort: 30100 }, nodePortMembers(2)[1]] });
+        const np = meshPlan({ members: [{ ...nodePortMembers(2)[0], apiserver: { type: "NodePort", nodeAddress: "192.0.2.1", nodePort: 30100 } }, nodePortMembers(2)[1]] });
         assert.deepEqual(np.map((e) => e.apiserver.port), [30100, 32380]);
     });
 
@@ -80,8 +83,8 @@ describe("meshPlan", () => {
     });
 
     it("changes only the existing clusters' peer lists when a third cluster is appended", () => {
-        const two = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(2) });
-        const three = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(3) });
+        const two = meshPlan({ members: lbMembers(2) });
+        const three = meshPlan({ members: lbMembers(3) });
         for (const before of two) {
             const after = three.find((e) => e.name === before.name)!;
             const { peers: peersBefore, ...ownBefore } = before;
@@ -94,33 +97,31 @@ describe("meshPlan", () => {
             );
             assert.equal(peersAfter.filter((p) => p.name === "c3").length, 1);
         }
-        const np2 = meshPlan({ serviceType: "NodePort", members: nodePortMembers(2) });
-        const np3 = meshPlan({ serviceType: "NodePort", members: nodePortMembers(3) });
+        const np2 = meshPlan({ members: nodePortMembers(2) });
+        const np3 = meshPlan({ members: nodePortMembers(3) });
         np2.forEach((e, i) => assert.deepEqual(np3[i].apiserver, e.apiserver, "appending keeps the derived NodePorts"));
     });
 
     it("is deterministic: same input, byte-identical plan and values", () => {
-        const render = () => JSON.stringify(meshPlan({ serviceType: "LoadBalancer", members: lbMembers(10) }).map((e) => clustermeshCiliumValues(e, { maxConnectedClusters: 255 })));
+        const render = () => JSON.stringify(meshPlan({ members: lbMembers(10) }).map((e) => clustermeshCiliumValues(e, { maxConnectedClusters: 255 })));
         assert.equal(render(), render());
         const shuffled = [...lbMembers(4)].reverse();
-        const plan = meshPlan({ serviceType: "LoadBalancer", members: shuffled });
+        const plan = meshPlan({ members: shuffled });
         plan.forEach((e) => assert.deepEqual(e.peers.map((p) => p.name), [...e.peers.map((p) => p.name)].sort()));
     });
 
     const failures: Array<{ name: string; input: Parameters<typeof meshPlan>[0]; expect: RegExp }> = [
-        { name: "fails on duplicate names", input: { serviceType: "LoadBalancer", members: [lbMembers(2)[0], { ...lbMembers(2)[1], name: "c1" }] }, expect: /share the name c1/ },
-        { name: "fails on duplicate ids", input: { serviceType: "LoadBalancer", members: [lbMembers(2)[0], { ...lbMembers(2)[1], id: 1 }] }, expect: /share the id 1/ },
-        { name: "fails on a LoadBalancer member without a pool", input: { serviceType: "LoadBalancer", members: [lbMembers(2)[0], { name: "c2", id: 2 }] }, expect: /c2.*MetalLB pool/ },
-        { name: "fails on an apiserverIP outside the pool", input: { serviceType: "LoadBalancer", members: [{ ...lbMembers(2)[0], apiserverIP: "10.0.0.1" }, lbMembers(2)[1]] }, expect: /outside its MetalLB pool/ },
-        { name: "fails on a NodePort member without an address", input: { serviceType: "NodePort", members: [nodePortMembers(2)[0], { name: "c2", id: 2 }] }, expect: /c2.*node address/ },
-        { name: "fails on two members with one NodePort", input: { serviceType: "NodePort", members: [nodePortMembers(2)[0], { ...nodePortMembers(2)[1], nodePort: 32379 }] }, expect: /share the NodePort 32379/ },
+        { name: "fails on duplicate names", input: { members: [lbMembers(2)[0], { ...lbMembers(2)[1], name: "c1" }] }, expect: /share the name c1/ },
+        { name: "fails on duplicate ids", input: { members: [lbMembers(2)[0], { ...lbMembers(2)[1], id: 1 }] }, expect: /share the id 1/ },
+        { name: "fails on members of mixed placement types", input: { members: [lbMembers(2)[0], nodePortMembers(2)[1]] }, expect: /mix clustermesh-apiserver types \(LoadBalancer, NodePort\)/ },
+        { name: "fails on two members with one NodePort", input: { members: [nodePortMembers(2)[0], { ...nodePortMembers(2)[1], apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 32379 } }] }, expect: /share the NodePort 32379/ },
     ];
     for (const failure of failures) {
         it(failure.name, () => assert.throws(() => meshPlan(failure.input), failure.expect));
     }
 
     it("summarises each entry without secrets", () => {
-        const [entry] = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(2) });
+        const [entry] = meshPlan({ members: lbMembers(2) });
         assert.deepEqual(meshSummary(entry), {
             name: "c1",
             id: 1,
@@ -148,11 +149,12 @@ describe("clustermeshCiliumValues", () => {
     const caPlaceholder = { tls: { ca: { cert: Buffer.from("CERT").toString("base64"), key: Buffer.from("KEY").toString("base64") } } };
 
     // NodePort members dial each other by DNS name, so their values carry the server certificate's extra names.
+    const byName = (members: MeshPlanMember[]): MeshPlanMember[] =>
+        members.map((m) => (m.apiserver.type === "NodePort" ? { ...m, apiserver: { ...m.apiserver, nodeAddress: `${m.name}.example.com` } } : m));
     for (const ciliumVersion of supportedVersions("cilium")) {
         for (const serviceType of ["LoadBalancer", "NodePort"] as const) {
             it(`merged over the base values (${serviceType}) validates against the Cilium ${ciliumVersion} chart schema with no unknown keys`, () => {
-                const members = serviceType === "LoadBalancer" ? lbMembers(3) : nodePortMembers(3).map((m) => ({ ...m, nodeAddress: `${m.name}.example.com` }));
-                const plan = meshPlan({ serviceType, members });
+                const plan = meshPlan({ members: serviceType === "LoadBalancer" ? lbMembers(3) : byName(nodePortMembers(3)) });
                 const fragment = clustermeshCiliumValues(plan[0], { maxConnectedClusters: 511, ciliumVersion });
                 assertKeysSorted(fragment);
                 const merged = deepMerge(deepMerge(base, fragment), caPlaceholder);
@@ -164,7 +166,12 @@ describe("clustermeshCiliumValues", () => {
     }
 
     it("puts the extra DNS names where each version's chart reads them, and keeps 1095-day certificates on 1.20", () => {
-        const [entry] = meshPlan({ serviceType: "NodePort", members: [{ name: "c1", id: 1, nodeAddress: "node1.example.com" }, { name: "c2", id: 2, nodeAddress: "192.0.2.2" }] });
+        const [entry] = meshPlan({
+            members: [
+                { name: "c1", id: 1, apiserver: { type: "NodePort", nodeAddress: "node1.example.com", nodePort: 32379 } },
+                { name: "c2", id: 2, apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 32380 } },
+            ],
+        });
         for (const ciliumVersion of ["1.16.19", "1.17.18", "1.18.12", "1.19.6"]) {
             const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion });
             assert.deepEqual(at(values, "clustermesh.apiserver.tls.server.extraDnsNames"), ["node1.example.com"], ciliumVersion);
@@ -177,7 +184,7 @@ describe("clustermeshCiliumValues", () => {
     });
 
     it("requests the LoadBalancer IP by MetalLB annotation only, never spec.loadBalancerIP", () => {
-        const [entry] = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(2) });
+        const [entry] = meshPlan({ members: lbMembers(2) });
         const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255 });
         assert.equal(at(values, "clustermesh.apiserver.service.type"), "LoadBalancer");
         assert.deepEqual(at(values, "clustermesh.apiserver.service.annotations"), { [METALLB_IP_ANNOTATION]: "172.22.1.1" });
@@ -186,7 +193,7 @@ describe("clustermeshCiliumValues", () => {
     });
 
     it("turns the cluster into a member: apiserver, config with explicit ports, no secret material", () => {
-        const [entry] = meshPlan({ serviceType: "LoadBalancer", members: lbMembers(3) });
+        const [entry] = meshPlan({ members: lbMembers(3) });
         const values = clustermeshCiliumValues(entry, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
         assert.equal(at(values, "clustermesh.useAPIServer"), true);
         assert.equal(at(values, "clustermesh.maxConnectedClusters"), 255);
@@ -203,10 +210,10 @@ describe("clustermeshCiliumValues", () => {
 
     it("sets the NodePort and dials peers by DNS name through address, certifying its own name", () => {
         const members: MeshPlanMember[] = [
-            { name: "c1", id: 1, nodeAddress: "node1.example.com" },
-            { name: "c2", id: 2, nodeAddress: "192.0.2.2", nodePort: 30500 },
+            { name: "c1", id: 1, apiserver: { type: "NodePort", nodeAddress: "node1.example.com", nodePort: 32379 } },
+            { name: "c2", id: 2, apiserver: { type: "NodePort", nodeAddress: "192.0.2.2", nodePort: 30500 } },
         ];
-        const [first, second] = meshPlan({ serviceType: "NodePort", members });
+        const [first, second] = meshPlan({ members });
         const v1 = clustermeshCiliumValues(first, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
         const v2 = clustermeshCiliumValues(second, { maxConnectedClusters: 255, ciliumVersion: "1.19.6" });
         assert.equal(at(v1, "clustermesh.apiserver.service.type"), "NodePort");

@@ -3,19 +3,14 @@ import { spawnSync } from "child_process";
 import {
     CLUSTER_LABEL,
     crossClusterPolicy,
-    DEMO_IMAGES,
-    demoGlobalService,
-    demoPolicy,
-    demoWorkloads,
     GLOBAL_SERVICE_ANNOTATION,
     GlobalServiceSpec,
     globalServiceManifest,
-    meshVerifyScript,
-    rebelBaseResponse,
     SERVICE_AFFINITY_ANNOTATION,
     SHARED_SERVICE_ANNOTATION,
-    VERIFY_KUBECONFIG_ENV,
 } from "../../components/mesh-services";
+import { DEMO_IMAGES, demoGlobalService, demoPolicy, demoWorkloads, meshVerifyScript, rebelBaseResponse } from "../../components/mesh-demo";
+import { KUBECONFIG_ENV as VERIFY_KUBECONFIG_ENV } from "../../lib/shell";
 import { at } from "../support/helpers";
 import { CILIUM_CRD_READ_AT, ciliumCrdFile, CRD_FILES, validateCustomResource } from "../support/crd-schemas";
 import { supportedVersions } from "../../components/support-matrix";

@@ -62,7 +62,7 @@ const failures: FailureCase[] = [
     { name: "fails on a K3s member that re-enables servicelb next to MetalLB", mutate: (c) => c.clusters.push(k3sCluster({ source: { k3s: { ...k3sCluster().source.k3s, disable: ["traefik"] } } })), expectPath: "clusters[2].source.k3s.disable", expectMessage: /"servicelb"/ },
     { name: "fails on an apiserverIP with serviceType NodePort", mutate: (c) => Object.assign(c.mesh, { serviceType: "NodePort" }) && (c.clusters[0].clustermesh = { apiserverIP: "172.22.0.60" }), expectPath: "clusters[0].clustermesh.apiserverIP", expectMessage: /only used with mesh.serviceType LoadBalancer/ },
     { name: "fails on a nodePort with serviceType LoadBalancer", mutate: (c) => (c.clusters[0].clustermesh = { nodePort: 32000 }), expectPath: "clusters[0].clustermesh.nodePort", expectMessage: /only used with mesh.serviceType NodePort/ },
-    { name: "fails on two NodePort members with one port", mutate: (c) => Object.assign(c.mesh, { serviceType: "NodePort" }) && (c.clusters[1].clustermesh = { nodePort: 32379 }), expectPath: "clusters[1].clustermesh.nodePort", expectMessage: /already the clustermesh-apiserver NodePort/ },
+    { name: "fails on two NodePort members with one port", mutate: (c) => Object.assign(c.mesh, { serviceType: "NodePort" }) && (c.clusters[1].clustermesh = { nodePort: 32379 }), expectPath: "clusters[1].clustermesh.nodePort", expectMessage: /is also clusters\[0\]\.clustermesh\.nodePort .*cilium#24692/ },
     {
         name: "fails on a NodePort member whose node address is unknown",
         mutate: (c) => {
@@ -73,7 +73,7 @@ const failures: FailureCase[] = [
         expectPath: "clusters[1].clustermesh.nodeAddress",
         expectMessage: /does not know a node address/,
     },
-    { name: "fails on a NodePort colliding with a vCluster's", mutate: (c) => Object.assign(c.mesh, { serviceType: "NodePort" }) && (c.clusters[0].vclusters = [{ name: "vc", expose: "NodePort", nodePort: 32379 }]), expectPath: "clusters[0].clustermesh.nodePort", expectMessage: /vclusters\[0\]/ },
+    { name: "fails on a NodePort colliding with a vCluster's", mutate: (c) => Object.assign(c.mesh, { serviceType: "NodePort" }) && (c.clusters[0].vclusters = [{ name: "vc", expose: "NodePort", nodePort: 32379 }]), expectPath: "clusters[0].vclusters[0].nodePort", expectMessage: /also clusters\[0\]\.clustermesh\.nodePort \(the clustermesh-apiserver NodePort of c1, by default 32379/ },
     { name: "fails on an apiserverIP that a vCluster also requests", mutate: (c) => (c.clusters[0].clustermesh = { apiserverIP: "172.22.0.60" }) && (c.clusters[0].vclusters = [{ name: "vc", expose: "LoadBalancer", loadBalancerIP: "172.22.0.60" }]), expectPath: "clusters[0].clustermesh.apiserverIP", expectMessage: /also clusters\[0\]\.vclusters\[0\]\.loadBalancerIP/ },
     { name: "fails on MetalLB on a cluster outside the mesh", mutate: (c) => c.clusters.push(k3sCluster()) && (c.mesh.clusters = ["c1", "c2"]), expectPath: "clusters[2].loadBalancer.metallb", expectMessage: /only on mesh members/ },
     { name: "fails on notSharedIn naming a non-member", mutate: (c) => (c.mesh.globalServices = [{ name: "api", ports: [{ port: 80 }], selector: { app: "api" }, notSharedIn: ["c7"] }]), expectPath: "mesh.globalServices[0].notSharedIn[0]" },

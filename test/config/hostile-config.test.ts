@@ -224,3 +224,34 @@ describe("hostile config: addresses that cannot work", () => {
         assert.deepEqual(issuesOf(devConfig()), []);
     });
 });
+
+describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
+    const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
+    const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [
+        {
+            name: "ipamMode kubernetes with generic-veth (router IP from the podCIDR flannel uses)",
+            edit: (t) => t.replace("        kubeProxyReplacement: true\n", "        kubeProxyReplacement: true\n        ipamMode: kubernetes\n"),
+            expect: /clusters\[0\]\.cilium\.ipamMode: "kubernetes" cannot be used with chaining mode generic-veth: the agent would take its router IP/,
+        },
+        { name: "no routerCidr", edit: (t) => t.replace(/\n {10}routerCidr: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: is required with chaining mode generic-veth/ },
+        { name: "a routerCidr inside the pod CIDR", edit: (t) => t.replace(/routerCidr: .*/, "routerCidr: 10.244.240.0/20"), expect: /clusters\[0\]\.cilium\.chaining\.routerCidr: "10\.244\.240\.0\/20" overlaps the cluster's podCidr/ },
+        { name: "no target network", edit: (t) => t.replace(/\n {10}target: .*\n/, "\n"), expect: /clusters\[0\]\.cilium\.chaining\.target: is required with chaining mode generic-veth/ },
+    ];
+    for (const c of cases) {
+        it(`fails through npm run plan with exit 2 on ${c.name}`, () => {
+            const edited = c.edit(chainYaml);
+            assert.notEqual(edited, chainYaml, "Pulumi.chain.yaml no longer has the line this case edits");
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-chain-"));
+            try {
+                const file = path.join(dir, "Pulumi.chain.yaml");
+                fs.writeFileSync(file, edited);
+                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "chain", "--config", file], { cwd: projectDir, encoding: "utf8" });
+                assert.equal(result.status, 2, result.stderr);
+                assert.match(result.stderr, c.expect);
+                assert.equal(result.stdout, "");
+            } finally {
+                fs.rmSync(dir, { recursive: true, force: true });
+            }
+        });
+    }
+});

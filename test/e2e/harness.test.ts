@@ -7,7 +7,7 @@ import * as path from "path";
 import { rawConfigFromPulumi } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile, StackFileConfig } from "../../scripts/plan/stack-file";
-import { rebelBaseResponse } from "../../components/mesh-services";
+import { rebelBaseResponse } from "../../components/mesh-demo";
 import { answersProblem, clusterFromAnswer, demoExpectations, E2E_VCLUSTER, e2eStackConfig, e2eStackName, expectationSeen, NO_ANSWER, resourceChangesOtherThanSame } from "./harness";
 import { PROJECT_DIR } from "../../lib/project";
 

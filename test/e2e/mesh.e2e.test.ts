@@ -16,7 +16,7 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import { openStack, pulumiErrorLine, resolveBackend } from "../../scripts/cli/automation";
 import { mergeKubeconfigs } from "../../lib/kubeconfig";
 import { readStackFile } from "../../scripts/plan/stack-file";
-import { DEMO_NAMESPACE } from "../../components/mesh-services";
+import { DEMO_NAMESPACE } from "../../components/mesh-demo";
 import { answersProblem, clusterFromAnswer, DemoExpectation, demoExpectations, E2eStackConfig, e2eStackConfig, e2eStackName, expectationSeen, NO_ANSWER, resourceChangesOtherThanSame } from "./harness";
 import { detectPrerequisites, existingKindClusters, skipLine } from "./prerequisites";
 import { PROJECT_DIR } from "../../lib/project";

@@ -141,10 +141,10 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
         const { sharedDir } = await import("../../lib/project");
         const values = ciliumValues({
             clusterName: "chain", clusterId: 1, podCidr: "10.244.0.0/16", kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 },
-            routingMode: "native", ipamMode: "kubernetes", hubble: { relay: true, ui: false },
+            routingMode: "native", ipamMode: "cluster-pool", hubble: { relay: true, ui: false },
             nodeSelector: { "kubeloom.io/cilium": "true" },
             tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
-            operatorReplicas: 1, chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel" }] },
+            operatorReplicas: 1, chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.250.0.0/20" },
         } as never);
         const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
         const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, env);
@@ -169,7 +169,7 @@ describe("preflight: node model from the config", () => {
                     cilium: {
                         k8sServiceHost: "192.0.2.20", k8sServicePort: 6443, nodeSelector: { "kubeloom.io/cilium": "true" },
                         tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
-                        chaining: { mode: "generic-veth", nodes, primaryPlugins: [{ type: "flannel" }] },
+                        chaining: { mode: "generic-veth", nodes, target: "cbr0", routerCidr: "10.250.0.0/20" },
                     },
                 }],
             },

@@ -62,7 +62,7 @@ describe("lifecycle safety", () => {
 
         it("puts mesh services and policies after their cluster's Cilium", async () => {
             const plan = await planStack({ projectDir, stack: "mesh" });
-            const meshObjects = plan.resources.filter((r) => r.type.startsWith("kubernetes:") && r.parent?.includes("MeshServices"));
+            const meshObjects = plan.resources.filter((r) => r.type.startsWith("kubernetes:") && (r.parent?.includes("MeshServices") || r.parent?.includes("MeshDemo")));
             assert.ok(meshObjects.length > 0);
             for (const r of meshObjects) {
                 const cluster = r.name.split("-")[1];

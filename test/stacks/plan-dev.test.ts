@@ -4,9 +4,10 @@ import * as fs from "fs";
 import * as os from "os";
 import { spawnSync } from "child_process";
 import { planStack, PlanFailure } from "../../scripts/plan/plan-stack";
-import { serializePlan, OfflinePlan, SECRET } from "../../scripts/plan/offline-plan";
+import { serializePlan, OfflinePlan } from "../../scripts/plan/offline-plan";
 import { at, byUrn, dependsOnTransitively, named, ofType } from "../support/helpers";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 
 const projectDir = PROJECT_DIR;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -59,6 +60,20 @@ describe("offline plan of the dev stack", function () {
             assert.equal(vc.inputs.version, "0.36.1");
             assert.deepEqual(at(vc.inputs.values, "controlPlane.distro"), { k8s: { enabled: true } }, "0.36 has only the k8s distro");
             assert.equal(at(vc.inputs.values, "sync.toHost.networkPolicies.enabled"), true);
+        }
+    });
+
+    it("reads each vCluster's kubeconfig Secret only after a bounded wait for it, with the host kubeconfig secret (issue 11 failure 5)", () => {
+        for (const tenant of ["vc-a", "vc-b"]) {
+            const release = named(plan, `dev-${tenant}-release`);
+            const wait = named(plan, `dev-${tenant}-kubeconfig-wait`);
+            const read = named(plan, `dev-${tenant}-kubeconfig`);
+            assert.equal(read.read, true);
+            assert.ok(wait.dependsOn.includes(release.urn), "the wait starts after Helm's wait");
+            assert.ok(read.dependsOn.includes(wait.urn), "the Secret is read after the wait");
+            assert.equal(at(wait.inputs, "environment.KUBELOOM_KUBECONFIG"), SECRET);
+            assert.match(String(wait.inputs.create), new RegExp(`get secret 'vc-${tenant}'`));
+            assert.ok(at(wait.options, "customTimeouts.create"), "the command is bounded too");
         }
     });
 

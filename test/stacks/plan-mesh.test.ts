@@ -2,13 +2,14 @@ import { strict as assert } from "node:assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { planStack } from "../../scripts/plan/plan-stack";
-import { OfflinePlan, PlannedResource, runOfflinePlan, SECRET, serializePlan } from "../../scripts/plan/offline-plan";
+import { OfflinePlan, PlannedResource, runOfflinePlan, serializePlan } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { kubeloomProgram } from "../../stacks/program";
 import { poolContains } from "../../components/mesh-plan";
 import { at, byUrn, dependsOnTransitively, named, ofType, planConfig, realisticMocks } from "../support/helpers";
 import { ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 import { PROJECT_DIR } from "../../lib/project";
+import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 
 const projectDir = PROJECT_DIR;
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -147,8 +148,8 @@ describe("offline plan of the mesh stack", function () {
             topLevel.add(top!.name);
             if (resource.type.startsWith("kubernetes:")) assert.ok(resource.provider, `${resource.name} has an explicit provider`);
         }
-        // The CA and MetalLB under the ClusterMesh; each member's own mesh objects under its MeshServices component.
-        assert.deepEqual([...topLevel].sort(), ["mesh", "mesh-c1-services", "mesh-c2-services"]);
+        // The CA and MetalLB under the ClusterMesh; each member's global Services under its MeshServices, its demo under MeshDemo.
+        assert.deepEqual([...topLevel].sort(), ["mesh", "mesh-c1-demo", "mesh-c1-services", "mesh-c2-demo", "mesh-c2-services"]);
         assert.equal(named(plan, "mesh-c1-metallb").parent, mesh.urn);
     });
 
@@ -158,6 +159,18 @@ describe("offline plan of the mesh stack", function () {
             const services = named(plan, name);
             assert.equal(services.type, "kubeloom:index:MeshServices");
             assert.deepEqual(services.options.aliases, [{ parent: mesh.urn }], `${name} is aliased to its former parent`);
+        }
+    });
+
+    it("keeps each demo object where existing stacks have it (alias to its name under the former MeshServices parent)", () => {
+        const demoChildren = plan.resources.filter((r) => !!r.parent && byUrn(plan, r.parent)?.type === "kubeloom:index:MeshDemo");
+        assert.equal(demoChildren.length, 11, "per cluster a namespace, a ConfigMap, two Deployments and a Service, plus c1's policy");
+        for (const child of demoChildren) {
+            const cluster = child.name.split("-")[1];
+            const formerName = child.name.replace(`mesh-${cluster}-demo-`, `mesh-${cluster}-services-`).replace(/-services-(namespace|policy)$/, "-services-demo-$1");
+            // pulumi-kubernetes adds its own type aliases (apps/v1beta1 ...) beside ours.
+            const aliases = (child.options.aliases ?? []) as unknown[];
+            assert.ok(aliases.some((a) => JSON.stringify(a) === JSON.stringify({ name: formerName, parent: named(plan, `mesh-${cluster}-services`).urn })), `${child.name} keeps its former URN`);
         }
     });
 });
@@ -262,7 +275,7 @@ describe("mesh stack variants", function () {
             assert.equal(component.type, "kubeloom:index:KubectlCheck");
             assert.deepEqual(component.options.aliases, [{ type: "kubeloom:index:MeshVerify", parent: mesh.urn }], "existing stacks keep their check");
         }
-        const demo = plan.resources.filter((r) => /-services-(rebel-base|x-wing)$/.test(r.name));
+        const demo = plan.resources.filter((r) => /-demo-(rebel-base|x-wing)$/.test(r.name));
         assert.equal(demo.length, 4);
         for (const check of checks) {
             assert.deepEqual(check.inputs.environment, { KUBELOOM_KUBECONFIG: SECRET }, "the kubeconfig reaches the script only as a secret");

@@ -110,7 +110,7 @@ export function chainConfig(): Record<string, any> {
                     kubeProxyReplacement: true,
                     k8sServiceHost: "192.0.2.20",
                     k8sServicePort: 6443,
-                    chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel", delegate: { hairpinMode: true, isDefaultGateway: true } }] },
+                    chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.250.0.0/20" },
                     nodeSelector: { "kubeloom.io/cilium": "true" },
                     tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
                     hubble: { relay: true, ui: true, uiNodePort: 31235 },
@@ -168,4 +168,21 @@ export function dependsOnTransitively(plan: OfflinePlan, resource: PlannedResour
 /** Reads a possibly nested key path like "hubble.relay.enabled" from a values object. */
 export function at(values: unknown, path: string): unknown {
     return path.split(".").reduce<any>((v, key) => (v === undefined || v === null ? undefined : v[key]), values);
+}
+
+/** Plans a program that builds components and returns outputs (no stack config); plan.outputs shows "[secret]". */
+export function planComponents(program: () => Record<string, unknown>, options: Pick<PlanOptions, "mocks" | "preview"> = {}): Promise<OfflinePlan> {
+    return runOfflinePlan({ project: "kubeloom", stack: "test", config: {}, secretKeys: [], program: async () => program(), mocks: options.mocks, preview: options.preview });
+}
+
+/** What an Output holds, read through the SDK's internals: whether it is known and secret, and its value. */
+export async function outputState<T>(output: pulumi.Output<T>): Promise<{ known: boolean; secret: boolean; value: T }> {
+    const internals = output as unknown as { isKnown: Promise<boolean>; isSecret: Promise<boolean>; promise(withUnknowns?: boolean): Promise<T> };
+    const [known, secret, value] = await Promise.all([internals.isKnown, internals.isSecret, internals.promise(true)]);
+    return { known, secret, value };
+}
+
+/** Mocks that record what each resource received (inputs as the provider sees them), around `inner`. */
+export function recordingMocks(inner: pulumi.runtime.Mocks, received: pulumi.runtime.MockResourceArgs[]): pulumi.runtime.Mocks {
+    return { newResource: (args) => (received.push(args), inner.newResource(args)), call: (args) => inner.call(args) };
 }

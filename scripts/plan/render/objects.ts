@@ -2,7 +2,7 @@
  * Rendered manifests as objects: multi-document YAML parsed, Secret values redacted, sorted deterministically.
  */
 import { parseAllDocuments } from "yaml";
-import { SECRET } from "../offline-plan";
+import { SECRET_PLACEHOLDER } from "../../../lib/placeholders";
 
 /** A Kubernetes object as rendered (only the fields every object has are typed). */
 export interface KubeObject {
@@ -33,7 +33,7 @@ export function redactSecrets(objects: readonly KubeObject[]): KubeObject[] {
         for (const field of ["data", "stringData"]) {
             const map = object[field];
             if (map && typeof map === "object") {
-                redacted[field] = Object.fromEntries(Object.keys(map as object).map((k) => [k, SECRET]));
+                redacted[field] = Object.fromEntries(Object.keys(map as object).map((k) => [k, SECRET_PLACEHOLDER]));
             }
         }
         return redacted as KubeObject;

@@ -3,7 +3,7 @@
  * of those values (Cilium's tls.ca.cert/key go through Sprig buildCustomCert, which parses a base64 PEM), so before
  * rendering each placeholder becomes a clearly fake value of a shape the chart accepts, and its key path is reported.
  */
-import { SECRET, UNKNOWN } from "../offline-plan";
+import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../../../lib/placeholders";
 
 /** Prefix of every placeholder string substituted for a secret or unknown value. */
 export const FAKE_PREFIX = "kubeloom-render-placeholder";
@@ -24,7 +24,7 @@ function fakeFor(pathParts: readonly string[], marker: string): string {
     const underTls = pathParts.includes("tls");
     if (underTls && /^(cert|caCert|crt|ca\.crt)$/.test(key)) return FAKE_CA_CERT_B64;
     if (underTls && /^(key|ca\.key)$/.test(key)) return FAKE_CA_KEY_B64;
-    return `${FAKE_PREFIX}-${marker === SECRET ? "secret" : "unknown"}`;
+    return `${FAKE_PREFIX}-${marker === SECRET_PLACEHOLDER ? "secret" : "unknown"}`;
 }
 
 /** Replaces every "[secret]"/"[unknown]" string in the values (deeply) with a fake of an accepted shape. */
@@ -32,13 +32,13 @@ export function substitutePlaceholders(values: unknown): SubstitutedValues {
     const placeholders: string[] = [];
     const walk = (value: unknown, pathParts: string[]): unknown => {
         if (typeof value === "string") {
-            if (value === SECRET || value === UNKNOWN) {
+            if (value === SECRET_PLACEHOLDER || value === UNKNOWN_PLACEHOLDER) {
                 placeholders.push(`${pathParts.join(".")} (${value})`);
                 return fakeFor(pathParts, value);
             }
-            if (value.includes(SECRET) || value.includes(UNKNOWN)) {
+            if (value.includes(SECRET_PLACEHOLDER) || value.includes(UNKNOWN_PLACEHOLDER)) {
                 placeholders.push(`${pathParts.join(".")} (embedded)`);
-                return value.split(SECRET).join(`${FAKE_PREFIX}-secret`).split(UNKNOWN).join(`${FAKE_PREFIX}-unknown`);
+                return value.split(SECRET_PLACEHOLDER).join(`${FAKE_PREFIX}-secret`).split(UNKNOWN_PLACEHOLDER).join(`${FAKE_PREFIX}-unknown`);
             }
             return value;
         }

@@ -1,6 +1,6 @@
 import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
-import { meshVerifyScript } from "../../components/mesh-services";
+import { meshVerifyScript } from "../../components/mesh-demo";
 import { KUBECONFIG_ENV } from "../../lib/shell";
 import { SHELLS, ScriptSandbox } from "../support/script-sandbox";
 

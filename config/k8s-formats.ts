@@ -1,0 +1,153 @@
+/**
+ * What a value is, by the rules of the system that receives it: Kubernetes names, label keys and values, port
+ * names and resource quantities (k8s.io/apimachinery pkg/util/validation/validation.go, pkg/api/resource
+ * quantity.go), POSIX user names (SSH, sudo) and OCI image references (distribution/reference regexp.go).
+ * Each function returns undefined for a valid value, else the reason, so schema refinements and rules word their
+ * messages from one place. Pure; no imports.
+ */
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** validation.go qualifiedNameFmt: the name part of a label key, an annotation key, a resource name. */
+const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
+/** validation.go labelValueFmt (the empty value is allowed too). */
+const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/** A DNS-1123 label (namespaces, Service names): at most 63 lowercase alphanumerics and '-'. */
+export function dns1123LabelProblem(text: string): string | undefined {
+    if (text.length > 63) return `is ${text.length} characters; a DNS-1123 label has at most 63`;
+    if (!DNS1123_LABEL.test(text)) return "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric";
+    return undefined;
+}
+
+/** A DNS-1123 subdomain (node names, label-key prefixes): at most 253 characters of dot-separated labels. */
+export function dns1123SubdomainProblem(text: string): string | undefined {
+    if (text.length > 253) return `is ${text.length} characters; a DNS-1123 subdomain has at most 253`;
+    if (!DNS1123_SUBDOMAIN.test(text)) return "must be a DNS-1123 subdomain: lowercase letters, digits, '-' and '.', each part starting and ending alphanumeric";
+    return undefined;
+}
+
+/** A Kubernetes node name, as kubectl and the node controller accept it (a DNS-1123 subdomain). */
+export const nodeNameProblem = dns1123SubdomainProblem;
+
+/** A qualified name (`[prefix/]name`): label keys, toleration keys, resource names. */
+export function qualifiedNameProblem(text: string): string | undefined {
+    const parts = text.split("/");
+    if (parts.length > 2) return "must be a qualified name ([prefix/]name) with at most one '/'";
+    const [prefix, name] = parts.length === 2 ? parts : [undefined, parts[0]];
+    if (prefix !== undefined) {
+        if (prefix.length === 0) return "has an empty prefix before '/'";
+        const problem = dns1123SubdomainProblem(prefix);
+        if (problem) return `has the prefix "${prefix}", which ${problem}`;
+    }
+    if (name.length === 0) return "must have a name (after the prefix), 1-63 characters";
+    if (name.length > 63) return `has a name part of ${name.length} characters; at most 63`;
+    if (!QUALIFIED_NAME_PART.test(name)) return "must be a qualified name: alphanumerics, '-', '_' and '.', starting and ending alphanumeric, with an optional DNS-subdomain prefix and '/'";
+    return undefined;
+}
+
+/** A label key: a qualified name. */
+export const labelKeyProblem = qualifiedNameProblem;
+
+/** A label value: empty, or at most 63 alphanumerics, '-', '_' and '.', starting and ending alphanumeric. */
+export function labelValueProblem(text: string): string | undefined {
+    if (text.length > 63) return `is ${text.length} characters; a label value has at most 63`;
+    if (!LABEL_VALUE.test(text)) return "must be a label value: empty, or alphanumerics, '-', '_' and '.', starting and ending alphanumeric";
+    return undefined;
+}
+
+/** A Service port name (IANA_SVC_NAME, validation.go IsValidPortName): 1-15 chars, a letter, no '--'. */
+export function portNameProblem(text: string): string | undefined {
+    if (text.length < 1 || text.length > 15) return `is ${text.length} characters; a port name (IANA_SVC_NAME) has 1 to 15`;
+    if (!/^[-a-z0-9]+$/.test(text)) return "must contain only lowercase letters, digits and '-' (IANA_SVC_NAME)";
+    if (!/[a-z]/.test(text)) return "must contain at least one letter (IANA_SVC_NAME)";
+    if (text.startsWith("-") || text.endsWith("-") || text.includes("--")) return "must not start or end with '-' or contain '--' (IANA_SVC_NAME)";
+    return undefined;
+}
+
+/**
+ * A resource quantity in its canonical text form (apimachinery resource.ParseQuantity): a signed decimal number
+ * with an optional binary (Ki..Ei), decimal (n, u, m, k, M..E) or exponent (e3) suffix. Quotas and limits must
+ * not be negative.
+ */
+export function quantityProblem(value: string | number): string | undefined {
+    const text = typeof value === "number" ? String(value) : value;
+    if (typeof value === "number" && !Number.isFinite(value)) return "must be a finite number";
+    if (!/^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/.test(text)) {
+        return "must be a Kubernetes quantity such as \"4\", \"500m\", \"8Gi\" or \"1e3\" (suffixes: n, u, m, k, M, G, T, P, E, Ki-Ei)";
+    }
+    if (text.startsWith("-")) return "must not be negative";
+    return undefined;
+}
+
+/**
+ * A user name that ssh, sudo and useradd all take as it is: the POSIX portable filename characters (Base
+ * Definitions 3.437 "User Name"), not starting with '-', not all digits (read as a uid), at most 32 characters
+ * (glibc/utmp UT_NAMESIZE).
+ */
+export function posixUserNameProblem(text: string): string | undefined {
+    if (text.length < 1 || text.length > 32) return `is ${text.length} characters; a user name has 1 to 32`;
+    if (!/^[A-Za-z0-9._-]+$/.test(text)) return "must be a POSIX user name: letters, digits, '.', '_' and '-' only (no spaces, quotes, '@' or shell characters)";
+    if (text.startsWith("-")) return "must not start with '-' (ssh and sudo would read it as an option)";
+    if (/^\d+$/.test(text)) return "must not be all digits (tools read it as a numeric uid)";
+    return undefined;
+}
+
+// distribution/reference (reference/regexp.go): domain[:port]/path[:tag][@digest].
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9A-Fa-f:]+\\])(?::[0-9]+)?`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const TAG = "[\\w][\\w.-]{0,127}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const IMAGE_REFERENCE = new RegExp(`^(?:${DOMAIN}/)?${PATH_COMPONENT}(?:/${PATH_COMPONENT})*(?::${TAG})?(?:@${DIGEST})?$`);
+
+/** An OCI image reference as docker and kind parse it (`kindest/node:v1.30.4`, `reg:5000/img@sha256:…`). */
+export function imageReferenceProblem(text: string): string | undefined {
+    if (text.length > 255 + 128 + 80) return "is too long for an image reference";
+    if (!IMAGE_REFERENCE.test(text)) {
+        return "must be an OCI image reference: [registry[:port]/]lowercase/path[:tag][@sha256:digest], e.g. kindest/node:v1.30.4 (no spaces, shell characters or upper-case path)";
+    }
+    const path = text.replace(/@.*$/, "").replace(/:[\w][\w.-]{0,127}$/, "");
+    const withoutDomain = path.includes("/") && /[.:]|^localhost$/.test(path.split("/")[0]) ? path.split("/").slice(1).join("/") : path;
+    if (withoutDomain.length > 255) return "has a repository path over 255 characters";
+    return undefined;
+}
+
+/** Quota names Kubernetes knows without a domain prefix (core/v1 ResourceName constants, quota evaluators). */
+export const STANDARD_QUOTA_RESOURCES = [
+    "pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims",
+    "services.nodeports", "services.loadbalancers",
+    "cpu", "memory", "storage", "ephemeral-storage",
+    "requests.cpu", "requests.memory", "requests.storage", "requests.ephemeral-storage",
+    "limits.cpu", "limits.memory", "limits.ephemeral-storage",
+] as const;
+
+/** Quota names whose value counts objects, so it must be a whole number (helper.IsIntegerResourceName). */
+function isCountResource(name: string): boolean {
+    return name.startsWith("count/") || ["pods", "services", "replicationcontrollers", "resourcequotas", "secrets", "configmaps", "persistentvolumeclaims", "services.nodeports", "services.loadbalancers"].includes(name);
+}
+
+/** A ResourceQuota `hard` entry: a known or domain-prefixed resource name and a quantity (whole for counts). */
+export function quotaEntryProblem(name: string, value: string | number): { readonly on: "key" | "value"; readonly problem: string } | undefined {
+    const keyProblem = qualifiedNameProblem(name);
+    if (keyProblem) return { on: "key", problem: keyProblem };
+    const native = !name.includes("/") && !/^(requests\.)?hugepages-/.test(name);
+    if (native && !(STANDARD_QUOTA_RESOURCES as readonly string[]).includes(name)) {
+        return { on: "key", problem: `is not a ResourceQuota resource Kubernetes knows; use one of ${STANDARD_QUOTA_RESOURCES.join(", ")}, hugepages-<size>, count/<resource>.<group> or a domain-prefixed extended resource` };
+    }
+    const valueProblem = quantityProblem(value);
+    if (valueProblem) return { on: "value", problem: valueProblem };
+    if (isCountResource(name) && !/^\+?\d+(k|M|G|T|P|E)?$/.test(String(value))) return { on: "value", problem: "counts objects, so it must be a whole number such as 10" };
+    return undefined;
+}
+
+/** A LimitRange entry: cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed resource, and a quantity. */
+export function limitEntryProblem(name: string, value: string): { readonly on: "key" | "value"; readonly problem: string } | undefined {
+    const keyProblem = qualifiedNameProblem(name);
+    if (keyProblem) return { on: "key", problem: keyProblem };
+    if (!name.includes("/") && !["cpu", "memory", "ephemeral-storage"].includes(name) && !name.startsWith("hugepages-")) {
+        return { on: "key", problem: "is not a container resource; use cpu, memory, ephemeral-storage, hugepages-<size> or a domain-prefixed extended resource" };
+    }
+    const valueProblem = quantityProblem(value);
+    return valueProblem ? { on: "value", problem: valueProblem } : undefined;
+}

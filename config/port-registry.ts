@@ -1,0 +1,184 @@
+/**
+ * The one registry of ports, addresses and hosts a stack claims: every NodePort of every cluster (vClusters, Hubble
+ * UI, the clustermesh-apiserver; derived defaults included), every host port Kubeloom binds (K3s API and SSH ports,
+ * kind API server ports on the machine running Pulumi), the ports K3s and Cilium bind themselves, every
+ * LoadBalancer address (vClusters, the clustermesh-apiserver's planned one), and every K3s host. Two claims on one
+ * value in one scope are an error naming both keys. Pure: `portRegistry` lists the claims, `registryIssues`
+ * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
+ */
+import type { ConfigIssue, StackConfig } from "./schema";
+import { clustermeshNodePort, meshMembers, vclusterNodePort } from "./resolve";
+import { firstPoolAddress } from "../components/mesh-plan";
+import { isIpv4, parseAddressRange } from "../lib/cidr";
+import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
+
+/** Kubernetes' default --service-node-port-range, which K3s and kind keep. */
+export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
+
+/**
+ * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"
+ * and "Local Ports", k3s-io/docs docs/installation/requirements.md), and that Cilium's host-network agent binds
+ * (cilium/pkg/defaults/defaults.go ClusterHealthPort 4240, AgentHealthPort 9879; chart 1.16.19 values.yaml:1235
+ * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234).
+ * UDP ports (8472 VXLAN, 51820/51821 WireGuard) are left out: the API port and SSH are TCP and cannot clash there.
+ */
+export const RESERVED_SERVER_PORTS: ReadonlyArray<{ readonly port: number; readonly what: string }> = [
+    { port: 2379, what: "etcd client (K3s embedded etcd)" },
+    { port: 2380, what: "etcd peer (K3s embedded etcd)" },
+    { port: 2381, what: "etcd metrics (K3s)" },
+    { port: 2382, what: "etcd legacy HTTP API (K3s)" },
+    { port: 4240, what: "cilium-health" },
+    { port: 4244, what: "Hubble server (Cilium agent)" },
+    { port: 5001, what: "Spegel embedded registry (K3s)" },
+    { port: 6444, what: "kube-apiserver local access (K3s runs the API server there behind its supervisor)" },
+    { port: 9234, what: "cilium-operator health" },
+    { port: 9878, what: "cilium-envoy health" },
+    { port: 9879, what: "Cilium agent health" },
+    { port: 10010, what: "containerd streaming (K3s)" },
+    { port: 10248, what: "kubelet health" },
+    { port: 10249, what: "kube-proxy metrics" },
+    { port: 10250, what: "kubelet API" },
+    { port: 10256, what: "kube-proxy health" },
+    { port: 10257, what: "kube-controller-manager" },
+    { port: 10258, what: "cloud-controller-manager" },
+    { port: 10259, what: "kube-scheduler" },
+];
+
+/** What a claim is on: a NodePort, a TCP port of a host, a LoadBalancer address, a host (as a node). */
+export type ClaimKind = "nodePort" | "hostPort" | "address" | "host";
+
+/** One value a stack claims, in one scope, at one key (or reserved by K3s/Cilium, then `path` is undefined). */
+export interface Claim {
+    readonly kind: ClaimKind;
+    /** Where the value must be unique: `cluster 0`, `mesh`, `host 192.0.2.10`, `stack`. */
+    readonly scope: string;
+    readonly value: string | number;
+    /** The config key that sets (or, when derived, would set) the value; undefined for a reserved port. */
+    readonly path?: string;
+    /** What claims it, for the message: "vCluster vc-a", "kubelet API". */
+    readonly what: string;
+    /** False when the value is a default Kubeloom derived (the key is not set). */
+    readonly explicit: boolean;
+    /** The cluster the claim belongs to, for "a host in one cluster only". */
+    readonly cluster?: number;
+}
+
+/** The machine-wide name of a host: lower case, no trailing dot; localhost and 127/8 are the machine running Pulumi. */
+export function hostKey(host: string): string {
+    const lower = host.toLowerCase().replace(/\.$/, "");
+    return lower === "localhost" || (isIpv4(lower) && lower.startsWith("127.")) ? "localhost" : lower;
+}
+
+/** Every claim of the config, in config order (the first claim of a value owns it). */
+export function portRegistry(config: StackConfig): Claim[] {
+    const claims: Claim[] = [];
+    const members = meshMembers(config);
+    const mesh = config.mesh;
+    config.clusters.forEach((c, i) => {
+        const at = `clusters[${i}]`;
+        const cluster = `cluster ${i}`;
+        c.vclusters.forEach((vc, j) => {
+            if (vc.expose === "NodePort") {
+                claims.push({ kind: "nodePort", scope: cluster, value: vclusterNodePort(c, j), path: `${at}.vclusters[${j}].nodePort`, what: `the NodePort of vCluster ${vc.name}${vc.nodePort === undefined ? `, by default ${VCLUSTER_NODEPORT_BASE} + index ${j}` : ""}`, explicit: vc.nodePort !== undefined, cluster: i });
+            }
+        });
+        if (c.cilium.hubble.ui && c.cilium.hubble.uiNodePort !== undefined) {
+            claims.push({ kind: "nodePort", scope: cluster, value: c.cilium.hubble.uiNodePort, path: `${at}.cilium.hubble.uiNodePort`, what: "the Hubble UI NodePort", explicit: true, cluster: i });
+        }
+        const m = members.indexOf(c);
+        if (m >= 0 && mesh?.serviceType === "NodePort") {
+            const port = clustermeshNodePort(c, m);
+            const explicit = c.clustermesh?.nodePort !== undefined;
+            const what = `the clustermesh-apiserver NodePort of ${c.name}${explicit ? "" : `, by default ${CLUSTERMESH_NODEPORT_BASE} + mesh index ${m}`}`;
+            claims.push({ kind: "nodePort", scope: cluster, value: port, path: `${at}.clustermesh.nodePort`, what, explicit, cluster: i });
+            // With kube-proxy replacement the same NodePort in two clusters breaks the connection (cilium#24692).
+            claims.push({ kind: "nodePort", scope: "mesh", value: port, path: `${at}.clustermesh.nodePort`, what, explicit, cluster: i });
+        }
+        // LoadBalancer addresses: the vClusters', then the one the mesh plan reserves for the clustermesh-apiserver.
+        c.vclusters.forEach((vc, j) => {
+            if (vc.expose === "LoadBalancer" && vc.loadBalancerIP !== undefined) {
+                claims.push({ kind: "address", scope: cluster, value: vc.loadBalancerIP, path: `${at}.vclusters[${j}].loadBalancerIP`, what: `the LoadBalancer address of vCluster ${vc.name}`, explicit: true, cluster: i });
+            }
+        });
+        const pool = c.loadBalancer?.metallb?.addresses ?? [];
+        if (m >= 0 && mesh?.serviceType === "LoadBalancer" && (c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string"))) {
+            const explicit = c.clustermesh?.apiserverIP !== undefined;
+            const address = c.clustermesh?.apiserverIP ?? firstPoolAddress(pool);
+            const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : ", by default the first address of loadBalancer.metallb.addresses[0], which Kubeloom reserves"}`;
+            claims.push({ kind: "address", scope: cluster, value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+            claims.push({ kind: "address", scope: "mesh", value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+        }
+        // Host ports: a K3s server's API and SSH ports beside what K3s and Cilium bind there; kind API server ports
+        // on the machine running Pulumi (kind publishes them on 127.0.0.1).
+        const k3s = c.source.k3s;
+        if (k3s) {
+            const server = `host ${hostKey(k3s.host)}`;
+            for (const reserved of RESERVED_SERVER_PORTS) {
+                claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
+            }
+            claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
+            if (hostKey(k3s.host) !== "localhost") {
+                claims.push({ kind: "hostPort", scope: server, value: k3s.port, path: `${at}.source.k3s.port`, what: `the SSH port of ${c.name}'s server`, explicit: true, cluster: i });
+            }
+            [k3s.host, ...k3s.agents.map((a) => a.host)].forEach((host, n) => {
+                claims.push({ kind: "host", scope: "stack", value: hostKey(host), path: n === 0 ? `${at}.source.k3s.host` : `${at}.source.k3s.agents[${n - 1}].host`, what: `a node of ${c.name}`, explicit: true, cluster: i });
+            });
+        }
+        const kind = c.source.kind;
+        if (kind?.apiServerPort !== undefined) {
+            claims.push({ kind: "hostPort", scope: "host localhost", value: kind.apiServerPort, path: `${at}.source.kind.apiServerPort`, what: `the kind API server port of ${c.name}`, explicit: true, cluster: i });
+        }
+    });
+    return claims;
+}
+
+function describe(claim: Claim): string {
+    return claim.path ? `${claim.path} (${claim.what})` : claim.what;
+}
+
+function collisionMessage(kind: ClaimKind, value: string | number, other: Claim, sameCluster: boolean): string {
+    switch (kind) {
+        case "nodePort":
+            return `${value} is also ${describe(other)}; ${other.scope === "mesh" ? "with kube-proxy replacement each mesh cluster needs its own clustermesh-apiserver NodePort (cilium#24692)" : "each NodePort of a cluster must be unique"}: pick a free port in ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`;
+        case "hostPort":
+            return `${value} is also ${describe(other)} on the same machine; pick a free port`;
+        case "address":
+            return `"${value}" is also ${describe(other)}; each LoadBalancer Service needs its own address`;
+        case "host":
+            return sameCluster
+                ? `"${value}" is also ${other.path}; each node is installed once`
+                : `"${value}" is also ${describe(other)}: a host can be in one cluster only (a second K3s install reconfigures the first cluster's K3s, and destroying either uninstalls both)`;
+    }
+}
+
+/** Collisions (two claims on one value in one scope) and out-of-range values, each with both keys named. */
+export function registryIssues(claims: readonly Claim[]): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const owners = new Map<string, Claim>();
+    for (const claim of claims) {
+        if (claim.kind === "nodePort" && claim.scope !== "mesh" && (Number(claim.value) < NODE_PORT_RANGE.first || Number(claim.value) > NODE_PORT_RANGE.last)) {
+            issues.push({ path: claim.path ?? "(root)", message: `${claim.what} is ${claim.value}, outside the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}; set a free NodePort explicitly` });
+        }
+        if (claim.kind === "hostPort" && claim.path?.endsWith(".apiPort") && Number(claim.value) >= NODE_PORT_RANGE.first && Number(claim.value) <= NODE_PORT_RANGE.last) {
+            issues.push({ path: claim.path, message: `${claim.value} is inside the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}: a NodePort Service on that port would take the API server's traffic (Cilium serves NodePorts on every node address); use 6443 or another port below ${NODE_PORT_RANGE.first}` });
+        }
+        const key = `${claim.kind}\u0000${claim.scope}\u0000${claim.value}`;
+        const owner = owners.get(key);
+        if (!owner) {
+            owners.set(key, claim);
+            continue;
+        }
+        // Two K3s clusters on one host: the host rule reports it once, not again for each port they share.
+        if (claim.kind === "hostPort" && claim.cluster !== owner.cluster && owner.path?.includes(".source.k3s.") && claim.path?.includes(".source.k3s.")) continue;
+        // Report at the key the user set: the later claim, unless only the earlier one is explicit.
+        const [reportAt, other] = claim.path && (claim.explicit || !owner.explicit || !owner.path) ? [claim, owner] : [owner, claim];
+        if (!reportAt.path) continue;
+        issues.push({ path: reportAt.path, message: collisionMessage(claim.kind, claim.value, other, claim.cluster === owner.cluster) });
+    }
+    return issues;
+}
+
+/** The registry's rule for config/rules.ts. */
+export function registryRules(config: StackConfig): ConfigIssue[] {
+    return registryIssues(portRegistry(config));
+}
