@@ -123,3 +123,18 @@ describe("support matrix combinations", () => {
         }
     });
 });
+
+describe("support matrix in the README", () => {
+    it("lists every chart release with its Kubernetes range, and bolds exactly the defaults", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const rows = readme.split("\n").filter((line) => /^\| (Cilium|vCluster|MetalLB) \|/.test(line)).map((line) => line.split("|").map((cell) => cell.trim()));
+        const listed = rows.map(([, component, release, kubernetes]) => ({ component, version: release.replace(/\*/g, ""), bold: release.startsWith("**"), kubernetes }));
+        const expected = [
+            ...CILIUM_RELEASES.map((r) => ({ component: "Cilium", version: r.version, bold: r.version === MATRIX_DEFAULTS.cilium, kubernetes: formatRange(r.kubernetes) })),
+            ...VCLUSTER_RELEASES.map((r) => ({ component: "vCluster", version: r.version, bold: r.version === MATRIX_DEFAULTS.vcluster, kubernetes: `hosts ${formatRange(r.kubernetes)}` })),
+            ...METALLB_RELEASES.map((r) => ({ component: "MetalLB", version: r.version, bold: r.version === MATRIX_DEFAULTS.metallb, kubernetes: `≥ ${r.kubernetes.min}` })),
+        ];
+        assert.deepEqual(listed, expected);
+        assert.ok(readme.includes(`**${MATRIX_DEFAULTS.k3s}**`) && readme.includes(`**${MATRIX_DEFAULTS.kindNode.split(":")[1]}**`));
+    });
+});
