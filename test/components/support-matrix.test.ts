@@ -18,6 +18,7 @@ import {
     minorDistance,
     minorOf,
     newestCombination,
+    nextRelease,
     supportedVersions,
     supportsKubernetes,
     VCLUSTER_RELEASES,
@@ -38,6 +39,15 @@ describe("support matrix", () => {
             ["latest", undefined],
         ];
         for (const [version, minor] of table) assert.equal(minorOf(version), minor, version);
+    });
+
+    it("names the next minor's release as the next upgrade step", () => {
+        assert.equal(nextRelease("cilium", "1.16.19")?.version, "1.17.18");
+        assert.equal(nextRelease("cilium", "1.16.10")?.version, "1.17.18");
+        assert.equal(nextRelease("cilium", "1.19.6")?.version, "1.20.0");
+        assert.equal(nextRelease("cilium", "1.20.0"), undefined);
+        assert.equal(nextRelease("vcluster", "0.20.6")?.version, "0.36.1");
+        assert.equal(nextRelease("metallb", "0.14.9")?.version, "0.16.1");
     });
 
     it("orders versions numerically and measures minor steps", () => {
