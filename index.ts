@@ -1,4 +1,5 @@
 // Kubeloom: read config, compose, export outputs. Everything else lives in stacks/ and components/.
 import { kubeloomProgram } from "./stacks/program";
 
-export = kubeloomProgram;
+// The CLI entry only (the offline plan runs stacks/program.ts itself): warn when `pulumi up` was run directly.
+export = () => kubeloomProgram({ warnUncheckedUpgrade: true });

@@ -78,6 +78,11 @@ export class K3sHost extends pulumi.ComponentResource {
     public readonly clusterToken: pulumi.Output<string>;
     /** Nodes in the cluster: the server plus its agents. */
     public readonly nodeCount: number;
+    /**
+     * The K3s release installed: `version`, resolved only once the server and every agent command has run, so a
+     * stack output built from it (deployedVersions) is never newer than what the nodes run.
+     */
+    public readonly version: pulumi.Output<string>;
 
     constructor(name: string, args: K3sHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:K3sHost", name, {}, opts);
@@ -149,7 +154,7 @@ export class K3sHost extends pulumi.ComponentResource {
             { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
         );
 
-        agents.forEach((agent, index) => {
+        const agentCommands = agents.map((agent, index) =>
             // Named by host, not by position: removing one agent from the list leaves the others untouched. The alias
             // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
             nodeCommand(
@@ -157,8 +162,8 @@ export class K3sHost extends pulumi.ComponentResource {
                 { local: false, connection: { host: agent.host, user: agent.user, port: agent.port, privateKey } },
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
                 { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts(AGENT_INSTALL_MAX_SECONDS), aliases: [{ name: `${name}-agent-${index}` }] },
-            );
-        });
+            ),
+        );
 
         const clusterName = args.clusterName;
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(extractMarkedKubeconfig(raw), { server: apiServerUrl, name: clusterName })));
@@ -166,12 +171,15 @@ export class K3sHost extends pulumi.ComponentResource {
         this.apiServerPort = pulumi.output(args.apiPort);
         this.clusterToken = pulumi.secret(token.result);
         this.nodeCount = 1 + agents.length;
+        // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.
+        this.version = pulumi.all([server.create, ...agentCommands.map((agent) => agent.create)]).apply(() => args.version);
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             apiServerHost: this.apiServerHost,
             apiServerPort: this.apiServerPort,
             clusterToken: this.clusterToken,
             nodeCount: this.nodeCount,
+            version: this.version,
         });
     }
 }

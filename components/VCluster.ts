@@ -1,7 +1,8 @@
 /**
  * A vCluster tenant: its own host namespace, one Helm release of the vcluster chart (the k3s distro on 0.20, k8s on
  * 0.36) with values from the pure builder in vcluster-values.ts, and the kubeconfig the chart exports, read back
- * from the host Secret once a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has seen it.
+ * from the host Secret once a bounded wait (vcluster-secret-wait.ts, kubectl on the machine running Pulumi) has
+ * seen it.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
@@ -9,8 +10,8 @@ import * as command from "@pulumi/command";
 import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
-import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
+import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 
 

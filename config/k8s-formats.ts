@@ -108,7 +108,11 @@ export function imageReferenceProblem(text: string): string | undefined {
         return "must be an OCI image reference: [registry[:port]/]lowercase/path[:tag][@sha256:digest], e.g. kindest/node:v1.30.4 (no spaces, shell characters or upper-case path)";
     }
     const path = text.replace(/@.*$/, "").replace(/:[\w][\w.-]{0,127}$/, "");
-    const withoutDomain = path.includes("/") && /[.:]|^localhost$/.test(path.split("/")[0]) ? path.split("/").slice(1).join("/") : path;
+    const first = path.split("/")[0];
+    const hasDomain = path.includes("/") && (/[.:]/.test(first) || first === "localhost");
+    // docker reads an upper-case first component as a registry host ("Kindest/node" → registry "Kindest"): a typo.
+    if (path.includes("/") && !hasDomain && first !== first.toLowerCase()) return `has the upper-case first component "${first}", which docker would read as a registry host; repository paths are lower case`;
+    const withoutDomain = hasDomain ? path.split("/").slice(1).join("/") : path;
     if (withoutDomain.length > 255) return "has a repository path over 255 characters";
     return undefined;
 }

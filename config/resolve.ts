@@ -5,8 +5,8 @@
  */
 import type { VClusterExposure } from "../components/vcluster-values";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
-import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
+import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
@@ -89,6 +89,23 @@ export function clustermeshNodePort(cluster: ClusterConfig, memberIndex: number)
     return cluster.clustermesh?.nodePort ?? CLUSTERMESH_NODEPORT_BASE + memberIndex;
 }
 
+/**
+ * How many nodes Kubeloom creates for the cluster: the K3s server and its agents, or kind's control plane and its
+ * workers; undefined for clusters it did not create (it cannot know).
+ */
+export function createdNodeCount(cluster: ClusterConfig): number | undefined {
+    const source = clusterSource(cluster);
+    switch (source.type) {
+        case "k3s":
+            return 1 + source.k3s.agents.length;
+        case "kind":
+            return 1 + source.kind.workers;
+        case "kubeconfig":
+        case "stackReference":
+            return undefined;
+    }
+}
+
 /** A cluster's Kubernetes version as far as the config says it, with the key that says it (for messages). */
 export interface ClusterKubernetes {
     /** "major.minor.patch" when the source names a patch (K3s, kind), else "major.minor" (`kubernetesVersion`). */
@@ -121,22 +138,5 @@ export function clusterKubernetes(cluster: ClusterConfig): ClusterKubernetes | u
             const minor = stated === undefined ? undefined : minorOf(stated);
             return stated && minor ? { version: stated.replace(/^v/, ""), minor, key: `source.${source.type}.kubernetesVersion` } : undefined;
         }
-    }
-}
-
-/**
- * How many nodes Kubeloom creates for the cluster: the K3s server and its agents, or kind's control plane and its
- * workers; undefined for clusters it did not create (it cannot know).
- */
-export function createdNodeCount(cluster: ClusterConfig): number | undefined {
-    const source = clusterSource(cluster);
-    switch (source.type) {
-        case "k3s":
-            return 1 + source.k3s.agents.length;
-        case "kind":
-            return 1 + source.kind.workers;
-        case "kubeconfig":
-        case "stackReference":
-            return undefined;
     }
 }

@@ -11,7 +11,6 @@ import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
-import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
 import {
     dns1123LabelProblem,
     imageReferenceProblem,
@@ -24,6 +23,7 @@ import {
     qualifiedNameProblem,
     quotaEntryProblem,
 } from "./k8s-formats";
+import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -106,7 +106,10 @@ const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s)
     (v) => k3sLine(v) !== undefined,
     `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
 );
-const kindNodeImage = checkedString(imageReferenceProblem).refine(
+const kindNodeImage = z
+    .string()
+    .min(1)
+    .refine(
         (image) => kindNodeLine(image) !== undefined,
         `must be a kind node image tagged v1.<minor>.<patch> on a supported line (${supportedVersions("kind").join(", ")}), e.g. ${DEFAULT_VERSIONS.kindNode}`,
     );
@@ -174,8 +177,8 @@ const k3sSource = z
     });
 
 const kindSource = z.strictObject({
-    /** Reaches `kind create cluster --image`: an OCI reference, validated as one, tagged on a supported Kubernetes line. */
-    nodeImage: kindNodeImage.default(DEFAULT_VERSIONS.kindNode),
+    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
     workers: z.number().int().min(0).max(10).default(1),
     /** Host port of the kind API server; must differ between kind clusters on one machine. */
     apiServerPort: port.optional(),

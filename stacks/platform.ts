@@ -16,6 +16,7 @@ import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
+import { DeployedVersions, plannedVersions } from "../config/upgrade-rules";
 import { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
@@ -27,6 +28,8 @@ export interface PlatformOutputs {
     readonly kubeconfigs: pulumi.Output<Record<string, string>>;
     /** Per cluster: identity, endpoints, CIDRs, Cilium version and vClusters (no secrets). */
     readonly clusters: pulumi.Output<ClusterSummary[]>;
+    /** Per cluster name: the K3s, Cilium, MetalLB and vCluster versions this update deployed (no secrets). */
+    readonly deployedVersions: pulumi.Output<DeployedVersions>;
 }
 
 /** Non-secret description of one cluster in the `clusters` output. */
@@ -108,7 +111,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     if (mesh) composeMeshServices(mesh, clusters.map((c) => ({ ...c, ciliumRelease: c.cilium?.release })));
 
     // Phase 5: outputs.
-    return { clusters, outputs: platformOutputs(clusters), mesh };
+    return { clusters, outputs: { ...platformOutputs(clusters), deployedVersions: deployedVersionsOutput(loaded, clusters, mesh) }, mesh };
 }
 
 /**
@@ -210,7 +213,25 @@ function installCilium(
     return { cilium, ciliumNodes };
 }
 
-function platformOutputs(clusters: readonly ComposedCluster[]): PlatformOutputs {
+/**
+ * The `deployedVersions` output: the config's versions (plannedVersions, config/upgrade-rules.ts), published only
+ * once every resource they describe was created or updated — K3s on every node, each Cilium, MetalLB and vCluster
+ * release. After a failed update the stack keeps its previous record, so the record is never newer than what runs
+ * (at worst older, which refuses a step that was in fact allowed — the safe side). `npm run up` reads it before the
+ * next update (scripts/cli/upgrade-check.ts).
+ */
+function deployedVersionsOutput(loaded: LoadedConfig, clusters: readonly ComposedCluster[], mesh: PlannedMesh | undefined): pulumi.Output<DeployedVersions> {
+    const applied: Array<pulumi.Output<unknown>> = [];
+    for (const { access, cilium, vclusters } of clusters) {
+        if (access.k3sVersion) applied.push(access.k3sVersion);
+        if (cilium) applied.push(cilium.release.version);
+        for (const vc of vclusters) applied.push(vc.release.version);
+    }
+    for (const metallb of Object.values(mesh?.clusterMesh.metallb ?? {})) applied.push(metallb.release.version);
+    return pulumi.all(applied).apply(() => plannedVersions(loaded.config));
+}
+
+function platformOutputs(clusters: readonly ComposedCluster[]): Omit<PlatformOutputs, "deployedVersions"> {
     const kubeconfigEntries: Array<pulumi.Output<[string, string]>> = [];
     for (const { access, vclusters } of clusters) {
         kubeconfigEntries.push(pulumi.output(access.kubeconfig).apply((k) => [access.contextName, k] as [string, string]));

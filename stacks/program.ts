@@ -6,6 +6,16 @@ import * as pulumi from "@pulumi/pulumi";
 import { ConfigError } from "../config/schema";
 import { loadStackConfig, LoadedConfig } from "../config/load";
 import { composePlatform } from "./platform";
+import { uncheckedUpgradeWarning } from "../config/upgrade-rules";
+
+/** How the program runs. */
+export interface KubeloomProgramOptions {
+    /**
+     * Warn when the run did not come through the upgrade check of `npm run up|preview` (index.ts sets it: only a
+     * real CLI run can be one). @default false
+     */
+    readonly warnUncheckedUpgrade?: boolean;
+}
 
 /** Stack outputs of a Kubeloom stack. */
 export interface KubeloomOutputs {
@@ -13,12 +23,18 @@ export interface KubeloomOutputs {
     kubeconfigs: pulumi.Output<Record<string, string>>;
     /** Per-cluster summary (no secrets). */
     clusters: pulumi.Output<unknown>;
+    /** Cluster name → versions deployed (no secrets); read back by the upgrade check of `npm run up`. */
+    deployedVersions: pulumi.Output<unknown>;
     /** Cluster Mesh summary, when a mesh is configured. */
     mesh?: pulumi.Output<unknown>;
 }
 
 /** Loads the config, composes every component and returns the outputs. Invalid config registers nothing. */
-export async function kubeloomProgram(): Promise<KubeloomOutputs> {
+export async function kubeloomProgram(options: KubeloomProgramOptions = {}): Promise<KubeloomOutputs> {
+    if (options.warnUncheckedUpgrade) {
+        const warning = uncheckedUpgradeWarning(process.env, pulumi.getStack());
+        if (warning) pulumi.log.warn(warning);
+    }
     let loaded: LoadedConfig;
     try {
         loaded = loadStackConfig();
@@ -33,6 +49,7 @@ export async function kubeloomProgram(): Promise<KubeloomOutputs> {
     return {
         kubeconfigs: outputs.kubeconfigs,
         clusters: outputs.clusters,
+        deployedVersions: outputs.deployedVersions,
         ...(mesh ? { mesh: mesh.clusterMesh.summary } : {}),
     };
 }

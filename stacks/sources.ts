@@ -31,6 +31,8 @@ export interface ClusterAccess {
     readonly nodeCount?: number;
     /** The component that created the cluster, if Kubeloom did. */
     readonly creator?: pulumi.Resource;
+    /** The K3s release, resolved once every node runs it (k3s sources only; see deployedVersions). */
+    readonly k3sVersion?: pulumi.Output<string>;
 }
 
 /** Options shared by every source. */
@@ -112,6 +114,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         nodeAddress: host.apiServerHost,
         nodeCount: host.nodeCount,
         creator: host,
+        k3sVersion: host.version,
     };
 }
 

@@ -5,11 +5,18 @@
  * API, streaming Pulumi's progress. The backend is the project's `.pulumi-state/` unless PULUMI_BACKEND_URL is
  * set, so no Pulumi Cloud account is needed to start. `destroy` asks for `--yes`.
  *
+ * Before `up` and `preview`, the upgrade check (upgrade-check.ts): the stack's last `deployedVersions` output against
+ * the stack file; a version step Kubeloom refuses (a Cilium or K3s minor skipped, a vCluster 0.20 tenant moved to
+ * 0.36, a minor downgrade) stops here with its config key, before Pulumi runs.
+ *
  * Exit codes: 0 done, 1 the Pulumi operation failed (its output says why), 2 usage or configuration problem found
- * before Pulumi ran (e.g. no passphrase), 127 the Pulumi CLI is not installed. Problems are one line on stderr.
+ * before Pulumi ran (e.g. no passphrase, a refused upgrade step), 127 the Pulumi CLI is not installed. Problems are
+ * one line on stderr (a refused upgrade: one line per key).
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parse } from "yaml";
+import { checkUpgradeSteps } from "./upgrade-check";
 import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automation";
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { PROJECT_DIR } from "../../lib/project";
@@ -33,6 +40,12 @@ function parseStackArgs(argv: readonly string[]): StackArgs {
     return { operation: operation as Operation, stack: positionals[0], yes: values.yes ?? false };
 }
 
+function projectName(projectDir: string): string {
+    const name = (parse(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8")) as { name?: unknown } | null)?.name;
+    if (typeof name !== "string") throw new CliError("kubeloom: Pulumi.yaml has no project name", EXIT.invalid);
+    return name;
+}
+
 async function main(): Promise<number> {
     const args = parseStackArgs(process.argv.slice(2));
     const projectDir = PROJECT_DIR;
@@ -50,6 +63,9 @@ async function main(): Promise<number> {
         stack = await openStack({ projectDir, stack: args.stack, cli, backend }, args.operation !== "destroy");
     } catch (error) {
         throw new CliError(`kubeloom: cannot open stack ${args.stack}: ${pulumiErrorLine(error)}`, 1);
+    }
+    if (args.operation !== "destroy") {
+        checkUpgradeSteps({ projectDir, stack: args.stack, cli, backend }, projectName(projectDir), (line) => process.stderr.write(`${line}\n`));
     }
     const stream = { onOutput: (text: string) => process.stdout.write(text), onError: (text: string) => process.stderr.write(text) };
     try {

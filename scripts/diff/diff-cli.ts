@@ -1,13 +1,20 @@
 /**
- * `npm run plan:diff -- <stack>... | --all [--base <ref>] [--format markdown|json] [--out <file>] [--exit-zero]
- *   [--step-summary] [--project <dir>]`
+ * `npm run plan:diff -- <stack>... | --all [--base <ref>] [--render] [--format markdown|json] [--out <file>]
+ *   [--exit-zero] [--step-summary] [--project <dir>]`
  *
  * Plans each stack offline twice — at the base ref (in a temporary git worktree) and in the working tree — and
  * reports what changed: Markdown by default, the same data as JSON with `--format json`. Needs no Pulumi CLI and
- * no credentials, so it also runs for pull requests from forks. Secrets never appear: the plans hold
+ * no credentials, so it also runs for pull requests from forks. With `--render` both sides are planned with
+ * `plan --render` (KUBELOOM_HELM / KUBELOOM_CHARTS_DIR as there), so each release's rendered objects are compared
+ * and the head's pre-flight findings listed; a base whose plan has no --render is planned without it. Secrets never appear: the plans hold
  * placeholders, and `secure:` config is compared by ciphertext and reported only as changed / unchanged.
  *
- * Exit codes: 0 no changes, 1 changes (0 with --exit-zero, for CI jobs that only comment), 2 error.
+ * Versions that cannot be reached from the base's in one step (a Cilium or K3s minor skipped, a vCluster 0.20 tenant
+ * moved to 0.36, a minor downgrade; config/upgrade-rules.ts) are listed in the report and on stderr, each with its
+ * config key, and make the exit code 2 whatever else changed: the base is what a deployment from it runs.
+ *
+ * Exit codes: 0 no changes, 1 changes (0 with --exit-zero, for CI jobs that only comment), 2 error or a refused
+ * upgrade step (also with --exit-zero).
  */
 import { spawn } from "child_process";
 import * as fs from "fs";
@@ -15,7 +22,11 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import type { OfflinePlan } from "../plan/offline-plan";
-import { diffPlans, planDiffReport, PlanDiffReport, StackDiff } from "./plan-diff";
+import { diffPlans, planDiffReport, PlanDiffReport, RefusedUpgrade, StackDiff } from "./plan-diff";
+import { stackUpgradeIssues } from "./upgrade-steps";
+import { parseStackFile } from "../plan/stack-file";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { clusterOrderFromRaw } from "../../config/upgrade-rules";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
@@ -24,11 +35,12 @@ import { PROJECT_DIR } from "../../lib/project";
 import { EXIT, parseCliArgs, runMain } from "../common/cli";
 
 const USAGE =
-    "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--format markdown|json] [--out <file>] [--exit-zero] [--step-summary] [--project <dir>]";
+    "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--render] [--format markdown|json] [--out <file>] [--exit-zero] [--step-summary] [--project <dir>]";
 
 interface DiffArgs {
     stacks: string[];
     all: boolean;
+    render: boolean;
     base?: string;
     format: "markdown" | "json";
     out?: string;
@@ -38,10 +50,11 @@ interface DiffArgs {
 }
 
 function parseDiffArgs(argv: readonly string[]): DiffArgs {
-    const { values, positionals } = parseCliArgs<{ all?: boolean; base?: string; format?: string; out?: string; project?: string; "exit-zero"?: boolean; "step-summary"?: boolean }>(
+    const { values, positionals } = parseCliArgs<{ all?: boolean; render?: boolean; base?: string; format?: string; out?: string; project?: string; "exit-zero"?: boolean; "step-summary"?: boolean }>(
         argv,
         {
             all: { type: "boolean" },
+            render: { type: "boolean" },
             base: { type: "string" },
             format: { type: "string" },
             out: { type: "string" },
@@ -57,6 +70,7 @@ function parseDiffArgs(argv: readonly string[]): DiffArgs {
     const args: DiffArgs = {
         stacks: [...positionals],
         all: values.all ?? false,
+        render: values.render ?? false,
         base: values.base,
         format,
         out: values.out,
@@ -76,14 +90,18 @@ function projectName(projectDir: string): string {
     return name;
 }
 
+/** Exit code of `npm run plan --render` when pre-flight found an error: the plan is still written (scripts/common/cli.ts). */
+const PLAN_PREFLIGHT_EXIT = EXIT.preflight;
+
 /**
  * Plans one stack in its own process (the Pulumi runtime holds one stack per process), with the plan script of
- * that checkout, so the base is planned by the base's code.
+ * that checkout, so the base is planned by the base's code. `render`: with `--render`; a pre-flight error (exit 3)
+ * still gives a plan, whose findings the report lists.
  */
-function planInChild(side: string, projectDir: string, stack: string, outFile: string): Promise<OfflinePlan> {
+function planInChild(side: string, projectDir: string, stack: string, outFile: string, render = false): Promise<OfflinePlan> {
     return new Promise((resolve, reject) => {
         // That checkout's own `npm run plan` (its package.json knows where its plan script lives).
-        const child = spawn("npm", ["run", "--silent", "plan", "--", stack, "--out", outFile], {
+        const child = spawn("npm", ["run", "--silent", "plan", "--", stack, "--out", outFile, ...(render ? ["--render"] : [])], {
             cwd: projectDir,
             stdio: ["ignore", "ignore", "pipe"],
         });
@@ -91,7 +109,7 @@ function planInChild(side: string, projectDir: string, stack: string, outFile: s
         child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
         child.on("error", (error) => reject(new PlanDiffError(`${side}: cannot start the plan of ${stack}: ${error.message}`)));
         child.on("close", (code, signal) => {
-            if (code !== 0) {
+            if (code !== 0 && !(render && code === PLAN_PREFLIGHT_EXIT && fs.existsSync(outFile))) {
                 const detail = stderr.trim() ? `\n${stderr.trim()}` : "";
                 reject(new PlanDiffError(`${side}: the offline plan of ${stack} failed (${signal ?? `exit ${code}`})${detail}`));
                 return;
@@ -103,6 +121,12 @@ function planInChild(side: string, projectDir: string, stack: string, outFile: s
             }
         });
     });
+}
+
+/** Whether a checkout's plan CLI knows --render (older bases do not: their plan is compared without objects). */
+function planSupportsRender(projectDir: string): boolean {
+    const cli = path.join(projectDir, "scripts", "plan", "plan-cli.ts");
+    return fs.existsSync(cli) && fs.readFileSync(cli, "utf8").includes("--render");
 }
 
 /** Whether a package.json text defines the `plan` npm script (the offline plan). */
@@ -161,6 +185,7 @@ async function main(): Promise<number> {
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
     const diffs: StackDiff[] = [];
+    const refused: RefusedUpgrade[] = [];
     try {
         if (sides.some((s) => s.baseText !== null)) {
             if (!hasPlanScript(fileAtCommit(projectDir, layout, base.commit, "package.json"))) {
@@ -171,14 +196,19 @@ async function main(): Promise<number> {
             worktree.installDependencies(projectDir, log);
         }
         const jobs = sides.flatMap(({ stack, headText, baseText }) => [
-            baseText === null ? null : () => planInChild(`base ${base.ref}`, worktree!.projectDir, stack, path.join(scratch, `${stack}.base.json`)),
-            headText === null ? null : () => planInChild("working tree", projectDir, stack, path.join(scratch, `${stack}.head.json`)),
+            baseText === null ? null : () => planInChild(`base ${base.ref}`, worktree!.projectDir, stack, path.join(scratch, `${stack}.base.json`), args.render && planSupportsRender(worktree!.projectDir)),
+            headText === null ? null : () => planInChild("working tree", projectDir, stack, path.join(scratch, `${stack}.head.json`), args.render),
         ]);
         const plans = await runLimited(jobs, Math.max(1, Math.min(4, os.cpus().length)));
         sides.forEach(({ stack, headText, baseText }, i) => {
             const diff = diffPlans({ stack, base: plans[2 * i], head: plans[2 * i + 1], secrets: compareSecureConfig(baseText, headText, project) });
             log(diff.changed ? diff.headline : `${diff.headline} (no changes)`);
             diffs.push(diff);
+            // The head plan succeeded, so its stack file parses; only the cluster order (for key paths) is read here.
+            const order = headText === null ? [] : clusterOrderFromRaw(rawConfigFromPulumi(parseStackFile(headText, project).config));
+            const upgrade = stackUpgradeIssues({ stack, baseRef: base.ref, base: plans[2 * i], head: plans[2 * i + 1], order });
+            if (upgrade.note) log(upgrade.note);
+            refused.push(...upgrade.issues.map((issue) => ({ stack, ...issue })));
         });
     } finally {
         cleanUp();
@@ -186,7 +216,7 @@ async function main(): Promise<number> {
         process.off("SIGTERM", onSignal);
     }
 
-    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs);
+    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs, refused);
     const markdown = renderMarkdown(report);
     const text = args.format === "json" ? `${JSON.stringify(sortKeys(report), null, 2)}\n` : markdown;
     if (args.out) fs.writeFileSync(args.out, text);
@@ -195,6 +225,10 @@ async function main(): Promise<number> {
         const summary = process.env.GITHUB_STEP_SUMMARY;
         if (summary) fs.appendFileSync(summary, markdown);
         else log("--step-summary: GITHUB_STEP_SUMMARY is not set; skipped");
+    }
+    if (refused.length > 0) {
+        process.stderr.write(`plan:diff: upgrade steps refused (from ${base.ref}):\n${refused.map((r) => `  - Pulumi.${r.stack}.yaml: ${r.path}: ${r.message}`).join("\n")}\n`);
+        return EXIT.invalid;
     }
     return report.changed && !args.exitZero ? 1 : 0;
 }

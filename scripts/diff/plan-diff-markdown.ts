@@ -1,6 +1,7 @@
 /**
  * Renders a plan diff report as GitHub-flavoured Markdown for a PR comment or a terminal: a headline per stack,
- * then per component the resources added (`+`), changed (`~`) and removed (`-`) with their changed fields.
+ * its security warnings and pre-flight findings, then per component the resources added (`+`), changed (`~`,
+ * **replaced** marked apart with the reason) and removed (`-`) with their changed fields and rendered objects.
  * Everything shown comes from the report, which holds no secret values, so the Markdown cannot leak one either.
  */
 import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
@@ -42,13 +43,18 @@ function render(report: PlanDiffReport, fieldsPerResource: number, width: number
         "",
     );
     if (note) lines.push(`> ${note}`, "");
+    if (report.refusedUpgrades.length > 0) {
+        lines.push("**Refused upgrade steps** — this change cannot be deployed as it is:", "");
+        for (const refused of report.refusedUpgrades) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
+        lines.push("");
+    }
     if (report.stacks.length === 0) {
         lines.push("No `Pulumi.<stack>.yaml` stack files on either side.", "");
         return finish(lines);
     }
     for (const stack of report.stacks) lines.push(`- ${stack.changed ? `**${escape(stack.headline)}**` : `${escape(stack.headline)} — no changes`}`);
     lines.push("");
-    for (const stack of report.stacks.filter((s) => s.changed)) lines.push(...renderStack(stack, fieldsPerResource, width));
+    for (const stack of report.stacks.filter((s) => s.changed || s.preflight.length > 0)) lines.push(...renderStack(stack, fieldsPerResource, width));
     return finish(lines);
 }
 
@@ -61,14 +67,39 @@ function renderStack(stack: StackDiff, fieldsPerResource: number, width: number)
     if (stack.head === "absent") {
         lines.push(`> The stack file was deleted. Merging does not destroy anything: run \`npm run destroy -- ${stack.stack}\` first if the environment should go.`, "");
     }
+    if (stack.warnings.length > 0) {
+        lines.push("#### Security warnings", "");
+        for (const warning of stack.warnings) lines.push(`- ⚠️ ${escape(warning)}`);
+        lines.push("");
+    }
+    if (stack.preflight.length > 0) {
+        lines.push("#### Pre-flight findings", "");
+        for (const f of stack.preflight) lines.push(`- **${f.severity}** ${escape(f.cluster)} ${code(f.object)} [${escape(f.check)}] ${escape(f.message)}`);
+        lines.push("");
+    }
+    if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"))) {
+        lines.push("> Rendered objects were not compared: run with `--render` (helm and the charts needed) to see them.", "");
+    }
     for (const component of stack.components) {
         lines.push(`#### ${escape(component.name)} · ${code(component.type)}`, "");
         for (const resource of component.resources) {
-            lines.push(`- ${code(SYMBOL[resource.change])} **${escape(resource.name)}** ${code(resource.type)}${resource.read ? " (read)" : ""}`);
+            const replaced = resource.replace ? " — **REPLACED**" : "";
+            lines.push(`- ${code(resource.replace ? "+-" : SYMBOL[resource.change])} **${escape(resource.name)}** ${code(resource.type)}${resource.read ? " (read)" : ""}${replaced}`);
+            for (const reason of resource.replace ?? []) lines.push(`  - replaced: ${escape(reason)}`);
             const shown = resource.fields.slice(0, fieldsPerResource);
             for (const field of shown) lines.push(...renderField(field, width).map((l) => `  ${l}`));
             const hidden = resource.fields.length - shown.length;
             if (hidden > 0) lines.push(`  - … ${hidden} more field${hidden === 1 ? "" : "s"} (\`--format json\` has them all)`);
+            if (resource.rendered && resource.rendered.length > 0) {
+                lines.push("  - rendered objects:");
+                for (const object of resource.rendered) {
+                    lines.push(`    - ${code(SYMBOL[object.change])} ${code(object.object)}`);
+                    const objectFields = object.fields.slice(0, fieldsPerResource);
+                    for (const field of objectFields) lines.push(...renderField(field, width).map((l) => `      ${l}`));
+                    const more = object.fields.length - objectFields.length;
+                    if (more > 0) lines.push(`      - … ${more} more field${more === 1 ? "" : "s"}`);
+                }
+            }
         }
         lines.push("");
     }

@@ -1,14 +1,21 @@
 /**
  * Diffs two offline plans of one stack (base ref → working tree) by URN: resources added, removed and changed,
  * grouped by their top-level component, with a field-level diff of inputs (Helm values included), options,
- * provider and explicit dependencies; plus stack outputs and the rotation of `secure:` config values.
+ * provider and explicit dependencies; with rendered plans (`plan --render`) also each release's rendered objects;
+ * which changes are replacements (replacements.ts), one-line security warnings (security-warnings.ts), the head's
+ * pre-flight findings, stack outputs and the rotation of `secure:` config values.
  *
  * Pure: no I/O. The plans never hold secret values (they are "[secret]"), and secret config is compared through
  * `compareSecureConfig` (secure-config.ts), which only ever returns key paths and a status — so nothing this module returns can
  * carry a secret, whatever the caller prints.
  */
 import type { OfflinePlan, PlannedResource } from "../plan/offline-plan";
+import type { Finding } from "../plan/preflight/checks";
+import type { RenderedResource } from "../plan/render/plan-render";
+import { diffRenderedObjects, RenderedObjectChange } from "./rendered-diff";
+import { replacedProviders, replacementReasons } from "./replacements";
 import type { SecretConfigChange } from "./secure-config";
+import { ResourcePair, securityWarnings } from "./security-warnings";
 import { compareText, diffValue, FieldChange, sortedUnion } from "./value-diff";
 
 /** How a resource differs between base and head. */
@@ -23,6 +30,10 @@ export interface ResourceChange {
     /** Set when the resource is a read of an existing object (`Resource.get`), which Pulumi reads, never creates. */
     readonly read?: true;
     readonly fields: readonly FieldChange[];
+    /** Set for a change Pulumi carries out as a replacement (delete + create): why. */
+    readonly replace?: readonly string[];
+    /** A release in two rendered plans: its rendered objects that differ. */
+    readonly rendered?: readonly RenderedObjectChange[];
 }
 
 /** The changed resources under one top-level component (or a top-level resource on its own). */
@@ -38,6 +49,8 @@ export interface ChangeCounts {
     readonly add: number;
     readonly change: number;
     readonly remove: number;
+    /** How many of the changes are replacements. */
+    readonly replace: number;
 }
 
 /** The whole report: every stack diffed against one base. This is the `--format json` document. */
@@ -47,12 +60,21 @@ export interface PlanDiffReport {
     readonly stacks: readonly StackDiff[];
     /** True when any stack changed. */
     readonly changed: boolean;
+    /** Version steps from the base to this change that Kubeloom refuses (config/upgrade-rules.ts); plan:diff exits 2. */
+    readonly refusedUpgrades: readonly RefusedUpgrade[];
+}
+
+/** One refused version step: the stack, the config key of the new version, and why (with the next step). */
+export interface RefusedUpgrade {
+    readonly stack: string;
+    readonly path: string;
+    readonly message: string;
 }
 
 /** Builds the report from per-stack diffs (sorted by stack name). */
-export function planDiffReport(base: PlanDiffReport["base"], stacks: readonly StackDiff[]): PlanDiffReport {
+export function planDiffReport(base: PlanDiffReport["base"], stacks: readonly StackDiff[], refusedUpgrades: readonly RefusedUpgrade[] = []): PlanDiffReport {
     const sorted = [...stacks].sort((a, b) => compareText(a.stack, b.stack));
-    return { base, stacks: sorted, changed: sorted.some((s) => s.changed) };
+    return { base, stacks: sorted, changed: sorted.some((s) => s.changed), refusedUpgrades };
 }
 
 /** The diff of one stack. */
@@ -69,6 +91,12 @@ export interface StackDiff {
     readonly components: readonly ComponentChanges[];
     readonly outputs: readonly FieldChange[];
     readonly secrets: readonly SecretConfigChange[];
+    /** Security-relevant changes, one sentence each. */
+    readonly warnings: readonly string[];
+    /** The head plan's pre-flight findings (rendered plans only). */
+    readonly preflight: readonly Finding[];
+    /** True when both plans were rendered, so releases' rendered objects were compared. */
+    readonly rendered: boolean;
 }
 
 /** What to diff for one stack. A missing plan means the stack file does not exist on that side. */
@@ -85,13 +113,32 @@ export function diffPlans(input: StackDiffInput): StackDiff {
     const baseByUrn = indexPlan(input.base);
     const headByUrn = indexPlan(input.head);
     const changes: Array<{ change: ResourceChange; plan: Map<string, PlannedResource> }> = [];
-    for (const urn of sortedUnion(baseByUrn.keys(), headByUrn.keys())) {
+    const urns = sortedUnion(baseByUrn.keys(), headByUrn.keys());
+    const fieldsOf = new Map<string, FieldChange[]>();
+    for (const urn of urns) {
+        const before = baseByUrn.get(urn);
+        const after = headByUrn.get(urn);
+        if (before && after) fieldsOf.set(urn, diffResource(before, after));
+    }
+    const providers = replacedProviders(urns.flatMap((urn) => (fieldsOf.has(urn) ? [{ before: baseByUrn.get(urn)!, after: headByUrn.get(urn)!, fields: fieldsOf.get(urn)! }] : [])));
+    for (const urn of urns) {
         const before = baseByUrn.get(urn);
         const after = headByUrn.get(urn);
         const identity = (r: PlannedResource) => ({ urn, type: r.type, name: r.name, ...(r.read ? { read: true as const } : {}) });
         if (before && after) {
-            const fields = diffResource(before, after);
-            if (fields.length > 0) changes.push({ change: { change: "change", ...identity(after), fields }, plan: headByUrn });
+            const fields = fieldsOf.get(urn)!;
+            const rendered = diffRenderedObjects((before as RenderedResource).rendered, (after as RenderedResource).rendered);
+            const replace = after.read ? [] : replacementReasons(before, after, fields, providers);
+            if (fields.length > 0 || replace.length > 0 || (rendered && rendered.length > 0)) {
+                const change: ResourceChange = {
+                    change: "change",
+                    ...identity(after),
+                    fields,
+                    ...(replace.length > 0 ? { replace } : {}),
+                    ...(rendered && rendered.length > 0 ? { rendered } : {}),
+                };
+                changes.push({ change, plan: headByUrn });
+            }
         } else if (after) {
             changes.push({ change: { change: "add", ...identity(after), fields: [] }, plan: headByUrn });
         } else if (before) {
@@ -102,7 +149,11 @@ export function diffPlans(input: StackDiffInput): StackDiff {
         add: changes.filter((c) => c.change.change === "add").length,
         change: changes.filter((c) => c.change.change === "change").length,
         remove: changes.filter((c) => c.change.change === "remove").length,
+        replace: changes.filter((c) => c.change.replace !== undefined).length,
     };
+    const pairs: ResourcePair[] = urns.map((urn) => ({ before: baseByUrn.get(urn), after: headByUrn.get(urn) }));
+    const rendered = Boolean(input.base?.resources.some((r) => (r as RenderedResource).rendered) && input.head?.resources.some((r) => (r as RenderedResource).rendered));
+    const preflight = ((input.head as (OfflinePlan & { preflight?: Finding[] }) | null)?.preflight ?? []).filter((f) => f.severity !== "info");
     const outputs: FieldChange[] = [];
     diffValue(input.base?.outputs ?? {}, input.head?.outputs ?? {}, "outputs", "", outputs);
     const secrets = [...(input.secrets ?? [])].sort((a, b) => compareText(a.key, b.key));
@@ -113,6 +164,9 @@ export function diffPlans(input: StackDiffInput): StackDiff {
         counts,
         outputs,
         secrets,
+        warnings: securityWarnings(pairs),
+        preflight,
+        rendered,
     } as const;
     return {
         ...partial,
@@ -123,8 +177,9 @@ export function diffPlans(input: StackDiffInput): StackDiff {
 }
 
 /** `dev: +1 ~2 -0`, then in parentheses what the counts do not show. */
-function headline(diff: Pick<StackDiff, "stack" | "base" | "head" | "counts" | "outputs" | "secrets">): string {
+function headline(diff: Pick<StackDiff, "stack" | "base" | "head" | "counts" | "outputs" | "secrets" | "warnings" | "preflight">): string {
     const notes: string[] = [];
+    if (diff.counts.replace > 0) notes.push(`${diff.counts.replace} replaced`);
     if (diff.base === "absent" && diff.head === "present") notes.push("new stack");
     if (diff.head === "absent" && diff.base === "present") notes.push("stack file deleted");
     for (const status of ["changed", "added", "removed"] as const) {
@@ -132,6 +187,9 @@ function headline(diff: Pick<StackDiff, "stack" | "base" | "head" | "counts" | "
         if (count > 0) notes.push(`${count} secret${count === 1 ? "" : "s"} ${status}`);
     }
     if (diff.outputs.length > 0) notes.push("outputs changed");
+    if (diff.warnings.length > 0) notes.push(`${diff.warnings.length} security warning${diff.warnings.length === 1 ? "" : "s"}`);
+    const errors = diff.preflight.filter((f) => f.severity === "error").length;
+    if (errors > 0) notes.push(`${errors} pre-flight error${errors === 1 ? "" : "s"}`);
     const { add, change, remove } = diff.counts;
     return `${diff.stack}: +${add} ~${change} -${remove}${notes.length ? ` (${notes.join(", ")})` : ""}`;
 }

@@ -129,6 +129,13 @@ describe("Cilium chaining values", () => {
         });
     }
 
+    it("allows cni.configMap only as the documented exception below 1.18, not other cni keys", () => {
+        const values = ciliumValues(chained("generic-veth"));
+        for (const version of supportedVersions("cilium")) {
+            assert.deepEqual(ciliumUnknownKeyPaths({ ...values, cni: { ...(values.cni as object), configmap: "x" } }, version), ["cni.configmap"], version);
+        }
+    });
+
     it("is deterministic", () => {
         for (const mode of MODES) {
             assert.equal(JSON.stringify(ciliumValues(chained(mode))), JSON.stringify(ciliumValues(chained(mode))));

@@ -9,6 +9,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
+    buildK3sAgentInstallScript,
     buildK3sServerInstallScript,
     buildK3sUninstallScript,
     buildReadKubeconfigScript,
@@ -37,7 +38,7 @@ const TOKEN = "K10-ssh-test-token-d41d8cd98f00b204e9800998ecf8427e";
 const FAKE_INSTALLER = [
     "#!/bin/sh",
     "# stands in for install.sh; mentions INSTALL_K3S_ so the script's sanity check accepts it",
-    'echo "installer version=$INSTALL_K3S_VERSION skip_start=$INSTALL_K3S_SKIP_START exec=$INSTALL_K3S_EXEC" >> "$STUB_LOG"',
+    'echo "installer version=$INSTALL_K3S_VERSION skip_start=$INSTALL_K3S_SKIP_START exec=$INSTALL_K3S_EXEC url=${K3S_URL:-} token_file=${K3S_TOKEN_FILE:-} token=${K3S_TOKEN:-}" >> "$STUB_LOG"',
     "",
 ].join("\n");
 
@@ -124,6 +125,27 @@ describe("K3s host scripts over real SSH (network namespace)", function () {
         const kubeconfig = extractMarkedKubeconfig(run.stdout);
         assert.equal(kubeconfig, fakeK3sKubeconfig("SSH-CLIENT-KEY"));
         assert.match(rewriteK3sKubeconfig(kubeconfig, { server: "https://192.0.2.10:6443", name: "dev" }), /server: https:\/\/192\.0\.2\.10:6443/);
+    });
+
+    it("installs an agent joining the server: K3S_URL and the token file's path for the installer, never the token", () => {
+        fs.rmSync(token(), { force: true });
+        const agent = buildK3sAgentInstallScript({ version: "v1.28.13+k3s1", serverUrl: "https://192.0.2.10:6443" });
+        const run = host.ssh(agent, TOKEN);
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(fs.readFileSync(token(), "utf8"), TOKEN);
+        assert.equal(fs.statSync(token()).mode & 0o777, 0o600);
+        const log = box.log();
+        assert.match(log, /^installer version=v1\.28\.13\+k3s1 skip_start=true exec=agent url=https:\/\/192\.0\.2\.10:6443 token_file=\/etc\/rancher\/k3s\/kubeloom-token token=$/m);
+        assert.match(log, /^systemctl restart k3s-agent$/m);
+        assert.ok(!log.includes(TOKEN) && !host.sshdLog().includes(TOKEN), "the token leaked");
+    });
+
+    it("a chatty ~/.bashrc does not disturb the install either", () => {
+        fs.writeFileSync(path.join(home(), ".bashrc"), 'echo "Welcome to the chatty host"\nprintf "no newline" >&2\n');
+        const run = host.ssh(server, TOKEN);
+        assert.equal(run.status, 0, run.stderr);
+        assert.match(run.stdout, /kubeloom: K3s API server is ready/);
+        assert.equal(fs.readFileSync(token(), "utf8"), TOKEN, "the login shell's start-up files did not consume the token on stdin");
     });
 
     it("a failing download fails the SSH command with one kubeloom line naming it, and runs no installer", () => {

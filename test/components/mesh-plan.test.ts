@@ -149,12 +149,14 @@ describe("clustermeshCiliumValues", () => {
     const caPlaceholder = { tls: { ca: { cert: Buffer.from("CERT").toString("base64"), key: Buffer.from("KEY").toString("base64") } } };
 
     // NodePort members dial each other by DNS name, so their values carry the server certificate's extra names.
-    const byName = (members: MeshPlanMember[]): MeshPlanMember[] =>
-        members.map((m) => (m.apiserver.type === "NodePort" ? { ...m, apiserver: { ...m.apiserver, nodeAddress: `${m.name}.example.com` } } : m));
     for (const ciliumVersion of supportedVersions("cilium")) {
         for (const serviceType of ["LoadBalancer", "NodePort"] as const) {
             it(`merged over the base values (${serviceType}) validates against the Cilium ${ciliumVersion} chart schema with no unknown keys`, () => {
-                const plan = meshPlan({ members: serviceType === "LoadBalancer" ? lbMembers(3) : byName(nodePortMembers(3)) });
+                const members: MeshPlanMember[] =
+                    serviceType === "LoadBalancer"
+                        ? lbMembers(3)
+                        : nodePortMembers(3).map((m) => ({ ...m, apiserver: { type: "NodePort", nodeAddress: `${m.name}.example.com`, nodePort: 32379 + m.id } }));
+                const plan = meshPlan({ members });
                 const fragment = clustermeshCiliumValues(plan[0], { maxConnectedClusters: 511, ciliumVersion });
                 assertKeysSorted(fragment);
                 const merged = deepMerge(deepMerge(base, fragment), caPlaceholder);

@@ -255,3 +255,199 @@ describe("hostile config: chaining that breaks the primary CNI (issue 11 failure
         });
     }
 });
+
+/** A valid two-cluster kind mesh like Pulumi.mesh.yaml. */
+function kindMesh(): Record<string, any> {
+    const cluster = (n: number, pool: string) => ({
+        name: `c${n}`,
+        id: n,
+        podCidr: `10.${n}0.0.0/16`,
+        serviceCidr: `10.${n}1.0.0/16`,
+        source: { kind: { apiServerPort: 6443 + n } },
+        loadBalancer: { metallb: { addresses: [pool] } },
+    });
+    return { clusters: [cluster(1, "172.22.0.50-172.22.0.100"), cluster(2, "172.22.0.101-172.22.0.150")], mesh: { enabled: true, demo: true } };
+}
+
+/** kindMesh with mesh.serviceType NodePort (kind clusters: the node address comes from the container). */
+function nodePortMesh(): Record<string, any> {
+    const c = kindMesh();
+    c.mesh.serviceType = "NodePort";
+    for (const cluster of c.clusters) delete cluster.loadBalancer;
+    return c;
+}
+
+/** A second K3s cluster for dev-based cases. */
+const secondK3s = (host: string, extra: Record<string, unknown> = {}) => ({
+    name: "prod",
+    id: 2,
+    podCidr: "10.52.0.0/16",
+    serviceCidr: "10.53.0.0/16",
+    source: { k3s: { host, user: "ubuntu", ...extra } },
+});
+
+interface CatalogueCase {
+    readonly name: string;
+    readonly base?: () => Record<string, any>;
+    readonly mutate: (c: Record<string, any>) => void;
+    readonly expectPath: string;
+    /** The message must match (for collisions: name the other key). */
+    readonly expect: RegExp;
+}
+
+function runCatalogue(title: string, cases: readonly CatalogueCase[]): void {
+    describe(title, () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        for (const c of cases) {
+            it(`fails on ${c.name}`, () => {
+                const config = (c.base ?? devConfig)();
+                c.mutate(config);
+                const issues = issuesOf(config);
+                const atPath = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
+                assert.ok(atPath.length > 0, `no issue at ${c.expectPath}:\n${issues.join("\n")}`);
+                assert.ok(atPath.some((i) => c.expect.test(i)), `no issue at ${c.expectPath} matches ${c.expect}:\n${atPath.join("\n")}`);
+            });
+        }
+    });
+}
+
+const k3sOf = (c: Record<string, any>) => c.clusters[0].source.k3s;
+const vcs = (c: Record<string, any>) => c.clusters[0].vclusters;
+
+runCatalogue("hostile config: one registry of ports, addresses and hosts", [
+    { name: "two vClusters on one explicit NodePort", mutate: (c) => (vcs(c)[1].nodePort = 31443), expectPath: "clusters[0].vclusters[1].nodePort", expect: /31443 is also clusters\[0\]\.vclusters\[0\]\.nodePort/ },
+    { name: "an explicit NodePort equal to a later vCluster's derived default", mutate: (c) => { vcs(c)[0].nodePort = 31444; delete vcs(c)[1].nodePort; }, expectPath: "clusters[0].vclusters[0].nodePort", expect: /31444 is also clusters\[0\]\.vclusters\[1\]\.nodePort \(the NodePort of vCluster vc-b, by default 31443 \+ index 1\)/ },
+    { name: "the Hubble UI NodePort on a vCluster's NodePort", mutate: (c) => (c.clusters[0].cilium.hubble.uiNodePort = 31444), expectPath: "clusters[0].cilium.hubble.uiNodePort", expect: /also clusters\[0\]\.vclusters\[1\]\.nodePort/ },
+    { name: "a derived vCluster NodePort above 32767", mutate: (c) => (c.clusters[0].vclusters = Array.from({ length: 1326 }, (_, j) => ({ name: `t${j}`, expose: "NodePort" }))), expectPath: "clusters[0].vclusters[1325].nodePort", expect: /32768, outside the NodePort range 30000-32767/ },
+    { name: "a clustermesh-apiserver NodePort on a vCluster's", base: nodePortMesh, mutate: (c) => (c.clusters[1].vclusters = [{ name: "t", expose: "NodePort", nodePort: 32380 }]), expectPath: "clusters[1].vclusters[0].nodePort", expect: /also clusters\[1\]\.clustermesh\.nodePort \(the clustermesh-apiserver NodePort of c2, by default 32379 \+ mesh index 1\)/ },
+    { name: "a clustermesh-apiserver NodePort on the Hubble UI's", base: nodePortMesh, mutate: (c) => (c.clusters[0].clustermesh = { nodePort: 31235 }) && (c.clusters[0].cilium = { hubble: { ui: true, uiNodePort: 31235 } }), expectPath: "clusters[0].clustermesh.nodePort", expect: /also clusters\[0\]\.cilium\.hubble\.uiNodePort/ },
+    { name: "two mesh clusters on one clustermesh NodePort", base: nodePortMesh, mutate: (c) => (c.clusters[1].clustermesh = { nodePort: 32379 }), expectPath: "clusters[1].clustermesh.nodePort", expect: /also clusters\[0\]\.clustermesh\.nodePort.*cilium#24692/ },
+    { name: "the K3s API port inside the NodePort range", mutate: (c) => (k3sOf(c).apiPort = 31443), expectPath: "clusters[0].source.k3s.apiPort", expect: /inside the NodePort range/ },
+    { name: "the K3s API port on the kubelet's", mutate: (c) => (k3sOf(c).apiPort = 10250), expectPath: "clusters[0].source.k3s.apiPort", expect: /10250 is also reserved: kubelet API/ },
+    { name: "the K3s API port on etcd's", mutate: (c) => (k3sOf(c).apiPort = 2379), expectPath: "clusters[0].source.k3s.apiPort", expect: /reserved: etcd client/ },
+    { name: "the K3s API port on K3s's local kube-apiserver port", mutate: (c) => (k3sOf(c).apiPort = 6444), expectPath: "clusters[0].source.k3s.apiPort", expect: /kube-apiserver local access/ },
+    { name: "the K3s API port on cilium-health's", mutate: (c) => (k3sOf(c).apiPort = 4240), expectPath: "clusters[0].source.k3s.apiPort", expect: /cilium-health/ },
+    { name: "the K3s API port on the server's SSH port", mutate: (c) => (k3sOf(c).apiPort = 22), expectPath: "clusters[0].source.k3s.port", expect: /22 is also clusters\[0\]\.source\.k3s\.apiPort/ },
+    { name: "the SSH port on the kubelet's", mutate: (c) => (k3sOf(c).port = 10250), expectPath: "clusters[0].source.k3s.port", expect: /reserved: kubelet API/ },
+    { name: "two kind clusters on one apiServerPort", base: kindMesh, mutate: (c) => (c.clusters[1].source.kind.apiServerPort = 6444), expectPath: "clusters[1].source.kind.apiServerPort", expect: /6444 is also clusters\[0\]\.source\.kind\.apiServerPort.*same machine/ },
+    { name: "a kind apiServerPort on a local K3s's API port", mutate: (c) => { k3sOf(c).host = "localhost"; c.clusters.push({ name: "kd", id: 2, podCidr: "10.62.0.0/16", serviceCidr: "10.63.0.0/16", source: { kind: { apiServerPort: 6443 } } }); }, expectPath: "clusters[1].source.kind.apiServerPort", expect: /also clusters\[0\]\.source\.k3s\.apiPort/ },
+    { name: "a kind apiServerPort on a local K3s's kubelet", mutate: (c) => { k3sOf(c).host = "localhost"; c.clusters.push({ name: "kd", id: 2, podCidr: "10.62.0.0/16", serviceCidr: "10.63.0.0/16", source: { kind: { apiServerPort: 10250 } } }); }, expectPath: "clusters[1].source.kind.apiServerPort", expect: /reserved: kubelet API/ },
+    { name: "one host in two clusters", mutate: (c) => c.clusters.push(secondK3s("192.0.2.10")), expectPath: "clusters[1].source.k3s.host", expect: /is also clusters\[0\]\.source\.k3s\.host.*one cluster only/ },
+    { name: "a host that is another cluster's agent", mutate: (c) => { k3sOf(c).agents = [{ host: "192.0.2.11" }]; c.clusters.push(secondK3s("192.0.2.11")); }, expectPath: "clusters[1].source.k3s.host", expect: /also clusters\[0\]\.source\.k3s\.agents\[0\]\.host/ },
+    { name: "one host spelt in two cases in two clusters", mutate: (c) => { k3sOf(c).host = "node-1.example.com"; c.clusters.push(secondK3s("Node-1.EXAMPLE.com")); }, expectPath: "clusters[1].source.k3s.host", expect: /one cluster only/ },
+    { name: "localhost and 127.0.0.1 as two clusters", mutate: (c) => { k3sOf(c).host = "localhost"; c.clusters.push(secondK3s("127.0.0.1")); }, expectPath: "clusters[1].source.k3s.host", expect: /"localhost" is also clusters\[0\]\.source\.k3s\.host/ },
+    { name: "an agent listed twice in one cluster", mutate: (c) => (k3sOf(c).agents = [{ host: "192.0.2.11" }, { host: "192.0.2.11" }]), expectPath: "clusters[0].source.k3s.agents[1].host", expect: /each node is installed once/ },
+    { name: "a vCluster LoadBalancer address on the mesh's derived apiserver address", base: kindMesh, mutate: (c) => (c.clusters[0].vclusters = [{ name: "t", expose: "LoadBalancer", loadBalancerIP: "172.22.0.50" }]), expectPath: "clusters[0].vclusters[0].loadBalancerIP", expect: /also clusters\[0\]\.clustermesh\.apiserverIP \(the clustermesh-apiserver address of c1, by default the first address/ },
+    { name: "two vClusters on one LoadBalancer address", base: kindMesh, mutate: (c) => (c.clusters[0].vclusters = [{ name: "t", expose: "LoadBalancer", loadBalancerIP: "172.22.0.60" }, { name: "u", expose: "LoadBalancer", loadBalancerIP: "172.22.0.60" }]), expectPath: "clusters[0].vclusters[1].loadBalancerIP", expect: /also clusters\[0\]\.vclusters\[0\]\.loadBalancerIP/ },
+]);
+
+runCatalogue("hostile config: names that collide after derivation", [
+    { name: "a vCluster context equal to another cluster's name", mutate: (c) => c.clusters.push({ ...secondK3s("192.0.2.20"), name: "dev-vc-a" }), expectPath: "clusters[1].name", expect: /kubeconfig context "dev-vc-a".*clusters\[0\]\.vclusters\[0\]\.name already derives/ },
+    { name: "two clusters whose vClusters derive one context and one URN", mutate: (c) => { c.clusters[0].name = "a-b"; c.clusters.push({ ...secondK3s("192.0.2.20"), name: "a", vclusters: [{ name: "b-vc-a" }] }); c.clusters[0].vclusters[0].name = "vc-a"; c.clusters[0].name = "a-b"; }, expectPath: "clusters[1].vclusters[0].name", expect: /"a-b-vc-a".*clusters\[0\]\.vclusters\[0\]\.name already derives/ },
+    { name: "a VCluster resource name two configs derive", mutate: (c) => { c.clusters[0].name = "x-y"; c.clusters.push({ ...secondK3s("192.0.2.20"), name: "x", vclusters: [{ name: "y-vc-b" }] }); }, expectPath: "clusters[1].vclusters[0].name", expect: /resource name \(kubeloom:index:VCluster\) "x-y-vc-b"/ },
+    { name: "a Cilium check and a mesh check with one name", base: kindMesh, mutate: (c) => { c.clusters[0].name = "mesh-x"; c.clusters[1].name = "x-cilium"; c.clusters[0].cilium = { verify: true }; c.mesh.verify = true; }, expectPath: "clusters[1].name", expect: /"mesh-x-cilium-verify".*clusters\[0\]\.cilium\.verify already derives/ },
+    { name: "two global Services deriving one resource name", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "c", namespace: "a-b", ports: [{ port: 80 }], selector: { app: "x" } }, { name: "b-c", namespace: "a", ports: [{ port: 80 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[1].name", expect: /resource name.*mesh-c1-services-a-b-c.*mesh\.globalServices\[0\]\.name already derives/ },
+    // The demo has its own MeshDemo component, so no global Service can derive its resource names; a global
+    // mesh-demo/rebel-base would still be the demo's own Service object.
+    { name: "a global Service that is the demo's own rebel-base", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "rebel-base", namespace: "mesh-demo", ports: [{ port: 80 }], selector: { name: "rebel-base" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /demo's namespace/ },
+    { name: "a global default/kubernetes", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "kubernetes", ports: [{ port: 443 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].name", expect: /API server's own Service/ },
+    { name: "a global kube-system/kube-dns", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "kube-dns", namespace: "kube-system", ports: [{ port: 53 }], selector: { "k8s-app": "kube-dns" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /system Services/ },
+    { name: "a global Service in metallb-system", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "webhook", namespace: "metallb-system", ports: [{ port: 443 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /system Services/ },
+    { name: "a global Service in a vCluster's host namespace", base: kindMesh, mutate: (c) => { c.clusters[0].vclusters = [{ name: "t" }]; c.mesh.globalServices = [{ name: "web", namespace: "vcluster-t", ports: [{ port: 80 }], selector: { app: "x" } }]; }, expectPath: "mesh.globalServices[0].namespace", expect: /vCluster t's host namespace/ },
+    { name: "a global Service in the demo's namespace", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", namespace: "mesh-demo", ports: [{ port: 80 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].namespace", expect: /demo's namespace/ },
+]);
+
+runCatalogue("hostile config: Kubernetes' rules for values passed through", [
+    { name: "a port name over 15 characters", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80, name: "http-frontend-main" }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].ports[0].name", expect: /IANA_SVC_NAME/ },
+    { name: "a port name without a letter", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80, name: "8080" }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].ports[0].name", expect: /at least one letter/ },
+    { name: "a port name with '--'", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80, name: "http--x" }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].ports[0].name", expect: /'--'/ },
+    { name: "two ports of one Service on one number", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80, name: "a" }, { port: 80, name: "b" }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].ports[1].port", expect: /also ports\[0\]\.port/ },
+    { name: "an explicit port name equal to a derived one", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80, name: "port-81" }, { port: 81 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].ports[1].name", expect: /unnamed ports are called port-<port>/ },
+    { name: "a global Service name over 63 characters", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "w".repeat(64), ports: [{ port: 80 }], selector: { app: "x" } }]), expectPath: "mesh.globalServices[0].name", expect: /at most 63/ },
+    { name: "a selector label value with a space", base: kindMesh, mutate: (c) => (c.mesh.globalServices = [{ name: "web", ports: [{ port: 80 }], selector: { app: "my app" } }]), expectPath: "mesh.globalServices[0].selector.app", expect: /label value/ },
+    { name: "a nodeSelector label key with two slashes", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { "a/b/c": "true" }), expectPath: 'clusters[0].cilium.nodeSelector["a/b/c"]', expect: /at most one '\/'/ },
+    { name: "a nodeSelector label key with an upper-case prefix", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { "Kubeloom.IO/cilium": "true" }), expectPath: 'clusters[0].cilium.nodeSelector["Kubeloom.IO/cilium"]', expect: /prefix "Kubeloom\.IO"/ },
+    { name: "a nodeSelector label value over 63 characters", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { role: "x".repeat(64) }), expectPath: "clusters[0].cilium.nodeSelector.role", expect: /at most 63/ },
+    { name: "a toleration with operator Exists and a value", mutate: (c) => (c.clusters[0].cilium.tolerations = [{ key: "k", operator: "Exists", value: "v" }]), expectPath: "clusters[0].cilium.tolerations[0].value", expect: /must be empty when operator is Exists/ },
+    { name: "a toleration with tolerationSeconds but not NoExecute", mutate: (c) => (c.clusters[0].cilium.tolerations = [{ key: "k", operator: "Exists", effect: "NoSchedule", tolerationSeconds: 30 }]), expectPath: "clusters[0].cilium.tolerations[0].tolerationSeconds", expect: /NoExecute/ },
+    { name: "a toleration key that is not a qualified name", mutate: (c) => (c.clusters[0].cilium.tolerations = [{ key: "bad key", operator: "Exists" }]), expectPath: "clusters[0].cilium.tolerations[0].key", expect: /qualified name/ },
+    { name: "a resource quantity that is not one", mutate: (c) => (vcs(c)[0].resourceQuota = { "requests.cpu": "4 cores" }), expectPath: 'clusters[0].vclusters[0].resourceQuota["requests.cpu"]', expect: /Kubernetes quantity/ },
+    { name: "a negative resource quantity", mutate: (c) => (vcs(c)[0].resourceQuota = { "limits.memory": "-1Gi" }), expectPath: 'clusters[0].vclusters[0].resourceQuota["limits.memory"]', expect: /negative/ },
+    { name: "a misspelt quota resource name", mutate: (c) => (vcs(c)[0].resourceQuota = { "request.cpu": "4" }), expectPath: 'clusters[0].vclusters[0].resourceQuota["request.cpu"]', expect: /not a ResourceQuota resource/ },
+    { name: "a fractional object count in a quota", mutate: (c) => (vcs(c)[0].resourceQuota = { pods: "1.5" }), expectPath: "clusters[0].vclusters[0].resourceQuota.pods", expect: /whole number/ },
+    { name: "a LimitRange default on a resource that is not a container resource", mutate: (c) => (vcs(c)[0].limitRange = { default: { pods: "1" } }), expectPath: "clusters[0].vclusters[0].limitRange.default.pods", expect: /not a container resource/ },
+    { name: "a LimitRange quantity with a unit typo", mutate: (c) => (vcs(c)[0].limitRange = { defaultRequest: { memory: "512MB" } }), expectPath: "clusters[0].vclusters[0].limitRange.defaultRequest.memory", expect: /Kubernetes quantity/ },
+    { name: "a chaining node name that is not a DNS subdomain", base: chainCluster, mutate: (c) => (c.clusters[0].cilium.chaining.nodes = ["Worker_1"]), expectPath: "clusters[0].cilium.chaining.nodes[0]", expect: /DNS-1123 subdomain/ },
+]);
+
+runCatalogue("hostile config: values that reach a shell or SSH", [
+    { name: "an SSH user with a space and a command", mutate: (c) => (k3sOf(c).user = "ubuntu; rm -rf /"), expectPath: "clusters[0].source.k3s.user", expect: /POSIX user name/ },
+    { name: "an SSH user that is an ssh option", mutate: (c) => (k3sOf(c).user = "-oProxyCommand=x"), expectPath: "clusters[0].source.k3s.user", expect: /POSIX user name|must not start with '-'/ },
+    { name: "an SSH user with user@host", mutate: (c) => (k3sOf(c).user = "ubuntu@192.0.2.10"), expectPath: "clusters[0].source.k3s.user", expect: /POSIX user name/ },
+    { name: "an all-digit SSH user", mutate: (c) => (k3sOf(c).user = "1000"), expectPath: "clusters[0].source.k3s.user", expect: /all digits/ },
+    { name: "an agent user over 32 characters", mutate: (c) => (k3sOf(c).agents = [{ host: "192.0.2.11", user: "u".repeat(33) }]), expectPath: "clusters[0].source.k3s.agents[0].user", expect: /1 to 32/ },
+    { name: "a kind node image with a shell substitution", base: kindMesh, mutate: (c) => (c.clusters[0].source.kind.nodeImage = "kindest/node:$(id)"), expectPath: "clusters[0].source.kind.nodeImage", expect: /OCI image reference/ },
+    { name: "a kind node image with an upper-case path", base: kindMesh, mutate: (c) => (c.clusters[0].source.kind.nodeImage = "Kindest/Node:v1.30.4"), expectPath: "clusters[0].source.kind.nodeImage", expect: /OCI image reference/ },
+    { name: "a kind node image with a short digest", base: kindMesh, mutate: (c) => (c.clusters[0].source.kind.nodeImage = "kindest/node@sha256:abc"), expectPath: "clusters[0].source.kind.nodeImage", expect: /OCI image reference/ },
+    { name: "a chaining node name with a shell character", base: chainCluster, mutate: (c) => (c.clusters[0].cilium.chaining.nodes = ["node-1;reboot"]), expectPath: "clusters[0].cilium.chaining.nodes[0]", expect: /DNS-1123 subdomain/ },
+]);
+
+runCatalogue("hostile config: node counts include kind workers", [
+    { name: "a /23 pod CIDR for a kind control plane and three workers", base: kindMesh, mutate: (c) => { c.clusters[0].podCidr = "10.10.0.0/23"; c.clusters[0].source.kind.workers = 3; }, expectPath: "clusters[0].podCidr", expect: /holds 2 node ranges .* 4 nodes/ },
+    { name: "more operator replicas than kind nodes", base: kindMesh, mutate: (c) => { c.clusters[0].source.kind.workers = 0; c.clusters[0].cilium = { operatorReplicas: 2 }; }, expectPath: "clusters[0].cilium.operatorReplicas", expect: /more than the cluster's 1 node \(kind control plane \+ workers\)/ },
+    { name: "more operator replicas than K3s nodes", mutate: (c) => (c.clusters[0].cilium.operatorReplicas = 3), expectPath: "clusters[0].cilium.operatorReplicas", expect: /3 is more than the cluster's 1 node/ },
+]);
+
+/** A chaining cluster like Pulumi.chain.yaml (kubeconfig source, generic-veth). */
+function chainCluster(): Record<string, any> {
+    return {
+        clusters: [
+            {
+                name: "chain",
+                id: 1,
+                podCidr: "10.244.0.0/16",
+                serviceCidr: "10.96.0.0/12",
+                source: { kubeconfig: { path: "/tmp/kubeconfig" } },
+                cilium: {
+                    k8sServiceHost: "192.0.2.20",
+                    k8sServicePort: 6443,
+                    chaining: { mode: "generic-veth", primaryPlugins: [{ type: "flannel" }], nodes: ["worker-1"] },
+                    nodeSelector: { "kubeloom.io/cilium": "true" },
+                },
+            },
+        ],
+    };
+}
+
+describe("hostile config: registry and name cases through npm run plan", () => {
+    const { devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const yaml = require("yaml") as typeof import("yaml");
+    /** Writes the config as a stack file (every string double-quoted, the SSH key a secure value) and plans it. */
+    const run = (config: Record<string, any>) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        const { sshPrivateKey: _secret, ...rest } = config;
+        const body: Record<string, unknown> = {};
+        for (const [key, value] of Object.entries(rest)) body[`kubeloom:${key}`] = value;
+        body["kubeloom:sshPrivateKey"] = { secure: "v1:placeholder" };
+        fs.writeFileSync(file, yaml.stringify({ config: body }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }));
+        return spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+    };
+    const cliCases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expect: RegExp }> = [
+        { name: "one host in two clusters", mutate: (c) => c.clusters.push(secondK3s("192.0.2.10")), expect: /clusters\[1\]\.source\.k3s\.host: "192\.0\.2\.10" is also clusters\[0\]\.source\.k3s\.host/ },
+        { name: "a vCluster context equal to another cluster's name", mutate: (c) => c.clusters.push({ ...secondK3s("192.0.2.20"), name: "dev-vc-b" }), expect: /clusters\[1\]\.name: derives the kubeconfig context "dev-vc-b"/ },
+        { name: "the K3s API port on the kubelet's", mutate: (c) => (c.clusters[0].source.k3s.apiPort = 10250), expect: /clusters\[0\]\.source\.k3s\.apiPort: 10250 is also reserved: kubelet API/ },
+        { name: "an SSH user with a shell command", mutate: (c) => (c.clusters[0].source.k3s.user = "ubuntu$(reboot)"), expect: /clusters\[0\]\.source\.k3s\.user: the string "ubuntu\$\(reboot\)" must be a POSIX user name/ },
+    ];
+    for (const c of cliCases) {
+        it(`fails on ${c.name} with exit 2 and the key path`, function () {
+            this.timeout(60_000);
+            const config = devConfig();
+            c.mutate(config);
+            const result = run(config);
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, c.expect);
+            assert.equal(result.stdout, "");
+        });
+    }
+});

@@ -123,3 +123,85 @@ describe("plan:diff CLI (fixture repository)", function () {
         assert.match(nowhere.stderr, /no Pulumi\.qa\.yaml in the working tree or at main/);
     });
 });
+
+/** A stand-in plan whose outputs are the stack file's `kubeloom:outputs` (e.g. deployedVersions) and whose resources are `kubeloom:resources`. */
+const FAKE_PLAN_WITH_OUTPUTS = `
+const fs = require("fs");
+const { parse } = require("yaml");
+const [stack, , out] = process.argv.slice(2);
+const config = (parse(fs.readFileSync("Pulumi." + stack + ".yaml", "utf8")) || {}).config || {};
+const resources = (config["kubeloom:resources"] || []).map((r) => ({
+    urn: "urn:pulumi:" + stack + "::kubeloom::" + r.type + "::" + r.name,
+    type: r.type, name: r.name, parent: null, provider: null, dependsOn: [], options: {}, read: false, inputs: r.inputs || {},
+}));
+fs.writeFileSync(out, JSON.stringify({ project: "kubeloom", stack, resources, outputs: config["kubeloom:outputs"] || {} }));
+`;
+
+describe("plan:diff refuses upgrade steps from the base (fixture repository)", function () {
+    this.timeout(60_000);
+    let repo: string;
+
+    const clusters = [{ name: "other" }, { name: "dev", vclusters: [{ name: "vc-a" }, { name: "vc-b" }] }];
+    const versions = (cilium: string, vcB = "0.20.6") => ({ deployedVersions: { dev: { cilium, vclusters: { "vc-a": "0.20.6", "vc-b": vcB } }, other: { cilium: "1.16.19", vclusters: {} } } });
+    const file = (config: Record<string, unknown>) => `${JSON.stringify({ config: { "kubeloom:clusters": clusters, ...config } }, null, 2)}\n`;
+    const write = (stack: string, config: Record<string, unknown>) => fs.writeFileSync(path.join(repo, `Pulumi.${stack}.yaml`), file(config));
+
+    before(() => {
+        repo = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-diff-upgrade-"));
+        fs.mkdirSync(path.join(repo, "scripts"));
+        fs.writeFileSync(path.join(repo, "scripts", "plan.js"), FAKE_PLAN_WITH_OUTPUTS);
+        fs.writeFileSync(path.join(repo, "Pulumi.yaml"), "name: kubeloom\nruntime: nodejs\n");
+        fs.writeFileSync(path.join(repo, "package.json"), '{ "name": "fixture", "private": true, "scripts": { "plan": "node scripts/plan.js" } }\n');
+        fs.writeFileSync(path.join(repo, "package-lock.json"), '{ "name": "fixture", "lockfileVersion": 3 }\n');
+        fs.writeFileSync(path.join(repo, ".gitignore"), "node_modules\n");
+        fs.symlinkSync(path.join(projectRoot, "node_modules"), path.join(repo, "node_modules"), "dir");
+        for (const stack of ["skip", "step", "tenant"]) write(stack, { "kubeloom:outputs": versions("1.16.19") });
+        // A base planned by a Kubeloom from before the deployedVersions output: only its resources say the versions.
+        write("legacy", { "kubeloom:resources": [{ ...release("1.16.19"), name: "dev-cilium-release" }] });
+        git(repo, "init", "-q", "-b", "main");
+        git(repo, "add", "-A");
+        git(repo, "commit", "-q", "-m", "base");
+        write("skip", { "kubeloom:outputs": versions("1.18.12") });
+        write("step", { "kubeloom:outputs": versions("1.17.18") });
+        write("tenant", { "kubeloom:outputs": versions("1.16.19", "0.36.1") });
+        write("legacy", { "kubeloom:outputs": versions("1.18.12") });
+    });
+
+    after(() => {
+        if (repo) fs.rmSync(repo, { recursive: true, force: true });
+    });
+
+    function run(...args: string[]) {
+        const result = spawnSync(process.execPath, ["-r", TS_REGISTER, CLI, "--project", repo, ...args], { cwd: repo, encoding: "utf8", env: { ...process.env, GITHUB_STEP_SUMMARY: "" } });
+        return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+    }
+
+    it("fails a Cilium minor skip with exit 2 — even with --exit-zero — naming the key, the reason and the next step", () => {
+        const { status, stdout, stderr } = run("skip", "--exit-zero");
+        assert.equal(status, 2, stderr);
+        assert.match(stderr, /Pulumi\.skip\.yaml: clusters\[1\]\.cilium\.version: "1\.18\.12" cannot be applied to the deployed Cilium 1\.16\.19: it skips 1\.17/);
+        assert.match(stderr, /Upgrade to 1\.17\.x first/);
+        assert.match(stdout, /\*\*Refused upgrade steps\*\*/, "the report (the PR comment) says so too");
+        assert.match(stdout, /`clusters\[1\]\.cilium\.version`/);
+    });
+
+    it("allows one minor at a time: 1.16 → 1.17 is an ordinary change (exit 1)", () => {
+        const { status, stderr } = run("step", "--format", "json");
+        assert.equal(status, 1, stderr);
+        assert.doesNotMatch(stderr, /refused/);
+    });
+
+    it("fails vCluster 0.20 → 0.36 under clusters[1].vclusters[1].version, in the JSON report too", () => {
+        const { status, stdout, stderr } = run("tenant", "--format", "json");
+        assert.equal(status, 2, stderr);
+        const report = JSON.parse(stdout);
+        assert.deepEqual(report.refusedUpgrades.map((r: { stack: string; path: string }) => `${r.stack} ${r.path}`), ["tenant clusters[1].vclusters[1].version"]);
+        assert.match(report.refusedUpgrades[0].message, /upstream migrates k3s → k8s automatically only on 0\.25–0\.32/);
+    });
+
+    it("reads an older base's versions from its resources when its plan has no deployedVersions output", () => {
+        const { status, stderr } = run("legacy");
+        assert.equal(status, 2, stderr);
+        assert.match(stderr, /Pulumi\.legacy\.yaml: clusters\[1\]\.cilium\.version: "1\.18\.12" cannot be applied to the deployed Cilium 1\.16\.19/);
+    });
+});

@@ -124,7 +124,7 @@ describe("plan:diff", () => {
     it("reports exactly the added vCluster, the changed Cilium release and the rotated secret", () => {
         const diff = fixtureDiff();
         assert.equal(diff.headline, "dev: +2 ~1 -0 (1 secret changed, outputs changed)");
-        assert.deepEqual(diff.counts, { add: 2, change: 1, remove: 0 });
+        assert.deepEqual(diff.counts, { add: 2, change: 1, remove: 0, replace: 0 });
         assert.equal(diff.changed, true);
         assert.deepEqual(
             diff.components.map((c) => [c.name, c.resources.map((r) => `${r.change} ${r.name}`)]),

@@ -10,6 +10,11 @@ import * as os from "os";
 import * as path from "path";
 import { findPulumiCli, preflightProblem, resolveBackend, ensureBackend, missingCliMessage } from "../../scripts/cli/automation";
 import { PROJECT_DIR, TS_REGISTER } from "../../lib/project";
+import { plannedVersions } from "../../config/upgrade-rules";
+import { parseStackConfig } from "../../config/parse";
+import { rawConfigFromPulumi } from "../../config/schema";
+import { readStackFile } from "../../scripts/plan/stack-file";
+import { CILIUM_RELEASES, K3S_LINES, minorDistance } from "../../components/support-matrix";
 
 const projectDir = PROJECT_DIR;
 const CLI = path.join(projectDir, "scripts", "cli", "stack-cli.ts");
@@ -38,10 +43,10 @@ function run(env: NodeJS.ProcessEnv, ...args: string[]) {
 function installFakePulumi(dir: string): string {
     const log = path.join(dir, "calls.log");
     const script = `#!/bin/sh
-echo "$* | backend=$PULUMI_BACKEND_URL" >> "${log}"
+echo "$* | checked=$KUBELOOM_UPGRADE_CHECKED | backend=$PULUMI_BACKEND_URL" >> "${log}"
 case "$1 $2" in
   "version "*) echo "v3.205.0" ;;
-  "stack output") echo "{}" ;;
+  "stack output") if [ -n "$KUBELOOM_FAKE_OUTPUTS" ]; then cat "$KUBELOOM_FAKE_OUTPUTS"; else echo "{}"; fi ;;
   "stack history") echo "[]" ;;
   "up "*) echo "Updating (dev):" ; echo " + pulumi:pulumi:Stack kubeloom-dev create" ;;
 esac
@@ -124,6 +129,75 @@ describe("npm run up|preview|destroy", function () {
         const result = run(env, "preview", "dev");
         assert.equal(result.status, 2);
         assert.match(result.lines[result.lines.length - 1], /PULUMI_CONFIG_PASSPHRASE/);
+    });
+});
+
+describe("npm run up|preview: upgrade steps from what the stack runs", function () {
+    this.timeout(60_000);
+    let home: string;
+    let log: string;
+    let state: string;
+
+    beforeEach(() => {
+        home = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-upgrade-cli-"));
+        log = installFakePulumi(path.join(home, ".pulumi"));
+        state = path.join(home, "state");
+    });
+    afterEach(() => fs.rmSync(home, { recursive: true, force: true }));
+
+    /** Runs the CLI against a stack whose last outputs are `outputs` (what the fake `pulumi stack output` prints). */
+    function withOutputs(outputs: unknown, ...args: string[]) {
+        const file = path.join(home, "outputs.json");
+        fs.writeFileSync(file, JSON.stringify(outputs));
+        return run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: file }), ...args);
+    }
+    const calls = () => fs.readFileSync(log, "utf8").trim().split("\n");
+    // What Pulumi.dev.yaml deploys (read with the same parser the check uses), and versions around it from the matrix.
+    const shipped = plannedVersions(parseStackConfig(rawConfigFromPulumi(readStackFile(path.join(projectDir, "Pulumi.dev.yaml"), "kubeloom").config), { stackName: "dev" })).dev;
+    const k3sBelow = (delta: number) => K3S_LINES.find((l) => minorDistance(l.example, shipped.k3s!) === delta)!.example;
+    const ciliumBelow = (delta: number) => CILIUM_RELEASES.find((r) => minorDistance(r.version, shipped.cilium!) === delta)!.version;
+    const deployed = (dev: Record<string, unknown>) => ({ kubeconfigs: "[secret]", deployedVersions: { dev: { ...shipped, ...dev } } });
+    const escaped = (text: string) => text.replace(/[.+]/g, "\\$&");
+
+    it("runs up when every step is at most one minor, and tells the program the check ran", () => {
+        const result = withOutputs(deployed({ k3s: k3sBelow(1), cilium: ciliumBelow(1) }), "up", "dev");
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /upgrade steps checked against what stack dev runs: none skipped/);
+        const up = calls().find((c) => c.startsWith("up "));
+        assert.ok(up, "pulumi up ran");
+        assert.match(up, /\| checked=1 \|/);
+        const read = calls().find((c) => c.startsWith("stack output"));
+        assert.ok(read && !read.includes("--show-secrets"), "the outputs are read masked: no kubeconfig is decrypted");
+    });
+
+    it("fails a K3s minor skip with exit 2 naming clusters[0].source.k3s.version, before Pulumi runs up", () => {
+        const result = withOutputs(deployed({ k3s: k3sBelow(2) }), "up", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.source\\.k3s\\.version: "${escaped(shipped.k3s!)}" cannot be applied to the deployed K3s ${escaped(k3sBelow(2))}: it skips Kubernetes`));
+        assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
+    });
+
+    it("fails a Cilium minor skip, and a vCluster minor downgrade, each under its key — for preview too", () => {
+        const [major, minor] = shipped.vclusters["vc-b"].split(".").map(Number);
+        const newer = `${major}.${minor + 1}.0`;
+        const result = withOutputs(deployed({ cilium: ciliumBelow(2), vclusters: { ...shipped.vclusters, "vc-b": newer } }), "preview", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.cilium\\.version: "${escaped(shipped.cilium!)}" cannot be applied to the deployed Cilium ${escaped(ciliumBelow(2))}: it skips`));
+        assert.match(result.stderr, new RegExp(`clusters\\[0\\]\\.vclusters\\[1\\]\\.version: .* deployed vCluster vc-b ${escaped(newer)}: a downgrade`));
+        assert.ok(!calls().some((c) => c.startsWith("preview ")), "pulumi preview did not run");
+    });
+
+    it("a stack last updated before deployedVersions: checks the Cilium versions of its clusters output", () => {
+        const result = withOutputs({ clusters: [{ name: "dev", ciliumVersion: ciliumBelow(2) }] }, "up", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /records only its Cilium versions/);
+        assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips/);
+    });
+
+    it("a new stack (no outputs): says nothing was checked, and runs up", () => {
+        const result = withOutputs({}, "up", "dev");
+        assert.equal(result.status, 0, result.stderr);
+        assert.match(result.stderr, /records no deployed versions .* upgrade steps not checked/);
     });
 });
 

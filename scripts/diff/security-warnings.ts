@@ -1,0 +1,111 @@
+/**
+ * One-line warnings for security-relevant changes in a plan diff: tenant isolation off, a network policy removed
+ * (the program's own or a chart's), Pod Security Admission loosened, a vCluster API newly exposed outside the
+ * cluster, a quota removed, Cilium policy enforcement turned off. Pure: plan resources in, sentences out.
+ */
+import type { KubeObject } from "../plan/render/objects";
+import type { PlannedResource } from "../plan/offline-plan";
+import { objectKey } from "./rendered-diff";
+
+const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
+const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
+const PSS_LABEL = "pod-security.kubernetes.io/enforce";
+/** Pod Security Standards levels, strictest last; a missing label means privileged (nothing enforced). */
+const PSS_RANK: Readonly<Record<string, number>> = { privileged: 0, baseline: 1, restricted: 2 };
+
+/** A resource present on one side or both. */
+export interface ResourcePair {
+    readonly before?: PlannedResource & { readonly rendered?: KubeObject[] };
+    readonly after?: PlannedResource & { readonly rendered?: KubeObject[] };
+}
+
+function get(value: unknown, path: string): unknown {
+    let current = value;
+    for (const key of path.split(".")) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = (current as Record<string, unknown>)[key];
+    }
+    return current;
+}
+
+function kindOfType(type: string): string {
+    return type.split(":").pop() ?? type;
+}
+
+/** The enforce label's value, or undefined when the namespace has none (then nothing is enforced: privileged). */
+function pssLabel(labels: unknown): string | undefined {
+    const level = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[PSS_LABEL] : undefined;
+    return typeof level === "string" ? level : undefined;
+}
+
+function pssWarning(where: string, beforeLabels: unknown, afterLabels: unknown): string[] {
+    const before = pssLabel(beforeLabels);
+    const after = pssLabel(afterLabels);
+    const rank = (level: string | undefined) => PSS_RANK[level ?? "privileged"] ?? 0;
+    if (rank(after) >= rank(before)) return [];
+    return [`Pod Security loosened: ${where} enforce ${before} → ${after ?? "none (label removed)"}`];
+}
+
+/** Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement). */
+function valuesWarnings(name: string, chart: string, before: unknown, after: unknown): string[] {
+    const warnings: string[] = [];
+    const was = (path: string) => get(before, path);
+    const now = (path: string) => get(after, path);
+    if (chart === "vcluster") {
+        if (was("policies.networkPolicy.enabled") === true && now("policies.networkPolicy.enabled") !== true) {
+            warnings.push(`isolation off: vCluster ${name} no longer gets the host NetworkPolicies that fence the tenant in (policies.networkPolicy.enabled)`);
+        }
+        if (was("sync.toHost.networkPolicies.enabled") === true && now("sync.toHost.networkPolicies.enabled") !== true) {
+            warnings.push(`isolation off: vCluster ${name}'s own NetworkPolicies are no longer synced to the host, so nothing enforces them (sync.toHost.networkPolicies.enabled)`);
+        }
+        const exposed = (type: unknown) => type === "NodePort" || type === "LoadBalancer";
+        const before = was("controlPlane.service.spec.type");
+        const after = now("controlPlane.service.spec.type");
+        if (!exposed(before) && exposed(after)) warnings.push(`exposed: vCluster ${name}'s API server is now reachable outside the cluster (Service type ${String(after)})`);
+    }
+    if (chart === "cilium" && now("policyEnforcementMode") === "never" && was("policyEnforcementMode") !== "never") {
+        warnings.push(`policy enforcement off: Cilium ${name} policyEnforcementMode never`);
+    }
+    return warnings;
+}
+
+/** Warnings for the objects a release renders: policies and quotas removed, namespaces' Pod Security loosened. */
+function renderedWarnings(release: string, before: readonly KubeObject[], after: readonly KubeObject[]): string[] {
+    const warnings: string[] = [];
+    const afterByKey = new Map(after.map((o) => [objectKey(o), o]));
+    for (const object of before) {
+        const key = objectKey(object);
+        const now = afterByKey.get(key);
+        if (!now && POLICY_KINDS.has(object.kind)) warnings.push(`policy removed: ${key} (rendered by release ${release})`);
+        if (!now && object.kind === "ResourceQuota") warnings.push(`quota removed: ${key} (rendered by release ${release})`);
+        if (now && object.kind === "Namespace") warnings.push(...pssWarning(key, get(object, "metadata.labels"), get(now, "metadata.labels")));
+    }
+    return warnings;
+}
+
+/** Every security warning of a stack diff, sorted and without repeats. */
+export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
+    const warnings: string[] = [];
+    for (const { before, after } of pairs) {
+        const resource = after ?? before!;
+        const kind = kindOfType(resource.type);
+        if (before && !after && resource.type.startsWith("kubernetes:") && POLICY_KINDS.has(kind)) {
+            const ns = get(before.inputs, "metadata.namespace");
+            warnings.push(`policy removed: ${kind}/${ns ? `${String(ns)}/` : ""}${String(get(before.inputs, "metadata.name") ?? before.name)}`);
+        }
+        if (before && after && kind === "Namespace" && resource.type.startsWith("kubernetes:")) {
+            warnings.push(...pssWarning(`Namespace/${String(get(after.inputs, "metadata.name") ?? after.name)}`, get(before.inputs, "metadata.labels"), get(after.inputs, "metadata.labels")));
+        }
+        if (before && after && resource.type === HELM_RELEASE) {
+            const name = String(after.inputs.name ?? after.name);
+            warnings.push(...valuesWarnings(name, String(after.inputs.chart), before.inputs.values, after.inputs.values));
+            if (before.rendered && after.rendered) warnings.push(...renderedWarnings(name, before.rendered, after.rendered));
+        }
+        if (before && !after && resource.type === HELM_RELEASE && before.rendered) {
+            for (const object of before.rendered.filter((o) => POLICY_KINDS.has(o.kind))) {
+                warnings.push(`policy removed: ${objectKey(object)} (release ${String(before.inputs.name ?? before.name)} removed)`);
+            }
+        }
+    }
+    return [...new Set(warnings)].sort();
+}
