@@ -134,4 +134,13 @@ describe("CiliumInstall component", function () {
             /CiliumInstall c: Cilium chaining mode generic-veth: routingMode must be native/,
         );
     });
+
+    it("fails before creating anything on a chart version outside the support matrix", async () => {
+        await assert.rejects(
+            planProgram(() => {
+                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), version: "1.16.3", values: values("h") });
+            }),
+            /CiliumInstall c: chart version 1\.16\.3 is not in the support matrix \(1\.16\.19, 1\.17\.18, 1\.18\.12, 1\.19\.6, 1\.20\.0\)/,
+        );
+    });
 });

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -8,7 +7,8 @@ import { parseManifests, redactSecrets, sortObjects } from "../../scripts/plan/r
 import { substitutePlaceholders, FAKE_PREFIX } from "../../scripts/plan/render/placeholders";
 import { renderCacheKey, mapBounded } from "../../scripts/plan/render/render";
 import { kubeVersionOf } from "../../scripts/plan/render/plan-render";
-import { PROJECT_DIR, sharedDir, TS_REGISTER } from "../../lib/project";
+import { PROJECT_DIR, sharedDir } from "../../lib/project";
+import { runPlan } from "../support/run-plan";
 
 const release = { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system", repo: "https://helm.cilium.io" };
 
@@ -94,22 +94,6 @@ describe("render: pure pieces", () => {
         assert.equal(peak, 2);
     });
 });
-
-/** Runs `npm run plan` (its script) with the stand-in helm and the shared charts (tests only). */
-export function runPlan(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((resolve) => {
-        execFile(process.execPath, ["-r", TS_REGISTER, path.join(PROJECT_DIR, "scripts/plan/plan-cli.ts"), ...args], {
-            cwd: PROJECT_DIR,
-            maxBuffer: 64 * 1024 * 1024,
-            env: {
-                ...process.env,
-                KUBELOOM_HELM: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"),
-                KUBELOOM_CHARTS_DIR: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts"),
-                ...env,
-            },
-        }, (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-    });
-}
 
 describe("plan --render (stand-in helm, shared charts)", function () {
     this.timeout(60000);
