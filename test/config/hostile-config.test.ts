@@ -225,34 +225,33 @@ describe("hostile config: addresses that cannot work", () => {
     });
 });
 
-describe("hostile config: tenants", () => {
+describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)", () => {
     const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
-    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
-    const policy = (extra: Record<string, unknown>) => ({ name: "p", podSelector: { app: "web" }, ...extra });
-    const at = "clusters[0].vclusters[0]";
+    const k3s = (c: Record<string, any>) => c.clusters[0].source.k3s;
+    const servers = (...hosts: string[]) => hosts.map((host) => ({ host }));
+    /** dev with `servers` instead of `host`. */
+    const ha = (c: Record<string, any>, hosts: string[], registrationAddress: string | null = "192.0.2.100") => {
+        delete k3s(c).host;
+        k3s(c).servers = servers(...hosts);
+        if (registrationAddress !== null) k3s(c).registrationAddress = registrationAddress;
+    };
     const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
-        { name: "an unknown Pod Security level", mutate: (c) => (vc(c).podSecurityStandard = "strict"), expectPath: `${at}.podSecurityStandard`, expect: /"privileged", "baseline", "restricted", got the string "strict"/ },
-        { name: "an unknown build", mutate: (c) => (vc(c).build = "enterprise"), expectPath: `${at}.build`, expect: /"oss", "pro"/ },
-        { name: "resourceQuota with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).resourceQuota = { pods: 5 }; }, expectPath: `${at}.resourceQuota`, expect: /quota is false/ },
-        { name: "limitRange with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).limitRange = {}; }, expectPath: `${at}.limitRange`, expect: /quota is false/ },
-        { name: "a policy without rules", mutate: (c) => (vc(c).networkPolicies = [policy({})]), expectPath: `${at}.networkPolicies[0]`, expect: /at least one ingress or egress rule/ },
-        { name: "a rule with two peers", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0]`, expect: /exactly one of fromPods, fromEntities \(got fromPods and fromEntities\)/ },
-        { name: "a rule without a peer", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ ports: [{ port: 443 }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0]`, expect: /exactly one of toPods, toEntities, toFQDNs \(got none\)/ },
-        { name: "toFQDNs on ingress", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ toFQDNs: [{ matchName: "x.io" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].toFQDNs`, expect: /not a known key/ },
-        { name: "an entity Cilium does not know", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["galaxy"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromEntities[0]`, expect: /"world"/ },
-        { name: "http without ports", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /needs ports/ },
-        { name: "http on a UDP port", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 53, protocol: "UDP" }], http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /TCP ports only/ },
-        { name: "fromNamespace without fromPods", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], fromNamespace: "default" }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromNamespace`, expect: /only used with fromPods/ },
-        { name: "a lower-case HTTP method", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 80 }], http: [{ method: "post" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].method`, expect: /capitals/ },
-        { name: "an invalid label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { "bad key": "x" }, egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector["bad key"]`, expect: /label key/ },
-        { name: "an FQDN selector with both forms", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toFQDNs: [{ matchName: "a.io", matchPattern: "*.a.io" }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0].toFQDNs[0]`, expect: /exactly one of matchName, matchPattern/ },
-        { name: "two policies with one name", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toEntities: ["world"] }] }), policy({ egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[1].name`, expect: /already used/ },
-        {
-            name: "ingress selectors needing more than 64 isolation policies",
-            mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, ingress: [{ fromPods: {} }] }))),
-            expectPath: `${at}.networkPolicies`,
-            expect: /would need 125 isolation NetworkPolicies.*more than 64/,
-        },
+        { name: "two servers (no etcd quorum after one failure)", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 2 servers; use 1, 3 or 5.*2 servers tolerate none/ },
+        { name: "four servers", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 4 servers; use 1, 3 or 5/ },
+        { name: "seven servers", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.15", "192.0.2.16"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 7 servers/ },
+        { name: "an empty servers list", mutate: (c) => ha(c, []), expectPath: "clusters[0].source.k3s.servers", expect: /at least one server/ },
+        { name: "three servers without a registrationAddress", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], null), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /required with 3 servers/ },
+        { name: "host and servers together", mutate: (c) => (k3s(c).servers = servers("192.0.2.11")), expectPath: "clusters[0].source.k3s.servers", expect: /cannot be set together with host/ },
+        { name: "neither host nor servers", mutate: (c) => delete k3s(c).host, expectPath: "clusters[0].source.k3s.host", expect: /set host \(one server\) or servers/ },
+        { name: "a server listed twice", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.10"]), expectPath: "clusters[0].source.k3s.servers[2].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[0\]\.host; each node is installed once/ },
+        { name: "an agent that is also a server", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = [{ host: "192.0.2.12" }]; }, expectPath: "clusters[0].source.k3s.agents[0].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[2\]\.host/ },
+        { name: "localhost among several servers", mutate: (c) => ha(c, ["localhost", "192.0.2.11", "192.0.2.12"]), expectPath: "clusters[0].source.k3s.servers[0].host", expect: /cannot be "localhost" with several servers/ },
+        { name: "a registrationAddress of localhost", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "localhost"), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /cannot be "localhost"/ },
+        { name: "a registrationAddress inside the pod CIDR", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "10.42.0.5"), expectPath: "clusters[0].podCidr", expect: /registrationAddress/ },
+        { name: "a server without an SSH user", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); delete k3s(c).user; k3s(c).servers[0].user = "ubuntu"; k3s(c).servers[2].user = "ubuntu"; }, expectPath: "clusters[0].source.k3s.servers[1].user", expect: /is required/ },
+        { name: "a localhost server with agents and no registrationAddress", mutate: (c) => Object.assign(k3s(c), { host: "localhost", tlsSans: ["192.0.2.10"], agents: [{ host: "192.0.2.11" }] }), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /"localhost" and there are agents.*127\.0\.0\.1 works only on this machine/ },
+        { name: "skipUninstall naming a host that is no node", mutate: (c) => (k3s(c).skipUninstall = ["192.0.2.99"]), expectPath: "clusters[0].source.k3s.skipUninstall[0]", expect: /not a node of this cluster \(192\.0\.2\.10\)/ },
+        { name: "a pod CIDR too small for 3 servers and 2 agents", mutate: (c) => { c.clusters[0].podCidr = "10.42.0.0/22"; ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = servers("192.0.2.21", "192.0.2.22"); }, expectPath: "clusters[0].podCidr", expect: /5 nodes/ },
     ];
     for (const c of cases) {
         it(`fails on ${c.name}`, () => {
@@ -264,29 +263,26 @@ describe("hostile config: tenants", () => {
             assert.match(hit, c.expect);
         });
     }
-    it("fails on an HTTP rule for same-tenant peers on vCluster 0.36 with isolate (the chart's L3 allowance voids it); 0.20 and isolate: false pass", () => {
-        const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
-        const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
-        const raw = devConfig();
-        vc(raw).networkPolicies = [policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] })];
-        const issues = issuesOf(raw);
-        assert.ok(issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[0\]\.ingress\[0\]\.http: has no effect on vCluster 0\.36\.1 with isolate: true/.test(i)), issues.join("\n"));
-        vc(raw).isolate = false;
-        const parsed = parseStackConfig(raw);
-        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), []);
-        // 0.20's chart admits no same-tenant ingress, so there the rule is effective with isolation on.
-        const on020 = { ...parsed, clusters: parsed.clusters.map((c) => ({ ...c, vclusters: c.vclusters.map((v, j) => (j === 0 ? { ...v, version: "0.20.6", isolate: true } : v)) })) };
-        assert.deepEqual(crossFieldIssues(on020).filter((i) => i.path.includes("http")), []);
+    it("accepts 1, 3 and 5 servers, a localhost server with agents and a registrationAddress, and skipUninstall of a node", () => {
+        for (const hosts of [["192.0.2.10"], ["192.0.2.10", "192.0.2.11", "192.0.2.12"], ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]]) {
+            const config = devConfig();
+            ha(config, hosts);
+            k3s(config).skipUninstall = [hosts[hosts.length - 1]];
+            assert.deepEqual(issuesOf(config), [], hosts.join(","));
+        }
+        const local = devConfig();
+        Object.assign(k3s(local), { host: "localhost", registrationAddress: "192.0.2.10", agents: [{ host: "192.0.2.11" }] });
+        assert.deepEqual(issuesOf(local), []);
     });
-
-    it("fails through npm run plan with exit 2 naming the tenant key", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+    it("fails through npm run plan with exit 2 and the key path on two servers", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-ha-"));
         const file = path.join(dir, "Pulumi.bad.yaml");
-        fs.writeFileSync(file, stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
+        const text = stackFile("      id: 1").replace("          host: 192.0.2.10\n", "          registrationAddress: 192.0.2.100\n          servers:\n            - host: 192.0.2.10\n            - host: 192.0.2.11\n");
+        fs.writeFileSync(file, text);
         const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
         assert.equal(result.status, 2, result.stderr);
-        assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.podSecurityStandard: must be one of/);
-        fs.rmSync(dir, { recursive: true, force: true });
+        assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.servers: has 2 servers; use 1, 3 or 5/);
+        assert.equal(result.stdout, "");
     });
 });
 
@@ -317,31 +313,6 @@ describe("hostile config: chaining that breaks the primary CNI (issue 11 failure
             } finally {
                 fs.rmSync(dir, { recursive: true, force: true });
             }
-        });
-    }
-});
-
-describe("hostile config: Cilium LB-IPAM", () => {
-    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
-    const withLb = (c: Record<string, any>, lb: Record<string, unknown>) => (c.clusters[0].loadBalancer = lb);
-    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
-        { name: "MetalLB and Cilium LB-IPAM on one cluster", mutate: (c) => { c.mesh = {}; withLb(c, { metallb: { addresses: ["198.51.100.0/28"] }, cilium: { addresses: ["198.51.100.16/28"] } }); }, expectPath: "clusters[0].loadBalancer", expect: /sets both metallb and cilium; pick one/ },
-        { name: "LB-IPAM on Cilium 1.16", mutate: (c) => { c.clusters[0].cilium.version = "1.16.19"; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /needs Cilium 1\.18 or newer \(cilium\.version is 1\.16\.19\)/ },
-        { name: "LB-IPAM without kube-proxy replacement", mutate: (c) => { c.clusters[0].cilium.kubeProxyReplacement = false; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /kubeProxyReplacement: true/ },
-        { name: "an LB-IPAM entry that is no range", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.9-198.51.100.1"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /198\.51\.100\.9-198\.51\.100\.1/ },
-        { name: "an LB-IPAM pool containing the node", mutate: (c) => withLb(c, { cilium: { addresses: ["192.0.2.0/28"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /node address 192\.0\.2\.10.*Cilium's L2 announcement would answer ARP/ },
-        { name: "LB-IPAM with K3s' ServiceLB on", mutate: (c) => { c.clusters[0].source.k3s.disable = ["traefik"]; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].source.k3s.disable", expect: /servicelb.*loadBalancer\.cilium/ },
-        { name: "an LB-IPAM device that is no interface name", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.0/28"], devices: ["eth0; reboot"] } }), expectPath: "clusters[0].loadBalancer.cilium.devices[0]", expect: /interface name/ },
-        { name: "a LoadBalancer vCluster outside the LB-IPAM pool", mutate: (c) => { withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); c.clusters[0].vclusters[0] = { name: "vc-a", expose: "LoadBalancer", loadBalancerIP: "198.51.100.99" }; }, expectPath: "clusters[0].vclusters[0].loadBalancerIP", expect: /outside this cluster's Cilium LB-IPAM pool/ },
-    ];
-    for (const c of cases) {
-        it(`fails on ${c.name}`, () => {
-            const config = devConfig();
-            c.mutate(config);
-            const issues = issuesOf(config);
-            const at = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
-            assert.ok(at.length > 0, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
-            assert.ok(at.some((i) => c.expect.test(i)), `${c.expect} not among: ${at.join("\n")}`);
         });
     }
 });
@@ -538,6 +509,96 @@ describe("hostile config: registry and name cases through npm run plan", () => {
             assert.equal(result.status, 2, result.stderr);
             assert.match(result.stderr, c.expect);
             assert.equal(result.stdout, "");
+        });
+    }
+});
+
+describe("hostile config: tenants", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    const policy = (extra: Record<string, unknown>) => ({ name: "p", podSelector: { app: "web" }, ...extra });
+    const at = "clusters[0].vclusters[0]";
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "an unknown Pod Security level", mutate: (c) => (vc(c).podSecurityStandard = "strict"), expectPath: `${at}.podSecurityStandard`, expect: /"privileged", "baseline", "restricted", got the string "strict"/ },
+        { name: "an unknown build", mutate: (c) => (vc(c).build = "enterprise"), expectPath: `${at}.build`, expect: /"oss", "pro"/ },
+        { name: "resourceQuota with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).resourceQuota = { pods: 5 }; }, expectPath: `${at}.resourceQuota`, expect: /quota is false/ },
+        { name: "limitRange with quota: false", mutate: (c) => { vc(c).quota = false; vc(c).limitRange = {}; }, expectPath: `${at}.limitRange`, expect: /quota is false/ },
+        { name: "a policy without rules", mutate: (c) => (vc(c).networkPolicies = [policy({})]), expectPath: `${at}.networkPolicies[0]`, expect: /at least one ingress or egress rule/ },
+        { name: "a rule with two peers", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0]`, expect: /exactly one of fromPods, fromEntities \(got fromPods and fromEntities\)/ },
+        { name: "a rule without a peer", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ ports: [{ port: 443 }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0]`, expect: /exactly one of toPods, toEntities, toFQDNs \(got none\)/ },
+        { name: "toFQDNs on ingress", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ toFQDNs: [{ matchName: "x.io" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].toFQDNs`, expect: /not a known key/ },
+        { name: "an entity Cilium does not know", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["galaxy"] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromEntities[0]`, expect: /"world"/ },
+        { name: "http without ports", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /needs ports/ },
+        { name: "http on a UDP port", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 53, protocol: "UDP" }], http: [{ method: "GET" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http`, expect: /TCP ports only/ },
+        { name: "fromNamespace without fromPods", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], fromNamespace: "default" }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].fromNamespace`, expect: /only used with fromPods/ },
+        { name: "a lower-case HTTP method", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromPods: {}, ports: [{ port: 80 }], http: [{ method: "post" }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].method`, expect: /capitals/ },
+        { name: "an invalid label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { "bad key": "x" }, egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector["bad key"]`, expect: /label key/ },
+        { name: "an FQDN selector with both forms", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toFQDNs: [{ matchName: "a.io", matchPattern: "*.a.io" }] }] })]), expectPath: `${at}.networkPolicies[0].egress[0].toFQDNs[0]`, expect: /exactly one of matchName, matchPattern/ },
+        { name: "two policies with one name", mutate: (c) => (vc(c).networkPolicies = [policy({ egress: [{ toEntities: ["world"] }] }), policy({ egress: [{ toEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[1].name`, expect: /already used/ },
+        {
+            name: "ingress selectors needing more than 64 isolation policies",
+            mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, ingress: [{ fromPods: {} }] }))),
+            expectPath: `${at}.networkPolicies`,
+            expect: /would need 125 isolation NetworkPolicies.*more than 64/,
+        },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+    it("fails on an HTTP rule for same-tenant peers on vCluster 0.36 with isolate (the chart's L3 allowance voids it); 0.20 and isolate: false pass", () => {
+        const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
+        const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
+        const raw = devConfig();
+        vc(raw).networkPolicies = [policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] })];
+        const issues = issuesOf(raw);
+        assert.ok(issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[0\]\.ingress\[0\]\.http: has no effect on vCluster 0\.36\.1 with isolate: true/.test(i)), issues.join("\n"));
+        vc(raw).isolate = false;
+        const parsed = parseStackConfig(raw);
+        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), []);
+        // 0.20's chart admits no same-tenant ingress, so there the rule is effective with isolation on.
+        const on020 = { ...parsed, clusters: parsed.clusters.map((c) => ({ ...c, vclusters: c.vclusters.map((v, j) => (j === 0 ? { ...v, version: "0.20.6", isolate: true } : v)) })) };
+        assert.deepEqual(crossFieldIssues(on020).filter((i) => i.path.includes("http")), []);
+    });
+
+    it("fails through npm run plan with exit 2 naming the tenant key", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        fs.writeFileSync(file, stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
+        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.podSecurityStandard: must be one of/);
+        fs.rmSync(dir, { recursive: true, force: true });
+    });
+});
+
+describe("hostile config: Cilium LB-IPAM", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const withLb = (c: Record<string, any>, lb: Record<string, unknown>) => (c.clusters[0].loadBalancer = lb);
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "MetalLB and Cilium LB-IPAM on one cluster", mutate: (c) => { c.mesh = {}; withLb(c, { metallb: { addresses: ["198.51.100.0/28"] }, cilium: { addresses: ["198.51.100.16/28"] } }); }, expectPath: "clusters[0].loadBalancer", expect: /sets both metallb and cilium; pick one/ },
+        { name: "LB-IPAM on Cilium 1.16", mutate: (c) => { c.clusters[0].cilium.version = "1.16.19"; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /needs Cilium 1\.18 or newer \(cilium\.version is 1\.16\.19\)/ },
+        { name: "LB-IPAM without kube-proxy replacement", mutate: (c) => { c.clusters[0].cilium.kubeProxyReplacement = false; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].loadBalancer.cilium", expect: /kubeProxyReplacement: true/ },
+        { name: "an LB-IPAM entry that is no range", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.9-198.51.100.1"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /198\.51\.100\.9-198\.51\.100\.1/ },
+        { name: "an LB-IPAM pool containing the node", mutate: (c) => withLb(c, { cilium: { addresses: ["192.0.2.0/28"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /node address 192\.0\.2\.10.*Cilium's L2 announcement would answer ARP/ },
+        { name: "LB-IPAM with K3s' ServiceLB on", mutate: (c) => { c.clusters[0].source.k3s.disable = ["traefik"]; withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); }, expectPath: "clusters[0].source.k3s.disable", expect: /servicelb.*loadBalancer\.cilium/ },
+        { name: "an LB-IPAM device that is no interface name", mutate: (c) => withLb(c, { cilium: { addresses: ["198.51.100.0/28"], devices: ["eth0; reboot"] } }), expectPath: "clusters[0].loadBalancer.cilium.devices[0]", expect: /interface name/ },
+        { name: "a LoadBalancer vCluster outside the LB-IPAM pool", mutate: (c) => { withLb(c, { cilium: { addresses: ["198.51.100.0/28"] } }); c.clusters[0].vclusters[0] = { name: "vc-a", expose: "LoadBalancer", loadBalancerIP: "198.51.100.99" }; }, expectPath: "clusters[0].vclusters[0].loadBalancerIP", expect: /outside this cluster's Cilium LB-IPAM pool/ },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const at = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(at.length > 0, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.ok(at.some((i) => c.expect.test(i)), `${c.expect} not among: ${at.join("\n")}`);
         });
     }
 });
