@@ -299,8 +299,9 @@ export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 /**
  * The level the host namespace `vcluster-<name>` enforces for a tenant level. The namespace also holds the
- * vCluster's control plane, which the chart runs as root (0.20.6 values.yaml controlPlane.statefulSet.security:
- * runAsUser 0, no seccomp profile): it passes baseline but not restricted. So a restricted tenant gets baseline
+ * vCluster's control plane, which both charts run as root (0.20.6 and 0.36.1 values.yaml
+ * controlPlane.statefulSet.security.containerSecurityContext: runAsUser 0, no seccomp profile): it passes baseline
+ * but not restricted (test/scripts/preflight.test.ts renders both and checks). So a restricted tenant gets baseline
  * enforced on the host (plus restricted warn/audit) and restricted from the syncer, which checks every tenant pod
  * against `policies.podSecurityStandard` before creating it on the host (pods/validate_pod_security.go in
  * v0.20.6 and v0.36.1) and labels every virtual namespace with it (controllers/podsecurity).

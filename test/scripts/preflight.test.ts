@@ -223,16 +223,16 @@ describe("preflight: pod-security", function () {
         assert.deepEqual(checkPodSecurity(cluster(), [inNs("free", "w", { hostNetwork: true })]), []);
     });
 
-    for (const tenant of ["baseline", "restricted", "privileged"] as const) {
-        it(`the rendered vCluster 0.20.6 passes its host namespace's enforced level (tenant ${tenant})`, async () => {
+    for (const [version, kubeVersion] of [["0.20.6", "1.28.13"], ["0.36.1", "1.36.4"]] as const) for (const tenant of ["baseline", "restricted", "privileged"] as const) {
+        it(`the rendered vCluster ${version} passes its host namespace's enforced level (tenant ${tenant})`, async () => {
             const { vclusterValues } = await import("../../components/vcluster-values");
             const { podSecurityNamespaceLabels } = await import("../../components/tenant-policy");
             const { renderRelease } = await import("../../scripts/plan/render/render");
             const path = await import("node:path");
             const { sharedDir } = await import("../../lib/project");
-            const values = vclusterValues({ name: "vc-p", contextName: "dev-vc-p", isolate: true, podSecurityStandard: tenant, expose: { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } });
+            const values = vclusterValues({ name: "vc-p", contextName: "dev-vc-p", version, isolate: true, podSecurityStandard: tenant, expose: { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } });
             const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
-            const { objects } = await renderRelease({ release: { release: "vc-p", chart: "vcluster", version: "0.20.6", namespace: "vcluster-vc-p" }, values, kubeVersion: "1.28.13", apiVersions: [] }, env);
+            const { objects } = await renderRelease({ release: { release: "vc-p", chart: "vcluster", version, namespace: "vcluster-vc-p" }, values, kubeVersion, apiVersions: [] }, env);
             const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "vcluster-vc-p" }));
             const labels = podSecurityNamespaceLabels(tenant);
             const ns = { object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "vcluster-vc-p", labels } } as KubeObject };
