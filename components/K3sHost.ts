@@ -15,10 +15,12 @@ import {
     AGENT_INSTALL_MAX_SECONDS,
     KUBECONFIG_READ_MAX_SECONDS,
     SERVER_INSTALL_MAX_SECONDS,
+    type K3sServerRole,
     UNINSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
 import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
+import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH. */
 export const LOCALHOST = "localhost";
@@ -26,27 +28,35 @@ export const LOCALHOST = "localhost";
 /** Where a local server's API answers; K3s always puts 127.0.0.1 in its serving certificate. */
 const LOCAL_API_ADDRESS = "127.0.0.1";
 
-/** An agent node reached over SSH. */
-export interface K3sAgentTarget {
-    /** Address of the agent (DNS name or IP); never "localhost". */
+/** A node: a server (which may be "localhost" when it is the only one) or an agent reached over SSH. */
+export interface K3sNodeTarget {
+    /** Address of the node (DNS name or IP); "localhost" only for a single server. */
     readonly host: string;
-    /** SSH user; needs passwordless sudo unless it is root. */
-    readonly user: string;
+    /** SSH user; needs passwordless sudo unless it is root. @default - required unless host is "localhost" */
+    readonly user?: string;
     /** SSH port. */
     readonly port: number;
 }
+
+/** An agent node reached over SSH. */
+export type K3sAgentTarget = K3sNodeTarget & { readonly user: string };
 
 /** Arguments of a K3s cluster. */
 export interface K3sHostArgs {
     /** Cluster name; the kubeconfig's cluster, user and context are named after it. */
     readonly clusterName: string;
-    /** Server address; "localhost" installs on the machine running Pulumi (with sudo), anything else over SSH. */
-    readonly host: string;
-    /** SSH user for the server; needs passwordless sudo unless it is root. @default - required unless host is "localhost" */
-    readonly user?: string;
-    /** SSH port of the server. @default 22 */
-    readonly sshPort?: number;
-    /** Secret: SSH private key (PEM/OpenSSH text) for the server and every agent. @default - required when any node is remote */
+    /**
+     * Servers, 1, 3 or 5 (embedded etcd needs an odd count for quorum); with several, the first starts embedded etcd
+     * (`--cluster-init`) and the others join through `registrationAddress`. One server uses K3s's SQLite datastore.
+     */
+    readonly servers: ReadonlyArray<K3sNodeTarget>;
+    /**
+     * The fixed address (VIP, DNS name, external load balancer) agents and joining servers register with, and that
+     * the kubeconfig and Cilium's k8sServiceHost use; in every server's TLS SANs. Kubeloom does not provide it.
+     * @default - the first server's host (127.0.0.1 in the kubeconfig of a "localhost" server); required with several servers, or "localhost" with agents
+     */
+    readonly registrationAddress?: string;
+    /** Secret: SSH private key (PEM/OpenSSH text) for every remote node. @default - required when any node is remote */
     readonly sshPrivateKey?: pulumi.Input<string>;
     /** K3s release, e.g. "v1.28.13+k3s1"; changing it upgrades every node in place. */
     readonly version: string;
@@ -60,23 +70,31 @@ export interface K3sHostArgs {
     readonly disable: readonly string[];
     /** Run no kube-proxy: true exactly when Cilium's kube-proxy replacement is on. */
     readonly disableKubeProxy: boolean;
-    /** Extra names/addresses for the API server certificate; a remote server's host is always added. */
+    /** Extra names/addresses for the API server certificate; each remote server's host and registrationAddress are always added. */
     readonly tlsSans: readonly string[];
-    /** Agent nodes joining the server. @default - none: a single-node cluster */
+    /** Agent nodes joining the cluster. @default - none */
     readonly agents?: ReadonlyArray<K3sAgentTarget>;
+    /**
+     * Hosts (servers or agents) that no longer exist: their install commands get `retainOnDelete`, so a destroy (or
+     * removing them from the config) drops them from the state without running the uninstall over SSH. Warned
+     * about on every run. @default - none
+     */
+    readonly skipUninstall?: readonly string[];
 }
 
-/** Installs K3s on a server (and agents) with commands, and exposes its rewritten admin kubeconfig. */
+/** Installs K3s on its servers (and agents) with commands, and exposes its rewritten admin kubeconfig. */
 export class K3sHost extends pulumi.ComponentResource {
     /** Admin kubeconfig (secret): server https://<apiServerHost>:<apiServerPort>, entries named after the cluster. */
     public readonly kubeconfig: pulumi.Output<string>;
-    /** API server address as clients reach it ("127.0.0.1" for a localhost install). */
+    /** API server address as every node and client reaches it: registrationAddress, else the server ("127.0.0.1" for a lone localhost server). */
     public readonly apiServerHost: pulumi.Output<string>;
     /** API server port. */
     public readonly apiServerPort: pulumi.Output<number>;
+    /** Address of a node where NodePorts answer: the first server (a registration address may be a load balancer for 6443 only). */
+    public readonly nodeAddress: pulumi.Output<string>;
     /** Cluster join token (secret). */
     public readonly clusterToken: pulumi.Output<string>;
-    /** Nodes in the cluster: the server plus its agents. */
+    /** Nodes in the cluster: the servers plus the agents. */
     public readonly nodeCount: number;
     /**
      * The K3s release installed: `version`, resolved only once the server and every agent command has run, so a
@@ -86,43 +104,48 @@ export class K3sHost extends pulumi.ComponentResource {
 
     constructor(name: string, args: K3sHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:K3sHost", name, {}, opts);
-        const sshPort = args.sshPort ?? 22;
         const agents = args.agents ?? [];
-        const isLocal = args.host === LOCALHOST;
+        const skipUninstall = new Set(args.skipUninstall ?? []);
 
-        const problems = argumentProblems(args, sshPort, agents, isLocal);
+        const problems = argumentProblems(args, agents);
         if (problems.length > 0) {
             throw new pulumi.ResourceError(`K3sHost "${name}": ${problems.join("; ")}`, this);
         }
 
-        const apiHost = isLocal ? LOCAL_API_ADDRESS : args.host;
-        // Agents cannot reach a local server at 127.0.0.1: they join through the first extra TLS name instead.
-        const joinHost = isLocal ? args.tlsSans[0] : args.host;
-        let serverScript: string;
+        const first = args.servers[0];
+        const isLocal = first.host === LOCALHOST;
+        // Agents and joining servers register through the fixed address; without one (a single server) the server itself.
+        const registrationHost = args.registrationAddress ?? first.host;
+        const apiHost = args.registrationAddress ?? (isLocal ? LOCAL_API_ADDRESS : first.host);
+        let serverScripts: string[];
         let agentScript: string | undefined;
         let apiServerUrl: string;
         try {
-            serverScript = buildK3sServerInstallScript({
-                version: args.version,
-                podCidr: args.podCidr,
-                serviceCidr: args.serviceCidr,
-                disable: args.disable,
-                disableKubeProxy: args.disableKubeProxy,
-                // The kubeconfig points at the remote host, so the certificate must name it: K3s only adds the
-                // node's own interface addresses, not a DNS name or a NAT address. Appended, so a bad tlsSans[i]
-                // is still reported under its own index.
-                tlsSans: isLocal ? args.tlsSans : [...args.tlsSans, args.host],
-                apiPort: args.apiPort,
-            });
-            agentScript =
-                agents.length > 0 ? buildK3sAgentInstallScript({ version: args.version, serverUrl: formatServerUrl(joinHost, args.apiPort) }) : undefined;
+            const registrationUrl = formatServerUrl(registrationHost, args.apiPort);
+            serverScripts = args.servers.map((server, i) =>
+                buildK3sServerInstallScript({
+                    version: args.version,
+                    podCidr: args.podCidr,
+                    serviceCidr: args.serviceCidr,
+                    disable: args.disable,
+                    disableKubeProxy: args.disableKubeProxy,
+                    // Clients reach each server by its host and all of them by the registration address, so the
+                    // certificate must name both: K3s only adds the node's own interface addresses, not a DNS name or
+                    // a NAT address. Appended, so a bad tlsSans[i] is still reported under its own index.
+                    tlsSans: [...args.tlsSans, ...(args.registrationAddress === undefined ? [] : [args.registrationAddress]), ...(server.host === LOCALHOST ? [] : [server.host])],
+                    apiPort: args.apiPort,
+                    role: serverRole(args.servers.length, i, registrationUrl),
+                }),
+            );
+            agentScript = agents.length > 0 ? buildK3sAgentInstallScript({ version: args.version, serverUrl: registrationUrl }) : undefined;
             apiServerUrl = formatServerUrl(apiHost, args.apiPort);
         } catch (error) {
             throw new pulumi.ResourceError(`K3sHost "${name}": ${(error as Error).message}`, this);
         }
 
         const privateKey = args.sshPrivateKey === undefined ? undefined : pulumi.secret(args.sshPrivateKey);
-        const serverTarget: NodeTarget = isLocal ? { local: true } : { local: false, connection: { host: args.host, user: args.user!, port: sshPort, privateKey } };
+        const targetOf = (node: K3sNodeTarget): NodeTarget =>
+            node.host === LOCALHOST ? { local: true } : { local: false, connection: { host: node.host, user: node.user!, port: node.port, privateKey } };
 
         // No keepers: K3s refuses to start with a token that differs from the one its datastore was created with,
         // so nothing (a version bump, a flag change) may ever replace this password.
@@ -138,30 +161,76 @@ export class K3sHost extends pulumi.ComponentResource {
             update: commandTimeout(maxSeconds),
             delete: commandTimeout(UNINSTALL_MAX_SECONDS),
         });
-        const server = nodeCommand(
-            `${name}-server`,
-            serverTarget,
-            { create: serverScript, update: serverScript, delete: buildK3sUninstallScript("server"), stdin: tokenInput },
-            { parent: this, additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts(SERVER_INSTALL_MAX_SECONDS) },
+        // `warn` once per host: its node-name command (which also runs on the host) is retained without a second line.
+        const uninstallOptions = (host: string, warn = true): pulumi.CustomResourceOptions => {
+            if (!skipUninstall.has(host)) return {};
+            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; delete its Node object with kubectl`, this);
+            return { retainOnDelete: true };
+        };
+
+        // One node at a time, servers first: etcd adds members one at a time and each server joins through the ones
+        // before it; on a version change each node is drained before and must be Ready on the new version after its
+        // installer runs, before the next node starts (k3s-roll-script.ts). A lone node has no roll: draining it
+        // would only evict everything with nowhere to go.
+        const rolling = args.servers.length + agents.length > 1;
+        const rollTarget = targetOf(first);
+        let previousStep: pulumi.Resource | undefined;
+        const installNode = (node: K3sNodeTarget, installName: string, scripts: NodeScripts, maxSeconds: number, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
+            const roll = rolling ? rollSteps(node.host, previousStep) : undefined;
+            const install = nodeCommand(installName, targetOf(node), scripts, {
+                parent: this,
+                dependsOn: roll ? [roll.drain] : previousStep ? [previousStep] : [],
+                additionalSecretOutputs: ["stdin"],
+                customTimeouts: installTimeouts(maxSeconds),
+                ...extra,
+                ...uninstallOptions(node.host),
+            });
+            previousStep = roll ? roll.ready(install) : install;
+            return install;
+        };
+        const rollSteps = (host: string, after: pulumi.Resource | undefined) => {
+            const node = args.servers.find((s) => s.host === host) ?? agents.find((a) => a.host === host)!;
+            // Created once: the name K3s registers the node under, read on the node itself.
+            const nodeName = nodeCommand(`${name}-nodename-${host}`, targetOf(node), { create: buildNodeNameScript() }, { parent: this, customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) }, ...uninstallOptions(host, false) }).stdout.apply(extractNodeName);
+            const rollNode = nodeName.apply((n) => ({ nodeName: n, host, version: args.version }));
+            const drain = nodeCommand(
+                `${name}-drain-${host}`,
+                rollTarget,
+                { create: buildRollStepCreateScript("drain", host), update: rollNode.apply(buildDrainScript) },
+                { parent: this, dependsOn: after ? [after] : [], customTimeouts: { create: commandTimeout(0), update: commandTimeout(DRAIN_MAX_SECONDS) } },
+            );
+            const ready = (install: pulumi.Resource) =>
+                nodeCommand(
+                    `${name}-ready-${host}`,
+                    rollTarget,
+                    { create: buildRollStepCreateScript("ready", host), update: rollNode.apply(buildReadyScript) },
+                    { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), update: commandTimeout(READY_MAX_SECONDS) } },
+                );
+            return { drain, ready };
+        };
+
+        const serverCommands = args.servers.map((server, i) =>
+            installNode(server, serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, SERVER_INSTALL_MAX_SECONDS, {}),
         );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
         // after every reinstall (certificates change when tlsSans or the port do).
         const kubeconfigRead = nodeCommand(
             `${name}-kubeconfig`,
-            serverTarget,
-            { create: buildReadKubeconfigScript(), triggers: [sha256(serverScript)] },
-            { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
+            targetOf(first),
+            { create: buildReadKubeconfigScript(), triggers: [sha256(serverScripts[0])] },
+            { parent: this, dependsOn: [serverCommands[0]], additionalSecretOutputs: ["stdout"], customTimeouts: { create: commandTimeout(KUBECONFIG_READ_MAX_SECONDS) } },
         );
 
         const agentCommands = agents.map((agent, index) =>
             // Named by host, not by position: removing one agent from the list leaves the others untouched. The alias
             // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
-            nodeCommand(
+            installNode(
+                agent,
                 agentCommandName(name, agent.host),
-                { local: false, connection: { host: agent.host, user: agent.user, port: agent.port, privateKey } },
                 { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
-                { parent: this, dependsOn: [server], additionalSecretOutputs: ["stdin"], customTimeouts: installTimeouts(AGENT_INSTALL_MAX_SECONDS), aliases: [{ name: `${name}-agent-${index}` }] },
+                AGENT_INSTALL_MAX_SECONDS,
+                { aliases: [{ name: `${name}-agent-${index}` }] },
             ),
         );
 
@@ -169,19 +238,27 @@ export class K3sHost extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(extractMarkedKubeconfig(raw), { server: apiServerUrl, name: clusterName })));
         this.apiServerHost = pulumi.output(apiHost);
         this.apiServerPort = pulumi.output(args.apiPort);
+        this.nodeAddress = pulumi.output(isLocal ? apiHost : first.host);
         this.clusterToken = pulumi.secret(token.result);
-        this.nodeCount = 1 + agents.length;
+        this.nodeCount = args.servers.length + agents.length;
         // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.
-        this.version = pulumi.all([server.create, ...agentCommands.map((agent) => agent.create)]).apply(() => args.version);
+        this.version = pulumi.all([...serverCommands, ...agentCommands].map((install) => install.create)).apply(() => args.version);
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             apiServerHost: this.apiServerHost,
             apiServerPort: this.apiServerPort,
+            nodeAddress: this.nodeAddress,
             clusterToken: this.clusterToken,
             nodeCount: this.nodeCount,
             version: this.version,
         });
     }
+}
+
+/** The datastore role of server `index` of `count`: one server alone, else the first initialises and the rest join. */
+export function serverRole(count: number, index: number, registrationUrl: string): K3sServerRole {
+    if (count === 1) return { type: "single" };
+    return index === 0 ? { type: "init" } : { type: "join", serverUrl: registrationUrl };
 }
 
 /** Where a command runs: the machine running Pulumi, or a node over SSH. */
@@ -194,7 +271,7 @@ type NodeTarget =
 
 interface NodeScripts {
     readonly create: string;
-    readonly update?: string;
+    readonly update?: pulumi.Input<string>;
     readonly delete?: string;
     readonly stdin?: pulumi.Input<string>;
     readonly triggers?: unknown[];
@@ -221,30 +298,38 @@ export function agentCommandName(hostName: string, agentHost: string): string {
     return `${hostName}-agent-${agentHost}`;
 }
 
+/**
+ * The logical name of a server's install command: the first server keeps the name a single server always had
+ * (`-server`), so a one-server stack plans as before; the joining servers are named by host.
+ */
+export function serverCommandName(hostName: string, index: number, serverHost: string): string {
+    return index === 0 ? `${hostName}-server` : `${hostName}-server-${serverHost}`;
+}
+
 /** Problems with the arguments, checked before any child exists. */
-function argumentProblems(args: K3sHostArgs, sshPort: number, agents: ReadonlyArray<K3sAgentTarget>, isLocal: boolean): string[] {
+function argumentProblems(args: K3sHostArgs, agents: ReadonlyArray<K3sAgentTarget>): string[] {
     const problems: string[] = [];
     const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
     if (args.clusterName.length === 0) problems.push("clusterName must not be empty");
-    if (args.host.length === 0) problems.push(`host must be "${LOCALHOST}" or the server's address, got ""`);
-    if (!isLocal && !args.user) {
-        problems.push(`user is required when host is not "${LOCALHOST}" (got host "${args.host}"): set the SSH user, e.g. "ubuntu"`);
+    if (![1, 3, 5].includes(args.servers.length)) problems.push(`servers must hold 1, 3 or 5 servers (embedded etcd quorum), got ${args.servers.length}`);
+    if (args.servers.length > 1 && args.registrationAddress === undefined) problems.push("registrationAddress is required with several servers");
+    const seen = new Set<string>();
+    const nodes = [...args.servers.map((n, i) => ({ n, at: `servers[${i}]` })), ...agents.map((n, i) => ({ n, at: `agents[${i}]` }))];
+    for (const { n, at } of nodes) {
+        const local = n.host === LOCALHOST;
+        if (n.host.length === 0) problems.push(`${at}.host must be the node's address, got ""`);
+        if (local && (at !== "servers[0]" || args.servers.length > 1)) problems.push(`${at}.host cannot be "${LOCALHOST}": only a lone server may be installed on this machine`);
+        else if (seen.has(n.host)) problems.push(`${at}.host "${n.host}" is already a node of this cluster`);
+        seen.add(n.host);
+        if (!local && !n.user) problems.push(`${at}.user is required when host is not "${LOCALHOST}" (got host "${n.host}"): set the SSH user, e.g. "ubuntu"`);
+        if (!validPort(n.port)) problems.push(`${at}.port must be an integer from 1 to 65535, got ${n.port}`);
+        if (!local && args.sshPrivateKey === undefined && !problems.some((p) => p.startsWith("sshPrivateKey"))) {
+            problems.push("sshPrivateKey is required to reach the nodes over SSH: set the secret kubeloom:sshPrivateKey or source.k3s.sshPrivateKeyPath");
+        }
     }
-    if (!validPort(sshPort)) problems.push(`sshPort must be an integer from 1 to 65535, got ${sshPort}`);
-    if ((!isLocal || agents.length > 0) && args.sshPrivateKey === undefined) {
-        problems.push("sshPrivateKey is required to reach the nodes over SSH: set the secret kubeloom:sshPrivateKey or source.k3s.sshPrivateKeyPath");
+    if (args.servers[0]?.host === LOCALHOST && agents.length > 0 && args.registrationAddress === undefined) {
+        problems.push(`agents need an address of this "${LOCALHOST}" server they can reach: set registrationAddress`);
     }
-    if (isLocal && agents.length > 0 && args.tlsSans.length === 0) {
-        problems.push(`agents need an address of this "${LOCALHOST}" server they can reach: put it first in tlsSans`);
-    }
-    const seen = new Set<string>([args.host]);
-    agents.forEach((agent, i) => {
-        if (agent.host === LOCALHOST) problems.push(`agents[${i}].host cannot be "${LOCALHOST}": agents join over SSH`);
-        else if (seen.has(agent.host)) problems.push(`agents[${i}].host "${agent.host}" is already a node of this cluster`);
-        seen.add(agent.host);
-        if (!agent.user) problems.push(`agents[${i}].user is required (the SSH user)`);
-        if (!validPort(agent.port)) problems.push(`agents[${i}].port must be an integer from 1 to 65535, got ${agent.port}`);
-    });
     return problems;
 }
 

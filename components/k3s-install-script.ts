@@ -6,6 +6,7 @@
  * changes) and carries no secret: the cluster token always arrives on the script's stdin.
  */
 
+import { assertNever } from "../lib/assert-never";
 import { scriptPreamble, shellQuote, TRAPPED_SIGNALS, timeLimit } from "../lib/shell";
 
 export { shellQuote } from "../lib/shell";
@@ -67,6 +68,20 @@ export const KUBECONFIG_END_MARKER = "-----KUBELOOM KUBECONFIG END-----";
 /** K3s's default API server port; `--https-listen-port` is only rendered for other ports. */
 const DEFAULT_API_PORT = 6443;
 
+/**
+ * How a server takes part in the cluster's datastore (k3s pkg/cli/cmds/server.go: `--cluster-init` "Initialize a new
+ * cluster using embedded Etcd", `--server` "Server to connect to, used to join a cluster"; docs.k3s.io
+ * datastore/ha-embedded: the first server `--cluster-init`, the others `--server https://<server1 or fixed
+ * address>:6443` with the same token).
+ */
+export type K3sServerRole =
+    /** The only server, on K3s's default SQLite datastore (no flag). */
+    | { readonly type: "single" }
+    /** The first of several servers: starts embedded etcd. */
+    | { readonly type: "init" }
+    /** Another server: joins the etcd cluster at `serverUrl` (https://). */
+    | { readonly type: "join"; readonly serverUrl: string };
+
 /** What the server install script needs from the stack config. */
 export interface K3sServerScriptInput {
     /** K3s release, e.g. "v1.28.13+k3s1". */
@@ -83,6 +98,8 @@ export interface K3sServerScriptInput {
     readonly tlsSans: readonly string[];
     /** API server port (--https-listen-port only when not 6443). */
     readonly apiPort: number;
+    /** Datastore role: --cluster-init, --server=<url> or neither. @default { type: "single" } */
+    readonly role?: K3sServerRole;
 }
 
 /** What the agent install script needs. */
@@ -126,9 +143,26 @@ export function k3sServerFlags(input: K3sServerScriptInput): string[] {
         // The manual recipe uses 644 so a non-root user can run kubectl; that hands the cluster-admin client key
         // to every local account. Kubeloom reads the file with sudo instead (buildReadKubeconfigScript).
         "--write-kubeconfig-mode=0600",
+        // Every server reads the same token: a joining server must present the cluster's token (docs.k3s.io
+        // datastore/ha-embedded), and K3s refuses to start with one other than its datastore was created with.
         `--token-file=${K3S_TOKEN_FILE}`,
     );
+    flags.push(...roleFlags(input.role ?? { type: "single" }));
     return flags;
+}
+
+function roleFlags(role: K3sServerRole): string[] {
+    switch (role.type) {
+        case "single":
+            return [];
+        case "init":
+            return ["--cluster-init"];
+        case "join":
+            requireHttpsUrl("server serverUrl", role.serverUrl);
+            return [`--server=${role.serverUrl}`];
+        default:
+            return assertNever(role);
+    }
 }
 
 /**
@@ -168,10 +202,7 @@ export function buildK3sServerInstallScript(input: K3sServerScriptInput): string
 /** Installs (or upgrades in place) a K3s agent joining `serverUrl`. Reads the cluster token on stdin. */
 export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
     requireVersion(input.version);
-    if (!/^https:\/\/\S+$/.test(input.serverUrl)) {
-        // install.sh's verify_k3s_url rejects anything else, but only after downloading; fail before touching the host.
-        throw new Error(`k3s: agent serverUrl must be an https:// URL without spaces, got ${JSON.stringify(input.serverUrl)}`);
-    }
+    requireHttpsUrl("agent serverUrl", input.serverUrl);
     return [
         ...preamble("K3s agent install"),
         ...writeTokenFromStdin(),
@@ -249,7 +280,8 @@ export function extractMarkedKubeconfig(stdout: string): string {
 // ---------------------------------------------------------------------------------------------------------------
 // Script fragments
 
-function preamble(purpose: string): string[] {
+/** The common start of every host script: fail closed, the test root prefix R, and SUDO unless root. */
+export function preamble(purpose: string): string[] {
     return [
         "#!/bin/sh",
         `# Kubeloom: ${purpose}. Generated; edit components/k3s-install-script.ts instead.`,
@@ -316,8 +348,15 @@ function runInstaller(assignments: readonly string[], service: string): string[]
 }
 
 /** Sets K3S_BIN; sudo's secure_path often lacks /usr/local/bin, so the binary is called by its full path. */
-function locateK3sBinary(): string[] {
+export function locateK3sBinary(): string[] {
     return ['K3S_BIN="$R"/usr/local/bin/k3s', '[ -x "$K3S_BIN" ] || K3S_BIN="$R"/opt/bin/k3s'];
+}
+
+function requireHttpsUrl(field: string, url: string): void {
+    if (!/^https:\/\/\S+$/.test(url)) {
+        // install.sh's verify_k3s_url rejects anything else, but only after downloading; fail before touching the host.
+        throw new Error(`k3s: ${field} must be an https:// URL without spaces, got ${JSON.stringify(url)}`);
+    }
 }
 
 function requireVersion(version: string): void {

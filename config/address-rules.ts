@@ -5,6 +5,7 @@
 import type { ConfigIssue, StackConfig } from "./schema";
 import { createdNodeCount } from "./resolve";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
+import { k3sNodes } from "./resolve";
 
 /** Special-purpose IPv4 ranges (RFC 6890) that can never carry pod or Service traffic. */
 export const SPECIAL_PURPOSE_RANGES: ReadonlyArray<{ readonly cidr: string; readonly what: string }> = [
@@ -51,7 +52,10 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         } else if (2 ** (NODE_CIDR_MASK - podPrefix) < nodes) {
             issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" holds ${2 ** (NODE_CIDR_MASK - podPrefix)} node ranges of /${NODE_CIDR_MASK} but the cluster has ${nodes} nodes; use a larger range` });
         }
-        const nodeHosts = k3s ? [{ path: `${at}.source.k3s.host`, host: k3s.host }, ...k3s.agents.map((a, j) => ({ path: `${at}.source.k3s.agents[${j}].host`, host: a.host }))] : [];
+        // The registration address (a VIP or load balancer) is on the nodes' network too.
+        const registration = k3s?.registrationAddress !== undefined ? [{ path: `${at}.source.k3s.registrationAddress`, host: k3s.registrationAddress }] : [];
+        const k3sHosts = k3s ? k3sNodes(k3s, `${at}.source.k3s`) : undefined;
+        const nodeHosts = k3sHosts ? [...k3sHosts.servers, ...k3sHosts.agents, ...registration] : [];
         const pod = parseCidr(c.podCidr) as Ipv4Interval;
         const service = parseCidr(c.serviceCidr) as Ipv4Interval;
         const pools = (c.loadBalancer?.metallb?.addresses ?? []).map((text, k) => ({ k, text, range: parseAddressRange(text) }));

@@ -55,12 +55,13 @@ export function derivedNames(config: StackConfig): DerivedName[] {
     const mesh = config.mesh;
     const members = meshMembers(config);
     if (mesh && members.length > 0) {
+        // Every member declares the same global Services, so one member's MeshServices shows any collision.
+        const component = resourceNames.meshServices(members[0].name);
+        const scope = `kubernetes:core/v1:Service in ${component}`;
+        mesh.globalServices.forEach((svc, j) => {
+            names.push({ scope, name: globalServiceResourceName(component, svc), path: `mesh.globalServices[${j}].name`, what: `global Service ${svc.namespace}/${svc.name}` });
+        });
         for (const member of members) {
-            const component = resourceNames.meshServices(member.name);
-            const scope = `kubernetes:core/v1:Service in ${component}`;
-            mesh.globalServices.forEach((svc, j) => {
-                names.push({ scope, name: globalServiceResourceName(component, svc), path: `mesh.globalServices[${j}].name`, what: `global Service ${svc.namespace}/${svc.name}` });
-            });
             if (mesh.verify) {
                 const i = config.clusters.indexOf(member);
                 names.push({ scope: "kubeloom:index:KubectlCheck", name: resourceNames.meshVerify(member.name), path: `clusters[${i}].name`, what: `the mesh check of ${member.name} (mesh.verify)` });
@@ -113,6 +114,5 @@ export function derivedNameIssues(config: StackConfig): ConfigIssue[] {
             issues.push({ path: `mesh.globalServices[${j}].namespace`, message: `"${DEMO_NAMESPACE}" is the demo's namespace (mesh.demo is on), deleted with the demo; use another namespace` });
         }
     });
-    // Duplicate derived names are reported once per pair of keys, even when several members repeat them.
-    return issues.filter((issue, k) => issues.findIndex((other) => other.path === issue.path && other.message.replace(/mesh-[^ ]*-services/g, "") === issue.message.replace(/mesh-[^ ]*-services/g, "")) === k);
+    return issues;
 }

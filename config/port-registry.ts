@@ -7,8 +7,7 @@
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
  */
 import type { ConfigIssue, StackConfig } from "./schema";
-import { clustermeshNodePort, meshMembers, vclusterNodePort } from "./resolve";
-import { firstPoolAddress } from "../components/mesh-plan";
+import { clustermeshNodePort, k3sNodes, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -19,7 +18,8 @@ export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"
  * and "Local Ports", k3s-io/docs docs/installation/requirements.md), and that Cilium's host-network agent binds
  * (cilium/pkg/defaults/defaults.go ClusterHealthPort 4240, AgentHealthPort 9879; chart 1.16.19 values.yaml:1235
- * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234).
+ * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234 —
+ * the same values in every chart of the support matrix, 1.17.18 to 1.20.0).
  * UDP ports (8472 VXLAN, 51820/51821 WireGuard) are left out: the API port and SSH are TCP and cannot clash there.
  */
 export const RESERVED_SERVER_PORTS: ReadonlyArray<{ readonly port: number; readonly what: string }> = [
@@ -100,28 +100,35 @@ export function portRegistry(config: StackConfig): Claim[] {
                 claims.push({ kind: "address", scope: cluster, value: vc.loadBalancerIP, path: `${at}.vclusters[${j}].loadBalancerIP`, what: `the LoadBalancer address of vCluster ${vc.name}`, explicit: true, cluster: i });
             }
         });
+        // The planned address (config/resolve.ts meshApiserver), once it can be derived: an explicit address, or a pool
+        // whose first entry parses (a broken pool has its own issue).
         const pool = c.loadBalancer?.metallb?.addresses ?? [];
-        if (m >= 0 && mesh?.serviceType === "LoadBalancer" && (c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string"))) {
+        const derivable = c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string");
+        const placement = m >= 0 && mesh?.serviceType === "LoadBalancer" && derivable ? meshApiserver(config, c, m) : undefined;
+        if (placement?.type === "LoadBalancer") {
             const explicit = c.clustermesh?.apiserverIP !== undefined;
-            const address = c.clustermesh?.apiserverIP ?? firstPoolAddress(pool);
             const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : ", by default the first address of loadBalancer.metallb.addresses[0], which Kubeloom reserves"}`;
-            claims.push({ kind: "address", scope: cluster, value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
-            claims.push({ kind: "address", scope: "mesh", value: address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+            claims.push({ kind: "address", scope: cluster, value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
+            claims.push({ kind: "address", scope: "mesh", value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
         }
         // Host ports: a K3s server's API and SSH ports beside what K3s and Cilium bind there; kind API server ports
         // on the machine running Pulumi (kind publishes them on 127.0.0.1).
         const k3s = c.source.k3s;
         if (k3s) {
-            const server = `host ${hostKey(k3s.host)}`;
-            for (const reserved of RESERVED_SERVER_PORTS) {
-                claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
+            const { servers, agents } = k3sNodes(k3s, `${at}.source.k3s`);
+            for (const node of servers) {
+                const server = `host ${hostKey(node.host)}`;
+                for (const reserved of RESERVED_SERVER_PORTS) {
+                    claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
+                }
+                claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
+                if (hostKey(node.host) !== "localhost") {
+                    // The SSH port's key: source.k3s.port for the `host` shorthand, servers[n].port otherwise.
+                    claims.push({ kind: "hostPort", scope: server, value: node.port, path: node.path.replace(/\.host$/, ".port"), what: `the SSH port of ${c.name}'s server`, explicit: true, cluster: i });
+                }
             }
-            claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
-            if (hostKey(k3s.host) !== "localhost") {
-                claims.push({ kind: "hostPort", scope: server, value: k3s.port, path: `${at}.source.k3s.port`, what: `the SSH port of ${c.name}'s server`, explicit: true, cluster: i });
-            }
-            [k3s.host, ...k3s.agents.map((a) => a.host)].forEach((host, n) => {
-                claims.push({ kind: "host", scope: "stack", value: hostKey(host), path: n === 0 ? `${at}.source.k3s.host` : `${at}.source.k3s.agents[${n - 1}].host`, what: `a node of ${c.name}`, explicit: true, cluster: i });
+            [...servers, ...agents].forEach((node) => {
+                claims.push({ kind: "host", scope: "stack", value: hostKey(node.host), path: node.path, what: `a node of ${c.name}`, explicit: true, cluster: i });
             });
         }
         const kind = c.source.kind;

@@ -17,6 +17,42 @@ export type ClusterSource =
     | { readonly type: "kubeconfig"; readonly kubeconfig: KubeconfigSourceConfig }
     | { readonly type: "stackReference"; readonly stackReference: StackReferenceSourceConfig };
 
+/** One K3s node with its SSH target resolved, and the key path of its host for messages. */
+export interface K3sNode {
+    readonly host: string;
+    /** SSH user; undefined only for a "localhost" server. */
+    readonly user: string | undefined;
+    readonly port: number;
+    /** Key path of this node's host, e.g. `clusters[0].source.k3s.servers[1].host`. */
+    readonly path: string;
+}
+
+/** A K3s source's nodes in one form, whether it was written with the `host` shorthand or with `servers`. */
+export interface K3sNodes {
+    /** The servers in config order; the first initialises embedded etcd when there are several. */
+    readonly servers: readonly K3sNode[];
+    readonly agents: readonly K3sNode[];
+}
+
+/** The servers and agents of a K3s source (`host` = one server); `at` is the source's key path. */
+export function k3sNodes(k3s: K3sSourceConfig, at: string): K3sNodes {
+    const servers: K3sNode[] = k3s.servers
+        ? k3s.servers.map((s, i) => ({ host: s.host, user: s.user ?? k3s.user, port: s.port, path: `${at}.servers[${i}].host` }))
+        : k3s.host !== undefined
+          ? [{ host: k3s.host, user: k3s.user, port: k3s.port, path: `${at}.host` }]
+          : [];
+    const agents = k3s.agents.map((a, i) => ({ host: a.host, user: a.user ?? k3s.user, port: a.port, path: `${at}.agents[${i}].host` }));
+    return { servers, agents };
+}
+
+/**
+ * The address other nodes and clients reach a K3s cluster's API at, before the localhost special case:
+ * registrationAddress, else the first server's host (which may be "localhost").
+ */
+export function k3sApiAddress(k3s: K3sSourceConfig): string {
+    return k3s.registrationAddress ?? k3s.servers?.[0]?.host ?? k3s.host ?? "";
+}
+
 /** The one source of a cluster. The schema guarantees exactly one is set. */
 export function clusterSource(cluster: ClusterConfig): ClusterSource {
     const { k3s, kind, kubeconfig, stackReference } = cluster.source;
@@ -97,7 +133,7 @@ export function createdNodeCount(cluster: ClusterConfig): number | undefined {
     const source = clusterSource(cluster);
     switch (source.type) {
         case "k3s":
-            return 1 + source.k3s.agents.length;
+            return k3sNodes(source.k3s, "").servers.length + source.k3s.agents.length;
         case "kind":
             return 1 + source.kind.workers;
         case "kubeconfig":

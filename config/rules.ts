@@ -4,7 +4,7 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clusterKubernetes, createdNodeCount, installsCilium, meshMembers } from "./resolve";
+import { clusterKubernetes, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, meshMembers } from "./resolve";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
@@ -78,7 +78,8 @@ const secretsPresent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const issues: ConfigIssue[] = [];
         const k3s = c.source.k3s;
-        const needsKey = k3s && !k3s.sshPrivateKeyPath && (k3s.host !== "localhost" || k3s.agents.length > 0);
+        const nodes = k3s ? k3sNodes(k3s, "") : undefined;
+        const needsKey = k3s && !k3s.sshPrivateKeyPath && [...nodes!.servers, ...nodes!.agents].some((n) => n.host !== "localhost");
         if (needsKey && !config.sshPrivateKey) {
             issues.push({
                 path: `clusters[${i}].source.k3s.sshPrivateKeyPath`,
@@ -94,15 +95,43 @@ const secretsPresent: Rule = (config) =>
         return issues;
     });
 
+/** Embedded etcd keeps quorum with an odd number of members; K3s's HA guide and this project support 1, 3 or 5. */
+const K3S_SERVER_COUNTS = [1, 3, 5];
+
 const k3sTopology: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const k3s = c.source.k3s;
         if (!k3s) return [];
         const issues: ConfigIssue[] = [];
         const at = `clusters[${i}].source.k3s`;
-        if (k3s.host === "localhost" && k3s.agents.length > 0 && k3s.tlsSans.length === 0) {
-            issues.push({ path: `${at}.tlsSans`, message: "must start with an address of this machine that the agents can reach: agents cannot join a \"localhost\" server at 127.0.0.1" });
+        const { servers, agents } = k3sNodes(k3s, at);
+        if (!K3S_SERVER_COUNTS.includes(servers.length)) {
+            issues.push({
+                path: `${at}.servers`,
+                message: `has ${servers.length} servers; use 1, 3 or 5: embedded etcd needs a majority (${Math.floor(servers.length / 2) + 1} of ${servers.length}) to work, so an even count tolerates no more failures than one server fewer, and 2 servers tolerate none (docs.k3s.io/datastore/ha-embedded)`,
+            });
         }
+        if (servers.length > 1) {
+            if (k3s.registrationAddress === undefined) {
+                issues.push({ path: `${at}.registrationAddress`, message: `is required with ${servers.length} servers: the fixed address (a VIP, DNS name or load balancer in front of the servers) that nodes join and kubeconfigs and Cilium use, so no single server is a point of failure` });
+            }
+            servers.forEach((s) => {
+                if (s.host === "localhost") issues.push({ path: s.path, message: "cannot be \"localhost\" with several servers: the other servers join it over the network; give its address" });
+            });
+        }
+        if (servers.length === 1 && servers[0].host === "localhost" && agents.length > 0 && k3s.registrationAddress === undefined) {
+            issues.push({
+                path: `${at}.registrationAddress`,
+                message: "is required when host is \"localhost\" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine",
+            });
+        }
+        // A host listed twice (in this cluster or another) is config/port-registry.ts's.
+        const nodes = [...servers, ...agents];
+        k3s.skipUninstall.forEach((host, j) => {
+            if (!nodes.some((n) => n.host === host)) {
+                issues.push({ path: `${at}.skipUninstall[${j}]`, message: `"${host}" is not a node of this cluster (${nodes.map((n) => n.host).join(", ")}); list the servers or agents that no longer exist` });
+            }
+        });
         return issues;
     });
 
@@ -382,7 +411,7 @@ const meshRules: Rule = (config) => {
         // NodePorts (unique per cluster and across the mesh, in range) are config/port-registry.ts's.
         members.forEach((c) => {
             const i = indexOf(c);
-            const derivedAddress = c.source.k3s ? c.source.k3s.host : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
+            const derivedAddress = c.source.k3s ? k3sApiAddress(c.source.k3s) : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
             if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
                 issues.push({
                     path: `clusters[${i}].clustermesh.nodeAddress`,

@@ -45,6 +45,9 @@ const hostAddress = z
     // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
     .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
 
+/** Marks a custom issue whose message already names the value (map entries): no "the string …" prefix is added. */
+const SELF_CONTAINED = { selfContained: true } as const;
+
 /** A string checked by one of the k8s-formats rules (the reason becomes the message). */
 function checkedString(problem: (text: string) => string | undefined) {
     return z.string().superRefine((text, ctx) => {
@@ -57,9 +60,9 @@ function checkedString(problem: (text: string) => string | undefined) {
 const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
     for (const [key, value] of Object.entries(labels)) {
         const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}` });
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}`, params: SELF_CONTAINED });
         const valueProblem = labelValueProblem(value);
-        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}` });
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -151,24 +154,52 @@ const sshTarget = {
     port: port.default(22),
 };
 
+/** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
+const k3sNode = z.strictObject({ ...sshTarget });
+
+/** Hosts a K3s source may skip the uninstall of on destroy (see README "Destroy with a host gone"). */
+const skipUninstall = z.array(hostAddress).default([]);
+
 const k3sSource = z
     .strictObject({
-        ...sshTarget,
+        /** The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers. */
+        host: sshTarget.host.optional(),
+        /** Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster. */
+        servers: z.array(k3sNode).min(1, "must list at least one server").optional(),
+        /** SSH user of every node without its own. Required unless every node has one or the server is localhost. */
+        user: sshTarget.user,
+        /** SSH port of `host`. */
+        port: sshTarget.port,
+        /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
+        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
         version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
         apiPort: port.default(6443),
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
         tlsSans: z.array(hostAddress).default([]),
         /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
         sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
-        agents: z.array(z.strictObject({ ...sshTarget })).default([]),
+        agents: z.array(k3sNode).default([]),
+        /** Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed. */
+        skipUninstall,
     })
     .superRefine((k3s, ctx) => {
-        if (k3s.host !== "localhost" && !k3s.user) {
-            ctx.addIssue({ code: "custom", path: ["user"], message: "is required when host is not \"localhost\" (the SSH user, e.g. \"ubuntu\")" });
+        if ((k3s.host === undefined) === (k3s.servers === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                path: [k3s.host === undefined ? "host" : "servers"],
+                message: k3s.host === undefined ? "is required: set host (one server) or servers (1, 3 or 5 servers)" : "cannot be set together with host: host is the one-server shorthand for servers; keep one",
+            });
+            return;
         }
+        const servers: ReadonlyArray<{ host: string; user?: string }> = k3s.servers ?? [{ host: k3s.host! }];
+        servers.forEach((server, i) => {
+            if (server.host !== "localhost" && !server.user && !k3s.user) {
+                ctx.addIssue({ code: "custom", path: k3s.servers ? ["servers", i, "user"] : ["user"], message: "is required when host is not \"localhost\" (the SSH user, e.g. \"ubuntu\")" });
+            }
+        });
         k3s.agents.forEach((agent, i) => {
             if (!agent.user && !k3s.user) {
-                ctx.addIssue({ code: "custom", path: ["agents", i, "user"], message: "is required (no server user to inherit)" });
+                ctx.addIssue({ code: "custom", path: ["agents", i, "user"], message: "is required (no source.k3s.user to inherit)" });
             }
             if (agent.host === "localhost") {
                 ctx.addIssue({ code: "custom", path: ["agents", i, "host"], message: "cannot be \"localhost\": agents join over SSH" });
@@ -309,7 +340,7 @@ const ciliumConfig = z
 const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits)) {
         const found = limitEntryProblem(name, value);
-        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -331,7 +362,7 @@ const vclusterConfig = z.strictObject({
         .superRefine((quota, ctx) => {
             for (const [name, value] of Object.entries(quota)) {
                 const found = quotaEntryProblem(name, value);
-                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}` });
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
             }
         })
         .optional(),
@@ -355,6 +386,11 @@ const clusterConfig = z.strictObject({
     serviceCidr: cidrText,
     /** Protect the cluster's resources from deletion; default: on unless the stack is named dev or test. */
     protect: z.boolean().optional(),
+    /**
+     * The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing
+     * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see README.
+     */
+    deleteUnreachable: z.boolean().default(false),
     source: clusterSource,
     cilium: ciliumConfig.default(() => ciliumConfig.parse({})),
     vclusters: z.array(vclusterConfig).default([]),
@@ -391,10 +427,10 @@ const globalService = z.strictObject({
             const names = ports.map((p) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined));
             ports.forEach((p, k) => {
                 const samePort = ports.findIndex((q) => q.port === p.port);
-                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct` });
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct`, params: SELF_CONTAINED });
                 const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
                 if (names[k] !== undefined && sameName < k) {
-                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique` });
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
                 }
             });
         }),
@@ -581,7 +617,8 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {
-            const scalar = !pasted && received.startsWith("the string") || received.startsWith("number") || received.startsWith("boolean");
+            const selfContained = issue.code === "custom" && (issue as { params?: { selfContained?: boolean } }).params?.selfContained === true;
+            const scalar = !selfContained && ((!pasted && received.startsWith("the string")) || received.startsWith("number") || received.startsWith("boolean"));
             message = `${scalar ? `${received} ` : ""}${message}`;
         }
         issues.push({ path: formatPath(where) || "(root)", message });

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
-import { clusterSource } from "../config/resolve";
+import { clusterSource, k3sNodes } from "../config/resolve";
 import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
@@ -72,10 +72,17 @@ export function clusterIdentifier(stackName: string, clusterName: string): strin
 }
 
 function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig: pulumi.Input<string>, context?: string): k8s.Provider {
+    if (cluster.deleteUnreachable) {
+        pulumi.log.warn(`cluster ${cluster.name}: deleteUnreachable is on: if its API server cannot be reached, its Kubernetes resources are dropped from the state without being deleted; turn it off once the destroy is done`);
+    }
     return new k8s.Provider(resourceNames.provider(cluster.name), {
         kubeconfig,
         context,
         clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
+        // Only when asked (the cluster is gone, see README "Destroy with a host gone"): otherwise an unreachable
+        // cluster must fail the update, not silently empty the state. Omitted when false, so existing providers
+        // plan exactly as before.
+        ...(cluster.deleteUnreachable ? { deleteUnreachable: true } : {}),
         // Server-side apply makes re-runs converge instead of fighting over fields other controllers set.
         enableServerSideApply: true,
     });
@@ -85,13 +92,13 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
     const sshPrivateKey = k3s.sshPrivateKeyPath
         ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
         : options.secrets.sshPrivateKey;
+    const nodes = k3sNodes(k3s, `clusters[${index}].source.k3s`);
     const host = new K3sHost(
         resourceNames.k3sHost(cluster.name),
         {
             clusterName: cluster.name,
-            host: k3s.host,
-            user: k3s.user,
-            sshPort: k3s.port,
+            servers: nodes.servers.map((s) => ({ host: s.host, user: s.user, port: s.port })),
+            registrationAddress: k3s.registrationAddress,
             sshPrivateKey,
             version: k3s.version,
             apiPort: k3s.apiPort,
@@ -101,7 +108,8 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
             // Derived, not a second setting: K3s must not run kube-proxy exactly when Cilium replaces it.
             disableKubeProxy: cluster.cilium.kubeProxyReplacement,
             tlsSans: k3s.tlsSans,
-            agents: k3s.agents.map((agent) => ({ host: agent.host, user: agent.user ?? k3s.user!, port: agent.port })),
+            agents: nodes.agents.map((agent) => ({ host: agent.host, user: agent.user!, port: agent.port })),
+            skipUninstall: k3s.skipUninstall,
         },
         { protect: options.protect },
     );
@@ -111,7 +119,7 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         contextName: cluster.name,
         apiServerHost: host.apiServerHost,
         apiServerPort: host.apiServerPort,
-        nodeAddress: host.apiServerHost,
+        nodeAddress: host.nodeAddress,
         nodeCount: host.nodeCount,
         creator: host,
         k3sVersion: host.version,

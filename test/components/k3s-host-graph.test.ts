@@ -3,7 +3,7 @@
  * and keeps the old index names as aliases, so removing the first agent replaces nothing else.
  */
 import { strict as assert } from "node:assert";
-import { devConfig, planConfig } from "../support/helpers";
+import { dependsOnTransitively, devConfig, planConfig } from "../support/helpers";
 import type { OfflinePlan } from "../../scripts/plan/offline-plan";
 
 function withAgents(hosts: readonly string[]): Record<string, any> {
@@ -23,7 +23,7 @@ describe("K3sHost graph (server + agents)", function () {
         assert.ok(server, "no server command");
         const agents = agentCommands(plan);
         assert.deepEqual(agents.map((a) => a.name).sort(), ["dev-k3s-agent-192.0.2.21", "dev-k3s-agent-192.0.2.22"]);
-        for (const agent of agents) assert.ok(agent.dependsOn.includes(server.urn), `${agent.name} does not wait for the server`);
+        for (const agent of agents) assert.ok(dependsOnTransitively(plan, agent, server.urn, false), `${agent.name} does not wait for the server`);
     });
 
     it("keeps the index name as an alias, so stacks from the index-named release are not replaced", async () => {

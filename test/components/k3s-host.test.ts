@@ -21,8 +21,7 @@ const LOCAL = "command:local:Command";
 
 const base: K3sHostArgs = {
     clusterName: "dev",
-    host: "192.0.2.10",
-    user: "ubuntu",
+    servers: [{ host: "192.0.2.10", user: "ubuntu", port: 22 }],
     sshPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nK3S-HOST-TEST-KEY\n-----END OPENSSH PRIVATE KEY-----\n",
     version: "v1.28.13+k3s1",
     apiPort: 6443,
@@ -56,13 +55,20 @@ describe("K3sHost component", function () {
             });
         });
 
-        it("creates exactly the token, the server, the kubeconfig read and the agent, each a direct child", () => {
+        it("creates exactly the token, the server, the kubeconfig read, the agent and the roll steps of both nodes, each a direct child", () => {
             const host = named(plan, "h");
             assert.equal(host.type, "kubeloom:index:K3sHost");
             const children = plan.resources.filter((r) => r.parent === host.urn);
             assert.deepEqual(children.map((r) => `${r.type} ${r.name}`).sort(), [
                 `${REMOTE} h-agent-192.0.2.21`,
+                // Two nodes, so a version change rolls (k3s-rolling-upgrade.test.ts): drain / ready / node name per node.
+                `${REMOTE} h-drain-192.0.2.10`,
+                `${REMOTE} h-drain-192.0.2.21`,
                 `${REMOTE} h-kubeconfig`,
+                `${REMOTE} h-nodename-192.0.2.10`,
+                `${REMOTE} h-nodename-192.0.2.21`,
+                `${REMOTE} h-ready-192.0.2.10`,
+                `${REMOTE} h-ready-192.0.2.21`,
                 `${REMOTE} h-server`,
                 "random:index/randomPassword:RandomPassword h-token",
             ]);
@@ -108,8 +114,13 @@ describe("K3sHost component", function () {
             assert.equal(agent.inputs.connection, SECRET);
             assert.deepEqual(agent.options.additionalSecretOutputs, ["stdin", "connection"]);
             assert.deepEqual(agent.options.aliases, [{ name: "h-agent-0" }]);
-            assert.deepEqual(agent.dependsOn.sort(), [server.urn, token.urn].sort());
-            assert.deepEqual(server.dependsOn, [token.urn], "the server waits only for its token");
+            // Roll order: server drain → server → server ready → agent drain → agent.
+            const [serverDrain, serverReady, agentDrain] = ["h-drain-192.0.2.10", "h-ready-192.0.2.10", "h-drain-192.0.2.21"].map((n) => named(plan, n));
+            assert.deepEqual(agent.dependsOn.sort(), [agentDrain.urn, token.urn].sort());
+            assert.ok(agentDrain.dependsOn.includes(serverReady.urn));
+            assert.ok(serverReady.dependsOn.includes(server.urn));
+            assert.deepEqual(server.dependsOn.sort(), [serverDrain.urn, token.urn].sort(), "the server waits only for its token and its drain");
+            assert.deepEqual(serverDrain.dependsOn.filter((u) => !u.includes("-nodename-")), [], "the first drain waits for nothing but its node name");
         });
     });
 
@@ -137,7 +148,7 @@ describe("K3sHost component", function () {
     it("a localhost server runs local commands with /bin/sh, no SSH connection, API at 127.0.0.1, no host SAN added", async () => {
         let host!: K3sHost;
         const plan = await planComponents(() => {
-            host = new K3sHost("h", { ...base, host: "localhost", user: undefined, sshPrivateKey: undefined, agents: [] });
+            host = new K3sHost("h", { ...base, servers: [{ host: "localhost", port: 22 }], sshPrivateKey: undefined, agents: [] });
             return { apiHost: host.apiServerHost };
         });
         const server = named(plan, "h-server");
@@ -152,11 +163,11 @@ describe("K3sHost component", function () {
     it("fails before creating anything on arguments it cannot use, naming each", async () => {
         await assert.rejects(
             planProgram(() => {
-                new K3sHost("h", { ...base, user: undefined, sshPort: 0, agents: [{ host: "192.0.2.10", user: "", port: 22 }] });
+                new K3sHost("h", { ...base, servers: [{ host: "192.0.2.10", port: 0 }], agents: [{ host: "192.0.2.10", user: "", port: 22 }] });
             }),
             (error: Error) => {
-                assert.match(error.message, /K3sHost "h": user is required when host is not "localhost"/);
-                assert.match(error.message, /sshPort must be an integer from 1 to 65535, got 0/);
+                assert.match(error.message, /K3sHost "h": servers\[0\]\.user is required when host is not "localhost"/);
+                assert.match(error.message, /servers\[0\]\.port must be an integer from 1 to 65535, got 0/);
                 assert.match(error.message, /agents\[0\]\.host "192\.0\.2\.10" is already a node of this cluster/);
                 assert.match(error.message, /agents\[0\]\.user is required/);
                 return true;
@@ -173,15 +184,27 @@ describe("K3sHost component", function () {
             { mocks: recordingMocks(realisticMocks(), received), preview: false },
         );
         const remote = () => received.filter((r) => r.type === REMOTE);
-        // Registrations reach the mock monitor asynchronously; wait for the three commands (bounded).
-        for (const deadline = Date.now() + 5_000; remote().length < 3 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+        // Registrations reach the mock monitor asynchronously; wait for the nine commands (bounded).
+        for (const deadline = Date.now() + 5_000; remote().length < 9 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
         const connections = Object.fromEntries(remote().map((r) => [r.name, r.inputs.connection]));
-        assert.deepEqual(Object.keys(connections).sort(), ["h-agent-192.0.2.21", "h-kubeconfig", "h-server"]);
+        assert.deepEqual(Object.keys(connections).sort(), [
+            "h-agent-192.0.2.21",
+            "h-drain-192.0.2.10",
+            "h-drain-192.0.2.21",
+            "h-kubeconfig",
+            "h-nodename-192.0.2.10",
+            "h-nodename-192.0.2.21",
+            "h-ready-192.0.2.10",
+            "h-ready-192.0.2.21",
+            "h-server",
+        ]);
+        // The agent and its node-name read run on the agent; every roll step runs on the first server.
+        const onAgent = new Set(["h-agent-192.0.2.21", "h-nodename-192.0.2.21"]);
         for (const [name, connection] of Object.entries(connections)) {
             // Mocks receive secrets in Pulumi's wire form: { <secret signature>: <secret>, value }.
             assert.equal(connection[SECRET_SIG], SECRET_SIG_VALUE, `${name}: the connection is not secret`);
             const { host, user, port, privateKey } = connection.value;
-            assert.deepEqual({ host, user, port }, { host: name === "h-agent-192.0.2.21" ? "192.0.2.21" : "192.0.2.10", user: "ubuntu", port: 22 });
+            assert.deepEqual({ host, user, port }, { host: onAgent.has(name) ? "192.0.2.21" : "192.0.2.10", user: "ubuntu", port: 22 }, name);
             assert.equal(unwrapSecret(privateKey), base.sshPrivateKey);
         }
     });

@@ -2,6 +2,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+    buildK3sAgentInstallScript,
     buildK3sServerInstallScript,
     buildK3sUninstallScript,
     buildReadKubeconfigScript,
@@ -67,6 +68,35 @@ for (const shell of SHELLS) {
             assert.match(box.log(), /k3s kubectl --request-timeout=1s get --raw=\/readyz/);
             assert.match(box.log(), /^curl -fsSL /m, "-S: curl's own error is shown");
             assert.deepEqual(box.tempFiles(), []);
+        });
+
+        it("joins a second server: the installer gets --server=<registration URL>, the token is read from stdin", () => {
+            // An installer that records what install.sh reads: the command line for the service and K3S_URL.
+            box.stub("curl", { body: curlBody('#!/bin/sh\n# INSTALL_K3S_EXEC\necho "exec=$INSTALL_K3S_EXEC url=${K3S_URL:-none}" >> "$STUB_LOG"\n') });
+            const joining = buildK3sServerInstallScript({
+                version: "v1.28.13+k3s1",
+                podCidr: "10.42.0.0/16",
+                serviceCidr: "10.43.0.0/16",
+                disable: [],
+                disableKubeProxy: true,
+                tlsSans: ["k3s.example.com", "192.0.2.11"],
+                apiPort: 6443,
+                role: { type: "join", serverUrl: "https://k3s.example.com:6443" },
+            });
+            const run = box.run(shell, joining, { env, stdin: "same-cluster-token" });
+            assert.equal(run.status, 0, run.stderr);
+            assert.equal(fs.readFileSync(path.join(box.dir, K3S_TOKEN_FILE), "utf8"), "same-cluster-token");
+            assert.match(box.log(), /^exec=server .*--tls-san=k3s\.example\.com --tls-san=192\.0\.2\.11 .*--token-file=\/etc\/rancher\/k3s\/kubeloom-token --server=https:\/\/k3s\.example\.com:6443 url=none$/m);
+            assert.match(box.log(), /^systemctl restart k3s$/m);
+        });
+
+        it("joins an agent through the registration address with the token file, never the token", () => {
+            box.stub("curl", { body: curlBody('#!/bin/sh\n# INSTALL_K3S_EXEC\necho "exec=$INSTALL_K3S_EXEC url=$K3S_URL tokenfile=$K3S_TOKEN_FILE token=${K3S_TOKEN:-none}" >> "$STUB_LOG"\n') });
+            const run = box.run(shell, buildK3sAgentInstallScript({ version: "v1.28.13+k3s1", serverUrl: "https://k3s.example.com:6443" }), { env, stdin: "same-cluster-token" });
+            assert.equal(run.status, 0, run.stderr);
+            assert.match(box.log(), /^exec=agent url=https:\/\/k3s\.example\.com:6443 tokenfile=\/etc\/rancher\/k3s\/kubeloom-token token=none$/m);
+            assert.match(box.log(), /^systemctl restart k3s-agent$/m);
+            assert.ok(!box.log().includes("same-cluster-token"), "the token reached a command line");
         });
 
         it("fails with one kubeloom line when no token is on stdin", () => {

@@ -49,6 +49,26 @@ function shellSyntaxErrors(script: string): string {
 }
 
 describe("k3sServerFlags", () => {
+    it("adds no datastore flag for a lone server, --cluster-init for the first of several, --server for the others", () => {
+        const tail = (input: K3sServerScriptInput) => k3sServerFlags(input).slice(-2);
+        assert.deepEqual(tail(serverInput()), ["--write-kubeconfig-mode=0600", `--token-file=${K3S_TOKEN_FILE}`]);
+        assert.deepEqual(k3sServerFlags(serverInput({ role: { type: "single" } })), k3sServerFlags(serverInput()));
+        assert.deepEqual(tail(serverInput({ role: { type: "init" } })), [`--token-file=${K3S_TOKEN_FILE}`, "--cluster-init"]);
+        assert.deepEqual(tail(serverInput({ role: { type: "join", serverUrl: "https://k3s.example.com:6443" } })), [`--token-file=${K3S_TOKEN_FILE}`, "--server=https://k3s.example.com:6443"]);
+    });
+
+    it("a joining server's installer gets `server ... --server=<url>` and no K3S_URL (which would make it an agent)", () => {
+        const script = buildK3sServerInstallScript(serverInput({ role: { type: "join", serverUrl: "https://k3s.example.com:6443" } }));
+        assert.match(installerSees(script, "INSTALL_K3S_EXEC"), /^server .* --token-file=\/etc\/rancher\/k3s\/kubeloom-token --server=https:\/\/k3s\.example\.com:6443$/);
+        assert.equal(installerSees(script, "K3S_URL"), "");
+    });
+
+    it("refuses a join URL that is not https:// without spaces", () => {
+        for (const serverUrl of ["http://k3s.example.com:6443", "https://a b:6443", ""]) {
+            assert.throws(() => k3sServerFlags(serverInput({ role: { type: "join", serverUrl } })), /server serverUrl must be an https:\/\/ URL/);
+        }
+    });
+
     it("renders the Cilium-ready flag set for the dev stack", () => {
         assert.deepEqual(k3sServerFlags(serverInput()), [
             "--flannel-backend=none",

@@ -70,7 +70,7 @@ const failures: FailureCase[] = [
     { name: "fails on no SSH key at all", mutate: (c) => delete c.sshPrivateKey, expectPath: "clusters[0].source.k3s.sshPrivateKeyPath", expectMessage: /--secret kubeloom:sshPrivateKey/ },
     { name: "fails on a K3s component that does not exist", mutate: (c) => (cluster0(c).source.k3s.disable = ["traefik", "flannel"]), expectPath: "clusters[0].source.k3s.disable[1]" },
     { name: "fails on an agent on localhost", mutate: (c) => (cluster0(c).source.k3s.agents = [{ host: "localhost" }]), expectPath: "clusters[0].source.k3s.agents[0].host" },
-    { name: "fails on a localhost server with agents but no reachable address", mutate: (c) => Object.assign(cluster0(c).source.k3s, { host: "localhost", agents: [{ host: "192.0.2.11" }] }), expectPath: "clusters[0].source.k3s.tlsSans" },
+    { name: "fails on a localhost server with agents but no reachable address", mutate: (c) => Object.assign(cluster0(c).source.k3s, { host: "localhost", agents: [{ host: "192.0.2.11" }] }), expectPath: "clusters[0].source.k3s.registrationAddress" },
     { name: "fails on the same host twice in a cluster", mutate: (c) => (cluster0(c).source.k3s.agents = [{ host: "192.0.2.11" }, { host: "192.0.2.10" }]), expectPath: "clusters[0].source.k3s.agents[1].host" },
     { name: "fails on cilium.install: false for a cluster this stack creates", mutate: (c) => (cluster0(c).cilium.install = false), expectPath: "clusters[0].cilium.install", expectMessage: /no CNI/ },
     {

@@ -225,6 +225,67 @@ describe("hostile config: addresses that cannot work", () => {
     });
 });
 
+describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const k3s = (c: Record<string, any>) => c.clusters[0].source.k3s;
+    const servers = (...hosts: string[]) => hosts.map((host) => ({ host }));
+    /** dev with `servers` instead of `host`. */
+    const ha = (c: Record<string, any>, hosts: string[], registrationAddress: string | null = "192.0.2.100") => {
+        delete k3s(c).host;
+        k3s(c).servers = servers(...hosts);
+        if (registrationAddress !== null) k3s(c).registrationAddress = registrationAddress;
+    };
+    const cases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+        { name: "two servers (no etcd quorum after one failure)", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 2 servers; use 1, 3 or 5.*2 servers tolerate none/ },
+        { name: "four servers", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 4 servers; use 1, 3 or 5/ },
+        { name: "seven servers", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14", "192.0.2.15", "192.0.2.16"]), expectPath: "clusters[0].source.k3s.servers", expect: /has 7 servers/ },
+        { name: "an empty servers list", mutate: (c) => ha(c, []), expectPath: "clusters[0].source.k3s.servers", expect: /at least one server/ },
+        { name: "three servers without a registrationAddress", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], null), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /required with 3 servers/ },
+        { name: "host and servers together", mutate: (c) => (k3s(c).servers = servers("192.0.2.11")), expectPath: "clusters[0].source.k3s.servers", expect: /cannot be set together with host/ },
+        { name: "neither host nor servers", mutate: (c) => delete k3s(c).host, expectPath: "clusters[0].source.k3s.host", expect: /set host \(one server\) or servers/ },
+        { name: "a server listed twice", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.10"]), expectPath: "clusters[0].source.k3s.servers[2].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[0\]\.host; each node is installed once/ },
+        { name: "an agent that is also a server", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = [{ host: "192.0.2.12" }]; }, expectPath: "clusters[0].source.k3s.agents[0].host", expect: /is also clusters\[0\]\.source\.k3s\.servers\[2\]\.host/ },
+        { name: "localhost among several servers", mutate: (c) => ha(c, ["localhost", "192.0.2.11", "192.0.2.12"]), expectPath: "clusters[0].source.k3s.servers[0].host", expect: /cannot be "localhost" with several servers/ },
+        { name: "a registrationAddress of localhost", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "localhost"), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /cannot be "localhost"/ },
+        { name: "a registrationAddress inside the pod CIDR", mutate: (c) => ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"], "10.42.0.5"), expectPath: "clusters[0].podCidr", expect: /registrationAddress/ },
+        { name: "a server without an SSH user", mutate: (c) => { ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); delete k3s(c).user; k3s(c).servers[0].user = "ubuntu"; k3s(c).servers[2].user = "ubuntu"; }, expectPath: "clusters[0].source.k3s.servers[1].user", expect: /is required/ },
+        { name: "a localhost server with agents and no registrationAddress", mutate: (c) => Object.assign(k3s(c), { host: "localhost", tlsSans: ["192.0.2.10"], agents: [{ host: "192.0.2.11" }] }), expectPath: "clusters[0].source.k3s.registrationAddress", expect: /"localhost" and there are agents.*127\.0\.0\.1 works only on this machine/ },
+        { name: "skipUninstall naming a host that is no node", mutate: (c) => (k3s(c).skipUninstall = ["192.0.2.99"]), expectPath: "clusters[0].source.k3s.skipUninstall[0]", expect: /not a node of this cluster \(192\.0\.2\.10\)/ },
+        { name: "a pod CIDR too small for 3 servers and 2 agents", mutate: (c) => { c.clusters[0].podCidr = "10.42.0.0/22"; ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = servers("192.0.2.21", "192.0.2.22"); }, expectPath: "clusters[0].podCidr", expect: /5 nodes/ },
+    ];
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+    it("accepts 1, 3 and 5 servers, a localhost server with agents and a registrationAddress, and skipUninstall of a node", () => {
+        for (const hosts of [["192.0.2.10"], ["192.0.2.10", "192.0.2.11", "192.0.2.12"], ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]]) {
+            const config = devConfig();
+            ha(config, hosts);
+            k3s(config).skipUninstall = [hosts[hosts.length - 1]];
+            assert.deepEqual(issuesOf(config), [], hosts.join(","));
+        }
+        const local = devConfig();
+        Object.assign(k3s(local), { host: "localhost", registrationAddress: "192.0.2.10", agents: [{ host: "192.0.2.11" }] });
+        assert.deepEqual(issuesOf(local), []);
+    });
+    it("fails through npm run plan with exit 2 and the key path on two servers", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-ha-"));
+        const file = path.join(dir, "Pulumi.bad.yaml");
+        const text = stackFile("      id: 1").replace("          host: 192.0.2.10\n", "          registrationAddress: 192.0.2.100\n          servers:\n            - host: 192.0.2.10\n            - host: 192.0.2.11\n");
+        fs.writeFileSync(file, text);
+        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.servers: has 2 servers; use 1, 3 or 5/);
+        assert.equal(result.stdout, "");
+    });
+});
+
 describe("hostile config: chaining that breaks the primary CNI (issue 11 failures 3 and 4)", () => {
     const chainYaml = fs.readFileSync(path.join(projectDir, "Pulumi.chain.yaml"), "utf8");
     const cases: Array<{ name: string; edit: (text: string) => string; expect: RegExp }> = [

@@ -133,7 +133,16 @@ describe("port registry: properties on whole configs", () => {
                         id: i + 1,
                         podCidr: "10.42.0.0/16",
                         serviceCidr: "10.43.0.0/16",
-                        source: { k3s: { host: c.host, user: "ubuntu", agents: c.agents.map((host) => ({ host })), tlsSans: ["192.0.2.99"] } },
+                        source: {
+                            k3s: {
+                                host: c.host,
+                                user: "ubuntu",
+                                agents: c.agents.map((host) => ({ host })),
+                                tlsSans: ["192.0.2.99"],
+                                // A localhost server with agents needs the address they join (a separate rule).
+                                ...(c.host === "localhost" && c.agents.length > 0 ? { registrationAddress: `192.0.2.${200 + i}` } : {}),
+                            },
+                        },
                     })),
                     sshPrivateKey: "[secret]",
                 };
@@ -175,5 +184,58 @@ describe("port registry: properties on whole configs", () => {
         assert.equal(hostKey("127.1.2.3"), "localhost");
         assert.equal(hostKey("Node-A.Example."), "node-a.example");
         assert.equal(hostKey("192.0.2.10"), "192.0.2.10");
+    });
+});
+
+describe("derived names: property on whole plans", () => {
+    const { planConfig } = require("../support/helpers") as typeof import("../support/helpers");
+    const { ConfigError } = require("../../config/schema") as typeof import("../../config/schema");
+    // Names from a pool where "<cluster>-<vcluster>" and "mesh-<cluster>-verify" / "<cluster>-cilium-verify" meet.
+    const clusterNames = ["a", "a-b", "a-b-c", "mesh-x", "x-cilium", "x"];
+    const vclusterNames = ["b", "b-c", "c", "vc", "cilium"];
+    const arbitrary = fc.record({
+        clusters: fc.uniqueArray(fc.constantFrom(...clusterNames), { minLength: 2, maxLength: 3 }),
+        vclusters: fc.array(fc.uniqueArray(fc.constantFrom(...vclusterNames), { maxLength: 2 }), { minLength: 3, maxLength: 3 }),
+        verify: fc.array(fc.boolean(), { minLength: 3, maxLength: 3 }),
+        meshVerify: fc.boolean(),
+    });
+
+    it("a config either fails with key paths or plans with no shared URN and one context per cluster and vCluster", async function () {
+        this.timeout(120_000);
+        await fc.assert(
+            fc.asyncProperty(arbitrary, async (p) => {
+                const raw = {
+                    clusters: p.clusters.map((name, i) => ({
+                        name,
+                        id: i + 1,
+                        podCidr: `10.${i + 1}0.0.0/16`,
+                        serviceCidr: `10.${i + 1}1.0.0/16`,
+                        source: { kind: {} },
+                        cilium: { verify: p.verify[i] },
+                        loadBalancer: { metallb: { addresses: [`172.22.${i + 1}.0/24`] } },
+                        vclusters: p.vclusters[i].map((vc) => ({ name: vc })),
+                    })),
+                    mesh: { demo: true, verify: p.meshVerify },
+                };
+                let configError = false;
+                try {
+                    parseStackConfig(raw);
+                } catch (error) {
+                    assert.ok(error instanceof ConfigError);
+                    configError = true;
+                }
+                const contexts = [...p.clusters, ...p.clusters.flatMap((c, i) => p.vclusters[i].map((vc) => `${c}-${vc}`))];
+                const verifyNames = [...p.clusters.filter((_, i) => p.verify[i]).map((c) => `${c}-cilium-verify`), ...(p.meshVerify ? p.clusters.map((c) => `mesh-${c}-verify`) : [])];
+                const vclusterUrns = p.clusters.flatMap((c, i) => p.vclusters[i].map((vc) => `${c}-${vc}`));
+                const collides = (names: string[]) => new Set(names).size !== names.length;
+                // The oracle: the config is refused exactly when a derived name repeats.
+                assert.equal(configError, collides(contexts) || collides(verifyNames) || collides(vclusterUrns), JSON.stringify(p));
+                if (configError) return;
+                const plan = await planConfig(raw);
+                const urns = plan.resources.map((r) => r.urn);
+                assert.equal(new Set(urns).size, urns.length);
+            }),
+            { numRuns: 60, seed: 20261202 },
+        );
     });
 });

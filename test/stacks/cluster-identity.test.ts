@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { planStack } from "../../scripts/plan/plan-stack";
 import { stacksInDir } from "../../scripts/diff/base-worktree";
 import { PROJECT_DIR } from "../../lib/project";
-import { devConfig, planConfig } from "../support/helpers";
+import { devConfig, haConfig, planConfig, realisticMocks } from "../support/helpers";
 import type { OfflinePlan } from "../../scripts/plan/offline-plan";
 
 const PROVIDER = "pulumi:providers:kubernetes";
@@ -38,6 +38,19 @@ describe("cluster identity of Kubernetes providers", function () {
             before.resources.find((r) => r.name === "dev-k3s-server")?.inputs,
             "the bump changes the install",
         );
+        assert.deepEqual(identifiers(after), identifiers(before));
+    });
+
+    it("keeps the identifier of an HA cluster across a K3s version bump (which re-reads its kubeconfig)", async () => {
+        const base = haConfig();
+        base.clusters[0].source.k3s.version = "v1.35.5+k3s1";
+        const bumped = haConfig();
+        bumped.clusters[0].source.k3s.version = "v1.36.4+k3s1";
+        const before = await planConfig(base, { mocks: realisticMocks(), preview: false });
+        const after = await planConfig(bumped, { mocks: realisticMocks(), preview: false });
+        const trigger = (plan: OfflinePlan) => plan.resources.find((r) => r.name === "dev-k3s-kubeconfig")?.inputs.triggers;
+        assert.notDeepEqual(trigger(after), trigger(before), "the bump re-reads the kubeconfig");
+        assert.deepEqual(identifiers(after), { "dev-k8s": "kubeloom/dev/dev" });
         assert.deepEqual(identifiers(after), identifiers(before));
     });
 

@@ -24,6 +24,17 @@ export function devConfig(): Record<string, any> {
     };
 }
 
+/** dev with 3 embedded-etcd servers (192.0.2.10-12) behind k3s.example.com and 2 agents (192.0.2.21, .22). */
+export function haConfig(): Record<string, any> {
+    const config = devConfig();
+    const k3s = config.clusters[0].source.k3s;
+    delete k3s.host;
+    k3s.servers = ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map((host) => ({ host }));
+    k3s.registrationAddress = "k3s.example.com";
+    k3s.agents = ["192.0.2.21", "192.0.2.22"].map((host) => ({ host }));
+    return config;
+}
+
 /** The lines of /etc/rancher/k3s/k3s.yaml as K3s writes it, with fake base64 data; the client key is `clientKey`. */
 export function fakeK3sKubeconfigLines(clientKey = "MOCK-CLIENT-KEY"): string[] {
     const b64 = (text: string) => Buffer.from(text).toString("base64");

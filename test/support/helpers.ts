@@ -7,9 +7,10 @@ import { runOfflinePlan, OfflinePlan, PlannedResource } from "../../scripts/plan
 import { kubeloomProgram } from "../../stacks/program";
 import { KUBECONFIG_BEGIN_MARKER, KUBECONFIG_END_MARKER } from "../../components/k3s-install-script";
 import { fakeK3sKubeconfig } from "./fixtures";
+import { NODE_NAME_MARKER } from "../../components/k3s-roll-script";
 import { SECRET_KEYS } from "../../config/schema";
 
-export { devConfig, fakeK3sKubeconfig } from "./fixtures";
+export { devConfig, fakeK3sKubeconfig, haConfig } from "./fixtures";
 
 /** Turns a config object into the flat Pulumi config map (`kubeloom:key` → JSON or string). */
 export function flatConfig(raw: Record<string, unknown>): Record<string, string> {
@@ -55,6 +56,8 @@ export function realisticMocks(marker = "MOCK-SECRET-MARKER"): pulumi.runtime.Mo
                 case "command:remote:Command":
                 case "command:local:Command":
                     state.stdout = args.name.endsWith("-kubeconfig") ? fakeK3sKubeconfig(marker) : args.name.endsWith("-address") ? "172.22.0.2\n" : "";
+                    // A K3s node's name is its lowercased hostname; here "node-" and the host with dashes.
+                    if (args.name.includes("-nodename-")) state.stdout = `Welcome!\n${NODE_NAME_MARKER}node-${args.name.split("-nodename-")[1].replace(/\./g, "-")}\n`;
                     // The K3s read script prints its kubeconfig between markers; a chatty login shell may add lines around them.
                     if (String(args.inputs.create ?? "").includes(KUBECONFIG_BEGIN_MARKER)) {
                         state.stdout = `welcome from ~/.bashrc\n${KUBECONFIG_BEGIN_MARKER}\n${state.stdout}${KUBECONFIG_END_MARKER}\n`;

@@ -12,7 +12,7 @@ import * as path from "node:path";
 export const SHELLS = ["/bin/bash", "/bin/dash"].filter((s) => fs.existsSync(s));
 
 /** Real utilities linked into the sandbox's bin/ (what the scripts use besides the stubbed commands). */
-const UTILITIES = ["sh", "cat", "chmod", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test"];
+const UTILITIES = ["sh", "cat", "chmod", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test", "tr"];
 
 /** How a stub behaves: its output and exit code, or hanging (`sleep 1000`), or a shell body of its own. */
 export interface StubBehaviour {

@@ -3,7 +3,7 @@
  * objects), models each cluster's nodes from the config, and runs the checks in ./checks and ./cni-checks.
  */
 import type { ClusterConfig } from "../../../config/schema";
-import { clusterSource } from "../../../config/resolve";
+import { clusterSource, k3sNodes } from "../../../config/resolve";
 import { taintsFromTolerations } from "../../../components/cilium-nodes";
 import { assertNever } from "../../../lib/assert-never";
 import type { OfflinePlan } from "../offline-plan";
@@ -32,6 +32,7 @@ export function nodeModel(cluster: ClusterConfig): NodeModel[] | undefined {
         case "k3s":
             return [
                 { name: `${cluster.name}-server`, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(`${cluster.name}-server`) }, taints: [] },
+                ...k3sNodes(source.k3s, "").servers.slice(1).map((s) => ({ name: s.host, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(s.host) }, taints: [] })),
                 ...source.k3s.agents.map((agent) => ({ name: agent.host, labels: kubeletLabels(agent.host), taints: [] })),
             ];
         case "kind": {
