@@ -16,20 +16,25 @@ const CLI = path.join(projectRoot, "scripts", "diff", "diff-cli.ts");
 const FAKE_PLAN_SCRIPT = `
 const fs = require("fs");
 const { parse } = require("yaml");
-const [stack, , out] = process.argv.slice(2);
+const [stack, , out, ...rest] = process.argv.slice(2);
+const render = rest.includes("--render");
 const config = (parse(fs.readFileSync("Pulumi." + stack + ".yaml", "utf8")) || {}).config || {};
 const resources = (config["kubeloom:resources"] || []).map((r) => ({
     urn: "urn:pulumi:" + stack + "::fixture::" + r.type + "::" + r.name,
     type: r.type, name: r.name, parent: null, provider: null, dependsOn: [], options: {}, read: false, inputs: r.inputs || {},
+    ...(render ? { rendered: [] } : {}),
 }));
-fs.writeFileSync(out, JSON.stringify({ project: "fixture", stack, resources, outputs: {} }));
+const preflight = render ? config["kubeloom:preflight"] || [] : undefined;
+fs.writeFileSync(out, JSON.stringify({ project: "fixture", stack, resources, outputs: {}, ...(preflight ? { preflight } : {}) }));
+// As \`plan --render\`: the plan is written, and a pre-flight error exits 3.
+if (preflight && preflight.some((f) => f.severity === "error")) process.exit(3);
 `;
 
 const OLD_CIPHER = "v1:OLDCIPHERTEXTOLDCIPHERTEXT";
 const NEW_CIPHER = "v1:NEWCIPHERTEXTNEWCIPHERTEXT";
 
-function stackFile(resources: Array<{ name: string; type: string; inputs?: Record<string, unknown> }>, cipher: string): string {
-    return `${JSON.stringify({ config: { "kubeloom:resources": resources, "kubeloom:sshPrivateKey": { secure: cipher } } }, null, 2)}\n`;
+function stackFile(resources: Array<{ name: string; type: string; inputs?: Record<string, unknown> }>, cipher: string, preflight?: unknown[]): string {
+    return `${JSON.stringify({ config: { "kubeloom:resources": resources, "kubeloom:sshPrivateKey": { secure: cipher }, ...(preflight ? { "kubeloom:preflight": preflight } : {}) } }, null, 2)}\n`;
 }
 
 function git(cwd: string, ...args: string[]): string {
@@ -62,6 +67,9 @@ describe("plan:diff CLI (fixture repository)", function () {
         const vcluster = { name: "dev-vc-c", type: "kubeloom:index:VCluster" };
         fs.writeFileSync(path.join(repo, "Pulumi.dev.yaml"), stackFile([release("1.16.19"), vcluster], NEW_CIPHER));
         fs.writeFileSync(path.join(repo, "Pulumi.staging.yaml"), stackFile([release("1.16.19")], OLD_CIPHER));
+        // Only a --render plan reports these (and then exits 3, as plan --render does on a pre-flight error).
+        const finding = { severity: "error", cluster: "prod", object: "ConfigMap/kube-system/cilium-config", check: "cni-chaining", message: "chaining mode generic-veth: ipam kubernetes" };
+        fs.writeFileSync(path.join(repo, "Pulumi.prod.yaml"), stackFile([release("1.16.18")], OLD_CIPHER, [finding]));
     });
 
     after(() => {
@@ -112,6 +120,19 @@ describe("plan:diff CLI (fixture repository)", function () {
         const { status, stdout, stderr } = run("prod");
         assert.equal(status, 0, stderr);
         assert.match(stdout, /^- prod: \+0 ~0 -0 — no changes$/m);
+    });
+
+    it("with --render: passes --render to the head's plan, keeps its plan despite exit 3 and lists its pre-flight findings; a base without --render is compared without objects", () => {
+        const { status, stdout, stderr } = run("prod", "--render", "--format", "json");
+        assert.equal(status, 0, stderr);
+        const [prod] = JSON.parse(stdout).stacks;
+        assert.equal(prod.changed, false);
+        assert.equal(prod.rendered, false, "the fixture base has no scripts/plan/plan-cli.ts with --render");
+        assert.deepEqual(prod.preflight.map((f: { object: string }) => f.object), ["ConfigMap/kube-system/cilium-config"]);
+        assert.match(prod.headline, /1 pre-flight error/);
+        const markdown = run("prod", "--render").stdout;
+        assert.match(markdown, /#### Pre-flight findings\n\n- \*\*error\*\* prod `ConfigMap\/kube-system\/cilium-config` \[cni-chaining\]/);
+        assert.equal(run("prod").stdout.includes("Pre-flight"), false, "without --render no findings exist");
     });
 
     it("exits 2 with one message on errors", () => {
