@@ -201,7 +201,8 @@ describe("derived names: property on whole plans", () => {
     });
 
     it("a config either fails with key paths or plans with no shared URN and one context per cluster and vCluster", async function () {
-        this.timeout(120_000);
+        // Each accepted case is a whole offline plan (~0.5 s, more on a loaded machine).
+        this.timeout(300_000);
         await fc.assert(
             fc.asyncProperty(arbitrary, async (p) => {
                 const raw = {
@@ -235,7 +236,7 @@ describe("derived names: property on whole plans", () => {
                 const urns = plan.resources.map((r) => r.urn);
                 assert.equal(new Set(urns).size, urns.length);
             }),
-            { numRuns: 60, seed: 20261202 },
+            { numRuns: 40, seed: 20261202 },
         );
     });
 });
