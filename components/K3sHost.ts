@@ -242,7 +242,7 @@ export class K3sHost extends pulumi.ComponentResource {
         this.clusterToken = pulumi.secret(token.result);
         this.nodeCount = args.servers.length + agents.length;
         // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.
-        this.version = pulumi.all([...serverCommands.map((server) => server.create), ...agentCommands.map((agent) => agent.create)]).apply(() => args.version);
+        this.version = pulumi.all([...serverCommands, ...agentCommands].map((install) => install.create)).apply(() => args.version);
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             apiServerHost: this.apiServerHost,

@@ -242,6 +242,15 @@ export function supportedVersions(component: MatrixComponent): string[] {
     }
 }
 
+/**
+ * The release of the next minor after `version` (1.16.19 → 1.17.18; vCluster 0.20.6 → 0.36.1, the next release the
+ * matrix has), or undefined at the newest. For upgrade messages that name the next allowed step.
+ */
+export function nextRelease(component: "cilium" | "vcluster" | "metallb", version: string): ChartRelease | undefined {
+    const minor = minorOf(version);
+    return chartReleases(component).find((r) => minor !== undefined && compareVersions(minorOf(r.version)!, minor) > 0);
+}
+
 /** The Cilium release of exactly this version (a leading v is ignored), or undefined when it is not in the matrix. */
 export function ciliumRelease(version: string): ChartRelease | undefined {
     return CILIUM_RELEASES.find((r) => r.version === version.replace(/^v/, ""));

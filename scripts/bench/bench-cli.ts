@@ -5,7 +5,8 @@
  * 2/5/10/20 kind clusters in a full Cluster Mesh — two ways: in-process (planStack + serialisation in this
  * process, median of --runs after a warm-up) and as a whole command (the command `npm run plan` runs, spawned
  * with `--config <generated file> --out /dev/null`, median of --command-runs). Each is set against the floor:
- * the same measurement, same config, for a program that registers nothing (scripts/bench/bench-floor.ts). Writes the
+ * the same measurement, same config, for a program that registers nothing (scripts/bench/bench-floor.ts); and the
+ * shipped stacks plain beside `--render` (render cache cold and warm) when helm runs. Writes the
  * table, the machine facts and the targets to bench/results.md. Not a test: nothing here fails on a slow run.
  */
 import { spawnSync } from "child_process";
@@ -127,8 +128,8 @@ function planCommands(): { plan: string; floor: string } {
 const shellQuote = (text: string) => `'${text.replace(/'/g, "'\\''")}'`;
 
 /** Spawns `command` as npm would (shell, project dir, node_modules/.bin first on PATH); returns wall time and stderr. */
-function timeCommand(command: string, args: readonly string[]): { ms: number; stderr: string } {
-    const env = { ...process.env, PATH: `${path.join(projectDir, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` };
+function timeCommand(command: string, args: readonly string[], extraEnv: Record<string, string> = {}): { ms: number; stderr: string } {
+    const env = { ...process.env, ...extraEnv, PATH: `${path.join(projectDir, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}` };
     const line = `${command} ${args.map(shellQuote).join(" ")}`;
     const start = performance.now();
     const result = spawnSync("/bin/sh", ["-c", line], { cwd: projectDir, env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
@@ -205,6 +206,53 @@ function shippedStacks(): Array<{ stack: string; ms: number }> {
     }
 }
 
+/** One shipped stack planned as a command without and with --render (render cache cold and warm). */
+interface RenderedRow {
+    readonly stack: string;
+    readonly plainMs: number;
+    readonly coldMs: number;
+    readonly warmMs: number;
+}
+
+/**
+ * The shipped stacks as the plan command, plain beside `--render`: cold (an empty render cache, every release
+ * rendered by helm) and warm (every render from the cache). Runs alternate plain, cold, warm. Undefined when helm
+ * (KUBELOOM_HELM, else `helm` on PATH) does not run.
+ */
+function renderedStacks(commandRuns: number, log: (line: string) => void): RenderedRow[] | undefined {
+    const helm = process.env.KUBELOOM_HELM ?? "helm";
+    if (spawnSync(helm, ["version", "--short"], { stdio: "ignore" }).status !== 0) {
+        log(`bench: ${helm} does not run; rendered plans not measured (set KUBELOOM_HELM and KUBELOOM_CHARTS_DIR)`);
+        return undefined;
+    }
+    const { plan } = planCommands();
+    const warmCache = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-bench-render-"));
+    try {
+        return ["dev", "mesh", "chain"].map((stack) => {
+            const args = [stack, "--out", "/dev/null"];
+            timeCommand(plan, [...args, "--render"], { KUBELOOM_RENDER_CACHE_DIR: warmCache });
+            const plain: number[] = [];
+            const cold: number[] = [];
+            const warm: number[] = [];
+            for (let run = 0; run < commandRuns; run++) {
+                plain.push(timeCommand(plan, args).ms);
+                const coldCache = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-bench-render-"));
+                try {
+                    cold.push(timeCommand(plan, [...args, "--render"], { KUBELOOM_RENDER_CACHE_DIR: coldCache }).ms);
+                } finally {
+                    fs.rmSync(coldCache, { recursive: true, force: true });
+                }
+                warm.push(timeCommand(plan, [...args, "--render"], { KUBELOOM_RENDER_CACHE_DIR: warmCache }).ms);
+            }
+            const row = { stack, plainMs: median(plain), coldMs: median(cold), warmMs: median(warm) };
+            log(`${`${stack} --render`.padEnd(32)} plain ${row.plainMs.toFixed(0)} ms  cold ${row.coldMs.toFixed(0)} ms  warm ${row.warmMs.toFixed(0)} ms`);
+            return row;
+        });
+    } finally {
+        fs.rmSync(warmCache, { recursive: true, force: true });
+    }
+}
+
 interface LinearFit {
     /** ms per resource (least-squares slope). */
     readonly slope: number;
@@ -250,7 +298,7 @@ const perResource = (value: number, resources: number) => (resources === 0 ? "�
 const ratio = (value: number, floor: number) => `${(value / floor).toFixed(value / floor < 10 ? 2 : 0)}×`;
 const mark = (ok: boolean) => (ok ? "**met**" : "**not met**");
 
-function report(results: readonly CaseResult[], hook: ReadonlyArray<{ stack: string; ms: number }>, args: BenchArgs, commands: { plan: string; floor: string }, startedAt: Date, wallMs: number): string {
+function report(results: readonly CaseResult[], hook: ReadonlyArray<{ stack: string; ms: number }>, rendered: readonly RenderedRow[] | undefined, args: BenchArgs, commands: { plan: string; floor: string }, startedAt: Date, wallMs: number): string {
     const cpus = os.cpus();
     const dev = results.find((r) => r.case.stack === "dev")!;
     const largest = (family: "vclusters" | "mesh") => results.filter((r) => r.case.family === family).slice(-1)[0];
@@ -319,8 +367,27 @@ function report(results: readonly CaseResult[], hook: ReadonlyArray<{ stack: str
         "|---|---:|",
         ...hook.map(({ stack, ms: time }) => `| ${stack} | ${time.toFixed(0)} |`),
         "",
+        "## Rendered plans (`--render`)",
+        "",
+        ...renderedSection(rendered, args.commandRuns),
     );
     return lines.join("\n");
+}
+
+function renderedSection(rendered: readonly RenderedRow[] | undefined, commandRuns: number): string[] {
+    if (!rendered) return ["Not measured: helm did not run (set `KUBELOOM_HELM` and `KUBELOOM_CHARTS_DIR`).", ""];
+    const dev = rendered.find((r) => r.stack === "dev")!;
+    const helm = process.env.KUBELOOM_HELM ?? "helm";
+    return [
+        `The plan command (\`${planCommands().plan} <stack> --out /dev/null\`) without and with \`--render\`, median of ${commandRuns} run${commandRuns === 1 ? "" : "s"} each, alternating; helm: \`${helm}\`${process.env.KUBELOOM_CHARTS_DIR ? `, charts from \`${process.env.KUBELOOM_CHARTS_DIR}\`` : ""}. **Cold**: an empty render cache (\`KUBELOOM_RENDER_CACHE_DIR\` a fresh folder), every release rendered by helm, at most 3 at a time. **Warm**: every render from the cache (the same values, chart and Kubernetes version as the run before).`,
+        "",
+        "| Stack | plain ms | --render cold ms | × plain | --render warm ms | × plain |",
+        "|---|---:|---:|---:|---:|---:|",
+        ...rendered.map((r) => `| ${r.stack} | ${r.plainMs.toFixed(0)} | ${r.coldMs.toFixed(0)} | ${(r.coldMs / r.plainMs).toFixed(2)}× | ${r.warmMs.toFixed(0)} | ${(r.warmMs / r.plainMs).toFixed(2)}× |`),
+        "",
+        `- Rendered \`dev\` within 2× the plain plan (whole command): cold ${(dev.coldMs / dev.plainMs).toFixed(2)}× — ${mark(dev.coldMs <= 2 * dev.plainMs)}; warm ${(dev.warmMs / dev.plainMs).toFixed(2)}× — ${mark(dev.warmMs <= 2 * dev.plainMs)}.`,
+        "",
+    ];
 }
 
 async function main(): Promise<void> {
@@ -335,7 +402,9 @@ async function main(): Promise<void> {
         const results = await measure(cases, args, log);
         log("bench: shipped stacks through npm run plan");
         const hook = shippedStacks();
-        const text = report(results, hook, args, planCommands(), startedAt, performance.now() - started);
+        log("bench: shipped stacks with --render");
+        const rendered = renderedStacks(args.commandRuns, log);
+        const text = report(results, hook, rendered, args, planCommands(), startedAt, performance.now() - started);
         fs.mkdirSync(path.dirname(args.out), { recursive: true });
         fs.writeFileSync(args.out, text);
         log(`bench: wrote ${path.relative(process.cwd(), args.out) || args.out}`);

@@ -2,7 +2,7 @@
  * The `up`-time upgrade check of `npm run up` / `npm run preview`: before Pulumi runs, read what the stack has
  * deployed — its own last `deployedVersions` output, which the program publishes only once the resources it names
  * were applied (stacks/platform.ts) — and refuse, with exit 2 and the config key, a step config/upgrade-rules.ts
- * refuses. The outputs are read with `pulumi stack output --json` without `--show-secrets`: the kubeconfigs stay
+ * refuses. The outputs are read with `pulumi stack output --json --non-interactive` without `--show-secrets`: the kubeconfigs stay
  * masked, and deployedVersions is not secret.
  *
  * What this covers and what not (README "Upgrades"): every `npm run up|preview` (and the deploy workflow, which runs
@@ -45,7 +45,7 @@ export function deployedFromOutputs(outputs: Record<string, unknown>, stack: str
 
 /** Reads the stack's last outputs (masked) with the CLI; throws CliError (exit 1) when they cannot be read. */
 export function readStackOutputs(target: StackTarget): Record<string, unknown> {
-    const result = spawnSync(target.cli.command, ["stack", "output", "--json", "--stack", target.stack], {
+    const result = spawnSync(target.cli.command, ["stack", "output", "--json", "--non-interactive", "--stack", target.stack], {
         cwd: target.projectDir,
         env: { ...process.env, PULUMI_BACKEND_URL: target.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" },
         encoding: "utf8",

@@ -17,7 +17,7 @@ export interface RenderedObjectChange {
 }
 
 /** `Kind/namespace/name`: how findings and the diff name an object. */
-export function objectKey(object: KubeObject): string {
+export function objectRef(object: KubeObject): string {
     const ns = object.metadata?.namespace;
     return ns ? `${object.kind}/${ns}/${object.metadata?.name}` : `${object.kind}/${object.metadata?.name}`;
 }
@@ -76,7 +76,7 @@ function joinPath(path: string, key: string): string {
  */
 export function diffRenderedObjects(before: readonly KubeObject[] | undefined, after: readonly KubeObject[] | undefined): RenderedObjectChange[] | undefined {
     if (before === undefined || after === undefined) return undefined;
-    const index = (objects: readonly KubeObject[] | undefined) => new Map((objects ?? []).map((o) => [objectKey(o), o]));
+    const index = (objects: readonly KubeObject[] | undefined) => new Map((objects ?? []).map((o) => [objectRef(o), o]));
     const a = index(before);
     const b = index(after);
     const changes: RenderedObjectChange[] = [];

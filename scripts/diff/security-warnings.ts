@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
-import { objectKey } from "./rendered-diff";
+import { objectRef } from "./rendered-diff";
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
@@ -72,9 +72,9 @@ function valuesWarnings(name: string, chart: string, before: unknown, after: unk
 /** Warnings for the objects a release renders: policies and quotas removed, namespaces' Pod Security loosened. */
 function renderedWarnings(release: string, before: readonly KubeObject[], after: readonly KubeObject[]): string[] {
     const warnings: string[] = [];
-    const afterByKey = new Map(after.map((o) => [objectKey(o), o]));
+    const afterByKey = new Map(after.map((o) => [objectRef(o), o]));
     for (const object of before) {
-        const key = objectKey(object);
+        const key = objectRef(object);
         const now = afterByKey.get(key);
         if (!now && POLICY_KINDS.has(object.kind)) warnings.push(`policy removed: ${key} (rendered by release ${release})`);
         if (!now && object.kind === "ResourceQuota") warnings.push(`quota removed: ${key} (rendered by release ${release})`);
@@ -103,7 +103,7 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         }
         if (before && !after && resource.type === HELM_RELEASE && before.rendered) {
             for (const object of before.rendered.filter((o) => POLICY_KINDS.has(o.kind))) {
-                warnings.push(`policy removed: ${objectKey(object)} (release ${String(before.inputs.name ?? before.name)} removed)`);
+                warnings.push(`policy removed: ${objectRef(object)} (release ${String(before.inputs.name ?? before.name)} removed)`);
             }
         }
     }

@@ -28,8 +28,8 @@ describe("K3s rolling upgrade (3 servers + 2 agents)", function () {
     let oldPlan: OfflinePlan;
     let newPlan: OfflinePlan;
     before(async () => {
-        oldPlan = await planConfig(withVersion("v1.36.4+k3s1"), { mocks: realisticMocks(), preview: false });
-        newPlan = await planConfig(withVersion("v1.36.5+k3s1"), { mocks: realisticMocks(), preview: false });
+        oldPlan = await planConfig(withVersion("v1.35.5+k3s1"), { mocks: realisticMocks(), preview: false });
+        newPlan = await planConfig(withVersion("v1.36.4+k3s1"), { mocks: realisticMocks(), preview: false });
     });
     const step = (plan: OfflinePlan, kind: "drain" | "ready", host: string) => named(plan, `dev-k3s-${kind}-${host}`);
     const direct = (r: PlannedResource, target: PlannedResource) => r.dependsOn.includes(target.urn);
@@ -72,7 +72,7 @@ describe("K3s rolling upgrade (3 servers + 2 agents)", function () {
             assert.match(drain, / cordon "\$node"/);
             assert.match(drain, / drain "\$node" --ignore-daemonsets --delete-emptydir-data --force --timeout=/);
             const ready = String(step(newPlan, "ready", host).inputs.update);
-            assert.match(ready, /want='v1\.36\.5\+k3s1 True'/);
+            assert.match(ready, /want='v1\.36\.4\+k3s1 True'/);
             assert.match(ready, / uncordon "\$node"/);
             assert.ok(ready.indexOf("uncordon") > ready.indexOf("while :; do"), "uncordon only after the Ready wait");
         }

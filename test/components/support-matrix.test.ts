@@ -18,6 +18,7 @@ import {
     minorDistance,
     minorOf,
     newestCombination,
+    nextRelease,
     supportedVersions,
     supportsKubernetes,
     VCLUSTER_RELEASES,
@@ -38,6 +39,15 @@ describe("support matrix", () => {
             ["latest", undefined],
         ];
         for (const [version, minor] of table) assert.equal(minorOf(version), minor, version);
+    });
+
+    it("names the next minor's release as the next upgrade step", () => {
+        assert.equal(nextRelease("cilium", "1.16.19")?.version, "1.17.18");
+        assert.equal(nextRelease("cilium", "1.16.10")?.version, "1.17.18");
+        assert.equal(nextRelease("cilium", "1.19.6")?.version, "1.20.0");
+        assert.equal(nextRelease("cilium", "1.20.0"), undefined);
+        assert.equal(nextRelease("vcluster", "0.20.6")?.version, "0.36.1");
+        assert.equal(nextRelease("metallb", "0.14.9")?.version, "0.16.1");
     });
 
     it("orders versions numerically and measures minor steps", () => {
@@ -121,5 +131,20 @@ describe("support matrix combinations", () => {
             const pins = CILIUM_RELEASES.includes(release) ? { cilium: release.version } : { vcluster: release.version };
             assert.ok(newestCombination(pins), `no combination with ${release.version}`);
         }
+    });
+});
+
+describe("support matrix in the README", () => {
+    it("lists every chart release with its Kubernetes range, and bolds exactly the defaults", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const rows = readme.split("\n").filter((line) => /^\| (Cilium|vCluster|MetalLB) \|/.test(line)).map((line) => line.split("|").map((cell) => cell.trim()));
+        const listed = rows.map(([, component, release, kubernetes]) => ({ component, version: release.replace(/\*/g, ""), bold: release.startsWith("**"), kubernetes }));
+        const expected = [
+            ...CILIUM_RELEASES.map((r) => ({ component: "Cilium", version: r.version, bold: r.version === MATRIX_DEFAULTS.cilium, kubernetes: formatRange(r.kubernetes) })),
+            ...VCLUSTER_RELEASES.map((r) => ({ component: "vCluster", version: r.version, bold: r.version === MATRIX_DEFAULTS.vcluster, kubernetes: `hosts ${formatRange(r.kubernetes)}` })),
+            ...METALLB_RELEASES.map((r) => ({ component: "MetalLB", version: r.version, bold: r.version === MATRIX_DEFAULTS.metallb, kubernetes: `≥ ${r.kubernetes.min}` })),
+        ];
+        assert.deepEqual(listed, expected);
+        assert.ok(readme.includes(`**${MATRIX_DEFAULTS.k3s}**`) && readme.includes(`**${MATRIX_DEFAULTS.kindNode.split(":")[1]}**`));
     });
 });

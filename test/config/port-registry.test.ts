@@ -133,7 +133,16 @@ describe("port registry: properties on whole configs", () => {
                         id: i + 1,
                         podCidr: "10.42.0.0/16",
                         serviceCidr: "10.43.0.0/16",
-                        source: { k3s: { host: c.host, user: "ubuntu", agents: c.agents.map((host) => ({ host })), registrationAddress: "192.0.2.99" } },
+                        source: {
+                            k3s: {
+                                host: c.host,
+                                user: "ubuntu",
+                                agents: c.agents.map((host) => ({ host })),
+                                tlsSans: ["192.0.2.99"],
+                                // A localhost server with agents needs the address they join (a separate rule).
+                                ...(c.host === "localhost" && c.agents.length > 0 ? { registrationAddress: `192.0.2.${200 + i}` } : {}),
+                            },
+                        },
                     })),
                     sshPrivateKey: "[secret]",
                 };

@@ -140,3 +140,38 @@ describe("plan:diff security warnings and pre-flight findings", () => {
         assert.match(markdown, /#### Pre-flight findings\n\n- \*\*error\*\* chain `ConfigMap\/kube-system\/cilium-config` \[cni-chaining\] chaining mode generic-veth: ipam kubernetes …/);
     });
 });
+
+describe("plan:diff on the real program, rendered through the stand-in helm", function () {
+    this.timeout(120_000);
+
+    it("shows hubble-relay's objects going and warns that vc-a's isolation is off, naming the policy removed", async () => {
+        const path = await import("node:path");
+        const { planConfig } = await import("../support/helpers");
+        const { devConfig } = await import("../support/fixtures");
+        const { parseStackConfig } = await import("../../config/parse");
+        const { SECRET_KEYS } = await import("../../config/schema");
+        const { renderPlan } = await import("../../scripts/plan/render/plan-render");
+        const { sharedDir } = await import("../../lib/project");
+        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const rendered = async (raw: Record<string, any>) => {
+            const clusters = new Map(parseStackConfig(raw, { secretKeys: [...SECRET_KEYS].filter((k) => raw[k] !== undefined) }).clusters.map((c) => [c.name, c]));
+            return renderPlan(await planConfig(raw), clusters, env);
+        };
+        const baseConfig = devConfig();
+        const headConfig = devConfig();
+        headConfig.clusters[0].cilium.hubble = { relay: false, ui: false };
+        headConfig.clusters[0].vclusters[0].isolate = false;
+        const diff = diffPlans({ stack: "dev", base: await rendered(baseConfig), head: await rendered(headConfig) });
+        assert.equal(diff.rendered, true);
+        const releases = new Map(diff.components.flatMap((c) => c.resources).map((r) => [r.name, r]));
+        const cilium = releases.get("dev-cilium-release")!;
+        assert.ok(cilium.rendered!.some((o) => o.change === "remove" && o.object === "Deployment/kube-system/hubble-relay"), JSON.stringify(cilium.rendered!.map((o) => o.object)));
+        const vcA = releases.get("dev-vc-a-release")!;
+        const removedPolicies = vcA.rendered!.filter((o) => o.change === "remove" && o.object.startsWith("NetworkPolicy/")).map((o) => o.object);
+        assert.ok(removedPolicies.length > 0, "the chart's tenant NetworkPolicies go");
+        assert.ok(diff.warnings.includes("isolation off: vCluster vc-a no longer gets the host NetworkPolicies that fence the tenant in (policies.networkPolicy.enabled)"), diff.warnings.join("\n"));
+        for (const object of removedPolicies) assert.ok(diff.warnings.includes(`policy removed: ${object} (rendered by release vc-a)`));
+        assert.equal(releases.get("dev-vc-b-release"), undefined, "vc-b is untouched");
+        assert.equal(diff.counts.replace, 0, "values changes upgrade in place");
+    });
+});

@@ -187,11 +187,28 @@ describe("npm run up|preview: upgrade steps from what the stack runs", function 
         assert.ok(!calls().some((c) => c.startsWith("preview ")), "pulumi preview did not run");
     });
 
+    it("fails a vCluster tenant deployed at 0.20 that the stack file moves to the k8s-distro release, with the migration path", function () {
+        if (!shipped.vclusters["vc-a"].startsWith("0.36.")) this.skip();
+        const result = withOutputs(deployed({ vclusters: { "vc-a": "0.20.6", "vc-b": shipped.vclusters["vc-b"] } }), "up", "dev");
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.version: "0\.36\.\d+" cannot be applied to the deployed vCluster vc-a 0\.20\.6: the tenant runs the k3s distro/);
+        assert.match(result.stderr, /add a new tenant \(a new name\)/);
+    });
+
     it("a stack last updated before deployedVersions: checks the Cilium versions of its clusters output", () => {
         const result = withOutputs({ clusters: [{ name: "dev", ciliumVersion: ciliumBelow(2) }] }, "up", "dev");
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /records only its Cilium versions/);
         assert.match(result.stderr, /clusters\[0\]\.cilium\.version: .* it skips/);
+    });
+
+    it("outputs it cannot read: exit 1 with one line, and Pulumi does not run up (fails closed)", () => {
+        const file = path.join(home, "outputs.json");
+        fs.writeFileSync(file, "error: not JSON");
+        const result = run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: file }), "up", "dev");
+        assert.equal(result.status, 1, result.stderr);
+        assert.match(result.lines[result.lines.length - 1], /^kubeloom: cannot read the outputs of stack dev to check the upgrade steps \(the output is not JSON: .*\); nothing was changed$/);
+        assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
     });
 
     it("a new stack (no outputs): says nothing was checked, and runs up", () => {

@@ -158,10 +158,12 @@ describe("GitHub workflows", () => {
         it("posts one sticky comment, updated in place, for PRs from this repository", () => {
             const comment = step(pr, "plan-diff", (s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@") ?? false);
             assert.deepEqual(comment.with, { header: "kubeloom-plan-diff", path: "plan-diff.md" });
-            assert.equal(comment.if, "github.event.pull_request.head.repo.full_name == github.repository");
+            // Also when plan:diff exited 2 after writing the report (a refused upgrade step), so the PR learns why.
+            assert.equal(comment.if, "${{ !cancelled() && hashFiles('plan-diff.md') != '' && github.event.pull_request.head.repo.full_name == github.repository }}");
             assert.deepEqual(pr.jobs["plan-diff"].permissions, { contents: "read", "pull-requests": "write" });
             const upload = step(pr, "plan-diff", (s) => s.uses?.startsWith("actions/upload-artifact@") ?? false);
             assert.equal(upload.with?.name, "plan-diff", "forks' reports go to pr-comment.yml as an artifact");
+            assert.equal(upload.if, "${{ !cancelled() && hashFiles('plan-diff.md') != '' }}");
         });
 
         it("previews with the Pulumi action only when PULUMI_ACCESS_TOKEN is available, commenting on the PR", () => {

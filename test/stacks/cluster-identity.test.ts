@@ -42,9 +42,11 @@ describe("cluster identity of Kubernetes providers", function () {
     });
 
     it("keeps the identifier of an HA cluster across a K3s version bump (which re-reads its kubeconfig)", async () => {
+        const base = haConfig();
+        base.clusters[0].source.k3s.version = "v1.35.5+k3s1";
         const bumped = haConfig();
-        bumped.clusters[0].source.k3s.version = "v1.36.5+k3s1";
-        const before = await planConfig(haConfig(), { mocks: realisticMocks(), preview: false });
+        bumped.clusters[0].source.k3s.version = "v1.36.4+k3s1";
+        const before = await planConfig(base, { mocks: realisticMocks(), preview: false });
         const after = await planConfig(bumped, { mocks: realisticMocks(), preview: false });
         const trigger = (plan: OfflinePlan) => plan.resources.find((r) => r.name === "dev-k3s-kubeconfig")?.inputs.triggers;
         assert.notDeepEqual(trigger(after), trigger(before), "the bump re-reads the kubeconfig");

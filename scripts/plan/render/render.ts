@@ -28,8 +28,8 @@ export interface RenderResult {
     readonly cached: boolean;
 }
 
-/** Default on-disk cache. */
-export const RENDER_CACHE_DIR = path.join(PROJECT_DIR, "node_modules", ".cache", "kubeloom-render");
+/** On-disk cache: `$KUBELOOM_RENDER_CACHE_DIR` (the bench points it at a fresh folder for cold runs), else in node_modules. */
+export const RENDER_CACHE_DIR = process.env.KUBELOOM_RENDER_CACHE_DIR || path.join(PROJECT_DIR, "node_modules", ".cache", "kubeloom-render");
 
 function hashChart(location: ChartLocation, version: string): string {
     const hash = createHash("sha256");
