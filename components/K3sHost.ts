@@ -242,7 +242,9 @@ export class K3sHost extends pulumi.ComponentResource {
         this.clusterToken = pulumi.secret(token.result);
         this.nodeCount = args.servers.length + agents.length;
         // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.
-        this.version = pulumi.all([...serverCommands, ...agentCommands].map((install) => install.create)).apply(() => args.version);
+        // With a roll, also for the last node's Ready step: until then the roll is not done.
+        const lastStep = previousStep as command.local.Command | command.remote.Command;
+        this.version = pulumi.all([...[...serverCommands, ...agentCommands].map((install) => install.create), lastStep.create]).apply(() => args.version);
         this.registerOutputs({
             kubeconfig: this.kubeconfig,
             apiServerHost: this.apiServerHost,

@@ -28,11 +28,18 @@ export const ROLL_TIME_LIMITS = {
     readyRequest: 10,
 } as const;
 
-/** Upper bound of a drain step (cordon, drain, margins): what its Command's customTimeouts must allow. Seconds. */
-export const DRAIN_MAX_SECONDS = 3 * ROLL_TIME_LIMITS.kubectl + ROLL_TIME_LIMITS.drain;
+/** Seconds `timeout` allows a kubectl call beyond its --request-timeout (process start, connection set-up). */
+const KUBECTL_GRACE = 5;
 
-/** Upper bound of a ready step (every status poll, then uncordon). Seconds. */
-export const READY_MAX_SECONDS = ROLL_TIME_LIMITS.readyAttempts * (ROLL_TIME_LIMITS.readyRequest + ROLL_TIME_LIMITS.readyInterval) + ROLL_TIME_LIMITS.kubectl;
+/**
+ * Upper bound of a drain step: the node lookup and cordon (each bounded by `timeout` at request timeout + grace)
+ * and the drain (bounded at drain timeout + request timeout). What its Command's customTimeouts must allow. Seconds.
+ */
+export const DRAIN_MAX_SECONDS = 2 * (ROLL_TIME_LIMITS.kubectl + KUBECTL_GRACE) + ROLL_TIME_LIMITS.drain + ROLL_TIME_LIMITS.kubectl;
+
+/** Upper bound of a ready step: every status poll (request + grace) and pause, then the uncordon. Seconds. */
+export const READY_MAX_SECONDS =
+    ROLL_TIME_LIMITS.readyAttempts * (ROLL_TIME_LIMITS.readyRequest + KUBECTL_GRACE + ROLL_TIME_LIMITS.readyInterval) + ROLL_TIME_LIMITS.kubectl + KUBECTL_GRACE;
 
 /** Markers around the node name a node-name script prints (a chatty login shell may print around it). */
 export const NODE_NAME_MARKER = "kubeloom-node-name=";
@@ -121,7 +128,7 @@ export function buildReadyScript(node: RollNode): string {
         "attempt=0",
         'seen=""',
         "while :; do",
-        `    seen=$($SUDO timeout "$((ready_request + 5))" "$K3S_BIN" kubectl --request-timeout="\${ready_request}s" get node "$node" -o jsonpath=${shellQuote(jsonpath)} 2>/dev/null) || seen=""`,
+        `    seen=$($SUDO timeout "$((ready_request + ${KUBECTL_GRACE}))" "$K3S_BIN" kubectl --request-timeout="\${ready_request}s" get node "$node" -o jsonpath=${shellQuote(jsonpath)} 2>/dev/null) || seen=""`,
         '    [ "$seen" = "$want" ] && break',
         "    attempt=$((attempt + 1))",
         '    if [ "$attempt" -ge "$ready_attempts" ]; then',
@@ -141,7 +148,7 @@ function kubectlOnServer(): string[] {
         ...timeLimit("kubectl_timeout", "KUBELOOM_KUBECTL_TIMEOUT", ROLL_TIME_LIMITS.kubectl),
         ...locateK3sBinary(),
         '[ -x "$K3S_BIN" ] || fail "no k3s binary on this server (/usr/local/bin/k3s or /opt/bin/k3s); the roll steps run on the first server"',
-        'k() { $SUDO timeout "$((kubectl_timeout + 5))" "$K3S_BIN" kubectl --request-timeout="${kubectl_timeout}s" "$@"; }',
+        `k() { $SUDO timeout "$((kubectl_timeout + ${KUBECTL_GRACE}))" "$K3S_BIN" kubectl --request-timeout="\${kubectl_timeout}s" "$@"; }`,
     ];
 }
 

@@ -11,7 +11,7 @@ import { readStackFile } from "../../scripts/plan/stack-file";
 import { PROJECT_DIR } from "../../lib/project";
 import type { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { commandTimeout } from "../../lib/shell";
-import { chainConfig, devConfig, planConfig } from "../support/helpers";
+import { chainConfig, devConfig, haConfig, planConfig, realisticMocks } from "../support/helpers";
 
 /** Minutes a Pulumi limit may exceed its script's worst case (connection set-up, process start). */
 const MAX_MARGIN_MINUTES = 10;
@@ -47,7 +47,18 @@ function scriptBound(script: string): number | undefined {
     }
     if (where === "K3s agent install") return installer();
     if (/^K3s (server|agent) uninstall$/.test(where)) return l.KUBELOOM_UNINSTALL_TIMEOUT;
-    if (where === "read the K3s admin kubeconfig") return 0;
+    if (where === "read the K3s admin kubeconfig" || where === "read the node name") return 0;
+    if (where.startsWith("drain node ")) {
+        // Node lookup and cordon through k() (request timeout + grace each), then the drain (drain + request timeout).
+        const grace = one(script, /^k\(\) \{ \$SUDO timeout "\$\(\(kubectl_timeout \+ (\d+)\)\)"/m, "kubectl grace");
+        assert.equal([...script.matchAll(/^k (get|cordon) /gm)].length, 2, "the drain bound counts two k() calls");
+        return 2 * (l.KUBELOOM_KUBECTL_TIMEOUT + grace) + l.KUBELOOM_DRAIN_TIMEOUT + l.KUBELOOM_KUBECTL_TIMEOUT;
+    }
+    if (where.startsWith("wait for node ")) {
+        const grace = one(script, /timeout "\$\(\(ready_request \+ (\d+)\)\)"/, "poll grace");
+        const uncordonGrace = one(script, /^k\(\) \{ \$SUDO timeout "\$\(\(kubectl_timeout \+ (\d+)\)\)"/m, "kubectl grace");
+        return l.KUBELOOM_NODE_READY_ATTEMPTS * (l.KUBELOOM_NODE_READY_REQUEST_TIMEOUT + grace + l.KUBELOOM_NODE_READY_INTERVAL) + l.KUBELOOM_KUBECTL_TIMEOUT + uncordonGrace;
+    }
     if (where.startsWith("cilium nodes: node ")) return [...script.matchAll(/\bk taint /g)].length * l.KUBELOOM_KUBECTL_TIMEOUT;
     if (where.startsWith("cilium verify (")) {
         const waits = [...script.matchAll(/--timeout=(\d+)s/g)].reduce((sum, m) => sum + Number(m[1]), 0);
@@ -115,6 +126,20 @@ describe("Command customTimeouts match their scripts' limits", function () {
         raw.clusters[0].cilium.verify = true;
         const checked = commands(await planConfig(raw)).flatMap(checkCommand);
         for (const expected of [/^dev-k3s-server create 1920s→37m$/, /^dev-k3s-server update 1920s→37m$/, /^dev-k3s-server delete 600s→15m$/, /^dev-k3s-agent-192\.0\.2\.21 create 1020s→22m$/, /^dev-k3s-agent-192\.0\.2\.21 delete 600s→15m$/, /^dev-k3s-kubeconfig create 0s→5m$/, /^dev-cilium-verify-check create \d+s→\d+m$/]) {
+            assert.ok(checked.some((c) => expected.test(c)), `nothing checked matches ${expected}; checked: ${checked.join(", ")}`);
+        }
+    });
+
+    it("HA K3s: joining servers, node-name reads and the rolling-upgrade drain and ready steps", async () => {
+        // Not a preview: the roll steps' update scripts embed the node name the node-name read returns.
+        const checked = commands(await planConfig(haConfig(), { mocks: realisticMocks(), preview: false })).flatMap(checkCommand);
+        for (const expected of [
+            /^dev-k3s-server-192\.0\.2\.11 update 1920s→37m$/,
+            /^dev-k3s-nodename-192\.0\.2\.21 create 0s→5m$/,
+            /^dev-k3s-drain-192\.0\.2\.21 update 790s→19m$/,
+            /^dev-k3s-ready-192\.0\.2\.21 update 1265s→27m$/,
+            /^dev-k3s-drain-192\.0\.2\.10 create \(no own limits\)→5m$/,
+        ]) {
             assert.ok(checked.some((c) => expected.test(c)), `nothing checked matches ${expected}; checked: ${checked.join(", ")}`);
         }
     });

@@ -22,8 +22,9 @@ describe("k3s roll step builders", () => {
     });
 
     it("bound their Commands' timeouts by every limit they wait for", () => {
-        assert.equal(DRAIN_MAX_SECONDS, ROLL_TIME_LIMITS.drain + 3 * ROLL_TIME_LIMITS.kubectl);
-        assert.ok(READY_MAX_SECONDS >= ROLL_TIME_LIMITS.readyAttempts * ROLL_TIME_LIMITS.readyInterval);
+        assert.equal(DRAIN_MAX_SECONDS, 790, "get + cordon at 65 s each, drain at 600 + 60 s");
+        assert.equal(READY_MAX_SECONDS, 60 * (15 + 5) + 65, "60 polls of 15 s + 5 s pause, then the uncordon");
+        assert.equal(ROLL_TIME_LIMITS.drain, 600);
     });
 
     it("extractNodeName takes the last marker line and refuses output without one", () => {

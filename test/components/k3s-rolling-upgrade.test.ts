@@ -7,6 +7,7 @@
 import { strict as assert } from "node:assert";
 import { dependsOnTransitively, devConfig, haConfig, named, planConfig, realisticMocks } from "../support/helpers";
 import type { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
+import { diffPlans } from "../../scripts/diff/plan-diff";
 
 /** The install order the roll must follow, by host, with each install command's name. */
 const NODES = [
@@ -82,6 +83,18 @@ describe("K3s rolling upgrade (3 servers + 2 agents)", function () {
         for (const { install } of NODES) assert.notEqual(named(newPlan, install).inputs.create, named(oldPlan, install).inputs.create);
         const shape = (plan: OfflinePlan) => plan.resources.map((r) => `${r.urn} <- ${[...r.dependsOn].sort().join(",")}`).sort();
         assert.deepEqual(shape(newPlan), shape(oldPlan));
+    });
+
+    it("the replace-aware plan diff shows the bump as updates: only the read-only kubeconfig read is replaced", () => {
+        const diff = diffPlans({ stack: "dev", base: oldPlan, head: newPlan });
+        const changes = diff.components.flatMap((c) => c.resources);
+        assert.deepEqual(changes.filter((r) => r.change !== "change").map((r) => r.name), [], "nothing added or removed");
+        assert.deepEqual(changes.filter((r) => r.replace).map((r) => r.name), ["dev-k3s-kubeconfig"], JSON.stringify(changes.filter((r) => r.replace)));
+        const updated = new Set(changes.map((r) => r.name));
+        for (const { host, install } of NODES) {
+            for (const name of [install, `dev-k3s-drain-${host}`, `dev-k3s-ready-${host}`]) assert.ok(updated.has(name), `${name} is not updated by the bump`);
+        }
+        assert.ok(!updated.has("dev-k8s") || !changes.find((r) => r.name === "dev-k8s")?.replace, "the provider is not replaced");
     });
 
     it("a lone server has no roll steps (nothing to drain to)", async () => {
