@@ -43,7 +43,7 @@ for (const shell of SHELLS) {
             const run = box.run(shell, script, { env: fast });
             assert.equal(run.status, 1);
             assert.deepEqual(run.kubeloomLines, [`kubeloom: vCluster vc-a: kubeconfig Secret vcluster-vc-a/vc-vc-a did not appear within 2s (KUBELOOM_VCLUSTER_SECRET_TIMEOUT); last: ${notFound}`]);
-            assert.ok(run.ms < 8000, `bounded: took ${run.ms} ms`);
+            assert.ok(run.ms < 15000, `bounded: took ${run.ms} ms`); // a 2 s limit; the margin absorbs a loaded CI machine, an unbounded wait would take 300 s
             assert.deepEqual(box.tempFiles(), []);
         });
 
