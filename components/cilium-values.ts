@@ -159,43 +159,73 @@ export function chainsOntoPrimaryCni(mode: ChainingMode | undefined): boolean {
 /** What the chaining rules look at: the modes, and whether kube-proxy replacement is on (not its address). */
 export type ChainingProblemInput = Pick<CiliumValuesInput, "chaining" | "routingMode" | "ipamMode"> & { readonly kubeProxyReplacement: { readonly enabled: boolean } };
 
-/** Why this input cannot be rendered in its chaining mode (one sentence naming the key), or undefined when it can. */
-export function chainingProblem(input: ChainingProblemInput): string | undefined {
-    if (!input.chaining) return undefined;
-    const mode = input.chaining.mode;
-    const problem = chainingProblemOf(mode, input);
-    return problem === undefined ? undefined : `Cilium chaining mode ${mode}: ${problem}`;
+/** One reason a chaining input cannot work, under the Cilium key (relative to `cilium`) that causes it. */
+export interface ChainingProblem {
+    readonly key: "routingMode" | "ipamMode" | "chaining.routerCidr" | "chaining.target" | "chaining.mode";
+    readonly message: string;
 }
 
-function chainingProblemOf(mode: ChainingMode, input: ChainingProblemInput): string | undefined {
-    const chaining = input.chaining!;
+/**
+ * Every reason this input cannot work in its chaining mode, each under its key — the one statement of the chaining
+ * rules: the config layer reports them with key paths (config/rules.ts), CiliumInstall refuses the first.
+ * Per the install guides (Documentation/installation/cni-chaining-*.rst at 1.16.19): generic-veth, aws-cni and
+ * flannel keep the cluster's CNI primary (its IPAM, its routing); portmap keeps Cilium primary.
+ */
+export function chainingProblems(input: ChainingProblemInput): ChainingProblem[] {
+    const chaining = input.chaining;
+    if (!chaining) return [];
+    const mode = chaining.mode;
+    const problems: ChainingProblem[] = [];
     if (chainsOntoPrimaryCni(mode)) {
         if (input.routingMode !== "native") {
-            return "routingMode must be native: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off";
+            problems.push({
+                key: "routingMode",
+                message: `"${input.routingMode}" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
+            });
         }
         if (input.ipamMode !== "cluster-pool") {
-            // cilium/cilium#9590, #22286: with ipam kubernetes the agent gives cilium_host a router IP out of the node
-            // podCIDR, from which the primary CNI also hands out pod IPs; sooner or later a pod gets the same address.
-            return "ipamMode must be cluster-pool over chaining.routerCidr: with ipam kubernetes the agent takes its router IP from the node podCIDR the primary CNI hands to pods";
+            // cilium/cilium#9590, #22286: the agent's router IP (cilium_host) would come from the node podCIDR the
+            // primary CNI hands to pods, and sooner or later a pod gets the same address.
+            problems.push({
+                key: "ipamMode",
+                message: `"${input.ipamMode}" cannot be used with chaining mode ${mode}: the agent would take its router IP (cilium_host) from the node podCIDR, which the primary CNI also hands to pods, so two users of one IP. Remove ipamMode (it defaults to cluster-pool over chaining.routerCidr with chaining)`,
+            });
         }
         if (chaining.routerCidr === undefined) {
-            return "chaining.routerCidr is required: the agent's own per-node addresses must come from a range the primary CNI never uses";
+            problems.push({
+                key: "chaining.routerCidr",
+                message: `is required with chaining mode ${mode}: an IPv4 CIDR no pod, Service or node uses (e.g. 10.250.0.0/20), from which Cilium takes its own per-node addresses (a /${ROUTER_CIDR_NODE_MASK} per node for the cilium_host router IP) instead of the node podCIDR the primary CNI hands to pods`,
+            });
         }
         if ((mode === "generic-veth" || mode === "flannel") && chaining.target === undefined) {
-            return "chaining.target is required: the network name of the primary CNI's conflist, which the chained conflist must keep";
+            problems.push({
+                key: "chaining.target",
+                message: `is required with chaining mode ${mode}: the "name" of the primary CNI's network in its conflist on the nodes (/etc/cni/net.d, e.g. "cbr0" for flannel); the agent copies that conflist, appends cilium-cni and keeps the name, so pods keep one IPAM store`,
+            });
         }
         if (mode === "aws-cni" && chaining.target !== undefined) {
-            return "chaining.target is not used: aws-cni implies the chaining target aws-cni";
+            problems.push({ key: "chaining.target", message: `is not used with chaining mode aws-cni (it implies the target "aws-cni"); remove it` });
         }
-        return undefined;
+        return problems;
     }
-    if (chaining.target !== undefined || chaining.routerCidr !== undefined) {
-        return "chaining.target and chaining.routerCidr are not used: with portmap Cilium stays the primary CNI";
+    for (const key of ["target", "routerCidr"] as const) {
+        if (chaining[key] !== undefined) {
+            problems.push({ key: `chaining.${key}`, message: "is not used with chaining mode portmap (Cilium stays the primary CNI and writes its own conflist); remove it" });
+        }
     }
     if (input.kubeProxyReplacement.enabled) {
-        return "portmap chaining is for kubeProxyReplacement: false; with kube-proxy replacement Cilium implements HostPort itself";
+        problems.push({
+            key: "chaining.mode",
+            message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
+        });
     }
-    return undefined;
+    return problems;
+}
+
+/** The first chaining problem as one sentence naming the key, or undefined when the input can be rendered. */
+export function chainingProblem(input: ChainingProblemInput): string | undefined {
+    const [first] = chainingProblems(input);
+    return first === undefined ? undefined : `Cilium chaining mode ${input.chaining!.mode}: ${first.key} ${first.message}`;
 }
 
 /**

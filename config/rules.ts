@@ -7,7 +7,7 @@ import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers, tenantNetworkPolicies } from "./resolve";
 import { isolationPolicyCount, MAX_ISOLATION_POLICIES, vclusterLine } from "../components/tenant-policy";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
-import { chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
+import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
@@ -238,17 +238,13 @@ const hubbleConsistent: Rule = (config) =>
     );
 
 /**
- * chaining.routerCidr for a mode that keeps a primary CNI: required, a network address with room for a few per-node
+ * chaining.routerCidr for a mode that keeps a primary CNI (required: see chainingProblems): a network address with room for a few per-node
  * /28 blocks, and disjoint from the ranges the cluster's pods, Services and API server use.
  */
-function routerCidrIssues(c: ClusterConfig, path: string, mode: string): ConfigIssue[] {
+function routerCidrIssues(c: ClusterConfig, path: string): ConfigIssue[] {
     const routerCidr = c.cilium.chaining?.routerCidr;
-    if (routerCidr === undefined) {
-        return [{
-            path,
-            message: `is required with chaining mode ${mode}: an IPv4 CIDR no pod, Service or node uses (e.g. 10.250.0.0/20), from which Cilium takes its own per-node addresses (a /${ROUTER_CIDR_NODE_MASK} per node for the cilium_host router IP) instead of the node podCIDR the primary CNI hands to pods`,
-        }];
-    }
+    // Missing: a chaining problem (chainingProblems) reports it.
+    if (routerCidr === undefined) return [];
     const router = parseCidr(routerCidr);
     if (typeof router === "string") return []; // the field schema reported it
     const prefix = Number(routerCidr.split("/")[1]);
@@ -286,44 +282,11 @@ const chainingConsistent: Rule = (config) =>
                 message: "is for clusters that keep their own CNI; Kubeloom creates this cluster without one (k3s/kind source), so Cilium must be the only CNI. Remove chaining, or use a kubeconfig / stackReference source",
             });
         }
-        if (chainsOntoPrimaryCni(mode)) {
-            if (c.cilium.routingMode === "tunnel") {
-                issues.push({
-                    path: `${at}.routingMode`,
-                    message: `"tunnel" cannot be used with chaining mode ${mode}: the primary CNI carries pod traffic between nodes and the chaining guides turn Cilium's tunnel off (routingMode=native)${mode === "flannel" ? "; flannel's own VXLAN also uses UDP 8472" : ""}. Remove routingMode (it defaults to native with chaining)`,
-                });
-            }
-            if (c.cilium.ipamMode === "kubernetes") {
-                // cilium/cilium#9590, #22286: the agent's router IP (cilium_host) would come from the node podCIDR the
-                // primary CNI hands to pods, and sooner or later a pod gets the same address.
-                issues.push({
-                    path: `${at}.ipamMode`,
-                    message: `"kubernetes" cannot be used with chaining mode ${mode}: the agent would take its router IP (cilium_host) from the node podCIDR, which the primary CNI also hands to pods, so two users of one IP. Remove ipamMode (it defaults to cluster-pool over chaining.routerCidr with chaining)`,
-                });
-            }
-            issues.push(...routerCidrIssues(c, `${at}.chaining.routerCidr`, mode));
-            if ((mode === "generic-veth" || mode === "flannel") && chaining.target === undefined) {
-                issues.push({
-                    path: `${at}.chaining.target`,
-                    message: `is required with chaining mode ${mode}: the "name" of the primary CNI's network in its conflist on the nodes (/etc/cni/net.d, e.g. "cbr0" for flannel); the agent copies that conflist, appends cilium-cni and keeps the name, so pods keep one IPAM store`,
-                });
-            }
-            if (mode === "aws-cni" && chaining.target !== undefined) {
-                issues.push({ path: `${at}.chaining.target`, message: `is not used with chaining mode aws-cni (it implies the target "aws-cni"); remove it` });
-            }
-        } else {
-            for (const key of ["target", "routerCidr"] as const) {
-                if (chaining[key] !== undefined) {
-                    issues.push({ path: `${at}.chaining.${key}`, message: "is not used with chaining mode portmap (Cilium stays the primary CNI and writes its own conflist); remove it" });
-                }
-            }
-            if (c.cilium.kubeProxyReplacement) {
-                issues.push({
-                    path: `${at}.chaining.mode`,
-                    message: "\"portmap\" chaining is for kubeProxyReplacement: false (cni-chaining-portmap.rst): with kube-proxy replacement Cilium implements HostPort itself. Remove chaining, or set kubeProxyReplacement: false",
-                });
-            }
+        // The chaining rules themselves are stated once, in components/cilium-values.ts; here they get key paths.
+        for (const problem of chainingProblems({ chaining, routingMode: c.cilium.routingMode, ipamMode: c.cilium.ipamMode, kubeProxyReplacement: { enabled: c.cilium.kubeProxyReplacement } })) {
+            issues.push({ path: `${at}.${problem.key}`, message: problem.message });
         }
+        if (chainsOntoPrimaryCni(mode)) issues.push(...routerCidrIssues(c, `${at}.chaining.routerCidr`));
         if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
             issues.push({
                 path: `${at}.k8sServicePort`,

@@ -96,13 +96,13 @@ describe("Cilium chaining values", () => {
     });
 
     it("fails on combinations the chaining guides rule out", () => {
-        assert.throws(() => ciliumValues(chained("generic-veth", { routingMode: "tunnel" })), /generic-veth: routingMode must be native/);
-        assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "kubernetes" })), /flannel: ipamMode must be cluster-pool over chaining.routerCidr/);
-        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni" } })), /chaining.routerCidr is required/);
-        assert.throws(() => ciliumValues(chained("generic-veth", { chaining: { mode: "generic-veth", routerCidr: "10.250.0.0/20" } })), /chaining.target is required/);
-        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni", routerCidr: "10.250.0.0/20", target: "x" } })), /aws-cni implies/);
-        assert.throws(() => ciliumValues(chained("portmap", { chaining: { mode: "portmap", routerCidr: "10.250.0.0/20" } })), /not used: with portmap/);
-        assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 } })), /portmap chaining is for kubeProxyReplacement: false/);
+        assert.throws(() => ciliumValues(chained("generic-veth", { routingMode: "tunnel" })), /generic-veth: routingMode "tunnel" cannot be used/);
+        assert.throws(() => ciliumValues(chained("flannel", { ipamMode: "kubernetes" })), /flannel: ipamMode "kubernetes" cannot be used with chaining mode flannel: the agent would take its router IP/);
+        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni" } })), /chaining\.routerCidr is required with chaining mode aws-cni/);
+        assert.throws(() => ciliumValues(chained("generic-veth", { chaining: { mode: "generic-veth", routerCidr: "10.250.0.0/20" } })), /chaining\.target is required with chaining mode generic-veth/);
+        assert.throws(() => ciliumValues(chained("aws-cni", { chaining: { mode: "aws-cni", routerCidr: "10.250.0.0/20", target: "x" } })), /chaining\.target is not used with chaining mode aws-cni/);
+        assert.throws(() => ciliumValues(chained("portmap", { chaining: { mode: "portmap", routerCidr: "10.250.0.0/20" } })), /chaining\.routerCidr is not used with chaining mode portmap/);
+        assert.throws(() => ciliumValues(chained("portmap", { kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 } })), /chaining\.mode "portmap" chaining is for kubeProxyReplacement: false/);
     });
 
     it("lets portmap keep Cilium's own routing and IPAM (Cilium is the primary CNI there)", () => {

@@ -131,7 +131,7 @@ describe("CiliumInstall component", function () {
             planProgram(() => {
                 new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), values: { ...values("h"), chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.99.0.0/16" } } });
             }),
-            /CiliumInstall c: Cilium chaining mode generic-veth: routingMode must be native/,
+            /CiliumInstall c: Cilium chaining mode generic-veth: routingMode "tunnel" cannot be used with chaining mode generic-veth/,
         );
     });
 
