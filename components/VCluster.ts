@@ -13,7 +13,7 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, tenantIngressIsolation, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, tenantFencePolicies, tenantIngressIsolation, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 
 
 /** Arguments of a vCluster. */
@@ -61,7 +61,7 @@ export class VCluster extends pulumi.ComponentResource {
     public readonly serverUrl: pulumi.Output<string>;
     /** The vcluster Helm release. */
     public readonly release: k8s.helm.v3.Release;
-    /** Kubeloom's host-side policies: ingress isolation NetworkPolicies and the tenant's CiliumNetworkPolicies. */
+    /** Kubeloom's host-side policies: the fence and ingress isolation NetworkPolicies, the tenant's CiliumNetworkPolicies. */
     public readonly policies: pulumi.CustomResource[];
 
     constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
@@ -106,6 +106,21 @@ export class VCluster extends pulumi.ComponentResource {
             { parent: this, provider, deleteBeforeReplace: true, dependsOn: opts.dependsOn },
         );
 
+        // Host-side policies in the tenant's namespace. The CiliumNetworkPolicy CRD exists once Cilium's operator
+        // runs; the namespace already waits for the Cilium release.
+        const policyOpts = { parent: this, provider, dependsOn: [namespace] };
+        // Created before the release, so the tenant's first pod starts fenced and, where the fence moves from the
+        // chart to Kubeloom (tenantFenceOwner), Kubeloom's policies exist before the chart's are removed.
+        const claimed = (direction: "ingress" | "egress") => networkPolicies.filter((p) => p[direction].length > 0).map((p) => p.pods);
+        const isolation = isolate ? [...tenantFencePolicies(line, args.name, hostNamespace, claimed("egress")), ...tenantIngressIsolation(line, args.name, hostNamespace, claimed("ingress"))] : [];
+        this.policies = [
+            ...isolation.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
+            ...networkPolicies.map((policy) => {
+                const cnp = tenantCiliumNetworkPolicy(line, args.name, hostNamespace, policy);
+                return new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts);
+            }),
+        ];
+
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -121,20 +136,8 @@ export class VCluster extends pulumi.ComponentResource {
             },
             // The rendered manifest holds the chart's Secrets.
             // Pinned release name: Helm cannot install a second release of that name before the first is gone.
-            { parent: this, provider, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true },
+            { parent: this, provider, additionalSecretOutputs: ["manifest"], deleteBeforeReplace: true, dependsOn: this.policies },
         );
-
-        // Host-side policies in the tenant's namespace. The CiliumNetworkPolicy CRD exists once Cilium's operator
-        // runs; the namespace already waits for the Cilium release.
-        const policyOpts = { parent: this, provider, dependsOn: [namespace] };
-        const isolation = isolate ? tenantIngressIsolation(line, args.name, hostNamespace, networkPolicies.filter((p) => p.ingress.length > 0).map((p) => p.pods)) : [];
-        this.policies = [
-            ...isolation.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
-            ...networkPolicies.map((policy) => {
-                const cnp = tenantCiliumNetworkPolicy(line, args.name, hostNamespace, policy);
-                return new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts);
-            }),
-        ];
 
         // Helm's wait ends when the vCluster's proxy answers readiness, and the syncer writes vc-<name> after that
         // (issue 11 failure 5; vCluster's CLI polls for the Secret as well): wait for it, bounded, before reading.

@@ -16,7 +16,7 @@ import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { VClusterDistro, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
-import type { PodSecurityLevel } from "./tenant-policy";
+import { PodSecurityLevel, tenantFenceOwner, vclusterLine } from "./tenant-policy";
 import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 
 /** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
@@ -60,7 +60,10 @@ export interface VClusterValuesInput {
     readonly contextName: string;
     /** How clients reach the vCluster API: port-forward (ClusterIP), a node port, or a load-balancer address. */
     readonly expose: VClusterExposure;
-    /** Deploy the chart's host NetworkPolicies that fence the tenant in (enforced by Cilium). */
+    /**
+     * Fence the tenant in with host NetworkPolicies (enforced by Cilium). The chart's own policies render only where
+     * the chart owns the fence (tenantFenceOwner: 0.20); on 0.36 Kubeloom writes them (VCluster).
+     */
     readonly isolate: boolean;
     /** Pod Security Standard the syncer enforces on every tenant pod. @default "baseline" */
     readonly podSecurityStandard?: PodSecurityLevel;
@@ -212,9 +215,16 @@ function externalAddresses(expose: VClusterExposure): string[] {
     }
 }
 
+function chartLine(input: VClusterValuesInput) {
+    const version = input.version ?? DEFAULT_VERSIONS.vcluster;
+    const line = vclusterLine(version);
+    if (line === undefined) throw new Error(`vCluster ${input.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`);
+    return line;
+}
+
 function policies(input: VClusterValuesInput): Record<string, unknown> {
     const result: Record<string, unknown> = {
-        networkPolicy: { enabled: input.isolate },
+        networkPolicy: { enabled: input.isolate && tenantFenceOwner(chartLine(input)) === "chart" },
         // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
         // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
         // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).

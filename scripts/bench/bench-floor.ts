@@ -5,7 +5,6 @@
  * as `npm run plan`, so the difference between the two is the cost of Kubeloom's own program.
  */
 import * as fs from "fs";
-import * as path from "path";
 import { planStack, PlanFailure } from "../plan/plan-stack";
 import { serializePlan } from "../plan/offline-plan";
 import { PROJECT_DIR } from "../../lib/project";

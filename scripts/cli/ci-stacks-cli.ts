@@ -8,7 +8,6 @@
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
-import * as path from "path";
 import { STACK_NAME, stacksToDeploy } from "./ci-stacks";
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { stacksInDir } from "../diff/base-worktree";

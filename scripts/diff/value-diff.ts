@@ -3,7 +3,7 @@
  * lists summarised, multi-line text diffed by line, and secrets compared only as the plan's placeholder, so a
  * secret never shows as more than "changed". Pure.
  */
-import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
+import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
 /** Lists longer than this are summarised ("list of 40 items: 2 added, 1 removed") instead of diffed per index. */
 export const LIST_DETAIL_LIMIT = 10;

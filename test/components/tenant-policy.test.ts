@@ -20,6 +20,7 @@ import { parseStackConfig } from "../../config/parse";
 import { PROJECT_DIR } from "../../lib/project";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
 import { devConfig, ofType, planConfig } from "../support/helpers";
+import { checkVoidedL7Rules } from "../../scripts/plan/preflight/l7-checks";
 
 /** The Star Wars policy of seed 000 in the tenant's terms (the README's example). */
 const deathstar: TenantNetworkPolicy = {
@@ -191,11 +192,13 @@ describe("tenant policy: the README example planned", function () {
         assert.deepEqual(cnp.spec.ingress[0].toPorts[0].rules.http, [{ method: "POST", path: "/v1/request-landing" }]);
         const errors = validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", config.clusters[0].cilium.version), { apiVersion: cnp.apiVersion, kind: cnp.kind, metadata: cnp.metadata, spec: cnp.spec });
         assert.deepEqual(errors, [], JSON.stringify(errors));
-        // isolate: false (vcluster 0.36, see the README): no isolation NetworkPolicies, and none of the chart's;
-        // the Death Star's own CNP makes its pods deny every ingress it does not allow.
-        const isolation = ofType(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) => (r.inputs as any).metadata.namespace === "vcluster-galaxy");
-        assert.equal(isolation.length, 0);
+        // Isolated (the default) on vcluster 0.36: the chart's fence off, Kubeloom's fence and ingress isolation on,
+        // and no NetworkPolicy admits the Death Star's pods at L3/L4 (which would void the HTTP rule).
         const release = plan.resources.find((r) => r.name === "dev-galaxy-release")!;
         assert.equal((release.inputs.values as any).policies.networkPolicy.enabled, false);
+        const policies = ofType(plan, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((r) => (r.inputs as any).metadata.namespace === "vcluster-galaxy");
+        assert.deepEqual(policies.map((r) => (r.inputs as any).metadata.name).sort(), ["kubeloom-control-plane", "kubeloom-tenant-api", "kubeloom-tenant-dns", "kubeloom-tenant-egress", "kubeloom-tenant-ingress", "kubeloom-tenant-ingress-1", "kubeloom-tenant-ingress-2"]);
+        const objects = [...policies, ...cnps].map((r) => ({ object: r.inputs as any, namespace: "vcluster-galaxy" }));
+        assert.deepEqual(checkVoidedL7Rules({ name: "dev", kubeVersion: "1.36.0", extraApiVersions: [] }, objects), []);
     });
 });

@@ -51,12 +51,14 @@ describe("vclusterValues", () => {
         assert.equal(at(values, "controlPlane.distro.k8s.enabled"), false);
     });
 
-    it("runs the k8s distro on 0.36, which has no k3s, and nothing else changes between the releases", () => {
+    it("runs the k8s distro on 0.36, which has no k3s, and nothing else changes between the releases but who renders the fence", () => {
         const values = vclusterValues({ ...clusterIp, version: "0.36.1" });
         assert.deepEqual(at(values, "controlPlane.distro"), { k8s: { enabled: true } });
         for (const { input } of variants) {
             const [old, current] = [vclusterValues({ ...input, version: "0.20.6" }), vclusterValues({ ...input, version: "0.36.1" })];
-            const withoutDistro = (v: Record<string, unknown>) => JSON.stringify({ ...v, controlPlane: { ...(v.controlPlane as object), distro: null } });
+            // The fence is the one other difference: the 0.20 chart renders it, on 0.36 Kubeloom does (tenantFenceOwner).
+            const withoutDistro = (v: Record<string, unknown>) =>
+                JSON.stringify({ ...v, controlPlane: { ...(v.controlPlane as object), distro: null }, policies: { ...(v.policies as object), networkPolicy: null } });
             assert.equal(withoutDistro(current), withoutDistro(old));
         }
         assert.equal(JSON.stringify(vclusterValues(clusterIp)), JSON.stringify(values), "0.36.1 is the default");
@@ -69,8 +71,11 @@ describe("vclusterValues", () => {
         }
     });
 
-    it("isolates the tenant with host NetworkPolicies as asked", () => {
-        assert.equal(at(vclusterValues(clusterIp), "policies.networkPolicy.enabled"), true);
+    it("renders the chart's fence only where the chart owns it (0.20) and only when isolated; never on 0.36", () => {
+        assert.equal(at(vclusterValues({ ...clusterIp, version: "0.20.6" }), "policies.networkPolicy.enabled"), true);
+        assert.equal(at(vclusterValues({ ...clusterIp, version: "0.20.6", isolate: false }), "policies.networkPolicy.enabled"), false);
+        // 0.36's chart policy admits every tenant pod at L3 (voiding tenant L7 rules): Kubeloom writes the fence.
+        assert.equal(at(vclusterValues(clusterIp), "policies.networkPolicy.enabled"), false);
         assert.equal(at(vclusterValues({ ...clusterIp, isolate: false }), "policies.networkPolicy.enabled"), false);
     });
 

@@ -12,7 +12,7 @@ import { podSecurityNamespaceLabels } from "../../components/tenant-policy";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { SECRET_PLACEHOLDER as SECRET, UNKNOWN_PLACEHOLDER as UNKNOWN } from "../../lib/placeholders";
 import * as pulumi from "@pulumi/pulumi";
-import { at, fakeK3sKubeconfig, named, outputState, planComponents, planProgram, realisticMocks, recordingMocks } from "../support/helpers";
+import { at, dependsOnTransitively, fakeK3sKubeconfig, named, outputState, planComponents, planProgram, realisticMocks, recordingMocks } from "../support/helpers";
 
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 const RELEASE = "kubernetes:helm.sh/v3:Release";
@@ -44,6 +44,10 @@ describe("VCluster component", function () {
             `${RELEASE} t-release`,
             `${NAMESPACE} t-namespace`,
             `${SECRET_TYPE} t-kubeconfig (read)`,
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-control-plane",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-api",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-dns",
+            "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-egress",
             "kubernetes:networking.k8s.io/v1:NetworkPolicy t-kubeloom-tenant-ingress",
         ].sort());
         // Every Kubernetes child on the explicit provider; the Secret wait is a local command that gets the host
@@ -115,14 +119,19 @@ describe("VCluster component", function () {
         assert.deepEqual(received.filter((r) => r.type === SECRET_TYPE).map((r) => r.id), ["vcluster-vc-a/vc-vc-a"]);
     });
 
-    it("isolates by default; isolate: false leaves the chart's host NetworkPolicies off", async () => {
+    it("isolates by default with Kubeloom's fence created before the release; isolate: false creates no policy", async () => {
         const plan = await planProgram(() => {
             const provider = new k8s.Provider("p", { kubeconfig: "x" });
             new VCluster("d", args(provider, { name: "d" }));
             new VCluster("t", args(provider, { isolate: false }));
         });
-        assert.equal(at(named(plan, "d-release").inputs.values, "policies.networkPolicy.enabled"), true);
-        assert.equal(at(named(plan, "t-release").inputs.values, "policies.networkPolicy.enabled"), false);
+        const policies = (prefix: string) => plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy" && r.name.startsWith(prefix)).map((r) => r.name).sort();
+        assert.deepEqual(policies("d-"), ["d-kubeloom-control-plane", "d-kubeloom-tenant-api", "d-kubeloom-tenant-dns", "d-kubeloom-tenant-egress", "d-kubeloom-tenant-ingress"]);
+        assert.deepEqual(policies("t-"), []);
+        // On 0.36 (the default) the chart's own fence stays off either way (tenantFenceOwner).
+        assert.equal(at(named(plan, "d-release").inputs.values, "policies.networkPolicy.enabled"), false);
+        // The release (and so every tenant pod) waits for the fence.
+        for (const policy of policies("d-")) assert.ok(dependsOnTransitively(plan, named(plan, "d-release"), named(plan, policy).urn, false), policy);
         assert.deepEqual(
             named(plan, "t-release").inputs.values,
             JSON.parse(JSON.stringify(vclusterValues({ name: "vc-a", contextName: "dev-vc-a", expose: { type: "NodePort", nodePort: 31443, nodeAddress: "192.0.2.10" }, isolate: false }))),

@@ -312,7 +312,14 @@ describe("hostile config: tenants", () => {
             name: "ingress selectors needing more than 64 isolation policies",
             mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, ingress: [{ fromPods: {} }] }))),
             expectPath: `${at}.networkPolicies`,
-            expect: /would need 125 isolation NetworkPolicies.*more than 64/,
+            expect: /the ingress policies' selectors .*would need 125 isolation NetworkPolicies.*more than 64/,
+        },
+        {
+            // On 0.36 (the default) Kubeloom's egress fence leaves egress-policy pods out the same way.
+            name: "egress selectors needing more than 64 fence policies",
+            mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, egress: [{ toEntities: ["world"] }] }))),
+            expectPath: `${at}.networkPolicies`,
+            expect: /the egress policies' selectors .*would need 125 isolation NetworkPolicies.*more than 64/,
         },
     ];
     for (const c of cases) {
@@ -325,19 +332,24 @@ describe("hostile config: tenants", () => {
             assert.match(hit, c.expect);
         });
     }
-    it("fails on an HTTP rule for same-tenant peers on vCluster 0.36 with isolate (the chart's L3 allowance voids it); 0.20 and isolate: false pass", () => {
+    it("takes HTTP rules on same-tenant peers with isolation on 0.36 (Kubeloom's fence leaves their pods out); on 0.20 refuses them on egress only", () => {
         const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
         const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
         const raw = devConfig();
-        vc(raw).networkPolicies = [policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] })];
-        const issues = issuesOf(raw);
-        assert.ok(issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[0\]\.ingress\[0\]\.http: has no effect on vCluster 0\.36\.1 with isolate: true/.test(i)), issues.join("\n"));
-        vc(raw).isolate = false;
+        vc(raw).networkPolicies = [
+            policy({ ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] }),
+            policy({ name: "exhaust", egress: [{ toPods: { class: "exhaust-port" }, ports: [{ port: 8080 }], http: [{ method: "GET" }] }] }),
+        ];
+        assert.deepEqual(issuesOf(raw), []);
+        // 0.20's chart fences egress itself and allows every pod of the tenant at L3: an egress HTTP rule towards
+        // them would be void. Its ingress is Kubeloom's, so the ingress rule stays valid.
         const parsed = parseStackConfig(raw);
-        assert.deepEqual(crossFieldIssues(parsed).filter((i) => i.path.includes("http")), []);
-        // 0.20's chart admits no same-tenant ingress, so there the rule is effective with isolation on.
-        const on020 = { ...parsed, clusters: parsed.clusters.map((c) => ({ ...c, vclusters: c.vclusters.map((v, j) => (j === 0 ? { ...v, version: "0.20.6", isolate: true } : v)) })) };
-        assert.deepEqual(crossFieldIssues(on020).filter((i) => i.path.includes("http")), []);
+        const on020 = (isolate: boolean) => ({ ...parsed, clusters: parsed.clusters.map((c) => ({ ...c, vclusters: c.vclusters.map((v, j) => (j === 0 ? { ...v, version: "0.20.6", isolate } : v)) })) });
+        const http = (config: typeof parsed) => crossFieldIssues(config).filter((i) => i.path.includes("http")).map((i) => `${i.path}: ${i.message}`);
+        const refused = http(on020(true));
+        assert.equal(refused.length, 1, refused.join("\n"));
+        assert.match(refused[0], /^clusters\[0\]\.vclusters\[0\]\.networkPolicies\[1\]\.egress\[0\]\.http: has no effect on vCluster 0\.20\.6 with isolate: true/);
+        assert.deepEqual(http(on020(false)), []);
     });
 
     it("fails through npm run plan with exit 2 naming the tenant key", () => {

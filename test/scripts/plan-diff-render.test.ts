@@ -144,7 +144,7 @@ describe("plan:diff security warnings and pre-flight findings", () => {
 describe("plan:diff on the real program, rendered through the stand-in helm", function () {
     this.timeout(120_000);
 
-    it("shows hubble-relay's objects going and warns that vc-a's isolation is off, naming the policy removed", async () => {
+    it("shows hubble-relay's objects going and warns that isolation is off, naming every policy removed (Kubeloom's fence on 0.36, the chart's on 0.20)", async () => {
         const path = await import("node:path");
         const { planConfig } = await import("../support/helpers");
         const { devConfig } = await import("../support/fixtures");
@@ -157,6 +157,7 @@ describe("plan:diff on the real program, rendered through the stand-in helm", fu
             const clusters = new Map(parseStackConfig(raw, { secretKeys: [...SECRET_KEYS].filter((k) => raw[k] !== undefined) }).clusters.map((c) => [c.name, c]));
             return renderPlan(await planConfig(raw), clusters, env);
         };
+        // vCluster 0.36 (the default): Kubeloom writes the fence, so isolation off removes Kubeloom's policies.
         const baseConfig = devConfig();
         const headConfig = devConfig();
         headConfig.clusters[0].cilium.hubble = { relay: false, ui: false };
@@ -166,12 +167,28 @@ describe("plan:diff on the real program, rendered through the stand-in helm", fu
         const releases = new Map(diff.components.flatMap((c) => c.resources).map((r) => [r.name, r]));
         const cilium = releases.get("dev-cilium-release")!;
         assert.ok(cilium.rendered!.some((o) => o.change === "remove" && o.object === "Deployment/kube-system/hubble-relay"), JSON.stringify(cilium.rendered!.map((o) => o.object)));
-        const vcA = releases.get("dev-vc-a-release")!;
-        const removedPolicies = vcA.rendered!.filter((o) => o.change === "remove" && o.object.startsWith("NetworkPolicy/")).map((o) => o.object);
-        assert.ok(removedPolicies.length > 0, "the chart's tenant NetworkPolicies go");
-        assert.ok(diff.warnings.includes("isolation off: vCluster vc-a no longer gets the host NetworkPolicies that fence the tenant in (policies.networkPolicy.enabled)"), diff.warnings.join("\n"));
-        for (const object of removedPolicies) assert.ok(diff.warnings.includes(`policy removed: ${object} (rendered by release vc-a)`));
+        for (const policy of ["kubeloom-control-plane", "kubeloom-tenant-dns", "kubeloom-tenant-egress", "kubeloom-tenant-ingress"]) {
+            assert.ok(diff.warnings.includes(`policy removed: NetworkPolicy/vcluster-vc-a/${policy}`), diff.warnings.join("\n"));
+        }
         assert.equal(releases.get("dev-vc-b-release"), undefined, "vc-b is untouched");
         assert.equal(diff.counts.replace, 0, "values changes upgrade in place");
+
+        // vCluster 0.20 (on a Kubernetes 1.30 host): the chart renders the egress fence, which the diff sees go.
+        const on020 = (isolate: boolean) => {
+            const raw = devConfig();
+            raw.clusters[0].source.k3s.version = "v1.30.6+k3s1";
+            raw.clusters[0].cilium.version = "1.18.12";
+            for (const vc of raw.clusters[0].vclusters) vc.version = "0.20.6";
+            raw.clusters[0].vclusters[0].isolate = isolate;
+            return raw;
+        };
+        const old = diffPlans({ stack: "dev", base: await rendered(on020(true)), head: await rendered(on020(false)) });
+        const vcA = new Map(old.components.flatMap((c) => c.resources).map((r) => [r.name, r])).get("dev-vc-a-release")!;
+        const removedPolicies = vcA.rendered!.filter((o) => o.change === "remove" && o.object.startsWith("NetworkPolicy/")).map((o) => o.object);
+        assert.deepEqual(removedPolicies.sort(), ["NetworkPolicy/vcluster-vc-a/vc-cp-vc-a", "NetworkPolicy/vcluster-vc-a/vc-work-vc-a"], "the 0.20 chart's tenant NetworkPolicies go");
+        assert.ok(old.warnings.includes("isolation off: vCluster vc-a no longer gets the host NetworkPolicies that fence the tenant in (policies.networkPolicy.enabled)"), old.warnings.join("\n"));
+        for (const object of removedPolicies) assert.ok(old.warnings.includes(`policy removed: ${object} (rendered by release vc-a)`));
+        assert.ok(old.warnings.includes("policy removed: NetworkPolicy/vcluster-vc-a/kubeloom-tenant-ingress"), old.warnings.join("\n"));
+        assert.ok(!old.warnings.some((w) => w.includes("kubeloom-tenant-egress")), "on 0.20 Kubeloom writes no egress fence");
     });
 });

@@ -151,7 +151,7 @@ describe("plan --render (stand-in helm, shared charts)", function () {
 
 describe("plan --render: tenant security options pass pre-flight", function () {
     this.timeout(60000);
-    it("restricted / privileged tenants, quota off, ClusterIP, the Star Wars policy: rendered, no pre-flight error", async () => {
+    it("restricted / privileged tenants, quota off, ClusterIP, the Star Wars policy isolated with an egress HTTP rule: rendered, no pre-flight error", async () => {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-tenants-"));
         try {
             const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8");
@@ -161,7 +161,6 @@ describe("plan --render: tenant security options pass pre-flight", function () {
                 "          expose: NodePort",
                 "          nodePort: 31443",
                 "          podSecurityStandard: restricted",
-                "          isolate: false",
                 "          networkPolicies:",
                 "            - name: deathstar-landing",
                 "              namespace: default",
@@ -170,6 +169,12 @@ describe("plan --render: tenant security options pass pre-flight", function () {
                 "                - fromPods: { org: empire }",
                 "                  ports: [{ port: 80 }]",
                 "                  http: [{ method: POST, path: /v1/request-landing }]",
+                "            - name: exhaust-port",
+                "              podSelector: { class: deathstar }",
+                "              egress:",
+                "                - toPods: { class: exhaust-port }",
+                "                  ports: [{ port: 8080 }]",
+                "                  http: [{ method: GET }]",
                 "        - name: vc-b",
                 "          expose: ClusterIP",
                 "          podSecurityStandard: privileged",

@@ -1,5 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as path from "path";
 import { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { planStack } from "../../scripts/plan/plan-stack";
 import { dependsOnTransitively, devConfig, named, ofType, planConfig } from "../support/helpers";

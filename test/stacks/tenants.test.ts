@@ -31,11 +31,12 @@ describe("tenants in a planned stack", function () {
         assert.equal(values("vc-b").controlPlane.statefulSet.image.repository, "loft-sh/vcluster-pro");
     });
 
-    it("isolate: false drops Kubeloom's ingress isolation with the chart's egress fence", async () => {
+    it("isolate: false drops the tenant's fence and ingress isolation", async () => {
         const raw = devConfig();
         raw.clusters[0].vclusters[1].isolate = false;
         const plan = await planConfig(raw);
-        const policies = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name);
-        assert.deepEqual(policies, ["dev-vc-a-kubeloom-tenant-ingress"]);
+        const policies = plan.resources.filter((r) => r.type === "kubernetes:networking.k8s.io/v1:NetworkPolicy").map((r) => r.name).sort();
+        const fence = ["kubeloom-control-plane", "kubeloom-tenant-api", "kubeloom-tenant-dns", "kubeloom-tenant-egress", "kubeloom-tenant-ingress"];
+        assert.deepEqual(policies, fence.map((p) => `dev-vc-a-${p}`));
     });
 });

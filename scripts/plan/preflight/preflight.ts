@@ -1,6 +1,6 @@
 /**
  * Pre-flight of a rendered plan: groups the objects by cluster (chart objects plus the program's own Kubernetes
- * objects), models each cluster's nodes from the config, and runs the checks in ./checks and ./cni-checks.
+ * objects), models each cluster's nodes from the config, and runs the checks in ./checks, ./cni-checks and ./l7-checks.
  */
 import type { ClusterConfig } from "../../../config/schema";
 import { clusterSource, k3sNodes } from "../../../config/resolve";
@@ -10,6 +10,7 @@ import type { OfflinePlan } from "../offline-plan";
 import type { KubeObject } from "../render/objects";
 import { clusterOf, HELM_RELEASE_TYPE, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
 import { checkCniChaining } from "./cni-checks";
+import { checkVoidedL7Rules } from "./l7-checks";
 import { CLUSTER_SCOPED_KINDS, ClusterModel, Finding, NodeModel, PlacedObject, preflightCluster, sortFindings } from "./checks";
 
 const CONTROL_PLANE = "node-role.kubernetes.io/control-plane";
@@ -87,6 +88,7 @@ export function preflightPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, C
         }
         const model: ClusterModel = { name, kubeVersion: kubeVersionOf(config), extraApiVersions: [...stackApiVersions(mine, name), "helm.sh/v3"], nodes: nodeModel(config) };
         findings.push(...preflightCluster(model, objects, createdNamespaces));
+        findings.push(...checkVoidedL7Rules(model, objects));
         findings.push(...checkCniChaining({ cluster: name, podCidr: config.podCidr, serviceCidr: config.serviceCidr, primaryNetwork: config.cilium.chaining?.target }, objects));
     }
     return sortFindings(findings);
