@@ -13,7 +13,8 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, tenantFencePolicies, tenantIngressIsolation, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { tenantFencePolicies, tenantIngressIsolation } from "./tenant-fence";
 
 
 /** Arguments of a vCluster. */

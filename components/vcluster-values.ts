@@ -16,7 +16,8 @@ import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { VClusterDistro, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
-import { PodSecurityLevel, tenantFenceOwner, vclusterLine } from "./tenant-policy";
+import { PodSecurityLevel, vclusterLine } from "./tenant-policy";
+import { tenantFenceOwner } from "./tenant-fence";
 import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 
 /** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */

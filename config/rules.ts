@@ -5,7 +5,8 @@
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers, tenantNetworkPolicies } from "./resolve";
-import { isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, vclusterLine } from "../components/tenant-policy";
+import { vclusterLine } from "../components/tenant-policy";
+import { isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner } from "../components/tenant-fence";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";

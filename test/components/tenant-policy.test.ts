@@ -2,20 +2,8 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import {
-    hostNamespaceLabelKey,
-    hostPodLabelKey,
-    hostPodSecurityLevel,
-    MANAGED_BY_LABEL,
-    podSecurityNamespaceLabels,
-    safeConcatName,
-    tenantCiliumNetworkPolicy,
-    tenantIngressIsolation,
-    TenantNetworkPolicy,
-    tenantPodSelector,
-    VIRTUAL_NAMESPACE_LABEL,
-    vclusterLine,
-} from "../../components/tenant-policy";
+import { hostNamespaceLabelKey, hostPodLabelKey, hostPodSecurityLevel, MANAGED_BY_LABEL, podSecurityNamespaceLabels, safeConcatName, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, VIRTUAL_NAMESPACE_LABEL, vclusterLine } from "../../components/tenant-policy";
+import { tenantIngressIsolation } from "../../components/tenant-fence";
 import { parseStackConfig } from "../../config/parse";
 import { PROJECT_DIR } from "../../lib/project";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";

@@ -1,0 +1,169 @@
+/**
+ * Pure builders for a tenant's fence: the host NetworkPolicies that isolate a vCluster's pods (ingress isolation
+ * on both chart lines; on 0.36 also the egress, control-plane and DNS policies the chart would write) and the rule
+ * of who writes them (tenantFenceOwner). The tenant's own policies and the syncer's labels are in tenant-policy.ts.
+ */
+import { assertNever } from "../lib/assert-never";
+import { sortKeysDeep } from "../lib/values-util";
+import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantPodSelector, TenantPods, VClusterLine } from "./tenant-policy";
+
+// ---------------------------------------------------------------------------------------------------------------
+// Ingress isolation
+
+/** A matchExpressions requirement. */
+interface Requirement {
+    readonly key: string;
+    readonly operator: "In" | "NotIn";
+    readonly values: string[];
+}
+
+/** Most isolation NetworkPolicies one tenant may need (the product of its ingress policies' label counts). */
+export const MAX_ISOLATION_POLICIES = 64;
+
+/**
+ * The pod selectors (matchExpressions, ANDed; the list is a union) for "a pod of this tenant that no ingress policy
+ * selects". Not (a ∧ b ∧ c) is ¬a ∨ ¬b ∨ ¬c; for several policies, one negated term from each (their product).
+ * `NotIn` also matches a pod without the key, which is what "not selected" means.
+ */
+export function unclaimedPodSelectors(line: VClusterLine, vcluster: string, claimed: readonly TenantPods[]): Requirement[][] {
+    let selectors: Requirement[][] = [[{ key: MANAGED_BY_LABEL, operator: "In", values: [vcluster] }]];
+    for (const pods of claimed) {
+        const terms = Object.entries(tenantPodSelector(line, vcluster, pods)).filter(([key]) => key !== MANAGED_BY_LABEL);
+        // A policy on every pod of the tenant claims them all: nothing is left for the default allowance.
+        if (terms.length === 0) return [];
+        selectors = selectors.flatMap((selector) => terms.map(([key, value]) => [...selector, { key, operator: "NotIn" as const, values: [value] }]));
+    }
+    return selectors;
+}
+
+/**
+ * Host NetworkPolicies that make a tenant's pods accept ingress only from the same tenant and its control plane
+ * (Cilium enforces NetworkPolicies like its own, and adds nothing by default: a pod selected by any ingress policy
+ * denies what none allows). The egress fence is the chart's or Kubeloom's (tenantFenceOwner).
+ *
+ * Pods that a tenant policy with ingress rules selects are left out (see unclaimedPodSelectors): an L3 allowance
+ * from the whole tenant would also allow every port those pods' policy restricts to L7 rules (Cilium
+ * docs/security/policy/layer7: with an L4 rule and the same L4 rule with L7 rules, "the layer 7 portions of the
+ * latter rule will have no effect"). Such pods accept exactly what their policies allow.
+ */
+export function tenantIngressIsolation(line: VClusterLine, vcluster: string, namespace: string, claimed: readonly TenantPods[]): KubeManifest[] {
+    return unclaimedPolicies(line, vcluster, namespace, claimed, "kubeloom-tenant-ingress", {
+        ingress: [
+            // The tenant's own pods (this namespace only: no namespaceSelector).
+            { from: [{ podSelector: { matchLabels: { [MANAGED_BY_LABEL]: vcluster } } }] },
+            // Its control plane: the API server calls the tenant's webhooks and aggregated APIs.
+            { from: [{ podSelector: { matchLabels: { [RELEASE_LABEL]: vcluster } } }] },
+        ],
+    });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The tenant's fence: egress of its pods, its control plane, its DNS server
+
+/**
+ * Who writes a tenant's fence when it is isolated. The one place this is decided:
+ * - 0.20: the chart (`policies.networkPolicy.enabled`). Its policies fence egress only (v0.20.6
+ *   chart/templates/networkpolicy.yaml vc-work, vc-cp), so Kubeloom's ingress isolation decides who reaches a pod.
+ * - 0.36: Kubeloom. The chart's vc-work policy also has an ingress rule admitting every pod of the tenant (v0.36.1
+ *   chart/templates/networkpolicy.yaml, "Allow ingress from other vcluster workloads") on all ports; no value
+ *   removes it, and that L3 allowance would void the L7 rules of the tenant's own ingress policies (Cilium
+ *   wildcards L7 rules for peers an L3 rule allows: docs/security/policy/layer7). So the chart's policies stay off
+ *   and Kubeloom writes their equivalent (tenantFencePolicies) beside its ingress isolation, which leaves out the
+ *   pods a tenant ingress policy selects.
+ */
+export function tenantFenceOwner(line: VClusterLine): "chart" | "kubeloom" {
+    switch (line) {
+        case "0.20":
+            return "chart";
+        case "0.36":
+            return "kubeloom";
+        default:
+            return assertNever(line);
+    }
+}
+
+/** Addresses the public-egress allowance leaves out: the chart's default (v0.36.1 values.yaml workload.publicEgress.except). */
+export const PRIVATE_RANGES = ["100.64.0.0/10", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
+
+const tcp = (port: number) => ({ port, protocol: "TCP" });
+const udp = (port: number) => ({ port, protocol: "UDP" });
+/** The host cluster's DNS, which the control plane and the tenant's DNS server forward to. */
+const HOST_KUBE_DNS = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
+
+function fencePolicy(name: string, namespace: string, spec: Record<string, unknown>): KubeManifest {
+    return sortKeysDeep({
+        apiVersion: "networking.k8s.io/v1",
+        kind: "NetworkPolicy",
+        metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        spec: { ...spec, policyTypes: [...(spec.ingress ? ["Ingress"] : []), ...(spec.egress ? ["Egress"] : [])] },
+    }) as KubeManifest;
+}
+
+/**
+ * The NetworkPolicies of a tenant's fence that Kubeloom writes (none where the chart writes them, see
+ * tenantFenceOwner). On 0.36 they are the chart's vc-work egress, vc-cp and vc-kube-dns policies (v0.36.1
+ * chart/templates/networkpolicy.yaml) with three changes:
+ * - the workloads' ingress is left to tenantIngressIsolation;
+ * - the workloads' egress is split: every tenant pod may reach its control plane (`kubeloom-tenant-api`), but the
+ *   allowance of the tenant's own pods and the internet (`kubeloom-tenant-egress*`) leaves out the pods a tenant
+ *   egress policy selects (`egressClaimed`), for the same reason as on ingress: an L3 allowance voids the L7 rules
+ *   of those peers, and would let those pods reach what their policy does not allow;
+ * - the control plane admits no `app: loft` pod of any namespace (Kubeloom installs no vCluster Platform, and that
+ *   label is free for anyone to set).
+ * The chart's vc-snapshot policy fences the pod `vcluster snapshot` starts, which Kubeloom never runs; the control
+ * plane still admits it.
+ */
+export function tenantFencePolicies(line: VClusterLine, vcluster: string, namespace: string, egressClaimed: readonly TenantPods[]): KubeManifest[] {
+    if (tenantFenceOwner(line) === "chart") return [];
+    const workloads = { podSelector: { matchLabels: { [MANAGED_BY_LABEL]: vcluster } } };
+    const controlPlane = { podSelector: { matchLabels: { [RELEASE_LABEL]: vcluster } } };
+    return [
+        // Every tenant pod: its control plane (API 8443, embedded DNS 1053).
+        fencePolicy("kubeloom-tenant-api", namespace, {
+            podSelector: workloads.podSelector,
+            egress: [{ to: [controlPlane], ports: [udp(1053), tcp(1053), tcp(8443)] }],
+        }),
+        // Pods no tenant egress policy selects: the tenant's own pods (its CoreDNS among them) and the internet.
+        ...unclaimedPolicies(line, vcluster, namespace, egressClaimed, "kubeloom-tenant-egress", {
+            egress: [{ to: [workloads] }, { to: [{ ipBlock: { cidr: "0.0.0.0/0", except: [...PRIVATE_RANGES] } }] }],
+        }),
+        fencePolicy("kubeloom-control-plane", namespace, {
+            podSelector: controlPlane.podSelector,
+            egress: [
+                { to: [HOST_KUBE_DNS] },
+                // The host API server (its Service and endpoints: 443, 6443 on K3s/kind, 8443 elsewhere).
+                { ports: [tcp(443), tcp(8443), tcp(6443)] },
+                { to: [controlPlane] },
+                { to: [workloads] },
+            ],
+            ingress: [
+                // Clients of the vCluster API, through its Service or node port (target port 8443).
+                { ports: [tcp(8443)] },
+                { from: [controlPlane] },
+                { from: [workloads], ports: [udp(1053), tcp(1053), tcp(8443)] },
+                { from: [{ podSelector: { matchLabels: { app: "vcluster-snapshot" } } }] },
+            ],
+        }),
+        // The tenant's CoreDNS (a synced pod, k8s-app=vcluster-kube-dns on 0.36): forwards to the host's DNS.
+        fencePolicy("kubeloom-tenant-dns", namespace, {
+            podSelector: { matchLabels: { "k8s-app": "vcluster-kube-dns", [MANAGED_BY_LABEL]: vcluster } },
+            egress: [{ to: [HOST_KUBE_DNS] }, { to: [controlPlane], ports: [tcp(8443)] }],
+            ingress: [{ from: [workloads], ports: [tcp(1053), udp(1053)] }],
+        }),
+    ];
+}
+
+/** One policy per selector of "a tenant pod no claiming policy selects": `<name>`, `<name>-1`, … */
+function unclaimedPolicies(line: VClusterLine, vcluster: string, namespace: string, claimed: readonly TenantPods[], name: string, rules: Record<string, unknown>): KubeManifest[] {
+    const selectors = unclaimedPodSelectors(line, vcluster, claimed);
+    if (selectors.length > MAX_ISOLATION_POLICIES) {
+        throw new Error(`vCluster ${vcluster}: its policies' selectors need ${selectors.length} ${name} NetworkPolicies, more than ${MAX_ISOLATION_POLICIES}; the config rules refuse this (internal error)`);
+    }
+    return selectors.map((matchExpressions, index) => fencePolicy(index === 0 ? name : `${name}-${index}`, namespace, { podSelector: { matchExpressions }, ...rules }));
+}
+
+/** How many NetworkPolicies the allowance for pods these policies leave out needs (unclaimedPodSelectors; for the config rule). */
+export function isolationPolicyCount(claimed: readonly TenantPods[]): number {
+    return claimed.reduce((count, pods) => count * (Object.keys(pods.labels).length + (pods.namespace !== undefined ? 1 : 0)), 1);
+}
+
