@@ -92,4 +92,14 @@ describe("preflight l7-voided: the tenant fence of each vcluster line", function
         const findings = checkVoidedL7Rules(cluster, placed([...chart, ...kubeloomObjects("0.20", [exhaust])]));
         assert.deepEqual(findings.map((f) => f.message.replace(/ allows.*/, "")), ["the HTTP rules of egress[0] on TCP/8080 have no effect: NetworkPolicy/vcluster-galaxy/vc-work-galaxy egress[2]"]);
     });
+
+    it("a second tenant policy allowing the same peers on the port at L4 voids the HTTP rule; on another port it does not", () => {
+        const open80: TenantNetworkPolicy = { name: "open-80", pods: { labels: { class: "deathstar" } }, ingress: [{ peer: { type: "pods", pods: { labels: {} } }, ports: [{ port: 80, protocol: "TCP" }] }], egress: [] };
+        const findings = checkVoidedL7Rules(cluster, placed(kubeloomObjects("0.36", [landing, open80])));
+        assert.deepEqual(findings.map((f) => [f.object, f.message.replace(/ allows.*/, "")]), [
+            ["CiliumNetworkPolicy/vcluster-galaxy/tenant-deathstar-landing", "the HTTP rules of ingress[0] on TCP/80 have no effect: CiliumNetworkPolicy/vcluster-galaxy/tenant-open-80 ingress[0]"],
+        ]);
+        const open81 = { ...open80, ingress: [{ ...open80.ingress[0], ports: [{ port: 81, protocol: "TCP" as const }] }] };
+        assert.deepEqual(checkVoidedL7Rules(cluster, placed(kubeloomObjects("0.36", [landing, open81]))), []);
+    });
 });

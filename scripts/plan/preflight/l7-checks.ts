@@ -6,7 +6,7 @@
  * every port) silently turns "only POST /v1/request-landing" into "anything".
  *
  * What is checked: CNP rules whose peers are `fromEndpoints` / `toEndpoints` given by matchLabels (the form
- * Kubeloom writes), against NetworkPolicies of the same namespace. A pod is modelled by exactly the labels a
+ * Kubeloom writes), against NetworkPolicies and the L3/L4 rules of CiliumNetworkPolicies of the same namespace. A pod is modelled by exactly the labels a
  * selector names, so a NetworkPolicy selector that needs other labels does not count as matching. Entity, CIDR
  * and FQDN peers are not checked.
  */
@@ -86,11 +86,21 @@ function l7Rules(spec: Record<string, unknown>): L7Rule[] {
     return result;
 }
 
-/** Errors for L7 rules of CiliumNetworkPolicies that a NetworkPolicy of the same namespace voids. */
+/** Whether a CNP rule admits a pod with `peer` labels on `port`/`protocol` without L7 rules (L3-only or plain L4). */
+function cnpRuleAdmitsWithoutL7(rule: Record<string, unknown>, direction: "ingress" | "egress", peer: Labels, port: string, protocol: string): boolean {
+    const selectors = rule[direction === "ingress" ? "fromEndpoints" : "toEndpoints"] as LabelSelector[] | undefined;
+    if (!selectors || !selectors.some((selector) => selectorMatches(selector, peer))) return false;
+    const toPorts = rule.toPorts as Array<{ ports?: Array<{ port: string; protocol?: string }>; rules?: Record<string, unknown[]> }> | undefined;
+    if (!toPorts || toPorts.length === 0) return true;
+    return toPorts.some((entry) => !entry.rules && (entry.ports ?? []).some((p) => String(p.port) === port && [protocol, "ANY"].includes(p.protocol ?? "ANY")));
+}
+
+/** Errors for L7 rules of CiliumNetworkPolicies that a NetworkPolicy or another CNP of the same namespace voids. */
 export function checkVoidedL7Rules(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];
     const networkPolicies = objects.filter((p) => p.object.kind === "NetworkPolicy");
-    for (const placed of objects.filter((p) => p.object.kind === "CiliumNetworkPolicy")) {
+    const ciliumPolicies = objects.filter((p) => p.object.kind === "CiliumNetworkPolicy");
+    for (const placed of ciliumPolicies) {
         const spec = (placed.object.spec ?? {}) as Record<string, unknown>;
         const endpoint = (spec.endpointSelector as LabelSelector | undefined) ?? {};
         if (endpoint.matchExpressions && endpoint.matchExpressions.length > 0) continue;
@@ -103,15 +113,26 @@ export function checkVoidedL7Rules(cluster: ClusterModel, objects: readonly Plac
                 const npRules = npSpec[rule.direction] ?? [];
                 const voiding = npRules.findIndex((r) => ruleAdmits(r, rule.direction === "ingress" ? r.from : r.to, rule.peer, rule.port, rule.protocol));
                 if (voiding < 0) continue;
-                findings.push({
-                    severity: "error",
-                    cluster: cluster.name,
-                    object: describe(placed),
-                    check: "l7-voided",
-                    message: `the HTTP rules of ${rule.direction}[${rule.index}] on ${rule.protocol}/${rule.port} have no effect: ${describe(np)} ${rule.direction}[${voiding}] allows the same peers at L3/L4, and Cilium then allows every request`,
-                });
+                findings.push(voided(cluster, placed, rule, `${describe(np)} ${rule.direction}[${voiding}]`));
+            }
+            for (const other of ciliumPolicies.filter((c) => c.namespace === placed.namespace)) {
+                const otherSpec = (other.object.spec ?? {}) as Record<string, unknown>;
+                if (!selectorMatches(otherSpec.endpointSelector as LabelSelector | undefined, pod)) continue;
+                const otherRules = (otherSpec[rule.direction] as Array<Record<string, unknown>> | undefined) ?? [];
+                const voiding = otherRules.findIndex((r) => cnpRuleAdmitsWithoutL7(r, rule.direction, rule.peer, rule.port, rule.protocol));
+                if (voiding >= 0) findings.push(voided(cluster, placed, rule, `${other === placed ? "its own" : describe(other)} ${rule.direction}[${voiding}]`));
             }
         }
     }
     return findings;
+}
+
+function voided(cluster: ClusterModel, placed: PlacedObject, rule: L7Rule, by: string): Finding {
+    return {
+        severity: "error",
+        cluster: cluster.name,
+        object: describe(placed),
+        check: "l7-voided",
+        message: `the HTTP rules of ${rule.direction}[${rule.index}] on ${rule.protocol}/${rule.port} have no effect: ${by} allows the same peers at L3/L4, and Cilium then allows every request`,
+    };
 }
