@@ -13,8 +13,8 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { PodSecurityLevel, podSecurityNamespaceLabels, tenantCiliumNetworkPolicy, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
-import { tenantFencePolicies, tenantIngressIsolation } from "./tenant-fence";
+import { PodSecurityLevel, podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { tenantHostPolicies } from "./tenant-fence";
 
 
 /** Arguments of a vCluster. */
@@ -112,14 +112,10 @@ export class VCluster extends pulumi.ComponentResource {
         const policyOpts = { parent: this, provider, dependsOn: [namespace] };
         // Created before the release, so the tenant's first pod starts fenced and, where the fence moves from the
         // chart to Kubeloom (tenantFenceOwner), Kubeloom's policies exist before the chart's are removed.
-        const claimed = (direction: "ingress" | "egress") => networkPolicies.filter((p) => p[direction].length > 0).map((p) => p.pods);
-        const isolation = isolate ? [...tenantFencePolicies(line, args.name, hostNamespace, claimed("egress")), ...tenantIngressIsolation(line, args.name, hostNamespace, claimed("ingress"))] : [];
+        const hostPolicies = tenantHostPolicies(line, args.name, hostNamespace, isolate, networkPolicies);
         this.policies = [
-            ...isolation.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
-            ...networkPolicies.map((policy) => {
-                const cnp = tenantCiliumNetworkPolicy(line, args.name, hostNamespace, policy);
-                return new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts);
-            }),
+            ...hostPolicies.networkPolicies.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
+            ...hostPolicies.ciliumPolicies.map((cnp) => new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts)),
         ];
 
         this.release = new k8s.helm.v3.Release(

@@ -5,7 +5,7 @@
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
-import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantPodSelector, TenantPods, VClusterLine } from "./tenant-policy";
+import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods, VClusterLine } from "./tenant-policy";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ingress isolation
@@ -167,3 +167,16 @@ export function isolationPolicyCount(claimed: readonly TenantPods[]): number {
     return claimed.reduce((count, pods) => count * (Object.keys(pods.labels).length + (pods.namespace !== undefined ? 1 : 0)), 1);
 }
 
+
+/**
+ * Every host-side policy Kubeloom writes for a tenant, in its namespace: with `isolate`, the fence and the ingress
+ * isolation (NetworkPolicies); always, the tenant's own policies (CiliumNetworkPolicies). VCluster creates exactly
+ * these, and the config rules check them (config/tenant-policy-rules.ts).
+ */
+export function tenantHostPolicies(line: VClusterLine, vcluster: string, namespace: string, isolate: boolean, policies: readonly TenantNetworkPolicy[]): { networkPolicies: KubeManifest[]; ciliumPolicies: KubeManifest[] } {
+    const claimed = (direction: "ingress" | "egress") => policies.filter((p) => p[direction].length > 0).map((p) => p.pods);
+    return {
+        networkPolicies: isolate ? [...tenantFencePolicies(line, vcluster, namespace, claimed("egress")), ...tenantIngressIsolation(line, vcluster, namespace, claimed("ingress"))] : [],
+        ciliumPolicies: policies.map((policy) => tenantCiliumNetworkPolicy(line, vcluster, namespace, policy)),
+    };
+}

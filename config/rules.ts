@@ -4,9 +4,8 @@
  */
 import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers, tenantNetworkPolicies } from "./resolve";
-import { vclusterLine } from "../components/tenant-policy";
-import { isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner } from "../components/tenant-fence";
+import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers } from "./resolve";
+import { tenantPolicyIssues } from "./tenant-policy-rules";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
@@ -194,26 +193,7 @@ const vclustersConsistent: Rule = (config) =>
             for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
             }
-            const line = vclusterLine(v.version);
-            // Kubeloom's fence leaves out the pods a tenant policy selects, on ingress always and on egress where
-            // it writes the egress fence (tenantFenceOwner); each left-out set needs its NotIn policies.
-            const directions = line !== undefined && tenantFenceOwner(line) === "kubeloom" ? (["ingress", "egress"] as const) : (["ingress"] as const);
-            for (const direction of directions) {
-                const claimed = tenantNetworkPolicies(v).filter((p) => p[direction].length > 0).map((p) => p.pods);
-                const isolation = isolationPolicyCount(claimed);
-                if (v.isolate && isolation > MAX_ISOLATION_POLICIES) {
-                    issues.push({ path: `${at}.networkPolicies`, message: `the ${direction} policies' selectors (namespace and labels) would need ${isolation} isolation NetworkPolicies for the pods they leave out, more than ${MAX_ISOLATION_POLICIES}; select with fewer labels or merge policies` });
-                }
-            }
-            if (v.isolate && line !== undefined && tenantFenceOwner(line) === "chart") {
-                // The 0.20 chart's egress fence allows every pod of the tenant at L3 (v0.20.6
-                // chart/templates/networkpolicy.yaml vc-work), which voids L7 rules towards them.
-                v.networkPolicies.forEach((p, k) => p.egress.forEach((rule, r) => {
-                    if (rule.http !== undefined && rule.toPods !== undefined) {
-                        issues.push({ path: `${at}.networkPolicies[${k}].egress[${r}].http`, message: `has no effect on vCluster ${v.version} with isolate: true: the chart's egress NetworkPolicy allows every pod of the tenant at L3, which voids L7 rules towards them; use vCluster 0.36 (whose fence Kubeloom writes and leaves these pods out of), set isolate: false, or drop http` });
-                    }
-                }));
-            }
+            issues.push(...tenantPolicyIssues(v, at));
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
             }

@@ -315,6 +315,16 @@ describe("hostile config: tenants", () => {
             expect: /the ingress policies' selectors .*would need 125 isolation NetworkPolicies.*more than 64/,
         },
         {
+            // One policy allows org=empire on port 80 at L4, another restricts the same peers there to POST: void.
+            name: "an HTTP rule that another tenant policy's L4 rule voids",
+            mutate: (c) => (vc(c).networkPolicies = [
+                policy({ name: "landing", podSelector: { class: "deathstar" }, ingress: [{ fromPods: { org: "empire" }, ports: [{ port: 80 }], http: [{ method: "POST" }] }] }),
+                policy({ name: "open", podSelector: { class: "deathstar" }, ingress: [{ fromPods: {}, ports: [{ port: 80 }] }] }),
+            ]),
+            expectPath: `${at}.networkPolicies[0].ingress[0].http`,
+            expect: /on TCP\/80 have no effect: CiliumNetworkPolicy\/vcluster-vc-a\/tenant-open ingress\[0\] allows the same peers/,
+        },
+        {
             // On 0.36 (the default) Kubeloom's egress fence leaves egress-policy pods out the same way.
             name: "egress selectors needing more than 64 fence policies",
             mutate: (c) => (vc(c).networkPolicies = ["a", "b", "c"].map((n) => ({ name: n, namespace: "default", podSelector: { w: n, x: n, y: n, z: n }, egress: [{ toEntities: ["world"] }] }))),
