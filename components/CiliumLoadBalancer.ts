@@ -5,17 +5,25 @@
  * Ordering: these objects are applied beside the Cilium release, never after it. Helm's wait for the Cilium
  * release ends only when the clustermesh-apiserver's LoadBalancer Service has an address, which LB-IPAM assigns
  * from these pools; waiting for the release would deadlock, as with MetalLB (MetalLB.ts). Their CRDs are created by
- * the Cilium operator once it runs, so the first apply may meet a kind the API server does not serve yet: the
- * Kubernetes provider retries, which cannot be verified here (README, Known limitations).
+ * the Cilium operator once it runs, so each object first waits, bounded, for its CRD to be Established (a local
+ * kubectl command, cilium-crd-wait.ts), instead of relying on the provider's one-minute create retry.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as command from "@pulumi/command";
+import { createHash } from "node:crypto";
+import { commandTimeout, DEFAULT_KUBECTL_TIMEOUT_SECONDS, KUBECONFIG_ENV } from "../lib/shell";
 import { ciliumL2AnnouncementPolicy, ciliumLoadBalancerPools, CiliumObject } from "./cilium-lbipam";
+import { CILIUM_CRD_WAIT, ciliumCrdWaitScript, LBIPAM_CRDS } from "./cilium-crd-wait";
 
 /** Arguments of Cilium's load balancer. */
 export interface CiliumLoadBalancerArgs {
     /** Provider of the cluster; never the ambient kubeconfig. */
     readonly provider: k8s.Provider;
+    /** Name of the cluster (in the CRD waits' messages). */
+    readonly clusterName: string;
+    /** Kubeconfig of the cluster, for the CRD waits (passed as a secret in their environment only). */
+    readonly kubeconfig: pulumi.Input<string>;
     /** Pool entries: CIDRs or `a.b.c.d-e.f.g.h` ranges on the nodes' L2 segment. */
     readonly addresses: readonly string[];
     /** Pre-planned addresses, served only to Kubeloom's labelled Services (see ciliumLoadBalancerPools). @default - none */
@@ -38,11 +46,26 @@ export class CiliumLoadBalancer extends pulumi.ComponentResource {
         const provider = args.provider;
         const pools = ciliumLoadBalancerPools(args.addresses, args.reservedAddresses ?? []);
         const after = args.clusterCreator ? [args.clusterCreator] : [];
+        const crdWait = (kind: keyof typeof LBIPAM_CRDS) => {
+            const script = ciliumCrdWaitScript({ cluster: args.clusterName, crd: LBIPAM_CRDS[kind] });
+            return new command.local.Command(
+                `${name}-${kind === "CiliumL2AnnouncementPolicy" ? "l2" : "pool"}-crd-wait`,
+                {
+                    create: script,
+                    interpreter: ["/bin/sh", "-c"],
+                    environment: { [KUBECONFIG_ENV]: pulumi.secret(args.kubeconfig) },
+                    triggers: [createHash("sha256").update(script).digest("hex")],
+                },
+                // The wait's own limit plus one kubectl request bounds it; the Pulumi timeout is derived from that.
+                { parent: this, dependsOn: after, customTimeouts: { create: commandTimeout(CILIUM_CRD_WAIT.timeoutSeconds + CILIUM_CRD_WAIT.intervalSeconds + DEFAULT_KUBECTL_TIMEOUT_SECONDS) } },
+            );
+        };
+        const waits = { CiliumLoadBalancerIPPool: crdWait("CiliumLoadBalancerIPPool"), CiliumL2AnnouncementPolicy: crdWait("CiliumL2AnnouncementPolicy") };
         const create = (object: CiliumObject) =>
             new k8s.apiextensions.CustomResource(`${name}-${object.metadata.name}-${object.kind === "CiliumL2AnnouncementPolicy" ? "l2" : "pool"}`, object as unknown as k8s.apiextensions.CustomResourceArgs, {
                 parent: this,
                 provider,
-                dependsOn: after,
+                dependsOn: [...after, waits[object.kind as keyof typeof LBIPAM_CRDS]],
             });
         this.resources = [...pools.map(create), create(ciliumL2AnnouncementPolicy(args.interfaces ?? []))];
         this.poolNames = pools.map((p) => p.metadata.name);

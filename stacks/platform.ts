@@ -94,7 +94,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         if (lbipam) {
             new CiliumLoadBalancer(
                 `${cluster.name}-lbipam`,
-                { provider: access.provider, addresses: lbipam.addresses, reservedAddresses: reservedAddresses(config, cluster), interfaces: lbipam.devices, clusterCreator: access.creator },
+                { provider: access.provider, clusterName: cluster.name, kubeconfig: access.kubeconfig, addresses: lbipam.addresses, reservedAddresses: reservedAddresses(config, cluster), interfaces: lbipam.devices, clusterCreator: access.creator },
                 { protect },
             );
         }

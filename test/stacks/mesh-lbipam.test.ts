@@ -65,6 +65,23 @@ describe("mesh stack on Cilium LB-IPAM", function () {
         }
     });
 
+    it("each pool and the L2 policy wait, bounded, for their CRD to be Established, beside (not after) the Cilium release", () => {
+        for (const cluster of ["c1", "c2"]) {
+            const byName = new Map(plan.resources.map((r) => [r.name, r]));
+            for (const [object, wait, crd] of [
+                [`${cluster}-lbipam-kubeloom-pool`, `${cluster}-lbipam-pool-crd-wait`, "ciliumloadbalancerippools.cilium.io"],
+                [`${cluster}-lbipam-kubeloom-l2`, `${cluster}-lbipam-l2-crd-wait`, "ciliuml2announcementpolicies.cilium.io"],
+            ]) {
+                const w = byName.get(wait)!;
+                assert.ok(w, `${wait} planned`);
+                assert.ok(byName.get(object)!.dependsOn.includes(w.urn), `${object} waits for ${wait}`);
+                assert.match(String(w.inputs.create), new RegExp(`get crd '${crd.replace(/\./g, "\\.")}'`));
+                assert.deepEqual(w.inputs.environment, { KUBELOOM_KUBECONFIG: "[secret]" });
+                assert.ok(!w.dependsOn.includes(byName.get(`${cluster}-cilium-release`)!.urn), "waiting for the release would deadlock");
+            }
+        }
+    });
+
     it("the clustermesh-apiserver requests its pre-planned address through lbipam.cilium.io/ips; L2 values set", () => {
         const release = plan.resources.find((r) => r.name === "c1-cilium-release")!;
         const values = release.inputs.values as any;
