@@ -26,6 +26,21 @@ function stackFile(clusterLines: string, extra = ""): string {
     ].join("\n");
 }
 
+/**
+ * Writes `text` as a stack file `Pulumi.<stack>.yaml` in a fresh temporary folder, runs `npm run plan`'s program on
+ * it (the real CLI entry, as a newcomer runs it) and removes the folder.
+ */
+function planStackText(stack: string, text: string): ReturnType<typeof spawnSync> & { stdout: string; stderr: string } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
+    try {
+        const file = path.join(dir, `Pulumi.${stack}.yaml`);
+        fs.writeFileSync(file, text);
+        return spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", stack, "--config", file], { cwd: projectDir, encoding: "utf8" });
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
 function stackFileIssues(text: string): string[] {
     try {
         parseStackFile(text, "kubeloom");
@@ -91,10 +106,7 @@ describe("hostile config: YAML 1.1 / 1.2 ambiguity in the stack file", () => {
         assert.deepEqual(stackFileIssues(text), []);
     });
     it("fails through npm run plan with exit 2 and the key path", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
-        const file = path.join(dir, "Pulumi.bad.yaml");
-        fs.writeFileSync(file, stackFile("      id: 010"));
-        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        const result = planStackText("bad", stackFile("      id: 010"));
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /clusters\[0\]\.id: 010 is a number with a leading zero/);
         assert.equal(result.stdout, "");
@@ -116,18 +128,11 @@ describe("hostile config: outside the support matrix", () => {
     ];
     for (const c of cases) {
         it(`fails through npm run plan with exit 2 and the key path on ${c.name}`, () => {
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-matrix-"));
-            try {
-                const file = path.join(dir, "Pulumi.bad.yaml");
-                const text = stackFile(c.lines).replace("          user: ubuntu", "          user: ubuntu\n          version: v1.32.12+k3s1\n          sshPrivateKeyPath: /dev/null");
-                fs.writeFileSync(file, text);
-                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
-                assert.equal(result.status, 2, result.stderr);
-                assert.match(result.stderr, c.expect);
-                assert.equal(result.stdout, "");
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+            const text = stackFile(c.lines).replace("          user: ubuntu", "          user: ubuntu\n          version: v1.32.12+k3s1\n          sshPrivateKeyPath: /dev/null");
+            const result = planStackText("bad", text);
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, c.expect);
+            assert.equal(result.stdout, "");
         });
     }
 });
@@ -275,11 +280,8 @@ describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)",
         assert.deepEqual(issuesOf(local), []);
     });
     it("fails through npm run plan with exit 2 and the key path on two servers", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-ha-"));
-        const file = path.join(dir, "Pulumi.bad.yaml");
         const text = stackFile("      id: 1").replace("          host: 192.0.2.10\n", "          registrationAddress: 192.0.2.100\n          servers:\n            - host: 192.0.2.10\n            - host: 192.0.2.11\n");
-        fs.writeFileSync(file, text);
-        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        const result = planStackText("bad", text);
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.servers: has 2 servers; use 1, 3 or 5/);
         assert.equal(result.stdout, "");
@@ -363,13 +365,9 @@ describe("hostile config: tenants", () => {
     });
 
     it("fails through npm run plan with exit 2 naming the tenant key", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
-        const file = path.join(dir, "Pulumi.bad.yaml");
-        fs.writeFileSync(file, stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
-        const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        const result = planStackText("bad", stackFile("      id: 1\n      vclusters:\n        - name: vc-a\n          podSecurityStandard: strict"));
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /clusters\[0\]\.vclusters\[0\]\.podSecurityStandard: must be one of/);
-        fs.rmSync(dir, { recursive: true, force: true });
     });
 });
 
@@ -389,17 +387,10 @@ describe("hostile config: chaining that breaks the primary CNI (issue 11 failure
         it(`fails through npm run plan with exit 2 on ${c.name}`, () => {
             const edited = c.edit(chainYaml);
             assert.notEqual(edited, chainYaml, "Pulumi.chain.yaml no longer has the line this case edits");
-            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-chain-"));
-            try {
-                const file = path.join(dir, "Pulumi.chain.yaml");
-                fs.writeFileSync(file, edited);
-                const result = spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "chain", "--config", file], { cwd: projectDir, encoding: "utf8" });
-                assert.equal(result.status, 2, result.stderr);
-                assert.match(result.stderr, c.expect);
-                assert.equal(result.stdout, "");
-            } finally {
-                fs.rmSync(dir, { recursive: true, force: true });
-            }
+            const result = planStackText("chain", edited);
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, c.expect);
+            assert.equal(result.stdout, "");
         });
     }
 });
@@ -597,14 +588,11 @@ describe("hostile config: registry and name cases through npm run plan", () => {
     const yaml = require("yaml") as typeof import("yaml");
     /** Writes the config as a stack file (every string double-quoted, the SSH key a secure value) and plans it. */
     const run = (config: Record<string, any>) => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-hostile-"));
-        const file = path.join(dir, "Pulumi.bad.yaml");
         const { sshPrivateKey: _secret, ...rest } = config;
         const body: Record<string, unknown> = {};
         for (const [key, value] of Object.entries(rest)) body[`kubeloom:${key}`] = value;
         body["kubeloom:sshPrivateKey"] = { secure: "v1:placeholder" };
-        fs.writeFileSync(file, yaml.stringify({ config: body }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }));
-        return spawnSync(process.execPath, ["-r", "./scripts/ts-register.js", "scripts/plan/plan-cli.ts", "bad", "--config", file], { cwd: projectDir, encoding: "utf8" });
+        return planStackText("bad", yaml.stringify({ config: body }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }));
     };
     const cliCases: Array<{ name: string; mutate: (c: Record<string, any>) => void; expect: RegExp }> = [
         { name: "one host in two clusters", mutate: (c) => c.clusters.push(secondK3s("192.0.2.10")), expect: /clusters\[1\]\.source\.k3s\.host: "192\.0\.2\.10" is also clusters\[0\]\.source\.k3s\.host/ },
