@@ -41,6 +41,29 @@ function planStackText(stack: string, text: string): ReturnType<typeof spawnSync
     }
 }
 
+/** A config mutation and the issue it must raise: at `expectPath`, matching `expect`. */
+interface MutationCase {
+    readonly name: string;
+    readonly mutate: (config: Record<string, any>) => void;
+    readonly expectPath: string;
+    readonly expect: RegExp;
+}
+
+/** One test per case: the dev config, mutated, has an issue at the case's key path with its message. */
+function itFailsAtKey(cases: readonly MutationCase[]): void {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = devConfig();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
+            assert.match(hit, c.expect);
+        });
+    }
+}
+
 function stackFileIssues(text: string): string[] {
     try {
         parseStackFile(text, "kubeloom");
@@ -212,16 +235,7 @@ describe("hostile config: addresses that cannot work", () => {
         { name: "a tlsSans entry that is an invalid IPv4", mutate: (c) => (k3s(c).tlsSans = ["1.2.3.256"]), expectPath: "clusters[0].source.k3s.tlsSans[0]", expect: /IPv4/ },
         { name: "a MetalLB pool containing the node", mutate: (c) => { c.mesh = {}; c.clusters[0].loadBalancer = { metallb: { addresses: ["192.0.2.0/28"] } }; }, expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /node address 192\.0\.2\.10/ },
     ];
-    for (const c of cases) {
-        it(`fails on ${c.name}`, () => {
-            const config = devConfig();
-            c.mutate(config);
-            const issues = issuesOf(config);
-            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
-            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
-            assert.match(hit, c.expect);
-        });
-    }
+    itFailsAtKey(cases);
     it("accepts a DNS name host and the dev config", () => {
         const config = devConfig();
         config.clusters[0].source.k3s.host = "node-1.example.com";
@@ -258,16 +272,7 @@ describe("hostile config: HA K3s (servers, registrationAddress, skipUninstall)",
         { name: "skipUninstall naming a host that is no node", mutate: (c) => (k3s(c).skipUninstall = ["192.0.2.99"]), expectPath: "clusters[0].source.k3s.skipUninstall[0]", expect: /not a node of this cluster \(192\.0\.2\.10\)/ },
         { name: "a pod CIDR too small for 3 servers and 2 agents", mutate: (c) => { c.clusters[0].podCidr = "10.42.0.0/22"; ha(c, ["192.0.2.10", "192.0.2.11", "192.0.2.12"]); k3s(c).agents = servers("192.0.2.21", "192.0.2.22"); }, expectPath: "clusters[0].podCidr", expect: /5 nodes/ },
     ];
-    for (const c of cases) {
-        it(`fails on ${c.name}`, () => {
-            const config = devConfig();
-            c.mutate(config);
-            const issues = issuesOf(config);
-            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
-            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
-            assert.match(hit, c.expect);
-        });
-    }
+    itFailsAtKey(cases);
     it("accepts 1, 3 and 5 servers, a localhost server with agents and a registrationAddress, and skipUninstall of a node", () => {
         for (const hosts of [["192.0.2.10"], ["192.0.2.10", "192.0.2.11", "192.0.2.12"], ["192.0.2.10", "192.0.2.11", "192.0.2.12", "192.0.2.13", "192.0.2.14"]]) {
             const config = devConfig();
@@ -334,16 +339,7 @@ describe("hostile config: tenants", () => {
             expect: /the egress policies' selectors .*would need 125 isolation NetworkPolicies.*more than 64/,
         },
     ];
-    for (const c of cases) {
-        it(`fails on ${c.name}`, () => {
-            const config = devConfig();
-            c.mutate(config);
-            const issues = issuesOf(config);
-            const hit = issues.find((i) => i.startsWith(`${c.expectPath}: `));
-            assert.ok(hit, `no issue at ${c.expectPath}: ${issues.join("\n")}`);
-            assert.match(hit, c.expect);
-        });
-    }
+    itFailsAtKey(cases);
     it("takes HTTP rules on same-tenant peers with isolation on 0.36 (Kubeloom's fence leaves their pods out); on 0.20 refuses them on egress only", () => {
         const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
         const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
