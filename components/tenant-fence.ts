@@ -17,12 +17,12 @@ interface Requirement {
     readonly values: string[];
 }
 
-/** Most isolation NetworkPolicies one tenant may need (the product of its ingress policies' label counts). */
+/** Most NetworkPolicies one left-out allowance of a tenant may need, per direction (isolationPolicyCount). */
 export const MAX_ISOLATION_POLICIES = 64;
 
 /**
- * The pod selectors (matchExpressions, ANDed; the list is a union) for "a pod of this tenant that no ingress policy
- * selects". Not (a ∧ b ∧ c) is ¬a ∨ ¬b ∨ ¬c; for several policies, one negated term from each (their product).
+ * The pod selectors (matchExpressions, ANDed; the list is a union) for "a pod of this tenant that none of the
+ * `claimed` selections selects" (claimedPods: the pods of the tenant's ingress, or egress, policies). Not (a ∧ b ∧ c) is ¬a ∨ ¬b ∨ ¬c; for several policies, one negated term from each (their product).
  * `NotIn` also matches a pod without the key, which is what "not selected" means.
  */
 export function unclaimedPodSelectors(line: VClusterLine, vcluster: string, claimed: readonly TenantPods[]): Requirement[][] {
@@ -167,6 +167,10 @@ export function isolationPolicyCount(claimed: readonly TenantPods[]): number {
     return claimed.reduce((count, pods) => count * (Object.keys(pods.labels).length + (pods.namespace !== undefined ? 1 : 0)), 1);
 }
 
+/** The pods of a tenant's policies with rules in `direction`: the pods the fence's default allowance leaves out. */
+export function claimedPods(policies: readonly TenantNetworkPolicy[], direction: "ingress" | "egress"): TenantPods[] {
+    return policies.filter((p) => p[direction].length > 0).map((p) => p.pods);
+}
 
 /**
  * Every host-side policy Kubeloom writes for a tenant, in its namespace: with `isolate`, the fence and the ingress
@@ -174,9 +178,8 @@ export function isolationPolicyCount(claimed: readonly TenantPods[]): number {
  * these, and the config rules check them (config/tenant-policy-rules.ts).
  */
 export function tenantHostPolicies(line: VClusterLine, vcluster: string, namespace: string, isolate: boolean, policies: readonly TenantNetworkPolicy[]): { networkPolicies: KubeManifest[]; ciliumPolicies: KubeManifest[] } {
-    const claimed = (direction: "ingress" | "egress") => policies.filter((p) => p[direction].length > 0).map((p) => p.pods);
     return {
-        networkPolicies: isolate ? [...tenantFencePolicies(line, vcluster, namespace, claimed("egress")), ...tenantIngressIsolation(line, vcluster, namespace, claimed("ingress"))] : [],
+        networkPolicies: isolate ? [...tenantFencePolicies(line, vcluster, namespace, claimedPods(policies, "egress")), ...tenantIngressIsolation(line, vcluster, namespace, claimedPods(policies, "ingress"))] : [],
         ciliumPolicies: policies.map((policy) => tenantCiliumNetworkPolicy(line, vcluster, namespace, policy)),
     };
 }

@@ -6,7 +6,7 @@
 import type { ConfigIssue, VClusterConfig } from "./schema";
 import { tenantNetworkPolicies } from "./resolve";
 import { tenantPolicyObjectName, vclusterLine } from "../components/tenant-policy";
-import { isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, tenantHostPolicies } from "../components/tenant-fence";
+import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, tenantHostPolicies } from "../components/tenant-fence";
 import { voidedHttpRuleMessage, voidedHttpRules } from "../components/l7-voiding";
 import { vclusterNamespace } from "../components/vcluster-values";
 
@@ -16,13 +16,12 @@ export function tenantPolicyIssues(v: VClusterConfig, at: string): ConfigIssue[]
     const line = vclusterLine(v.version);
     if (line === undefined) return issues;
     const policies = tenantNetworkPolicies(v);
-    const claimed = (direction: "ingress" | "egress") => policies.filter((p) => p[direction].length > 0).map((p) => p.pods);
     // Kubeloom's fence leaves out the pods a tenant policy selects, on ingress always and on egress where it writes
     // the egress fence (tenantFenceOwner); each left-out set needs its NotIn policies.
     const directions = tenantFenceOwner(line) === "kubeloom" ? (["ingress", "egress"] as const) : (["ingress"] as const);
     let tooMany = false;
     for (const direction of directions) {
-        const count = isolationPolicyCount(claimed(direction));
+        const count = isolationPolicyCount(claimedPods(policies, direction));
         if (v.isolate && count > MAX_ISOLATION_POLICIES) {
             tooMany = true;
             issues.push({ path: `${at}.networkPolicies`, message: `the ${direction} policies' selectors (namespace and labels) would need ${count} isolation NetworkPolicies for the pods they leave out, more than ${MAX_ISOLATION_POLICIES}; select with fewer labels or merge policies` });

@@ -10,7 +10,7 @@ import { selectorMatches } from "../../components/l7-voiding";
 import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/checks";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy, VClusterLine } from "../../components/tenant-policy";
-import { tenantFencePolicies, tenantIngressIsolation } from "../../components/tenant-fence";
+import { tenantFencePolicies, tenantHostPolicies } from "../../components/tenant-fence";
 import { vclusterValues } from "../../components/vcluster-values";
 import { renderRelease } from "../../scripts/plan/render/render";
 import { sharedDir } from "../../lib/project";
@@ -42,10 +42,10 @@ async function chartPolicies(line: VClusterLine, chartFence: boolean): Promise<K
     return objects.filter((o) => o.kind === "NetworkPolicy");
 }
 
-/** What Kubeloom creates for the tenant: its fence, its ingress isolation and the tenant's CNPs. */
-function kubeloomObjects(line: VClusterLine, policies: readonly TenantNetworkPolicy[], egressClaimed = policies.filter((p) => p.egress.length > 0).map((p) => p.pods)): KubeManifest[] {
-    const ingressClaimed = policies.filter((p) => p.ingress.length > 0).map((p) => p.pods);
-    return [...tenantFencePolicies(line, "galaxy", NS, egressClaimed), ...tenantIngressIsolation(line, "galaxy", NS, ingressClaimed), ...policies.map((p) => tenantCiliumNetworkPolicy(line, "galaxy", NS, p))];
+/** What Kubeloom creates for the isolated tenant (tenantHostPolicies, as VCluster does). */
+function kubeloomObjects(line: VClusterLine, policies: readonly TenantNetworkPolicy[]): KubeManifest[] {
+    const host = tenantHostPolicies(line, "galaxy", NS, true, policies);
+    return [...host.networkPolicies, ...host.ciliumPolicies];
 }
 
 describe("preflight l7-voided: selectors", () => {
@@ -81,7 +81,8 @@ describe("preflight l7-voided: the tenant fence of each vcluster line", function
     });
 
     it("0.36: without leaving egress-policy pods out, Kubeloom's egress fence would void the egress HTTP rule", () => {
-        const findings = checkVoidedL7Rules(cluster, placed(kubeloomObjects("0.36", [exhaust], [])));
+        const unfenced = [...tenantFencePolicies("0.36", "galaxy", NS, []), tenantCiliumNetworkPolicy("0.36", "galaxy", NS, exhaust)];
+        const findings = checkVoidedL7Rules(cluster, placed(unfenced));
         assert.equal(findings.length, 1, JSON.stringify(findings));
         assert.match(findings[0].message, /egress\[0\] on TCP\/8080 have no effect: NetworkPolicy\/vcluster-galaxy\/kubeloom-tenant-egress egress\[0\]/);
     });
