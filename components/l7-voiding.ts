@@ -1,15 +1,15 @@
 /**
- * An L7 (HTTP) rule of a CiliumNetworkPolicy that another policy voids — one rule, used by the config layer (on the
- * objects Kubeloom writes for a tenant, to name the key) and by pre-flight (on everything rendered, `l7-voided`). Cilium wildcards the L7 rules
- * for every peer that some rule on the same endpoint allows at L3 or L4 without L7 rules (docs/security/policy/layer7:
- * "the layer 7 portions of the latter rule will have no effect"; pkg/policy wildcardL3L4Rules), and it enforces
- * Kubernetes NetworkPolicies as such rules. So a NetworkPolicy that admits the same peers on the same port (or on
- * every port) silently turns "only POST /v1/request-landing" into "anything".
+ * An L7 (HTTP) rule of a CiliumNetworkPolicy that another policy voids — one rule, used by the config layer (on
+ * the objects Kubeloom writes for a tenant, to name the key) and by pre-flight (on everything rendered, `l7-voided`).
+ * Cilium wildcards the L7 rules for every peer that some rule on the same endpoint allows at L3 or L4 without L7
+ * rules (docs/security/policy/layer7: "the layer 7 portions of the latter rule will have no effect"; pkg/policy
+ * wildcardL3L4Rules), and it enforces Kubernetes NetworkPolicies as such rules. So a NetworkPolicy that admits the
+ * same peers on the same port (or on every port) silently turns "only POST /v1/request-landing" into "anything".
  *
  * What is checked: CNP rules whose peers are `fromEndpoints` / `toEndpoints` given by matchLabels (the form
- * Kubeloom writes), against NetworkPolicies and the L3/L4 rules of CiliumNetworkPolicies of the same namespace. A pod is modelled by exactly the labels a
- * selector names, so a NetworkPolicy selector that needs other labels does not count as matching. Entity, CIDR
- * and FQDN peers are not checked.
+ * Kubeloom writes), against NetworkPolicies and the L3/L4 rules of CiliumNetworkPolicies of the same namespace.
+ * A pod is modelled by exactly the labels a selector names, so a selector that needs other labels does not count
+ * as matching. Entity, CIDR and FQDN peers are not checked.
  */
 
 type Labels = Readonly<Record<string, string>>;
