@@ -2,8 +2,10 @@
  * An L7 (HTTP) rule of a CiliumNetworkPolicy that another policy voids — one rule, used by the config layer (on
  * the objects Kubeloom writes for a tenant, to name the key) and by pre-flight (on everything rendered, `l7-voided`).
  * Cilium wildcards the L7 rules for every peer that some rule on the same endpoint allows at L3 or L4 without L7
- * rules (docs/security/policy/layer7: "the layer 7 portions of the latter rule will have no effect"; pkg/policy
- * wildcardL3L4Rules), and it enforces Kubernetes NetworkPolicies as such rules. So a NetworkPolicy that admits the
+ * rules — for an L4 rule, docs/security/policy/layer7 at v1.20.2: "the layer 7 portions of the latter rule will
+ * have no effect"; for an L3-only rule, the policy model's L7 wildcarding of its peers (cilium/cilium #3698 "Fix L3
+ * only rules to wildcard L7", PR #3634, pkg/policy wildcardL3L4Rule) — and it enforces Kubernetes NetworkPolicies
+ * as such rules. Not run against a live Cilium here. So a NetworkPolicy that admits the
  * same peers on the same port (or on every port) silently turns "only POST /v1/request-landing" into "anything".
  *
  * What is checked: CNP rules whose peers are `fromEndpoints` / `toEndpoints` given by matchLabels (the form
