@@ -5,8 +5,8 @@
  * rules — for an L4 rule, docs/security/policy/layer7 at v1.20.2: "the layer 7 portions of the latter rule will
  * have no effect"; for an L3-only rule, the policy model's L7 wildcarding of its peers (cilium/cilium #3698 "Fix L3
  * only rules to wildcard L7", PR #3634, pkg/policy wildcardL3L4Rule) — and it enforces Kubernetes NetworkPolicies
- * as such rules. Not run against a live Cilium here. So a NetworkPolicy that admits the
- * same peers on the same port (or on every port) silently turns "only POST /v1/request-landing" into "anything".
+ * as such rules. Not run against a live Cilium here. So a NetworkPolicy that admits the same peers on the same
+ * port (or on every port) silently turns "only POST /v1/request-landing" into "anything".
  *
  * What is checked: CNP rules whose peers are `fromEndpoints` / `toEndpoints` given by matchLabels (the form
  * Kubeloom writes), against NetworkPolicies and the L3/L4 rules of CiliumNetworkPolicies of the same namespace.
