@@ -17,6 +17,9 @@ interface Requirement {
     readonly values: string[];
 }
 
+/** Name of a tenant's (first) ingress isolation NetworkPolicy; every isolated tenant has it on both lines. */
+export const INGRESS_ISOLATION_POLICY = "kubeloom-tenant-ingress";
+
 /** Most NetworkPolicies one left-out allowance of a tenant may need, per direction (isolationPolicyCount). */
 export const MAX_ISOLATION_POLICIES = 64;
 
@@ -47,7 +50,7 @@ export function unclaimedPodSelectors(line: VClusterLine, vcluster: string, clai
  * latter rule will have no effect"). Such pods accept exactly what their policies allow.
  */
 export function tenantIngressIsolation(line: VClusterLine, vcluster: string, namespace: string, claimed: readonly TenantPods[]): KubeManifest[] {
-    return unclaimedPolicies(line, vcluster, namespace, claimed, "kubeloom-tenant-ingress", {
+    return unclaimedPolicies(line, vcluster, namespace, claimed, INGRESS_ISOLATION_POLICY, {
         ingress: [
             // The tenant's own pods (this namespace only: no namespaceSelector).
             { from: [{ podSelector: { matchLabels: { [MANAGED_BY_LABEL]: vcluster } } }] },

@@ -6,6 +6,7 @@
 import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
 import { objectRef } from "./rendered-diff";
+import { INGRESS_ISOLATION_POLICY } from "../../components/tenant-fence";
 
 const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
@@ -92,6 +93,10 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         if (before && !after && resource.type.startsWith("kubernetes:") && POLICY_KINDS.has(kind)) {
             const ns = get(before.inputs, "metadata.namespace");
             warnings.push(`policy removed: ${kind}/${ns ? `${String(ns)}/` : ""}${String(get(before.inputs, "metadata.name") ?? before.name)}`);
+            // Every isolated tenant has this policy (both chart lines): it going while the tenant's release stays
+            // means `isolate` was turned off, not that the tenant was removed.
+            const release = kind === "NetworkPolicy" && get(before.inputs, "metadata.name") === INGRESS_ISOLATION_POLICY ? vclusterReleaseIn(pairs, ns) : undefined;
+            if (release !== undefined) warnings.push(`isolation off: vCluster ${release} no longer gets Kubeloom's host NetworkPolicies that fence the tenant in (isolate)`);
         }
         if (before && after && kind === "Namespace" && resource.type.startsWith("kubernetes:")) {
             warnings.push(...pssWarning(`Namespace/${String(get(after.inputs, "metadata.name") ?? after.name)}`, get(before.inputs, "metadata.labels"), get(after.inputs, "metadata.labels")));
@@ -108,4 +113,10 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         }
     }
     return [...new Set(warnings)].sort();
+}
+
+/** The name of the vCluster release that stays (after the change) in namespace `ns`, if any. */
+function vclusterReleaseIn(pairs: readonly ResourcePair[], ns: unknown): string | undefined {
+    const stays = pairs.find(({ before, after }) => before && after && after.type === HELM_RELEASE && after.inputs.chart === "vcluster" && after.inputs.namespace === ns);
+    return stays ? String(stays.after!.inputs.name ?? stays.after!.name) : undefined;
 }

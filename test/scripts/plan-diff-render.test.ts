@@ -170,6 +170,13 @@ describe("plan:diff on the real program, rendered through the stand-in helm", fu
         for (const policy of ["kubeloom-control-plane", "kubeloom-tenant-dns", "kubeloom-tenant-egress", "kubeloom-tenant-ingress"]) {
             assert.ok(diff.warnings.includes(`policy removed: NetworkPolicy/vcluster-vc-a/${policy}`), diff.warnings.join("\n"));
         }
+        assert.ok(diff.warnings.includes("isolation off: vCluster vc-a no longer gets Kubeloom's host NetworkPolicies that fence the tenant in (isolate)"), diff.warnings.join("\n"));
+        // Removing a whole tenant removes its policies too, but that is not "isolation off".
+        const noVcA = devConfig();
+        noVcA.clusters[0].vclusters = noVcA.clusters[0].vclusters.slice(1);
+        const removal = diffPlans({ stack: "dev", base: await rendered(baseConfig), head: await rendered(noVcA) });
+        assert.ok(removal.warnings.includes("policy removed: NetworkPolicy/vcluster-vc-a/kubeloom-tenant-ingress"), removal.warnings.join("\n"));
+        assert.ok(!removal.warnings.some((w) => w.startsWith("isolation off")), removal.warnings.join("\n"));
         assert.equal(releases.get("dev-vc-b-release"), undefined, "vc-b is untouched");
         assert.equal(diff.counts.replace, 0, "values changes upgrade in place");
 
