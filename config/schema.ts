@@ -482,6 +482,9 @@ const ciliumLoadBalancerConfig = z.strictObject({
     devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
 });
 
+/** The keys a destructive change can be allowed for (`clusters[i].allowDestructive`, config/change-rules.ts). */
+export const DESTRUCTIVE_KEYS = ["podCidr", "serviceCidr", "id", "name", "servers"] as const;
+
 const clusterConfig = z.strictObject({
     name: clusterName,
     id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
@@ -494,6 +497,11 @@ const clusterConfig = z.strictObject({
      * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see README.
      */
     deleteUnreachable: z.boolean().default(false),
+    /**
+     * Destructive changes its author means (config/change-rules.ts): each key listed here lets plan:diff and
+     * `npm run up` apply a change of it they would refuse, and lists it as allowed. Default: none.
+     */
+    allowDestructive: z.array(z.enum(DESTRUCTIVE_KEYS)).default([]),
     source: clusterSource,
     cilium: ciliumConfig.default(() => ciliumConfig.parse({})),
     vclusters: z.array(vclusterConfig).default([]),

@@ -48,6 +48,21 @@ function render(report: PlanDiffReport, fieldsPerResource: number, width: number
         for (const refused of report.refusedUpgrades) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
         lines.push("");
     }
+    if (report.refusedChanges.length > 0) {
+        lines.push("**Refused destructive changes** — K3s or Cilium cannot make these in place; this change cannot be deployed as it is:", "");
+        for (const refused of report.refusedChanges) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
+        lines.push("");
+    }
+    if (report.allowedDestructiveChanges.length > 0) {
+        lines.push("**⚠ Destructive changes allowed by `allowDestructive`** — these will be applied:", "");
+        for (const allowed of report.allowedDestructiveChanges) lines.push(`- ${code(`Pulumi.${allowed.stack}.yaml`)} ${code(allowed.path)}: ${escape(allowed.message)}`);
+        lines.push("");
+    }
+    if (report.steps.length > 0) {
+        lines.push("**Ordered steps** of this change:", "");
+        for (const step of report.steps) lines.push(`- ${code(`Pulumi.${step.stack}.yaml`)}: ${escape(step.note)}`);
+        lines.push("");
+    }
     if (report.stacks.length === 0) {
         lines.push("No `Pulumi.<stack>.yaml` stack files on either side.", "");
         return finish(lines);
