@@ -82,6 +82,63 @@ export type K3sServerRole =
     /** Another server: joins the etcd cluster at `serverUrl` (https://). */
     | { readonly type: "join"; readonly serverUrl: string };
 
+/** A node taint, K3s's `--node-taint key=value:Effect` (the kubelet's --register-with-taints format). */
+export interface K3sTaint {
+    readonly key: string;
+    /** @default - no value (`key:Effect`) */
+    readonly value?: string;
+    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/**
+ * Settings of one node, server or agent (k3s pkg/cli/cmds/agent.go: --node-label, --node-taint, --node-ip,
+ * --node-external-ip; the server takes the same agent flags). Every field is optional and renders nothing when
+ * unset, so a node without settings gets byte-identical scripts.
+ */
+export interface K3sNodeSettings {
+    /** Labels the kubelet registers the node with → one `--node-label=k=v` each, sorted by key. @default - none */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Taints the kubelet registers the node with → one `--node-taint=…` each, in order. @default - none */
+    readonly taints?: readonly K3sTaint[];
+    /** The address the node advertises (multi-NIC hosts) → `--node-ip`. @default - K3s picks the default route's address */
+    readonly nodeIp?: string;
+    /** The node's external address → `--node-external-ip`. @default - none */
+    readonly externalIp?: string;
+    /**
+     * Any other K3s flag, `--name` or `--name=value`, appended after every flag Kubeloom renders. A flag Kubeloom
+     * derives (K3S_DERIVED_FLAGS) is refused: the key that owns it must be set instead. @default - none
+     */
+    readonly extraArgs?: readonly string[];
+}
+
+/**
+ * The K3s flags the install scripts derive, each with the config key (relative to `clusters[i]`) that owns it — the
+ * one declaration `extraArgs` is checked against, here and by the config rule (config layer), so a flag cannot be
+ * set twice with two values. Flags no key sets (Kubeloom fixes them) name "(fixed by Kubeloom: why)".
+ */
+export const K3S_DERIVED_FLAGS: Readonly<Record<string, string>> = {
+    "--flannel-backend": "(fixed by Kubeloom: Cilium is the CNI)",
+    "--disable-network-policy": "(fixed by Kubeloom: Cilium enforces network policy)",
+    "--disable-kube-proxy": "cilium.kubeProxyReplacement",
+    "--disable": "source.k3s.disable",
+    "--cluster-cidr": "podCidr",
+    "--service-cidr": "serviceCidr",
+    "--tls-san": "source.k3s.tlsSans",
+    "--https-listen-port": "source.k3s.apiPort",
+    "--write-kubeconfig-mode": "(fixed by Kubeloom: the admin kubeconfig stays root-only and is read with sudo)",
+    "--write-kubeconfig": "(fixed by Kubeloom: the kubeconfig is read back from /etc/rancher/k3s/k3s.yaml)",
+    "--token": "(the cluster token Kubeloom generates, handed over in --token-file)",
+    "--token-file": "(the cluster token Kubeloom generates)",
+    "--server": "source.k3s.registrationAddress",
+    "--cluster-init": "source.k3s.servers",
+    "--node-name": "(fixed by Kubeloom: rolling upgrades find the node by its hostname)",
+    "--node-label": "labels",
+    "--node-taint": "taints",
+    "--node-ip": "nodeIp",
+    "--node-external-ip": "externalIp",
+    "--secrets-encryption": "source.k3s.secretsEncryption",
+};
+
 /** What the server install script needs from the stack config. */
 export interface K3sServerScriptInput {
     /** K3s release, e.g. "v1.28.13+k3s1". */
@@ -100,6 +157,10 @@ export interface K3sServerScriptInput {
     readonly apiPort: number;
     /** Datastore role: --cluster-init, --server=<url> or neither. @default { type: "single" } */
     readonly role?: K3sServerRole;
+    /** Encrypt Secrets at rest → `--secrets-encryption` (must be the same on every server). @default false */
+    readonly secretsEncryption?: boolean;
+    /** This server's node settings. @default - none */
+    readonly node?: K3sNodeSettings;
 }
 
 /** What the agent install script needs. */
@@ -108,6 +169,8 @@ export interface K3sAgentScriptInput {
     readonly version: string;
     /** Server the agent joins, e.g. "https://192.0.2.10:6443" (the installer only accepts https://). */
     readonly serverUrl: string;
+    /** This agent's node settings. @default - none */
+    readonly node?: K3sNodeSettings;
 }
 
 /**
@@ -148,7 +211,69 @@ export function k3sServerFlags(input: K3sServerScriptInput): string[] {
         `--token-file=${K3S_TOKEN_FILE}`,
     );
     flags.push(...roleFlags(input.role ?? { type: "single" }));
+    if (input.secretsEncryption === true) flags.push("--secrets-encryption");
+    flags.push(...nodeSettingFlags(input.node));
     return flags;
+}
+
+/** The `k3s agent` flags of an agent: its node settings (none renders the plain `agent`). */
+export function k3sAgentFlags(input: K3sAgentScriptInput): string[] {
+    return nodeSettingFlags(input.node);
+}
+
+/**
+ * The flags of a node's settings, labels sorted by key, then taints, addresses and extra flags. Throws on a value
+ * the installer would mangle (whitespace: it splits INSTALL_K3S_EXEC on it) and on an extra flag Kubeloom derives.
+ */
+export function nodeSettingFlags(node: K3sNodeSettings | undefined): string[] {
+    if (node === undefined) return [];
+    const flags: string[] = [];
+    for (const [key, value] of Object.entries(node.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        requireFlagValue(`labels.${key}`, `${key}=${value}`);
+        flags.push(`--node-label=${key}=${value}`);
+    }
+    (node.taints ?? []).forEach((taint, i) => {
+        const text = `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
+        requireFlagValue(`taints[${i}]`, text);
+        flags.push(`--node-taint=${text}`);
+    });
+    if (node.nodeIp !== undefined) {
+        requireFlagValue("nodeIp", node.nodeIp);
+        flags.push(`--node-ip=${node.nodeIp}`);
+    }
+    if (node.externalIp !== undefined) {
+        requireFlagValue("externalIp", node.externalIp);
+        flags.push(`--node-external-ip=${node.externalIp}`);
+    }
+    (node.extraArgs ?? []).forEach((arg, i) => {
+        const problem = extraArgProblem(arg);
+        if (problem) throw new Error(`k3s: extraArgs[${i}]: ${problem}`);
+        flags.push(arg);
+    });
+    return flags;
+}
+
+/** The flag name of an extra argument: `--kubelet-arg` of `--kubelet-arg=max-pods=200`. */
+export function extraArgName(arg: string): string {
+    const eq = arg.indexOf("=");
+    return eq < 0 ? arg : arg.slice(0, eq);
+}
+
+/**
+ * Why an extra K3s argument cannot be rendered, or undefined: not `--name[=value]`, whitespace (the installer splits
+ * INSTALL_K3S_EXEC on it), or a flag Kubeloom derives (K3S_DERIVED_FLAGS names the key to set instead).
+ */
+export function extraArgProblem(arg: string): string | undefined {
+    if (!/^--[a-z0-9][a-z0-9-]*(=\S*)?$/.test(arg)) {
+        return `${JSON.stringify(arg)} is not a K3s flag: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace) and with the long name (not -t, -s, …)`;
+    }
+    const owner = K3S_DERIVED_FLAGS[extraArgName(arg)];
+    if (owner !== undefined) {
+        return owner.startsWith("(")
+            ? `${extraArgName(arg)} is set by Kubeloom ${owner.slice(1, -1)}; it cannot be passed again`
+            : `${extraArgName(arg)} is derived by Kubeloom from ${owner}: set that key instead`;
+    }
+    return undefined;
 }
 
 function roleFlags(role: K3sServerRole): string[] {
@@ -212,7 +337,7 @@ export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
                 `K3S_URL=${shellQuote(input.serverUrl)}`,
                 `K3S_TOKEN_FILE=${shellQuote(K3S_TOKEN_FILE)}`,
                 `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
-                `INSTALL_K3S_EXEC=${shellQuote("agent")}`,
+                `INSTALL_K3S_EXEC=${shellQuote(["agent", ...k3sAgentFlags(input)].join(" "))}`,
             ],
             "k3s-agent",
         ),
