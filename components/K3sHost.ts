@@ -22,7 +22,19 @@ import {
 import { buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, NODE_FILE_MAX_SECONDS, registriesYaml, type EtcdSnapshotInput, type RegistriesInput } from "./k3s-node-files";
 import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
-import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
+import {
+    buildDrainScript,
+    buildEvictScript,
+    buildForgetScript,
+    buildNodeNameScript,
+    buildReadyScript,
+    buildRemovalStepCreateScript,
+    buildRollStepCreateScript,
+    DRAIN_MAX_SECONDS,
+    extractNodeName,
+    READY_MAX_SECONDS,
+    REMOVAL_MAX_SECONDS,
+} from "./k3s-roll-script";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH. */
 export const LOCALHOST = "localhost";
@@ -225,6 +237,19 @@ export class K3sHost extends pulumi.ComponentResource {
         const installNode = (node: K3sNodeTarget, service: "k3s" | "k3s-agent", installName: string, scripts: NodeScripts, maxSeconds: number, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
             const roll = rolling ? rollSteps(node.host, previousStep) : undefined;
             let before: pulumi.Resource | undefined = roll ? roll.drain : previousStep;
+            // Removal steps of every node but the first server (removing that one is refused, config/change-rules.ts):
+            // Pulumi deletes dependents first, so leaving the config runs evict (drain) → the node's uninstall →
+            // forget (delete its Node object), each on the first server.
+            const removable = roll !== undefined && node !== first;
+            let forget: pulumi.Resource | undefined;
+            if (removable) {
+                forget = nodeCommand(
+                    `${name}-forget-${node.host}`,
+                    rollTarget,
+                    { create: buildRemovalStepCreateScript("forget", node.host), delete: roll.nodeName.apply((n) => buildForgetScript(n, node.host)) },
+                    { parent: this, dependsOn: previousStep ? [previousStep] : [], customTimeouts: { create: commandTimeout(0), delete: commandTimeout(REMOVAL_MAX_SECONDS) } },
+                );
+            }
             for (const file of nodeFiles(node, service)) {
                 before = nodeCommand(
                     `${name}-${file.role}-${node.host}`,
@@ -235,12 +260,21 @@ export class K3sHost extends pulumi.ComponentResource {
             }
             const install = nodeCommand(installName, targetOf(node), scripts, {
                 parent: this,
-                dependsOn: before ? [before] : [],
+                dependsOn: [...(before ? [before] : []), ...(forget ? [forget] : [])],
                 additionalSecretOutputs: ["stdin"],
                 customTimeouts: installTimeouts(maxSeconds),
                 ...extra,
                 ...uninstallOptions(node.host),
             });
+            if (removable && !skipUninstall.has(node.host)) {
+                // A host that no longer exists (skipUninstall) has nothing to drain; its Node object is still deleted.
+                nodeCommand(
+                    `${name}-evict-${node.host}`,
+                    rollTarget,
+                    { create: buildRemovalStepCreateScript("evict", node.host), delete: roll.nodeName.apply((n) => buildEvictScript(n, node.host)) },
+                    { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), delete: commandTimeout(REMOVAL_MAX_SECONDS) } },
+                );
+            }
             previousStep = roll ? roll.ready(install) : install;
             return install;
         };
@@ -262,7 +296,7 @@ export class K3sHost extends pulumi.ComponentResource {
                     { create: buildRollStepCreateScript("ready", host), update: rollNode.apply(buildReadyScript) },
                     { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), update: commandTimeout(READY_MAX_SECONDS) } },
                 );
-            return { drain, ready };
+            return { drain, ready, nodeName };
         };
 
         const serverCommands = args.servers.map((server, i) =>
@@ -349,7 +383,7 @@ type NodeTarget =
 interface NodeScripts {
     readonly create: string;
     readonly update?: pulumi.Input<string>;
-    readonly delete?: string;
+    readonly delete?: pulumi.Input<string>;
     readonly stdin?: pulumi.Input<string>;
     readonly triggers?: unknown[];
 }
