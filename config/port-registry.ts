@@ -6,7 +6,8 @@
  * value in one scope are an error naming both keys. Pure: `portRegistry` lists the claims, `registryIssues`
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
  */
-import type { ConfigIssue, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { clusterLoadBalancer, clustermeshNodePort, k3sNodes, loadBalancerAddresses, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";

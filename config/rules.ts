@@ -2,7 +2,8 @@
  * Cross-field rules of the stack config: what a single field's schema cannot see (uniqueness, overlaps, a
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
-import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
+import type { StackConfig, ClusterConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers } from "./resolve";
 import { tenantPolicyIssues } from "./tenant-policy-rules";

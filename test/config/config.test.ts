@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath, SECRET_KEYS } from "../../config/schema";
+import { defaultProtect, SECRET_KEYS } from "../../config/schema";
+import { ConfigError, suggestKey, formatPath } from "../../config/config-error";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig, FailureCase, issuesOf } from "../support/fixtures";
 

@@ -209,7 +209,7 @@ describe("port registry: properties on whole configs", () => {
 
 describe("derived names: property on whole plans", () => {
     const { planConfig } = require("../support/helpers") as typeof import("../support/helpers");
-    const { ConfigError } = require("../../config/schema") as typeof import("../../config/schema");
+    const { ConfigError } = require("../../config/config-error") as typeof import("../../config/config-error");
     // Names from a pool where "<cluster>-<vcluster>" and "mesh-<cluster>-verify" / "<cluster>-cilium-verify" meet.
     const clusterNames = ["a", "a-b", "a-b-c", "mesh-x", "x-cilium", "x"];
     const vclusterNames = ["b", "b-c", "c", "vc", "cilium"];
