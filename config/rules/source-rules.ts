@@ -3,12 +3,13 @@
  * needs, the K3s topology, and what a cluster managed elsewhere cannot be given.
  */
 import type { ConfigIssue } from "../config-error";
-import { installsCilium, k3sNodes } from "../resolve";
+import { clusterSource, installsCilium, k3sNodes } from "../resolve";
+import { createsCluster, nodeAddress } from "../resolved-cluster";
 import { Rule } from "./rule";
 
 export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
-        const derived = c.source.k3s !== undefined || c.source.kind !== undefined;
+        const derived = createsCluster(clusterSource(c));
         if (!installsCilium(c) || !c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
         return [
             {
@@ -25,7 +26,7 @@ export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
  */
 export const existingClusterApiEndpoint: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
-        if (c.source.k3s || c.source.kind || c.cilium.k8sServiceHost === undefined || c.cilium.k8sServicePort !== undefined) return [];
+        if (createsCluster(clusterSource(c)) || c.cilium.k8sServiceHost === undefined || c.cilium.k8sServicePort !== undefined) return [];
         return [
             {
                 path: `clusters[${i}].cilium.k8sServicePort`,
@@ -100,15 +101,14 @@ export const ciliumManagedElsewhere: Rule = (config) =>
         const issues: ConfigIssue[] = [];
         const at = `clusters[${i}]`;
         if (!installsCilium(c)) {
-            if (c.source.k3s || c.source.kind) {
+            if (createsCluster(clusterSource(c))) {
                 issues.push({ path: `${at}.cilium.install`, message: "cannot be false for a cluster this stack creates: it would have no CNI (nodes stay NotReady); remove it" });
             }
             if (c.cilium.chaining || c.cilium.verify) {
                 issues.push({ path: `${at}.cilium.${c.cilium.chaining ? "chaining" : "verify"}`, message: "configures a Cilium this stack does not install (cilium.install is false); set it in the stack that installs Cilium" });
             }
         }
-        const existing = c.source.kubeconfig ?? c.source.stackReference;
-        if (existing && existing.nodeAddress === undefined && c.cilium.k8sServiceHost === undefined) {
+        if (nodeAddress(c).type === "unknown") {
             // Kubeloom did not create these nodes, so it cannot know an address where a NodePort answers; guessing
             // (localhost) would export a kubeconfig that works nowhere but on the node itself.
             const kind = c.source.kubeconfig ? "kubeconfig" : "stackReference";
