@@ -28,7 +28,8 @@
  * `clusters[i].allowDestructive: [podCidr, serviceCidr, id, name, servers]`; an overridden change is listed in
  * plan:diff's report and logged by `npm run up`, never silently applied.
  */
-import { DESTRUCTIVE_KEYS, type ConfigIssue, type StackConfig } from "./schema";
+import { DESTRUCTIVE_KEYS, type StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { installsCilium, k3sNodes } from "./resolve";
 
 export { DESTRUCTIVE_KEYS };

@@ -26,9 +26,11 @@ import { diffPlans, planDiffReport, PlanDiffReport, RefusedUpgrade, StackDiff } 
 import { stackUpgradeIssues } from "./upgrade-steps";
 import { stackShapeChanges } from "./deployed-shape";
 import { parseStackFile } from "../plan/stack-file";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { clusterOrderFromRaw } from "../../config/upgrade-rules";
 import { parseStackConfig } from "../../config/parse";
-import { ConfigError, rawConfigFromPulumi, type StackConfig } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
+import type { StackConfig } from "../../config/schema";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
