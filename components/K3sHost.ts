@@ -217,7 +217,9 @@ export class K3sHost extends pulumi.ComponentResource {
         // `warn` once per host: its node-name command (which also runs on the host) is retained without a second line.
         const uninstallOptions = (host: string, warn = true): pulumi.CustomResourceOptions => {
             if (!skipUninstall.has(host)) return {};
-            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; delete its Node object with kubectl`, this);
+            // With several nodes, a removed node's Node object is deleted by its forget step (on the first server).
+            const nodeObject = rolling && host !== first.host ? "its Node object is deleted from the first server" : "delete its Node object with kubectl";
+            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; ${nodeObject}`, this);
             return { retainOnDelete: true };
         };
 

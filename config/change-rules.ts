@@ -24,8 +24,12 @@
  *   others). Kubeloom plans it as that ordered step — the first server's installer re-runs with `--cluster-init` and
  *   must answer /readyz before the next server joins — and says so (`topologyNotes`).
  *
+ * - `source.k3s.secretsEncryption` turned on for a cluster started without it (K3s: "Starting K3s without encryption
+ *   and enabling it at a later time is currently not supported", docs.k3s.io security/secrets-encryption), or turned
+ *   off (stored Secrets would become unreadable; K3s's `secrets-encrypt disable` + `reencrypt` must run first).
+ *
  * Each refusal can be overridden for someone who means it, per cluster and per key, with
- * `clusters[i].allowDestructive: [podCidr, serviceCidr, id, name, servers]`; an overridden change is listed in
+ * `clusters[i].allowDestructive: [podCidr, serviceCidr, id, name, servers, secretsEncryption]`; an overridden change is listed in
  * plan:diff's report and logged by `npm run up`, never silently applied.
  */
 import { DESTRUCTIVE_KEYS, type StackConfig } from "./schema";
@@ -54,6 +58,8 @@ export interface K3sShape {
     readonly servers: number;
     /** The first server. In a requested shape, `names` holds exactly its host. */
     readonly first: DeployedFirstServer;
+    /** Whether the servers encrypt Secrets at rest (--secrets-encryption). */
+    readonly secretsEncryption: boolean;
 }
 
 /** One cluster's shape: what the guard rails compare. */
@@ -93,6 +99,7 @@ export function plannedShape(config: StackConfig): StackShape {
                           serviceCidr: cluster.serviceCidr,
                           servers: servers.length,
                           first: first === "localhost" ? { local: true as const } : { local: false as const, names: [first] },
+                          secretsEncryption: k3s.secretsEncryption,
                       },
                   }
                 : {}),
@@ -194,6 +201,20 @@ function k3sFindings(name: string, at: string, before: K3sShape, after: K3sShape
                     `Keep ${before[key]}; or build a new cluster (a new name) with ${after[key]} and move the workloads to it. ${instead(name, key)}`,
             });
         }
+    }
+    if (before.secretsEncryption !== after.secretsEncryption) {
+        findings.push({
+            cluster: name,
+            key: "secretsEncryption",
+            path: `${at}.source.k3s.secretsEncryption`,
+            message: after.secretsEncryption
+                ? `true cannot be applied to the deployed K3s cluster ${name}, which was started without it: K3s documents "Starting K3s without encryption and enabling it at a later time is currently not supported" ` +
+                  `(docs.k3s.io security/secrets-encryption), and the Secrets already stored would stay unencrypted. Keep it false here, or build a new cluster (a new name) with ` +
+                  `secretsEncryption: true and move the workloads. ${instead(name, "secretsEncryption")}`
+                : `false cannot be applied to the deployed K3s cluster ${name}, whose Secrets are encrypted: restarting the servers without --secrets-encryption leaves every stored ` +
+                  `Secret unreadable. Keep it true; to turn it off, first run \`k3s secrets-encrypt disable\` on a server, restart every server, run \`k3s secrets-encrypt reencrypt\` ` +
+                  `and wait for reencrypt_finished (docs.k3s.io cli/secrets-encrypt), then set false and set ${at}.allowDestructive: [secretsEncryption] (take an etcd snapshot first: ${RESTORE_DOC})`,
+        });
     }
     if (before.servers > 1 && after.servers === 1) {
         findings.push({

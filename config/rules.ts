@@ -15,6 +15,7 @@ import { clusterIdRange, podAndServiceCidrsApart, supportMatrixCombinations, uni
 import { ciliumManagedElsewhere, existingClusterApiEndpoint, k3sTopology, kubeProxyReplacementNeedsApiHost, secretsPresent } from "./rules/source-rules";
 import { chainingConsistent, ciliumLoadBalancer, hubbleConsistent, operatorReplicasFit } from "./rules/cilium-rules";
 import { vclustersConsistent } from "./rules/tenant-rules";
+import { k3sDay2Settings } from "./rules/k3s-day2-rules";
 import { loadBalancersServed, meshRules } from "./rules/mesh-rules";
 
 /** Every cross-field rule, in the order their messages are reported. */
@@ -29,6 +30,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     existingClusterApiEndpoint,
     secretsPresent,
     k3sTopology,
+    k3sDay2Settings,
     ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,

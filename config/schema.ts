@@ -25,7 +25,7 @@ export type { MetallbConfig, CiliumLoadBalancerConfig } from "./shape/load-balan
 export type { MeshConfig, GlobalServiceConfig } from "./shape/mesh";
 
 /** The keys a destructive change can be allowed for (`clusters[i].allowDestructive`, config/change-rules.ts). */
-export const DESTRUCTIVE_KEYS = ["podCidr", "serviceCidr", "id", "name", "servers"] as const;
+export const DESTRUCTIVE_KEYS = ["podCidr", "serviceCidr", "id", "name", "servers", "secretsEncryption"] as const;
 
 const clusterConfig = z.strictObject({
     name: clusterName,
@@ -59,10 +59,14 @@ export const stackConfigSchema = z.strictObject({
     sshPrivateKey: z.string().min(1).optional(),
     /** Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path. */
     sourceKubeconfigs: z.record(z.string(), z.string()).optional(),
+    /** Secret: map of cluster name → the S3 access keys of its `source.k3s.etcdSnapshots.s3`. */
+    etcdS3Keys: z.record(z.string(), z.strictObject({ accessKey: z.string().min(1), secretKey: z.string().min(1) })).optional(),
+    /** Secret: map of cluster name → registry host → the password of `source.k3s.registries.configs.<host>.username`. */
+    registryPasswords: z.record(z.string(), z.record(z.string(), z.string().min(1))).optional(),
 });
 
 /** Keys that must only ever be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs", "etcdS3Keys", "registryPasswords"] as const;
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ClusterConfig = StackConfig["clusters"][number];

@@ -5,8 +5,10 @@
 import { z } from "zod";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
-import { imageReferenceProblem, posixUserNameProblem } from "../k8s-formats";
-import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
+import { extraArgProblem } from "../../components/k3s-install-script";
+import { isIpv4 } from "../../lib/cidr";
+import { imageReferenceProblem, labelValueProblem, posixUserNameProblem, qualifiedNameProblem } from "../k8s-formats";
+import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, labelMap, port } from "./fields";
 
 export const sshTarget = {
     host: hostAddress,
@@ -15,8 +17,88 @@ export const sshTarget = {
     port: port.default(22),
 };
 
+/** An IPv4 address a node advertises (K3s's --node-ip / --node-external-ip). */
+const nodeAddressIp = z.string().refine(isIpv4, "must be an IPv4 address (four octets 0-255 without leading zeros)");
+
+/** A taint the kubelet registers the node with (`--node-taint key[=value]:Effect`). */
+const k3sTaint = z.strictObject({
+    key: checkedString(qualifiedNameProblem),
+    value: checkedString(labelValueProblem).optional(),
+    effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]),
+});
+
+/** An extra K3s flag: `--name[=value]`, none Kubeloom derives (K3S_DERIVED_FLAGS names the key to set instead). */
+const k3sExtraArg = checkedString((arg) => extraArgProblem(arg));
+
+/** Settings every node takes (source.k3s: every node; servers[i] / agents[i]: that node, added after). */
+const nodeSettings = {
+    /** Labels the node registers with (--node-label). Default: none. */
+    labels: labelMap.optional(),
+    /** Taints the node registers with (--node-taint). Default: none. */
+    taints: z.array(k3sTaint).optional(),
+    /** Any other K3s flag of this K3s line, `--name=value`; flags Kubeloom derives are refused. Default: none. */
+    extraArgs: z.array(k3sExtraArg).optional(),
+};
+
+/** Per-node addresses (one node's, never the cluster's). */
+const nodeAddresses = {
+    /** The address the node advertises on a multi-NIC host (--node-ip). Default: K3s picks its default route's. */
+    nodeIp: nodeAddressIp.optional(),
+    /** The node's external address (--node-external-ip). Default: none. */
+    externalIp: nodeAddressIp.optional(),
+};
+
 /** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
-export const k3sNode = z.strictObject({ ...sshTarget });
+export const k3sNode = z.strictObject({ ...sshTarget, ...nodeSettings, ...nodeAddresses });
+
+/** etcd snapshots (embedded etcd: 3 or 5 servers); S3 keys are the secret kubeloom:etcdS3Keys.<cluster>. */
+const etcdSnapshots = z.strictObject({
+    /** Cron spec (5 fields) of the snapshot schedule (--etcd-snapshot-schedule-cron). Default: "0 *\/12 * * *", K3s's. */
+    schedule: z
+        .string()
+        .regex(/^(\S+ ){4}\S+$/, "must be a cron spec of 5 fields, e.g. \"0 3 * * *\" (daily at 03:00)")
+        .default("0 */12 * * *"),
+    /** Snapshots kept on each server (--etcd-snapshot-retention). Default: 5, K3s's. */
+    retention: z.number().int().min(1).max(1000).default(5),
+    /** An S3-compatible copy of every snapshot. Default: none (snapshots stay on each server's disk). */
+    s3: z
+        .strictObject({
+            /** Host (and port) of the S3 endpoint, without scheme, e.g. "s3.eu-central-1.amazonaws.com". */
+            endpoint: z.string().regex(/^[A-Za-z0-9.-]+(:\d+)?$/, "must be a host[:port] without scheme, e.g. s3.amazonaws.com"),
+            bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name"),
+            /** Folder inside the bucket. Default: the bucket's root. */
+            folder: z.string().regex(/^[A-Za-z0-9._/-]+$/, "must be a path of letters, digits, '.', '_', '-' and '/'").optional(),
+            /** Region of the bucket. Default: K3s's us-east-1. */
+            region: z.string().regex(/^[a-z0-9-]+$/, "must be a region name like eu-central-1").optional(),
+        })
+        .optional(),
+});
+
+/** Private registries and mirrors → /etc/rancher/k3s/registries.yaml; passwords are kubeloom:registryPasswords.<cluster>.<host>. */
+const registries = z.strictObject({
+    /** Registry (e.g. "docker.io") → mirror endpoints tried in order. */
+    mirrors: z.record(z.string().regex(/^[A-Za-z0-9.*:-]+$/, "must be a registry host like docker.io"), z.strictObject({ endpoints: z.array(z.string().url()).min(1) })).default({}),
+    /** Registry host → credentials (username here, password secret) and TLS. */
+    configs: z
+        .record(
+            z.string().regex(/^[A-Za-z0-9.:-]+$/, "must be a registry host[:port]"),
+            z.strictObject({
+                username: z.string().min(1).optional(),
+                caFile: z.string().regex(/^\/\S+$/, "must be an absolute path on the nodes").optional(),
+                insecureSkipVerify: z.boolean().optional(),
+            }),
+        )
+        .default({}),
+});
+
+/** A jump host for every SSH connection of the cluster. */
+const bastion = z.strictObject({
+    host: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\""),
+    user: checkedString(posixUserNameProblem),
+    port: port.default(22),
+    /** Its SSH key file; default: the nodes' key (sshPrivateKeyPath or kubeloom:sshPrivateKey). */
+    privateKeyPath: credentialPath("give the jump host's key file path, or leave it out to use the nodes' key").optional(),
+});
 
 /** Hosts a K3s source may skip the uninstall of on destroy (see README "Destroy with a host gone"). */
 export const skipUninstall = z.array(hostAddress).default([]);
@@ -42,6 +124,14 @@ export const k3sSource = z
         agents: z.array(k3sNode).default([]),
         /** Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed. */
         skipUninstall,
+        ...nodeSettings,
+        /** With `host` only (one server): its node addresses; with `servers`, set them per server. */
+        ...nodeAddresses,
+        /** Encrypt Secrets at rest (--secrets-encryption on every server). Default: false. */
+        secretsEncryption: z.boolean().default(false),
+        etcdSnapshots: etcdSnapshots.optional(),
+        registries: registries.optional(),
+        bastion: bastion.optional(),
     })
     .superRefine((k3s, ctx) => {
         if ((k3s.host === undefined) === (k3s.servers === undefined)) {

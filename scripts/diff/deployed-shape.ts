@@ -55,6 +55,7 @@ function k3sShape(name: string, commands: readonly RecordedResource[]): K3sShape
         serviceCidr,
         servers: 1 + joining,
         first: first.type === "command:local:Command" ? { local: true } : { local: false, names: flags.filter((f) => f.startsWith("--tls-san=")).map((f) => f.slice("--tls-san=".length)) },
+        secretsEncryption: flags.includes("--secrets-encryption"),
     };
 }
 

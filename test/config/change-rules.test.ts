@@ -18,7 +18,7 @@ const HA = plannedShape(parse(haConfig()));
 
 describe("destructive-change rules (config/change-rules.ts)", () => {
     it("plannedShape: Cilium id, K3s CIDRs, server count and the first server's host", () => {
-        assert.deepEqual(DEV, { dev: { ciliumId: 1, k3s: { podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", servers: 1, first: { local: false, names: ["192.0.2.10"] } } } });
+        assert.deepEqual(DEV, { dev: { ciliumId: 1, k3s: { podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", servers: 1, first: { local: false, names: ["192.0.2.10"] }, secretsEncryption: false } } });
         assert.equal(HA.dev.k3s!.servers, 3);
     });
 
@@ -57,6 +57,14 @@ describe("destructive-change rules (config/change-rules.ts)", () => {
             },
             expectPath: "clusters[0].source.k3s.servers",
             expect: /no way back to SQLite/,
+        },
+        { name: "fails secretsEncryption turned on for a cluster started without it", deployed: DEV, mutate: (r) => (r.clusters[0].source.k3s.secretsEncryption = true), expectPath: "clusters[0].source.k3s.secretsEncryption", expect: /Starting K3s without encryption and enabling it at a later time is currently not supported/ },
+        {
+            name: "fails secretsEncryption turned off, with K3s's disable and reencrypt steps",
+            deployed: { dev: { ...DEV.dev, k3s: { ...DEV.dev.k3s!, secretsEncryption: true } } },
+            mutate: () => undefined,
+            expectPath: "clusters[0].source.k3s.secretsEncryption",
+            expect: /k3s secrets-encrypt disable.*k3s secrets-encrypt reencrypt/,
         },
     ];
     for (const { name, deployed, mutate, base, expectPath, expect } of cases) {

@@ -30,8 +30,8 @@ const threeServers = (first: string) =>
 
 /** Stack name → [base text, head text]; several cases per stack keep the number of plans (and the time) down. */
 const CASES: Record<string, [string, string]> = {
-    // Pod and service CIDR and the Cilium cluster id of one cluster.
-    cidr: [devFile, edit(edit(edit(devFile, "podCidr: 10.42.0.0/16", "podCidr: 10.50.0.0/16"), "serviceCidr: 10.43.0.0/16", "serviceCidr: 10.51.0.0/16"), "      id: 1\n", "      id: 2\n")],
+    // Pod and service CIDR, the Cilium cluster id and secrets encryption turned on, of one cluster.
+    cidr: [devFile, edit(edit(edit(edit(devFile, "podCidr: 10.42.0.0/16", "podCidr: 10.50.0.0/16"), "serviceCidr: 10.43.0.0/16", "serviceCidr: 10.51.0.0/16"), "      id: 1\n", "      id: 2\n"), "          port: 22\n", "          port: 22\n          secretsEncryption: true\n")],
     rename: [devFile, edit(devFile, "    - name: dev\n", "    - name: prod\n")],
     // 1 → 3 servers (an ordered step), and a pod CIDR change its author allows.
     ha: [devFile, edit(edit(threeServers("192.0.2.10"), "podCidr: 10.42.0.0/16", "podCidr: 10.50.0.0/16"), "      id: 1\n", "      id: 1\n      allowDestructive: [podCidr]\n")],
@@ -81,6 +81,7 @@ describe("plan:diff guard rails for destructive changes, on the real dev stack",
             "cidr clusters[0].id",
             "cidr clusters[0].podCidr",
             "cidr clusters[0].serviceCidr",
+            "cidr clusters[0].source.k3s.secretsEncryption",
             "rename clusters[0].name",
             "shrink clusters[0].source.k3s.host",
             "shrink clusters[0].source.k3s.servers",
@@ -97,6 +98,7 @@ describe("plan:diff guard rails for destructive changes, on the real dev stack",
         assert.match(message("cidr", "podCidr"), /set clusters\[0\]\.allowDestructive: \[podCidr\]/);
         assert.match(message("cidr", "serviceCidr"), /cannot replace the service CIDR 10\.43\.0\.0\/16/);
         assert.match(message("cidr", "id"), /2 cannot replace the deployed Cilium cluster id 1/);
+        assert.match(message("cidr", "source.k3s.secretsEncryption"), /true cannot be applied .* enabling it at a later time is currently not supported/);
         assert.match(message("rename", "name"), /cannot rename the deployed cluster "dev"/);
         assert.match(message("shrink", "source.k3s.host"), /"192\.0\.2\.20" cannot replace the first server/);
         assert.match(message("shrink", "source.k3s.servers"), /no way back to SQLite/);
