@@ -7,8 +7,8 @@ import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
 import { objectRef } from "./rendered-diff";
 import { INGRESS_ISOLATION_POLICY } from "../../components/tenant-fence";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
 const PSS_LABEL = "pod-security.kubernetes.io/enforce";
 /** Pod Security Standards levels, strictest last; a missing label means privileged (nothing enforced). */
@@ -101,12 +101,12 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         if (before && after && kind === "Namespace" && resource.type.startsWith("kubernetes:")) {
             warnings.push(...pssWarning(`Namespace/${String(get(after.inputs, "metadata.name") ?? after.name)}`, get(before.inputs, "metadata.labels"), get(after.inputs, "metadata.labels")));
         }
-        if (before && after && resource.type === HELM_RELEASE) {
+        if (before && after && resource.type === HELM_RELEASE_TYPE) {
             const name = String(after.inputs.name ?? after.name);
             warnings.push(...valuesWarnings(name, String(after.inputs.chart), before.inputs.values, after.inputs.values));
             if (before.rendered && after.rendered) warnings.push(...renderedWarnings(name, before.rendered, after.rendered));
         }
-        if (before && !after && resource.type === HELM_RELEASE && before.rendered) {
+        if (before && !after && resource.type === HELM_RELEASE_TYPE && before.rendered) {
             for (const object of before.rendered.filter((o) => POLICY_KINDS.has(o.kind))) {
                 warnings.push(`policy removed: ${objectRef(object)} (release ${String(before.inputs.name ?? before.name)} removed)`);
             }
@@ -117,6 +117,6 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
 
 /** The name of the vCluster release that stays (after the change) in namespace `ns`, if any. */
 function vclusterReleaseIn(pairs: readonly ResourcePair[], ns: unknown): string | undefined {
-    const stays = pairs.find(({ before, after }) => before && after && after.type === HELM_RELEASE && after.inputs.chart === "vcluster" && after.inputs.namespace === ns);
+    const stays = pairs.find(({ before, after }) => before && after && after.type === HELM_RELEASE_TYPE && after.inputs.chart === "vcluster" && after.inputs.namespace === ns);
     return stays ? String(stays.after!.inputs.name ?? stays.after!.name) : undefined;
 }

@@ -8,7 +8,8 @@ import { taintsFromTolerations } from "../../../components/cilium-nodes";
 import { assertNever } from "../../../lib/assert-never";
 import type { OfflinePlan } from "../offline-plan";
 import type { KubeObject } from "../render/objects";
-import { clusterOf, HELM_RELEASE_TYPE, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
+import { HELM_RELEASE_API_VERSION, HELM_RELEASE_TYPE } from "../resource-types";
+import { clusterOf, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
 import { checkCniChaining } from "./cni-checks";
 import { checkVoidedL7Rules } from "./l7-checks";
 import { CLUSTER_SCOPED_KINDS, ClusterModel, Finding, NodeModel, PlacedObject, preflightCluster, sortFindings } from "./checks";
@@ -84,9 +85,9 @@ export function preflightPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, C
         // A release installs into its namespace only if that exists: check it like an object's namespace.
         for (const resource of mine.filter((r) => r.type === HELM_RELEASE_TYPE)) {
             const ns = String(resource.inputs.namespace ?? "default");
-            objects.push({ object: { apiVersion: "helm.sh/v3", kind: "Release", metadata: { name: String(resource.inputs.name ?? resource.name), namespace: ns } }, namespace: ns });
+            objects.push({ object: { apiVersion: HELM_RELEASE_API_VERSION, kind: "Release", metadata: { name: String(resource.inputs.name ?? resource.name), namespace: ns } }, namespace: ns });
         }
-        const model: ClusterModel = { name, kubeVersion: kubeVersionOf(config), extraApiVersions: [...stackApiVersions(mine, name), "helm.sh/v3"], nodes: nodeModel(config) };
+        const model: ClusterModel = { name, kubeVersion: kubeVersionOf(config), extraApiVersions: [...stackApiVersions(mine, name), HELM_RELEASE_API_VERSION], nodes: nodeModel(config) };
         findings.push(...preflightCluster(model, objects, createdNamespaces));
         findings.push(...checkVoidedL7Rules(model, objects));
         findings.push(...checkCniChaining({ cluster: name, podCidr: config.podCidr, serviceCidr: config.serviceCidr, primaryNetwork: config.cilium.chaining?.target }, objects));
