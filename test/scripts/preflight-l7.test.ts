@@ -6,7 +6,7 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { checkVoidedL7Rules } from "../../scripts/plan/preflight/l7-checks";
-import { selectorMatches } from "../../components/l7-voiding";
+import { selectorMatches } from "../../config/l7-voiding";
 import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/checks";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy, VClusterLine } from "../../components/tenant-policy";
