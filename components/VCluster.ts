@@ -9,11 +9,12 @@ import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
 import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
+import type { PodSecurityLevel } from "../lib/pod-security";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { PodSecurityLevel, podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
 
 

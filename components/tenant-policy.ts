@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import { PodSecurityLevel, podSecurityLabels } from "../lib/pod-security";
 
 /** The vcluster chart lines Kubeloom knows; the syncer's label translation differs between them. */
 export type VClusterLine = "0.20" | "0.36";
@@ -226,10 +227,6 @@ export function tenantCiliumNetworkPolicy(line: VClusterLine, vcluster: string, 
 // ---------------------------------------------------------------------------------------------------------------
 // Pod Security Standards
 
-/** Pod Security Standard levels (Kubernetes pod-security.kubernetes.io). */
-export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
-export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
-
 /**
  * The level the host namespace `vcluster-<name>` enforces for a tenant level. The namespace also holds the
  * vCluster's control plane, which both charts run as root (0.20.6 and 0.36.1 values.yaml
@@ -251,15 +248,7 @@ export function hostPodSecurityLevel(tenant: PodSecurityLevel): PodSecurityLevel
     }
 }
 
-/** The pod-security.kubernetes.io labels of a tenant's host namespace. */
+/** The pod-security.kubernetes.io labels of a tenant's host namespace: hostPodSecurityLevel enforced, the tenant's level warned and audited. */
 export function podSecurityNamespaceLabels(tenant: PodSecurityLevel): Record<string, string> {
-    const enforce = hostPodSecurityLevel(tenant);
-    return {
-        "pod-security.kubernetes.io/enforce": enforce,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/warn": tenant,
-        "pod-security.kubernetes.io/warn-version": "latest",
-        "pod-security.kubernetes.io/audit": tenant,
-        "pod-security.kubernetes.io/audit-version": "latest",
-    };
+    return podSecurityLabels({ enforce: hostPodSecurityLevel(tenant), warn: tenant, audit: tenant });
 }

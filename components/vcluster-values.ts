@@ -14,9 +14,10 @@
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import type { PodSecurityLevel } from "../lib/pod-security";
 import { VClusterDistro, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
-import { PodSecurityLevel, vclusterLine } from "./tenant-policy";
+import { vclusterLine } from "./tenant-policy";
 import { tenantFenceOwner } from "./tenant-fence";
 import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 

@@ -11,7 +11,8 @@ import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
-import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
+import { TENANT_ENTITIES } from "../components/tenant-policy";
+import { POD_SECURITY_LEVELS } from "../lib/pod-security";
 import {
     dns1123LabelProblem,
     imageReferenceProblem,

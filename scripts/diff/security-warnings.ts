@@ -7,12 +7,10 @@ import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
 import { objectRef } from "./rendered-diff";
 import { INGRESS_ISOLATION_POLICY } from "../../components/tenant-fence";
+import { ENFORCE_LABEL, isPodSecurityLevel, podSecurityStrictness } from "../../lib/pod-security";
 import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
 const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
-const PSS_LABEL = "pod-security.kubernetes.io/enforce";
-/** Pod Security Standards levels, strictest last; a missing label means privileged (nothing enforced). */
-const PSS_RANK: Readonly<Record<string, number>> = { privileged: 0, baseline: 1, restricted: 2 };
 
 /** A resource present on one side or both. */
 export interface ResourcePair {
@@ -35,14 +33,15 @@ function kindOfType(type: string): string {
 
 /** The enforce label's value, or undefined when the namespace has none (then nothing is enforced: privileged). */
 function pssLabel(labels: unknown): string | undefined {
-    const level = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[PSS_LABEL] : undefined;
+    const level = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[ENFORCE_LABEL] : undefined;
     return typeof level === "string" ? level : undefined;
 }
 
 function pssWarning(where: string, beforeLabels: unknown, afterLabels: unknown): string[] {
     const before = pssLabel(beforeLabels);
     const after = pssLabel(afterLabels);
-    const rank = (level: string | undefined) => PSS_RANK[level ?? "privileged"] ?? 0;
+    // A missing label (or a value admission does not know) enforces nothing: as loose as privileged.
+    const rank = (level: string | undefined) => (isPodSecurityLevel(level) ? podSecurityStrictness(level) : 0);
     if (rank(after) >= rank(before)) return [];
     return [`Pod Security loosened: ${where} enforce ${before} → ${after ?? "none (label removed)"}`];
 }

@@ -3,7 +3,7 @@
  * the program creates itself). Pure functions: objects and a node model in, findings out.
  */
 import type { KubeObject } from "../render/objects";
-import { enforcedLevel, podSecurityViolations, PodSecuritySpec } from "./pod-security";
+import { ENFORCE_LABEL, enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
 
 /** One pre-flight finding. */
 export interface Finding {
@@ -319,11 +319,11 @@ export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObjec
 }
 
 /**
- * Pod Security admission: a workload in a namespace labelled pod-security.kubernetes.io/enforce whose pod template
+ * Pod Security admission: a workload in a namespace labelled ENFORCE_LABEL (pod-security.kubernetes.io/enforce) whose pod template
  * violates that level never gets a pod (the API server rejects each one its controller creates).
  */
 export function checkPodSecurity(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
-    const levels = new Map(objects.filter((p) => p.object.kind === "Namespace").map((p) => [String(p.object.metadata.name), enforcedLevel(p.object.metadata.labels as Record<string, string> | undefined)]));
+    const levels = new Map(objects.filter((p) => p.object.kind === "Namespace").map((p) => [String(p.object.metadata.name), enforcedLevel(p.object.metadata.labels)]));
     const findings: Finding[] = [];
     for (const placed of objects) {
         const level = placed.namespace !== undefined ? levels.get(placed.namespace) : undefined;
