@@ -2,7 +2,8 @@
  * Cross-field rules of the stack config: what a single field's schema cannot see (uniqueness, overlaps, a
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
-import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
+import type { StackConfig, ClusterConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers } from "./resolve";
 import { tenantPolicyIssues } from "./tenant-policy-rules";
@@ -71,6 +72,22 @@ const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
             {
                 path: `clusters[${i}].cilium.k8sServiceHost`,
                 message: "is required when cilium.kubeProxyReplacement is true and the cluster is not created by Kubeloom (there is no kube-proxy to reach the API); set it to the API server's address, or set kubeProxyReplacement: false",
+            },
+        ];
+    });
+
+/**
+ * One rule for an existing cluster's API endpoint: `cilium.k8sServiceHost` and `cilium.k8sServicePort` together or
+ * not at all. There is no default port: it varies (6443 with kubeadm and K3s, 443 on EKS and GKE), and a guessed one
+ * would reach Cilium's kube-proxy replacement and the `clusters` output as a wrong address.
+ */
+const existingClusterApiEndpoint: Rule = (config) =>
+    config.clusters.flatMap((c, i) => {
+        if (c.source.k3s || c.source.kind || c.cilium.k8sServiceHost === undefined || c.cilium.k8sServicePort !== undefined) return [];
+        return [
+            {
+                path: `clusters[${i}].cilium.k8sServicePort`,
+                message: `is required with cilium.k8sServiceHost on a cluster Kubeloom does not create: the API server's port varies (6443 with kubeadm, 443 on EKS), so Kubeloom does not guess it; set the port of ${c.cilium.k8sServiceHost}`,
             },
         ];
     });
@@ -273,12 +290,6 @@ const chainingConsistent: Rule = (config) =>
             issues.push({ path: `${at}.${problem.key}`, message: problem.message });
         }
         if (chainsOntoPrimaryCni(mode)) issues.push(...routerCidrIssues(c, `${at}.chaining.routerCidr`));
-        if (c.cilium.kubeProxyReplacement && c.cilium.k8sServicePort === undefined && !c.source.k3s && !c.source.kind) {
-            issues.push({
-                path: `${at}.k8sServicePort`,
-                message: "is required with chaining and kubeProxyReplacement: true: the agents dial the API server directly and an existing cluster's port varies (6443 with kubeadm, 443 on EKS); set the port of cilium.k8sServiceHost",
-            });
-        }
         if (chaining.nodes.length > 0 && Object.keys(c.cilium.nodeSelector).length === 0) {
             issues.push({ path: `${at}.nodeSelector`, message: "is empty but chaining.nodes is set: add a nodeSelector (e.g. kubeloom.io/cilium: \"true\") so the agents stay on the nodes you selected" });
         }
@@ -527,6 +538,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     addressIssues,
     registryRules,
     kubeProxyReplacementNeedsApiHost,
+    existingClusterApiEndpoint,
     secretsPresent,
     k3sTopology,
     ciliumManagedElsewhere,

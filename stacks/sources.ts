@@ -165,7 +165,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
         kubeconfig,
         contextName: cluster.name,
         apiServerHost: cluster.cilium.k8sServiceHost,
-        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
+        apiServerPort: cluster.cilium.k8sServicePort,
         nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
     };
 }
@@ -196,7 +196,7 @@ function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSour
         ),
         contextName: cluster.name,
         apiServerHost: cluster.cilium.k8sServiceHost,
-        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
+        apiServerPort: cluster.cilium.k8sServicePort,
         nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
     };
 }

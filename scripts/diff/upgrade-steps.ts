@@ -5,7 +5,7 @@
  */
 import type { OfflinePlan } from "../plan/offline-plan";
 import { ClusterOrder, DeployedVersions, parseDeployedVersions, versionStepIssues } from "../../config/upgrade-rules";
-import type { ConfigIssue } from "../../config/schema";
+import type { ConfigIssue } from "../../config/config-error";
 import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
 /** Where a side's versions came from, for the log line. */
