@@ -10,10 +10,8 @@ import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { clusterLoadBalancer, clustermeshNodePort, k3sNodes, loadBalancerAddresses, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
+import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
-
-/** Kubernetes' default --service-node-port-range, which K3s and kind keep. */
-export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 /**
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"

@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../../components/cilium-values";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { nodeNameProblem } from "../k8s-formats";
+import { nodeNameProblem } from "../../lib/k8s-formats";
 import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */

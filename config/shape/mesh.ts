@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { dns1123LabelProblem, portNameProblem } from "../k8s-formats";
+import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 
 /** A cluster's `clustermesh` block. */

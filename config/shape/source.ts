@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
-import { imageReferenceProblem, posixUserNameProblem } from "../k8s-formats";
+import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
 import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
 
 export const sshTarget = {

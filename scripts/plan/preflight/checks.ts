@@ -3,6 +3,7 @@
  * the program creates itself). Pure functions: objects and a node model in, findings out.
  */
 import type { KubeObject } from "../render/objects";
+import { dns1123LabelProblem, dns1123SubdomainProblem, inNodePortRange, NODE_PORT_RANGE_TEXT } from "../../../lib/k8s-formats";
 import { ENFORCE_LABEL, enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
 
 /** One pre-flight finding. */
@@ -110,8 +111,6 @@ export function checkApiVersions(cluster: ClusterModel, objects: readonly Placed
         .map((p) => finding(cluster, p, "api-version", `${p.object.apiVersion} ${p.object.kind} is not served by Kubernetes ${cluster.kubeVersion} nor by a CRD this stack installs`));
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Kinds whose names must be DNS-1123 labels (≤ 63) rather than subdomains (≤ 253). */
 const LABEL_NAMED_KINDS = new Set(["Namespace", "Service"]);
 /** RBAC objects are named by path segment (`metallb:controller` is valid): anything but "." / ".." / "/" / "%". */
@@ -125,9 +124,9 @@ export function checkNames(cluster: ClusterModel, objects: readonly PlacedObject
         const asLabel = LABEL_NAMED_KINDS.has(placed.object.kind);
         const valid = PATH_SEGMENT_NAMED_KINDS.has(placed.object.kind)
             ? name !== "" && name !== "." && name !== ".." && !/[/%]/.test(name)
-            : asLabel ? DNS1123_LABEL.test(name) && name.length <= 63 : DNS1123_SUBDOMAIN.test(name) && name.length <= 253;
+            : (asLabel ? dns1123LabelProblem(name) : dns1123SubdomainProblem(name)) === undefined;
         if (!valid) findings.push(finding(cluster, placed, "name", `name "${name}" is not a valid DNS-1123 ${asLabel ? "label (≤ 63, [a-z0-9-])" : "subdomain (≤ 253, [a-z0-9-.])"}`));
-        if (placed.namespace !== undefined && !(DNS1123_LABEL.test(placed.namespace) && placed.namespace.length <= 63)) {
+        if (placed.namespace !== undefined && dns1123LabelProblem(placed.namespace) !== undefined) {
             findings.push(finding(cluster, placed, "name", `namespace "${placed.namespace}" is not a valid DNS-1123 label`));
         }
     }
@@ -145,7 +144,7 @@ export function checkNamespaces(cluster: ClusterModel, objects: readonly PlacedO
 interface ServicePort { nodePort?: number; port?: number }
 interface ServiceSpec { type?: string; ports?: ServicePort[] }
 
-/** NodePorts unique across the cluster and inside 30000–32767. */
+/** NodePorts unique across the cluster and inside NODE_PORT_RANGE (30000–32767). */
 export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];
     const owners = new Map<number, string>();
@@ -157,7 +156,7 @@ export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedOb
             // 0 or absent: the API server allocates one.
             if (port.nodePort === undefined || port.nodePort === null || Number(port.nodePort) === 0) continue;
             const nodePort = Number(port.nodePort);
-            if (!(nodePort >= 30000 && nodePort <= 32767)) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is outside the default range 30000-32767`));
+            if (!inNodePortRange(nodePort)) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is outside the default range ${NODE_PORT_RANGE_TEXT}`));
             const owner = owners.get(nodePort);
             if (owner) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is already used by ${owner}`));
             else owners.set(nodePort, describe(placed));
