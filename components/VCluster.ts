@@ -14,7 +14,7 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
 
 
@@ -72,13 +72,13 @@ export class VCluster extends pulumi.ComponentResource {
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? true;
         const contextName = vclusterContextName(args.clusterName, args.name);
-        if (!vclusterRelease(version)) {
+        const release = vclusterRelease(version);
+        if (!release) {
             throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
         }
         const podSecurityStandard = args.podSecurityStandard ?? "baseline";
         const networkPolicies = args.networkPolicies ?? [];
-        const line = vclusterLine(version);
-        if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`, this);
+        const line = release.line;
         const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);

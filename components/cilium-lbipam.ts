@@ -21,7 +21,7 @@ export const RESERVED_SERVICE_LABEL = "kubeloom.io/lb-reserved";
 export const CILIUM_GENERAL_POOL = "kubeloom";
 /** Pool of pre-planned addresses, only for Services with RESERVED_SERVICE_LABEL. */
 export const CILIUM_RESERVED_POOL = "kubeloom-reserved";
-/** API version of CiliumLoadBalancerIPPool from Cilium 1.18 (v2alpha1 before). */
+/** API version of CiliumLoadBalancerIPPool from Cilium 1.18 (v2alpha1 before): why the matrix's LBIPAM_MIN_CILIUM is 1.18. */
 export const LBIPAM_POOL_API_VERSION = "cilium.io/v2";
 /** API version of CiliumL2AnnouncementPolicy (still v2alpha1 in 1.18 and 1.19). */
 export const L2_POLICY_API_VERSION = "cilium.io/v2alpha1";

@@ -13,17 +13,7 @@ import { createHash } from "node:crypto";
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { PodSecurityLevel, podSecurityLabels } from "../lib/pod-security";
-
-/** The vcluster chart lines Kubeloom knows; the syncer's label translation differs between them. */
-export type VClusterLine = "0.20" | "0.36";
-
-/** The chart line of a vcluster version (`0.20.6` → "0.20"); undefined for a line Kubeloom does not know. */
-export function vclusterLine(version: string): VClusterLine | undefined {
-    const minor = /^v?0\.(\d+)\./.exec(version)?.[1];
-    if (minor === "20") return "0.20";
-    if (minor === "36") return "0.36";
-    return undefined;
-}
+import type { VClusterLine } from "./support-matrix";
 
 /** Host label naming the vCluster a synced pod belongs to (vcluster pkg/util/translate MarkerLabel). */
 export const MANAGED_BY_LABEL = "vcluster.loft.sh/managed-by";

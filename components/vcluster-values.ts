@@ -15,10 +15,8 @@
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import type { PodSecurityLevel } from "../lib/pod-security";
-import { VClusterDistro, vclusterRelease } from "./support-matrix";
+import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
-import { vclusterLine } from "./tenant-policy";
-import { tenantFenceOwner } from "./tenant-fence";
 import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 
 /** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
@@ -162,7 +160,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     return sortKeysDeep({
         controlPlane,
         exportKubeConfig: { context: input.contextName, server },
-        policies: policies(input),
+        policies: policies(input, release),
         sync: {
             // Tenants' NetworkPolicies are copied to the host namespace so Cilium, the only enforcer, applies them.
             toHost: { networkPolicies: { enabled: true } },
@@ -217,16 +215,9 @@ function externalAddresses(expose: VClusterExposure): string[] {
     }
 }
 
-function chartLine(input: VClusterValuesInput) {
-    const version = input.version ?? DEFAULT_VERSIONS.vcluster;
-    const line = vclusterLine(version);
-    if (line === undefined) throw new Error(`vCluster ${input.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`);
-    return line;
-}
-
-function policies(input: VClusterValuesInput): Record<string, unknown> {
+function policies(input: VClusterValuesInput, release: VClusterRelease): Record<string, unknown> {
     const result: Record<string, unknown> = {
-        networkPolicy: { enabled: input.isolate && tenantFenceOwner(chartLine(input)) === "chart" },
+        networkPolicy: { enabled: input.isolate && release.tenantFence === "chart" },
         // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
         // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
         // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).

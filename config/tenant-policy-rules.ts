@@ -6,8 +6,9 @@
 import type { VClusterConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { tenantNetworkPolicies } from "./resolve";
-import { tenantPolicyObjectName, vclusterLine } from "../components/tenant-policy";
-import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, tenantHostPolicies } from "../components/tenant-fence";
+import { tenantPolicyObjectName } from "../components/tenant-policy";
+import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantHostPolicies } from "../components/tenant-fence";
+import { tenantFenceOwner, vclusterLine } from "../components/support-matrix";
 import { voidedHttpRuleMessage, voidedHttpRules } from "./l7-voiding";
 import { vclusterNamespace } from "../components/vcluster-values";
 

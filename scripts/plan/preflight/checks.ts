@@ -3,6 +3,7 @@
  * the program creates itself). Pure functions: objects and a node model in, findings out.
  */
 import type { KubeObject } from "../render/objects";
+import { versionParts } from "../../../components/support-matrix";
 import { dns1123LabelProblem, dns1123SubdomainProblem, inNodePortRange, NODE_PORT_RANGE_TEXT } from "../../../lib/k8s-formats";
 import { ENFORCE_LABEL, enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
 
@@ -83,10 +84,6 @@ export const BUILTIN_NAMESPACES = ["default", "kube-system", "kube-public", "kub
 
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
 
-function minorOf(version: string): number {
-    return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? "0");
-}
-
 /** `Kind/ns/name` for findings. */
 export function describe(placed: PlacedObject): string {
     const { object } = placed;
@@ -99,7 +96,7 @@ function finding(cluster: ClusterModel, placed: PlacedObject, check: string, mes
 
 /** apiVersion served by the cluster's Kubernetes version or by a CRD the stack installs. */
 export function checkApiVersions(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
-    const minor = minorOf(cluster.kubeVersion);
+    const minor = versionParts(cluster.kubeVersion)?.[1] ?? 0;
     const served = new Set([...CORE_API_VERSIONS.filter((e) => minor >= e.since && (e.removedIn === undefined || minor < e.removedIn)).map((e) => e.gv), ...cluster.extraApiVersions]);
     for (const { object } of objects) {
         if (object.kind !== "CustomResourceDefinition") continue;
