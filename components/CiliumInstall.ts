@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chainingProblem, ciliumValues, CiliumValuesInput, KubeProxyReplacement } from "./cilium-values";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_CILIUM_WAIT_SECONDS } from "./defaults";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
 
@@ -30,7 +31,7 @@ export interface CiliumInstallArgs {
      * @default - none
      */
     readonly extraValues?: pulumi.Input<Record<string, unknown>>;
-    /** Seconds Helm waits for every Cilium workload to become ready. @default 600 */
+    /** Seconds Helm waits for every Cilium workload to become ready. @default DEFAULT_CILIUM_WAIT_SECONDS (600, components/defaults.ts) */
     readonly waitTimeoutSeconds?: number;
 }
 
@@ -50,7 +51,7 @@ export class CiliumInstall extends pulumi.ComponentResource {
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.cilium;
         // Cilium's first start pulls images and the operator creates its CRDs before anything is ready.
-        const waitTimeoutSeconds = args.waitTimeoutSeconds ?? 600;
+        const waitTimeoutSeconds = args.waitTimeoutSeconds ?? DEFAULT_CILIUM_WAIT_SECONDS;
         const input = args.values;
 
         if (!ciliumRelease(version)) {

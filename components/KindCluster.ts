@@ -5,6 +5,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_KIND_WORKERS } from "./defaults";
 
 /** Arguments of a kind cluster. */
 export interface KindClusterArgs {
@@ -12,7 +13,7 @@ export interface KindClusterArgs {
     readonly clusterName: string;
     /** Node image. @default DEFAULT_VERSIONS.kindNode (components/versions.ts) */
     readonly nodeImage?: string;
-    /** Worker nodes. @default 1 */
+    /** Worker nodes. @default DEFAULT_KIND_WORKERS (1, components/defaults.ts) */
     readonly workers?: number;
     /** Host port of the API server. @default - kind picks a free port */
     readonly apiServerPort?: number;
@@ -38,7 +39,7 @@ export class KindCluster extends pulumi.ComponentResource {
     constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:KindCluster", name, {}, opts);
         const nodeImage = args.nodeImage ?? DEFAULT_VERSIONS.kindNode;
-        const workers = args.workers ?? 1;
+        const workers = args.workers ?? DEFAULT_KIND_WORKERS;
         const clusterConfig = kindClusterConfig({ ...args, nodeImage, workers });
 
         const cluster = new command.local.Command(

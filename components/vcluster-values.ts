@@ -17,10 +17,14 @@ import { sortKeysDeep } from "../lib/values-util";
 import type { PodSecurityLevel } from "../lib/pod-security";
 import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_QUOTA } from "./defaults";
 import { addressRequest, LoadBalancerProvider } from "./load-balancer";
 
-/** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
-export type VClusterBuild = "oss" | "pro";
+/** The vCluster control-plane builds: the pure open-source image or the one with the licensed modules. */
+export const VCLUSTER_BUILDS = ["oss", "pro"] as const;
+
+/** Which vCluster control-plane build runs (one of VCLUSTER_BUILDS). */
+export type VClusterBuild = (typeof VCLUSTER_BUILDS)[number];
 
 /**
  * The image repository of a build. Both supported charts default to `loft-sh/vcluster-pro` ("includes the optional
@@ -65,11 +69,11 @@ export interface VClusterValuesInput {
      * the chart owns the fence (tenantFenceOwner: 0.20); on 0.36 Kubeloom writes them (VCluster).
      */
     readonly isolate: boolean;
-    /** Pod Security Standard the syncer enforces on every tenant pod. @default "baseline" */
+    /** Pod Security Standard the syncer enforces on every tenant pod. @default DEFAULT_POD_SECURITY_STANDARD ("baseline", components/defaults.ts) */
     readonly podSecurityStandard?: PodSecurityLevel;
-    /** Control-plane build. @default "oss" */
+    /** Control-plane build. @default DEFAULT_VCLUSTER_BUILD ("oss", components/defaults.ts) */
     readonly build?: VClusterBuild;
-    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default true */
+    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default DEFAULT_VCLUSTER_QUOTA (true, components/defaults.ts) */
     readonly quota?: boolean;
     /** ResourceQuota entries over the chart's defaults, e.g. `{ "requests.cpu": 4 }`. */
     readonly resourceQuota?: Readonly<Record<string, string | number>>;
@@ -149,7 +153,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     const controlPlane: Record<string, unknown> = {
         distro: distroValues(release.distro),
         service: controlPlaneService(input.expose),
-        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? "oss") } },
+        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? DEFAULT_VCLUSTER_BUILD) } },
     };
     const extraSANs = externalAddresses(input.expose);
     if (extraSANs.length > 0) {
@@ -221,9 +225,9 @@ function policies(input: VClusterValuesInput, release: VClusterRelease): Record<
         // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
         // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
         // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).
-        podSecurityStandard: input.podSecurityStandard ?? "baseline",
+        podSecurityStandard: input.podSecurityStandard ?? DEFAULT_POD_SECURITY_STANDARD,
     };
-    if (!(input.quota ?? true)) {
+    if (!(input.quota ?? DEFAULT_VCLUSTER_QUOTA)) {
         // Explicitly off: "auto" would render both again as soon as either one were switched on.
         result.resourceQuota = { enabled: false };
         result.limitRange = { enabled: false };

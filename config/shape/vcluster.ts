@@ -4,6 +4,8 @@
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
 import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX } from "../../components/versions";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_ISOLATE, DEFAULT_VCLUSTER_QUOTA } from "../../components/defaults";
+import { VCLUSTER_BUILDS } from "../../components/vcluster-values";
 import { TENANT_ENTITIES } from "../../components/tenant-policy";
 import { POD_SECURITY_LEVELS } from "../../lib/pod-security";
 import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, quotaEntryProblem } from "../../lib/k8s-formats";
@@ -102,20 +104,20 @@ export const vclusterConfig = z.strictObject({
         .regex(DNS1035_LABEL, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
     version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
     expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
-    /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
+    /** NodePort for expose: NodePort; default: VCLUSTER_NODEPORT_BASE (31443) + the vCluster's index in the cluster. */
     nodePort: nodePort.optional(),
     /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
     /** Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation. */
-    isolate: z.boolean().default(true),
+    isolate: z.boolean().default(DEFAULT_VCLUSTER_ISOLATE),
     /** Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts). */
-    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline"),
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default(DEFAULT_POD_SECURITY_STANDARD),
     /** Control-plane image: the pure open-source build or the one with licensed modules (chart default). */
-    build: z.enum(["oss", "pro"]).default("oss"),
+    build: z.enum(VCLUSTER_BUILDS).default(DEFAULT_VCLUSTER_BUILD),
     /** Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms. */
     networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
     /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
-    quota: z.boolean().default(true),
+    quota: z.boolean().default(DEFAULT_VCLUSTER_QUOTA),
     resourceQuota: z
         .record(z.string(), z.union([z.string(), z.number()]))
         .superRefine((quota, ctx) => {
