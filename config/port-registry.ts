@@ -8,7 +8,8 @@
  */
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
-import { clusterLoadBalancer, clustermeshNodePort, k3sNodes, loadBalancerAddresses, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
+import { clustermeshNodePort, k3sNodes, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
+import { resolvedLoadBalancer } from "./resolved-cluster";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
@@ -102,13 +103,13 @@ export function portRegistry(config: StackConfig): Claim[] {
         // The planned address (config/resolve.ts meshApiserver), once it can be derived: an explicit address, or a pool
         // whose first entry parses (a broken pool has its own issue).
         // Either pool (MetalLB or Cilium LB-IPAM), read from the same resolved load balancer as meshApiserver.
-        const lb = clusterLoadBalancer(c);
-        const pool = loadBalancerAddresses(c) ?? [];
+        const lb = resolvedLoadBalancer(c);
+        const pool = lb.type === "none" ? [] : lb.addresses;
         const derivable = c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string");
         const placement = m >= 0 && mesh?.serviceType === "LoadBalancer" && derivable ? meshApiserver(config, c, m) : undefined;
         if (placement?.type === "LoadBalancer") {
             const explicit = c.clustermesh?.apiserverIP !== undefined;
-            const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : `, by default the first address of loadBalancer.${lb?.type ?? "metallb"}.addresses[0], which Kubeloom reserves`}`;
+            const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : `, by default the first address of ${lb.type === "none" ? "loadBalancer.metallb.addresses" : lb.key}[0], which Kubeloom reserves`}`;
             claims.push({ kind: "address", scope: cluster, value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
             claims.push({ kind: "address", scope: "mesh", value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
         }

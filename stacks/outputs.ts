@@ -88,7 +88,8 @@ export function platformOutputs(clusters: readonly ComposedCluster[]): Omit<Plat
                 name: config.name,
                 id: config.id,
                 context: access.contextName,
-                apiEndpoint: host ? `https://${host}:${port ?? 6443}` : null,
+                // A known host always comes with its port (config/resolved-cluster.ts apiEndpoint): no default port here.
+                apiEndpoint: host && port ? `https://${host}:${port}` : null,
                 podCidr: config.podCidr,
                 serviceCidr: config.serviceCidr,
                 ciliumVersion: installsCilium(config) ? config.cilium.version : null,

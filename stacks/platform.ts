@@ -17,8 +17,8 @@ import { VCluster } from "../components/VCluster";
 import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
-import { installsCilium, meshApiserver, meshMembers, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
-import type { StackConfig } from "../config/schema";
+import { tenantNetworkPolicies, VClusterExposureConfig } from "../config/resolve";
+import { resolveClusters } from "../config/resolved-cluster";
 import { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
@@ -32,9 +32,12 @@ import { deployedVersionsOutput, platformOutputs, type PlatformOutputs } from ".
  */
 export function composePlatform(loaded: LoadedConfig): { clusters: ComposedCluster[]; outputs: PlatformOutputs; mesh?: PlannedMesh } {
     const { config, secrets, stackName } = loaded;
+    // Each cluster resolved once (config/resolved-cluster.ts); the phases read the model.
+    const resolved = resolveClusters(config);
     // Phase 1: cluster access, one explicit provider per cluster.
     const accesses = config.clusters.map((cluster, index) => ({
         config: cluster,
+        resolved: resolved[index],
         access: clusterAccess(cluster, index, { stackName, secrets, protect: cluster.protect ?? defaultProtect(stackName) }),
     }));
     // Phase 2: the mesh plan, which the members' Cilium values need.
@@ -42,14 +45,14 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     const extraValues = mesh?.ciliumValues ?? new Map<string, pulumi.Input<Record<string, unknown>>>();
 
     // Phase 3: per cluster, Cilium and the tenants.
-    const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
+    const clusters = accesses.map(({ config: cluster, resolved: model, access }): ComposedCluster => {
         const protect = cluster.protect ?? defaultProtect(stackName);
         // Cilium's own load balancer: pools beside the release (CiliumLoadBalancer.ts says why), values into it.
-        const lbipam = cluster.loadBalancer?.cilium;
+        const lbipam = model.loadBalancer.type === "cilium" ? model.loadBalancer.cilium : undefined;
         if (lbipam) {
             new CiliumLoadBalancer(
                 `${cluster.name}-lbipam`,
-                { provider: access.provider, clusterName: cluster.name, kubeconfig: access.kubeconfig, addresses: lbipam.addresses, reservedAddresses: reservedAddresses(config, cluster), interfaces: lbipam.devices, clusterCreator: access.creator },
+                { provider: access.provider, clusterName: cluster.name, kubeconfig: access.kubeconfig, addresses: lbipam.addresses, reservedAddresses: [...model.claimedAddresses], interfaces: lbipam.devices, clusterCreator: access.creator },
                 { protect },
             );
         }
@@ -58,7 +61,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         // rest stays readable in the plan. The L2 keys (l2announcements, k8sClientRateLimit, devices) are not mesh keys.
         const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
-        const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
+        const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = model.installsCilium
             ? installCilium(cluster, access, ciliumExtra, protect)
             : {};
         const vclusters = cluster.vclusters.map(
@@ -71,7 +74,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         clusterName: cluster.name,
                         name: vc.name,
                         version: vc.version,
-                        expose: withNodeAddress(vclusterExposure(cluster, index), access, cluster.name),
+                        expose: withNodeAddress(model.vclusters[index].exposure, access, cluster.name),
                         isolate: vc.isolate,
                         podSecurityStandard: vc.podSecurityStandard,
                         build: vc.build,
@@ -191,19 +194,4 @@ function installCilium(
         );
     }
     return { cilium, ciliumNodes };
-}
-
-
-/**
- * The pre-planned LoadBalancer addresses of a cluster: its clustermesh-apiserver's (LoadBalancer mesh members) and
- * its LoadBalancer vClusters'. They go to the reserved pool.
- */
-function reservedAddresses(config: StackConfig, cluster: ClusterConfig): string[] {
-    const memberIndex = meshMembers(config).indexOf(cluster);
-    const apiserver = memberIndex >= 0 ? meshApiserver(config, cluster, memberIndex) : undefined;
-    const vclusters = cluster.vclusters.flatMap((_, j) => {
-        const expose = vclusterExposure(cluster, j);
-        return expose.type === "LoadBalancer" ? [expose.address] : [];
-    });
-    return [...(apiserver?.type === "LoadBalancer" ? [apiserver.address] : []), ...vclusters];
 }

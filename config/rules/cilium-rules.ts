@@ -6,9 +6,10 @@ import type { ConfigIssue } from "../config-error";
 import type { ClusterConfig } from "../schema";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
 import { LBIPAM_MIN_CILIUM, supportsLbIpam } from "../../components/support-matrix";
-import { createdNodeCount, installsCilium } from "../resolve";
+import { createdNodeCount, installsCilium, clusterSource } from "../resolve";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../../components/cilium-values";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr } from "../../lib/cidr";
+import { createsCluster } from "../resolved-cluster";
 import { duplicates, Rule } from "./rule";
 
 /**
@@ -71,7 +72,7 @@ export const chainingConsistent: Rule = (config) =>
         const at = `clusters[${i}].cilium`;
         const mode = chaining.mode;
         const issues: ConfigIssue[] = [];
-        if (c.source.k3s || c.source.kind) {
+        if (createsCluster(clusterSource(c))) {
             issues.push({
                 path: `${at}.chaining`,
                 message: "is for clusters that keep their own CNI; Kubeloom creates this cluster without one (k3s/kind source), so Cilium must be the only CNI. Remove chaining, or use a kubeconfig / stackReference source",

@@ -5,8 +5,9 @@
 import type { ConfigIssue } from "../config-error";
 import type { ClusterConfig } from "../schema";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
+import { clusterLoadBalancer, clusterSource, installsCilium, loadBalancerAddresses, meshMembers } from "../resolve";
+import { createsCluster, nodeAddress } from "../resolved-cluster";
 import { LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
-import { clusterLoadBalancer, installsCilium, k3sApiAddress, loadBalancerAddresses, meshMembers } from "../resolve";
 import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../../lib/cidr";
 import { duplicates, Rule } from "./rule";
 
@@ -110,11 +111,11 @@ export const meshRules: Rule = (config) => {
         // NodePorts (unique per cluster and across the mesh, in range) are config/port-registry.ts's.
         members.forEach((c) => {
             const i = indexOf(c);
-            const derivedAddress = c.source.k3s ? k3sApiAddress(c.source.k3s) : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
-            if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
+            const derived = nodeAddress(c);
+            if (c.clustermesh?.nodeAddress === undefined && (derived.type === "unknown" || derived.type === "thisMachine")) {
                 issues.push({
                     path: `clusters[${i}].clustermesh.nodeAddress`,
-                    message: `is required with mesh.serviceType NodePort: ${derivedAddress === "localhost" ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
+                    message: `is required with mesh.serviceType NodePort: ${derived.type === "thisMachine" ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
                 });
             }
         });
@@ -160,7 +161,7 @@ export const loadBalancersServed: Rule = (config) => {
         c.vclusters.forEach((vc, j) => {
             if (vc.expose !== "LoadBalancer" || vc.loadBalancerIP === undefined) return;
             const at = `clusters[${i}].vclusters[${j}]`;
-            if (!pools && (c.source.k3s || c.source.kind)) {
+            if (!pools && createsCluster(clusterSource(c))) {
                 issues.push({ path: `${at}.expose`, message: `LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ ${LBIPAM_MIN_CILIUM}), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort` });
             } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });

@@ -3,14 +3,17 @@
  * needs, the K3s topology, and what a cluster managed elsewhere cannot be given.
  */
 import type { ConfigIssue } from "../config-error";
-import { installsCilium, k3sNodes } from "../resolve";
+import { clusterSource, installsCilium, k3sNodes } from "../resolve";
+import { createsCluster, nodeAddress } from "../resolved-cluster";
+import { k3sTopologyProblems } from "../../components/k3s-topology";
+import { isNodeFieldProblem } from "../shape/source";
 import { Rule } from "./rule";
 import { VCLUSTER_NODEPORT_BASE } from "../../components/versions";
 import { NODE_PORT_RANGE_TEXT } from "../../lib/k8s-formats";
 
 export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
-        const derived = c.source.k3s !== undefined || c.source.kind !== undefined;
+        const derived = createsCluster(clusterSource(c));
         if (!installsCilium(c) || !c.cilium.kubeProxyReplacement || derived || c.cilium.k8sServiceHost) return [];
         return [
             {
@@ -27,7 +30,7 @@ export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
  */
 export const existingClusterApiEndpoint: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
-        if (c.source.k3s || c.source.kind || c.cilium.k8sServiceHost === undefined || c.cilium.k8sServicePort !== undefined) return [];
+        if (createsCluster(clusterSource(c)) || c.cilium.k8sServiceHost === undefined || c.cilium.k8sServicePort !== undefined) return [];
         return [
             {
                 path: `clusters[${i}].cilium.k8sServicePort`,
@@ -41,12 +44,11 @@ export const secretsPresent: Rule = (config) =>
         const issues: ConfigIssue[] = [];
         const k3s = c.source.k3s;
         const nodes = k3s ? k3sNodes(k3s, "") : undefined;
-        const needsKey = k3s && !k3s.sshPrivateKeyPath && [...nodes!.servers, ...nodes!.agents].some((n) => n.host !== "localhost");
-        if (needsKey && !config.sshPrivateKey) {
-            issues.push({
-                path: `clusters[${i}].source.k3s.sshPrivateKeyPath`,
-                message: "no SSH key: set sshPrivateKeyPath, or the secret kubeloom:sshPrivateKey (`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`)",
-            });
+        if (k3s && nodes) {
+            const hasSshKey = k3s.sshPrivateKeyPath !== undefined || config.sshPrivateKey !== undefined;
+            for (const problem of k3sTopologyProblems({ ...nodes, registrationAddress: k3s.registrationAddress, hasSshKey })) {
+                if (problem.key === "sshPrivateKey") issues.push({ path: `clusters[${i}].source.k3s.sshPrivateKeyPath`, message: problem.message });
+            }
         }
         if (c.source.kubeconfig && !c.source.kubeconfig.path && config.sourceKubeconfigs?.[c.name] === undefined) {
             issues.push({
@@ -57,9 +59,6 @@ export const secretsPresent: Rule = (config) =>
         return issues;
     });
 
-/** Embedded etcd keeps quorum with an odd number of members; K3s's HA guide and this project support 1, 3 or 5. */
-const K3S_SERVER_COUNTS = [1, 3, 5];
-
 export const k3sTopology: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const k3s = c.source.k3s;
@@ -67,25 +66,10 @@ export const k3sTopology: Rule = (config) =>
         const issues: ConfigIssue[] = [];
         const at = `clusters[${i}].source.k3s`;
         const { servers, agents } = k3sNodes(k3s, at);
-        if (!K3S_SERVER_COUNTS.includes(servers.length)) {
-            issues.push({
-                path: `${at}.servers`,
-                message: `has ${servers.length} servers; use 1, 3 or 5: embedded etcd needs a majority (${Math.floor(servers.length / 2) + 1} of ${servers.length}) to work, so an even count tolerates no more failures than one server fewer, and 2 servers tolerate none (docs.k3s.io/datastore/ha-embedded)`,
-            });
-        }
-        if (servers.length > 1) {
-            if (k3s.registrationAddress === undefined) {
-                issues.push({ path: `${at}.registrationAddress`, message: `is required with ${servers.length} servers: the fixed address (a VIP, DNS name or load balancer in front of the servers) that nodes join and kubeconfigs and Cilium use, so no single server is a point of failure` });
-            }
-            servers.forEach((s) => {
-                if (s.host === "localhost") issues.push({ path: s.path, message: "cannot be \"localhost\" with several servers: the other servers join it over the network; give its address" });
-            });
-        }
-        if (servers.length === 1 && servers[0].host === "localhost" && agents.length > 0 && k3s.registrationAddress === undefined) {
-            issues.push({
-                path: `${at}.registrationAddress`,
-                message: "is required when host is \"localhost\" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine",
-            });
+        // The topology rules are components/k3s-topology.ts's (K3sHost runs them too); here they get key paths. The
+        // node-field problems are the schema's, the SSH key secretsPresent's.
+        for (const problem of k3sTopologyProblems({ servers, agents, registrationAddress: k3s.registrationAddress, hasSshKey: true })) {
+            if (!isNodeFieldProblem(problem.key)) issues.push({ path: `${at}.${problem.key}`, message: problem.message });
         }
         // A host listed twice (in this cluster or another) is config/port-registry.ts's.
         const nodes = [...servers, ...agents];
@@ -102,15 +86,14 @@ export const ciliumManagedElsewhere: Rule = (config) =>
         const issues: ConfigIssue[] = [];
         const at = `clusters[${i}]`;
         if (!installsCilium(c)) {
-            if (c.source.k3s || c.source.kind) {
+            if (createsCluster(clusterSource(c))) {
                 issues.push({ path: `${at}.cilium.install`, message: "cannot be false for a cluster this stack creates: it would have no CNI (nodes stay NotReady); remove it" });
             }
             if (c.cilium.chaining || c.cilium.verify) {
                 issues.push({ path: `${at}.cilium.${c.cilium.chaining ? "chaining" : "verify"}`, message: "configures a Cilium this stack does not install (cilium.install is false); set it in the stack that installs Cilium" });
             }
         }
-        const existing = c.source.kubeconfig ?? c.source.stackReference;
-        if (existing && existing.nodeAddress === undefined && c.cilium.k8sServiceHost === undefined) {
+        if (nodeAddress(c).type === "unknown") {
             // Kubeloom did not create these nodes, so it cannot know an address where a NodePort answers; guessing
             // (localhost) would export a kubeconfig that works nowhere but on the node itself.
             const kind = c.source.kubeconfig ? "kubeconfig" : "stackReference";

@@ -3,6 +3,7 @@
  * kubeconfig (an existing cluster) or stackReference (a cluster another stack manages).
  */
 import { z } from "zod";
+import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
 import { DEFAULT_KIND_WORKERS } from "../../components/defaults";
 import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
@@ -52,21 +53,27 @@ export const k3sSource = z
             });
             return;
         }
-        const servers: ReadonlyArray<{ host: string; user?: string }> = k3s.servers ?? [{ host: k3s.host! }];
-        servers.forEach((server, i) => {
-            if (server.host !== "localhost" && !server.user && !k3s.user) {
-                ctx.addIssue({ code: "custom", path: k3s.servers ? ["servers", i, "user"] : ["user"], message: "is required when host is not \"localhost\" (the SSH user, e.g. \"ubuntu\")" });
-            }
-        });
-        k3s.agents.forEach((agent, i) => {
-            if (!agent.user && !k3s.user) {
-                ctx.addIssue({ code: "custom", path: ["agents", i, "user"], message: "is required (no source.k3s.user to inherit)" });
-            }
-            if (agent.host === "localhost") {
-                ctx.addIssue({ code: "custom", path: ["agents", i, "host"], message: "cannot be \"localhost\": agents join over SSH" });
-            }
-        });
+        // The per-node topology problems (SSH users, local agents) are field problems: reported with the schema's.
+        // The rules themselves are components/k3s-topology.ts's; config/rules/source-rules.ts reports the others.
+        const withUser = (node: { host: string; user?: string }) => ({ host: node.host, user: node.user ?? k3s.user });
+        const servers = (k3s.servers ?? [{ host: k3s.host! }]).map(withUser);
+        for (const problem of k3sTopologyProblems({ servers, agents: k3s.agents.map(withUser), registrationAddress: k3s.registrationAddress, hasSshKey: true })) {
+            if (!isNodeFieldProblem(problem.key)) continue;
+            // The `host` shorthand has its user at source.k3s.user.
+            const path = k3s.servers === undefined && problem.key === "servers[0].user" ? ["user"] : keyPath(problem.key);
+            ctx.addIssue({ code: "custom", path, message: problem.message });
+        }
     });
+
+/** Topology problems on one node's own fields (its SSH user; an agent on "localhost"), which the schema reports. */
+export function isNodeFieldProblem(key: string): boolean {
+    return /^(servers|agents)\[\d+\]\.user$|^agents\[\d+\]\.host$/.test(key);
+}
+
+/** "agents[0].user" → ["agents", 0, "user"]. */
+function keyPath(key: string): Array<string | number> {
+    return key.split(/[.[\]]+/).filter((part) => part !== "").map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
 
 export const kindSource = z.strictObject({
     /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
