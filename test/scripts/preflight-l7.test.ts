@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { checkVoidedL7Rules } from "../../scripts/plan/preflight/l7-checks";
 import { selectorMatches } from "../../config/l7-voiding";
-import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/checks";
+import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy } from "../../components/tenant-policy";
 import type { VClusterLine } from "../../components/support-matrix";

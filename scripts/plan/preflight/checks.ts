@@ -1,46 +1,16 @@
 /**
  * Pre-flight checks over the objects a stack would apply to one cluster (rendered chart objects and the objects
- * the program creates itself). Pure functions: objects and a node model in, findings out.
+ * the program creates itself), and their one registry, PREFLIGHT_CHECKS: a new check is written here (or in its own
+ * file beside ./cni-checks and ./l7-checks) and listed there, and preflightCluster runs it. Pure functions: objects
+ * and a cluster model (./model) in, findings out.
  */
 import type { KubeObject } from "../render/objects";
+import { BUILTIN_NAMESPACES, ClusterModel, describe, finding, Finding, NodeModel, PlacedObject, PreflightCheck } from "./model";
+import { checkCniChaining } from "./cni-checks";
+import { checkVoidedL7Rules } from "./l7-checks";
 import { versionParts } from "../../../components/support-matrix";
 import { dns1123LabelProblem, dns1123SubdomainProblem, inNodePortRange, NODE_PORT_RANGE_TEXT } from "../../../lib/k8s-formats";
 import { ENFORCE_LABEL, enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
-
-/** One pre-flight finding. */
-export interface Finding {
-    readonly severity: "error" | "warning" | "info";
-    readonly cluster: string;
-    /** `<kind>/<namespace>/<name>` or `<kind>/<name>`. */
-    readonly object: string;
-    readonly check: string;
-    readonly message: string;
-}
-
-/** A node of the modelled cluster. */
-export interface NodeModel {
-    readonly name: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly taints: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: string }>;
-}
-
-/** What the checks know about one cluster. */
-export interface ClusterModel {
-    readonly name: string;
-    /** e.g. "1.28.13". */
-    readonly kubeVersion: string;
-    /** group/versions served by CRDs the stack installs. */
-    readonly extraApiVersions: readonly string[];
-    /** undefined: an existing cluster whose nodes are unknown (scheduling checks are skipped). */
-    readonly nodes?: readonly NodeModel[];
-}
-
-/** An object with the namespace it lands in (a release's objects default to the release namespace). */
-export interface PlacedObject {
-    readonly object: KubeObject;
-    /** Effective namespace; undefined for cluster-scoped kinds. */
-    readonly namespace?: string;
-}
 
 /** Built-in group/versions: served from minor `since` up to (not including) minor `removedIn`. */
 export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; removedIn?: number }> = [
@@ -71,28 +41,7 @@ export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; remov
     { gv: "flowcontrol.apiserver.k8s.io/v1", since: 29 },
 ];
 
-/** Kinds that have no namespace. */
-export const CLUSTER_SCOPED_KINDS = new Set([
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-    "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "PersistentVolume",
-    "Node", "RuntimeClass", "CiliumClusterwideNetworkPolicy", "CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy",
-    "CiliumNode", "CiliumIdentity", "CiliumExternalWorkload", "CiliumBGPClusterConfig", "CiliumNodeConfig",
-]);
-
-/** Namespaces every cluster has. */
-export const BUILTIN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
-
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
-
-/** `Kind/ns/name` for findings. */
-export function describe(placed: PlacedObject): string {
-    const { object } = placed;
-    return placed.namespace ? `${object.kind}/${placed.namespace}/${object.metadata?.name}` : `${object.kind}/${object.metadata?.name}`;
-}
-
-function finding(cluster: ClusterModel, placed: PlacedObject, check: string, message: string, severity: Finding["severity"] = "error"): Finding {
-    return { severity, cluster: cluster.name, object: describe(placed), check, message };
-}
 
 /** apiVersion served by the cluster's Kubernetes version or by a CRD the stack installs. */
 export function checkApiVersions(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
@@ -334,22 +283,23 @@ export function checkPodSecurity(cluster: ClusterModel, objects: readonly Placed
     return findings;
 }
 
-/** Runs every check for one cluster. */
-export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[], createdNamespaces: readonly string[]): Finding[] {
-    return [
-        ...checkApiVersions(cluster, objects),
-        ...checkNames(cluster, objects),
-        ...checkNamespaces(cluster, objects, createdNamespaces),
-        ...checkNodePorts(cluster, objects),
-        ...checkQuotas(cluster, objects),
-        ...checkPodSecurity(cluster, objects),
-        ...checkScheduling(cluster, objects),
-    ];
-}
+/**
+ * Every pre-flight check: the one list preflightCluster runs (findings are sorted afterwards, so the order here
+ * does not matter). Checks that need more than the objects read it from the cluster model.
+ */
+export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
+    checkApiVersions,
+    checkNames,
+    (cluster, objects) => checkNamespaces(cluster, objects, cluster.createdNamespaces ?? []),
+    checkNodePorts,
+    checkQuotas,
+    checkPodSecurity,
+    checkScheduling,
+    checkVoidedL7Rules,
+    (cluster, objects) => (cluster.network ? checkCniChaining(cluster.network, objects) : []),
+];
 
-/** Findings sorted by severity (errors first), cluster, object, check, message. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-    const rank = { error: 0, warning: 1, info: 2 };
-    const key = (f: Finding) => [rank[f.severity], f.cluster, f.object, f.check, f.message].join("\0");
-    return [...findings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/** Runs every registered check for one cluster. */
+export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    return PREFLIGHT_CHECKS.flatMap((check) => check(cluster, objects));
 }

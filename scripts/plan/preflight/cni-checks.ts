@@ -5,17 +5,7 @@
  * removed at every agent stop. Pure: objects and the cluster's networks in, findings out.
  */
 import { overlaps, parseCidr } from "../../../lib/cidr";
-import { describe, Finding, PlacedObject } from "./checks";
-
-/** What the CNI check knows about a cluster from its config. */
-export interface CniNetworkModel {
-    readonly cluster: string;
-    /** The cluster's pod CIDR (the primary CNI's pod range when Cilium is chained). */
-    readonly podCidr: string;
-    readonly serviceCidr: string;
-    /** Network name of the primary CNI's conflist (config chaining.target), when known. */
-    readonly primaryNetwork?: string;
-}
+import { CniNetworkModel, describe, Finding, PlacedObject } from "./model";
 
 /** Chaining modes where another CNI stays primary (its IPAM, its conflist); cilium-config `cni-chaining-mode`. */
 const ONTO_PRIMARY = new Set(["generic-veth", "aws-cni", "flannel"]);

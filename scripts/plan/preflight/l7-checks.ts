@@ -3,7 +3,7 @@
  * L3/L4 rule of the same namespace voids (the rule and its reasons: config/l7-voiding.ts).
  */
 import { voidedHttpRuleMessage, voidedHttpRules } from "../../../config/l7-voiding";
-import { ClusterModel, describe, Finding, PlacedObject } from "./checks";
+import { ClusterModel, describe, Finding, PlacedObject } from "./model";
 
 /** Errors for the voided HTTP rules among a cluster's objects. */
 export function checkVoidedL7Rules(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
