@@ -239,7 +239,9 @@ function policies(input: VClusterValuesInput, release: VClusterRelease): Record<
     // The chart's default quota has `services.nodeports: 0` (vcluster@v0.20.6 chart/values.yaml
     // policies.resourceQuota.quota), which rejects the vCluster's own NodePort/LoadBalancer Service
     // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
-    // Allow the tenant's own Service unless the config sets these keys itself.
+    // Allow the tenant's own Service unless the config sets these keys itself. Pre-flight's `resource-quota` check
+    // (scripts/plan/preflight/checks.ts checkQuotas) counts the rendered Services against the rendered quota
+    // independently, on purpose: it catches a chart whose Service needs more ports than assumed here.
     const ownServiceQuota: Record<string, number> = {};
     if (input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
     if (input.expose.type === "LoadBalancer") {

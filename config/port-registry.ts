@@ -5,6 +5,8 @@
  * LoadBalancer address (vClusters, the clustermesh-apiserver's planned one), and every K3s host. Two claims on one
  * value in one scope are an error naming both keys. Pure: `portRegistry` lists the claims, `registryIssues`
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
+ * Pre-flight's `node-port` check (scripts/plan/preflight/checks.ts) checks NodePorts again, on purpose, in the
+ * rendered Services: the charts' own ports are only known there.
  */
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";

@@ -46,7 +46,11 @@ function pssWarning(where: string, beforeLabels: unknown, afterLabels: unknown):
     return [`Pod Security loosened: ${where} enforce ${before} → ${after ?? "none (label removed)"}`];
 }
 
-/** Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement). */
+/**
+ * Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement). It reads the chart keys
+ * in the plan, not the config or the builders (vcluster-values.ts, cilium-values.ts write them), on purpose: the
+ * diff judges what would be applied, whatever produced it.
+ */
 function valuesWarnings(name: string, chart: string, before: unknown, after: unknown): string[] {
     const warnings: string[] = [];
     const was = (path: string) => get(before, path);

@@ -90,7 +90,11 @@ export function checkNamespaces(cluster: ClusterModel, objects: readonly PlacedO
 interface ServicePort { nodePort?: number; port?: number }
 interface ServiceSpec { type?: string; ports?: ServicePort[] }
 
-/** NodePorts unique across the cluster and inside NODE_PORT_RANGE (30000–32767). */
+/**
+ * NodePorts unique across the cluster and inside NODE_PORT_RANGE (30000–32767). On purpose beside the config's
+ * port registry (config/port-registry.ts), which claims the NodePorts Kubeloom derives: this reads the rendered
+ * Services, so ports a chart allocates itself are caught too.
+ */
 export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];
     const owners = new Map<number, string>();
@@ -221,6 +225,8 @@ function quantity(value: unknown): number {
 /**
  * ResourceQuota accounting per namespace: services.nodeports, services.loadbalancers, pods/count/pods and
  * requests./limits. cpu and memory (containers without a value take the namespace LimitRange's defaults).
+ * Independent of the quota the vCluster builder asks for (vcluster-values.ts allows the tenant's own Service), on
+ * purpose: it counts what is rendered.
  */
 export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];

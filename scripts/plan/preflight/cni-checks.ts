@@ -7,7 +7,11 @@
 import { overlaps, parseCidr } from "../../../lib/cidr";
 import { CniNetworkModel, describe, Finding, PlacedObject } from "./model";
 
-/** Chaining modes where another CNI stays primary (its IPAM, its conflist); cilium-config `cni-chaining-mode`. */
+/**
+ * Chaining modes where another CNI stays primary (its IPAM, its conflist); cilium-config `cni-chaining-mode`.
+ * A deliberate second statement of components/cilium-values.ts chainsOntoPrimaryCni: this check reads what the
+ * agent really gets, independently of the builder that produced it, so it must not import the builder's answer.
+ */
 const ONTO_PRIMARY = new Set(["generic-veth", "aws-cni", "flannel"]);
 
 /**
