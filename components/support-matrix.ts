@@ -310,6 +310,17 @@ export function supportsLbIpam(ciliumVersion: string): boolean {
     return minor !== undefined && compareVersions(minor, LBIPAM_MIN_CILIUM) >= 0;
 }
 
+/** The first vcluster chart without the k3s distro (deprecated from 0.25; the 0.36.1 values.yaml has only k8s). */
+export const VCLUSTER_K3S_REMOVED_IN = "0.33.0";
+
+/**
+ * The distro a vCluster version runs, for versions outside the matrix too (a deployed tenant's): the matrix
+ * release's, else k3s before VCLUSTER_K3S_REMOVED_IN and k8s from it.
+ */
+export function vclusterDistro(version: string): VClusterDistro {
+    return vclusterRelease(version)?.distro ?? (compareVersions(version, VCLUSTER_K3S_REMOVED_IN) < 0 ? "k3s" : "k8s");
+}
+
 /** The MetalLB release of exactly this version, or undefined. */
 export function metallbRelease(version: string): ChartRelease | undefined {
     return METALLB_RELEASES.find((r) => r.version === version.replace(/^v/, ""));

@@ -27,6 +27,7 @@ import {
     tenantFenceOwner,
     LBIPAM_MIN_CILIUM,
     supportsLbIpam,
+    vclusterDistro,
 } from "../../components/support-matrix";
 import { sharedDir } from "../../lib/project";
 
@@ -135,6 +136,13 @@ describe("support matrix: version facts", () => {
     it("gives the 0.20 fence to the chart and the 0.36 fence to Kubeloom (the chart's 0.36 ingress rule voids L7 rules)", () => {
         assert.equal(tenantFenceOwner("0.20"), "chart");
         assert.equal(tenantFenceOwner("0.36"), "kubeloom");
+    });
+
+    it("knows a vCluster version's distro outside the matrix: k3s before 0.33, k8s from it", () => {
+        assert.equal(vclusterDistro("0.20.6"), "k3s");
+        assert.equal(vclusterDistro("0.32.9"), "k3s");
+        assert.equal(vclusterDistro("0.33.0"), "k8s");
+        assert.equal(vclusterDistro("0.36.1"), "k8s");
     });
 
     it("has LB-IPAM from Cilium 1.18 (cilium.io/v2 pools) and for every newer release", () => {
