@@ -11,6 +11,7 @@
 import type { ClusterConfig, CiliumConfig, StackConfig, VClusterConfig, MetallbConfig, CiliumLoadBalancerConfig } from "./schema";
 import { clusterSource, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, meshApiserver, meshMembers, vclusterExposure, type ClusterSource, type K3sNodes, type VClusterExposureConfig } from "./resolve";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
+import type { CiliumValuesInput } from "../components/cilium-values";
 import { assertNever } from "../lib/assert-never";
 
 /** Whether Kubeloom creates (and destroys) the cluster: k3s and kind do; kubeconfig and stackReference exist already. */
@@ -115,6 +116,39 @@ export function resolvedLoadBalancer(cluster: ClusterConfig): ResolvedLoadBalanc
     return { type: "none" };
 }
 
+/**
+ * The Cilium chart input the config decides. Two parts are completed by composition from the cluster's access: the
+ * API server kube-proxy replacement dials (`cilium.k8sServiceHost`/`k8sServicePort` when given, else the address of
+ * the cluster Kubeloom created) and the operator replicas' default (from the nodes Kubeloom knows).
+ */
+export interface CiliumInput extends Omit<CiliumValuesInput, "kubeProxyReplacement" | "operatorReplicas"> {
+    /** Kube-proxy replacement with the configured API server address, when the config gives one. */
+    readonly kubeProxyReplacement: { readonly enabled: false } | { readonly enabled: true; readonly apiServerHost?: string; readonly apiServerPort?: number };
+    /** @default - from the node count (composition): 1 on one node, else 2 */
+    readonly operatorReplicas?: number;
+}
+
+/** The Cilium input of a cluster (see CiliumInput). */
+export function ciliumInput(cluster: ClusterConfig): CiliumInput {
+    const cilium = cluster.cilium;
+    const chaining = cilium.chaining;
+    return {
+        clusterName: cluster.name,
+        clusterId: cluster.id,
+        podCidr: cluster.podCidr,
+        kubeProxyReplacement: cilium.kubeProxyReplacement
+            ? { enabled: true, ...(cilium.k8sServiceHost !== undefined ? { apiServerHost: cilium.k8sServiceHost } : {}), ...(cilium.k8sServicePort !== undefined ? { apiServerPort: cilium.k8sServicePort } : {}) }
+            : { enabled: false },
+        routingMode: cilium.routingMode,
+        ipamMode: cilium.ipamMode,
+        hubble: cilium.hubble,
+        nodeSelector: cilium.nodeSelector,
+        tolerations: cilium.tolerations,
+        ...(cilium.operatorReplicas !== undefined ? { operatorReplicas: cilium.operatorReplicas } : {}),
+        chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
+    };
+}
+
 /** One vCluster with its effective exposure (a NodePort's default port resolved). */
 export interface ResolvedVCluster {
     readonly config: VClusterConfig;
@@ -136,8 +170,9 @@ export interface ResolvedCluster {
     readonly k3sTopology?: K3sNodes;
     /** Nodes Kubeloom creates (servers + agents, or kind's control plane + workers); undefined when it creates none. */
     readonly createdNodeCount?: number;
-    /** Cilium's settings, and whether this stack installs Cilium at all. */
+    /** Cilium's settings, the chart input they decide, and whether this stack installs Cilium at all. */
     readonly cilium: CiliumConfig;
+    readonly ciliumInput: CiliumInput;
     readonly installsCilium: boolean;
     readonly loadBalancer: ResolvedLoadBalancer;
     /** Where the clustermesh-apiserver answers, for a mesh member (index in the mesh's members); else undefined. */
@@ -172,6 +207,7 @@ export function resolveCluster(config: StackConfig, index: number): ResolvedClus
         ...(source.type === "k3s" ? { k3sTopology: k3sNodes(source.k3s, `clusters[${index}].source.k3s`) } : {}),
         ...(createdNodeCount(cluster) !== undefined ? { createdNodeCount: createdNodeCount(cluster) } : {}),
         cilium: cluster.cilium,
+        ciliumInput: ciliumInput(cluster),
         installsCilium: installsCilium(cluster),
         loadBalancer: resolvedLoadBalancer(cluster),
         ...(apiserver ? { meshApiserver: apiserver } : {}),

@@ -18,7 +18,7 @@ import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { tenantNetworkPolicies, VClusterExposureConfig } from "../config/resolve";
-import { resolveClusters } from "../config/resolved-cluster";
+import { resolveClusters, type CiliumInput } from "../config/resolved-cluster";
 import { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
@@ -62,7 +62,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = model.installsCilium
-            ? installCilium(cluster, access, ciliumExtra, protect)
+            ? installCilium(cluster, model.ciliumInput, access, ciliumExtra, protect)
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -108,13 +108,14 @@ function withNodeAddress(expose: VClusterExposureConfig, access: ClusterAccess, 
 }
 
 /**
- * Kube-proxy replacement with the API server address the agents dial: the configured one, else the one of the
- * cluster Kubeloom created. The config rules require one whenever replacement is on.
+ * Kube-proxy replacement with the API server address the agents dial: the configured one (the resolved Cilium
+ * input), else the one of the cluster Kubeloom created. The config rules require one whenever replacement is on.
  */
-function kubeProxyReplacementOf(cluster: ClusterConfig, access: ClusterAccess): KubeProxyReplacement<pulumi.Input<string>, pulumi.Input<number>> {
-    if (!cluster.cilium.kubeProxyReplacement) return { enabled: false };
-    const apiServerHost = cluster.cilium.k8sServiceHost ?? access.apiServerHost;
-    const apiServerPort = cluster.cilium.k8sServicePort ?? access.apiServerPort;
+function kubeProxyReplacementOf(cluster: ClusterConfig, input: CiliumInput, access: ClusterAccess): KubeProxyReplacement<pulumi.Input<string>, pulumi.Input<number>> {
+    const configured = input.kubeProxyReplacement;
+    if (!configured.enabled) return { enabled: false };
+    const apiServerHost = configured.apiServerHost ?? access.apiServerHost;
+    const apiServerPort = configured.apiServerPort ?? access.apiServerPort;
     if (apiServerHost === undefined || apiServerPort === undefined) throw new Error(`cluster ${cluster.name}: kube-proxy replacement without an API server address passed the rules (internal error)`);
     return { enabled: true, apiServerHost, apiServerPort };
 }
@@ -122,6 +123,7 @@ function kubeProxyReplacementOf(cluster: ClusterConfig, access: ClusterAccess): 
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */
 function installCilium(
     cluster: ClusterConfig,
+    input: CiliumInput,
     access: ClusterAccess,
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
@@ -152,18 +154,11 @@ function installCilium(
             provider: access.provider,
             version: cluster.cilium.version,
             waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
+            // The resolved Cilium input (config/resolved-cluster.ts), completed from the cluster's access.
             values: {
-                clusterName: cluster.name,
-                clusterId: cluster.id,
-                podCidr: cluster.podCidr,
-                kubeProxyReplacement: kubeProxyReplacementOf(cluster, access),
-                routingMode: cluster.cilium.routingMode,
-                ipamMode: cluster.cilium.ipamMode,
-                hubble: cluster.cilium.hubble,
-                nodeSelector: cluster.cilium.nodeSelector,
-                tolerations: cluster.cilium.tolerations,
-                operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
-                chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
+                ...input,
+                kubeProxyReplacement: kubeProxyReplacementOf(cluster, input, access),
+                operatorReplicas: input.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
             },
             extraValues,
         },
