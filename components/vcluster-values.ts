@@ -18,7 +18,7 @@ import type { PodSecurityLevel } from "../lib/pod-security";
 import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_QUOTA } from "./defaults";
-import { addressRequest, LoadBalancerProvider } from "./load-balancer";
+import { addressRequest, DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "./load-balancer";
 
 /** The vCluster control-plane builds: the pure open-source image or the one with the licensed modules. */
 export const VCLUSTER_BUILDS = ["oss", "pro"] as const;
@@ -50,7 +50,7 @@ export type VClusterExposure<Address = string> =
     | { readonly type: "NodePort"; readonly nodePort: number; readonly nodeAddress: Address }
     /**
      * A LoadBalancer Service with a fixed, pre-planned address, requested from the cluster's load balancer.
-     * `provider` @default "metallb"
+     * `provider` @default DEFAULT_LOAD_BALANCER_PROVIDER ("metallb", load-balancer.ts)
      */
     | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider };
 
@@ -199,7 +199,7 @@ function controlPlaneService(expose: VClusterExposure): Record<string, unknown> 
         case "LoadBalancer":
             // The load balancer reads the address from its annotation; spec.loadBalancerIP is deprecated upstream
             // and MetalLB 0.14 rejects a Service that sets both.
-            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? "metallb", expose.address) };
+            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? DEFAULT_LOAD_BALANCER_PROVIDER, expose.address) };
         default:
             return assertNever(expose);
     }

@@ -23,7 +23,7 @@
  * deployed version and is never refused; a removed one is not checked.
  */
 import { z } from "zod";
-import { CILIUM_RELEASES, K3S_LINES, minorDistance, minorOf, vclusterDistro } from "../components/support-matrix";
+import { CILIUM_RELEASES, K3S_LINES, minorDistance, minorOf, vclusterDistro, versionParts } from "../components/support-matrix";
 import { installsCilium, meshMembers } from "./resolve";
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
@@ -208,13 +208,13 @@ function downgradeReason(component: VersionStep["component"]): string {
 
 /** "1.17" for 1.16 → 1.18; "1.17–1.19" for 1.16 → 1.20. */
 function skipped(deployed: string, distance: number): string {
-    const [major, minor] = (minorOf(deployed) ?? "0.0").split(".").map(Number);
+    const [major, minor] = versionParts(deployed) ?? [0, 0];
     const first = `${major}.${minor + 1}`;
     return distance === 2 ? first : `${first}–${major}.${minor + distance - 1}`;
 }
 
 function nextStep(step: VersionStep, next: { version: string; note: string } | undefined): string {
-    const [major, minor] = (minorOf(step.deployed) ?? "0.0").split(".").map(Number);
+    const [major, minor] = versionParts(step.deployed) ?? [0, 0];
     const line = `${major}.${minor + 1}`;
     if (!next) return `Upgrade to ${line}.x first; no ${line} release is in Kubeloom's support matrix, so keep ${step.deployed}.`;
     return `Upgrade to ${line}.x first: set ${step.key}: ${next.version} (${next.note}), run \`npm run up\`, then set ${step.requested}.`;
