@@ -10,6 +10,7 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_CILIUM_WAIT_SECONDS } from "./defaults";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 /** Cilium values whose API server address may come from another resource (e.g. the K3s host). */
 export interface CiliumInstallValues extends Omit<CiliumValuesInput, "kubeProxyReplacement"> {
@@ -47,7 +48,7 @@ export class CiliumInstall extends pulumi.ComponentResource {
     public readonly values: pulumi.Output<Record<string, unknown>>;
 
     constructor(name: string, args: CiliumInstallArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:CiliumInstall", name, {}, opts);
+        super(COMPONENT_TYPES.CiliumInstall, name, {}, opts);
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.cilium;
         // Cilium's first start pulls images and the operator creates its CRDs before anything is ready.

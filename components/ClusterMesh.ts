@@ -34,6 +34,7 @@ import { MetalLB } from "./MetalLB";
 import { ciliumRelease } from "./support-matrix";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "./defaults";
 import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry } from "./mesh-plan";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 /** One cluster of the mesh. */
 export interface ClusterMeshMember {
@@ -89,7 +90,7 @@ export class ClusterMesh extends pulumi.ComponentResource {
     public readonly metallb: Readonly<Record<string, MetalLB>>;
 
     constructor(name: string, args: ClusterMeshArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:ClusterMesh", name, {}, opts);
+        super(COMPONENT_TYPES.ClusterMesh, name, {}, opts);
         const maxConnectedClusters = args.maxConnectedClusters ?? DEFAULT_MAX_CONNECTED_CLUSTERS;
         const members = args.members;
 

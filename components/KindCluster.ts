@@ -6,6 +6,7 @@ import * as command from "@pulumi/command";
 import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_KIND_WORKERS } from "./defaults";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 /** Arguments of a kind cluster. */
 export interface KindClusterArgs {
@@ -37,7 +38,7 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly nodeAddress: pulumi.Output<string>;
 
     constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:KindCluster", name, {}, opts);
+        super(COMPONENT_TYPES.KindCluster, name, {}, opts);
         const nodeImage = args.nodeImage ?? DEFAULT_VERSIONS.kindNode;
         const workers = args.workers ?? DEFAULT_KIND_WORKERS;
         const clusterConfig = kindClusterConfig({ ...args, nodeImage, workers });

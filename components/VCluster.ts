@@ -17,6 +17,7 @@ import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
+import { COMPONENT_TYPES } from "./type-tokens";
 
 
 /** Arguments of a vCluster. */
@@ -68,7 +69,7 @@ export class VCluster extends pulumi.ComponentResource {
     public readonly policies: pulumi.CustomResource[];
 
     constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:VCluster", name, {}, opts);
+        super(COMPONENT_TYPES.VCluster, name, {}, opts);
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
         const isolate = args.isolate ?? DEFAULT_VCLUSTER_ISOLATE;

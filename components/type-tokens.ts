@@ -1,0 +1,20 @@
+/**
+ * The Pulumi type token of every Kubeloom component, in one place: each component registers under its token, and
+ * the config layer names the same token as the scope of the resource names it derives (config/derived-names.ts),
+ * so the two cannot drift. A token is part of every child's URN: changing one needs `aliases` (README, URN snapshots).
+ */
+
+/** `kubeloom:index:<Component>` for each component. */
+export const COMPONENT_TYPES = {
+    CiliumInstall: "kubeloom:index:CiliumInstall",
+    CiliumLoadBalancer: "kubeloom:index:CiliumLoadBalancer",
+    CiliumNodes: "kubeloom:index:CiliumNodes",
+    ClusterMesh: "kubeloom:index:ClusterMesh",
+    K3sHost: "kubeloom:index:K3sHost",
+    KindCluster: "kubeloom:index:KindCluster",
+    KubectlCheck: "kubeloom:index:KubectlCheck",
+    MeshDemo: "kubeloom:index:MeshDemo",
+    MeshServices: "kubeloom:index:MeshServices",
+    MetalLB: "kubeloom:index:MetalLB",
+    VCluster: "kubeloom:index:VCluster",
+} as const;
