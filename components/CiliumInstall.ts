@@ -10,7 +10,7 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_CILIUM_WAIT_SECONDS } from "./defaults";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Cilium values whose API server address may come from another resource (e.g. the K3s host). */
 export interface CiliumInstallValues extends Omit<CiliumValuesInput, "kubeProxyReplacement"> {

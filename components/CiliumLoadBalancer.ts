@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { commandTimeout, DEFAULT_KUBECTL_TIMEOUT_SECONDS, KUBECONFIG_ENV } from "../lib/shell";
 import { ciliumL2AnnouncementPolicy, ciliumLoadBalancerPools, CiliumObject } from "./cilium-lbipam";
 import { CILIUM_CRD_WAIT, ciliumCrdWaitScript, LBIPAM_CRDS } from "./cilium-crd-wait";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of Cilium's load balancer. */
 export interface CiliumLoadBalancerArgs {

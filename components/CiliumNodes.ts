@@ -9,7 +9,7 @@ import * as command from "@pulumi/command";
 import { ADD_TAINTS_MAX_SECONDS, addTaintsScript, NodeTaint, removeTaintsMaxSeconds, removeTaintsScript } from "./cilium-nodes";
 import { commandTimeout } from "../lib/shell";
 import { VERIFY_KUBECONFIG_ENV } from "./cilium-verify-script";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of the Cilium node marking. */
 export interface CiliumNodesArgs {

@@ -34,7 +34,7 @@ import { MetalLB } from "./MetalLB";
 import { ciliumRelease } from "./support-matrix";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "./defaults";
 import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry } from "./mesh-plan";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** One cluster of the mesh. */
 export interface ClusterMeshMember {

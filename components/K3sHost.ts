@@ -23,7 +23,7 @@ import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
 import { k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH (k3s-topology.ts). */
 export { LOCALHOST };

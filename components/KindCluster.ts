@@ -6,7 +6,7 @@ import * as command from "@pulumi/command";
 import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_KIND_WORKERS } from "./defaults";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a kind cluster. */
 export interface KindClusterArgs {

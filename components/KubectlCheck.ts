@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { KUBECONFIG_ENV } from "../lib/shell";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a kubectl check. */
 export interface KubectlCheckArgs {

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEMO_NAMESPACE, demoGlobalService, demoPolicy, demoWorkloads } from "./mesh-demo";
 import { globalServiceManifest, KubernetesObject } from "./mesh-services";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of one member's demo. */
 export interface MeshDemoArgs {

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {

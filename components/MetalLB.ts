@@ -14,7 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
 import { metallbRelease, supportedVersions } from "./support-matrix";
 import { ipAddressPool, l2Advertisement, METALLB_CHART_REPO, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME } from "./metallb-resources";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a MetalLB install. */
 export interface MetalLBArgs {

@@ -17,7 +17,7 @@ import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
-import { COMPONENT_TYPES } from "./type-tokens";
+import { COMPONENT_TYPES } from "./identity";
 
 
 /** Arguments of a vCluster. */

@@ -8,6 +8,7 @@ import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods } from "./tenant-policy";
 import { tenantFenceOwner, VClusterLine } from "./support-matrix";
+import { MANAGED_BY_KUBELOOM } from "./identity";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ingress isolation
@@ -77,7 +78,7 @@ function fencePolicy(name: string, namespace: string, spec: Record<string, unkno
     return sortKeysDeep({
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
-        metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        metadata: { name, namespace, labels: { ...MANAGED_BY_KUBELOOM } },
         spec: { ...spec, policyTypes: [...(spec.ingress ? ["Ingress"] : []), ...(spec.egress ? ["Egress"] : [])] },
     }) as KubeManifest;
 }

@@ -14,6 +14,7 @@ import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
 import { PodSecurityLevel, podSecurityLabels } from "../lib/pod-security";
 import type { VClusterLine } from "./support-matrix";
+import { MANAGED_BY_KUBELOOM } from "./identity";
 
 /** Host label naming the vCluster a synced pod belongs to (vcluster pkg/util/translate MarkerLabel). */
 export const MANAGED_BY_LABEL = "vcluster.loft.sh/managed-by";
@@ -209,7 +210,7 @@ export function tenantCiliumNetworkPolicy(line: VClusterLine, vcluster: string, 
     return sortKeysDeep({
         apiVersion: "cilium.io/v2",
         kind: "CiliumNetworkPolicy",
-        metadata: { name: tenantPolicyObjectName(policy.name), namespace, labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        metadata: { name: tenantPolicyObjectName(policy.name), namespace, labels: { ...MANAGED_BY_KUBELOOM } },
         spec,
     }) as KubeManifest;
 }

@@ -12,7 +12,7 @@ import { globalServiceResourceName } from "../components/mesh-services";
 import { DEMO_NAMESPACE } from "../components/mesh-demo";
 import { vclusterContextName, vclusterNamespace } from "../components/vcluster-values";
 import { METALLB_NAMESPACE } from "../components/metallb-resources";
-import { COMPONENT_TYPES } from "../components/type-tokens";
+import { COMPONENT_TYPES } from "../components/identity";
 
 /** Logical names of the resources the composition registers at the top level (no parent). */
 export const resourceNames = {

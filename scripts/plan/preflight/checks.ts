@@ -10,7 +10,7 @@ import { checkCniChaining } from "./cni-checks";
 import { checkVoidedL7Rules } from "./l7-checks";
 import { versionParts } from "../../../components/support-matrix";
 import { dns1123LabelProblem, dns1123SubdomainProblem, inNodePortRange, NODE_PORT_RANGE_TEXT } from "../../../lib/k8s-formats";
-import { ENFORCE_LABEL, enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
+import { enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
 
 /** Built-in group/versions: served from minor `since` up to (not including) minor `removedIn`. */
 export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; removedIn?: number }> = [
@@ -270,7 +270,7 @@ export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObjec
 }
 
 /**
- * Pod Security admission: a workload in a namespace labelled ENFORCE_LABEL (pod-security.kubernetes.io/enforce) whose pod template
+ * Pod Security admission: a workload in a namespace labelled pod-security.kubernetes.io/enforce (lib/pod-security.ts) whose pod template
  * violates that level never gets a pod (the API server rejects each one its controller creates).
  */
 export function checkPodSecurity(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {

@@ -1,5 +1,5 @@
 /**
- * The Pulumi type token of every Kubeloom component, in one place: each component registers under its token, and
+ * How Kubeloom names and marks what it creates, in one place. The Pulumi type token of every component: each component registers under its token, and
  * the config layer names the same token as the scope of the resource names it derives (config/derived-names.ts),
  * so the two cannot drift. A token is part of every child's URN: changing one needs `aliases` (README, URN snapshots).
  */
@@ -18,3 +18,6 @@ export const COMPONENT_TYPES = {
     MetalLB: "kubeloom:index:MetalLB",
     VCluster: "kubeloom:index:VCluster",
 } as const;
+
+/** The label on the Kubernetes objects Kubeloom writes itself (LB-IPAM pools, tenant fences and policies). */
+export const MANAGED_BY_KUBELOOM: Readonly<Record<string, string>> = { "app.kubernetes.io/managed-by": "kubeloom" };
