@@ -37,6 +37,7 @@ import {
 } from "./k3s-roll-script";
 
 import { k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
+import { COMPONENT_TYPES } from "./identity";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH (k3s-topology.ts). */
 export { LOCALHOST };
@@ -152,7 +153,7 @@ export class K3sHost extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
 
     constructor(name: string, args: K3sHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:K3sHost", name, {}, opts);
+        super(COMPONENT_TYPES.K3sHost, name, {}, opts);
         const agents = args.agents ?? [];
         const skipUninstall = new Set(args.skipUninstall ?? []);
 
