@@ -427,16 +427,7 @@ export function preamble(purpose: string): string[] {
  * it in atomically so a re-run never leaves K3s a half-written token.
  */
 function writeTokenFromStdin(): string[] {
-    const writer = [
-        "set -eu",
-        "umask 077",
-        'tmp=$(mktemp "$1.XXXXXX")',
-        'trap \'rm -f "$tmp"\' EXIT',
-        'cat >"$tmp"',
-        '[ -s "$tmp" ] || exit 3',
-        'chmod 0600 "$tmp"',
-        'mv -f "$tmp" "$1"',
-    ].join("; ");
+    const writer = stdinFileWriter();
     const directory = K3S_TOKEN_FILE.slice(0, K3S_TOKEN_FILE.lastIndexOf("/"));
     return [
         "# The cluster token arrives on stdin: it is never in this script, in argv or in the environment.",
@@ -444,6 +435,25 @@ function writeTokenFromStdin(): string[] {
         `$SUDO sh -c ${shellQuote(writer)} sh "$R"${shellQuote(K3S_TOKEN_FILE)} || fail "cannot write the cluster token to ${K3S_TOKEN_FILE} (no token on stdin, or no passwordless sudo?)"`,
         "",
     ];
+}
+
+/**
+ * The root shell program (`sh -c '…' sh <path>`) that writes its stdin to "$1": umask 077 + mktemp make the file
+ * 0600 from its first byte, an empty stdin fails (exit 3), mv swaps it in atomically. With `unchangedExit`, a file
+ * that already holds exactly that content is left alone and the program exits with that code (nothing to restart).
+ */
+export function stdinFileWriter(unchangedExit?: number): string {
+    return [
+        "set -eu",
+        "umask 077",
+        'tmp=$(mktemp "$1.XXXXXX")',
+        'trap \'rm -f "$tmp"\' EXIT',
+        'cat >"$tmp"',
+        '[ -s "$tmp" ] || exit 3',
+        'chmod 0600 "$tmp"',
+        ...(unchangedExit === undefined ? [] : [`if [ -f "$1" ] && [ "$(cat "$tmp")" = "$(cat "$1")" ]; then exit ${unchangedExit}; fi`]),
+        'mv -f "$tmp" "$1"',
+    ].join("; ");
 }
 
 /**

@@ -11,7 +11,7 @@
  * spec has spaces, which the installer would split into separate arguments.
  */
 import { stringify } from "yaml";
-import { preamble } from "./k3s-install-script";
+import { preamble, stdinFileWriter } from "./k3s-install-script";
 import { shellQuote, timeLimit } from "../lib/shell";
 
 /** Where K3s reads private registry configuration (agent.go `--private-registry` default). */
@@ -134,18 +134,8 @@ export interface NodeFileScriptInput {
 export function buildNodeFileScript(input: NodeFileScriptInput): string {
     if (!/^\/[A-Za-z0-9._/-]+$/.test(input.path)) throw new Error(`k3s node file: path must be absolute, got ${JSON.stringify(input.path)}`);
     const directory = input.path.slice(0, input.path.lastIndexOf("/"));
-    const writer = [
-        "set -eu",
-        "umask 077",
-        'tmp=$(mktemp "$1.XXXXXX")',
-        'trap \'rm -f "$tmp"\' EXIT',
-        'cat >"$tmp"',
-        '[ -s "$tmp" ] || exit 3',
-        'chmod 0600 "$tmp"',
-        // Exit 10: unchanged (nothing to restart); 0: replaced.
-        'if [ -f "$1" ] && [ "$(cat "$tmp")" = "$(cat "$1")" ]; then exit 10; fi',
-        'mv -f "$tmp" "$1"',
-    ].join("; ");
+    // Exit 10: the file already holds this content (nothing to restart); 0: replaced.
+    const writer = stdinFileWriter(10);
     const service = input.service;
     return [
         ...preamble(`write ${input.what}`),

@@ -4,7 +4,7 @@
  * **replaced** marked apart with the reason) and removed (`-`) with their changed fields and rendered objects.
  * Everything shown comes from the report, which holds no secret values, so the Markdown cannot leak one either.
  */
-import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
+import type { PlanDiffReport, RefusedUpgrade, ResourceChange, StackDiff } from "./plan-diff";
 import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
 import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 import { FieldChange, sortKeys } from "./value-diff";
@@ -44,21 +44,13 @@ function render(report: PlanDiffReport, fieldsPerResource: number, width: number
         "",
     );
     if (note) lines.push(`> ${note}`, "");
-    if (report.refusedUpgrades.length > 0) {
-        lines.push("**Refused upgrade steps** — this change cannot be deployed as it is:", "");
-        for (const refused of report.refusedUpgrades) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
-        lines.push("");
-    }
-    if (report.refusedChanges.length > 0) {
-        lines.push("**Refused destructive changes** — K3s or Cilium cannot make these in place; this change cannot be deployed as it is:", "");
-        for (const refused of report.refusedChanges) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
-        lines.push("");
-    }
-    if (report.allowedDestructiveChanges.length > 0) {
-        lines.push("**⚠ Destructive changes allowed by `allowDestructive`** — these will be applied:", "");
-        for (const allowed of report.allowedDestructiveChanges) lines.push(`- ${code(`Pulumi.${allowed.stack}.yaml`)} ${code(allowed.path)}: ${escape(allowed.message)}`);
-        lines.push("");
-    }
+    const keyList = (title: string, items: readonly RefusedUpgrade[]) =>
+        items.length === 0 ? [] : [title, "", ...items.map((item) => `- ${code(`Pulumi.${item.stack}.yaml`)} ${code(item.path)}: ${escape(item.message)}`), ""];
+    lines.push(
+        ...keyList("**Refused upgrade steps** — this change cannot be deployed as it is:", report.refusedUpgrades),
+        ...keyList("**Refused destructive changes** — K3s or Cilium cannot make these in place; this change cannot be deployed as it is:", report.refusedChanges),
+        ...keyList("**⚠ Destructive changes allowed by `allowDestructive`** — these will be applied:", report.allowedDestructiveChanges),
+    );
     if (report.steps.length > 0) {
         lines.push("**Ordered steps** of this change:", "");
         for (const step of report.steps) lines.push(`- ${code(`Pulumi.${step.stack}.yaml`)}: ${escape(step.note)}`);
