@@ -35,8 +35,8 @@ const CASES: Record<string, [string, string]> = {
     rename: [devFile, edit(devFile, "    - name: dev\n", "    - name: prod\n")],
     // 1 → 3 servers (an ordered step), and a pod CIDR change its author allows.
     ha: [devFile, edit(edit(threeServers("192.0.2.10"), "podCidr: 10.42.0.0/16", "podCidr: 10.50.0.0/16"), "      id: 1\n", "      id: 1\n      allowDestructive: [podCidr]\n")],
-    // 3 → 1 servers, the one left not the first.
-    shrink: [threeServers("192.0.2.10"), edit(devFile, HOST, "          host: 192.0.2.20\n")],
+    // 3 → 1 servers, the one left not the first, and secrets encryption turned off.
+    shrink: [edit(threeServers("192.0.2.10"), "          port: 22\n", "          port: 22\n          secretsEncryption: true\n"), edit(devFile, HOST, "          host: 192.0.2.20\n")],
 };
 describe("plan:diff guard rails for destructive changes, on the real dev stack", function () {
     this.timeout(300_000);
@@ -84,6 +84,7 @@ describe("plan:diff guard rails for destructive changes, on the real dev stack",
             "cidr clusters[0].source.k3s.secretsEncryption",
             "rename clusters[0].name",
             "shrink clusters[0].source.k3s.host",
+            "shrink clusters[0].source.k3s.secretsEncryption",
             "shrink clusters[0].source.k3s.servers",
         ]);
         for (const line of refusedPaths()) {
@@ -102,6 +103,7 @@ describe("plan:diff guard rails for destructive changes, on the real dev stack",
         assert.match(message("rename", "name"), /cannot rename the deployed cluster "dev"/);
         assert.match(message("shrink", "source.k3s.host"), /"192\.0\.2\.20" cannot replace the first server/);
         assert.match(message("shrink", "source.k3s.servers"), /no way back to SQLite/);
+        assert.match(message("shrink", "source.k3s.secretsEncryption"), /false cannot be applied .* `k3s secrets-encrypt disable`/);
         for (const refused of result.report.refusedChanges) assert.match(refused.message, /README: K3s day 2 → Restoring from an etcd snapshot/);
     });
 
