@@ -19,7 +19,7 @@ import {
     type K3sServerRole,
     UNINSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
-import { buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, NODE_FILE_MAX_SECONDS, registriesYaml, type EtcdSnapshotInput, type RegistriesInput } from "./k3s-node-files";
+import { buildNodeFileRemoveScript, buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, NODE_FILE_MAX_SECONDS, registriesYaml, type EtcdSnapshotInput, type RegistriesInput } from "./k3s-node-files";
 import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import {
@@ -259,8 +259,14 @@ export class K3sHost extends pulumi.ComponentResource {
                 before = nodeCommand(
                     `${name}-${file.role}-${node.host}`,
                     targetOf(node),
-                    { create: buildNodeFileScript({ path: file.path, service, what: file.what }), stdin: file.text },
-                    { parent: this, dependsOn: before ? [before] : [], additionalSecretOutputs: ["stdin"], customTimeouts: { create: commandTimeout(NODE_FILE_MAX_SECONDS), update: commandTimeout(NODE_FILE_MAX_SECONDS) }, ...uninstallOptions(node.host, false) },
+                    { create: buildNodeFileScript({ path: file.path, service, what: file.what }), delete: buildNodeFileRemoveScript({ path: file.path, service, what: file.what }), stdin: file.text },
+                    {
+                        parent: this,
+                        dependsOn: before ? [before] : [],
+                        additionalSecretOutputs: ["stdin"],
+                        customTimeouts: { create: commandTimeout(NODE_FILE_MAX_SECONDS), update: commandTimeout(NODE_FILE_MAX_SECONDS), delete: commandTimeout(NODE_FILE_MAX_SECONDS) },
+                        ...uninstallOptions(node.host, false),
+                    },
                 );
             }
             const install = nodeCommand(installName, targetOf(node), scripts, {

@@ -132,16 +132,12 @@ export interface NodeFileScriptInput {
  * K3s is not there yet: the file is only written, and K3s reads it when the installer starts it.
  */
 export function buildNodeFileScript(input: NodeFileScriptInput): string {
-    if (!/^\/[A-Za-z0-9._/-]+$/.test(input.path)) throw new Error(`k3s node file: path must be absolute, got ${JSON.stringify(input.path)}`);
-    const directory = input.path.slice(0, input.path.lastIndexOf("/"));
+    const directory = requireNodeFilePath(input.path);
     // Exit 10: the file already holds this content (nothing to restart); 0: replaced.
     const writer = stdinFileWriter(10);
-    const service = input.service;
     return [
         ...preamble(`write ${input.what}`),
-        ...timeLimit("systemctl_timeout", "KUBELOOM_SYSTEMCTL_TIMEOUT", NODE_FILE_TIME_LIMITS.systemctl),
-        ...timeLimit("active_attempts", "KUBELOOM_SERVICE_ACTIVE_ATTEMPTS", NODE_FILE_TIME_LIMITS.activeAttempts),
-        ...timeLimit("active_interval", "KUBELOOM_SERVICE_ACTIVE_INTERVAL", NODE_FILE_TIME_LIMITS.activeInterval),
+        ...restartLimits(),
         "# The content arrives on stdin: it may hold credentials, so it is never in this script, in argv or in the environment.",
         `$SUDO mkdir -p "$R"${shellQuote(directory)} || fail ${shellQuote(`cannot create ${directory}`)}`,
         "status=0",
@@ -151,18 +147,55 @@ export function buildNodeFileScript(input: NodeFileScriptInput): string {
         `    10) echo ${shellQuote(`kubeloom: ${input.path} unchanged`)}; exit 0 ;;`,
         `    *) fail ${shellQuote(`cannot write ${input.path} (nothing on stdin, or no passwordless sudo?)`)} ;;`,
         "esac",
+        ...restartIfRunning(input.service, `${input.what} changed`, `it reads ${input.what} when it starts`, `restarted with the new ${input.what}`),
+        "",
+    ].join("\n");
+}
+
+/**
+ * The `delete` of a node file: removes it and restarts K3s when it runs, so taking the key out of the config takes
+ * the setting off the node. When the node itself is removed its uninstall has run first (the install depends on
+ * this command) and deleted /etc/rancher/k3s: nothing is left to remove or restart.
+ */
+export function buildNodeFileRemoveScript(input: NodeFileScriptInput): string {
+    requireNodeFilePath(input.path);
+    return [
+        ...preamble(`remove ${input.what}`),
+        ...restartLimits(),
+        `if ! $SUDO test -e "$R"${shellQuote(input.path)}; then echo ${shellQuote(`kubeloom: ${input.path} is not there; nothing to remove`)}; exit 0; fi`,
+        `$SUDO rm -f "$R"${shellQuote(input.path)} || fail ${shellQuote(`cannot remove ${input.path}`)}`,
+        ...restartIfRunning(input.service, `${input.what} was removed`, "nothing to restart", `restarted without ${input.what}`),
+        "",
+    ].join("\n");
+}
+
+function requireNodeFilePath(path: string): string {
+    if (!/^\/[A-Za-z0-9._/-]+$/.test(path)) throw new Error(`k3s node file: path must be absolute, got ${JSON.stringify(path)}`);
+    return path.slice(0, path.lastIndexOf("/"));
+}
+
+function restartLimits(): string[] {
+    return [
+        ...timeLimit("systemctl_timeout", "KUBELOOM_SYSTEMCTL_TIMEOUT", NODE_FILE_TIME_LIMITS.systemctl),
+        ...timeLimit("active_attempts", "KUBELOOM_SERVICE_ACTIVE_ATTEMPTS", NODE_FILE_TIME_LIMITS.activeAttempts),
+        ...timeLimit("active_interval", "KUBELOOM_SERVICE_ACTIVE_INTERVAL", NODE_FILE_TIME_LIMITS.activeInterval),
+    ];
+}
+
+/** Restarts `service` (bounded) when it runs and waits until it is active again; a service not running is left alone. */
+function restartIfRunning(service: "k3s" | "k3s-agent", why: string, notRunning: string, done: string): string[] {
+    return [
         `if ! $SUDO systemctl is-active --quiet ${service}; then`,
-        `    echo ${shellQuote(`kubeloom: ${service} is not running here yet; it reads ${input.what} when it starts`)}`,
+        `    echo ${shellQuote(`kubeloom: ${service} is not running here; ${notRunning}`)}`,
         "    exit 0",
         "fi",
-        `$SUDO timeout "$systemctl_timeout" systemctl restart ${service} || fail "systemctl restart ${service} failed or did not finish within \${systemctl_timeout}s after ${input.what} changed; check 'journalctl -u ${service}' on this host"`,
+        `$SUDO timeout "$systemctl_timeout" systemctl restart ${service} || fail "systemctl restart ${service} failed or did not finish within \${systemctl_timeout}s after ${why}; check 'journalctl -u ${service}' on this host"`,
         "attempt=0",
         `until $SUDO systemctl is-active --quiet ${service}; do`,
         "    attempt=$((attempt + 1))",
-        `    [ "$attempt" -lt "$active_attempts" ] || fail "${service} is not active again after $active_attempts checks every \${active_interval}s since ${input.what} changed; check 'journalctl -u ${service}' on this host"`,
+        `    [ "$attempt" -lt "$active_attempts" ] || fail "${service} is not active again after $active_attempts checks every \${active_interval}s since ${why}; check 'journalctl -u ${service}' on this host"`,
         '    sleep "$active_interval"',
         "done",
-        `echo ${shellQuote(`kubeloom: ${service} restarted with the new ${input.what}`)}`,
-        "",
-    ].join("\n");
+        `echo ${shellQuote(`kubeloom: ${service} ${done}`)}`,
+    ];
 }

@@ -7,7 +7,7 @@
 import { strict as assert } from "node:assert";
 import * as pulumi from "@pulumi/pulumi";
 import { K3sHost, K3sHostArgs } from "../../components/K3sHost";
-import { buildNodeFileScript, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE } from "../../components/k3s-node-files";
+import { buildNodeFileRemoveScript, buildNodeFileScript, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE } from "../../components/k3s-node-files";
 import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 import { dependsOnTransitively, named, planProgram, realisticMocks, recordingMocks } from "../support/helpers";
 
@@ -58,6 +58,8 @@ describe("K3sHost day-2 settings", function () {
         assert.equal(named(plan, "h-registries-192.0.2.21").inputs.create, buildNodeFileScript({ path: K3S_REGISTRIES_FILE, service: "k3s-agent", what: "registries.yaml" }));
         assert.equal(named(plan, "h-etcd-snapshots-192.0.2.10").inputs.create, buildNodeFileScript({ path: K3S_ETCD_SNAPSHOT_DROPIN, service: "k3s", what: "the etcd snapshot settings" }));
         for (const name of files) assert.equal(named(plan, name).inputs.stdin, SECRET, `${name}: stdin is [secret] in the plan`);
+        // Taking the key out of the config takes the file off the node.
+        assert.equal(named(plan, "h-registries-192.0.2.21").inputs.delete, buildNodeFileRemoveScript({ path: K3S_REGISTRIES_FILE, service: "k3s-agent", what: "registries.yaml" }));
         assert.ok(dependsOnTransitively(plan, named(plan, "h-server"), named(plan, "h-etcd-snapshots-192.0.2.10").urn, false), "the first server's installer waits for its drop-in");
         assert.ok(dependsOnTransitively(plan, named(plan, "h-agent-192.0.2.21"), named(plan, "h-registries-192.0.2.21").urn, false));
         // One node at a time: the second server's files wait for the first server to be installed.

@@ -7,7 +7,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { parse } from "yaml";
-import { buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, registriesYaml } from "../../components/k3s-node-files";
+import { buildNodeFileRemoveScript, buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, registriesYaml } from "../../components/k3s-node-files";
 import { SHELLS, ScriptSandbox } from "../support/script-sandbox";
 
 const REGISTRIES = registriesYaml({
@@ -66,7 +66,7 @@ for (const shell of SHELLS) {
             const file = path.join(box.dir, K3S_REGISTRIES_FILE);
             assert.equal(fs.readFileSync(file, "utf8"), REGISTRIES);
             assert.equal(fs.statSync(file).mode & 0o777, 0o600);
-            assert.match(run.stdout, /k3s-agent is not running here yet/);
+            assert.match(run.stdout, /k3s-agent is not running here; it reads registries\.yaml when it starts/);
             assert.doesNotMatch(box.log(), /systemctl restart/);
             assert.doesNotMatch(box.log(), /REGISTRY-SECRET/, "the content is in no command's arguments");
             assert.deepEqual(box.tempFiles(), []);
@@ -111,6 +111,21 @@ for (const shell of SHELLS) {
             const down = box.run(shell, registries, { env: env({ STUB_UP: path.join(box.dir, "up") }), stdin: REGISTRIES });
             assert.notEqual(down.status, 0);
             assert.match(down.kubeloomLines.join("\n"), /k3s-agent is not active again after 2 checks/);
+        });
+
+        it("removing the key: deletes the file and restarts a running node; nothing to do when it is gone", () => {
+            const remove = buildNodeFileRemoveScript({ path: K3S_REGISTRIES_FILE, service: "k3s-agent", what: "registries.yaml" });
+            box.stub("systemctl", { exit: 0 });
+            fs.mkdirSync(path.dirname(path.join(box.dir, K3S_REGISTRIES_FILE)), { recursive: true });
+            fs.writeFileSync(path.join(box.dir, K3S_REGISTRIES_FILE), REGISTRIES);
+            const run = box.run(shell, remove, { env: env() });
+            assert.equal(run.status, 0, run.stderr);
+            assert.ok(!fs.existsSync(path.join(box.dir, K3S_REGISTRIES_FILE)));
+            assert.match(box.log(), /^systemctl restart k3s-agent$/m);
+            const again = box.run(shell, remove, { env: env() });
+            assert.equal(again.status, 0, again.stderr);
+            assert.match(again.stdout, /is not there; nothing to remove/);
+            assert.equal((box.log().match(/restart/g) ?? []).length, 1, "no second restart");
         });
 
         it("the etcd snapshot drop-in lands in config.yaml.d, 0600", () => {
