@@ -264,8 +264,10 @@ export function extraArgName(arg: string): string {
  * INSTALL_K3S_EXEC on it), or a flag Kubeloom derives (K3S_DERIVED_FLAGS names the key to set instead).
  */
 export function extraArgProblem(arg: string): string | undefined {
-    if (!/^--[a-z0-9][a-z0-9-]*(=\S*)?$/.test(arg)) {
-        return `${JSON.stringify(arg)} is not a K3s flag: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace) and with the long name (not -t, -s, …)`;
+    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s'"\\]*)?$/.test(arg)) {
+        // install.sh re-parses INSTALL_K3S_EXEC with `eval set -- $(escape …)`, whose escape leaves quotes alone: a
+        // value with one would be cut or mangled before it reaches the service's ExecStart (backslashes refused too).
+        return `${JSON.stringify(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), with the long name (not -t, -s, …)`;
     }
     const owner = K3S_DERIVED_FLAGS[extraArgName(arg)];
     if (owner !== undefined) {
