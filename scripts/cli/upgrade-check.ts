@@ -5,6 +5,10 @@
  * refuses. The outputs are read with `pulumi stack output --json --non-interactive` without `--show-secrets`: the kubeconfigs stay
  * masked, and deployedVersions is not secret.
  *
+ * The same check refuses destructive changes (config/change-rules.ts: K3s CIDRs, Cilium cluster id/name, server
+ * topology, secrets encryption) against the stack's `clusters` output and its state, read with `pulumi stack export`
+ * (no --show-secrets: secret values stay encrypted and are never read; scripts/diff/deployed-shape.ts reads the rest).
+ *
  * What this covers and what not (README "Upgrades"): every `npm run up|preview` (and the deploy workflow, which runs
  * `npm run up`). `pulumi up` run directly does not pass through here; the program then only warns (stacks/program.ts).
  * Config that is not in Pulumi.<stack>.yaml (Pulumi ESC environments) is not seen here.
