@@ -125,7 +125,7 @@ export function resolvedLoadBalancer(cluster: ClusterConfig): ResolvedLoadBalanc
 export interface CiliumInput extends Omit<CiliumValuesInput, "kubeProxyReplacement" | "operatorReplicas"> {
     /** Kube-proxy replacement with the configured API server address, when the config gives one. */
     readonly kubeProxyReplacement: { readonly enabled: false } | { readonly enabled: true; readonly apiServerHost?: string; readonly apiServerPort?: number };
-    /** @default - from the node count (composition): 1 on one node, else 2 */
+    /** @default - from the node count (composition, defaultOperatorReplicas): 1 on one node, else the chart's CHART_OPERATOR_REPLICAS */
     readonly operatorReplicas?: number;
 }
 
