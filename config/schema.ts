@@ -7,22 +7,25 @@
  */
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../lib/cidr";
+import { boundText, pastedCredentialKind, quoteInput } from "../lib/user-input";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../components/cilium-values";
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
-import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
+import { CNP_CRD_LIMITS, POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
 import {
     dns1123LabelProblem,
     imageReferenceProblem,
     labelKeyProblem,
     labelValueProblem,
     limitEntryProblem,
+    matchesRe2,
     nodeNameProblem,
     portNameProblem,
     posixUserNameProblem,
     qualifiedNameProblem,
     quotaEntryProblem,
+    re2Problem,
 } from "./k8s-formats";
 import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
 
@@ -61,9 +64,9 @@ function checkedString(problem: (text: string) => string | undefined) {
 const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
     for (const [key, value] of Object.entries(labels)) {
         const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}`, params: SELF_CONTAINED });
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${quoteInput(key)} ${keyProblem}`, params: SELF_CONTAINED });
         const valueProblem = labelValueProblem(value);
-        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}`, params: SELF_CONTAINED });
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${quoteInput(value)} ${valueProblem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -79,7 +82,7 @@ export const PATH_MAX = 4096;
 
 /** True when a value given for a file *path* is really file content (a key or kubeconfig pasted in). */
 export function looksLikePastedSecret(text: string): boolean {
-    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || text.includes("apiVersion:");
+    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || pastedCredentialKind(text) !== undefined;
 }
 
 /** A path to a credential file; a pasted credential is refused without ever being echoed back. */
@@ -87,7 +90,10 @@ const credentialPath = (hint: string) =>
     z
         .string()
         .min(1)
-        .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
+        .refine((p) => !looksLikePastedSecret(p), `${CREDENTIAL_PATH_HINT}; ${hint}`);
+
+/** The message of a credential path that holds the credential itself. */
+export const CREDENTIAL_PATH_HINT = "looks like the secret itself, not a file path (it is not shown here)";
 
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
@@ -342,24 +348,37 @@ const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9]
 const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value (≤ 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)");
 const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
     for (const key of Object.keys(labels)) {
-        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
+        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${quoteInput(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
     }
 });
 const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
 
 const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
+/** A regular expression Cilium's agent compiles with Go's RE2 (k8s-formats re2Problem); refused here, not by the agent. */
+const re2Text = checkedString(re2Problem);
 const tenantHttpRule = z.strictObject({
-    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional(),
+    method: re2Text.pipe(z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)")).optional(),
     /** A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing). */
-    path: z.string().startsWith("/", "must start with /").optional(),
-    host: z.string().min(1).optional(),
+    path: re2Text.pipe(z.string().startsWith("/", "must start with /")).optional(),
+    /** A regular expression over the Host header, as Cilium's PortRuleHTTP.host. */
+    host: z.string().min(1).pipe(re2Text).optional(),
     /** Headers that must be present ("Name" or "Name: value"). */
     headers: z.array(z.string().min(1)).optional(),
 });
+/**
+ * A toFQDNs field as the CNP CRD bounds it (CNP_CRD_LIMITS): the length first, then the CRD's pattern with RE2, as the
+ * API server matches it — JavaScript's backtracking takes seconds on the pattern's nested `(...+...)+`.
+ */
+function fqdnText(pattern: string, what: string) {
+    return z.string().superRefine((text, ctx) => {
+        if (text.length > CNP_CRD_LIMITS.fqdnMaxLength) ctx.addIssue({ code: "custom", message: `is ${text.length} characters; the CiliumNetworkPolicy CRD allows at most ${CNP_CRD_LIMITS.fqdnMaxLength}` });
+        else if (!matchesRe2(pattern, text)) ctx.addIssue({ code: "custom", message: `must be ${what} (the CiliumNetworkPolicy CRD's pattern ${pattern})` });
+    });
+}
 const fqdnSelector = z
     .strictObject({
-        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional(),
-        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional(),
+        matchName: fqdnText(CNP_CRD_LIMITS.matchNamePattern, "a DNS name like api.github.com").optional(),
+        matchPattern: fqdnText(CNP_CRD_LIMITS.matchPatternPattern, "a DNS pattern like *.github.com").optional(),
     })
     .refine((f) => (f.matchName === undefined) !== (f.matchPattern === undefined), "must have exactly one of matchName, matchPattern");
 
@@ -375,6 +394,9 @@ function refineTenantRule(peers: readonly string[], podsKey: string, namespaceKe
         }
         if (rule[namespaceKey] !== undefined && rule[podsKey] === undefined) {
             ctx.addIssue({ code: "custom", path: [namespaceKey], message: `is only used with ${podsKey} (the virtual namespace of those pods)` });
+        }
+        if (rule.ports.length > CNP_CRD_LIMITS.portsPerRule) {
+            ctx.addIssue({ code: "custom", path: ["ports"], message: `has ${rule.ports.length} ports; the CiliumNetworkPolicy CRD allows at most ${CNP_CRD_LIMITS.portsPerRule} per rule (toPorts[].ports); split it into several rules` });
         }
         if (rule.http !== undefined && rule.ports.length === 0) {
             ctx.addIssue({ code: "custom", path: ["http"], message: "needs ports: HTTP rules apply to the listed ports (e.g. ports: [{ port: 80 }])" });
@@ -425,7 +447,7 @@ const tenantNetworkPolicyConfig = z
 const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits)) {
         const found = limitEntryProblem(name, value);
-        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${quoteInput(name)} ${found.problem}` : `${quoteInput(value)} ${found.problem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -455,7 +477,7 @@ const vclusterConfig = z.strictObject({
         .superRefine((quota, ctx) => {
             for (const [name, value] of Object.entries(quota)) {
                 const found = quotaEntryProblem(name, value);
-                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${quoteInput(name)} ${found.problem}` : `${quoteInput(value)} ${found.problem}`, params: SELF_CONTAINED });
             }
         })
         .optional(),
@@ -535,7 +557,7 @@ const globalService = z.strictObject({
                 if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct`, params: SELF_CONTAINED });
                 const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
                 if (names[k] !== undefined && sameName < k) {
-                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${quoteInput(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
                 }
             });
         }),
@@ -596,12 +618,24 @@ export interface ConfigIssue {
 /** Thrown when the stack config is invalid; carries every issue, never a secret value. */
 export class ConfigError extends Error {
     constructor(readonly issues: readonly ConfigIssue[]) {
-        super(`invalid Kubeloom config:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`);
+        // Bounded whatever the input: each line cut (values are already quoted short; this is the backstop), and at
+        // most MAX_LISTED_ISSUES listed, so a hostile config never produces megabytes of errors.
+        const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  - ${boundText(`${i.path}: ${i.message}`, MAX_ISSUE_CHARS)}`);
+        if (issues.length > MAX_LISTED_ISSUES) listed.push(`  ... and ${issues.length - MAX_LISTED_ISSUES} more issues; fix these first`);
+        super(`invalid Kubeloom config:\n${listed.join("\n")}`);
         this.name = "ConfigError";
     }
 }
 
-/** Formats a zod path as `clusters[1].source.k3s.host`. */
+/** Issues listed in a ConfigError's message (all are kept in `issues`). */
+export const MAX_LISTED_ISSUES = 50;
+/** Longest line of a ConfigError's message. */
+export const MAX_ISSUE_CHARS = 1000;
+
+/** Longest map key shown in a key path: a label key's prefix and name fit (253 + 1 + 63). */
+const KEY_QUOTE_MAX = 320;
+
+/** Formats a zod path as `clusters[1].source.k3s.host`; keys that are not identifiers are quoted with quoteInput. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.reduce<string>((text, key) => {
         if (typeof key === "number") {
@@ -610,7 +644,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
         const name = String(key);
         // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
         if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
-            return `${text}[${JSON.stringify(name)}]`;
+            return `${text}[${quoteInput(name, KEY_QUOTE_MAX)}]`;
         }
         return text ? `${text}.${name}` : name;
     }, "");
@@ -680,8 +714,8 @@ function describeReceived(value: unknown): string {
     if (value === null) return "null";
     if (Array.isArray(value)) return "a list";
     if (typeof value === "object") return "an object";
-    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
-    return `${typeof value} ${JSON.stringify(value)}`;
+    if (typeof value === "string") return `the string ${quoteInput(value)}`;
+    return `${typeof value} ${quoteInput(value)}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -717,10 +751,12 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         const pasted = typeof at === "string" && looksLikePastedSecret(at);
         const received = isSecretPath(where) || pasted ? "a secret value" : describeReceived(at);
         let message = issue.message;
-        if (issue.code === "invalid_type") {
+        if (issue.code === "invalid_type" && where.length === 1 && where[0] === "sourceKubeconfigs" && typeof at === "string") {
+            message = `is one secret text, not a map of cluster name → kubeconfig (not shown); set each cluster's: ${secretCommand("sourceKubeconfigs")}, or one JSON map \`pulumi config set --secret kubeloom:sourceKubeconfigs '{"<cluster name>": "<kubeconfig>"}'\``;
+        } else if (issue.code === "invalid_type") {
             message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
         } else if (issue.code === "invalid_value" && "values" in issue) {
-            message = `must be one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${received}`;
+            message = `must be one of ${(issue.values as unknown[]).map((v) => quoteInput(v)).join(", ")}, got ${received}`;
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {

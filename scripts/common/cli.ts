@@ -11,6 +11,7 @@
  *   127  a tool the command needs (the Pulumi CLI) is not installed
  */
 import { parseArgs, ParseArgsConfig } from "node:util";
+import { boundText, UserInputError } from "../../lib/user-input";
 
 /** The exit codes above, by meaning. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, preflight: 3, missingTool: 127 } as const;
@@ -53,14 +54,35 @@ export function parseCliArgs<Options>(argv: readonly string[], options: NonNulla
  */
 export function runMain(tool: string, main: () => Promise<number>, options: { readonly unexpectedExitCode?: number } = {}): void {
     main().then(exitAfterDrain, (error: unknown) => {
-        const message = `${tool}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
-        const failure = error instanceof CliError ? error : new CliError(message, options.unexpectedExitCode ?? EXIT.failed);
-        process.stderr.write(`${failure.message}\n`);
+        const failure = cliFailure(tool, error, options.unexpectedExitCode ?? EXIT.failed);
+        process.stderr.write(`${boundText(failure.message)}\n`);
         exitAfterDrain(failure.exitCode);
     });
 }
 
-/** Exits once everything written to stdout and stderr has been flushed. */
+/**
+ * The CliError a failure ends the tool with: a CliError as it is; a problem with the user's input (a config value,
+ * a file a key names) exit 2 with its key path; anything else one line with the given code.
+ */
+export function cliFailure(tool: string, error: unknown, unexpectedExitCode: number): CliError {
+    if (error instanceof CliError) return error;
+    if (error instanceof UserInputError) return new CliError(`${tool}: ${error.message}`, EXIT.invalid);
+    return new CliError(`${tool}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, unexpectedExitCode);
+}
+
+/**
+ * Exits with `code` once everything written to stdout and stderr has been flushed. Node does not keep the process
+ * alive for writes pending on a pipe (its stdio pipe handles are unref'd), so without the timer the process would end
+ * on an empty event loop with the write half done — output cut at the pipe buffer, and the exit code not `code`
+ * (the Pulumi SDK's promise-leak check sets 1). exitCode is set first for the same reason.
+ */
 export function exitAfterDrain(code: number): void {
-    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+    process.exitCode = code;
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.stdout.write("", () =>
+        process.stderr.write("", () => {
+            clearInterval(keepAlive);
+            process.exit(code);
+        }),
+    );
 }
