@@ -643,7 +643,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
         }
         const name = String(key);
         // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
-        if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
+        if (!/^[A-Za-z_$][\w$-]{0,62}$/.test(name)) {
             return `${text}[${quoteInput(name, KEY_QUOTE_MAX)}]`;
         }
         return text ? `${text}.${name}` : name;

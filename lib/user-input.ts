@@ -14,7 +14,7 @@ export const QUOTE_MAX_CHARS = 60;
  */
 export function pastedCredentialKind(text: string): string | undefined {
     if (/-----BEGIN [A-Z0-9 ]*-----|PRIVATE KEY/.test(text)) return "a PEM key or certificate";
-    if (/(^|[\s{,'"])(apiVersion|current-context|client-key-data|client-certificate-data|certificate-authority-data)['"]?\s*:/.test(text)) return "a kubeconfig";
+    if (/(apiVersion|current-context|client-key-data|client-certificate-data|certificate-authority-data)['"]?\s*:/.test(text)) return "a kubeconfig";
     if (/['"](clusters|contexts|users)['"]\s*:\s*\[/.test(text)) return "a kubeconfig";
     if (/eyJ[A-Za-z0-9_-]{6,}\.[A-Za-z0-9_-]{6,}/.test(text)) return "a token (JWT)";
     if (/K10[0-9a-f]{16,}::/.test(text)) return "a K3s join token";

@@ -608,3 +608,226 @@ describe("hostile config: registry and name cases through npm run plan", () => {
         });
     }
 });
+
+describe("hostile config: secrets echoed from plain fields (issue 25 class 1)", () => {
+    const PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAASEKRETMARKER\n-----END OPENSSH PRIVATE KEY-----\n";
+    const JSON_KUBECONFIG = JSON.stringify({ kind: "Config", apiVersion: "v1", users: [{ name: "a", user: { token: "SEKRETMARKER" } }] });
+    const YAML_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: SEKRETMARKER\n";
+    const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJSEKRETMARKER.c2ln";
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    const policy = (extra: Record<string, unknown>) => ({ name: "p", ...extra });
+    itFailsAtKey([
+        { name: "a PEM key as a nodeSelector value", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { disk: PEM }), expectPath: "clusters[0].cilium.nodeSelector.disk", expect: /looks like a PEM key or certificate .*not shown/ },
+        { name: "a JSON kubeconfig as a nodeSelector key", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { [JSON_KUBECONFIG]: "x" }), expectPath: "clusters[0].cilium.nodeSelector", expect: /has a key that looks like a kubeconfig \(not shown\)/ },
+        { name: "a one-line JSON kubeconfig as a stack reference's name", mutate: (c) => (c.clusters[0].source = { stackReference: { stack: JSON_KUBECONFIG, context: "dev" } }), expectPath: "clusters[0].source.stackReference.stack", expect: /looks like a kubeconfig pasted into a plain setting/ },
+        { name: "a YAML kubeconfig as a kubeconfig context", mutate: (c) => (c.clusters[0].source = { kubeconfig: { context: YAML_KUBECONFIG } }), expectPath: "clusters[0].source.kubeconfig.context", expect: /looks like a kubeconfig/ },
+        { name: "a token as a tenant label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { [TOKEN]: "x" }, ingress: [{ fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector`, expect: /a key that looks like a token/ },
+        { name: "a PEM key as a quota value", mutate: (c) => (vc(c).resourceQuota = { pods: PEM }), expectPath: `${at}.resourceQuota.pods`, expect: /looks like a PEM key/ },
+        { name: "a kubeconfig as a LimitRange value", mutate: (c) => (vc(c).limitRange = { default: { cpu: YAML_KUBECONFIG } }), expectPath: `${at}.limitRange.default.cpu`, expect: /looks like a kubeconfig/ },
+        { name: "a token as an HTTP header", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [{ headers: [`Authorization: Bearer ${TOKEN}`] }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].headers[0]`, expect: /looks like a token/ },
+        { name: "a K3s token as a global Service's name", mutate: (c) => (c.mesh = { globalServices: [{ name: `K10${"ab".repeat(16)}::server:SEKRETMARKER`, ports: [{ port: 80 }], selector: {} }] }), expectPath: "mesh.globalServices[0].name", expect: /looks like a K3s join token/ },
+    ]);
+    it("no message of those cases carries the marker", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        for (const value of [PEM, JSON_KUBECONFIG, YAML_KUBECONFIG, TOKEN]) {
+            const c = devConfig();
+            c.clusters[0].cilium.nodeSelector = { [value]: value, disk: value };
+            c.clusters[0].vclusters[0].resourceQuota = { [value]: value };
+            assert.doesNotMatch(issuesOf(c).join("\n"), /SEKRETMARKER/);
+        }
+    });
+    it("a whole kubeloom:sourceKubeconfigs map set as one secure value is not called plaintext, and plans", () => {
+        const text = [
+            "config:",
+            "  kubeloom:clusters:",
+            "    - name: ext",
+            "      id: 1",
+            "      podCidr: 10.42.0.0/16",
+            "      serviceCidr: 10.43.0.0/16",
+            "      cilium:",
+            "        k8sServiceHost: 10.0.0.1",
+            "      source:",
+            "        kubeconfig: {}",
+            "  kubeloom:sourceKubeconfigs:",
+            "    secure: v1:c2VjcmV0",
+        ].join("\n");
+        assert.deepEqual(stackFileIssues(text), []);
+        const result = planStackText("wholemap", text);
+        assert.equal(result.status, 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /plaintext/);
+    });
+    it("a whole sourceKubeconfigs secret that is one kubeconfig, not a map, is diagnosed as such", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        c.sourceKubeconfigs = YAML_KUBECONFIG;
+        const issues = issuesOf(c).join("\n");
+        assert.match(issues, /^sourceKubeconfigs: is one secret text, not a map of cluster name → kubeconfig/m);
+        assert.doesNotMatch(issues, /SEKRETMARKER|plaintext/);
+    });
+});
+
+describe("hostile config: unbounded output (issue 25 class 2)", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const huge = "a".repeat(2 * 1024 * 1024);
+    const places: Array<{ name: string; mutate: (c: Record<string, any>) => void }> = [
+        { name: "a label value", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { k: `${huge}!` }) },
+        { name: "a label key", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { [`${huge}/x`]: "v" }) },
+        { name: "an unknown key", mutate: (c) => (c.clusters[0][huge] = 1) },
+        { name: "a quota value", mutate: (c) => (c.clusters[0].vclusters[0].resourceQuota = { pods: huge }) },
+        { name: "an HTTP path", mutate: (c) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [{ path: `/${huge}(` }] }] }]) },
+        { name: "a toFQDNs name", mutate: (c) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", egress: [{ toFQDNs: [{ matchName: `${huge}!` }] }] }]) },
+        { name: "an enum value", mutate: (c) => (c.clusters[0].vclusters[0].expose = huge) },
+    ];
+    for (const p of places) {
+        it(`fails on a 2 MB value as ${p.name} with a short message, fast`, () => {
+            const c = devConfig();
+            p.mutate(c);
+            const started = Date.now();
+            const text = issuesOf(c).join("\n");
+            assert.ok(text.length > 0 && text.length < 2000, `${text.length} characters: ${text.slice(0, 300)}`);
+            assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+        });
+    }
+    it("a hostile config with thousands of problems lists at most MAX_LISTED_ISSUES of them", () => {
+        const { MAX_LISTED_ISSUES } = require("../../config/schema") as typeof import("../../config/schema");
+        const c = devConfig();
+        c.clusters[0].cilium.nodeSelector = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, `bad value ${i}`]));
+        try {
+            require("../../config/parse").parseStackConfig(c, { secretKeys: ["sshPrivateKey"] });
+            assert.fail("accepted");
+        } catch (error) {
+            const message = (error as Error).message;
+            assert.equal(message.split("\n").length, 1 + MAX_LISTED_ISSUES + 1);
+            assert.match(message, /\.\.\. and 4950 more issues/);
+        }
+    });
+    it("npm run plan through a slow pipe: the whole (short) error and exit 2, as in CI", () => {
+        const text = stackFile(`      id: 1\n      cilium:\n        nodeSelector:\n          k: "${huge}!"`);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-pipe-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.big.yaml"), text);
+            const command = `"${process.execPath}" -r ./scripts/ts-register.js scripts/plan/plan-cli.ts big --config "${dir}/Pulumi.big.yaml" 2>&1 | (sleep 1; cat); exit \${PIPESTATUS[0]}`;
+            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
+            assert.equal(result.status, 2, result.stdout.slice(0, 500));
+            assert.ok(result.stdout.length < 2000, `${result.stdout.length} characters`);
+            assert.match(result.stdout, /nodeSelector\.k: the label value "a{60}"\.\.\. \(2097153 characters\) is 2097153 characters/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("exitAfterDrain keeps the exit code and every byte of a long stderr through a slow pipe", () => {
+        const script = `require("./scripts/ts-register.js"); const { exitAfterDrain } = require("./scripts/common/cli.ts"); process.stderr.write("x".repeat(3 * 1024 * 1024) + "END\\n"); exitAfterDrain(2);`;
+        const command = `"${process.execPath}" -e '${script}' 2>&1 | (sleep 1; wc -c); exit \${PIPESTATUS[0]}`;
+        const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
+        assert.equal(result.status, 2);
+        assert.equal(Number(result.stdout.trim()), 3 * 1024 * 1024 + 4);
+    });
+});
+
+describe("hostile config: files (issue 25 class 3)", () => {
+    const { readBoundedFile, MAX_CREDENTIAL_FILE_BYTES } = require("../../config/load") as typeof import("../../config/load");
+    it("a pseudo-file that reports size 0 is read with a byte cap, naming the key", () => {
+        assert.equal(fs.statSync("/proc/self/pagemap").size, 0);
+        assert.throws(() => readBoundedFile("/proc/self/pagemap", "clusters[0].source.kubeconfig.path"), /^UserInputError: clusters\[0\]\.source\.kubeconfig\.path: "\/proc\/self\/pagemap" holds more than 1 MiB: at most 1048576 bytes/);
+        assert.equal(MAX_CREDENTIAL_FILE_BYTES, 1048576);
+    });
+    it("a small size-0 pseudo-file is read whole", () => {
+        assert.match(readBoundedFile("/proc/self/status", "k"), /^Name:/);
+    });
+    const kubeconfigStack = (kubeconfigPath: string, extra = "") =>
+        ["config:", "  kubeloom:clusters:", "    - name: ext", "      id: 1", "      podCidr: 10.42.0.0/16", "      serviceCidr: 10.43.0.0/16", "      cilium:", "        k8sServiceHost: 10.0.0.1", "      source:", "        kubeconfig:", `          path: ${kubeconfigPath}`, extra].join("\n");
+    it("npm run plan: a kubeconfig path at a size-0 pseudo-file exits 2 under .path", () => {
+        const result = planStackText("pseudo", kubeconfigStack("/proc/self/pagemap"));
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.path: "\/proc\/self\/pagemap" holds more than 1 MiB/);
+    });
+    it("npm run plan: a context the kubeconfig does not have exits 2 under .context, not .path", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-ctx-"));
+        try {
+            const file = path.join(dir, "kubeconfig");
+            fs.writeFileSync(file, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443'}}]\nusers: [{name: u, user: {token: SEKRETMARKER}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\ncurrent-context: a\n");
+            const result = planStackText("ctx", kubeconfigStack(file, "          context: nope"));
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.context: "nope" is not a context of clusters\[0\]\.source\.kubeconfig\.path: it has no context "nope" \(contexts: "a"\)/);
+            assert.doesNotMatch(result.stderr, /SEKRETMARKER/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("npm run plan: a device exits 2 under .path", () => {
+        const result = planStackText("dev0", kubeconfigStack("/dev/zero"));
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.path: "\/dev\/zero" is a device/);
+    });
+});
+
+describe("hostile config: strings Cilium compiles (issue 25 class 4)", () => {
+    const at = "clusters[0].vclusters[0].networkPolicies[0]";
+    const withHttp = (http: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [http] }] }]);
+    const withEgress = (rule: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", egress: [rule] }]);
+    itFailsAtKey([
+        { name: "a path with lookahead (RE2 has none)", mutate: withHttp({ path: "/api(?=/v1)" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /not a regular expression Cilium's agent compiles \(Go RE2 syntax: invalid or unsupported Perl syntax at "\(\?="\)/ },
+        { name: "a path with lookbehind", mutate: withHttp({ path: "/(?<!admin)x" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /Go RE2 syntax/ },
+        { name: "a path with a repeat count over 1000", mutate: withHttp({ path: "/a{1001}" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid repeat count/ },
+        { name: "a path with nested repetition", mutate: withHttp({ path: "/a**" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid nested repetition operator/ },
+        { name: "a path with a backreference", mutate: withHttp({ path: "/(a)\\1" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid escape sequence/ },
+        { name: "a path with an escape RE2 does not know", mutate: withHttp({ path: "/\\Z" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid escape sequence/ },
+        { name: "a path with an unclosed group", mutate: withHttp({ path: "/(v1" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /missing closing \)/ },
+        { name: "a method that does not compile", mutate: withHttp({ method: "GET(" }), expectPath: `${at}.ingress[0].http[0].method`, expect: /Go RE2 syntax/ },
+        { name: "a host with lookahead", mutate: withHttp({ host: "(?!evil)api\\.example\\.com" }), expectPath: `${at}.ingress[0].http[0].host`, expect: /Go RE2 syntax/ },
+        { name: "a host with a repeat count over 1000", mutate: withHttp({ host: "a{2000}" }), expectPath: `${at}.ingress[0].http[0].host`, expect: /invalid repeat count/ },
+        { name: "a matchName longer than the CRD allows", mutate: withEgress({ toFQDNs: [{ matchName: `${"a".repeat(60)}.`.repeat(5) }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchName`, expect: /is 305 characters; the CiliumNetworkPolicy CRD allows at most 255/ },
+        { name: "a matchPattern longer than the CRD allows", mutate: withEgress({ toFQDNs: [{ matchPattern: `*.${"b".repeat(300)}` }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchPattern`, expect: /at most 255/ },
+        { name: "a matchName outside the CRD's pattern", mutate: withEgress({ toFQDNs: [{ matchName: "api.github.com/x" }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchName`, expect: /must be a DNS name like api\.github\.com \(the CiliumNetworkPolicy CRD's pattern/ },
+        { name: "a rule with more ports than the CRD allows", mutate: withEgress({ toEntities: ["world"], ports: Array.from({ length: 41 }, (_, i) => ({ port: 1000 + i })) }), expectPath: `${at}.egress[0].ports`, expect: /has 41 ports; the CiliumNetworkPolicy CRD allows at most 40 per rule/ },
+    ]);
+    it("accepts the RE2 a policy really uses: .*, classes, (?i), alternation, repeat counts up to 1000", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withHttp({ path: "/v1/(users|teams)/[0-9]{1,1000}/.*", method: "GET", host: "(?i)api\\.example\\.com" })(c);
+        assert.deepEqual(issuesOf(c), []);
+        const d = devConfig();
+        withEgress({ toFQDNs: [{ matchName: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}` }] })(d);
+        assert.deepEqual(issuesOf(d), []);
+    });
+    it("checks a CRD pattern with RE2 in linear time (JavaScript backtracks for seconds on it)", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withEgress({ toFQDNs: [{ matchName: `${"a".repeat(250)}!` }] })(c);
+        const started = Date.now();
+        assert.match(issuesOf(c).join("\n"), /must be a DNS name/);
+        assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+    });
+});
+
+describe("hostile config: quantities as Kubernetes parses them (issue 25 class 6)", () => {
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    itFailsAtKey([
+        { name: "a fractional pod count (1.5)", mutate: (c) => (vc(c).resourceQuota = { pods: "1.5" }), expectPath: `${at}.resourceQuota.pods`, expect: /"1\.5" counts objects, so it must be a whole number/ },
+        { name: "a fractional count in milli form (1500m)", mutate: (c) => (vc(c).resourceQuota = { services: "1500m" }), expectPath: `${at}.resourceQuota.services`, expect: /whole number/ },
+        { name: "a fractional count as an exponent (15e-1)", mutate: (c) => (vc(c).resourceQuota = { secrets: "15e-1" }), expectPath: `${at}.resourceQuota.secrets`, expect: /whole number/ },
+        { name: "an exponent beyond any quantity (1e400)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "1e400" } }), expectPath: `${at}.limitRange.default.cpu`, expect: /must be a Kubernetes quantity/ },
+        { name: "an upper-case K suffix Kubernetes does not know", mutate: (c) => (vc(c).limitRange = { default: { memory: "512K" } }), expectPath: `${at}.limitRange.default.memory`, expect: /must be a Kubernetes quantity/ },
+    ]);
+    for (const pods of ["1e3", "1E3", "2k", "2000m", "1000", 1000, "0.1e4"]) {
+        it(`accepts ${JSON.stringify(pods)} pods, a whole number to Kubernetes`, () => {
+            const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+            const c = devConfig();
+            vc(c).resourceQuota = { pods };
+            assert.deepEqual(issuesOf(c), []);
+        });
+    }
+    it("parseQuantity and compareQuantities agree with Kubernetes' values", () => {
+        const { parseQuantity, compareQuantities } = require("../../config/k8s-formats") as typeof import("../../config/k8s-formats");
+        const q = (t: string) => parseQuantity(t)!;
+        assert.equal(compareQuantities(q("1e3"), q("1k")), 0);
+        assert.equal(compareQuantities(q("1Ki"), q("1k")), 1);
+        assert.equal(compareQuantities(q("500m"), q("0.5")), 0);
+        assert.equal(compareQuantities(q("1Gi"), q("1G")), 1);
+        assert.equal(compareQuantities(q("100Mi"), q("1Gi")), -1);
+        assert.equal(compareQuantities(q("5e-1"), q("500m")), 0);
+        assert.equal(parseQuantity("1.2.3"), undefined);
+    });
+});
