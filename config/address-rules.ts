@@ -6,6 +6,7 @@ import type { ConfigIssue, StackConfig } from "./schema";
 import { createdNodeCount } from "./resolve";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 import { k3sNodes } from "./resolve";
+import { quoteInput } from "../lib/user-input";
 
 /** Special-purpose IPv4 ranges (RFC 6890) that can never carry pod or Service traffic. */
 export const SPECIAL_PURPOSE_RANGES: ReadonlyArray<{ readonly cidr: string; readonly what: string }> = [
@@ -61,6 +62,31 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         const lbKey = c.loadBalancer?.cilium ? "cilium" : "metallb";
         const lbName = c.loadBalancer?.cilium ? "Cilium's L2 announcement" : "MetalLB";
         const pools = (c.loadBalancer?.[lbKey]?.addresses ?? []).map((text, k) => ({ k, text, range: parseAddressRange(text) }));
+        // Every cluster's pool, not only a mesh member's: an address inside the cluster's own pod or Service range
+        // would be handed to a LoadBalancer Service while pods or ClusterIPs use it.
+        for (const pool of pools) {
+            if (typeof pool.range === "string") continue;
+            for (const [field, range] of [["podCidr", pod], ["serviceCidr", service]] as const) {
+                if (overlaps(pool.range, range)) {
+                    issues.push({ path: `${at}.loadBalancer.${lbKey}.addresses[${pool.k}]`, message: `${quoteInput(pool.text)} overlaps the cluster's ${field} ${quoteInput(c[field])}; LoadBalancer addresses must lie outside the pod and Service ranges, on the nodes' network` });
+                }
+            }
+        }
+        // The API and node addresses a cluster Kubeloom did not create is reached on: a pool holding one would give it
+        // to a Service and answer ARP for it.
+        const apiAndNodeAddresses = [
+            { path: `${at}.cilium.k8sServiceHost`, host: c.cilium.k8sServiceHost },
+            { path: `${at}.source.kubeconfig.nodeAddress`, host: c.source.kubeconfig?.nodeAddress },
+            { path: `${at}.source.stackReference.nodeAddress`, host: c.source.stackReference?.nodeAddress },
+            { path: `${at}.clustermesh.nodeAddress`, host: c.clustermesh?.nodeAddress },
+        ].flatMap((a) => (a.host !== undefined && isIpv4(a.host) ? [{ path: a.path, host: a.host }] : []));
+        for (const address of apiAndNodeAddresses) {
+            for (const pool of pools) {
+                if (typeof pool.range !== "string" && contains(pool.range, ipv4ToInt(address.host))) {
+                    issues.push({ path: `${at}.loadBalancer.${lbKey}.addresses[${pool.k}]`, message: `${quoteInput(pool.text)} contains ${address.host} (${address.path}); ${lbName} would hand it to a Service and answer ARP for it; exclude it from the pool` });
+                }
+            }
+        }
         for (const node of nodeHosts) {
             if (!isIpv4(node.host)) continue;
             const address = ipv4ToInt(node.host);

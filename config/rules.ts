@@ -8,7 +8,8 @@ import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCiliu
 import { tenantPolicyIssues } from "./tenant-policy-rules";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
-import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
+import { quoteInput } from "../lib/user-input";
+import { contains, findOverlaps, ipv4ToInt, isIpv4, isLoopbackHost, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 
 import { addressIssues } from "./address-rules";
 import { registryRules } from "./port-registry";
@@ -117,10 +118,28 @@ const k3sTopology: Rule = (config) =>
                 issues.push({ path: `${at}.registrationAddress`, message: `is required with ${servers.length} servers: the fixed address (a VIP, DNS name or load balancer in front of the servers) that nodes join and kubeconfigs and Cilium use, so no single server is a point of failure` });
             }
             servers.forEach((s) => {
-                if (s.host === "localhost") issues.push({ path: s.path, message: "cannot be \"localhost\" with several servers: the other servers join it over the network; give its address" });
+                if (isLoopbackHost(s.host)) issues.push({ path: s.path, message: `cannot be ${quoteInput(s.host)} (this machine's loopback) with several servers: the other servers join it over the network; give its address` });
             });
         }
-        if (servers.length === 1 && servers[0].host === "localhost" && agents.length > 0 && k3s.registrationAddress === undefined) {
+        agents.forEach((a) => {
+            // The schema refuses the name "localhost"; a 127.x address is the same loopback, and agents join over SSH.
+            if (isLoopbackHost(a.host) && a.host !== "localhost") issues.push({ path: a.path, message: `is ${quoteInput(a.host)}, a loopback address: agents join over the network; give the agent's address` });
+        });
+        const registration = k3s.registrationAddress;
+        if (registration !== undefined) {
+            // Nodes join the registration address: it must be the servers' fixed address, reachable by every node.
+            const key = (host: string) => host.toLowerCase().replace(/\.$/, "");
+            const agent = agents.find((a) => key(a.host) === key(registration));
+            const laterServer = servers.slice(1).find((s) => key(s.host) === key(registration));
+            if (isLoopbackHost(registration)) {
+                issues.push({ path: `${at}.registrationAddress`, message: `is ${quoteInput(registration)}, a loopback address: every node would dial itself; give an address of the servers the nodes can reach` });
+            } else if (agent) {
+                issues.push({ path: `${at}.registrationAddress`, message: `is ${agent.path}, an agent: agents run no API server or supervisor, so nothing could join; give the servers' VIP, load balancer or DNS name` });
+            } else if (laterServer) {
+                issues.push({ path: `${at}.registrationAddress`, message: `is ${laterServer.path}, a server that itself joins through the registration address (only the first server initialises the cluster); give the servers' VIP, load balancer or DNS name` });
+            }
+        }
+        if (servers.length === 1 && isLoopbackHost(servers[0].host) && agents.length > 0 && k3s.registrationAddress === undefined) {
             issues.push({
                 path: `${at}.registrationAddress`,
                 message: "is required when host is \"localhost\" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine",
@@ -382,6 +401,8 @@ const meshRules: Rule = (config) => {
     for (const [a, b] of findOverlaps([...pools, ...podRanges])) {
         const [pool, range] = a.label.includes(".loadBalancer.") ? [a, b] : [b, a];
         if (!pool.label.includes(".loadBalancer.") || range.label.includes(".loadBalancer.")) continue;
+        // The cluster's own ranges are config/address-rules.ts's, for every cluster (mesh or not).
+        if (pool.label.split(".")[0] === range.label.split(".")[0]) continue;
         issues.push({ path: pool.label, message: `overlaps ${range.label}; MetalLB addresses must lie outside every mesh pod and service CIDR (on the nodes' network)` });
     }
 
@@ -390,10 +411,10 @@ const meshRules: Rule = (config) => {
         members.forEach((c) => {
             const i = indexOf(c);
             const derivedAddress = c.source.k3s ? k3sApiAddress(c.source.k3s) : c.source.kind ? "kind" : c.cilium.k8sServiceHost;
-            if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || derivedAddress === "localhost")) {
+            if (c.clustermesh?.nodeAddress === undefined && (derivedAddress === undefined || isLoopbackHost(derivedAddress))) {
                 issues.push({
                     path: `clusters[${i}].clustermesh.nodeAddress`,
-                    message: `is required with mesh.serviceType NodePort: ${derivedAddress === "localhost" ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
+                    message: `is required with mesh.serviceType NodePort: ${derivedAddress !== undefined && isLoopbackHost(derivedAddress) ? "the K3s host is \"localhost\", which other clusters cannot dial" : "Kubeloom does not know a node address of this cluster"}; set the address other clusters reach its nodes on`,
                 });
             }
         });

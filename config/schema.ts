@@ -6,7 +6,7 @@
  * reject the same inputs before a single resource is registered.
  */
 import { z } from "zod";
-import { isIpv4, parseCidr } from "../lib/cidr";
+import { isIpv4, isLoopbackHost, parseCidr } from "../lib/cidr";
 import { boundText, pastedCredentialKind, quoteInput } from "../lib/user-input";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../components/cilium-values";
 
@@ -27,7 +27,7 @@ import {
     quotaEntryProblem,
     re2Problem,
 } from "./k8s-formats";
-import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../components/support-matrix";
+import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions, VERSION_NUMBER } from "../components/support-matrix";
 
 export { CLUSTERMESH_NODEPORT_BASE, DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 
@@ -98,7 +98,8 @@ export const CREDENTIAL_PATH_HINT = "looks like the secret itself, not a file pa
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
 
-const semver = /^v?\d+\.\d+\.\d+$/;
+/** A release version: three numbers, none zero-padded (VERSION_NUMBER; no release is "1.016.19"). */
+const semver = new RegExp(`^v?${VERSION_NUMBER}\\.${VERSION_NUMBER}\\.${VERSION_NUMBER}$`);
 
 /** A version string of the given form. */
 const versionText = (pattern: RegExp, example: string) => z.string().regex(pattern, `must be a version like ${example}`);
@@ -112,7 +113,7 @@ function chartVersion(component: "cilium" | "vcluster" | "metallb", why: string)
     );
 }
 
-const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s).refine(
+const k3sVersion = versionText(new RegExp(`^v${VERSION_NUMBER}\\.${VERSION_NUMBER}\\.${VERSION_NUMBER}\\+k3s[1-9]\\d*$`), DEFAULT_VERSIONS.k3s).refine(
     (v) => k3sLine(v) !== undefined,
     `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
 );
@@ -129,7 +130,7 @@ const metallbVersion = chartVersion("metallb", "the releases whose CRDs Kubeloom
 /** An existing cluster's Kubernetes minor, e.g. "1.36" (a patch is allowed and ignored). */
 const kubernetesVersion = z
     .string()
-    .regex(/^v?1\.\d+(\.\d+)?$/, "must be a Kubernetes version like \"1.36\"")
+    .regex(new RegExp(`^v?1\\.${VERSION_NUMBER}(\\.${VERSION_NUMBER})?$`), "must be a Kubernetes version like \"1.36\" (numbers without leading zeros)")
     .refine((v) => K3S_LINES.some((line) => line.kubernetes === minorOf(v)), `is outside Kubeloom's support matrix: supported Kubernetes versions are ${K3S_LINES[0].kubernetes} to ${K3S_LINES[K3S_LINES.length - 1].kubernetes}`);
 
 // Kubernetes' own checks of a toleration (pkg/apis/core/validation ValidateTolerations), so the chart never
@@ -178,7 +179,7 @@ const k3sSource = z
         /** SSH port of `host`. */
         port: sshTarget.port,
         /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
-        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
+        registrationAddress: hostAddress.refine((h) => !isLoopbackHost(h), "cannot be a loopback address (localhost, 127.0.0.0/8): other nodes and clients must reach it").optional(),
         version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
         apiPort: port.default(6443),
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
