@@ -51,6 +51,20 @@ export function qualifiedNameProblem(text: string): string | undefined {
 /** A label key: a qualified name. */
 export const labelKeyProblem = qualifiedNameProblem;
 
+/**
+ * Label keys Cilium derives for a pod's identity rather than reading from its labels (cilium/cilium pkg/k8s/apis/
+ * cilium.io/const.go: PodNamespaceLabel `io.kubernetes.pod.namespace`, PolicyLabelCluster / ServiceAccount,
+ * PodNamespaceMetaLabels `io.cilium.k8s.namespace.labels.*` — all under `io.cilium.k8s.`). No pod or node carries them
+ * as a label, so a Service selector or nodeSelector on one matches nothing, and in a tenant's own terms Kubeloom would
+ * translate one to the tenant's label prefix, where nothing sets it either: the selector silently selects nothing.
+ */
+export function derivedLabelKeyProblem(key: string): string | undefined {
+    if (key === "io.kubernetes.pod.namespace" || key.startsWith("io.cilium.k8s.")) {
+        return "is a label Cilium derives for a pod's identity, never a label of the pod or node itself, so this selector would match nothing; select on the workload's own labels (the namespace is the policy's or Service's own)";
+    }
+    return undefined;
+}
+
 /** A label value: empty, or at most 63 alphanumerics, '-', '_' and '.', starting and ending alphanumeric. */
 export function labelValueProblem(text: string): string | undefined {
     if (text.length > 63) return `is ${text.length} characters; a label value has at most 63`;

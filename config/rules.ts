@@ -2,7 +2,10 @@
  * Cross-field rules of the stack config: what a single field's schema cannot see (uniqueness, overlaps, a
  * setting that needs another). Each rule returns issues with the key path of the value to change.
  */
-import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
+import type { ConfigIssue, StackConfig, ClusterConfig, VClusterConfig } from "./schema";
+import { formatPath } from "./schema";
+import { compareQuantities, parseQuantity } from "./k8s-formats";
+import { effectiveLimitRange } from "../components/vcluster-values";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers } from "./resolve";
 import { tenantPolicyIssues } from "./tenant-policy-rules";
@@ -189,6 +192,37 @@ const ciliumManagedElsewhere: Rule = (config) =>
         return issues;
     });
 
+/**
+ * Kubernetes refuses a LimitRange whose default request of a resource is above its default limit (core validation
+ * ValidateLimitRange: "default request value must be less than or equal to default limit value"), at `up`, after the
+ * vCluster's release has started. Compared on what the chart renders — its release's defaults with the tenant's
+ * entries merged over them — and as quantities (`1Gi` > `1G`), not as text.
+ */
+function limitRangeIssues(v: VClusterConfig, at: string): ConfigIssue[] {
+    const merged = effectiveLimitRange(v.version, v.limitRange);
+    const issues: ConfigIssue[] = [];
+    for (const [resource, request] of Object.entries(merged.defaultRequest).sort(([a], [b]) => a.localeCompare(b))) {
+        const limit = merged.default[resource];
+        if (limit === undefined) continue;
+        const [requested, limited] = [parseQuantity(request), parseQuantity(limit)];
+        if (!requested || !limited || compareQuantities(requested, limited) <= 0) continue;
+        const requestGiven = v.limitRange?.defaultRequest?.[resource] !== undefined;
+        const limitGiven = v.limitRange?.default?.[resource] !== undefined;
+        const limitFrom = limitGiven ? `limitRange.default.${resource}` : `the chart's default limit at vcluster ${v.version}`;
+        const requestFrom = requestGiven ? `limitRange.defaultRequest.${resource}` : `the chart's default request at vcluster ${v.version}`;
+        issues.push({
+            path: requestGiven ? `${at}.limitRange.defaultRequest${formatKey(resource)}` : `${at}.limitRange.default${formatKey(resource)}`,
+            message: `the default request ${quoteInput(request)} (${requestFrom}) is above the default limit ${quoteInput(limit)} (${limitFrom}); Kubernetes refuses the LimitRange at \`up\`: lower the request or raise the limit (set both to be sure)`,
+        });
+    }
+    return issues;
+}
+
+/** A map key appended to a key path as formatPath writes it. */
+function formatKey(key: string): string {
+    return formatPath(["x", key]).slice(1);
+}
+
 const vclustersConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const issues: ConfigIssue[] = [];
@@ -209,6 +243,7 @@ const vclustersConsistent: Rule = (config) =>
             if (!v.quota && v.limitRange !== undefined) {
                 issues.push({ path: `${at}.limitRange`, message: "is set but quota is false (no LimitRange renders); remove it or set quota: true" });
             }
+            if (v.quota) issues.push(...limitRangeIssues(v, at));
             for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
             }
@@ -539,6 +574,43 @@ function combinationMessage(component: "cilium" | "vcluster" | "metallb", label:
     return `"${release.version}" supports ${host} ${formatRange(release.kubernetes)}, but ${kubeKey} is Kubernetes ${minor}, a combination outside Kubeloom's support matrix; ${instead}, or move the cluster to a Kubernetes line in ${formatRange(release.kubernetes)}`;
 }
 
+/**
+ * Settings that would be silently ignored are refused, wherever they are: a cluster's `clustermesh` block when the
+ * cluster is in no mesh, the mesh's settings when `mesh.enabled` is false, and Cilium settings on a cluster whose
+ * Cilium this stack does not install (chaining and verify are ciliumManagedElsewhere's).
+ */
+const settingsWithoutEffect: Rule = (config) => {
+    const issues: ConfigIssue[] = [];
+    const mesh = config.mesh;
+    const members = new Set(meshMembers(config).map((c) => c.name));
+    const meshOn = mesh?.enabled === true;
+    config.clusters.forEach((c, i) => {
+        if (c.clustermesh !== undefined && !(meshOn && members.has(c.name))) {
+            const why = !mesh ? "there is no mesh (kubeloom:mesh is not set)" : !mesh.enabled ? "mesh.enabled is false" : `mesh.clusters does not list ${quoteInput(c.name)}`;
+            issues.push({ path: `clusters[${i}].clustermesh`, message: `has no effect: ${why}, so this cluster is in no mesh; remove it or add the cluster to the mesh` });
+        }
+        if (!installsCilium(c)) {
+            for (const [key, set] of [["operatorReplicas", c.cilium.operatorReplicas !== undefined], ["hubble.uiNodePort", c.cilium.hubble.uiNodePort !== undefined]] as const) {
+                if (set) issues.push({ path: `clusters[${i}].cilium.${key}`, message: "has no effect: cilium.install is false, so this stack renders no Cilium; set it in the stack that installs Cilium" });
+            }
+        }
+    });
+    if (mesh && !mesh.enabled) {
+        const ignored: Array<[string, boolean]> = [
+            ["clusters", mesh.clusters !== undefined],
+            ["globalServices", mesh.globalServices.length > 0],
+            ["demo", mesh.demo],
+            ["verify", mesh.verify],
+            ["serviceType", mesh.serviceType !== "LoadBalancer"],
+            ["maxConnectedClusters", mesh.maxConnectedClusters !== 255],
+        ];
+        for (const [key, set] of ignored) {
+            if (set) issues.push({ path: `mesh.${key}`, message: "has no effect: mesh.enabled is false; remove it or set mesh.enabled: true" });
+        }
+    }
+    return issues;
+};
+
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
     uniqueClusterNamesAndIds,
@@ -556,6 +628,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     operatorReplicasFit,
     chainingConsistent,
     meshRules,
+    settingsWithoutEffect,
     loadBalancersServed,
     ciliumLoadBalancer,
     derivedNameIssues,

@@ -14,6 +14,7 @@ export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-value
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
 import { CNP_CRD_LIMITS, POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../components/tenant-policy";
 import {
+    derivedLabelKeyProblem,
     dns1123LabelProblem,
     imageReferenceProblem,
     labelKeyProblem,
@@ -63,7 +64,7 @@ function checkedString(problem: (text: string) => string | undefined) {
 /** A map of Kubernetes labels (nodeSelector, Service selector): each key a qualified name, each value a label value. */
 const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
     for (const [key, value] of Object.entries(labels)) {
-        const keyProblem = labelKeyProblem(key);
+        const keyProblem = labelKeyProblem(key) ?? derivedLabelKeyProblem(key);
         if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${quoteInput(key)} ${keyProblem}`, params: SELF_CONTAINED });
         const valueProblem = labelValueProblem(value);
         if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${quoteInput(value)} ${valueProblem}`, params: SELF_CONTAINED });
@@ -350,6 +351,7 @@ const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z
 const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
     for (const key of Object.keys(labels)) {
         if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${quoteInput(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
+        else if (derivedLabelKeyProblem(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${quoteInput(key)} ${derivedLabelKeyProblem(key)}`, params: SELF_CONTAINED });
     }
 });
 const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
