@@ -3,7 +3,9 @@
  * one entry point, so the offline plan, `pulumi up` and the tests reject the same inputs.
  */
 import { crossFieldIssues } from "./rules";
-import { ConfigError, ConfigIssue, CREDENTIAL_PATH_HINT, formatPath, SECRET_KEYS, secretCommand, stackConfigSchema, StackConfig, toConfigIssues } from "./schema";
+import { SECRET_KEYS, stackConfigSchema, StackConfig } from "./schema";
+import { ConfigError, ConfigIssue, formatPath, secretCommand, toConfigIssues } from "./config-error";
+import { CREDENTIAL_PATH_HINT } from "./shape/fields";
 import { pastedCredentialKind } from "../lib/user-input";
 
 /**

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { ConfigError } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 import { parseStackFile } from "../../scripts/plan/stack-file";
 
 const projectDir = path.resolve(__dirname, "../..");
@@ -647,6 +647,7 @@ describe("hostile config: secrets echoed from plain fields (issue 25 class 1)", 
             "      serviceCidr: 10.43.0.0/16",
             "      cilium:",
             "        k8sServiceHost: 10.0.0.1",
+            "        k8sServicePort: 6443",
             "      source:",
             "        kubeconfig: {}",
             "  kubeloom:sourceKubeconfigs:",
@@ -690,7 +691,7 @@ describe("hostile config: unbounded output (issue 25 class 2)", () => {
         });
     }
     it("a hostile config with thousands of problems lists at most MAX_LISTED_ISSUES of them", () => {
-        const { MAX_LISTED_ISSUES } = require("../../config/schema") as typeof import("../../config/schema");
+        const { MAX_LISTED_ISSUES } = require("../../config/config-error") as typeof import("../../config/config-error");
         const c = devConfig();
         c.clusters[0].cilium.nodeSelector = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, `bad value ${i}`]));
         try {
@@ -736,7 +737,7 @@ describe("hostile config: files (issue 25 class 3)", () => {
         assert.match(readBoundedFile("/proc/self/status", "k"), /^Name:/);
     });
     const kubeconfigStack = (kubeconfigPath: string, extra = "") =>
-        ["config:", "  kubeloom:clusters:", "    - name: ext", "      id: 1", "      podCidr: 10.42.0.0/16", "      serviceCidr: 10.43.0.0/16", "      cilium:", "        k8sServiceHost: 10.0.0.1", "      source:", "        kubeconfig:", `          path: ${kubeconfigPath}`, extra].join("\n");
+        ["config:", "  kubeloom:clusters:", "    - name: ext", "      id: 1", "      podCidr: 10.42.0.0/16", "      serviceCidr: 10.43.0.0/16", "      cilium:", "        k8sServiceHost: 10.0.0.1", "        k8sServicePort: 6443", "      source:", "        kubeconfig:", `          path: ${kubeconfigPath}`, extra].join("\n");
     it("npm run plan: a kubeconfig path at a size-0 pseudo-file exits 2 under .path", () => {
         const result = planStackText("pseudo", kubeconfigStack("/proc/self/pagemap"));
         assert.equal(result.status, 2, result.stderr);
