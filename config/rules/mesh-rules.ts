@@ -45,8 +45,20 @@ export const settingsWithoutEffect: Rule = (config) => {
             if (set) issues.push({ path: `mesh.${key}`, message: "has no effect: mesh.enabled is false; remove it or set mesh.enabled: true" });
         }
     }
+    (mesh?.globalServices ?? []).forEach((svc, j) => {
+        if (svc.createNamespace === true && (BUILT_IN_NAMESPACES as readonly string[]).includes(svc.namespace)) {
+            issues.push({ path: `mesh.globalServices[${j}].createNamespace`, message: `has no effect: namespace ${quoteInput(svc.namespace)} exists in every cluster; remove it` });
+        }
+        const other = mesh!.globalServices.findIndex((o, k) => k < j && o.namespace === svc.namespace && o.createNamespace !== undefined && svc.createNamespace !== undefined && o.createNamespace !== svc.createNamespace);
+        if (other >= 0) {
+            issues.push({ path: `mesh.globalServices[${j}].createNamespace`, message: `is ${svc.createNamespace} but mesh.globalServices[${other}].createNamespace is ${!svc.createNamespace} for the same namespace ${quoteInput(svc.namespace)}; say once whether Kubeloom creates it` });
+        }
+    });
     return issues;
 };
+
+/** Namespaces every Kubernetes cluster has (the API server creates them). */
+const BUILT_IN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 export const meshRules: Rule = (config) => {
     const mesh = config.mesh;

@@ -21,6 +21,12 @@ export const clustermeshConfig = z.strictObject({
 export const globalService = z.strictObject({
     name: checkedString(dns1123LabelProblem),
     namespace: checkedString(dns1123LabelProblem).default("default"),
+    /**
+     * Whether the namespace exists: true — Kubeloom creates it in every mesh cluster (and deletes it on destroy);
+     * false — the user declares it exists already (made by another stack or tool), and `plan --render`'s pre-flight
+     * takes their word. @default - not said: pre-flight reports a namespace the stack does not create
+     */
+    createNamespace: z.boolean().optional(),
     /** io.cilium/service-affinity. */
     affinity: z.enum(["none", "local", "remote"]).default("none"),
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */

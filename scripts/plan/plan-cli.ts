@@ -16,14 +16,14 @@ import { planStack } from "./plan-stack";
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
-import { ClusterConfig } from "../../config/schema";
+import type { StackConfig } from "../../config/schema";
 import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile } from "./stack-file";
 import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
-import { preflightPlan } from "./preflight/preflight";
+import { declaredNamespaces, preflightPlan } from "./preflight/preflight";
 
 interface PlanArgs {
     stack: string;
@@ -59,9 +59,10 @@ async function main(): Promise<number> {
     let exitCode = 0;
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
     if (args.render) {
-        const clusters = stackClusters(projectDir, args);
+        const config = stackConfig(projectDir, args);
+        const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
         plan = await renderPlan(plan, clusters, env);
-        const preflight = preflightPlan(plan, clusters);
+        const preflight = preflightPlan(plan, clusters, { declaredNamespaces: declaredNamespaces(config) });
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
@@ -77,12 +78,11 @@ async function main(): Promise<number> {
     return exitCode;
 }
 
-/** The stack's clusters by name (the config planStack has already validated). */
-function stackClusters(projectDir: string, args: PlanArgs): Map<string, ClusterConfig> {
+/** The stack's config (planStack has already validated it). */
+function stackConfig(projectDir: string, args: PlanArgs): StackConfig {
     const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
     const stackFile = readStackFile(file, projectName(projectDir));
-    const config = parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack });
-    return new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
+    return parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack });
 }
 
 runMain("plan", main);

@@ -832,3 +832,107 @@ describe("hostile config: quantities as Kubernetes parses them (issue 25 class 6
         assert.equal(parseQuantity("1.2.3"), undefined);
     });
 });
+
+describe("hostile config: labels that never match (issue 25 class 5)", () => {
+    const at = "clusters[0].vclusters[0].networkPolicies[0]";
+    const withPolicy = (extra: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ...extra }]);
+    itFailsAtKey([
+        { name: "a tenant podSelector on io.kubernetes.pod.namespace", mutate: withPolicy({ podSelector: { "io.kubernetes.pod.namespace": "team-a" }, ingress: [{ fromEntities: ["world"] }] }), expectPath: `${at}.podSelector["io.kubernetes.pod.namespace"]`, expect: /a label Cilium derives for a pod's identity.*match nothing/ },
+        { name: "a tenant fromPods on io.cilium.k8s.policy.serviceaccount", mutate: withPolicy({ ingress: [{ fromPods: { "io.cilium.k8s.policy.serviceaccount": "web" } }] }), expectPath: `${at}.ingress[0].fromPods["io.cilium.k8s.policy.serviceaccount"]`, expect: /Cilium derives/ },
+        { name: "a tenant toPods on io.cilium.k8s.namespace.labels.team", mutate: withPolicy({ egress: [{ toPods: { "io.cilium.k8s.namespace.labels.team": "a" } }] }), expectPath: `${at}.egress[0].toPods["io.cilium.k8s.namespace.labels.team"]`, expect: /Cilium derives/ },
+        { name: "a global Service selector on io.cilium.k8s.policy.cluster", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", ports: [{ port: 80 }], selector: { "io.cilium.k8s.policy.cluster": "dev" } }] }), expectPath: 'mesh.globalServices[0].selector["io.cilium.k8s.policy.cluster"]', expect: /Cilium derives/ },
+        { name: "a Cilium nodeSelector on io.kubernetes.pod.namespace", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { "io.kubernetes.pod.namespace": "x" }), expectPath: 'clusters[0].cilium.nodeSelector["io.kubernetes.pod.namespace"]', expect: /Cilium derives/ },
+    ]);
+    it("accepts the pod's own labels, also ones that look close (io.kubernetes.team, app.io.cilium.k8s/x)", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withPolicy({ podSelector: { "io.kubernetes.team": "a", "example.com/io.cilium.k8s": "b" }, ingress: [{ fromEntities: ["world"] }] })(c);
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: LimitRange default request above the default limit (issue 25 class 6)", () => {
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    itFailsAtKey([
+        { name: "a defaultRequest above the given default", mutate: (c) => (vc(c).limitRange = { default: { cpu: "500m" }, defaultRequest: { cpu: "1" } }), expectPath: `${at}.limitRange.defaultRequest.cpu`, expect: /the default request "1" \(limitRange\.defaultRequest\.cpu\) is above the default limit "500m" \(limitRange\.default\.cpu\)/ },
+        { name: "a defaultRequest above the chart's own default limit (memory 512Mi at 0.36.1)", mutate: (c) => (vc(c).limitRange = { defaultRequest: { memory: "1Gi" } }), expectPath: `${at}.limitRange.defaultRequest.memory`, expect: /"1Gi" .* above the default limit "512Mi" \(the chart's default limit at vcluster 0\.36\.1\)/ },
+        { name: "a default below the chart's own default request (cpu 100m)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "50m" } }), expectPath: `${at}.limitRange.default.cpu`, expect: /the default request "100m" \(the chart's default request at vcluster 0\.36\.1\) is above the default limit "50m"/ },
+        { name: "the same at the 0.20 chart (ephemeral-storage 3Gi request vs a 2Gi limit)", mutate: (c) => { vc(c).version = "0.20.6"; c.clusters[0].source.k3s.version = "v1.30.14+k3s2"; c.clusters[0].cilium.version = "1.16.19"; vc(c).limitRange = { default: { "ephemeral-storage": "2Gi" } }; }, expectPath: `${at}.limitRange.default.ephemeral-storage`, expect: /"3Gi" \(the chart's default request at vcluster 0\.20\.6\)/ },
+        { name: "quantities compared by value, not text (a 6e-1 request vs a 500m limit)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "500m" }, defaultRequest: { cpu: "6e-1" } }), expectPath: `${at}.limitRange.defaultRequest.cpu`, expect: /above the default limit/ },
+    ]);
+    it("accepts an equal request and limit, and a larger limit than the chart's request", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        vc(c).limitRange = { default: { cpu: "2", memory: "1Gi" }, defaultRequest: { cpu: "2000m", memory: "1024Mi" } };
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: HA addressing (issue 25 class 7)", () => {
+    const at = "clusters[0].source.k3s";
+    const ha = (mutate: (k3s: Record<string, any>, c: Record<string, any>) => void) => (c: Record<string, any>) => {
+        const k3s = c.clusters[0].source.k3s;
+        delete k3s.host;
+        k3s.servers = ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map((host) => ({ host }));
+        k3s.registrationAddress = "k3s.example.com";
+        k3s.agents = ["192.0.2.21"].map((host) => ({ host }));
+        mutate(k3s, c);
+    };
+    const second = (c: Record<string, any>, host: string) =>
+        c.clusters.push({ name: "other", id: 2, podCidr: "10.52.0.0/16", serviceCidr: "10.53.0.0/16", source: { k3s: { host, user: "ubuntu" } } });
+    itFailsAtKey([
+        { name: "a registrationAddress that is an agent", mutate: ha((k3s) => (k3s.registrationAddress = "192.0.2.21")), expectPath: `${at}.registrationAddress`, expect: /is agents\[0\]'s host: an agent runs no API server/ },
+        { name: "a registrationAddress that is a server other than the first", mutate: ha((k3s) => (k3s.registrationAddress = "192.0.2.12")), expectPath: `${at}.registrationAddress`, expect: /is servers\[2\]'s host, a server that itself joins/ },
+        { name: "a registrationAddress that is another cluster's node", mutate: ha((k3s, c) => { k3s.registrationAddress = "192.0.2.40"; second(c, "192.0.2.40"); }), expectPath: "clusters[1].source.k3s.host", expect: /"192\.0\.2\.40" is also clusters\[0\]\.source\.k3s\.registrationAddress \(the registration address of dev\): a host can be in one cluster only/ },
+        { name: "another cluster's node as this one's registrationAddress (later in the list)", mutate: ha((k3s, c) => { second(c, "192.0.2.41"); c.clusters.reverse(); c.clusters[1].source.k3s.registrationAddress = "192.0.2.41"; }), expectPath: "clusters[1].source.k3s.registrationAddress", expect: /"192\.0\.2\.41" is also clusters\[0\]\.source\.k3s\.host/ },
+        { name: "a loopback IP registrationAddress", mutate: ha((k3s) => (k3s.registrationAddress = "127.0.0.2")), expectPath: `${at}.registrationAddress`, expect: /cannot be "localhost" or another loopback address/ },
+        { name: "a loopback IP among several servers", mutate: ha((k3s) => (k3s.servers[1].host = "127.0.0.1")), expectPath: `${at}.servers[1].host`, expect: /cannot be "127\.0\.0\.1" \(a loopback address, like "localhost"\) with several servers/ },
+        { name: "a loopback IP agent", mutate: ha((k3s) => (k3s.agents[0].host = "127.1.2.3")), expectPath: `${at}.agents[0].host`, expect: /cannot be "127\.1\.2\.3" \(a loopback address, like "localhost"\): agents join over SSH/ },
+        { name: "a lone 127.0.0.1 server with agents and no registrationAddress", mutate: (c) => { c.clusters[0].source.k3s.host = "127.0.0.1"; c.clusters[0].source.k3s.agents = [{ host: "192.0.2.21" }]; }, expectPath: `${at}.registrationAddress`, expect: /is required when host is "localhost" and there are agents/ },
+    ]);
+    it("accepts the first server's own address as the registration address", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        ha((k3s) => (k3s.registrationAddress = "192.0.2.10"))(c);
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: LB-IPAM and MetalLB pools on every cluster (issue 25 class 8)", () => {
+    const existing = (c: Record<string, any>, lb: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+        c.clusters[0].source = { kubeconfig: { path: "/dev/null", nodeAddress: "192.0.2.30", ...extra } };
+        c.clusters[0].cilium.k8sServiceHost = "192.0.2.20";
+        c.clusters[0].cilium.k8sServicePort = 6443;
+        c.clusters[0].loadBalancer = lb;
+    };
+    itFailsAtKey([
+        { name: "a Cilium LB-IPAM pool inside the pod CIDR of a cluster in no mesh", mutate: (c) => (c.clusters[0].loadBalancer = { cilium: { addresses: ["10.42.200.0/24"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /"10\.42\.200\.0\/24" overlaps the cluster's podCidr "10\.42\.0\.0\/16"/ },
+        { name: "a MetalLB pool inside the service CIDR of a cluster in no mesh", mutate: (c) => (c.clusters[0].loadBalancer = { metallb: { addresses: ["10.43.0.10-10.43.0.20"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /overlaps the cluster's serviceCidr/ },
+        { name: "a pool holding the API address (k8sServiceHost)", mutate: (c) => existing(c, { metallb: { addresses: ["192.0.2.16/28"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /contains 192\.0\.2\.20 \(clusters\[0\]\.cilium\.k8sServiceHost\)/ },
+        { name: "a pool holding the node address (source.kubeconfig.nodeAddress)", mutate: (c) => existing(c, { metallb: { addresses: ["192.0.2.30-192.0.2.35"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /contains 192\.0\.2\.30 \(clusters\[0\]\.source\.kubeconfig\.nodeAddress\)/ },
+    ]);
+});
+
+describe("hostile config: versions in forms no release has (issue 25 class 9)", () => {
+    itFailsAtKey([
+        { name: "a zero-padded K3s minor", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.036.4+k3s1"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded K3s patch", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.36.04+k3s1"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded k3s release number", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.36.4+k3s01"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded Cilium version", mutate: (c) => (c.clusters[0].cilium.version = "1.020.0"), expectPath: "clusters[0].cilium.version", expect: /must be a version like/ },
+        { name: "a zero-padded kind node image tag", mutate: (c) => (c.clusters[0].source = { kind: { nodeImage: "kindest/node:v1.036.1" } }), expectPath: "clusters[0].source.kind.nodeImage", expect: /must be a kind node image/ },
+        { name: "a zero-padded Kubernetes version of an existing cluster", mutate: (c) => { c.clusters[0].source = { kubeconfig: { path: "/dev/null", kubernetesVersion: "1.036" } }; c.clusters[0].cilium.kubeProxyReplacement = false; }, expectPath: "clusters[0].source.kubeconfig.kubernetesVersion", expect: /numbers without leading zeros/ },
+    ]);
+});
+
+describe("hostile config: settings with no effect (issue 25 class 10)", () => {
+    itFailsAtKey([
+        { name: "a clustermesh block with no mesh", mutate: (c) => (c.clusters[0].clustermesh = { apiserverIP: "192.0.2.50" }), expectPath: "clusters[0].clustermesh", expect: /has no effect: there is no mesh/ },
+        { name: "a clustermesh block with the mesh off", mutate: (c) => { c.mesh = { enabled: false }; c.clusters[0].clustermesh = { nodePort: 32379 }; }, expectPath: "clusters[0].clustermesh", expect: /has no effect: mesh\.enabled is false/ },
+        { name: "global Services with the mesh off", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", ports: [{ port: 80 }], selector: { app: "api" } }] }), expectPath: "mesh.globalServices", expect: /has no effect: mesh\.enabled is false/ },
+        { name: "the demo with the mesh off", mutate: (c) => (c.mesh = { enabled: false, demo: true }), expectPath: "mesh.demo", expect: /has no effect/ },
+        { name: "mesh.serviceType with the mesh off", mutate: (c) => (c.mesh = { enabled: false, serviceType: "NodePort" }), expectPath: "mesh.serviceType", expect: /has no effect/ },
+        { name: "operatorReplicas on a Cilium this stack does not install", mutate: (c) => { c.clusters[0].source = { stackReference: { stack: "platform", context: "dev", nodeAddress: "192.0.2.10" } }; c.clusters[0].cilium = { install: false, operatorReplicas: 2 }; c.clusters[0].vclusters = []; }, expectPath: "clusters[0].cilium.operatorReplicas", expect: /has no effect: cilium\.install is false/ },
+        { name: "createNamespace on a built-in namespace", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", namespace: "default", createNamespace: true, ports: [{ port: 80 }], selector: {} }] }), expectPath: "mesh.globalServices[0].createNamespace", expect: /exists in every cluster/ },
+    ]);
+});
