@@ -4,7 +4,7 @@
  */
 import { ConfigIssue, formatPath } from "../config-error";
 import type { VClusterConfig } from "../schema";
-import { compareQuantities, parseQuantity } from "../k8s-formats";
+import { compareQuantities, parseQuantity } from "../../lib/k8s-formats";
 import { effectiveLimitRange } from "../../components/vcluster-values";
 import { quoteInput } from "../../lib/user-input";
 import { tenantPolicyIssues } from "../tenant-policy-rules";
