@@ -36,7 +36,7 @@ export interface K3sTopologyProblem {
 
 /** Said after a loopback address other than the name itself: the rules for "localhost" hold for all of 127.0.0.0/8. */
 function loopbackNote(host: string): string {
-    return host === LOCALHOST ? "" : ` (a loopback address, like "${LOCALHOST}")`;
+    return host === LOCALHOST ? "" : ` (a loopback address, like ${quoteInput(LOCALHOST)})`;
 }
 
 /** Every topology problem of a K3s node set, in a stable order (the count first). */
@@ -63,7 +63,7 @@ export function k3sTopologyProblems(topology: K3sTopologyInput): K3sTopologyProb
         const agent = agents.findIndex((a) => key(a.host) === key(registrationAddress));
         const laterServer = servers.findIndex((s, i) => i > 0 && key(s.host) === key(registrationAddress));
         if (isLoopbackHost(registrationAddress)) {
-            problems.push({ key: "registrationAddress", message: `is ${quoteInput(registrationAddress)}, a loopback address (like "${LOCALHOST}"): every node would dial itself; give an address of the servers the nodes can reach` });
+            problems.push({ key: "registrationAddress", message: `is ${quoteInput(registrationAddress)}, a loopback address (like ${quoteInput(LOCALHOST)}): every node would dial itself; give an address of the servers the nodes can reach` });
         } else if (agent >= 0) {
             problems.push({ key: "registrationAddress", message: `is agents[${agent}]'s host: an agent runs no API server or supervisor, so nothing could join; give the servers' VIP, load balancer or DNS name` });
         } else if (laterServer >= 0) {
@@ -73,11 +73,11 @@ export function k3sTopologyProblems(topology: K3sTopologyInput): K3sTopologyProb
     if (servers.length === 1 && isLoopbackHost(servers[0].host) && agents.length > 0 && registrationAddress === undefined) {
         problems.push({
             key: "registrationAddress",
-            message: `is required when host is "${LOCALHOST}" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine`,
+            message: `is required when host is ${quoteInput(LOCALHOST)} and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine`,
         });
     }
     servers.forEach((s, i) => {
-        if (s.host !== LOCALHOST && !s.user) problems.push({ key: `servers[${i}].user`, message: `is required when host is not "${LOCALHOST}" (the SSH user, e.g. "ubuntu")` });
+        if (s.host !== LOCALHOST && !s.user) problems.push({ key: `servers[${i}].user`, message: `is required when host is not ${quoteInput(LOCALHOST)} (the SSH user, e.g. "ubuntu")` });
     });
     agents.forEach((a, i) => {
         if (!a.user) problems.push({ key: `agents[${i}].user`, message: "is required (no source.k3s.user to inherit)" });

@@ -38,21 +38,21 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
             const range = parseCidr(c[field]) as Ipv4Interval;
             const hit = special.find((s) => overlaps(s.interval, range));
             if (hit) {
-                issues.push({ path: `${at}.${field}`, message: `"${c[field]}" overlaps ${hit.cidr} (${hit.what}); use a private range such as 10.42.0.0/16` });
+                issues.push({ path: `${at}.${field}`, message: `${quoteInput(c[field])} overlaps ${hit.cidr} (${hit.what}); use a private range such as 10.42.0.0/16` });
             }
         }
         const servicePrefix = Number(c.serviceCidr.split("/")[1]);
         if (servicePrefix < MIN_SERVICE_PREFIX) {
-            issues.push({ path: `${at}.serviceCidr`, message: `"${c.serviceCidr}" is larger than kube-apiserver accepts (at most a /${MIN_SERVICE_PREFIX} for IPv4); use a prefix of ${MIN_SERVICE_PREFIX} to 28, e.g. 10.43.0.0/16` });
+            issues.push({ path: `${at}.serviceCidr`, message: `${quoteInput(c.serviceCidr)} is larger than kube-apiserver accepts (at most a /${MIN_SERVICE_PREFIX} for IPv4); use a prefix of ${MIN_SERVICE_PREFIX} to 28, e.g. 10.43.0.0/16` });
         }
         const podPrefix = Number(c.podCidr.split("/")[1]);
         const k3s = c.source.k3s;
         // Nodes that each take a /24 from the pod range: the K3s server and agents, or kind's control plane and workers.
         const nodes = createdNodeCount(c) ?? 1;
         if (podPrefix > NODE_CIDR_MASK) {
-            issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" is smaller than one node's pod range (/${NODE_CIDR_MASK}, the controller manager's node mask); use a prefix of at most ${NODE_CIDR_MASK}, e.g. 10.42.0.0/16` });
+            issues.push({ path: `${at}.podCidr`, message: `${quoteInput(c.podCidr)} is smaller than one node's pod range (/${NODE_CIDR_MASK}, the controller manager's node mask); use a prefix of at most ${NODE_CIDR_MASK}, e.g. 10.42.0.0/16` });
         } else if (2 ** (NODE_CIDR_MASK - podPrefix) < nodes) {
-            issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" holds ${2 ** (NODE_CIDR_MASK - podPrefix)} node ranges of /${NODE_CIDR_MASK} but the cluster has ${nodes} nodes; use a larger range` });
+            issues.push({ path: `${at}.podCidr`, message: `${quoteInput(c.podCidr)} holds ${2 ** (NODE_CIDR_MASK - podPrefix)} node ranges of /${NODE_CIDR_MASK} but the cluster has ${nodes} nodes; use a larger range` });
         }
         // The registration address (a VIP or load balancer) is on the nodes' network too.
         const registration = k3s?.registrationAddress !== undefined ? [{ path: `${at}.source.k3s.registrationAddress`, host: k3s.registrationAddress }] : [];
@@ -91,11 +91,11 @@ export function addressIssues(config: StackConfig): ConfigIssue[] {
         for (const node of nodeHosts) {
             if (!isIpv4(node.host)) continue;
             const address = ipv4ToInt(node.host);
-            if (contains(pod, address)) issues.push({ path: `${at}.podCidr`, message: `"${c.podCidr}" contains the node address ${node.host} (${node.path}); pick a pod range apart from the nodes' network` });
-            if (contains(service, address)) issues.push({ path: `${at}.serviceCidr`, message: `"${c.serviceCidr}" contains the node address ${node.host} (${node.path}); pick a service range apart from the nodes' network` });
+            if (contains(pod, address)) issues.push({ path: `${at}.podCidr`, message: `${quoteInput(c.podCidr)} contains the node address ${node.host} (${node.path}); pick a pod range apart from the nodes' network` });
+            if (contains(service, address)) issues.push({ path: `${at}.serviceCidr`, message: `${quoteInput(c.serviceCidr)} contains the node address ${node.host} (${node.path}); pick a service range apart from the nodes' network` });
             for (const pool of pools) {
                 if (typeof pool.range !== "string" && contains(pool.range, address)) {
-                    issues.push({ path: `${at}.loadBalancer.${lbKey}.addresses[${pool.k}]`, message: `"${pool.text}" contains the node address ${node.host} (${node.path}); ${lbName} would answer ARP for the node; exclude it from the pool` });
+                    issues.push({ path: `${at}.loadBalancer.${lbKey}.addresses[${pool.k}]`, message: `${quoteInput(pool.text)} contains the node address ${node.host} (${node.path}); ${lbName} would answer ARP for the node; exclude it from the pool` });
                 }
             }
         }

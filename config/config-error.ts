@@ -142,7 +142,7 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
                 const hint = suggestKey(key, known);
                 issues.push({
                     path: formatPath([...where, key]),
-                    message: `is not a known key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys here: ${known.join(", ")}`,
+                    message: `is not a known key${hint ? ` (did you mean ${quoteInput(hint)}?)` : ""}; allowed keys here: ${known.join(", ")}`,
                 });
             }
             continue;

@@ -15,6 +15,7 @@ import { resolvedLoadBalancer } from "./resolved-cluster";
 import { isIpv4, isLoopbackHost, parseAddressRange } from "../lib/cidr";
 import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
+import { quoteInput } from "../lib/user-input";
 
 /**
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"
@@ -159,12 +160,12 @@ function collisionMessage(kind: ClaimKind, value: string | number, other: Claim,
         case "hostPort":
             return `${value} is also ${describe(other)} on the same machine; pick a free port`;
         case "address":
-            return `"${value}" is also ${describe(other)}; each LoadBalancer Service needs its own address`;
+            return `${quoteInput(value)} is also ${describe(other)}; each LoadBalancer Service needs its own address`;
         case "host":
-            if (other.path?.endsWith(".registrationAddress")) return `"${value}" is also ${describe(other)}: a host can be in one cluster only, and nodes registering there would join ${other.what.replace("the registration address of ", "")}`;
+            if (other.path?.endsWith(".registrationAddress")) return `${quoteInput(value)} is also ${describe(other)}: a host can be in one cluster only, and nodes registering there would join ${other.what.replace("the registration address of ", "")}`;
             return sameCluster
-                ? `"${value}" is also ${other.path}; each node is installed once`
-                : `"${value}" is also ${describe(other)}: a host can be in one cluster only (a second K3s install reconfigures the first cluster's K3s, and destroying either uninstalls both)`;
+                ? `${quoteInput(value)} is also ${other.path}; each node is installed once`
+                : `${quoteInput(value)} is also ${describe(other)}: a host can be in one cluster only (a second K3s install reconfigures the first cluster's K3s, and destroying either uninstalls both)`;
     }
 }
 

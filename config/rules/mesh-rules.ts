@@ -28,7 +28,13 @@ export const settingsWithoutEffect: Rule = (config) => {
             issues.push({ path: `clusters[${i}].clustermesh`, message: `has no effect: ${why}, so this cluster is in no mesh; remove it or add the cluster to the mesh` });
         }
         if (!installsCilium(c)) {
-            for (const [key, set] of [["operatorReplicas", c.cilium.operatorReplicas !== undefined], ["hubble.uiNodePort", c.cilium.hubble.uiNodePort !== undefined]] as const) {
+            const unused = [
+                ["operatorReplicas", c.cilium.operatorReplicas !== undefined],
+                ["hubble.uiNodePort", c.cilium.hubble.uiNodePort !== undefined],
+                ["nodeSelector", Object.keys(c.cilium.nodeSelector).length > 0],
+                ["tolerations", c.cilium.tolerations.length > 0],
+            ] as const;
+            for (const [key, set] of unused) {
                 if (set) issues.push({ path: `clusters[${i}].cilium.${key}`, message: "has no effect: cilium.install is false, so this stack renders no Cilium; set it in the stack that installs Cilium" });
             }
         }
@@ -68,11 +74,11 @@ export const meshRules: Rule = (config) => {
     const names = config.clusters.map((c) => c.name);
     (mesh.clusters ?? []).forEach((name, j) => {
         if (!names.includes(name)) {
-            issues.push({ path: `mesh.clusters[${j}]`, message: `"${name}" is not a cluster in this stack (clusters: ${names.join(", ")})` });
+            issues.push({ path: `mesh.clusters[${j}]`, message: `${quoteInput(name)} is not a cluster in this stack (clusters: ${names.join(", ")})` });
         }
     });
     for (const j of duplicates(mesh.clusters ?? [], (n) => n)) {
-        issues.push({ path: `mesh.clusters[${j}]`, message: `"${mesh.clusters![j]}" is listed twice` });
+        issues.push({ path: `mesh.clusters[${j}]`, message: `${quoteInput(mesh.clusters![j])} is listed twice` });
     }
     const members = meshMembers(config);
     if (members.length < 2) {
@@ -112,7 +118,7 @@ export const meshRules: Rule = (config) => {
             const parsed = parseAddressRange(text);
             if (typeof parsed === "string") {
                 // LB-IPAM entries are checked by the ciliumLoadBalancer rule, for mesh members and others alike.
-                if (lbKey === "metallb") issues.push({ path: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, message: `"${text}" ${parsed}` });
+                if (lbKey === "metallb") issues.push({ path: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, message: `${quoteInput(text)} ${parsed}` });
                 return;
             }
             ownPool.push(parsed);
@@ -127,7 +133,7 @@ export const meshRules: Rule = (config) => {
             }
             const ip = c.clustermesh?.apiserverIP;
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `${quoteInput(ip)} is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
             }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
@@ -175,7 +181,7 @@ export const meshRules: Rule = (config) => {
 
     const serviceKeys = mesh.globalServices.map((svc) => `${svc.namespace}/${svc.name}`);
     for (const j of duplicates(serviceKeys, (key) => key)) {
-        issues.push({ path: `mesh.globalServices[${j}].name`, message: `"${serviceKeys[j]}" is declared twice` });
+        issues.push({ path: `mesh.globalServices[${j}].name`, message: `${quoteInput(serviceKeys[j])} is declared twice` });
     }
     mesh.globalServices.forEach((svc, j) => {
         if (mesh.demo && svc.namespace === "mesh-demo" && svc.name === "rebel-base") {
@@ -183,7 +189,7 @@ export const meshRules: Rule = (config) => {
         }
         svc.notSharedIn.forEach((name, k) => {
             if (!members.some((m) => m.name === name)) {
-                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `"${name}" is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
+                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `${quoteInput(name)} is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
             }
         });
     });
@@ -204,7 +210,7 @@ export const loadBalancersServed: Rule = (config) => {
         const issues: ConfigIssue[] = [];
         const metallb = c.loadBalancer?.metallb;
         if (metallb && !members.has(c)) {
-            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
+            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and ${quoteInput(c.name)} is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
         }
         // LB-IPAM is part of Cilium, so it serves any cluster; MetalLB only mesh members (above).
         const served = c.loadBalancer?.cilium ?? (metallb && members.has(c) ? metallb : undefined);
@@ -216,7 +222,7 @@ export const loadBalancersServed: Rule = (config) => {
             if (!pools && createsCluster(clusterSource(c))) {
                 issues.push({ path: `${at}.expose`, message: `LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ ${LBIPAM_MIN_CILIUM}), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort` });
             } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
-                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
+                issues.push({ path: `${at}.loadBalancerIP`, message: `${quoteInput(vc.loadBalancerIP)} is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
             }
         });
         return issues;

@@ -45,7 +45,7 @@ export const vclustersConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
         const issues: ConfigIssue[] = [];
         for (const j of duplicates(c.vclusters, (v) => v.name)) {
-            issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `"${c.vclusters[j].name}" is already used in this cluster; vCluster names must be unique per cluster` });
+            issues.push({ path: `clusters[${i}].vclusters[${j}].name`, message: `${quoteInput(c.vclusters[j].name)} is already used in this cluster; vCluster names must be unique per cluster` });
         }
         c.vclusters.forEach((v, j) => {
             const at = `clusters[${i}].vclusters[${j}]`;
@@ -63,7 +63,7 @@ export const vclustersConsistent: Rule = (config) =>
             }
             if (v.quota) issues.push(...limitRangeIssues(v, at));
             for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
-                issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
+                issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `${quoteInput(v.networkPolicies[k].name)} is already used by another policy of this vCluster; policy names must be unique` });
             }
             issues.push(...tenantPolicyIssues(v, at));
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {

@@ -944,6 +944,7 @@ describe("hostile config: settings with no effect (issue 25 class 10)", () => {
         { name: "the demo with the mesh off", mutate: (c) => (c.mesh = { enabled: false, demo: true }), expectPath: "mesh.demo", expect: /has no effect/ },
         { name: "mesh.serviceType with the mesh off", mutate: (c) => (c.mesh = { enabled: false, serviceType: "NodePort" }), expectPath: "mesh.serviceType", expect: /has no effect/ },
         { name: "operatorReplicas on a Cilium this stack does not install", mutate: (c) => { c.clusters[0].source = { stackReference: { stack: "platform", context: "dev", nodeAddress: "192.0.2.10" } }; c.clusters[0].cilium = { install: false, operatorReplicas: 2 }; c.clusters[0].vclusters = []; }, expectPath: "clusters[0].cilium.operatorReplicas", expect: /has no effect: cilium\.install is false/ },
+        { name: "a Cilium nodeSelector on a Cilium this stack does not install", mutate: (c) => { c.clusters[0].source = { stackReference: { stack: "platform", context: "dev", nodeAddress: "192.0.2.10" } }; c.clusters[0].cilium = { install: false, nodeSelector: { role: "cni" } }; c.clusters[0].vclusters = []; }, expectPath: "clusters[0].cilium.nodeSelector", expect: /has no effect: cilium\.install is false/ },
         { name: "createNamespace on a built-in namespace", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", namespace: "default", createNamespace: true, ports: [{ port: 80 }], selector: {} }] }), expectPath: "mesh.globalServices[0].createNamespace", expect: /exists in every cluster/ },
     ]);
 });
