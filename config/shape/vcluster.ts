@@ -26,7 +26,7 @@ export const tenantHttpRule = z.strictObject({
     /** A regular expression over the Host header, as Cilium's PortRuleHTTP.host. */
     host: z.string().min(1).pipe(re2Text).optional(),
     /** Headers that must be present ("Name" or "Name: value"). */
-    headers: z.array(z.string().min(1)).optional(),
+    headers: z.array(z.string().min(1).max(8192, "must be at most 8192 characters (Envoy's default limit on all request headers is 60 KiB; one rule's header is a line)")).optional(),
 });
 /**
  * A toFQDNs field as the CNP CRD bounds it (CNP_CRD_LIMITS): the length first, then the CRD's pattern with RE2, as the

@@ -227,3 +227,28 @@ describe("a pasted credential end to end: plan and plan:diff exit 2, the marker 
         assert.ok(!`${diff.stdout}${diff.stderr}`.includes("SEKRETMARKER42"), `${diff.stdout}${diff.stderr}`);
     });
 });
+
+describe("property: a huge value in any string field or map key gives short issues, quickly", () => {
+    it("every slot, 256 KiB of text (plain, or shaped like a path, a version or a label): each issue under 1,000 characters", function () {
+        this.timeout(240_000);
+        fc.assert(
+            fc.property(fc.constantFrom(...SLOTS), fc.constantFrom("a", "1.", "/x", "A-b_c.", "é"), (slot, unit) => {
+                const huge = unit.repeat(Math.ceil((256 * 1024) / unit.length));
+                const config = plant(devConfig(), slot, huge);
+                const started = Date.now();
+                let issues: string[] = [];
+                try {
+                    parseStackConfig(config, { secretKeys: [...SECRET_KEYS] });
+                } catch (error) {
+                    assert.ok(error instanceof ConfigError, String(error));
+                    issues = error.issues.map((i) => `${i.path}: ${i.message}`);
+                }
+                const elapsed = Date.now() - started;
+                assert.ok(issues.length > 0, `a 256 KiB value in ${formatPath(slot.path)} was accepted`);
+                for (const issue of issues) assert.ok(issue.length < 1000, `${issue.length} characters at ${formatPath(slot.path)}: ${issue.slice(0, 200)}`);
+                assert.ok(elapsed < 5000, `${elapsed} ms at ${formatPath(slot.path)}`);
+            }),
+            { numRuns: 150, seed: 20261207 },
+        );
+    });
+});
