@@ -71,12 +71,16 @@ export function cliFailure(tool: string, error: unknown, unexpectedExitCode: num
 }
 
 /**
- * Exits with `code` once everything written to stdout and stderr has been flushed. Node does not keep the process
- * alive for writes pending on a pipe (its stdio pipe handles are unref'd), so without the timer the process would end
- * on an empty event loop with the write half done — output cut at the pipe buffer, and the exit code not `code`
- * (the Pulumi SDK's promise-leak check sets 1). exitCode is set first for the same reason.
+ * Exits with `code` once everything written to stdout and stderr has been flushed. While a long write drains through
+ * a slow pipe (CI), a late uncaught exception would end the process with 1 and the output cut at the pipe buffer;
+ * the timer keeps the process alive until the flush callbacks run, and exitCode is set first for any other exit.
  */
 export function exitAfterDrain(code: number): void {
+    // The outcome is decided: a late rejection or exception (the Pulumi runtime re-raises a program's error after the
+    // plan has reported it) must neither replace the exit code with 1 nor end the process before the output is out.
+    const decided = () => undefined;
+    process.on("uncaughtException", decided);
+    process.on("unhandledRejection", decided);
     process.exitCode = code;
     const keepAlive = setInterval(() => undefined, 60_000);
     process.stdout.write("", () =>

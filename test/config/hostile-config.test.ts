@@ -728,12 +728,30 @@ describe("hostile config: unbounded output (issue 25 class 2)", () => {
             fs.rmSync(dir, { recursive: true, force: true });
         }
     });
-    it("exitAfterDrain keeps the exit code and every byte of a long stderr through a slow pipe", () => {
-        const script = `require("./scripts/ts-register.js"); const { exitAfterDrain } = require("./scripts/common/cli.ts"); process.stderr.write("x".repeat(3 * 1024 * 1024) + "END\\n"); exitAfterDrain(2);`;
-        const command = `"${process.execPath}" -e '${script}' 2>&1 | (sleep 1; wc -c); exit \${PIPESTATUS[0]}`;
-        const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
-        assert.equal(result.status, 2);
-        assert.equal(Number(result.stdout.trim()), 3 * 1024 * 1024 + 4);
+    it("exitAfterDrain keeps the exit code and every byte of a long stderr through a slow pipe, after a failed plan", () => {
+        // The failed plan leaves the Pulumi runtime to re-raise the program's error later, as an uncaught exception:
+        // before exitAfterDrain ignored it, that ended the process with 1 and cut stderr at the 64 KiB pipe buffer.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-drain-"));
+        try {
+            const file = path.join(dir, "Pulumi.bad.yaml");
+            fs.writeFileSync(file, stackFile("      id: 1\n      cilium:\n        nodeSelector:\n          k: \"not a label!\""));
+            const script = [
+                `require(${JSON.stringify(path.join(projectDir, "scripts/ts-register.js"))});`,
+                `const { exitAfterDrain } = require(${JSON.stringify(path.join(projectDir, "scripts/common/cli.ts"))});`,
+                `const { planStack } = require(${JSON.stringify(path.join(projectDir, "scripts/plan/plan-stack.ts"))});`,
+                `planStack({ projectDir: ${JSON.stringify(projectDir)}, stack: "bad", configFile: ${JSON.stringify(file)} }).catch(() => {`,
+                `  process.stderr.write("x".repeat(3 * 1024 * 1024) + "END\\n");`,
+                "  exitAfterDrain(2);",
+                "});",
+            ].join("\n");
+            fs.writeFileSync(path.join(dir, "drain.js"), script);
+            const command = `"${process.execPath}" "${path.join(dir, "drain.js")}" 2>&1 | (sleep 1; wc -c); exit \${PIPESTATUS[0]}`;
+            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
+            assert.equal(result.status, 2, result.stdout);
+            assert.ok(Number(result.stdout.trim()) >= 3 * 1024 * 1024 + 4, result.stdout);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
