@@ -17,6 +17,7 @@ import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
 import type { StackConfig } from "../../config/schema";
+import { resolveClusters } from "../../config/resolved-cluster";
 import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile } from "./stack-file";
@@ -60,9 +61,8 @@ async function main(): Promise<number> {
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
     if (args.render) {
         const config = stackConfig(projectDir, args);
-        const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
-        plan = await renderPlan(plan, clusters, env);
-        const preflight = preflightPlan(plan, clusters, { declaredNamespaces: declaredNamespaces(config) });
+        plan = await renderPlan(plan, new Map(config.clusters.map((cluster) => [cluster.name, cluster])), env);
+        const preflight = preflightPlan(plan, resolveClusters(config), { declaredNamespaces: declaredNamespaces(config) });
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
@@ -78,7 +78,7 @@ async function main(): Promise<number> {
     return exitCode;
 }
 
-/** The stack's config (planStack has already validated it). */
+/** The stack's config (which planStack has already validated). */
 function stackConfig(projectDir: string, args: PlanArgs): StackConfig {
     const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
     const stackFile = readStackFile(file, projectName(projectDir));
