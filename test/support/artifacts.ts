@@ -6,7 +6,7 @@
  * Nothing here prints a stack trace for a missing artifact.
  */
 import { execFileSync } from "node:child_process";
-import { ArtifactFound, ArtifactMissing, HOW_TO_PROVIDE, MissingKind, locateChart, locateCrd, locateK3sInstaller, readChartFile } from "../../lib/artifacts";
+import { ArtifactFound, ArtifactMissing, HOW_TO_PROVIDE, MissingKind, locateChart, locateCrd, locateK3sInstaller, projectArtifactLock, readChartFile } from "../../lib/artifacts";
 
 /** What a run skipped, per kind: how many tests, and the first reason seen. */
 const skipped = new Map<MissingKind, { tests: Set<string>; reason: string; howToProvide: string }>();
@@ -105,4 +105,14 @@ export function needHelm(ctx?: Mocha.Context): string {
     }
     if (!helmWorks) skipForMissing({ name: `helm (${helm})`, missingKind: "helm", reason: "does not run", howToProvide: HOW_TO_PROVIDE.helm }, ctx);
     return helm;
+}
+
+/**
+ * What a test that renders needs: a helm that runs and every locked chart obtainable; else the test skips. The
+ * result is a render environment using the process's artifact store (mirror variables, cache).
+ */
+export function needRenderEnvironment(ctx?: Mocha.Context): { readonly helm: string; readonly chartsDir: undefined } {
+    const helm = needHelm(ctx);
+    for (const chart of projectArtifactLock().charts) needChart(chart.chart, chart.version, ctx);
+    return { helm, chartsDir: undefined };
 }
