@@ -3,6 +3,7 @@
  * to a storage host), plus the one-per-store network probe. Plain http is refused: every locked URL is https.
  */
 import * as https from "node:https";
+import * as net from "node:net";
 import * as tls from "node:tls";
 
 /** Limits and trust for one download. */
@@ -83,7 +84,8 @@ export function download(url: string, options: DownloadOptions = {}): Promise<Bu
  */
 export function probeNetwork(host: string, timeoutMs = 5_000, port = 443): Promise<{ readonly ok: boolean; readonly reason: string }> {
     return new Promise((resolve) => {
-        const socket = tls.connect({ host, port, servername: host, timeout: timeoutMs, rejectUnauthorized: false });
+        // Only reachability is probed (no data is exchanged), hence no certificate check; SNI only for host names.
+        const socket = tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, timeout: timeoutMs, rejectUnauthorized: false });
         const done = (ok: boolean, reason: string) => {
             socket.destroy();
             resolve({ ok, reason });

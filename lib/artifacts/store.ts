@@ -116,6 +116,8 @@ const MISSING_KIND: Readonly<Record<ArtifactRef["kind"], MissingKind>> = { chart
 export class ArtifactStore {
     private network: Promise<{ ok: boolean; reason: string }> | undefined;
     private readonly archives = new Map<string, Map<string, Buffer>>();
+    /** Why `obtain` last found an artifact missing (e.g. "no network"), so a later `locate` can say so too. */
+    private readonly lastMissing = new Map<string, ArtifactMissing>();
 
     constructor(readonly options: ArtifactStoreOptions) {}
 
@@ -187,7 +189,9 @@ export class ArtifactStore {
 
     private missing(resolved: Resolved, reason: string): ArtifactMissing {
         const kind = MISSING_KIND[resolved.ref.kind];
-        return { ok: false, ref: resolved.ref, name: artifactName(resolved.ref, this.options.lock), missingKind: kind, reason, howToProvide: HOW_TO_PROVIDE[kind] };
+        const missing: ArtifactMissing = { ok: false, ref: resolved.ref, name: artifactName(resolved.ref, this.options.lock), missingKind: kind, reason, howToProvide: HOW_TO_PROVIDE[kind] };
+        this.lastMissing.set(missing.name, missing);
+        return missing;
     }
 
     private where(ref: ArtifactRef): string {
@@ -198,7 +202,7 @@ export class ArtifactStore {
     /** Mirror or cache only, synchronously: never touches the network. */
     locate(ref: ArtifactRef): ArtifactResult {
         const resolved = this.resolve(ref);
-        return this.fromMirror(resolved) ?? this.fromCache(resolved) ?? this.missing(resolved, this.where(ref));
+        return this.fromMirror(resolved) ?? this.fromCache(resolved) ?? this.lastMissing.get(artifactName(ref, this.options.lock)) ?? this.missing(resolved, this.where(ref));
     }
 
     /** Mirror, else cache, else download + verify + cache. Throws ArtifactIntegrityError on a digest mismatch. */
