@@ -13,7 +13,7 @@ import { onAbort } from "./abort-cleanup";
 export const SHELLS = ["/bin/bash", "/bin/dash"].filter((s) => fs.existsSync(s));
 
 /** Real utilities linked into the sandbox's bin/ (what the scripts use besides the stubbed commands). */
-const UTILITIES = ["sh", "cat", "chmod", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test", "tr"];
+const UTILITIES = ["sh", "cat", "chmod", "cksum", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test", "tr"];
 
 /** How a stub behaves: its output and exit code, or hanging (`sleep 1000`), or a shell body of its own. */
 export interface StubBehaviour {
