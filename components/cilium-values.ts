@@ -92,13 +92,17 @@ export interface CiliumValuesInput {
     readonly chaining?: ChainingInput;
 }
 
+/** The chart's own `operator.replicas` (values.yaml in every supported cilium chart): what Kubeloom keeps unless one node forbids it. */
+export const CHART_OPERATOR_REPLICAS = 2;
+
 /**
- * Operator replicas for a cluster of `nodeCount` nodes: 1 on a single node, else 2 (the chart default). The
- * chart's default operator affinity is a *required* anti-affinity on kubernetes.io/hostname, so a second replica
- * on a one-node cluster stays Pending forever and a waiting Helm release times out.
+ * Operator replicas for a cluster of `nodeCount` nodes: 1 on a single node, else the chart's default (also when the
+ * node count is unknown). The chart's default operator affinity is a *required* anti-affinity on
+ * kubernetes.io/hostname, so a second replica on a one-node cluster stays Pending forever and a waiting Helm release
+ * times out.
  */
-export function defaultOperatorReplicas(nodeCount: number): number {
-    return nodeCount <= 1 ? 1 : 2;
+export function defaultOperatorReplicas(nodeCount: number | undefined): number {
+    return nodeCount !== undefined && nodeCount <= 1 ? 1 : CHART_OPERATOR_REPLICAS;
 }
 
 /**
@@ -151,6 +155,9 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
  * Modes where another CNI stays primary: it allocates pod IPs and routes between nodes, Cilium attaches to its veths.
  * `portmap` is the odd one out: Cilium is the primary CNI and the portmap plugin is chained after it
  * (Documentation/installation/cni-chaining-portmap.rst).
+ * Stated twice on purpose: pre-flight (scripts/plan/preflight/cni-checks.ts ONTO_PRIMARY) keeps its own list and
+ * reads the rendered `cilium-config` ConfigMap, so a chart or builder change that breaks chaining is caught, not
+ * inherited.
  */
 export function chainsOntoPrimaryCni(mode: ChainingMode | undefined): boolean {
     return mode !== undefined && mode !== "portmap";
@@ -256,6 +263,7 @@ function chainingValues(chaining: ChainingInput): Record<string, unknown> {
         // restart or upgrade removes it and the node flips to the primary's own conflist: pods created meanwhile are
         // not chained (no policy, no Hubble) until restarted. Cost: after Cilium is removed from a cluster the file
         // stays and names cilium-cni; README "Known limitations" gives the clean-up.
+        // Pre-flight checks exclusive and uninstall again in the rendered ConfigMap (cni-checks.ts), on purpose.
         uninstall: false,
     };
     if (chaining.target !== undefined) {

@@ -1,9 +1,11 @@
 import { strict as assert } from "node:assert";
 import { nodeModel } from "../../scripts/plan/preflight/preflight";
+import { resolveCluster } from "../../config/resolved-cluster";
 import { parseStackConfig } from "../../config/parse";
 import {
-    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
+    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, preflightCluster, unschedulableReason,
 } from "../../scripts/plan/preflight/checks";
+import type { ClusterModel, NodeModel, PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { needRenderEnvironment } from "../support/artifacts";
 
@@ -23,6 +25,24 @@ const deployment = (name: string, podSpec: Record<string, unknown>, labels: Reco
 const nodePortService = (name: string, ns: string, nodePort: number, type = "NodePort") => obj("Service", name, ns, { spec: { type, ports: [{ port: 443, nodePort }] } });
 
 describe("preflight checks", () => {
+    it("the registry: preflightCluster runs every check, the namespace and CNI checks reading the cluster model", () => {
+        const model = cluster({
+            nodes: undefined,
+            createdNamespaces: ["made"],
+            network: { cluster: "c", podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16" },
+        });
+        const ciliumConfig = obj("ConfigMap", "cilium-config", "kube-system", { data: { "cni-chaining-mode": "generic-veth", ipam: "kubernetes" } });
+        const objects = [obj("ConfigMap", "a", "made"), obj("ConfigMap", "b", "missing"), nodePortService("s", "made", 29999), ciliumConfig];
+        const findings = preflightCluster(model, objects);
+        assert.deepEqual([...new Set(findings.map((f) => `${f.check} ${f.object}`))].sort(), [
+            "cni-chaining ConfigMap/kube-system/cilium-config",
+            "namespace ConfigMap/missing/b",
+            "node-port Service/made/s",
+            "scheduling -",
+        ]);
+        assert.deepEqual(preflightCluster(cluster({ nodes: undefined }), [ciliumConfig]).map((f) => f.check), ["scheduling"], "no network in the model: the CNI check is skipped");
+    });
+
     it("api-version: removed and unknown group/versions fail, CRD-served ones pass", () => {
         const pdbBeta = obj("PodDisruptionBudget", "p", "ns", {}, "policy/v1beta1");
         assert.equal(checkApiVersions(cluster({ kubeVersion: "1.24.0" }), [pdbBeta]).length, 0);
@@ -158,9 +178,9 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
     });
 });
 
-describe("preflight: node model from the config", () => {
+describe("preflight: node model from the resolved cluster", () => {
     const existing = (nodes: string[]) =>
-        parseStackConfig(
+        resolveCluster(parseStackConfig(
             {
                 clusters: [{
                     name: "chain", id: 1, podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12",
@@ -173,7 +193,22 @@ describe("preflight: node model from the config", () => {
                 }],
             },
             { secretKeys: [] },
-        ).clusters[0];
+        ), 0);
+    const created = (source: Record<string, unknown>) =>
+        resolveCluster(parseStackConfig({ sshPrivateKey: "key", clusters: [{ name: "c", id: 1, podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", source }] }, { secretKeys: ["sshPrivateKey"] }), 0);
+
+    it("models a K3s cluster's servers and agents from its resolved topology", () => {
+        const servers = ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map((host) => ({ host }));
+        const nodes = nodeModel(created({ k3s: { servers, registrationAddress: "k3s.example.test", user: "ubuntu", agents: [{ host: "192.0.2.20" }] } }))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["c-server", "192.0.2.11", "192.0.2.12", "192.0.2.20"]);
+        assert.deepEqual(nodes.map((n) => n.labels[CP] ?? null), ["true", "true", "true", null]);
+    });
+
+    it("models a kind cluster's control plane (tainted) and its workers", () => {
+        const nodes = nodeModel(created({ kind: { workers: 2 } }))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["c-control-plane", "c-worker", "c-worker2"]);
+        assert.deepEqual(nodes[0].taints, [{ key: CP, effect: "NoSchedule" }]);
+    });
 
     it("models an existing cluster's chaining nodes with Kubeloom's labels and taints, plus one stand-in for the rest", () => {
         const nodes = nodeModel(existing(["worker-1"]))!;
