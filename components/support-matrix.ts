@@ -4,8 +4,8 @@
  * single field, config/rules.ts for combinations), the builders switch on it (cilium-values.ts, vcluster-values.ts,
  * metallb-resources.ts), versions.ts takes its defaults from it, and the upgrade checks read its order.
  *
- * Exact patches for the charts (Cilium, vCluster, MetalLB): those are the versions whose chart archive, values
- * schema and CRDs are in ../shared/charts and ../shared/schemas (see their READMEs for provenance), so every value
+ * Exact patches for the charts (Cilium, vCluster, MetalLB): those are the versions whose chart archive and CRDs
+ * artifacts.lock.json pins with their upstream digests (README "Upstream artifacts"), so every value
  * Kubeloom renders for them is checked in the tests. K3s and kind node images are accepted by Kubernetes minor
  * ("line"): Kubeloom renders nothing version-specific for them, and their patches are too many to pin.
  *

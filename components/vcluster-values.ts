@@ -1,6 +1,6 @@
 /**
  * Pure builder for the vcluster Helm values of every release in the support matrix (0.20.6, 0.36.1). Both chart
- * schemas (../shared/schemas) set `additionalProperties: false` almost everywhere and Helm enforces it at install,
+ * schemas (loft-sh/vcluster `chart/values.schema.json` at v0.20.6 / v0.36.1) set `additionalProperties: false` almost everywhere and Helm enforces it at install,
  * so every key below exists at both versions; the tests validate each variant against each version's schema.
  *
  * What differs between the releases, and the one place it is decided (`distroValues`): 0.20 renders the k3s

@@ -5,8 +5,9 @@
  * network or cluster — and writes the plan JSON to stdout or --out. Invalid config: errors on stderr, exit 2,
  * nothing written. Any other failure: one message on stderr, exit 1.
  *
- * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; charts from
- * $KUBELOOM_CHARTS_DIR, else the release's repository) and adds the objects to its entry as `rendered`, then
+ * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; each chart a
+ * local archive from lib/artifacts: the $KUBELOOM_CHARTS_DIR mirror, the cache, or a download verified against
+ * artifacts.lock.json — never `--repo`) and adds the objects to its entry as `rendered`, then
  * pre-flights every cluster into `preflight`; any error finding: one line per finding on stderr, exit 3 (the plan
  * is still written).
  */
