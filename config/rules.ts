@@ -16,7 +16,7 @@ import { ciliumManagedElsewhere, existingClusterApiEndpoint, k3sTopology, kubePr
 import { chainingConsistent, ciliumLoadBalancer, hubbleConsistent, operatorReplicasFit } from "./rules/cilium-rules";
 import { vclustersConsistent } from "./rules/tenant-rules";
 import { k3sDay2Settings } from "./rules/k3s-day2-rules";
-import { loadBalancersServed, meshRules } from "./rules/mesh-rules";
+import { loadBalancersServed, meshRules, settingsWithoutEffect } from "./rules/mesh-rules";
 
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
@@ -37,6 +37,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     operatorReplicasFit,
     chainingConsistent,
     meshRules,
+    settingsWithoutEffect,
     loadBalancersServed,
     ciliumLoadBalancer,
     derivedNameIssues,

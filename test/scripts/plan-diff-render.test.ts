@@ -1,7 +1,7 @@
 /**
  * plan:diff with rendered plans: the rendered objects' diff under a release, replacements marked apart from
  * updates, one-line security warnings and the head's pre-flight findings — on fixture plans, then on the real
- * program rendered through the stand-in helm.
+ * program rendered through helm ($KUBELOOM_HELM).
  */
 import { strict as assert } from "node:assert";
 import type { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
@@ -9,6 +9,7 @@ import type { KubeObject } from "../../scripts/plan/render/objects";
 import { diffPlans } from "../../scripts/diff/plan-diff";
 import { renderMarkdown } from "../../scripts/diff/plan-diff-markdown";
 import { planDiffReport } from "../../scripts/diff/plan-diff";
+import { needRenderEnvironment } from "../support/artifacts";
 
 const PREFIX = "urn:pulumi:dev::kubeloom::";
 const PROVIDER = `${PREFIX}pulumi:providers:kubernetes::dev-k8s`;
@@ -141,7 +142,7 @@ describe("plan:diff security warnings and pre-flight findings", () => {
     });
 });
 
-describe("plan:diff on the real program, rendered through the stand-in helm", function () {
+describe("plan:diff on the real program, rendered through helm ($KUBELOOM_HELM)", function () {
     this.timeout(120_000);
 
     it("shows hubble-relay's objects going and warns that isolation is off, naming every policy removed (Kubeloom's fence on 0.36, the chart's on 0.20)", async () => {
@@ -151,8 +152,7 @@ describe("plan:diff on the real program, rendered through the stand-in helm", fu
         const { parseStackConfig } = await import("../../config/parse");
         const { SECRET_KEYS } = await import("../../config/schema");
         const { renderPlan } = await import("../../scripts/plan/render/plan-render");
-        const { sharedDir } = await import("../../lib/project");
-        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const env = needRenderEnvironment();
         const rendered = async (raw: Record<string, any>) => {
             const clusters = new Map(parseStackConfig(raw, { secretKeys: [...SECRET_KEYS].filter((k) => raw[k] !== undefined) }).clusters.map((c) => [c.name, c]));
             return renderPlan(await planConfig(raw), clusters, env);
