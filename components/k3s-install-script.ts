@@ -10,6 +10,7 @@
 import { assertNever } from "../lib/assert-never";
 import { K3S_DEFAULT_API_PORT } from "./defaults";
 import { scriptPreamble, shellQuote, TRAPPED_SIGNALS, timeLimit } from "../lib/shell";
+import { quoteInput } from "../lib/user-input";
 
 export { shellQuote } from "../lib/shell";
 
@@ -268,7 +269,7 @@ export function extraArgProblem(arg: string): string | undefined {
     if (!/^--[a-z0-9][a-z0-9-]*(=[^\s'"\\]*)?$/.test(arg)) {
         // install.sh re-parses INSTALL_K3S_EXEC with `eval set -- $(escape …)`, whose escape leaves quotes alone: a
         // value with one would be cut or mangled before it reaches the service's ExecStart (backslashes refused too).
-        return `${JSON.stringify(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), with the long name (not -t, -s, …)`;
+        return `${quoteInput(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), with the long name (not -t, -s, …)`;
     }
     const owner = K3S_DERIVED_FLAGS[extraArgName(arg)];
     if (owner !== undefined) {
