@@ -158,7 +158,7 @@ const sshTarget = {
 /** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
 const k3sNode = z.strictObject({ ...sshTarget });
 
-/** Hosts a K3s source may skip the uninstall of on destroy (see README "Destroy with a host gone"). */
+/** Hosts a K3s source may skip the uninstall of on destroy (see docs/deploying.md "Destroy with a host gone"). */
 const skipUninstall = z.array(hostAddress).default([]);
 
 const k3sSource = z
@@ -491,7 +491,7 @@ const clusterConfig = z.strictObject({
     protect: z.boolean().optional(),
     /**
      * The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing
-     * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see README.
+     * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see docs/deploying.md.
      */
     deleteUnreachable: z.boolean().default(false),
     source: clusterSource,
