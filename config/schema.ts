@@ -130,11 +130,11 @@ const kubernetesVersion = z
 // renders a DaemonSet the API server rejects after Helm has started.
 const toleration = z
     .strictObject({
-        key: checkedString(qualifiedNameProblem).optional(),
-        operator: z.enum(["Exists", "Equal"]).optional(),
-        value: checkedString(labelValueProblem).optional(),
-        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-        tolerationSeconds: z.number().int().optional(),
+        key: checkedString(qualifiedNameProblem).optional().describe("Taint key the toleration matches (a qualified name); empty with operator Exists tolerates every taint."),
+        operator: z.enum(["Exists", "Equal"]).optional().describe("Exists or Equal (Kubernetes' default: Equal)."),
+        value: checkedString(labelValueProblem).optional().describe("Taint value to match with operator Equal; must be empty with Exists."),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional().describe("Taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; default: every effect."),
+        tolerationSeconds: z.number().int().optional().describe("With effect NoExecute: how long a pod stays bound after the taint appears."),
     })
     .superRefine((t, ctx) => {
         if (t.operator === "Exists" && t.value !== undefined && t.value !== "") {
@@ -149,10 +149,9 @@ const toleration = z
     });
 
 const sshTarget = {
-    host: hostAddress,
-    /** SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name. */
-    user: checkedString(posixUserNameProblem).optional(),
-    port: port.default(22),
+    host: hostAddress.describe("IPv4 address or DNS name of the node, or \"localhost\" to install on the machine running Pulumi (with sudo). A host belongs to one cluster only."),
+    user: checkedString(posixUserNameProblem).optional().describe("SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name."),
+    port: port.default(22).describe("SSH port of the node."),
 };
 
 /** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
@@ -163,25 +162,18 @@ const skipUninstall = z.array(hostAddress).default([]);
 
 const k3sSource = z
     .strictObject({
-        /** The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers. */
-        host: sshTarget.host.optional(),
-        /** Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster. */
-        servers: z.array(k3sNode).min(1, "must list at least one server").optional(),
-        /** SSH user of every node without its own. Required unless every node has one or the server is localhost. */
-        user: sshTarget.user,
-        /** SSH port of `host`. */
-        port: sshTarget.port,
-        /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
-        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
-        version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
-        apiPort: port.default(6443),
-        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
-        tlsSans: z.array(hostAddress).default([]),
-        /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
-        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
-        agents: z.array(k3sNode).default([]),
-        /** Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed. */
-        skipUninstall,
+        host: sshTarget.host.optional().describe("The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers."),
+        servers: z.array(k3sNode).min(1, "must list at least one server").optional().describe("Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster."),
+        user: sshTarget.user.describe("SSH user of every node without its own. Required unless every node has one or the server is localhost."),
+        port: sshTarget.port.describe("SSH port of `host`."),
+        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional().describe("The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server."),
+        version: k3sVersion.default(DEFAULT_VERSIONS.k3s).describe("K3s release to install (INSTALL_K3S_VERSION): v1.<minor>.<patch>+k3s<n> on a supported K3s line; a change upgrades in place, one node at a time."),
+        apiPort: port.default(6443).describe("Port of the K3s API server (--https-listen-port): below 30000 and clear of the SSH port and of K3s' and Cilium's own ports."),
+        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]).describe("Packaged K3s components to disable (--disable); Cilium replaces servicelb when it is the load balancer."),
+        tlsSans: z.array(hostAddress).default([]).describe("Extra subject alternative names of the API server certificate (--tls-san); each server's host and the registration address are always added."),
+        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional().describe("Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey."),
+        agents: z.array(k3sNode).default([]).describe("Agent (worker) nodes, joined with the cluster token: [{ host, user?, port? }]."),
+        skipUninstall: skipUninstall.describe("Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed."),
     })
     .superRefine((k3s, ctx) => {
         if ((k3s.host === undefined) === (k3s.servers === undefined)) {
@@ -209,48 +201,34 @@ const k3sSource = z
     });
 
 const kindSource = z.strictObject({
-    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
-    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
-    workers: z.number().int().min(0).max(10).default(1),
-    /** Host port of the kind API server; must differ between kind clusters on one machine. */
-    apiServerPort: port.optional(),
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode).describe("Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both."),
+    workers: z.number().int().min(0).max(10).default(1).describe("Number of kind worker nodes beside the control plane (0-10)."),
+    apiServerPort: port.optional().describe("Host port of the kind API server; must differ between kind clusters on one machine."),
 });
 
 const kubeconfigSource = z.strictObject({
-    /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
-    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
-    /** Context to use from it; default: its current-context. */
-    context: z.string().min(1).optional(),
-    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
-    nodeAddress: hostAddress.optional(),
-    /**
-     * The cluster's Kubernetes minor ("1.36"), checked against the support matrix and used by `plan --render`.
-     * Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster.
-     */
-    kubernetesVersion: kubernetesVersion.optional(),
+    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional().describe("A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>."),
+    context: z.string().min(1).optional().describe("Context to use from it; default: its current-context."),
+    nodeAddress: hostAddress.optional().describe("Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost."),
+    kubernetesVersion: kubernetesVersion.optional().describe("The cluster's Kubernetes minor (\"1.36\"), checked against the support matrix and used by `plan --render`. Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster."),
 });
 
 const stackReferenceSource = z.strictObject({
-    /** Fully qualified stack name, e.g. "acme/kubeloom/platform" or "platform" on the local backend. */
-    stack: z.string().min(1),
-    /** Output holding a map of context name → kubeconfig. */
-    output: z.string().min(1).default("kubeconfigs"),
-    /** Context (map key) to use. */
-    context: z.string().min(1),
-    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
-    nodeAddress: hostAddress.optional(),
-    /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */
-    kubernetesVersion: kubernetesVersion.optional(),
+    stack: z.string().min(1).describe("Fully qualified stack name, e.g. \"acme/kubeloom/platform\" or \"platform\" on the local backend."),
+    output: z.string().min(1).default("kubeconfigs").describe("Output holding a map of context name → kubeconfig."),
+    context: z.string().min(1).describe("Context (map key) to use."),
+    nodeAddress: hostAddress.optional().describe("Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost."),
+    kubernetesVersion: kubernetesVersion.optional().describe("The cluster's Kubernetes minor (\"1.36\"), as for `kubeconfig`. Default: unknown, no matrix check."),
 });
 
 const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;
 
 const clusterSource = z
     .strictObject({
-        k3s: k3sSource.optional(),
-        kind: kindSource.optional(),
-        kubeconfig: kubeconfigSource.optional(),
-        stackReference: stackReferenceSource.optional(),
+        k3s: k3sSource.optional().describe("K3s installed by Kubeloom over SSH (or locally) on the hosts listed here."),
+        kind: kindSource.optional().describe("A local kind cluster created by Kubeloom (needs Docker and kind on the machine running Pulumi)."),
+        kubeconfig: kubeconfigSource.optional().describe("An existing cluster reached through a kubeconfig (a file path or the secret kubeloom:sourceKubeconfigs.<cluster name>)."),
+        stackReference: stackReferenceSource.optional().describe("An existing cluster whose kubeconfig is an output of another Pulumi stack (a tenants stack on a platform stack's cluster)."),
     })
     .superRefine((source, ctx) => {
         const given = SOURCE_KINDS.filter((k) => source[k] !== undefined);
@@ -270,64 +248,33 @@ const cniNetworkName = z
 
 const ciliumConfig = z
     .strictObject({
-        /**
-         * Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster
-         * (and its Cilium) another stack manages — a tenants stack only adds vClusters.
-         */
-        install: z.boolean().optional(),
-        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
-        kubeProxyReplacement: z.boolean().default(true),
-        /**
-         * How Cilium carries pod traffic between nodes. Default: "tunnel", except with a chaining mode that keeps a
-         * primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is "native"
-         * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
-         */
-        routingMode: z.enum(["tunnel", "native"]).optional(),
-        /**
-         * Default: "kubernetes" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is
-         * "cluster-pool" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining).
-         */
-        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional(),
+        install: z.boolean().optional().describe("Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster (and its Cilium) another stack manages — a tenants stack only adds vClusters."),
+        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium).describe("Cilium chart release: one of the support matrix, and one that supports the cluster's Kubernetes version."),
+        kubeProxyReplacement: z.boolean().default(true).describe("eBPF kube-proxy replacement (a boolean; no chart accepts \"strict\"). On a K3s cluster it also turns K3s' kube-proxy off (--disable-kube-proxy)."),
+        routingMode: z.enum(["tunnel", "native"]).optional().describe("How Cilium carries pod traffic between nodes. Default: \"tunnel\", except with a chaining mode that keeps a primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is \"native\" (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do)."),
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional().describe("Default: \"kubernetes\" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is \"cluster-pool\" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining)."),
         hubble: z
             .strictObject({
-                relay: z.boolean().default(true),
-                ui: z.boolean().default(true),
-                /** Expose hubble-ui as a NodePort on this port. */
-                uiNodePort: nodePort.optional(),
+                relay: z.boolean().default(true).describe("Deploy hubble-relay."),
+                ui: z.boolean().default(true).describe("Deploy hubble-ui."),
+                uiNodePort: nodePort.optional().describe("Expose hubble-ui as a NodePort on this port."),
             })
             .default({ relay: true, ui: true }),
-        nodeSelector: labelMap.default({}),
-        tolerations: z.array(toleration).default([]),
-        operatorReplicas: z.number().int().min(1).max(5).optional(),
-        /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
-        k8sServiceHost: hostAddress.optional(),
-        k8sServicePort: port.optional(),
+        nodeSelector: labelMap.default({}).describe("Run the Cilium agent only on nodes with these labels (label keys and values); default: every node."),
+        tolerations: z.array(toleration).default([]).describe("Tolerations of the Cilium agent; default: the chart's tolerate-everything."),
+        operatorReplicas: z.number().int().min(1).max(5).optional().describe("Cilium operator replicas; default: 1 on a one-node cluster, else 2. At most the number of nodes Kubeloom creates."),
+        k8sServiceHost: hostAddress.optional().describe("API server address for kube-proxy replacement when the cluster is not created by Kubeloom."),
+        k8sServicePort: port.optional().describe("API server port for kube-proxy replacement when the cluster is not created by Kubeloom (required together with k8sServiceHost)."),
         chaining: z
             .strictObject({
-                mode: z.enum(CHAINING_MODES),
-                /**
-                 * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
-                 * reverted on destroy. Default: no node is touched.
-                 */
-                nodes: z.array(checkedString(nodeNameProblem)).default([]),
-                /**
-                 * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
-                 * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
-                 * one IPAM store. Default: "cbr0" for flannel (the name in flannel's kube-flannel.yml and in K3s'
-                 * flannel); required for generic-veth; not used with aws-cni (implied "aws-cni") or portmap.
-                 */
-                target: cniNetworkName.optional(),
-                /**
-                 * generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium
-                 * takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of
-                 * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
-                 */
-                routerCidr: cidrText.optional(),
+                mode: z.enum(CHAINING_MODES).describe("generic-veth, aws-cni or flannel (the primary CNI keeps IPAM and routing), or portmap (Cilium stays the primary CNI; only without kube-proxy replacement)."),
+                nodes: z.array(checkedString(nodeNameProblem)).default([]).describe("Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name); reverted on destroy. Default: no node is touched."),
+                target: cniNetworkName.optional().describe("generic-veth and flannel: the network name (\"name\") of the primary CNI's conflist on the nodes. The agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep one IPAM store. Default: \"cbr0\" for flannel (the name in flannel's kube-flannel.yml and in K3s' flannel); required for generic-veth; not used with aws-cni (implied \"aws-cni\") or portmap."),
+                routerCidr: cidrText.optional().describe("generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286)."),
             })
             .optional(),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
-        /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
-        verify: z.boolean().default(false),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
+        verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({
@@ -347,19 +294,17 @@ const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) 
 });
 const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
 
-const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
+const tenantPort = z.strictObject({ port: port.describe("Port number."), protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP").describe("TCP, UDP or SCTP.") });
 const tenantHttpRule = z.strictObject({
-    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional(),
-    /** A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing). */
-    path: z.string().startsWith("/", "must start with /").optional(),
-    host: z.string().min(1).optional(),
-    /** Headers that must be present ("Name" or "Name: value"). */
-    headers: z.array(z.string().min(1)).optional(),
+    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional().describe("HTTP method in capitals, e.g. GET (Cilium matches it as a regular expression)."),
+    path: z.string().startsWith("/", "must start with /").optional().describe("A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing)."),
+    host: z.string().min(1).optional().describe("Host header to match (a regular expression in Cilium)."),
+    headers: z.array(z.string().min(1)).optional().describe("Headers that must be present (\"Name\" or \"Name: value\")."),
 });
 const fqdnSelector = z
     .strictObject({
-        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional(),
-        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional(),
+        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional().describe("An exact DNS name, e.g. api.github.com."),
+        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional().describe("A DNS pattern with *, e.g. *.github.com."),
     })
     .refine((f) => (f.matchName === undefined) !== (f.matchPattern === undefined), "must have exactly one of matchName, matchPattern");
 
@@ -387,37 +332,32 @@ function refineTenantRule(peers: readonly string[], podsKey: string, namespaceKe
 
 const ingressRule = z
     .strictObject({
-        /** Pods of the same tenant (labels as the tenant writes them; {} is every pod). */
-        fromPods: tenantLabels.optional(),
-        /** Virtual namespace of those pods; default: any namespace of the tenant. */
-        fromNamespace: virtualNamespace.optional(),
-        fromEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
-        ports: z.array(tenantPort).default([]),
-        http: z.array(tenantHttpRule).min(1).optional(),
+        fromPods: tenantLabels.optional().describe("Pods of the same tenant (labels as the tenant writes them; {} is every pod)."),
+        fromNamespace: virtualNamespace.optional().describe("Virtual namespace of those pods; default: any namespace of the tenant."),
+        fromEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional().describe("Cilium entities allowed in (e.g. world, cluster, host)."),
+        ports: z.array(tenantPort).default([]).describe("Ports the rule allows ([] is every port)."),
+        http: z.array(tenantHttpRule).min(1).optional().describe("L7 HTTP rules on the rule's TCP ports (Cilium's Envoy proxy enforces them)."),
     })
     .superRefine(refineTenantRule(["fromPods", "fromEntities"], "fromPods", "fromNamespace"));
 
 const egressRule = z
     .strictObject({
-        toPods: tenantLabels.optional(),
-        toNamespace: virtualNamespace.optional(),
-        toEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
-        toFQDNs: z.array(fqdnSelector).min(1).optional(),
-        ports: z.array(tenantPort).default([]),
-        http: z.array(tenantHttpRule).min(1).optional(),
+        toPods: tenantLabels.optional().describe("Pods of the same tenant (labels as the tenant writes them; {} is every pod)."),
+        toNamespace: virtualNamespace.optional().describe("Virtual namespace of those pods; default: any namespace of the tenant."),
+        toEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional().describe("Cilium entities allowed out to (e.g. world, cluster, kube-apiserver)."),
+        toFQDNs: z.array(fqdnSelector).min(1).optional().describe("DNS names or patterns allowed out to (Cilium's DNS proxy learns their addresses)."),
+        ports: z.array(tenantPort).default([]).describe("Ports the rule allows ([] is every port)."),
+        http: z.array(tenantHttpRule).min(1).optional().describe("L7 HTTP rules on the rule's TCP ports (Cilium's Envoy proxy enforces them)."),
     })
     .superRefine(refineTenantRule(["toPods", "toEntities", "toFQDNs"], "toPods", "toNamespace"));
 
 const tenantNetworkPolicyConfig = z
     .strictObject({
-        /** The host object is tenant-<name>. */
-        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)"),
-        /** Virtual namespace of the selected pods; default: every namespace of the tenant. */
-        namespace: virtualNamespace.optional(),
-        /** Labels of the selected pods, as the tenant writes them; default {} (every pod). */
-        podSelector: tenantLabels.default({}),
-        ingress: z.array(ingressRule).default([]),
-        egress: z.array(egressRule).default([]),
+        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)").describe("The host object is tenant-<name>."),
+        namespace: virtualNamespace.optional().describe("Virtual namespace of the selected pods; default: every namespace of the tenant."),
+        podSelector: tenantLabels.default({}).describe("Labels of the selected pods, as the tenant writes them; default {} (every pod)."),
+        ingress: z.array(ingressRule).default([]).describe("Ingress allowances (each: exactly one of fromPods, fromEntities)."),
+        egress: z.array(egressRule).default([]).describe("Egress allowances (each: exactly one of toPods, toEntities, toFQDNs)."),
     })
     .refine((p) => p.ingress.length + p.egress.length > 0, "must have at least one ingress or egress rule");
 
@@ -433,23 +373,16 @@ const vclusterConfig = z.strictObject({
     name: z
         .string()
         .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
-        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
-    version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
-    expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
-    /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
-    nodePort: nodePort.optional(),
-    /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
-    loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-    /** Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation. */
-    isolate: z.boolean().default(true),
-    /** Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts). */
-    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline"),
-    /** Control-plane image: the pure open-source build or the one with licensed modules (chart default). */
-    build: z.enum(["oss", "pro"]).default("oss"),
-    /** Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms. */
-    networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
-    /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
-    quota: z.boolean().default(true),
+        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)").describe("Tenant name: the Helm release and Service <name> in namespace vcluster-<name>, the kubeconfig context <cluster>-<name>."),
+    version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster).describe("vCluster chart release (0.36 runs the k8s distro, 0.20 the k3s one), each only on the host Kubernetes versions it supports."),
+    expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP").describe("How the tenant's API server is reached: ClusterIP (kubectl port-forward), NodePort or LoadBalancer."),
+    nodePort: nodePort.optional().describe("NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster."),
+    loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB)."),
+    isolate: z.boolean().default(true).describe("Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation."),
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline").describe("Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts)."),
+    build: z.enum(["oss", "pro"]).default("oss").describe("Control-plane image: the pure open-source build or the one with licensed modules (chart default)."),
+    networkPolicies: z.array(tenantNetworkPolicyConfig).default([]).describe("Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms."),
+    quota: z.boolean().default(true).describe("The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries."),
     resourceQuota: z
         .record(z.string(), z.union([z.string(), z.number()]))
         .superRefine((quota, ctx) => {
@@ -458,73 +391,57 @@ const vclusterConfig = z.strictObject({
                 if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
             }
         })
-        .optional(),
+        .optional().describe("ResourceQuota entries that override the chart's: resource name → quantity, e.g. { requests.cpu: \"4\", pods: \"20\" }."),
     limitRange: z
         .strictObject({
-            default: limitMap.optional(),
-            defaultRequest: limitMap.optional(),
+            default: limitMap.optional().describe("Default limits per container: resource name → quantity."),
+            defaultRequest: limitMap.optional().describe("Default requests per container: resource name → quantity."),
         })
         .optional(),
 });
 
 const metallbConfig = z.strictObject({
-    version: metallbVersion.default(DEFAULT_VERSIONS.metallb),
-    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    version: metallbVersion.default(DEFAULT_VERSIONS.metallb).describe("MetalLB chart release from the support matrix."),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range").describe("The pool: CIDRs or a.b.c.d-e.f.g.h ranges in the nodes' network."),
 });
 
 const ciliumLoadBalancerConfig = z.strictObject({
-    /** Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges. */
-    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
-    /**
-     * The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's
-     * interfaces. Default: Cilium's auto-detection and every interface.
-     */
-    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range").describe("Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges."),
+    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]).describe("The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's interfaces. Default: Cilium's auto-detection and every interface."),
 });
 
 const clusterConfig = z.strictObject({
-    name: clusterName,
-    id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
-    podCidr: cidrText,
-    serviceCidr: cidrText,
-    /** Protect the cluster's resources from deletion; default: on unless the stack is named dev or test. */
-    protect: z.boolean().optional(),
-    /**
-     * The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing
-     * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see docs/deploying.md.
-     */
-    deleteUnreachable: z.boolean().default(false),
-    source: clusterSource,
-    cilium: ciliumConfig.default(() => ciliumConfig.parse({})),
-    vclusters: z.array(vclusterConfig).default([]),
+    name: clusterName.describe("Cluster name: Cilium's cluster.name, the kubeconfig context and the prefix of every resource name. Unique, not \"default\"."),
+    id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").describe("Cilium cluster.id, unique across the stack: 1-255 (511 with mesh.maxConnectedClusters: 511)."),
+    podCidr: cidrText.describe("Pod network (IPv4 CIDR, the network address): K3s --cluster-cidr and Cilium's IPAM. Disjoint from serviceCidr and, in a mesh, from every member's."),
+    serviceCidr: cidrText.describe("Service network (IPv4 CIDR, the network address): K3s --service-cidr."),
+    protect: z.boolean().optional().describe("Protect the cluster's resources from deletion; default: on unless the stack is named dev or test."),
+    deleteUnreachable: z.boolean().default(false).describe("The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see docs/deploying.md."),
+    source: clusterSource.describe("Where the cluster comes from: exactly one of k3s, kind, kubeconfig, stackReference."),
+    cilium: ciliumConfig.default(() => ciliumConfig.parse({})).describe("Cilium on this cluster."),
+    vclusters: z.array(vclusterConfig).default([]).describe("Tenant virtual clusters (vCluster) on this cluster."),
     loadBalancer: z
         .strictObject({
-            metallb: metallbConfig.optional(),
-            /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement). */
-            cilium: ciliumLoadBalancerConfig.optional(),
+            metallb: metallbConfig.optional().describe("MetalLB with one address pool (its first address is the default clustermesh-apiserver address)."),
+            cilium: ciliumLoadBalancerConfig.optional().describe("Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement)."),
         })
         .optional(),
     clustermesh: z
         .strictObject({
-            /** LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool. */
-            apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-            /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
-            nodePort: nodePort.optional(),
-            /** Node address peers dial for NodePort; default: the cluster's API host. */
-            nodeAddress: hostAddress.optional(),
+            apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool."),
+            nodePort: nodePort.optional().describe("NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index."),
+            nodeAddress: hostAddress.optional().describe("Node address peers dial for NodePort; default: the cluster's API host."),
         })
         .optional(),
 });
 
 const globalService = z.strictObject({
-    name: checkedString(dns1123LabelProblem),
-    namespace: checkedString(dns1123LabelProblem).default("default"),
-    /** io.cilium/service-affinity. */
-    affinity: z.enum(["none", "local", "remote"]).default("none"),
-    /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
-    notSharedIn: z.array(z.string()).default([]),
+    name: checkedString(dns1123LabelProblem).describe("Service name (DNS-1123 label), the same in every mesh member."),
+    namespace: checkedString(dns1123LabelProblem).default("default").describe("Namespace of the Service (DNS-1123 label)."),
+    affinity: z.enum(["none", "local", "remote"]).default("none").describe("io.cilium/service-affinity."),
+    notSharedIn: z.array(z.string()).default([]).describe("Clusters that do not share their backends (io.cilium/shared-service: \"false\")."),
     ports: z
-        .array(z.strictObject({ port: port, targetPort: port.optional(), name: checkedString(portNameProblem).optional() }))
+        .array(z.strictObject({ port: port.describe("Service port."), targetPort: port.optional().describe("Container port; default: port."), name: checkedString(portNameProblem).optional().describe("Port name (IANA_SVC_NAME); default with several ports: port-<port>.") }))
         .min(1)
         .superRefine((ports, ctx) => {
             // Kubernetes requires distinct port numbers (per protocol; these are all TCP) and distinct names; with
@@ -538,31 +455,26 @@ const globalService = z.strictObject({
                     ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
                 }
             });
-        }),
-    selector: labelMap,
+        }).describe("The Service's ports: [{ port, targetPort?, name? }], numbers and names unique."),
+    selector: labelMap.describe("Labels of the backend pods."),
 });
 
 const meshConfig = z.strictObject({
-    enabled: z.boolean().default(true),
-    /** Names of the clusters in the mesh; default: all clusters. */
-    clusters: z.array(z.string()).optional(),
-    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
-    globalServices: z.array(globalService).default([]),
-    /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
-    demo: z.boolean().default(false),
-    /** At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered. */
-    verify: z.boolean().default(false),
+    enabled: z.boolean().default(true).describe("Connect the member clusters with Cilium Cluster Mesh."),
+    clusters: z.array(z.string()).optional().describe("Names of the clusters in the mesh; default: all clusters."),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer").describe("How each clustermesh-apiserver is exposed to the other members: LoadBalancer (an address from the cluster's pool) or NodePort."),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255).describe("Cilium's clustermesh.maxConnectedClusters: 255, or 511 (fewer cluster-local identities)."),
+    globalServices: z.array(globalService).default([]).describe("Services declared in every member and shared across the mesh (service.cilium.io/global)."),
+    demo: z.boolean().default(false).describe("Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy."),
+    verify: z.boolean().default(false).describe("At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered."),
 });
 
 /** The whole `kubeloom:*` namespace. Secrets are top-level keys so the CLI can encrypt them. */
 export const stackConfigSchema = z.strictObject({
-    clusters: z.array(clusterConfig).min(1, "must list at least one cluster"),
-    mesh: meshConfig.optional(),
-    /** Secret: SSH private key used for every K3s host without sshPrivateKeyPath. */
-    sshPrivateKey: z.string().min(1).optional(),
-    /** Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path. */
-    sourceKubeconfigs: z.record(z.string(), z.string()).optional(),
+    clusters: z.array(clusterConfig).min(1, "must list at least one cluster").describe("The clusters of this stack (at least one)."),
+    mesh: meshConfig.optional().describe("Cilium Cluster Mesh across this stack's clusters."),
+    sshPrivateKey: z.string().min(1).optional().describe("Secret: SSH private key used for every K3s host without sshPrivateKeyPath."),
+    sourceKubeconfigs: z.record(z.string(), z.string()).optional().describe("Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path."),
 });
 
 /** Keys that must only ever be set with `pulumi config set --secret`. */
