@@ -259,7 +259,7 @@ const ciliumConfig = z
                 ui: z.boolean().default(true).describe("Deploy hubble-ui."),
                 uiNodePort: nodePort.optional().describe("Expose hubble-ui as a NodePort on this port."),
             })
-            .default({ relay: true, ui: true }),
+            .default({ relay: true, ui: true }).describe("Hubble relay and UI."),
         nodeSelector: labelMap.default({}).describe("Run the Cilium agent only on nodes with these labels (label keys and values); default: every node."),
         tolerations: z.array(toleration).default([]).describe("Tolerations of the Cilium agent; default: the chart's tolerate-everything."),
         operatorReplicas: z.number().int().min(1).max(5).optional().describe("Cilium operator replicas; default: 1 on a one-node cluster, else 2. At most the number of nodes Kubeloom creates."),
@@ -272,7 +272,7 @@ const ciliumConfig = z
                 target: cniNetworkName.optional().describe("generic-veth and flannel: the network name (\"name\") of the primary CNI's conflist on the nodes. The agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep one IPAM store. Default: \"cbr0\" for flannel (the name in flannel's kube-flannel.yml and in K3s' flannel); required for generic-veth; not used with aws-cni (implied \"aws-cni\") or portmap."),
                 routerCidr: cidrText.optional().describe("generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286)."),
             })
-            .optional(),
+            .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
         verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
     })
@@ -397,7 +397,7 @@ const vclusterConfig = z.strictObject({
             default: limitMap.optional().describe("Default limits per container: resource name → quantity."),
             defaultRequest: limitMap.optional().describe("Default requests per container: resource name → quantity."),
         })
-        .optional(),
+        .optional().describe("LimitRange defaults that override the chart's."),
 });
 
 const metallbConfig = z.strictObject({
@@ -425,14 +425,14 @@ const clusterConfig = z.strictObject({
             metallb: metallbConfig.optional().describe("MetalLB with one address pool (its first address is the default clustermesh-apiserver address)."),
             cilium: ciliumLoadBalancerConfig.optional().describe("Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement)."),
         })
-        .optional(),
+        .optional().describe("The cluster's LoadBalancer address provider: metallb or cilium (not both)."),
     clustermesh: z
         .strictObject({
             apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool."),
             nodePort: nodePort.optional().describe("NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index."),
             nodeAddress: hostAddress.optional().describe("Node address peers dial for NodePort; default: the cluster's API host."),
         })
-        .optional(),
+        .optional().describe("This cluster's clustermesh-apiserver address (mesh members)."),
 });
 
 const globalService = z.strictObject({

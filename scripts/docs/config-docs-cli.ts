@@ -1,0 +1,56 @@
+/**
+ * `npm run docs:config [-- --check]`
+ *
+ * Writes the generated configuration reference (docs/configuration.md) and the stack-file JSON Schema
+ * (schema/kubeloom-stack.schema.json) from config/schema.ts. Run it after adding or changing a config key, and
+ * commit both files. `--check`: writes nothing, exits 1 naming each stale file (what the test checks too).
+ *
+ * Exit codes: 0 written (or up to date with --check), 1 stale with --check, 2 bad arguments.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { PROJECT_DIR } from "../../lib/project";
+import { EXIT, parseCliArgs, runMain } from "../common/cli";
+import { configReferenceMarkdown, GENERATED_FILES, REGENERATE_COMMAND, stackFileJsonSchemaText } from "./config-reference";
+
+const HELP = `usage: npm run docs:config [-- --check]
+
+Regenerates ${GENERATED_FILES.reference} and ${GENERATED_FILES.jsonSchema} from config/schema.ts.
+
+flags:
+  --check     write nothing; exit 1 when a generated file is stale
+  -h, --help  this text
+
+exit codes: 0 written / up to date, 1 stale (--check), 2 bad arguments`;
+
+/** The generated files and their expected text. */
+export function generatedTexts(): Array<{ file: string; text: string }> {
+    return [
+        { file: GENERATED_FILES.reference, text: configReferenceMarkdown() },
+        { file: GENERATED_FILES.jsonSchema, text: stackFileJsonSchemaText() },
+    ];
+}
+
+async function main(): Promise<number> {
+    const { values } = parseCliArgs<{ check?: boolean }>(process.argv.slice(2), { check: { type: "boolean" } }, HELP, "docs:config");
+    const stale: string[] = [];
+    for (const { file, text } of generatedTexts()) {
+        const target = path.join(PROJECT_DIR, file);
+        const current = fs.existsSync(target) ? fs.readFileSync(target, "utf8") : null;
+        if (current === text) continue;
+        stale.push(file);
+        if (!values.check) {
+            fs.mkdirSync(path.dirname(target), { recursive: true });
+            fs.writeFileSync(target, text);
+            process.stderr.write(`docs:config: wrote ${file}\n`);
+        }
+    }
+    if (values.check && stale.length > 0) {
+        process.stderr.write(`docs:config: stale: ${stale.join(", ")}; run \`${REGENERATE_COMMAND}\` and commit the result\n`);
+        return EXIT.failed;
+    }
+    if (stale.length === 0) process.stderr.write("docs:config: up to date\n");
+    return EXIT.ok;
+}
+
+runMain("docs:config", main);
