@@ -8,7 +8,7 @@ import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
-import { CliError } from "../common/cli";
+import { CliError, stackHint } from "../common/cli";
 import { ConfigError } from "../../config/schema";
 
 /** A planning failure with the exit code the CLI uses (scripts/common/cli.ts: 2 invalid config or usage, 1 other). */
@@ -42,7 +42,8 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
     const project = projectName(input.projectDir);
     const file = input.configFile ?? path.join(input.projectDir, `Pulumi.${input.stack}.yaml`);
     if (!fs.existsSync(file)) {
-        throw new PlanFailure(`no stack file ${path.relative(process.cwd(), file) || file}: create it or pass --config <file>`, 1);
+        const hint = input.configFile === undefined ? stackHint(input.projectDir, input.stack) : "";
+        throw new PlanFailure(`no stack file ${path.relative(process.cwd(), file) || file}: create it or pass --config <file>${hint}`, 1);
     }
     let stackFile;
     try {
