@@ -14,6 +14,8 @@ import { configReferenceMarkdown, GENERATED_FILES, keysJsonSchema, REGENERATE_CO
 import { parseStackFile } from "../../scripts/plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/schema";
 import { parseStackConfig } from "../../config/parse";
+import { planDiffSample, SAMPLE_FILE, withSample } from "../../scripts/docs/plan-diff-sample";
+import { parseMermaid } from "../support/mermaid";
 
 /** Every stack file a user gets: the shipped stacks and the examples. */
 function stackFiles(): string[] {
@@ -107,5 +109,27 @@ describe("generated config reference and JSON Schema", () => {
         // The program reads the same document (secure values become placeholders offline).
         const text = JSON.stringify(doc);
         assert.doesNotThrow(() => parseStackConfig(rawConfigFromPulumi(parseStackFile(text, "kubeloom").config), { stackName: "dev" }));
+    });
+});
+
+describe("the docs sample plan-diff comment (docs/environments.md)", function () {
+    this.timeout(120_000);
+    let sample = "";
+    before(async () => {
+        sample = await planDiffSample(PROJECT_DIR);
+    });
+
+    it("is what a real run gives now", () => {
+        const doc = fs.readFileSync(path.join(PROJECT_DIR, SAMPLE_FILE), "utf8");
+        assert.ok(withSample(doc, sample) === doc, `${SAMPLE_FILE}'s sample comment is stale: run \`${REGENERATE_COMMAND}\` and commit the result`);
+    });
+
+    it("shows the new tenant's resources, the rotated key and a valid diagram with the tenant marked", async () => {
+        assert.match(sample, /^- `\+` \*\*dev-vc-c-release\*\* `kubernetes:helm\.sh\/v3:Release`$/m);
+        assert.match(sample, /^- `kubeloom:sshPrivateKey`: changed$/m);
+        const diagram = /```mermaid\n([\s\S]*?)```/.exec(sample);
+        assert.ok(diagram, "no diagram in the sample");
+        await parseMermaid(diagram[1]);
+        assert.match(diagram[1], /"vCluster vc-c 0\.36\.1<br\/>ClusterIP https:\/\/localhost:8443 \(port-forward\)<br\/>isolated · baseline<br\/>\(\+ new\)"/);
     });
 });
