@@ -11,20 +11,23 @@
 import * as fs from "fs";
 import * as path from "path";
 import { PROJECT_DIR } from "../../lib/project";
-import { EXIT, parseCliArgs, runMain } from "../common/cli";
+import { CommandHelp, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { configReferenceMarkdown, GENERATED_FILES, REGENERATE_COMMAND, stackFileJsonSchemaText } from "./config-reference";
 import { planDiffSample, SAMPLE_FILE, withSample } from "./plan-diff-sample";
 
-const HELP = `usage: npm run docs:config [-- --check]
-
-Regenerates ${GENERATED_FILES.reference} and ${GENERATED_FILES.jsonSchema} from config/schema.ts, and the sample
-plan-diff comment in ${SAMPLE_FILE} from a real offline run of the dev stack.
-
-flags:
-  --check     write nothing; exit 1 when a generated file is stale
-  -h, --help  this text
-
-exit codes: 0 written / up to date, 1 stale (--check), 2 bad arguments`;
+const HELP: CommandHelp = {
+    usage: "usage: npm run docs:config [-- --check]",
+    description: [
+        `Regenerates ${GENERATED_FILES.reference} and ${GENERATED_FILES.jsonSchema} from config/schema.ts, and the sample`,
+        `plan-diff comment in ${SAMPLE_FILE} from a real offline run of the dev stack.`,
+    ].join("\n"),
+    flags: [["--check", "write nothing; exit 1 when a generated file is stale"]],
+    exitCodes: [
+        [EXIT.ok, "written, or up to date"],
+        [EXIT.failed, "--check: a generated file is stale"],
+        [EXIT.invalid, "bad arguments"],
+    ],
+};
 
 /** The generated files and their expected text. */
 async function generatedTexts(): Promise<Array<{ file: string; text: string }>> {
