@@ -20,7 +20,7 @@ import { emptyProgram } from "./bench-floor";
 import { benchStackFile, meshBenchConfig, vclusterBenchConfig } from "./bench-configs";
 import { PROJECT_DIR } from "../../lib/project";
 import { CommandHelp, formatHelp } from "../common/cli";
-import { suggestKey } from "../../config/schema";
+import { suggestKey } from "../../config/config-error";
 
 const projectDir = PROJECT_DIR;
 

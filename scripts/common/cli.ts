@@ -12,7 +12,7 @@
  */
 import * as fs from "node:fs";
 import { parseArgs, ParseArgsConfig } from "node:util";
-import { suggestKey } from "../../config/schema";
+import { suggestKey } from "../../config/config-error";
 
 /** The exit codes above, by meaning. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, preflight: 3, missingTool: 127 } as const;

@@ -5,7 +5,7 @@
  * the head's diagram unmarked, with a note. Pure, apart from nothing: the texts are passed in.
  */
 import { parseStackFile } from "../plan/stack-file";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { resourceNames } from "../../config/derived-names";
 import { platformView, PlatformView } from "../plan/platform-view";

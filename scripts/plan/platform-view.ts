@@ -3,22 +3,14 @@
  * load balancer, tenants with their endpoints and contexts, and the mesh links between clusters. The plan summary
  * (plan-summary.ts) and the Mermaid diagram (platform-diagram.ts) both read this one view.
  *
- * Built once from the parsed config through config/resolve.ts, which resolves the defaults the composition uses
- * (a NodePort's default port, a mesh member's apiserver address); nothing here re-derives a rule. Values only known
+ * Built from the resolved per-cluster model (config/resolved-cluster.ts) the composition itself reads — the API
+ * endpoint, node address, load balancer, K3s topology, each tenant's exposure, a mesh member's apiserver — so the
+ * summary and the diagram cannot say something the program does not do; nothing here re-derives a rule. Values only known
  * after deployment (a kind cluster's address) are left undefined. Pure.
  */
 import type { StackConfig } from "../../config/schema";
-import {
-    clusterKubernetes,
-    clusterLoadBalancer,
-    clusterSource,
-    installsCilium,
-    k3sApiAddress,
-    k3sNodes,
-    meshApiserver,
-    meshMembers,
-    vclusterExposure,
-} from "../../config/resolve";
+import { clusterKubernetes } from "../../config/resolve";
+import { resolveClusters, ResolvedCluster } from "../../config/resolved-cluster";
 import { vclusterContextName, vclusterNamespace } from "../../components/vcluster-values";
 import { CLUSTERMESH_APISERVER_PORT } from "../../components/mesh-plan";
 
@@ -113,58 +105,54 @@ export interface PlatformView {
     readonly mesh?: MeshView;
 }
 
-function sourceView(cluster: StackConfig["clusters"][number]): { source: SourceView; nodes: NodeView[]; apiEndpoint?: string; nodeAddress?: string } {
-    const source = clusterSource(cluster);
-    const kubernetes = clusterKubernetes(cluster)?.version;
+function endpointText(endpoint: ResolvedCluster["apiEndpoint"]): string | undefined {
+    return endpoint.type === "k3s" || endpoint.type === "configured" ? `https://${endpoint.host}:${endpoint.port}` : undefined;
+}
+
+function sourceView(cluster: ResolvedCluster): { source: SourceView; nodes: NodeView[] } {
+    const config = cluster.config;
+    const kubernetes = clusterKubernetes(config)?.version;
+    const source = cluster.source;
     switch (source.type) {
         case "k3s": {
-            const nodes = k3sNodes(source.k3s, "");
+            const topology = cluster.k3sTopology ?? { servers: [], agents: [] };
             const ssh = (n: { host: string; user: string | undefined; port: number }) => (n.host === "localhost" ? undefined : `${n.user ?? "?"}@${n.host}:${n.port}`);
-            const api = k3sApiAddress(source.k3s);
             return {
-                source: { type: "k3s", created: true, what: `K3s ${source.k3s.version}`, kubernetes },
+                source: { type: "k3s", created: cluster.createdByKubeloom, what: `K3s ${source.k3s.version}`, kubernetes },
                 nodes: [
-                    ...nodes.servers.map((n) => ({ role: "server" as const, name: n.host, ssh: ssh(n) })),
-                    ...nodes.agents.map((n) => ({ role: "agent" as const, name: n.host, ssh: ssh(n) })),
+                    ...topology.servers.map((n) => ({ role: "server" as const, name: n.host, ssh: ssh(n) })),
+                    ...topology.agents.map((n) => ({ role: "agent" as const, name: n.host, ssh: ssh(n) })),
                 ],
-                apiEndpoint: `https://${api}:${source.k3s.apiPort}`,
-                nodeAddress: nodes.servers[0]?.host,
             };
         }
         case "kind":
             return {
-                source: { type: "kind", created: true, what: `kind ${source.kind.nodeImage}`, kubernetes },
+                source: { type: "kind", created: cluster.createdByKubeloom, what: `kind ${source.kind.nodeImage}`, kubernetes },
                 nodes: [
-                    { role: "control-plane", name: `${cluster.name}-control-plane` },
-                    ...Array.from({ length: source.kind.workers }, (_, i) => ({ role: "worker" as const, name: `${cluster.name}-worker${i === 0 ? "" : i + 1}` })),
+                    { role: "control-plane", name: `${config.name}-control-plane` },
+                    ...Array.from({ length: source.kind.workers }, (_, i) => ({ role: "worker" as const, name: `${config.name}-worker${i === 0 ? "" : i + 1}` })),
                 ],
             };
         case "kubeconfig":
         case "stackReference": {
-            const detail = source.type === "kubeconfig" ? source.kubeconfig : source.stackReference;
             const from = source.type === "kubeconfig" ? (source.kubeconfig.path ? `kubeconfig ${source.kubeconfig.path}` : "kubeconfig secret") : `stack ${source.stackReference.stack}, context ${source.stackReference.context}`;
-            const host = cluster.cilium.k8sServiceHost;
-            return {
-                source: { type: source.type, created: false, what: `existing cluster (${from})`, kubernetes },
-                nodes: [],
-                apiEndpoint: host !== undefined ? `https://${host}:${cluster.cilium.k8sServicePort ?? 6443}` : undefined,
-                nodeAddress: detail.nodeAddress ?? host,
-            };
+            return { source: { type: source.type, created: cluster.createdByKubeloom, what: `existing cluster (${from})`, kubernetes }, nodes: [] };
         }
     }
 }
 
-/** The view of a parsed, valid stack config. */
+/** The view of a parsed, valid stack config, read from the resolved per-cluster model (config/resolved-cluster.ts). */
 export function platformView(config: StackConfig, stack: string): PlatformView {
-    const clusters: ClusterView[] = config.clusters.map((cluster) => {
-        const { source, nodes, apiEndpoint, nodeAddress } = sourceView(cluster);
-        const lb = clusterLoadBalancer(cluster);
-        const tenants: TenantView[] = cluster.vclusters.map((vc, index) => {
-            const exposure = vclusterExposure(cluster, index);
+    const clusters: ClusterView[] = resolveClusters(config).map((cluster) => {
+        const { source, nodes } = sourceView(cluster);
+        const apiEndpoint = endpointText(cluster.apiEndpoint);
+        const node = cluster.nodeAddress;
+        const nodeHost = node.type === "address" ? node.address : node.type === "thisMachine" ? "127.0.0.1" : undefined;
+        const tenants: TenantView[] = cluster.vclusters.map(({ config: vc, exposure }) => {
             const endpoint =
                 exposure.type === "NodePort"
-                    ? nodeAddress !== undefined
-                        ? `https://${nodeAddress}:${exposure.nodePort}`
+                    ? nodeHost !== undefined
+                        ? `https://${nodeHost}:${exposure.nodePort}`
                         : undefined
                     : exposure.type === "LoadBalancer"
                       ? `https://${exposure.address}:443`
@@ -175,48 +163,50 @@ export function platformView(config: StackConfig, stack: string): PlatformView {
                 expose: vc.expose,
                 ...(endpoint !== undefined ? { endpoint } : {}),
                 namespace: vclusterNamespace(vc.name),
-                context: vclusterContextName(cluster.name, vc.name),
+                context: vclusterContextName(cluster.config.name, vc.name),
                 isolated: vc.isolate,
                 podSecurityStandard: vc.podSecurityStandard,
                 networkPolicies: vc.networkPolicies.length,
             };
         });
-        const cilium: CiliumView | undefined = installsCilium(cluster)
+        const settings = cluster.cilium;
+        const cilium: CiliumView | undefined = cluster.installsCilium
             ? {
-                  version: cluster.cilium.version,
-                  kubeProxyReplacement: cluster.cilium.kubeProxyReplacement,
-                  routingMode: cluster.cilium.routingMode,
-                  ipamMode: cluster.cilium.ipamMode,
-                  hubble: { relay: cluster.cilium.hubble.relay, ui: cluster.cilium.hubble.ui },
-                  ...(cluster.cilium.chaining ? { chaining: cluster.cilium.chaining.mode } : {}),
+                  version: settings.version,
+                  kubeProxyReplacement: settings.kubeProxyReplacement,
+                  routingMode: settings.routingMode,
+                  ipamMode: settings.ipamMode,
+                  hubble: { relay: settings.hubble.relay, ui: settings.hubble.ui },
+                  ...(settings.chaining ? { chaining: settings.chaining.mode } : {}),
               }
             : undefined;
+        const lb = cluster.loadBalancer;
         return {
-            name: cluster.name,
-            id: cluster.id,
-            podCidr: cluster.podCidr,
-            serviceCidr: cluster.serviceCidr,
+            name: cluster.config.name,
+            id: cluster.config.id,
+            podCidr: cluster.config.podCidr,
+            serviceCidr: cluster.config.serviceCidr,
             source,
             ...(apiEndpoint !== undefined ? { apiEndpoint } : {}),
             nodes,
             ...(cilium ? { cilium } : {}),
-            ...(lb ? { loadBalancer: { type: lb.type, addresses: lb.type === "metallb" ? lb.metallb.addresses : lb.cilium.addresses } } : {}),
+            ...(lb.type !== "none" ? { loadBalancer: { type: lb.type, addresses: lb.addresses } } : {}),
             tenants,
-            context: cluster.name,
+            context: cluster.config.name,
         };
     });
-    const members = meshMembers(config);
+    const members = resolveClusters(config).filter((c) => c.meshApiserver !== undefined);
     const mesh: MeshView | undefined =
         config.mesh && members.length > 0
             ? {
                   serviceType: config.mesh.serviceType,
-                  members: members.map((cluster, index) => {
-                      const placement = meshApiserver(config, cluster, index);
+                  members: members.map((cluster) => {
+                      const placement = cluster.meshApiserver!;
                       const apiserver =
                           placement.type === "LoadBalancer"
                               ? `${placement.address}:${CLUSTERMESH_APISERVER_PORT}`
                               : `NodePort ${placement.nodePort}${placement.nodeAddress !== undefined ? ` on ${placement.nodeAddress}` : ""}`;
-                      return { cluster: cluster.name, apiserver };
+                      return { cluster: cluster.config.name, apiserver };
                   }),
                   globalServices: config.mesh.globalServices.map((s) => `${s.namespace}/${s.name}`),
                   demo: config.mesh.demo,

@@ -12,7 +12,7 @@ import { parse } from "yaml";
 import { PROJECT_DIR } from "../../lib/project";
 import { configReferenceMarkdown, GENERATED_FILES, keysJsonSchema, REGENERATE_COMMAND, stackFileJsonSchema, stackFileJsonSchemaText } from "../../scripts/docs/config-reference";
 import { parseStackFile } from "../../scripts/plan/stack-file";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { planDiffSample, SAMPLE_FILE, withSample } from "../../scripts/docs/plan-diff-sample";
 import { parseMermaid } from "../support/mermaid";
