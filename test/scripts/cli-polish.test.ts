@@ -11,6 +11,8 @@ import { yamlErrorMessage, parseStackFile } from "../../scripts/plan/stack-file"
 import { formatHelp, parseCliArgs } from "../../scripts/common/cli";
 import { PROJECT_DIR, TS_REGISTER } from "../../lib/project";
 import { runPlan } from "../support/run-plan";
+import { parseStackConfig } from "../../config/parse";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 
 function yamlError(text: string): string {
     try {
@@ -49,6 +51,15 @@ describe("CLI polish", function () {
         assert.equal(run.code, 2);
         assert.equal(run.stdout, "");
         assert.match(run.stderr, /Pulumi\.bad\.yaml:4:7: not valid YAML: Map keys must be unique\n[\s\S]*name is already set at line 3/);
+    });
+
+    it("says to quote a version YAML reads as a number, with the trailing zero YAML dropped", () => {
+        const text = fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.dev.yaml"), "utf8").replace("version: 1.20.0", "version: 1.20");
+        assert.throws(
+            () => parseStackConfig(rawConfigFromPulumi(parseStackFile(text, "kubeloom").config), { stackName: "dev" }),
+            (error: Error) => error.message.includes('clusters[0].cilium.version: must be a string, got number 1.2 (YAML reads an unquoted 1.2 or 1.20 as a number); quote it: version: "1.2" or version: "1.20"'),
+        );
+        assert.throws(() => parseStackConfig({ clusters: [], sshPrivateKey: 12345 }), (error: Error) => !error.message.includes("12345"), "a secret is never echoed");
     });
 
     it("suggests the closest flag for a misspelt one", () => {
