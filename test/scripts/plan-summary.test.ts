@@ -73,6 +73,24 @@ describe("plan CLI: the summary, --json, --diagram and help", function () {
         assert.ok(summary.stdout.startsWith(block[1]), `README's example is not how the summary starts:\n${block[1]}\n---\n${summary.stdout}`);
     });
 
+    it("shows pre-flight with --render, and the quick starts' expected lines are what mesh and chain print", async () => {
+        const [mesh, chain] = await Promise.all([runPlan(["mesh"]), runPlan(["chain", "--render"])]);
+        assert.equal(mesh.code, 0, mesh.stderr);
+        assert.equal(chain.code, 0, chain.stderr);
+        assert.match(chain.stdout, /^pre-flight {2}0 errors, 0 warnings, 1 note$/m);
+        assert.doesNotMatch(chain.stdout, /--render {3}render the charts/, "no --render hint once rendered");
+        const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+        for (const [run, line] of [
+            [mesh, "mesh · Cilium Cluster Mesh of c1, c2 · apiservers by LoadBalancer"],
+            [mesh, "c1 172.22.0.50:2379"],
+            [chain, "1.20.0 · kube-proxy replacement · chained (generic-veth) · native routing · IPAM cluster-pool"],
+            [chain, "pre-flight  0 errors, 0 warnings, 1 note"],
+        ] as const) {
+            assert.ok(readme.includes(`\`${line}\``), `README does not quote ${line}`);
+            assert.ok(run.stdout.includes(line), `the summary does not print ${line}`);
+        }
+    });
+
     it("--help lists every flag and exit code", async () => {
         const run = await runPlan(["--help"]);
         assert.equal(run.code, 0);
