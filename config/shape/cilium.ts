@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../../components/cilium-values";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { nodeNameProblem } from "../k8s-formats";
+import { DEFAULT_CILIUM_WAIT_SECONDS } from "../../components/defaults";
+import { nodeNameProblem } from "../../lib/k8s-formats";
 import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
@@ -41,7 +42,7 @@ export const ciliumConfig = z
                 routerCidr: cidrText.optional().describe("generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286)."),
             })
             .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
         verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.

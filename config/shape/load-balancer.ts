@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { metallbVersion } from "./fields";
+import { LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
 
 export const metallbConfig = z.strictObject({
     version: metallbVersion.default(DEFAULT_VERSIONS.metallb).describe("MetalLB chart release from the support matrix."),
@@ -18,7 +19,7 @@ export const ciliumLoadBalancerConfig = z.strictObject({
 /** A cluster's `loadBalancer` block. */
 export const loadBalancerConfig = z.strictObject({
     metallb: metallbConfig.optional().describe("MetalLB with one address pool (its first address is the default clustermesh-apiserver address)."),
-    cilium: ciliumLoadBalancerConfig.optional().describe("Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement)."),
+    cilium: ciliumLoadBalancerConfig.optional().describe(`Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ ${LBIPAM_MIN_CILIUM}, kube-proxy replacement).`),
 });
 
 export type MetallbConfig = z.output<typeof metallbConfig>;

@@ -4,13 +4,15 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { dns1123LabelProblem, portNameProblem } from "../k8s-formats";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
+import { CLUSTERMESH_NODEPORT_BASE } from "../../components/versions";
 
 /** A cluster's `clustermesh` block. */
 export const clustermeshConfig = z.strictObject({
     apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool."),
-    nodePort: nodePort.optional().describe("NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index."),
+    nodePort: nodePort.optional().describe(`NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default ${CLUSTERMESH_NODEPORT_BASE} + the member's index in the mesh.`),
     nodeAddress: hostAddress.optional().describe("Node address peers dial for NodePort; default: the cluster's API host."),
 });
 
@@ -42,7 +44,7 @@ export const meshConfig = z.strictObject({
     enabled: z.boolean().default(true).describe("Connect the member clusters with Cilium Cluster Mesh."),
     clusters: z.array(z.string()).optional().describe("Names of the clusters in the mesh; default: all clusters."),
     serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer").describe("How each clustermesh-apiserver is exposed to the other members: LoadBalancer (an address from the cluster's pool) or NodePort."),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255).describe("Cilium's clustermesh.maxConnectedClusters: 255, or 511 (fewer cluster-local identities)."),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS).describe("Cilium's clustermesh.maxConnectedClusters: 255, or 511 (fewer cluster-local identities)."),
     globalServices: z.array(globalService).default([]).describe("Services declared in every member and shared across the mesh (service.cilium.io/global)."),
     demo: z.boolean().default(false).describe("Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy."),
     verify: z.boolean().default(false).describe("At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered."),

@@ -3,20 +3,17 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX } from "../../components/versions";
-import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../../components/tenant-policy";
-import { limitEntryProblem, quotaEntryProblem } from "../k8s-formats";
-import { dns1123Label, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
+import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX, VCLUSTER_NODEPORT_BASE } from "../../components/versions";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_ISOLATE, DEFAULT_VCLUSTER_QUOTA } from "../../components/defaults";
+import { VCLUSTER_BUILDS } from "../../components/vcluster-values";
+import { TENANT_ENTITIES } from "../../components/tenant-policy";
+import { POD_SECURITY_LEVELS } from "../../lib/pod-security";
+import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, quotaEntryProblem } from "../../lib/k8s-formats";
+import { labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
 
-/** A Kubernetes label key (optional DNS prefix + "/" + name ≤ 63) and value, as a tenant writes them. */
-export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-export const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value (≤ 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)");
-export const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
-    for (const key of Object.keys(labels)) {
-        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
-    }
-});
-export const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
+/** Pod labels as a tenant writes them: checked like every other label map, so one mistake gets one message. */
+export const tenantLabels = labelMap;
+export const virtualNamespace = z.string().regex(DNS1123_LABEL, "must be a virtual namespace name (DNS-1123 label)").max(63);
 
 export const tenantPort = z.strictObject({ port: port.describe("Port number."), protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP").describe("TCP, UDP or SCTP.") });
 export const tenantHttpRule = z.strictObject({
@@ -77,7 +74,7 @@ export const egressRule = z
 
 export const tenantNetworkPolicyConfig = z
     .strictObject({
-        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)").describe("The host object is tenant-<name>."),
+        name: z.string().regex(DNS1123_LABEL, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)").describe("The host object is tenant-<name>."),
         namespace: virtualNamespace.optional().describe("Virtual namespace of the selected pods; default: every namespace of the tenant."),
         podSelector: tenantLabels.default({}).describe("Labels of the selected pods, as the tenant writes them; default {} (every pod)."),
         ingress: z.array(ingressRule).default([]).describe("Ingress allowances (each: exactly one of fromPods, fromEntities)."),
@@ -97,16 +94,16 @@ export const vclusterConfig = z.strictObject({
     name: z
         .string()
         .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
-        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)").describe("Tenant name: the Helm release and Service <name> in namespace vcluster-<name>, the kubeconfig context <cluster>-<name>."),
+        .regex(DNS1035_LABEL, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)").describe("Tenant name: the Helm release and Service <name> in namespace vcluster-<name>, the kubeconfig context <cluster>-<name>."),
     version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster).describe("vCluster chart release (0.36 runs the k8s distro, 0.20 the k3s one), each only on the host Kubernetes versions it supports."),
     expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP").describe("How the tenant's API server is reached: ClusterIP (kubectl port-forward), NodePort or LoadBalancer."),
-    nodePort: nodePort.optional().describe("NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster."),
+    nodePort: nodePort.optional().describe(`NodePort for expose: NodePort; default: ${VCLUSTER_NODEPORT_BASE} + the vCluster's index in the cluster.`),
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB)."),
-    isolate: z.boolean().default(true).describe("Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation."),
-    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline").describe("Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts)."),
-    build: z.enum(["oss", "pro"]).default("oss").describe("Control-plane image: the pure open-source build or the one with licensed modules (chart default)."),
+    isolate: z.boolean().default(DEFAULT_VCLUSTER_ISOLATE).describe("Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation."),
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default(DEFAULT_POD_SECURITY_STANDARD).describe("Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts)."),
+    build: z.enum(VCLUSTER_BUILDS).default(DEFAULT_VCLUSTER_BUILD).describe("Control-plane image: the pure open-source build or the one with licensed modules (chart default)."),
     networkPolicies: z.array(tenantNetworkPolicyConfig).default([]).describe("Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms."),
-    quota: z.boolean().default(true).describe("The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries."),
+    quota: z.boolean().default(DEFAULT_VCLUSTER_QUOTA).describe("The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries."),
     resourceQuota: z
         .record(z.string(), z.union([z.string(), z.number()]))
         .superRefine((quota, ctx) => {

@@ -8,6 +8,7 @@ import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
 import type { RenderedObjectChange } from "./rendered-diff";
 import { DIAGRAM_LEGEND } from "../plan/platform-diagram";
 import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 import { FieldChange, sortKeys } from "./value-diff";
 
 /** Rendering limits. */
@@ -114,7 +115,7 @@ function renderStack(stack: StackDiff, detail: Detail): string[] {
     if (stack.diagram) {
         lines.push("#### Platform", "", "```mermaid", stack.diagram.mermaid.trimEnd(), "```", "", `<sub>${DIAGRAM_LEGEND}${stack.diagram.note ? ` Not marked: ${escape(stack.diagram.note)}.` : ""}</sub>`, "");
     }
-    if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"))) {
+    if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === HELM_RELEASE_TYPE))) {
         lines.push("> Rendered objects were not compared: run with `--render` (helm and the charts needed) to see them.", "");
     }
     for (const component of stack.components) {

@@ -28,7 +28,7 @@ import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
 import { preflightPlan } from "./preflight/preflight";
-import type { Finding } from "./preflight/checks";
+import type { Finding } from "./preflight/model";
 import { platformView } from "./platform-view";
 import { planSummary } from "./plan-summary";
 import { platformDiagram } from "./platform-diagram";

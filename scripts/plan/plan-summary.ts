@@ -5,7 +5,7 @@
  * count) and deterministic. Pure: a function of the platform view and the plan.
  */
 import type { OfflinePlan } from "./offline-plan";
-import type { Finding } from "./preflight/checks";
+import type { Finding } from "./preflight/model";
 import { ClusterView, PlatformView, viewContexts } from "./platform-view";
 
 /** Tenants listed per cluster before "… and N more"; keeps a 200-tenant stack's summary one screen. */

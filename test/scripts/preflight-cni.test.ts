@@ -2,8 +2,9 @@ import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ChainingMode, ciliumValues, CiliumValuesInput } from "../../components/cilium-values";
 import { sharedDir } from "../../lib/project";
-import { checkCniChaining, CniNetworkModel } from "../../scripts/plan/preflight/cni-checks";
-import type { PlacedObject } from "../../scripts/plan/preflight/checks";
+import { checkCniChaining } from "../../scripts/plan/preflight/cni-checks";
+import type { CniNetworkModel } from "../../scripts/plan/preflight/model";
+import type { PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { renderRelease } from "../../scripts/plan/render/render";
 
