@@ -2,7 +2,7 @@
  * The platform diagram of one stack's change, for the plan-diff comment: the head's view drawn with the base's, so
  * what the change adds, removes, replaces or changes is marked (scripts/plan/platform-diagram.ts). Both views come
  * from the stack files, parsed with this checkout's config code; a base file it cannot parse (an older format) gives
- * the head's diagram unmarked, with a note. Pure, apart from nothing: the texts are passed in.
+ * the head's diagram unmarked, with a note. Pure: the stack files' texts are passed in.
  */
 import { parseStackFile } from "../plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/raw-config";
