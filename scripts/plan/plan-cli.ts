@@ -68,11 +68,13 @@ async function main(): Promise<number> {
     }
     let exitCode = 0;
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
-    // planStack has validated the stack file: parsing it again cannot fail.
-    const config = stackConfig(projectDir, args);
+    // planStack has validated the stack file: parsing it again cannot fail. Parsed only when something reads it, so
+    // `--out` alone does what it always did.
+    let parsed: StackConfig | undefined;
+    const config = () => (parsed ??= stackConfig(projectDir, args));
     let preflight: Finding[] | undefined;
     if (args.render) {
-        const clusters = new Map<string, ClusterConfig>(config.clusters.map((cluster) => [cluster.name, cluster]));
+        const clusters = new Map<string, ClusterConfig>(config().clusters.map((cluster) => [cluster.name, cluster]));
         plan = await renderPlan(plan, clusters, env);
         preflight = preflightPlan(plan, clusters);
         plan = { ...plan, preflight } as typeof plan;
@@ -85,7 +87,7 @@ async function main(): Promise<number> {
         process.stderr.write(`plan for ${args.stack}: ${plan.resources.length} resources → ${args.out}\n`);
     }
     // runMain exits only once stdout has drained: a plan piped to another program is never cut short.
-    const view = () => platformView(config, args.stack);
+    const view = () => platformView(config(), args.stack);
     if (args.json) process.stdout.write(text);
     else if (args.diagram) process.stdout.write(platformDiagram({ head: view() }));
     else if (!args.out) {
