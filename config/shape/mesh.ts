@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 import { CLUSTERMESH_NODEPORT_BASE } from "../../components/versions";
@@ -43,7 +43,7 @@ export const globalService = z.strictObject({
 export const meshConfig = z.strictObject({
     enabled: z.boolean().default(true).describe("Connect the member clusters with Cilium Cluster Mesh."),
     clusters: z.array(z.string()).optional().describe("Names of the clusters in the mesh; default: all clusters."),
-    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer").describe("How each clustermesh-apiserver is exposed to the other members: LoadBalancer (an address from the cluster's pool) or NodePort."),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default(DEFAULT_MESH_SERVICE_TYPE).describe("How each clustermesh-apiserver is exposed to the other members: LoadBalancer (an address from the cluster's pool) or NodePort."),
     maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS).describe("Cilium's clustermesh.maxConnectedClusters: 255, or 511 (fewer cluster-local identities)."),
     globalServices: z.array(globalService).default([]).describe("Services declared in every member and shared across the mesh (service.cilium.io/global)."),
     demo: z.boolean().default(false).describe("Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy."),

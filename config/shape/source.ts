@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
-import { DEFAULT_KIND_WORKERS } from "../../components/defaults";
+import { DEFAULT_KIND_WORKERS, K3S_DEFAULT_API_PORT } from "../../components/defaults";
 import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
 import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
 
@@ -29,7 +29,7 @@ export const k3sSource = z
         port: sshTarget.port.describe("SSH port of `host`."),
         registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional().describe("The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server."),
         version: k3sVersion.default(DEFAULT_VERSIONS.k3s).describe("K3s release to install (INSTALL_K3S_VERSION): v1.<minor>.<patch>+k3s<n> on a supported K3s line; a change upgrades in place, one node at a time."),
-        apiPort: port.default(6443).describe("Port of the K3s API server (--https-listen-port): below 30000 and clear of the SSH port and of K3s' and Cilium's own ports."),
+        apiPort: port.default(K3S_DEFAULT_API_PORT).describe("Port of the K3s API server (--https-listen-port): below 30000 and clear of the SSH port and of K3s' and Cilium's own ports."),
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]).describe("Packaged K3s components to disable (--disable); Cilium replaces servicelb when it is the load balancer."),
         tlsSans: z.array(hostAddress).default([]).describe("Extra subject alternative names of the API server certificate (--tls-san); each server's host and the registration address are always added."),
         sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional().describe("Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey."),

@@ -20,7 +20,8 @@ import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { PLAN_HELP } from "./plan-cli-help";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
-import { ClusterConfig, StackConfig } from "../../config/schema";
+import type { StackConfig } from "../../config/schema";
+import { resolveClusters } from "../../config/resolved-cluster";
 import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile } from "./stack-file";
@@ -74,9 +75,8 @@ async function main(): Promise<number> {
     const config = () => (parsed ??= stackConfig(projectDir, args));
     let preflight: Finding[] | undefined;
     if (args.render) {
-        const clusters = new Map<string, ClusterConfig>(config().clusters.map((cluster) => [cluster.name, cluster]));
-        plan = await renderPlan(plan, clusters, env);
-        preflight = preflightPlan(plan, clusters);
+        plan = await renderPlan(plan, new Map(config().clusters.map((cluster) => [cluster.name, cluster])), env);
+        preflight = preflightPlan(plan, resolveClusters(config()));
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
@@ -97,7 +97,7 @@ async function main(): Promise<number> {
     return exitCode;
 }
 
-/** The stack's parsed config (the one planStack has already validated). */
+/** The stack's config (which planStack has already validated). */
 function stackConfig(projectDir: string, args: PlanArgs): StackConfig {
     const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
     const stackFile = readStackFile(file, projectName(projectDir));
