@@ -441,7 +441,7 @@ function argumentProblems(args: K3sHostArgs, agents: ReadonlyArray<K3sAgentTarge
         if (!validPort(n.port)) problems.push(`${at}.port must be an integer from 1 to 65535, got ${n.port}`);
     }
     if (args.etcdSnapshots !== undefined && args.servers.length === 1) {
-        problems.push("etcdSnapshots need embedded etcd, i.e. 3 or 5 servers: a lone server runs SQLite, which K3s backs up by copying its data directory (README: K3s day 2 → Backups)");
+        problems.push("etcdSnapshots need embedded etcd, i.e. 3 or 5 servers: a lone server runs SQLite, which K3s backs up by copying its data directory (docs/k3s-day-2.md → Backups)");
     }
     if (args.bastion !== undefined && args.servers[0]?.host === LOCALHOST) problems.push(`bastion cannot be used with a "${LOCALHOST}" server: nothing is reached over SSH`);
     return problems;

@@ -41,7 +41,7 @@ export { DESTRUCTIVE_KEYS };
 export type DestructiveKey = (typeof DESTRUCTIVE_KEYS)[number];
 
 /** README section every refusal that tells a user to restore points at. */
-export const RESTORE_DOC = "README: K3s day 2 → Restoring from an etcd snapshot";
+export const RESTORE_DOC = "docs/k3s-day-2.md → Restoring from an etcd snapshot";
 
 /** The first server of a deployed K3s cluster, as far as its install command tells. */
 export type DeployedFirstServer =

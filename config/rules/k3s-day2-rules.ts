@@ -25,7 +25,7 @@ export const k3sDay2Settings: Rule = (config) => {
                 path: `${at}.etcdSnapshots`,
                 message:
                     "needs embedded etcd (3 or 5 servers): a lone server runs SQLite, which K3s does not snapshot; K3s backs it up by copying " +
-                    "/var/lib/rancher/k3s/server/db/ and the token while K3s is stopped (README: K3s day 2 → Backups), or list 3 servers, which converts it to etcd",
+                    "/var/lib/rancher/k3s/server/db/ and the token while K3s is stopped (docs/k3s-day-2.md → Backups), or list 3 servers, which converts it to etcd",
             });
         }
         const keys = config.etcdS3Keys?.[c.name];

@@ -9,7 +9,7 @@
  * topology, secrets encryption) against the stack's `clusters` output and its state, read with `pulumi stack export`
  * (no --show-secrets: secret values stay encrypted and are never read; scripts/diff/deployed-shape.ts reads the rest).
  *
- * What this covers and what not (README "Upgrades"): every `npm run up|preview` (and the deploy workflow, which runs
+ * What this covers and what not (docs/upgrades.md): every `npm run up|preview` (and the deploy workflow, which runs
  * `npm run up`). `pulumi up` run directly does not pass through here; the program then only warns (stacks/program.ts).
  * Config that is not in Pulumi.<stack>.yaml (Pulumi ESC environments) is not seen here.
  */

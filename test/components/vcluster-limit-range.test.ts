@@ -11,7 +11,6 @@ describe("VCLUSTER_CHART_LIMIT_RANGE matches each chart's values.yaml", () => {
     });
     for (const version of supportedVersions("vcluster")) {
         it(`vcluster ${version}: policies.limitRange.default and defaultRequest`, function () {
-            // The chart archive through the project's locked, verified artifact store (skips naming what is missing).
             const values = parse(needChartFile("vcluster", version, "values.yaml", this).toString("utf8")) as { policies: { limitRange: { default: Record<string, unknown>; defaultRequest: Record<string, unknown> } } };
             const strings = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
             assert.deepEqual(VCLUSTER_CHART_LIMIT_RANGE[version].default, strings(values.policies.limitRange.default));

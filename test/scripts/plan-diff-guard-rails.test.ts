@@ -104,7 +104,7 @@ describe("plan:diff guard rails for destructive changes, on the real dev stack",
         assert.match(message("shrink", "source.k3s.host"), /"192\.0\.2\.20" cannot replace the first server/);
         assert.match(message("shrink", "source.k3s.servers"), /no way back to SQLite/);
         assert.match(message("shrink", "source.k3s.secretsEncryption"), /false cannot be applied .* `k3s secrets-encrypt disable`/);
-        for (const refused of result.report.refusedChanges) assert.match(refused.message, /README: K3s day 2 → Restoring from an etcd snapshot/);
+        for (const refused of result.report.refusedChanges) assert.match(refused.message, /docs\/k3s-day-2\.md → Restoring from an etcd snapshot/);
     });
 
     it("applies a change its key allows with allowDestructive, and shows it in the report", () => {
