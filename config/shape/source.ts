@@ -86,7 +86,7 @@ const etcdSnapshots = z.strictObject({
 /** Private registries and mirrors → /etc/rancher/k3s/registries.yaml; passwords are kubeloom:registryPasswords.<cluster>.<host>. */
 const registries = z.strictObject({
     /** Registry (e.g. "docker.io") → mirror endpoints tried in order. */
-    mirrors: z.record(z.string().regex(/^[A-Za-z0-9.*:-]+$/, "must be a registry host like docker.io"), z.strictObject({ endpoints: z.array(z.string().url()).min(1) })).default({}).describe("Registry (e.g. docker.io) → { endpoints }: mirror endpoints tried in order."),
+    mirrors: z.record(z.string().regex(/^[A-Za-z0-9.*:-]+$/, "must be a registry host like docker.io"), z.strictObject({ endpoints: z.array(z.string().regex(/^https?:\/\/[^\s"'\\]+$/, "must be an http(s):// URL")).min(1) })).default({}).describe("Registry (e.g. docker.io) → { endpoints }: mirror endpoints tried in order."),
     /** Registry host → credentials (username here, password secret) and TLS. */
     configs: z
         .record(
