@@ -14,6 +14,7 @@
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import { ownedValues } from "../lib/chart-values";
 import { VClusterDistro, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
 import { PodSecurityLevel, vclusterLine } from "./tenant-policy";
@@ -140,6 +141,25 @@ export function vclusterConnectCommand(expose: { readonly type: VClusterExposure
 function urlHost(address: string): string {
     return address.includes(":") ? `[${address}]` : address;
 }
+
+/**
+ * The keys vclusterValues writes, each with the typed key (relative to the `vclusters[]` entry) that decides it: a
+ * user's `vclusters[].values` may not set them. Declared here, beside the code that writes them; a test renders many
+ * inputs and fails on a written key that no entry covers.
+ */
+export const VCLUSTER_OWNED_VALUES = ownedValues("vcluster", [
+    { path: "controlPlane.distro.k3s.enabled", use: "version (the chart line decides the distro)" },
+    { path: "controlPlane.distro.k8s.enabled", use: "version (the chart line decides the distro)" },
+    { path: "controlPlane.service", use: "expose (with nodePort or loadBalancerIP)" },
+    { path: "controlPlane.proxy.extraSANs", use: "expose (the address clients dial is added)" },
+    { path: "controlPlane.statefulSet.image.repository", use: "build" },
+    { path: "exportKubeConfig", use: "expose (the kubeconfig context and server are derived)" },
+    { path: "policies.networkPolicy", use: "isolate (the tenant fence)" },
+    { path: "policies.podSecurityStandard", use: "podSecurityStandard" },
+    { path: "policies.resourceQuota", use: "quota and resourceQuota (the quota also admits the tenant's own Service)" },
+    { path: "policies.limitRange", use: "quota and limitRange" },
+    { path: "sync.toHost.networkPolicies", use: "isolate (tenant NetworkPolicies are synced so Cilium enforces them)" },
+]);
 
 /** The Helm values for the vcluster chart at `input.version` (a support-matrix release), keys sorted. */
 export function vclusterValues(input: VClusterValuesInput): Record<string, unknown> {
