@@ -15,6 +15,7 @@ import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { PodSecurityLevel, podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
+import { deepMerge, sortKeysDeep } from "../lib/values-util";
 
 
 /** Arguments of a vCluster. */
@@ -48,6 +49,11 @@ export interface VClusterArgs {
     readonly resourceQuota?: VClusterValuesInput["resourceQuota"];
     /** LimitRange defaults for the tenant, over the chart's. @default - the chart's LimitRange */
     readonly limitRange?: VClusterValuesInput["limitRange"];
+    /**
+     * The user's chart values (`vclusters[].values`), deep-merged last (maps merge, lists and scalars replace); never
+     * an owned key (the config layer refuses those); secret leaves are Outputs and stay secret. @default - none
+     */
+    readonly userValues?: Readonly<Record<string, unknown>>;
 }
 
 /** A vCluster in namespace `vcluster-<name>` of the host cluster, with its kubeconfig as a secret output. */
@@ -81,7 +87,7 @@ export class VCluster extends pulumi.ComponentResource {
         const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);
-        const values = expose.apply((resolved) =>
+        const generatedValues = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
                 version,
@@ -95,6 +101,8 @@ export class VCluster extends pulumi.ComponentResource {
                 limitRange: args.limitRange,
             }),
         );
+        const userValues = args.userValues;
+        const values = userValues === undefined ? generatedValues : generatedValues.apply((base) => sortKeysDeep(deepMerge(base, userValues)));
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,

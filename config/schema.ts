@@ -74,6 +74,12 @@ const cidrText = z.string().superRefine((text, ctx) => {
     }
 });
 
+/**
+ * A chart's values as the user writes them: a free-form map, checked against Kubeloom's owned keys and the chart
+ * release (config/chart-values.ts), not here.
+ */
+const chartValues = z.record(z.string(), z.unknown()).optional();
+
 /** PATH_MAX on Linux: no file name is longer. */
 export const PATH_MAX = 4096;
 
@@ -88,6 +94,9 @@ const credentialPath = (hint: string) =>
         .string()
         .min(1)
         .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
+
+/** A values file's path, read when the config is loaded. */
+const valuesFilePath = z.string().min(1).refine((p) => !looksLikePastedSecret(p), "must be the path of a YAML file of chart values, not its content").optional();
 
 const port = z.number().int().min(1).max(65535);
 const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
@@ -328,6 +337,10 @@ const ciliumConfig = z
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
         /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
         verify: z.boolean().default(false),
+        /** Chart values deep-merged over Kubeloom's (maps merge, lists and scalars replace); see config/chart-values.ts. */
+        values: chartValues,
+        /** A YAML file of chart values (path relative to the project), merged under `values`. */
+        valuesFile: valuesFilePath,
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({
@@ -465,11 +478,19 @@ const vclusterConfig = z.strictObject({
             defaultRequest: limitMap.optional(),
         })
         .optional(),
+    /** vcluster chart values deep-merged over Kubeloom's (maps merge, lists and scalars replace). */
+    values: chartValues,
+    /** A YAML file of vcluster chart values (path relative to the project), merged under `values`. */
+    valuesFile: valuesFilePath,
 });
 
 const metallbConfig = z.strictObject({
     version: metallbVersion.default(DEFAULT_VERSIONS.metallb),
     addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    /** metallb chart values deep-merged over the chart's (maps merge, lists and scalars replace). */
+    values: chartValues,
+    /** A YAML file of metallb chart values (path relative to the project), merged under `values`. */
+    valuesFile: valuesFilePath,
 });
 
 const ciliumLoadBalancerConfig = z.strictObject({

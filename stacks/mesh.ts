@@ -17,7 +17,7 @@ import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
-import type { LoadedConfig } from "../config/load";
+import { type LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import type { ClusterAccess } from "./sources";
 
@@ -54,7 +54,11 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
                 provider: access.provider,
                 ciliumVersion: cluster.cilium.version,
                 creator: access.creator,
-                metallb: cluster.loadBalancer?.metallb,
+                metallb: cluster.loadBalancer?.metallb && {
+                    version: cluster.loadBalancer.metallb.version,
+                    addresses: cluster.loadBalancer.metallb.addresses,
+                    values: userChartValues(loaded, ["clusters", config.clusters.indexOf(cluster), "loadBalancer", "metallb", "values"]),
+                },
                 apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),
                 reservedAddresses: cluster.vclusters.flatMap((_, j) => {
                     const expose = vclusterExposure(cluster, j);

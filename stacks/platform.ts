@@ -20,7 +20,7 @@ import { ClusterConfig, defaultProtect } from "../config/schema";
 import { installsCilium, meshApiserver, meshMembers, tenantNetworkPolicies, vclusterExposure, VClusterExposureConfig } from "../config/resolve";
 import type { StackConfig } from "../config/schema";
 import { DeployedVersions, plannedVersions } from "../config/upgrade-rules";
-import { LoadedConfig } from "../config/load";
+import { LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
@@ -104,7 +104,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
-            ? installCilium(cluster, access, ciliumExtra, protect)
+            ? installCilium(cluster, access, ciliumExtra, protect, userChartValues(loaded, ["clusters", config.clusters.indexOf(cluster), "cilium", "values"]))
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -124,6 +124,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         networkPolicies: tenantNetworkPolicies(vc),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
+                        userValues: userChartValues(loaded, ["clusters", config.clusters.indexOf(cluster), "vclusters", index, "values"]),
                     },
                     // Tenants come after the CNI: without Cilium their pods never start, and on destroy they go first.
                     // On a cluster another stack manages, that stack's Cilium is already there.
@@ -167,6 +168,7 @@ function installCilium(
     access: ClusterAccess,
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
+    userValues: Readonly<Record<string, unknown>> | undefined,
 ): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
     const chaining = cluster.cilium.chaining;
     // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
@@ -194,6 +196,7 @@ function installCilium(
             provider: access.provider,
             version: cluster.cilium.version,
             waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
+            userValues,
             values: {
                 clusterName: cluster.name,
                 clusterId: cluster.id,

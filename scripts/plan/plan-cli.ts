@@ -56,7 +56,7 @@ async function main(): Promise<number> {
         }
     }
     let exitCode = 0;
-    let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
+    let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile, requireChartCheck: args.render });
     if (args.render) {
         const clusters = stackClusters(projectDir, args);
         plan = await renderPlan(plan, clusters, env);
