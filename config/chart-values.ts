@@ -10,6 +10,7 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { chartValuesProblems, ChartReference, ValuesPath } from "../lib/chart-values";
 import { ChartValuesFiles } from "../lib/chart-files";
+import { knownChartKeys } from "../lib/chart-known-keys";
 import { compileValuesSchema } from "../lib/chart-schema-cache";
 import { deepMerge, isPlainObject } from "../lib/values-util";
 import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../lib/placeholders";
@@ -108,6 +109,8 @@ function chartReference(chart: ValuesChart, version: string, files: ChartValuesF
         reference = {
             label: `${chart} ${version}`,
             defaults: isPlainObject(defaults) ? defaults : {},
+            documented: knownChartKeys(files.valuesYaml, files.templatesText),
+            subcharts: files.subcharts,
             schema: files.schemaJson === undefined ? undefined : (JSON.parse(files.schemaJson) as Record<string, unknown>),
         };
         references.set(key, reference);

@@ -74,13 +74,17 @@ export function secureClusterPaths(stackFileText: string, project = "kubeloom"):
 /**
  * Which config paths inside chart values are secret. The offline plan sees each secret as the "[secret]"
  * placeholder; a real run sees decrypted values, so the stack file says where the secrets were. When the
- * `clusters` key is secret and the stack file cannot be read, every chart value is treated as secret (fail closed).
+ * `clusters` key is secret and the stack file cannot be read or shows no secure leaf, every chart value is treated as
+ * secret (fail closed).
  */
 function secretValuePaths(config: StackConfig, stackName: string, clustersSecret: boolean): (at: readonly PropertyKey[]) => boolean {
     if (!clustersSecret) return () => false;
     let secure: PropertyKey[][] | undefined;
     try {
         secure = secureClusterPaths(fs.readFileSync(path.join(process.cwd(), `Pulumi.${stackName}.yaml`), "utf8"));
+        // The key is secret but the file shows no secure leaf (the config came from elsewhere, e.g. an environment):
+        // nothing says which value is the secret one.
+        if (secure.length === 0) secure = undefined;
     } catch {
         secure = undefined;
     }

@@ -13,14 +13,27 @@ export interface ChartValuesFiles {
     readonly valuesYaml: string;
     /** values.schema.json, when the chart ships one. */
     readonly schemaJson?: string;
+    /** Names of the subcharts it bundles (`charts/<name>/`): keys under them are the subchart's values. */
+    readonly subcharts: readonly string[];
+    /** Every file under templates/, concatenated: which keys the templates read. */
+    readonly templatesText: string;
 }
 
-/** Files of a ustar archive's top-level chart folder (`<chart>/<file>`), only those named in `wanted`. */
+/** Keys of the subchart names and of the templates' text in the maps below (no file is called that). */
+const SUBCHARTS = "\0subcharts";
+const TEMPLATES = "\0templates";
+
+/**
+ * Files of a ustar archive's top-level chart folder (`<chart>/<file>`), only those named in `wanted`, plus the names
+ * of its subcharts (`<chart>/charts/<name>/...`) under the key SUBCHARTS (newline-separated).
+ */
 function readFromTarGz(archive: Buffer, chart: string, wanted: readonly string[]): Map<string, string> {
     const tar = gunzipSync(archive);
     const found = new Map<string, string>();
     let offset = 0;
     let longName: string | undefined;
+    const subcharts = new Set<string>();
+    const templates: string[] = [];
     while (offset + 512 <= tar.length) {
         const header = tar.subarray(offset, offset + 512);
         if (header.every((byte) => byte === 0)) break;
@@ -37,9 +50,16 @@ function readFromTarGz(archive: Buffer, chart: string, wanted: readonly string[]
             name = name.replace(/^\.\//, "");
             const file = wanted.find((w) => name === `${chart}/${w}`);
             if (file) found.set(file, body.toString("utf8"));
+            if (name.startsWith(`${chart}/templates/`)) templates.push(body.toString("utf8"));
+            if (name.startsWith(`${chart}/charts/`)) {
+                const subchart = name.slice(`${chart}/charts/`.length).split("/")[0];
+                if (subchart && !subchart.endsWith(".tgz")) subcharts.add(subchart);
+            }
         }
         offset += 512 + Math.ceil(size / 512) * 512;
     }
+    found.set(SUBCHARTS, [...subcharts].sort().join("\n"));
+    found.set(TEMPLATES, templates.join("\n"));
     return found;
 }
 
@@ -57,10 +77,27 @@ export function readChartValuesFiles(chartsDir: string, chart: string, version: 
             const file = path.join(folder, name);
             if (fs.existsSync(file)) files.set(name, fs.readFileSync(file, "utf8"));
         }
+        const charts = path.join(folder, "charts");
+        const subcharts = fs.existsSync(charts) ? fs.readdirSync(charts, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+        files.set(SUBCHARTS, subcharts.sort().join("\n"));
+        files.set(TEMPLATES, readTree(path.join(folder, "templates")).join("\n"));
     } else {
         return undefined;
     }
     const valuesYaml = files.get("values.yaml");
     if (valuesYaml === undefined) return undefined;
-    return { valuesYaml, schemaJson: files.get("values.schema.json") };
+    const subcharts = (files.get(SUBCHARTS) ?? "").split("\n").filter((name) => name !== "");
+    return { valuesYaml, schemaJson: files.get("values.schema.json"), subcharts, templatesText: files.get(TEMPLATES) ?? "" };
+}
+
+/** The text of every file below `dir`, in name order. */
+function readTree(dir: string): string[] {
+    if (!fs.existsSync(dir)) return [];
+    return fs
+        .readdirSync(dir, { withFileTypes: true })
+        .sort((a, b) => (a.name < b.name ? -1 : 1))
+        .flatMap((entry) => {
+            const full = path.join(dir, entry.name);
+            return entry.isDirectory() ? readTree(full) : entry.isFile() ? [fs.readFileSync(full, "utf8")] : [];
+        });
 }

@@ -92,8 +92,10 @@ export interface ChartReference {
     readonly defaults: Readonly<Record<string, unknown>>;
     /** The chart's values.schema.json, parsed; undefined when the chart has none. */
     readonly schema?: SchemaNode;
-    /** Keys the templates read that neither file lists (dotted), e.g. a key that is only a comment in values.yaml. */
-    readonly extraKeys?: readonly string[];
+    /** Keys values.yaml documents only in comments or the templates read (lib/chart-known-keys.ts). @default - none */
+    readonly documented?: Readonly<Record<string, unknown>>;
+    /** Top-level keys that configure a bundled subchart (its own values, not this chart's). @default - none */
+    readonly subcharts?: readonly string[];
 }
 
 /** Follows local `$ref`s (`#/$defs/X`, `#/definitions/X`) and gathers the branches of allOf/anyOf/oneOf. */
@@ -153,34 +155,37 @@ export function isFreeFormMap(name: string | undefined, defaults: unknown, branc
 export function unknownValueProblems(user: Readonly<Record<string, unknown>>, chart: ChartReference): ValuesProblem[] {
     const problems: ValuesProblem[] = [];
     const root = chart.schema ?? {};
-    const extra = new Set(chart.extraKeys ?? []);
-    const walk = (value: Readonly<Record<string, unknown>>, defaults: unknown, branches: readonly SchemaNode[], at: string[]): void => {
+    const subcharts = new Set(chart.subcharts ?? []);
+    const has = (map: unknown, key: string): boolean => isPlainObject(map) && Object.prototype.hasOwnProperty.call(map, key);
+    const walk = (value: Readonly<Record<string, unknown>>, defaults: unknown, documented: unknown, branches: readonly SchemaNode[], at: string[]): void => {
         const properties = schemaProperties(branches);
-        const defaultMap = isPlainObject(defaults) ? defaults : {};
         for (const key of Object.keys(value)) {
             const path = [...at, key];
-            const inDefaults = Object.prototype.hasOwnProperty.call(defaultMap, key);
-            const inSchema = Object.prototype.hasOwnProperty.call(properties, key);
-            if (!inDefaults && !inSchema) {
-                if (extra.has(path.join("."))) continue;
-                const known = [...new Set([...Object.keys(defaultMap), ...Object.keys(properties)])].sort();
+            if (at.length === 0 && subcharts.has(key)) continue;
+            if (!has(defaults, key) && !has(documented, key) && !Object.prototype.hasOwnProperty.call(properties, key)) {
+                const known = [...new Set([...keysOf(defaults), ...keysOf(documented), ...Object.keys(properties)])].sort();
                 const hint = suggestKey(key, known);
                 problems.push({
                     path,
-                    message: `is not a key of the ${chart.label} chart (neither its values.yaml nor its values.schema.json has it, and Helm would ignore it)${hint ? `; did you mean "${hint}"?` : ""}`,
+                    message: `is not a key of the ${chart.label} chart (not in its values.yaml, its values.schema.json or its templates: Helm would ignore it)${hint ? `; did you mean "${hint}"?` : ""}`,
                 });
                 continue;
             }
             const child = value[key];
             if (!isPlainObject(child)) continue;
-            const childDefaults = defaultMap[key];
+            const childDefaults = has(defaults, key) ? (defaults as Record<string, unknown>)[key] : undefined;
+            const childDocumented = has(documented, key) ? (documented as Record<string, unknown>)[key] : undefined;
             const childBranches = (properties[key] ?? []).flatMap((node) => schemaBranches(node, root));
             if (isFreeFormMap(key, childDefaults, childBranches)) continue;
-            walk(child, childDefaults, childBranches, path);
+            walk(child, childDefaults, childDocumented, childBranches, path);
         }
     };
-    walk(user, chart.defaults, schemaBranches(root, root), []);
+    walk(user, chart.defaults, chart.documented ?? {}, schemaBranches(root, root), []);
     return problems;
+}
+
+function keysOf(map: unknown): string[] {
+    return isPlainObject(map) ? Object.keys(map) : [];
 }
 
 /** One schema violation as the validator reports it (the fields of an ajv ErrorObject that matter here). */
@@ -234,8 +239,8 @@ export function schemaValueProblems(
 ): ValuesProblem[] {
     const problems = new Map<string, ValuesProblem>();
     for (const violation of validate(merged)) {
-        if (violation.keyword === "additionalProperties" || violation.keyword === "unevaluatedProperties") continue;
-        const path = pointerPath(violation.instancePath);
+        const extra = violation.params?.additionalProperty ?? violation.params?.unevaluatedProperty;
+        const path = [...pointerPath(violation.instancePath), ...(typeof extra === "string" ? [extra] : [])];
         const at = userValueAt(user, path);
         if (!at.found || hidden(path)) continue;
         const key = path.join("\0");
@@ -247,6 +252,9 @@ export function schemaValueProblems(
 
 function violationMessage(violation: SchemaViolation): string {
     const params = violation.params ?? {};
+    if (violation.keyword === "additionalProperties" || violation.keyword === "unevaluatedProperties") {
+        return "is not allowed by the chart's values.schema.json (Helm refuses it at install)";
+    }
     if (violation.keyword === "enum" && Array.isArray(params.allowedValues)) {
         return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
     }
@@ -283,6 +291,7 @@ export function chartValuesProblems(check: ChartValuesCheck): ValuesProblem[] {
     if (check.chart) {
         problems.push(...unknownValueProblems(check.user, check.chart).filter((p) => !seen(p.path)));
         if (check.validate) {
+            // Against the unknown keys too: a key both checks refuse is reported once, by the first.
             const merged = deepMerge(check.chart.defaults, check.user);
             problems.push(...schemaValueProblems(check.user, merged, check.validate, check.hidden).filter((p) => !seen(p.path)));
         }
