@@ -10,7 +10,7 @@
  * check counts them as known keys, so a documented key is never refused as a typo.
  */
 import { parse } from "yaml";
-import { deepMerge } from "./values-util";
+import { deepMerge, isPlainObject } from "./values-util";
 
 /** One example: the values it amounts to, and the line it starts on. */
 export interface ValuesExample {
@@ -105,5 +105,15 @@ export function templateReadValues(templatesText: string): Record<string, unknow
 
 /** Every key a chart knows beyond its parsed values.yaml and schema: documented in comments or read by templates. */
 export function knownChartKeys(valuesYaml: string, templatesText: string): Record<string, unknown> {
-    return deepMerge(documentedValues(valuesYaml), templateReadValues(templatesText));
+    return mergeKnown(documentedValues(valuesYaml), templateReadValues(templatesText)) as Record<string, unknown>;
+}
+
+/** Merges two maps of known keys: a map always wins over a leaf (a template reading `.Values.x` whole says nothing of x's keys). */
+function mergeKnown(a: unknown, b: unknown): unknown {
+    if (isPlainObject(a) && isPlainObject(b)) {
+        const merged: Record<string, unknown> = { ...a };
+        for (const [key, value] of Object.entries(b)) merged[key] = key in merged ? mergeKnown(merged[key], value) : value;
+        return merged;
+    }
+    return isPlainObject(a) ? a : isPlainObject(b) ? b : a;
 }

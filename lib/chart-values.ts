@@ -287,7 +287,7 @@ export interface ChartValuesCheck {
  */
 export function chartValuesProblems(check: ChartValuesCheck): ValuesProblem[] {
     const problems = ownedValueProblems(check.user, check.owned, check.typedKey);
-    const seen = (path: ValuesPath) => problems.some((p) => isPrefix(p.path, path));
+    const seen = (path: ValuesPath) => problems.some((p) => isPrefix(p.path, path) || isPrefix(path, p.path));
     if (check.chart) {
         problems.push(...unknownValueProblems(check.user, check.chart).filter((p) => !seen(p.path)));
         if (check.validate) {
