@@ -10,7 +10,7 @@ import { parse as parseYaml } from "yaml";
 import { ConfigError, formatPath, looksLikePastedSecret, rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
 import { parseStackConfig } from "./parse";
 import { ChartValuesSource, checkChartValues, ConfigFileError, valuesReleases, withValuesFiles } from "./chart-values";
-import { readChartValuesFiles } from "../lib/chart-files";
+import { locateChartValuesFiles } from "../lib/chart-files";
 import { isPlainObject } from "../lib/values-util";
 import { SECRET_PLACEHOLDER } from "../lib/placeholders";
 
@@ -37,17 +37,17 @@ export interface LoadedConfig {
 
 /** How loadStackConfig checks the chart values. */
 export interface LoadOptions {
-    /** Where chart releases come from. @default - `$KUBELOOM_CHARTS_DIR` (<chart>-<version>.tgz or folder), else none */
+    /** Where chart releases come from. @default defaultChartSource (the artifact module's mirror or cache) */
     readonly chartSource?: ChartValuesSource;
     /** Fail when a release with values cannot be checked against its chart (`plan --render`). @default false: warn once */
     readonly requireChartCheck?: boolean;
 }
 
-/** The default chart source: a local charts directory named by `$KUBELOOM_CHARTS_DIR`, when set. */
-export function defaultChartSource(env: NodeJS.ProcessEnv = process.env): ChartValuesSource | undefined {
-    const dir = env.KUBELOOM_CHARTS_DIR;
-    return dir ? (chart, version) => readChartValuesFiles(dir, chart, version) : undefined;
-}
+/**
+ * The default chart source: the artifact module's mirror or cache (lib/artifacts, `$KUBELOOM_CHARTS_DIR` and the
+ * user cache), never the network — `plan --render` obtains the charts first (and may download them).
+ */
+export const defaultChartSource: ChartValuesSource = (chart, version) => locateChartValuesFiles(chart, version);
 
 /**
  * Config paths of the `secure:` leaves under `kubeloom:clusters` in a stack file, as segments. The SDK marks only
@@ -120,14 +120,14 @@ export function loadStackConfig(options: LoadOptions = {}): LoadedConfig {
         throw error;
     }
     const isSecret = secretValuePaths(config, stackName, runtimeConfig.isConfigSecret("kubeloom:clusters"));
-    const report = checkChartValues(config, options.chartSource ?? defaultChartSource(), isSecret);
+    const report = checkChartValues(config, options.chartSource ?? defaultChartSource, isSecret);
     if (options.requireChartCheck) {
-        report.issues.push(...report.unchecked.map((u) => ({ path: u.path, message: `could not be checked: the ${u.chart} chart is not available here (set KUBELOOM_CHARTS_DIR to a folder with <chart>-<version>.tgz)` })));
+        report.issues.push(...report.unchecked.map((u) => ({ path: u.path, message: `could not be checked: the ${u.chart} chart could not be obtained (see \`npm run artifacts\`, or set KUBELOOM_CHARTS_DIR to a mirror)` })));
     }
     if (report.issues.length > 0) throw new ConfigError(report.issues);
     if (report.unchecked.length > 0) {
         // Said once per run, naming every release: the values still deploy, Helm checks the schema at install.
-        pulumi.log.warn(`chart values were not checked against their chart (not available offline; set KUBELOOM_CHARTS_DIR or run plan --render): ${report.unchecked.map((u) => `${u.path} (${u.chart})`).join(", ")}`);
+        pulumi.log.warn(`chart values were not checked against their chart (not in the artifact mirror or cache; run plan --render, which obtains it, or see \`npm run artifacts\`): ${report.unchecked.map((u) => `${u.path} (${u.chart})`).join(", ")}`);
     }
     const chartValues = new Map<string, Readonly<Record<string, unknown>>>();
     for (const release of valuesReleases(config)) {

@@ -1,13 +1,13 @@
 /**
- * Reads a chart release's values.yaml and values.schema.json from a local chart (`<dir>/<chart>-<version>.tgz` or
- * `<dir>/<chart>-<version>/`), the layout `helm pull` writes and `$KUBELOOM_CHARTS_DIR` holds. A chart that is not
- * there is `undefined`: the caller says that the values were not checked.
+ * What the chart-values checks read from a chart release: its values.yaml, its values.schema.json, its templates
+ * (which keys they read) and the names of its subcharts — from the chart the artifact module found (lib/artifacts:
+ * a mirror, the cache; a `.tgz` or an unpacked directory).
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { gunzipSync } from "node:zlib";
+import { ArtifactFound, locateChart, readTarGz } from "./artifacts";
 
-/** The two files of a chart release the values checks read (text, as in the chart). */
+/** The files of a chart release the values checks read (text, as in the chart). */
 export interface ChartValuesFiles {
     /** values.yaml; every chart has one. */
     readonly valuesYaml: string;
@@ -19,85 +19,44 @@ export interface ChartValuesFiles {
     readonly templatesText: string;
 }
 
-/** Keys of the subchart names and of the templates' text in the maps below (no file is called that). */
-const SUBCHARTS = "\0subcharts";
-const TEMPLATES = "\0templates";
-
-/**
- * Files of a ustar archive's top-level chart folder (`<chart>/<file>`), only those named in `wanted`, plus the names
- * of its subcharts (`<chart>/charts/<name>/...`) under the key SUBCHARTS (newline-separated).
- */
-function readFromTarGz(archive: Buffer, chart: string, wanted: readonly string[]): Map<string, string> {
-    const tar = gunzipSync(archive);
-    const found = new Map<string, string>();
-    let offset = 0;
-    let longName: string | undefined;
-    const subcharts = new Set<string>();
-    const templates: string[] = [];
-    while (offset + 512 <= tar.length) {
-        const header = tar.subarray(offset, offset + 512);
-        if (header.every((byte) => byte === 0)) break;
-        const field = (start: number, length: number) => header.subarray(start, start + length).toString("utf8").replace(/\0.*$/s, "");
-        const size = parseInt(field(124, 12).trim() || "0", 8);
-        const type = field(156, 1);
-        const prefix = field(345, 155);
-        let name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100));
-        longName = undefined;
-        const body = tar.subarray(offset + 512, offset + 512 + size);
-        if (type === "L") {
-            longName = body.toString("utf8").replace(/\0.*$/s, "");
-        } else if (type === "0" || type === "") {
-            name = name.replace(/^\.\//, "");
-            const file = wanted.find((w) => name === `${chart}/${w}`);
-            if (file) found.set(file, body.toString("utf8"));
-            if (name.startsWith(`${chart}/templates/`)) templates.push(body.toString("utf8"));
-            if (name.startsWith(`${chart}/charts/`)) {
-                const subchart = name.slice(`${chart}/charts/`.length).split("/")[0];
-                if (subchart && !subchart.endsWith(".tgz")) subcharts.add(subchart);
-            }
-        }
-        offset += 512 + Math.ceil(size / 512) * 512;
-    }
-    found.set(SUBCHARTS, [...subcharts].sort().join("\n"));
-    found.set(TEMPLATES, templates.join("\n"));
-    return found;
-}
-
-/** The values files of `<chart>-<version>` under `chartsDir`, or undefined when that chart is not there. */
-export function readChartValuesFiles(chartsDir: string, chart: string, version: string): ChartValuesFiles | undefined {
-    const base = `${chart}-${version.replace(/^v/, "")}`;
-    const archive = path.join(chartsDir, `${base}.tgz`);
-    const folder = path.join(chartsDir, base);
-    let files: Map<string, string>;
-    if (fs.existsSync(archive)) {
-        files = readFromTarGz(fs.readFileSync(archive), chart, ["values.yaml", "values.schema.json"]);
-    } else if (fs.existsSync(path.join(folder, "values.yaml"))) {
-        files = new Map();
-        for (const name of ["values.yaml", "values.schema.json"]) {
-            const file = path.join(folder, name);
-            if (fs.existsSync(file)) files.set(name, fs.readFileSync(file, "utf8"));
-        }
-        const charts = path.join(folder, "charts");
-        const subcharts = fs.existsSync(charts) ? fs.readdirSync(charts, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
-        files.set(SUBCHARTS, subcharts.sort().join("\n"));
-        files.set(TEMPLATES, readTree(path.join(folder, "templates")).join("\n"));
+/** The values files of a chart the artifact module found; undefined when it has no values.yaml. */
+export function chartValuesFiles(found: ArtifactFound): ChartValuesFiles | undefined {
+    const chart = found.ref.kind === "chart" ? found.ref.chart : undefined;
+    if (chart === undefined) throw new Error(`${found.name} is not a chart`);
+    // Relative paths inside the chart folder → content.
+    const files = new Map<string, Buffer>();
+    if (found.layout === "directory") {
+        for (const [relative, content] of readTree(found.path, "")) files.set(relative, content);
     } else {
-        return undefined;
+        for (const [name, content] of readTarGz(fs.readFileSync(found.path))) {
+            if (name.startsWith(`${chart}/`)) files.set(name.slice(chart.length + 1), content);
+        }
     }
-    const valuesYaml = files.get("values.yaml");
+    const valuesYaml = files.get("values.yaml")?.toString("utf8");
     if (valuesYaml === undefined) return undefined;
-    const subcharts = (files.get(SUBCHARTS) ?? "").split("\n").filter((name) => name !== "");
-    return { valuesYaml, schemaJson: files.get("values.schema.json"), subcharts, templatesText: files.get(TEMPLATES) ?? "" };
+    const names = [...files.keys()].sort();
+    const subcharts = [...new Set(names.filter((n) => n.startsWith("charts/")).map((n) => n.split("/")[1]).filter((n) => n && !n.endsWith(".tgz")))];
+    const templatesText = names
+        .filter((n) => n.startsWith("templates/"))
+        .map((n) => files.get(n)!.toString("utf8"))
+        .join("\n");
+    return { valuesYaml, schemaJson: files.get("values.schema.json")?.toString("utf8"), subcharts, templatesText };
 }
 
-/** The text of every file below `dir`, in name order. */
-function readTree(dir: string): string[] {
-    if (!fs.existsSync(dir)) return [];
+/** The values files of `<chart>-<version>` from the mirror or the cache (never the network), or undefined. */
+export function locateChartValuesFiles(chart: string, version: string): ChartValuesFiles | undefined {
+    const found = locateChart(chart, version.replace(/^v/, ""));
+    return found.ok ? chartValuesFiles(found) : undefined;
+}
+
+/** Every file below `dir`, as [path relative to the chart, content], in name order. */
+function readTree(dir: string, prefix: string): Array<[string, Buffer]> {
     return fs
         .readdirSync(dir, { withFileTypes: true })
         .sort((a, b) => (a.name < b.name ? -1 : 1))
-        .flatMap((entry) => {
+        .flatMap((entry): Array<[string, Buffer]> => {
             const full = path.join(dir, entry.name);
-            return entry.isDirectory() ? readTree(full) : entry.isFile() ? [fs.readFileSync(full, "utf8")] : [];
+            const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+            return entry.isDirectory() ? readTree(full, relative) : entry.isFile() ? [[relative, fs.readFileSync(full)]] : [];
         });
 }

@@ -6,14 +6,13 @@ import { parse, stringify } from "yaml";
 import { checkChartValues, ChartValuesSource, withValuesFiles } from "../../config/chart-values";
 import { secureClusterPaths } from "../../config/load";
 import { parseStackConfig } from "../../config/parse";
-import { readChartValuesFiles } from "../../lib/chart-files";
 import { PROJECT_DIR } from "../../lib/project";
 import { serializePlan } from "../../scripts/plan/offline-plan";
-import { chartsDir } from "../support/charts";
+import { testChartSource } from "../support/charts";
 import { devConfig, planConfig } from "../support/helpers";
 import { runPlan } from "../support/run-plan";
 
-const source: ChartValuesSource = (chart, version) => readChartValuesFiles(chartsDir, chart, version);
+const source: ChartValuesSource = testChartSource;
 
 /** Pulumi.mesh.yaml as a raw config (it has MetalLB on both clusters). */
 function meshConfig(): Record<string, any> {
@@ -117,15 +116,6 @@ describe("chart values in the config (config/chart-values.ts)", function () {
 
 describe("chart values through the program (plan under mocks)", function () {
     this.timeout(120_000);
-    const saved = process.env.KUBELOOM_CHARTS_DIR;
-    before(() => {
-        process.env.KUBELOOM_CHARTS_DIR = chartsDir;
-    });
-    after(() => {
-        if (saved === undefined) delete process.env.KUBELOOM_CHARTS_DIR;
-        else process.env.KUBELOOM_CHARTS_DIR = saved;
-    });
-
     it("puts the merged values into the Helm releases (maps merge over Kubeloom's, owned keys untouched)", async () => {
         const raw = devConfig();
         raw.clusters[0].cilium.values = { bpf: { masquerade: true }, hubble: { relay: { replicas: 2 } } };
@@ -190,7 +180,7 @@ describe("chart values via `npm run plan` (must hold)", function () {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-values-"));
         const stackFile = path.join(dir, "Pulumi.dev.yaml");
         fs.writeFileSync(stackFile, stringify(file));
-        const offline = await runPlan(["dev", "--config", stackFile], { KUBELOOM_CHARTS_DIR: "" });
+        const offline = await runPlan(["dev", "--config", stackFile], { KUBELOOM_CHARTS_DIR: "", KUBELOOM_CACHE_DIR: fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-empty-cache-")), KUBELOOM_OFFLINE: "1" });
         assert.equal(offline.code, 0, offline.stderr);
         assert.equal(offline.stderr.match(/chart values were not checked/g)?.length, 1, offline.stderr);
         assert.match(offline.stderr, /clusters\[0\]\.cilium\.values \(cilium 1\.20\.0\)/);
