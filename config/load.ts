@@ -9,8 +9,8 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, formatPath, looksLikePastedSecret, rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
 import { parseStackConfig } from "./parse";
-import { ChartValuesSource, checkChartValues, ConfigFileError, valuesReleases, withValuesFiles } from "./chart-values";
-import { locateChartValuesFiles } from "../lib/chart-files";
+import { ConfigFileError, valuesReleases, withValuesFiles } from "./chart-values";
+import type { ChartValuesSource } from "./chart-values-check";
 import { isPlainObject } from "../lib/values-util";
 import { SECRET_PLACEHOLDER } from "../lib/placeholders";
 
@@ -37,17 +37,11 @@ export interface LoadedConfig {
 
 /** How loadStackConfig checks the chart values. */
 export interface LoadOptions {
-    /** Where chart releases come from. @default defaultChartSource (the artifact module's mirror or cache) */
+    /** Where chart releases come from. @default - defaultChartSource (config/chart-values-check.ts: the artifact module's mirror or cache) */
     readonly chartSource?: ChartValuesSource;
     /** Fail when a release with values cannot be checked against its chart (`plan --render`). @default false: warn once */
     readonly requireChartCheck?: boolean;
 }
-
-/**
- * The default chart source: the artifact module's mirror or cache (lib/artifacts, `$KUBELOOM_CHARTS_DIR` and the
- * user cache), never the network — `plan --render` obtains the charts first (and may download them).
- */
-export const defaultChartSource: ChartValuesSource = (chart, version) => locateChartValuesFiles(chart, version);
 
 /**
  * Config paths of the `secure:` leaves under `kubeloom:clusters` in a stack file, as segments. The SDK marks only
@@ -120,7 +114,10 @@ export function loadStackConfig(options: LoadOptions = {}): LoadedConfig {
         throw error;
     }
     const isSecret = secretValuePaths(config, stackName, runtimeConfig.isConfigSecret("kubeloom:clusters"));
-    const report = checkChartValues(config, options.chartSource ?? defaultChartSource, isSecret);
+    const releases = valuesReleases(config);
+    // Loaded only for a stack with chart values: the checks bring ajv and the chart reads.
+    const check = releases.length > 0 ? (require("./chart-values-check") as typeof import("./chart-values-check")) : undefined;
+    const report = check ? check.checkChartValues(config, options.chartSource ?? check.defaultChartSource, isSecret) : { issues: [], unchecked: [] };
     if (options.requireChartCheck) {
         report.issues.push(...report.unchecked.map((u) => ({ path: u.path, message: `could not be checked: the ${u.chart} chart could not be obtained (see \`npm run artifacts\`, or set KUBELOOM_CHARTS_DIR to a mirror)` })));
     }
@@ -130,7 +127,7 @@ export function loadStackConfig(options: LoadOptions = {}): LoadedConfig {
         pulumi.log.warn(`chart values were not checked against their chart (not in the artifact mirror or cache; run plan --render, which obtains it, or see \`npm run artifacts\`): ${report.unchecked.map((u) => `${u.path} (${u.chart})`).join(", ")}`);
     }
     const chartValues = new Map<string, Readonly<Record<string, unknown>>>();
-    for (const release of valuesReleases(config)) {
+    for (const release of releases) {
         chartValues.set(formatPath(release.path), withSecretLeaves(release.values, [...release.path], isSecret) as Record<string, unknown>);
     }
     const sourceKubeconfigs: Record<string, pulumi.Output<string>> = {};

@@ -7,9 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import Ajv from "ajv";
-import Ajv2020 from "ajv/dist/2020";
-import standaloneCode from "ajv/dist/standalone";
+import type AjvType from "ajv";
 import { PROJECT_DIR } from "./project";
 import type { SchemaViolation, ValuesValidator } from "./chart-values";
 
@@ -31,9 +29,15 @@ function wrap(validate: CompiledFunction): ValuesValidator {
  * Chart schemas use two dialects: Cilium and MetalLB draft-07 (MetalLB with the https `$schema` id ajv does not
  * know), vCluster 2020-12 with a custom "pro" keyword — hence strict: false and no meta-schema validation.
  */
-function newAjv(schema: Readonly<Record<string, unknown>>) {
+function newAjv(schema: Readonly<Record<string, unknown>>): AjvType {
+    // Loaded here, not at import: a plan without chart values never pays for ajv's start-up.
     const options = { strict: false, allErrors: true, validateSchema: false, code: { source: true } } as const;
-    return String(schema.$schema ?? "").includes("2020-12") ? new Ajv2020(options) : new Ajv(options);
+    if (String(schema.$schema ?? "").includes("2020-12")) {
+        const Ajv2020 = (require("ajv/dist/2020") as typeof import("ajv/dist/2020")).default;
+        return new Ajv2020(options);
+    }
+    const Ajv = (require("ajv") as typeof import("ajv")).default;
+    return new Ajv(options);
 }
 
 /** Loads standalone validator code with this module's `require`, so ajv's runtime helpers resolve from the project. */
@@ -64,6 +68,7 @@ export function compileValuesSchema(schemaText: string, cacheDir: string = schem
         validator = wrap(validate as CompiledFunction);
         try {
             fs.mkdirSync(cacheDir, { recursive: true });
+            const standaloneCode = (require("ajv/dist/standalone") as typeof import("ajv/dist/standalone")).default;
             fs.writeFileSync(`${file}.${process.pid}`, standaloneCode(ajv, validate));
             fs.renameSync(`${file}.${process.pid}`, file);
         } catch {

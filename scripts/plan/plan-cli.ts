@@ -23,6 +23,8 @@ import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
 import { preflightPlan } from "./preflight/preflight";
+import { valuesReleases, withValuesFiles } from "../../config/chart-values";
+import { obtainChart } from "../../lib/artifacts";
 
 interface PlanArgs {
     stack: string;
@@ -56,6 +58,9 @@ async function main(): Promise<number> {
         }
     }
     let exitCode = 0;
+    // --render always checks chart values: their charts are obtained first (mirror, cache or verified download), so
+    // the program's check (which never downloads) finds them; one it still cannot find fails the plan.
+    if (args.render) await obtainValuesCharts(projectDir, args);
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile, requireChartCheck: args.render });
     if (args.render) {
         const clusters = stackClusters(projectDir, args);
@@ -74,6 +79,25 @@ async function main(): Promise<number> {
         process.stdout.write(text);
     }
     return exitCode;
+}
+
+/** Obtains the chart of every release that has user values; an invalid config is left for planStack to report. */
+async function obtainValuesCharts(projectDir: string, args: PlanArgs): Promise<void> {
+    let releases: ReturnType<typeof valuesReleases>;
+    try {
+        const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
+        const stackFile = readStackFile(file, projectName(projectDir));
+        releases = valuesReleases(withValuesFiles(parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack }), projectDir));
+    } catch {
+        return;
+    }
+    const seen = new Set<string>();
+    for (const release of releases) {
+        const key = `${release.chart}@${release.version}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        await obtainChart(release.chart, release.version);
+    }
 }
 
 /** The stack's clusters by name (the config planStack has already validated). */

@@ -9,7 +9,7 @@ import { knownChartKeys } from "../../lib/chart-known-keys";
 import { supportedVersions } from "../../components/support-matrix";
 import type { ValuesChart } from "../../components/owned-values";
 import { needChart } from "./artifacts";
-import type { ChartValuesSource } from "../../config/chart-values";
+import type { ChartValuesSource } from "../../config/chart-values-check";
 
 /** Every (chart, version) whose values a user may extend. */
 export function valuesChartReleases(): Array<{ chart: ValuesChart; version: string }> {
