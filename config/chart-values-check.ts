@@ -4,11 +4,14 @@
  * templates and values.schema.json (lib/chart-values.ts). Every problem is a ConfigIssue at the whole key path.
  * Loaded only for a stack with chart values, so a plan without them never pays for ajv or the chart reads.
  */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
 import { parse } from "yaml";
 import { chartValuesProblems, ChartReference, ValuesPath } from "../lib/chart-values";
 import { ChartValuesFiles, locateChartValuesFiles } from "../lib/chart-files";
 import { knownChartKeys } from "../lib/chart-known-keys";
-import { compileValuesSchema } from "../lib/chart-schema-cache";
+import { compileValuesSchema, schemaCacheDir } from "../lib/chart-schema-cache";
 import { isPlainObject } from "../lib/values-util";
 import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../lib/placeholders";
 import { OWNED_VALUES, ValuesChart } from "../components/owned-values";
@@ -24,15 +27,40 @@ function chartReference(chart: ValuesChart, version: string, files: ChartValuesF
     const key = `${chart}@${version}`;
     let reference = references.get(key);
     if (!reference) {
-        const defaults = parse(files.valuesYaml) as unknown;
-        reference = {
-            label: `${chart} ${version}`,
-            defaults: isPlainObject(defaults) ? defaults : {},
-            documented: knownChartKeys(files.valuesYaml, files.templatesText),
-            subcharts: files.subcharts,
-            schema: files.schemaJson === undefined ? undefined : (JSON.parse(files.schemaJson) as Record<string, unknown>),
-        };
+        reference = cachedReference(files, () => {
+            const defaults = parse(files.valuesYaml) as unknown;
+            return {
+                label: `${chart} ${version}`,
+                defaults: isPlainObject(defaults) ? defaults : {},
+                documented: knownChartKeys(files.valuesYaml, files.templatesText),
+                subcharts: files.subcharts,
+                schema: files.schemaJson === undefined ? undefined : (JSON.parse(files.schemaJson) as Record<string, unknown>),
+            };
+        });
         references.set(key, reference);
+    }
+    return reference;
+}
+
+/**
+ * Parsing a chart's values.yaml and its commented examples takes longer than the rest of a small plan, so the
+ * derived reference is kept as JSON beside the compiled schemas, under a hash of the files it comes from.
+ */
+function cachedReference(files: ChartValuesFiles, derive: () => ChartReference): ChartReference {
+    const hash = createHash("sha256").update(`reference v1\0${files.valuesYaml}\0${files.templatesText}\0${files.schemaJson ?? ""}\0${files.subcharts.join(",")}`).digest("hex");
+    const file = path.join(schemaCacheDir(), `reference-${hash}.json`);
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as ChartReference;
+    } catch {
+        // Not cached yet (or unreadable): derive it and try to keep it.
+    }
+    const reference = derive();
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        fs.writeFileSync(`${file}.${process.pid}`, JSON.stringify(reference));
+        fs.renameSync(`${file}.${process.pid}`, file);
+    } catch {
+        // A read-only checkout derives it again next time.
     }
     return reference;
 }
