@@ -15,7 +15,8 @@ import { compileValuesSchema, schemaCacheDir } from "../lib/chart-schema-cache";
 import { isPlainObject } from "../lib/values-util";
 import { SECRET_PLACEHOLDER, UNKNOWN_PLACEHOLDER } from "../lib/placeholders";
 import { OWNED_VALUES, ValuesChart } from "../components/owned-values";
-import { ConfigIssue, formatPath, StackConfig } from "./schema";
+import { StackConfig } from "./schema";
+import { ConfigIssue, formatPath } from "./config-error";
 import { valuesReleases } from "./chart-values";
 
 /** Obtains a chart release's values files, or undefined when it cannot be had here (offline, not mirrored). */

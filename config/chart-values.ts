@@ -8,7 +8,8 @@ import * as path from "node:path";
 import { parse } from "yaml";
 import { deepMerge, isPlainObject } from "../lib/values-util";
 import type { ValuesChart } from "../components/owned-values";
-import { ConfigIssue, formatPath, StackConfig } from "./schema";
+import { StackConfig } from "./schema";
+import { ConfigIssue, formatPath } from "./config-error";
 
 /** One release's user values and where they sit in the config. */
 export interface ValuesRelease {
