@@ -19,3 +19,19 @@ export const OWNED_VALUES: Readonly<Record<ValuesChart, OwnedValues>> = {
     vcluster: mergeOwnedValues("vcluster", [VCLUSTER_OWNED_VALUES]),
     metallb: mergeOwnedValues("metallb", [METALLB_OWNED_VALUES]),
 };
+
+/**
+ * The README's table of owned keys (section "Chart values"), generated from the declarations: one row per chart and
+ * key, with the typed key to use instead. A test fails when the README's copy differs from this.
+ */
+export function ownedValuesMarkdown(): string {
+    const rows = (Object.keys(OWNED_VALUES) as ValuesChart[]).flatMap((chart) =>
+        OWNED_VALUES[chart].keys.map((key) => {
+            const path = typeof key.path === "string" ? key.path : key.path.join(".");
+            const where = chart === "vcluster" ? "clusters[i].vclusters[j]." : "clusters[i].";
+            const [typed, ...why] = key.use.split(" ");
+            return `| ${chart} | \`${path}\` | \`${where}${typed}\`${why.length > 0 ? ` ${why.join(" ")}` : ""} |`;
+        }),
+    );
+    return ["| chart | owned values key (and everything below it) | set instead |", "| --- | --- | --- |", ...rows].join("\n");
+}

@@ -5,7 +5,7 @@ import { parse } from "yaml";
 import { ciliumValues, CiliumValuesInput, CHAINING_MODES } from "../../components/cilium-values";
 import { vclusterValues, VClusterValuesInput } from "../../components/vcluster-values";
 import { l2AnnouncementValues } from "../../components/cilium-lbipam";
-import { OWNED_VALUES, ValuesChart } from "../../components/owned-values";
+import { OWNED_VALUES, ownedValuesMarkdown, ValuesChart } from "../../components/owned-values";
 import { ownedPath } from "../../lib/chart-values";
 import { isPlainObject } from "../../lib/values-util";
 import { supportedVersions } from "../../components/support-matrix";
@@ -96,5 +96,23 @@ describe("owned values: every key a builder writes is declared owned by it", fun
 
     it("fails when a written key is not declared (the check itself can fail)", () => {
         assert.deepEqual(unowned("cilium", { ...ciliumValues(ciliumBase), bpf: { masquerade: true } }), ["bpf.masquerade"]);
+    });
+});
+
+describe("README: owned keys table", () => {
+    it("lists exactly the builders' owned-key declarations (owned keys table)", () => {
+        const readmeFile = path.join(PROJECT_DIR, "README.md");
+        const readme = fs.readFileSync(readmeFile, "utf8");
+        const begin = "<!-- owned-values:begin -->\n";
+        const end = "\n<!-- owned-values:end -->";
+        const start = readme.indexOf(begin);
+        const stop = readme.indexOf(end);
+        assert.ok(start >= 0 && stop > start, "README.md has no owned-values markers");
+        const expected = ownedValuesMarkdown();
+        if (process.env.KUBELOOM_UPDATE_README === "1") {
+            fs.writeFileSync(readmeFile, `${readme.slice(0, start + begin.length)}${expected}${readme.slice(stop)}`);
+            return;
+        }
+        assert.equal(readme.slice(start + begin.length, stop), expected, 'README.md\'s owned keys table is stale: run KUBELOOM_UPDATE_README=1 npx mocha -g "owned keys table"');
     });
 });
