@@ -69,6 +69,15 @@ describe("chart values in the config (config/chart-values.ts)", function () {
         assert.deepEqual(issuesOf(mesh), []);
     });
 
+    it("checks the values against the release the config names: a key the new version dropped fails after a version change", () => {
+        const raw = devConfig();
+        raw.clusters[0].cilium.values = { highScaleIPcache: { enabled: false } };
+        const parsed = parseStackConfig(raw);
+        const at = (version: string) => checkChartValues({ ...parsed, clusters: [{ ...parsed.clusters[0], cilium: { ...parsed.clusters[0].cilium, version } }] }, source).issues.map((i) => `${i.path}: ${i.message}`);
+        assert.deepEqual(at("1.16.19"), []);
+        assert.match(at("1.20.0")[0], /^clusters\[0\]\.cilium\.values\.highScaleIPcache: is not a key of the cilium 1\.20\.0 chart/);
+    });
+
     it("refuses unknown keys on the config side: values, valuesFile are the only new keys", () => {
         const raw = devConfig();
         raw.clusters[0].cilium.extraValues = {};
