@@ -12,7 +12,7 @@ import { KUBECONFIG_ENV } from "../lib/shell";
 import { DEFAULT_VERSIONS } from "./versions";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
-import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterKubernetesTag, vclusterKubernetesVersions, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { PodSecurityLevel, podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
 import { deepMerge, sortKeysDeep } from "../lib/values-util";
@@ -49,6 +49,8 @@ export interface VClusterArgs {
     readonly resourceQuota?: VClusterValuesInput["resourceQuota"];
     /** LimitRange defaults for the tenant, over the chart's. @default - the chart's LimitRange */
     readonly limitRange?: VClusterValuesInput["limitRange"];
+    /** The tenant's Kubernetes minor ("1.29"), one the release's distro offers. @default - the chart's default */
+    readonly kubernetesVersion?: string;
     /**
      * The user's chart values (`vclusters[].values`), deep-merged last (maps merge, lists and scalars replace); never
      * an owned key (the config layer refuses those); secret leaves are Outputs and stay secret. @default - none
@@ -83,6 +85,9 @@ export class VCluster extends pulumi.ComponentResource {
         const podSecurityStandard = args.podSecurityStandard ?? "baseline";
         const networkPolicies = args.networkPolicies ?? [];
         const line = vclusterLine(version);
+        if (args.kubernetesVersion !== undefined && vclusterKubernetesTag(version, args.kubernetesVersion) === undefined) {
+            throw new pulumi.ResourceError(`VCluster ${name}: Kubernetes ${args.kubernetesVersion} is not offered by vcluster ${version} (${vclusterKubernetesVersions(version).join(", ")})`, this);
+        }
         if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`, this);
         const hostNamespace = vclusterNamespace(args.name);
 
@@ -99,6 +104,7 @@ export class VCluster extends pulumi.ComponentResource {
                 quota: args.quota,
                 resourceQuota: args.resourceQuota,
                 limitRange: args.limitRange,
+                kubernetesVersion: args.kubernetesVersion,
             }),
         );
         const userValues = args.userValues;

@@ -15,8 +15,20 @@ export function editDistance(a: string, b: string): number {
     return row[b.length];
 }
 
-/** Suggests the closest known key, when it is within max(2, a third of its length) edits. */
+/** Spelling the edit distance cannot see: "k8s" and "kube" are the same word as "kubernetes". */
+function expandAbbreviations(key: string): string {
+    return key.replace(/k8s|kube(?!rnetes)/gi, "kubernetes").replace(/[-_]/g, "").toLowerCase();
+}
+
+/**
+ * Suggests the closest known key, when it is within max(2, a third of its length) edits. A key that is a known one
+ * with "k8s"/"kube" written out (k8sVersion → kubernetesVersion) is suggested first, so it never gets a shorter,
+ * unrelated neighbour ("version").
+ */
 export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    const expanded = expandAbbreviations(unknown);
+    const same = known.find((key) => expandAbbreviations(key) === expanded);
+    if (same !== undefined && /k8s|kube/i.test(unknown)) return same;
     let best: string | undefined;
     let bestDistance = Infinity;
     for (const key of known) {

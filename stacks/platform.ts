@@ -82,6 +82,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         networkPolicies: tenantNetworkPolicies(vc),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
+                        kubernetesVersion: vc.kubernetesVersion,
                         userValues: userChartValues(loaded, ["clusters", model.index, "vclusters", index, "values"]),
                     },
                     // Tenants come after the CNI: without Cilium their pods never start, and on destroy they go first.

@@ -5,6 +5,8 @@
 import type { ConfigIssue } from "../config-error";
 import { tenantPolicyIssues } from "../tenant-policy-rules";
 import { duplicates, Rule } from "./rule";
+import { vclusterKubernetesTag, vclusterKubernetesVersions } from "../../components/vcluster-values";
+import { vclusterRelease } from "../../components/support-matrix";
 
 export const vclustersConsistent: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
@@ -30,6 +32,9 @@ export const vclustersConsistent: Rule = (config) =>
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
             }
             issues.push(...tenantPolicyIssues(v, at));
+            if (v.kubernetesVersion !== undefined && vclusterKubernetesTag(v.version, v.kubernetesVersion) === undefined) {
+                issues.push({ path: `${at}.kubernetesVersion`, message: `"${v.kubernetesVersion}" is not offered by vcluster ${v.version}'s ${vclusterRelease(v.version)?.distro ?? ""} distro: it offers ${vclusterKubernetesVersions(v.version).join(", ")}${v.version === "0.20.6" ? " (0.36.1 offers up to 1.36)" : ""}` });
+            }
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
             }

@@ -106,6 +106,11 @@ export const vclusterConfig = z.strictObject({
         .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
         .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
     version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
+    /**
+     * The tenant's Kubernetes minor ("1.29"; quote it), one the release's distro offers; not the chart `version`.
+     * Default: the chart's own (v1.30 on 0.20.6, v1.36 on 0.36.1).
+     */
+    kubernetesVersion: z.string().regex(/^v?1\.\d+$/, "must be a Kubernetes minor like \"1.35\" (quoted; the vCluster chart release is `version`)").optional(),
     expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
     /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
     nodePort: nodePort.optional(),
