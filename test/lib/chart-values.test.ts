@@ -152,8 +152,8 @@ describe("chart values against every chart release of the support matrix", funct
                     const problems = unknownValueProblems(user, ref);
                     // The distro keys exist per line (k3s only on 0.20; k8s.image.tag only from the 0.3x line, 0.20's k8s
                     // distro has per-component images); nothing else may be unknown.
-                    const key = segments.join(".");
-                    const allowed = chart === "vcluster" && ((key.startsWith("controlPlane.distro.k3s.") && version !== "0.20.6") || (key === "controlPlane.distro.k8s.image.tag" && version === "0.20.6"));
+                    const dotted = segments.join(".");
+                    const allowed = chart === "vcluster" && ((dotted.startsWith("controlPlane.distro.k3s.") && version !== "0.20.6") || (dotted === "controlPlane.distro.k8s.image.tag" && version === "0.20.6"));
                     if (!allowed) assert.deepEqual(paths(problems), [], `${segments.join(".")} at ${chart} ${version}`);
                 }
             });
