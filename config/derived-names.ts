@@ -23,6 +23,8 @@ export const resourceNames = {
     ciliumNodes: (cluster: string) => `${cluster}-cilium-nodes`,
     ciliumVerify: (cluster: string) => `${cluster}-cilium-verify`,
     vcluster: (cluster: string, vcluster: string) => `${cluster}-${vcluster}`,
+    starwarsDemo: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars`,
+    starwarsVerify: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars-verify`,
     clusterMesh: () => "mesh",
     meshServices: (cluster: string) => `mesh-${cluster}-services`,
     meshDemo: (cluster: string) => `mesh-${cluster}-demo`,
@@ -51,6 +53,8 @@ export function derivedNames(config: StackConfig): DerivedName[] {
             const path = `${at}.vclusters[${j}].name`;
             names.push({ scope: "kubeconfig context", name: vclusterContextName(c.name, vc.name), path, what: `the context of vCluster ${vc.name} in ${c.name}` });
             names.push({ scope: "kubeloom:index:VCluster", name: resourceNames.vcluster(c.name, vc.name), path, what: `the VCluster component of ${vc.name} in ${c.name}` });
+            if (vc.demo) names.push({ scope: "kubeloom:index:StarwarsDemo", name: resourceNames.starwarsDemo(c.name, vc.name), path, what: `the Star Wars demo of ${vc.name} in ${c.name}` });
+            if (vc.demo && vc.verify) names.push({ scope: "kubeloom:index:KubectlCheck", name: resourceNames.starwarsVerify(c.name, vc.name), path, what: `the Star Wars check of ${vc.name} in ${c.name}` });
         });
     });
     const mesh = config.mesh;

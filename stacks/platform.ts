@@ -14,6 +14,8 @@ import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from ".
 import { commandTimeout } from "../lib/shell";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
+import { StarwarsDemo } from "../components/StarwarsDemo";
+import { starwarsVerifyMaxSeconds, starwarsVerifyScript, xwingRefused } from "../components/starwars-demo";
 import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
@@ -90,6 +92,9 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                     { protect, dependsOn: installed.cilium ? [installed.cilium.release] : access.creator ? [access.creator] : [] },
                 ),
         );
+        cluster.vclusters.forEach((vc, index) => {
+            if (vc.demo) starwarsDemo(cluster.name, vc, vclusters[index], protect);
+        });
         return { config: cluster, access, vclusters, ...installed };
     });
     // Phase 4: the mesh's own objects in each member, after its Cilium.
@@ -120,6 +125,19 @@ function kubeProxyReplacementOf(cluster: ClusterConfig, input: CiliumInput, acce
     const apiServerPort = configured.apiServerPort ?? access.apiServerPort;
     if (apiServerHost === undefined || apiServerPort === undefined) throw new Error(`cluster ${cluster.name}: kube-proxy replacement without an API server address passed the rules (internal error)`);
     return { enabled: true, apiServerHost, apiServerPort };
+}
+
+/** Seed 000's tenant demo inside one vCluster, and its verify step when asked for. */
+function starwarsDemo(clusterName: string, vc: ClusterConfig["vclusters"][number], vcluster: VCluster, protect: boolean): void {
+    const demo = new StarwarsDemo(resourceNames.starwarsDemo(clusterName, vc.name), { kubeconfig: vcluster.kubeconfig, vcluster }, { protect });
+    if (!vc.verify) return;
+    const input = { tenant: `${clusterName}/${vc.name}`, xwing: xwingRefused(vc.networkPolicies) ? ("refused" as const) : ("landed" as const) };
+    new KubectlCheck(resourceNames.starwarsVerify(clusterName, vc.name), {
+        script: starwarsVerifyScript(input),
+        kubeconfig: vcluster.kubeconfig,
+        after: demo.readyAfter,
+        timeout: commandTimeout(starwarsVerifyMaxSeconds()),
+    });
 }
 
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */

@@ -32,6 +32,12 @@ export const vclustersConsistent: Rule = (config) =>
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `"${v.networkPolicies[k].name}" is already used by another policy of this vCluster; policy names must be unique` });
             }
             issues.push(...tenantPolicyIssues(v, at));
+            if (v.demo && v.expose === "ClusterIP") {
+                issues.push({ path: `${at}.demo`, message: "needs expose: NodePort or LoadBalancer: the demo is deployed through the tenant's kubeconfig, whose ClusterIP server (https://localhost:8443) answers only through a port-forward" });
+            }
+            if (v.verify && !v.demo) {
+                issues.push({ path: `${at}.verify`, message: "checks the Star Wars demo; set demo: true too (or remove verify)" });
+            }
             if (v.kubernetesVersion !== undefined && vclusterKubernetesTag(v.version, v.kubernetesVersion) === undefined) {
                 issues.push({ path: `${at}.kubernetesVersion`, message: `"${v.kubernetesVersion}" is not offered by vcluster ${v.version}'s ${vclusterRelease(v.version)?.distro ?? ""} distro: it offers ${vclusterKubernetesVersions(v.version).join(", ")}${v.version === "0.20.6" ? " (0.36.1 offers up to 1.36)" : ""}` });
             }

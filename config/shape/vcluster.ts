@@ -141,6 +141,10 @@ export const vclusterConfig = z.strictObject({
             defaultRequest: limitMap.optional(),
         })
         .optional(),
+    /** Deploy seed 000's Star Wars demo (deathstar, tiefighter, xwing) inside this tenant (NodePort or LoadBalancer only). */
+    demo: z.boolean().default(false),
+    /** At `up`, expect "Ship landed" for tiefighter and, with a tenant policy guarding the Death Star, a refused xwing. */
+    verify: z.boolean().default(false),
     /** vcluster chart values deep-merged over Kubeloom's (maps merge, lists and scalars replace). */
     values: chartValues,
     /** A YAML file of vcluster chart values (path relative to the project), merged under `values`. */
