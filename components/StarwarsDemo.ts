@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { starwarsObjects } from "./starwars-demo";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a tenant's demo. */
 export interface StarwarsDemoArgs {
@@ -20,7 +21,7 @@ export class StarwarsDemo extends pulumi.ComponentResource {
     public readonly readyAfter: pulumi.Resource[];
 
     constructor(name: string, args: StarwarsDemoArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:StarwarsDemo", name, {}, opts);
+        super(COMPONENT_TYPES.StarwarsDemo, name, {}, opts);
         // Explicit, never the ambient kubeconfig: the tenant's own API.
         const provider = new k8s.Provider(`${name}-k8s`, { kubeconfig: pulumi.secret(args.kubeconfig) }, { parent: this, dependsOn: [args.vcluster] });
         const child = { parent: this, provider };

@@ -9,7 +9,7 @@ import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
 import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
-import type { LoadBalancerProvider } from "../components/load-balancer";
+import { DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "../components/load-balancer";
 import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
@@ -180,7 +180,7 @@ export function loadBalancerAddresses(cluster: ClusterConfig): readonly string[]
 
 /** Which provider answers a pre-planned address request on this cluster (MetalLB unless LB-IPAM is declared). */
 export function loadBalancerProvider(cluster: ClusterConfig): LoadBalancerProvider {
-    return clusterLoadBalancer(cluster)?.type ?? "metallb";
+    return clusterLoadBalancer(cluster)?.type ?? DEFAULT_LOAD_BALANCER_PROVIDER;
 }
 
 /**

@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../../components/cilium-values";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { nodeNameProblem } from "../k8s-formats";
+import { DEFAULT_CILIUM_WAIT_SECONDS } from "../../components/defaults";
+import { nodeNameProblem } from "../../lib/k8s-formats";
 import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration, chartValues, valuesFilePath } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
@@ -71,7 +72,7 @@ export const ciliumConfig = z
                 routerCidr: cidrText.optional(),
             })
             .optional(),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS),
         /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
         verify: z.boolean().default(false),
         /** Chart values deep-merged over Kubeloom's (maps merge, lists and scalars replace); see config/chart-values.ts. */

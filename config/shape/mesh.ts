@@ -4,14 +4,15 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { dns1123LabelProblem, portNameProblem } from "../k8s-formats";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 
 /** A cluster's `clustermesh` block. */
 export const clustermeshConfig = z.strictObject({
     /** LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool. */
     apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
+    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default CLUSTERMESH_NODEPORT_BASE (32379) + mesh index. */
     nodePort: nodePort.optional(),
     /** Node address peers dial for NodePort; default: the cluster's API host. */
     nodeAddress: hostAddress.optional(),
@@ -48,7 +49,7 @@ export const meshConfig = z.strictObject({
     /** Names of the clusters in the mesh; default: all clusters. */
     clusters: z.array(z.string()).optional(),
     serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS),
     globalServices: z.array(globalService).default([]),
     /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
     demo: z.boolean().default(false),

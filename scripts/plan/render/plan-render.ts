@@ -12,9 +12,7 @@ import type { OfflinePlan, PlannedResource } from "../offline-plan";
 import { RenderEnvironment, ReleaseToRender } from "./helm";
 import { KubeObject } from "./objects";
 import { renderReleases, RenderRequest } from "./render";
-
-/** The Pulumi type of a Helm release in the plan. */
-export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+import { HELM_RELEASE_TYPE } from "../resource-types";
 
 /**
  * Kubernetes version assumed for a cluster whose version the config does not state (an existing cluster without
