@@ -7,6 +7,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as vm from "node:vm";
 import type AjvType from "ajv";
 import { PROJECT_DIR } from "./project";
 import type { SchemaViolation, ValuesValidator } from "./chart-values";
@@ -40,11 +41,38 @@ function newAjv(schema: Readonly<Record<string, unknown>>): AjvType {
     return new Ajv(options);
 }
 
-/** Loads standalone validator code with this module's `require`, so ajv's runtime helpers resolve from the project. */
-function loadStandalone(code: string): CompiledFunction {
+/**
+ * Loads standalone validator code with this module's `require`, so ajv's runtime helpers resolve from the project.
+ * V8's compiled code for it is kept beside it (`<file>.v8`, written after the first validation, when the validator's
+ * functions have been compiled): parsing a megabyte of generated code again costs more than the rest of the check.
+ */
+function loadStandalone(code: string, file: string): ValuesValidator {
+    const v8File = `${file}.v8`;
+    let cachedData: Buffer | undefined;
+    try {
+        cachedData = fs.readFileSync(v8File);
+    } catch {
+        cachedData = undefined;
+    }
+    const script = new vm.Script(`(function (module, exports, require) {${code}\n})`, { filename: file, cachedData });
     const module = { exports: {} as unknown };
-    new Function("module", "exports", "require", code)(module, module.exports, require);
-    return module.exports as CompiledFunction;
+    (script.runInThisContext() as (m: unknown, e: unknown, r: NodeRequire) => void)(module, module.exports, require);
+    const validator = wrap(module.exports as CompiledFunction);
+    if (cachedData !== undefined && !script.cachedDataRejected) return validator;
+    let written = false;
+    return (values) => {
+        const result = validator(values);
+        if (!written) {
+            written = true;
+            try {
+                fs.writeFileSync(`${v8File}.${process.pid}`, script.createCachedData());
+                fs.renameSync(`${v8File}.${process.pid}`, v8File);
+            } catch {
+                // Best effort, as the code itself.
+            }
+        }
+        return result;
+    };
 }
 
 /** The validator of `schemaText` (a values.schema.json), from memory, the disk cache, or compiled now and cached. */
@@ -56,7 +84,7 @@ export function compileValuesSchema(schemaText: string, cacheDir: string = schem
     let validator: ValuesValidator | undefined;
     if (fs.existsSync(file)) {
         try {
-            validator = wrap(loadStandalone(fs.readFileSync(file, "utf8")));
+            validator = loadStandalone(fs.readFileSync(file, "utf8"), file);
         } catch {
             validator = undefined; // A damaged cache entry is recompiled below.
         }
