@@ -139,6 +139,18 @@ describe("chart values through the program (plan under mocks)", function () {
         assert.deepEqual((vc.inputs.values as any).sync.toHost, { ingresses: { enabled: true }, networkPolicies: { enabled: true } });
     });
 
+    it("gives MetalLB's release the user's values (and keeps its manifest secret then); none without them", async () => {
+        const without = await planConfig(meshConfig());
+        const plain = without.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "metallb")!;
+        assert.equal(plain.inputs.values, undefined, "no values key at all: the plan of a stack without values is unchanged");
+        const raw = meshConfig();
+        raw.clusters[0].loadBalancer.metallb.values = { controller: { logLevel: "debug" } };
+        const plan = await planConfig(raw);
+        const release = plan.resources.find((r) => r.type === "kubernetes:helm.sh/v3:Release" && r.inputs.chart === "metallb" && r.name.includes(raw.clusters[0].name))!;
+        assert.deepEqual(release.inputs.values, { controller: { logLevel: "debug" } });
+        assert.deepEqual(release.options.additionalSecretOutputs, ["manifest"]);
+    });
+
     it("keeps a secret inside values secret in the Helm release and never writes it into the plan", async () => {
         const MARKER = "VALUES-SECRET-MARKER-31c9";
         const raw = devConfig();
