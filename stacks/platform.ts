@@ -20,7 +20,7 @@ import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { tenantNetworkPolicies, VClusterExposureConfig } from "../config/resolve";
-import { resolveClusters, type CiliumInput } from "../config/resolved-cluster";
+import { resolveClusters, type CiliumInput, type ResolvedCluster } from "../config/resolved-cluster";
 import { LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
@@ -64,7 +64,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = model.installsCilium
-            ? installCilium(cluster, model.ciliumInput, access, ciliumExtra, protect, userChartValues(loaded, ["clusters", model.index, "cilium", "values"]))
+            ? installCilium(cluster, model, access, ciliumExtra, protect, userChartValues(loaded, ["clusters", model.index, "cilium", "values"]))
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -95,7 +95,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         cluster.vclusters.forEach((vc, index) => {
             if (vc.demo) starwarsDemo(cluster.name, vc, vclusters[index], protect);
         });
-        return { config: cluster, access, vclusters, ...installed };
+        return { config: cluster, resolved: model, access, vclusters, ...installed };
     });
     // Phase 4: the mesh's own objects in each member, after its Cilium.
     if (mesh) composeMeshServices(mesh, clusters.map((c) => ({ ...c, ciliumRelease: c.cilium?.release })));
@@ -143,7 +143,7 @@ function starwarsDemo(clusterName: string, vc: ClusterConfig["vclusters"][number
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */
 function installCilium(
     cluster: ClusterConfig,
-    input: CiliumInput,
+    model: ResolvedCluster,
     access: ClusterAccess,
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
@@ -166,9 +166,10 @@ function installCilium(
                   { protect, dependsOn: access.creator ? [access.creator] : [] },
               )
             : undefined;
+    const input = model.ciliumInput;
     // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
-    // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
-    const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
+    // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart's default (defaultOperatorReplicas).
+    const ciliumNodeCount = model.createdNodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     const cilium = new CiliumInstall(
         resourceNames.cilium(cluster.name),
         {
@@ -180,7 +181,7 @@ function installCilium(
             values: {
                 ...input,
                 kubeProxyReplacement: kubeProxyReplacementOf(cluster, input, access),
-                operatorReplicas: input.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
+                operatorReplicas: input.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount),
             },
             extraValues,
         },

@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 
@@ -48,7 +48,7 @@ export const meshConfig = z.strictObject({
     enabled: z.boolean().default(true),
     /** Names of the clusters in the mesh; default: all clusters. */
     clusters: z.array(z.string()).optional(),
-    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default(DEFAULT_MESH_SERVICE_TYPE),
     maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS),
     globalServices: z.array(globalService).default([]),
     /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
