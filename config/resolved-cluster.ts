@@ -14,6 +14,7 @@ import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { CiliumValuesInput } from "../components/cilium-values";
 import { k3sAddresses } from "../components/k3s-topology";
 import { assertNever } from "../lib/assert-never";
+import { isLoopbackHost } from "../lib/cidr";
 
 /** Whether Kubeloom creates (and destroys) the cluster: k3s and kind do; kubeconfig and stackReference exist already. */
 export function createsCluster(source: ClusterSource | ClusterSource["type"]): boolean {

@@ -26,6 +26,8 @@ function expandAbbreviations(key: string): string {
  * unrelated neighbour ("version").
  */
 export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    // No key is this long: no hint, and no quadratic distance over a huge value.
+    if (unknown.length > 64) return undefined;
     const expanded = expandAbbreviations(unknown);
     const same = known.find((key) => expandAbbreviations(key) === expanded);
     if (same !== undefined && /k8s|kube/i.test(unknown)) return same;

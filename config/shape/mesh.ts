@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
+import { quoteInput } from "../../lib/user-input";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
@@ -21,6 +22,12 @@ export const clustermeshConfig = z.strictObject({
 export const globalService = z.strictObject({
     name: checkedString(dns1123LabelProblem),
     namespace: checkedString(dns1123LabelProblem).default("default"),
+    /**
+     * Whether the namespace exists: true — Kubeloom creates it in every mesh cluster (and deletes it on destroy);
+     * false — the user declares it exists already (made by another stack or tool), and `plan --render`'s pre-flight
+     * takes their word. @default - not said: pre-flight reports a namespace the stack does not create
+     */
+    createNamespace: z.boolean().optional(),
     /** io.cilium/service-affinity. */
     affinity: z.enum(["none", "local", "remote"]).default("none"),
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
@@ -37,7 +44,7 @@ export const globalService = z.strictObject({
                 if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct`, params: SELF_CONTAINED });
                 const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
                 if (names[k] !== undefined && sameName < k) {
-                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
+                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${quoteInput(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
                 }
             });
         }),
