@@ -9,6 +9,7 @@
  */
 import { deepMerge, isPlainObject } from "./values-util";
 import { suggestKey } from "./did-you-mean";
+import { quoteInput } from "./user-input";
 
 /** A key path inside chart values: map keys and list indexes. */
 export type ValuesPath = ReadonlyArray<string | number>;
@@ -215,13 +216,11 @@ function userValueAt(user: unknown, path: readonly string[]): { found: boolean; 
     return { found: true, value: current };
 }
 
-/** A short, safe rendering of a user's value for a message. */
+/** A user's value in a message: the project's one quoting (lib/user-input.ts quoteInput) for scalars. */
 function shown(value: unknown): string {
-    if (value === null) return "null";
     if (Array.isArray(value)) return "a list";
     if (isPlainObject(value)) return "a map";
-    const text = JSON.stringify(value) ?? String(value);
-    return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+    return quoteInput(value);
 }
 
 /**
