@@ -17,68 +17,35 @@ export const cniNetworkName = z
 
 export const ciliumConfig = z
     .strictObject({
-        /**
-         * Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster
-         * (and its Cilium) another stack manages — a tenants stack only adds vClusters.
-         */
-        install: z.boolean().optional(),
-        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
-        kubeProxyReplacement: z.boolean().default(true),
-        /**
-         * How Cilium carries pod traffic between nodes. Default: "tunnel", except with a chaining mode that keeps a
-         * primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is "native"
-         * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
-         */
-        routingMode: z.enum(["tunnel", "native"]).optional(),
-        /**
-         * Default: "kubernetes" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is
-         * "cluster-pool" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining).
-         */
-        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional(),
+        install: z.boolean().optional().describe("Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster (and its Cilium) another stack manages — a tenants stack only adds vClusters."),
+        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium).describe("Cilium chart release: one of the support matrix, and one that supports the cluster's Kubernetes version."),
+        kubeProxyReplacement: z.boolean().default(true).describe("eBPF kube-proxy replacement (a boolean; no chart accepts \"strict\"). On a K3s cluster it also turns K3s' kube-proxy off (--disable-kube-proxy)."),
+        routingMode: z.enum(["tunnel", "native"]).optional().describe("How Cilium carries pod traffic between nodes. Default: \"tunnel\", except with a chaining mode that keeps a primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is \"native\" (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do)."),
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional().describe("Default: \"kubernetes\" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is \"cluster-pool\" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining)."),
         hubble: z
             .strictObject({
-                relay: z.boolean().default(true),
-                ui: z.boolean().default(true),
-                /** Expose hubble-ui as a NodePort on this port. */
-                uiNodePort: nodePort.optional(),
+                relay: z.boolean().default(true).describe("Deploy hubble-relay."),
+                ui: z.boolean().default(true).describe("Deploy hubble-ui."),
+                uiNodePort: nodePort.optional().describe("Expose hubble-ui as a NodePort on this port."),
             })
-            .default({ relay: true, ui: true }),
-        nodeSelector: labelMap.default({}),
-        tolerations: z.array(toleration).default([]),
-        operatorReplicas: z.number().int().min(1).max(5).optional(),
-        /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
-        k8sServiceHost: hostAddress.optional(),
-        k8sServicePort: port.optional(),
+            .default({ relay: true, ui: true }).describe("Hubble relay and UI."),
+        nodeSelector: labelMap.default({}).describe("Run the Cilium agent only on nodes with these labels (label keys and values); default: every node."),
+        tolerations: z.array(toleration).default([]).describe("Tolerations of the Cilium agent; default: the chart's tolerate-everything."),
+        operatorReplicas: z.number().int().min(1).max(5).optional().describe("Cilium operator replicas; default: 1 on a one-node cluster, else 2. At most the number of nodes Kubeloom creates."),
+        k8sServiceHost: hostAddress.optional().describe("API server address for kube-proxy replacement when the cluster is not created by Kubeloom."),
+        k8sServicePort: port.optional().describe("API server port for kube-proxy replacement when the cluster is not created by Kubeloom (required together with k8sServiceHost)."),
         chaining: z
             .strictObject({
-                mode: z.enum(CHAINING_MODES),
-                /**
-                 * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
-                 * reverted on destroy. Default: no node is touched.
-                 */
-                nodes: z.array(checkedString(nodeNameProblem)).default([]),
-                /**
-                 * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
-                 * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
-                 * one IPAM store. Default: "cbr0" for flannel (the name in flannel's kube-flannel.yml and in K3s'
-                 * flannel); required for generic-veth; not used with aws-cni (implied "aws-cni") or portmap.
-                 */
-                target: cniNetworkName.optional(),
-                /**
-                 * generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium
-                 * takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of
-                 * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
-                 */
-                routerCidr: cidrText.optional(),
+                mode: z.enum(CHAINING_MODES).describe("generic-veth, aws-cni or flannel (the primary CNI keeps IPAM and routing), or portmap (Cilium stays the primary CNI; only without kube-proxy replacement)."),
+                nodes: z.array(checkedString(nodeNameProblem)).default([]).describe("Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name); reverted on destroy. Default: no node is touched."),
+                target: cniNetworkName.optional().describe("generic-veth and flannel: the network name (\"name\") of the primary CNI's conflist on the nodes. The agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep one IPAM store. Default: \"cbr0\" for flannel (the name in flannel's kube-flannel.yml and in K3s' flannel); required for generic-veth; not used with aws-cni (implied \"aws-cni\") or portmap."),
+                routerCidr: cidrText.optional().describe("generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286)."),
             })
-            .optional(),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS),
-        /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
-        verify: z.boolean().default(false),
-        /** Chart values deep-merged over Kubeloom's (maps merge, lists and scalars replace); see config/chart-values.ts. */
-        values: chartValues,
-        /** A YAML file of chart values (path relative to the project), merged under `values`. */
-        valuesFile: valuesFilePath,
+            .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
+        verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
+        values: chartValues.describe("The cilium chart's own values, deep-merged over Kubeloom's (maps merge, lists and scalars replace); checked against the owned keys and the chart release."),
+        valuesFile: valuesFilePath.describe("A YAML file of cilium chart values (path relative to the project), merged under `values`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({

@@ -101,18 +101,18 @@ describe("owned values: every key a builder writes is declared owned by it", fun
 
 describe("README: owned keys table", () => {
     it("lists exactly the builders' owned-key declarations (owned keys table)", () => {
-        const readmeFile = path.join(PROJECT_DIR, "README.md");
+        const readmeFile = path.join(PROJECT_DIR, "docs", "chart-values.md");
         const readme = fs.readFileSync(readmeFile, "utf8");
         const begin = "<!-- owned-values:begin -->\n";
         const end = "\n<!-- owned-values:end -->";
         const start = readme.indexOf(begin);
         const stop = readme.indexOf(end);
-        assert.ok(start >= 0 && stop > start, "README.md has no owned-values markers");
+        assert.ok(start >= 0 && stop > start, "docs/chart-values.md has no owned-values markers");
         const expected = ownedValuesMarkdown();
         if (process.env.KUBELOOM_UPDATE_README === "1") {
             fs.writeFileSync(readmeFile, `${readme.slice(0, start + begin.length)}${expected}${readme.slice(stop)}`);
             return;
         }
-        assert.equal(readme.slice(start + begin.length, stop), expected, 'README.md\'s owned keys table is stale: run KUBELOOM_UPDATE_README=1 npx mocha -g "owned keys table"');
+        assert.equal(readme.slice(start + begin.length, stop), expected, 'docs/chart-values.md\'s owned keys table is stale: run KUBELOOM_UPDATE_README=1 npx mocha -g "owned keys table"');
     });
 });

@@ -206,10 +206,11 @@ describe("chart values via `npm run plan` (must hold)", function () {
         assert.equal(offline.code, 0, offline.stderr);
         assert.equal(offline.stderr.match(/chart values were not checked/g)?.length, 1, offline.stderr);
         assert.match(offline.stderr, /clusters\[0\]\.cilium\.values \(cilium 1\.20\.0\)/);
-        const rendered = await runPlan(["dev", "--config", stackFile, "--render"]);
+        const out = path.join(dir, "plan.json");
+        const rendered = await runPlan(["dev", "--config", stackFile, "--render", "--out", out]);
         assert.equal(rendered.code, 0, rendered.stderr);
         assert.doesNotMatch(rendered.stderr, /not checked/);
-        const plan = JSON.parse(rendered.stdout) as { resources: Array<{ name: string; inputs: any; rendered?: any[] }> };
+        const plan = JSON.parse(fs.readFileSync(out, "utf8")) as { resources: Array<{ name: string; inputs: any; rendered?: any[] }> };
         const cilium = plan.resources.find((r) => r.name === "dev-cilium-release")!;
         assert.deepEqual((cilium.inputs.values as any).bpf, { masquerade: true });
         const config = cilium.rendered!.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cilium-config");
