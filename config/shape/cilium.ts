@@ -7,7 +7,7 @@ import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { DEFAULT_CILIUM_WAIT_SECONDS } from "../../components/defaults";
 import { nodeNameProblem } from "../../lib/k8s-formats";
-import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration } from "./fields";
+import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration, chartValues, valuesFilePath } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
 /** A CNI network name ("name" of a conflist): libcni accepts letters, digits, '.', '_' and '-', starting alphanumeric. */
@@ -44,6 +44,8 @@ export const ciliumConfig = z
             .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
         verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
+        values: chartValues.describe("The cilium chart's own values, deep-merged over Kubeloom's (maps merge, lists and scalars replace); checked against the owned keys and the chart release."),
+        valuesFile: valuesFilePath.describe("A YAML file of cilium chart values (path relative to the project), merged under `values`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({
