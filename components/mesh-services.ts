@@ -11,11 +11,28 @@ export const SERVICE_AFFINITY_ANNOTATION = "io.cilium/service-affinity";
 /** Endpoint label Cilium sets to the cluster name; selectors use it to name a cluster in policies. */
 export const CLUSTER_LABEL = "io.cilium.k8s.policy.cluster";
 
+/**
+ * Protocols of a global Service port: one, or both TCP and UDP on the same number (DNS) — which Kubernetes writes as
+ * two port entries (a Service port is one protocol), each with its own name.
+ */
+export const GLOBAL_SERVICE_PROTOCOLS = ["TCP", "UDP", "TCP+UDP"] as const;
+/** One of GLOBAL_SERVICE_PROTOCOLS. */
+export type GlobalServiceProtocol = (typeof GLOBAL_SERVICE_PROTOCOLS)[number];
+
+/** One port of a global Service. */
+export interface GlobalServicePort {
+    readonly port: number;
+    readonly targetPort?: number;
+    readonly name?: string;
+    /** @default "TCP" */
+    readonly protocol?: GlobalServiceProtocol;
+}
+
 /** A Service served by the backends of every mesh cluster. */
 export interface GlobalServiceSpec {
     readonly name: string;
     readonly namespace: string;
-    readonly ports: ReadonlyArray<{ readonly port: number; readonly targetPort?: number; readonly name?: string }>;
+    readonly ports: readonly GlobalServicePort[];
     readonly selector: Readonly<Record<string, string>>;
     /** Prefer local or remote backends, or none. */
     readonly affinity: "none" | "local" | "remote";
@@ -41,7 +58,6 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
     const annotations: Record<string, string> = { [GLOBAL_SERVICE_ANNOTATION]: "true" };
     if (svc.notSharedIn.includes(clusterName)) annotations[SHARED_SERVICE_ANNOTATION] = "false";
     if (svc.affinity !== "none") annotations[SERVICE_AFFINITY_ANNOTATION] = svc.affinity;
-    const named = svc.ports.length > 1;
     return sortKeysDeep({
         apiVersion: "v1",
         kind: "Service",
@@ -49,14 +65,25 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
         spec: {
             type: "ClusterIP",
             selector: { ...svc.selector },
-            ports: svc.ports.map((p) => ({
-                // Kubernetes requires a name on every port once there is more than one.
-                ...(p.name !== undefined ? { name: p.name } : named ? { name: `port-${p.port}` } : {}),
-                port: p.port,
-                targetPort: p.targetPort ?? p.port,
-                protocol: "TCP",
-            })),
+            ports: globalServicePorts(svc.ports),
         },
+    });
+}
+
+/**
+ * The Service's port entries: one per protocol (TCP+UDP gives two, `<name>-tcp` and `<name>-udp`). Kubernetes requires
+ * a name on every entry once there is more than one: an unnamed port is `port-<port>`, as before UDP existed, so a
+ * TCP-only Service renders exactly as it did. Cilium merges a global Service's backends per port and protocol.
+ */
+export function globalServicePorts(ports: readonly GlobalServicePort[]): Array<Record<string, unknown>> {
+    const entries = ports.flatMap((p) =>
+        (p.protocol === "TCP+UDP" ? (["TCP", "UDP"] as const) : [p.protocol ?? "TCP"]).map((protocol) => ({ port: p, protocol, split: p.protocol === "TCP+UDP" })),
+    );
+    const named = entries.length > 1;
+    return entries.map(({ port: p, protocol, split }) => {
+        const base = p.name ?? (named ? `port-${p.port}` : undefined);
+        const name = base !== undefined && split ? `${base}-${protocol.toLowerCase()}` : base;
+        return { ...(name !== undefined ? { name } : {}), port: p.port, targetPort: p.targetPort ?? p.port, protocol };
     });
 }
 
