@@ -1,6 +1,4 @@
 import { strict as assert } from "node:assert";
-import * as fs from "node:fs";
-import * as path from "node:path";
 import Ajv from "ajv";
 import {
     ciliumL2AnnouncementPolicy,
@@ -14,7 +12,7 @@ import { addressRequest } from "../../components/load-balancer";
 import { vclusterValues } from "../../components/vcluster-values";
 import { clustermeshCiliumValues, meshPlan } from "../../components/mesh-plan";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
-import { schemasDir } from "../support/schemas";
+import { chartValuesSchema } from "../support/schemas";
 
 describe("Cilium LB-IPAM and L2 announcements", () => {
     it("splits the pool: pre-planned addresses in a reserved pool only Kubeloom's labelled Services may use", () => {
@@ -58,7 +56,7 @@ describe("Cilium LB-IPAM and L2 announcements", () => {
     });
 
     it("the L2 values are keys of the Cilium 1.18.12 chart schema, with the right types", () => {
-        const schema = JSON.parse(fs.readFileSync(path.join(schemasDir, "cilium-1.18.12.values.schema.json"), "utf8"));
+        const schema = chartValuesSchema("cilium", "1.18.12") as { properties: Record<string, unknown> };
         const validate = new Ajv({ strict: false, allErrors: true }).compile(schema);
         const values = l2AnnouncementValues(["172.22.0.50-172.22.0.100"], ["eth0"]);
         assert.ok(validate(values), JSON.stringify(validate.errors));

@@ -24,7 +24,7 @@ import {
     VCLUSTER_RELEASES,
     vclusterRelease,
 } from "../../components/support-matrix";
-import { sharedDir } from "../../lib/project";
+import { projectArtifactLock } from "../../lib/artifacts";
 
 describe("support matrix", () => {
     it("reads the minor of every version form Kubeloom meets", () => {
@@ -60,7 +60,7 @@ describe("support matrix", () => {
         assert.equal(minorDistance("0.20.6", "1.0.0"), undefined);
     });
 
-    it("lists each chart's releases oldest first, with the exact versions whose charts and schemas are in ../shared", () => {
+    it("lists each chart's releases oldest first, with the exact versions artifacts.lock.json pins", () => {
         for (const releases of [CILIUM_RELEASES, VCLUSTER_RELEASES, METALLB_RELEASES]) {
             const versions = releases.map((r) => r.version);
             assert.deepEqual(versions, [...versions].sort(compareVersions));
@@ -69,10 +69,8 @@ describe("support matrix", () => {
         assert.deepEqual(supportedVersions("vcluster"), ["0.20.6", "0.36.1"]);
         assert.deepEqual(supportedVersions("metallb"), ["0.14.9", "0.16.1"]);
         for (const component of ["cilium", "vcluster", "metallb"] as const) {
-            for (const version of supportedVersions(component)) {
-                const schema = path.join(sharedDir(), "schemas", `${component}-${version}.values.schema.json`);
-                assert.ok(fs.existsSync(schema), `no values schema for ${component} ${version} at ${schema}`);
-            }
+            const locked = projectArtifactLock().charts.filter((c) => c.chart === component).map((c) => c.version);
+            assert.deepEqual(locked, supportedVersions(component), `artifacts.lock.json pins ${component} ${locked.join(", ")}; the support matrix lists ${supportedVersions(component).join(", ")}`);
         }
     });
 

@@ -9,6 +9,7 @@ import type { KubeObject } from "../../scripts/plan/render/objects";
 import { diffPlans } from "../../scripts/diff/plan-diff";
 import { renderMarkdown } from "../../scripts/diff/plan-diff-markdown";
 import { planDiffReport } from "../../scripts/diff/plan-diff";
+import { needRenderEnvironment } from "../support/artifacts";
 
 const PREFIX = "urn:pulumi:dev::kubeloom::";
 const PROVIDER = `${PREFIX}pulumi:providers:kubernetes::dev-k8s`;
@@ -151,8 +152,7 @@ describe("plan:diff on the real program, rendered through the stand-in helm", fu
         const { parseStackConfig } = await import("../../config/parse");
         const { SECRET_KEYS } = await import("../../config/schema");
         const { renderPlan } = await import("../../scripts/plan/render/plan-render");
-        const { sharedDir } = await import("../../lib/project");
-        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const env = needRenderEnvironment();
         const rendered = async (raw: Record<string, any>) => {
             const clusters = new Map(parseStackConfig(raw, { secretKeys: [...SECRET_KEYS].filter((k) => raw[k] !== undefined) }).clusters.map((c) => [c.name, c]));
             return renderPlan(await planConfig(raw), clusters, env);

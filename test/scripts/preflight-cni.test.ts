@@ -1,19 +1,18 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ChainingMode, ciliumValues, CiliumValuesInput } from "../../components/cilium-values";
-import { sharedDir } from "../../lib/project";
 import { checkCniChaining, CniNetworkModel } from "../../scripts/plan/preflight/cni-checks";
 import type { PlacedObject } from "../../scripts/plan/preflight/checks";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { renderRelease } from "../../scripts/plan/render/render";
+import { needRenderEnvironment } from "../support/artifacts";
 
-const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
 const network: CniNetworkModel = { cluster: "chain", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", primaryNetwork: "cbr0" };
 const CILIUM_CONFIG = "ConfigMap/kube-system/cilium-config";
 
 /** Renders the cilium 1.16.19 chart with these values through the stand-in helm. */
 async function renderCilium(values: Record<string, unknown>, extra: KubeObject[] = []): Promise<PlacedObject[]> {
-    const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, env);
+    const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, needRenderEnvironment());
     return [...objects, ...extra].map((object) => ({ object, namespace: object.metadata.namespace ?? "kube-system" }));
 }
 

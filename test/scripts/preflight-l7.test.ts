@@ -13,7 +13,7 @@ import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy, VClusterL
 import { tenantFencePolicies, tenantHostPolicies } from "../../components/tenant-fence";
 import { vclusterValues } from "../../components/vcluster-values";
 import { renderRelease } from "../../scripts/plan/render/render";
-import { sharedDir } from "../../lib/project";
+import { needRenderEnvironment } from "../support/artifacts";
 
 const cluster: ClusterModel = { name: "dev", kubeVersion: "1.36.0", extraApiVersions: [] };
 const NS = "vcluster-galaxy";
@@ -37,7 +37,7 @@ async function chartPolicies(line: VClusterLine, chartFence: boolean): Promise<K
     const version = line === "0.20" ? "0.20.6" : "0.36.1";
     const values = vclusterValues({ name: "galaxy", version, contextName: "dev-galaxy", isolate: true, expose: { type: "ClusterIP" } }) as { policies: { networkPolicy: { enabled: boolean } } };
     values.policies.networkPolicy.enabled = chartFence;
-    const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+    const env = needRenderEnvironment();
     const { objects } = await renderRelease({ release: { release: "galaxy", chart: "vcluster", version, namespace: NS }, values, kubeVersion: line === "0.20" ? "1.30.6" : "1.36.0", apiVersions: [] }, env);
     return objects.filter((o) => o.kind === "NetworkPolicy");
 }

@@ -5,6 +5,7 @@ import {
     checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
 } from "../../scripts/plan/preflight/checks";
 import type { KubeObject } from "../../scripts/plan/render/objects";
+import { needRenderEnvironment } from "../support/artifacts";
 
 const CP = "node-role.kubernetes.io/control-plane";
 const linux = (name: string, extra: Record<string, string> = {}) => ({ "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", ...extra });
@@ -117,13 +118,12 @@ describe("preflight: rendered vCluster with a quota (issue 11 known failure 1)",
             const { vclusterValues } = await import("../../components/vcluster-values");
             const { renderRelease } = await import("../../scripts/plan/render/render");
             const path = await import("node:path");
-            const { sharedDir } = await import("../../lib/project");
             const values = vclusterValues({
                 name: "vc-q", contextName: "dev-vc-q", isolate: true,
                 expose: expose === "NodePort" ? { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } : { type: "LoadBalancer", address: "192.0.2.200" },
                 limitRange: { default: { cpu: "500m", memory: "512Mi" }, defaultRequest: { cpu: "100m", memory: "128Mi" } },
             });
-            const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+            const env = needRenderEnvironment();
             const { objects } = await renderRelease({ release: { release: "vc-q", chart: "vcluster", version: "0.20.6", namespace: "vcluster-vc-q" }, values, kubeVersion: "1.28.13", apiVersions: [] }, env);
             const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "vcluster-vc-q" }));
             assert.ok(placed.some((p) => p.object.kind === "ResourceQuota"), "the quota renders");
@@ -138,7 +138,6 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
         const { ciliumValues } = await import("../../components/cilium-values");
         const { renderRelease } = await import("../../scripts/plan/render/render");
         const path = await import("node:path");
-        const { sharedDir } = await import("../../lib/project");
         const values = ciliumValues({
             clusterName: "chain", clusterId: 1, podCidr: "10.244.0.0/16", kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.20", apiServerPort: 6443 },
             routingMode: "native", ipamMode: "cluster-pool", hubble: { relay: true, ui: false },
@@ -146,7 +145,7 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
             tolerations: [{ key: "kubeloom.io/cilium", operator: "Equal", value: "true", effect: "NoSchedule" }],
             operatorReplicas: 1, chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.250.0.0/20" },
         } as never);
-        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const env = needRenderEnvironment();
         const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, env);
         const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "kube-system" }));
         // chaining.nodes: the labelled, tainted Cilium node and an ordinary one.
@@ -229,9 +228,8 @@ describe("preflight: pod-security", function () {
             const { podSecurityNamespaceLabels } = await import("../../components/tenant-policy");
             const { renderRelease } = await import("../../scripts/plan/render/render");
             const path = await import("node:path");
-            const { sharedDir } = await import("../../lib/project");
             const values = vclusterValues({ name: "vc-p", contextName: "dev-vc-p", version, isolate: true, podSecurityStandard: tenant, expose: { type: "NodePort", nodePort: 31450, nodeAddress: "192.0.2.10" } });
-            const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+            const env = needRenderEnvironment();
             const { objects } = await renderRelease({ release: { release: "vc-p", chart: "vcluster", version, namespace: "vcluster-vc-p" }, values, kubeVersion, apiVersions: [] }, env);
             const placed = objects.map((object) => ({ object, namespace: object.metadata.namespace ?? "vcluster-vc-p" }));
             const labels = podSecurityNamespaceLabels(tenant);

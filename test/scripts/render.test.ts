@@ -7,7 +7,7 @@ import { parseManifests, redactSecrets, sortObjects } from "../../scripts/plan/r
 import { substitutePlaceholders, FAKE_PREFIX } from "../../scripts/plan/render/placeholders";
 import { renderCacheKey, mapBounded } from "../../scripts/plan/render/render";
 import { kubeVersionOf } from "../../scripts/plan/render/plan-render";
-import { PROJECT_DIR, sharedDir } from "../../lib/project";
+import { PROJECT_DIR } from "../../lib/project";
 import { runPlan } from "../support/run-plan";
 
 const release = { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system", repo: "https://helm.cilium.io" };
@@ -18,19 +18,38 @@ describe("render: pure pieces", () => {
             "template", "cilium", "/c/cilium-1.16.19.tgz", "-n", "kube-system", "--version", "1.16.19", "-f", "/t/v.json",
             "--kube-version", "1.28.13", "-a", "cilium.io/v2", "-a", "metallb.io/v1beta1", "--include-crds",
         ]);
-        const repoArgs = helmTemplateArgs(release, chartLocation(release, undefined), "v.json", "1.30.0", []);
-        assert.deepEqual(repoArgs.slice(0, 5), ["template", "cilium", "cilium", "--repo", "https://helm.cilium.io"]);
-        assert.ok(!repoArgs.includes("--set"));
+        const args = helmTemplateArgs(release, { local: "/c/cilium-1.16.19.tgz" }, "v.json", "1.30.0", []);
+        assert.ok(!args.includes("--repo"), "charts are never fetched by helm itself");
+        assert.ok(!args.includes("--set"));
     });
 
-    it("finds <chart>-<version>.tgz or <chart>-<version>/ in the charts dir, and fails naming KUBELOOM_CHARTS_DIR otherwise", () => {
-        const charts = path.join(sharedDir(), "charts");
-        assert.deepEqual(chartLocation(release, charts), { local: path.join(charts, "cilium-1.16.19.tgz") });
-        assert.deepEqual(chartLocation({ ...release, chart: "metallb", version: "0.14.9" }, charts), { local: path.join(charts, "metallb-0.14.9") });
-        assert.throws(() => chartLocation({ ...release, version: "9.9.9" }, charts), /KUBELOOM_CHARTS_DIR=.*cilium-9\.9\.9\.tgz/);
+    it("takes <chart>-<version>.tgz or <chart>-<version>/ from a charts mirror, else the cache; never a repository", async () => {
+        const mirror = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-mirror-"));
+        const cache = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-cache-"));
+        const saved = { cache: process.env.KUBELOOM_CACHE_DIR, offline: process.env.KUBELOOM_OFFLINE };
+        try {
+            fs.writeFileSync(path.join(mirror, "cilium-1.16.19.tgz"), "mirror copies are used as they are");
+            fs.mkdirSync(path.join(mirror, "metallb-0.14.9"));
+            process.env.KUBELOOM_CACHE_DIR = cache;
+            process.env.KUBELOOM_OFFLINE = "1";
+            assert.deepEqual(await chartLocation(release, mirror), { local: path.join(mirror, "cilium-1.16.19.tgz") });
+            assert.deepEqual(await chartLocation({ ...release, chart: "metallb", version: "0.14.9" }, mirror), { local: path.join(mirror, "metallb-0.14.9") });
+            await assert.rejects(chartLocation({ ...release, version: "1.17.18" }, mirror), (error: Error) => {
+                assert.match(error.message, /^release cilium: chart cilium 1\.17\.18 is not obtainable \(not in the mirror .*kubeloom-mirror-.*, not in the cache .*kubeloom-cache-.*; downloads are off.*\); set KUBELOOM_CHARTS_DIR/);
+                return true;
+            });
+            await assert.rejects(chartLocation({ ...release, version: "9.9.9" }, mirror), /chart cilium 9\.9\.9 is not in artifacts\.lock\.json \(locked: 1\.16\.19, /);
+        } finally {
+            for (const [name, value] of [["KUBELOOM_CACHE_DIR", saved.cache], ["KUBELOOM_OFFLINE", saved.offline]] as const) {
+                if (value === undefined) delete process.env[name];
+                else process.env[name] = value;
+            }
+            fs.rmSync(mirror, { recursive: true, force: true });
+            fs.rmSync(cache, { recursive: true, force: true });
+        }
     });
 
-    it("the product defaults to helm on PATH and no charts dir (never ../shared)", () => {
+    it("the product defaults to helm on PATH and no charts mirror", () => {
         assert.deepEqual(renderEnvironment({}), { helm: "helm", chartsDir: undefined });
         assert.deepEqual(renderEnvironment({ KUBELOOM_HELM: "/x/helm", KUBELOOM_CHARTS_DIR: "/c" }), { helm: "/x/helm", chartsDir: "/c" });
     });

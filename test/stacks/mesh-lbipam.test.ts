@@ -14,8 +14,9 @@ import { composePlatform } from "../../stacks/platform";
 import { runOfflinePlan } from "../../scripts/plan/offline-plan";
 import { renderPlan, RenderedResource } from "../../scripts/plan/render/plan-render";
 import { preflightPlan } from "../../scripts/plan/preflight/preflight";
-import { PROJECT_DIR, sharedDir } from "../../lib/project";
+import { PROJECT_DIR } from "../../lib/project";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
+import { needRenderEnvironment } from "../support/artifacts";
 
 /** Pulumi.mesh.yaml with each MetalLB pool turned into an LB-IPAM pool (devices eth0, kind's NIC), parsed for real. */
 function meshOnLbipam(): StackConfig {
@@ -96,7 +97,7 @@ describe("mesh stack on Cilium LB-IPAM", function () {
 
     it("renders with the Cilium 1.20.0 chart and passes pre-flight", async () => {
         const clusters = new Map(config.clusters.map((c) => [c.name, c]));
-        const env = { helm: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), chartsDir: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") };
+        const env = needRenderEnvironment();
         const rendered = await renderPlan(plan, clusters, env);
         const cilium = rendered.resources.find((r) => r.name === "c1-cilium-release") as RenderedResource;
         const service = cilium.rendered!.find((o) => o.kind === "Service" && o.metadata.name === "clustermesh-apiserver")!;

@@ -2,7 +2,7 @@
  * Every support-matrix entry on every shipped stack: each stack file (dev, mesh, chain) is rewritten to the newest
  * supported combination around one pinned release (components/support-matrix.ts, newestCombination), planned with
  * what `npm run plan -- --render` runs (planStack, renderPlan, preflightPlan — in this process, the CLI's own path is
- * covered by test/scripts/render.test.ts and the seed test below; stand-in helm, ../shared/charts) and checked:
+ * covered by test/scripts/render.test.ts and the seed test below; helm and the locked charts, test/support/artifacts.ts) and checked:
  *   - the plan installs exactly the pinned versions;
  *   - every Helm release's values validate against that chart version's values.schema.json (Cilium: schema and key
  *     walk; vCluster: the strict 2020-12 schema; MetalLB: its values merged over the chart defaults, as Helm does);
@@ -20,7 +20,7 @@ import * as path from "node:path";
 import { parse, parseDocument } from "yaml";
 import { Combination, newestCombination, supportedVersions } from "../../components/support-matrix";
 import { deepMerge } from "../../lib/values-util";
-import { PROJECT_DIR, sharedDir } from "../../lib/project";
+import { PROJECT_DIR } from "../../lib/project";
 import { planStack, projectName } from "../../scripts/plan/plan-stack";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { renderPlan } from "../../scripts/plan/render/plan-render";
@@ -32,6 +32,7 @@ import { rawConfigFromPulumi } from "../../config/schema";
 import { ciliumCrdFile, metallbCrdFile, validateCustomResource, celProblems } from "../support/crd-schemas";
 import { runPlan, PlanRun } from "../support/run-plan";
 import { ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues, validateMetallbValues, validateVClusterValues } from "../support/schemas";
+import { needChartFile, needRenderEnvironment } from "../support/artifacts";
 
 type Uses = "vcluster" | "metallb";
 
@@ -113,7 +114,7 @@ async function planAndRender(stack: string, file: string): Promise<PlanRun> {
         const stackFile = readStackFile(file, projectName(PROJECT_DIR));
         const config = parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: stack });
         const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
-        const env = renderEnvironment({ KUBELOOM_HELM: process.env.KUBELOOM_HELM ?? path.join(sharedDir(), "tools/bin/helm"), KUBELOOM_CHARTS_DIR: process.env.KUBELOOM_CHARTS_DIR ?? path.join(sharedDir(), "charts") });
+        const env = needRenderEnvironment();
         plan = await renderPlan(plan, clusters, env);
         plan = { ...plan, preflight: preflightPlan(plan, clusters) } as typeof plan;
         return { code: 0, stdout: serializePlan(plan), stderr: "" };
@@ -129,9 +130,9 @@ function clusterOf(resource: PlanResource): string | undefined {
 }
 
 const metallbDefaults = new Map<string, unknown>();
-/** The MetalLB chart's own values.yaml at a version (../shared/charts/metallb-<v>/). */
+/** The MetalLB chart's own values.yaml at a version (read inside the locked chart). */
 function metallbChartValues(version: string): unknown {
-    if (!metallbDefaults.has(version)) metallbDefaults.set(version, parse(fs.readFileSync(path.join(sharedDir(), "charts", `metallb-${version}`, "values.yaml"), "utf8")));
+    if (!metallbDefaults.has(version)) metallbDefaults.set(version, parse(needChartFile("metallb", version, "values.yaml").toString("utf8")));
     return metallbDefaults.get(version);
 }
 

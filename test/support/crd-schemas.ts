@@ -1,17 +1,17 @@
 /**
- * Validates custom resources against the upstream CRDs in ../shared/schemas: the version's openAPIV3Schema,
- * compiled with ajv the way that directory's README describes (structural schemas, unknown formats such as
- * `cidr` or `int64` ignored).
+ * Validates custom resources against the upstream CRDs pinned in artifacts.lock.json (obtained through
+ * test/support/artifacts.ts; the test skips when a CRD is not obtainable): the version's openAPIV3Schema, compiled
+ * with ajv as structural schemas (unknown formats such as `cidr` or `int64` ignored, `strict: false`).
  */
 import * as fs from "fs";
-import * as path from "path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import { parse } from "yaml";
-import { schemasDir } from "./schemas";
+import { projectArtifactLock } from "../../lib/artifacts";
+import { needCrd } from "./artifacts";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 
 /**
- * The Cilium CRD files each support-matrix release is checked against. ../shared/schemas holds CRDs read at one patch
+ * The Cilium CRD files each support-matrix release is checked against. The artifact lock holds CRDs read at one patch
  * per minor, standing for the minor (its README: the CRDs did not change across 10–18 patches of each line, but the
  * newer patches' trees were not available to prove it). Cilium 1.20.0's stand-in is **v1.20.0-pre.3**, the newest
  * 1.20 tree readable offline: its CNP/CCNP schema equals the later dev tree's (descriptions aside), and it has what
@@ -58,7 +58,8 @@ export const CRD_FILES = {
 
 /**
  * Rewrites Go RE2's `\PC` (not a control/format/unassigned character) into the braced form JavaScript `u` regexps
- * need, `\P{C}`, which means the same; the CNP CRDs from 1.18 use it in `spec.log.value` (../shared/schemas/README.md).
+ * need, `\P{C}`, which means the same; the CNP CRDs from 1.18 use it in `spec.log.value` (cilium/cilium v1.18.0+
+ * `pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml`).
  */
 function withJavaScriptPatterns(node: unknown): unknown {
     if (Array.isArray(node)) return node.map(withJavaScriptPatterns);
@@ -72,13 +73,20 @@ interface CrdDocument {
     spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema?: { openAPIV3Schema?: object } }> };
 }
 
+/** The local path of a locked CRD file, named as in the lock (`<set>-<version>.<plural>.crd.yaml`); skips when not obtainable. */
+export function crdPath(file: string): string {
+    const entry = projectArtifactLock().crds.find((c) => c.file === file);
+    if (!entry) throw new Error(`${file} is not in artifacts.lock.json`);
+    return needCrd(entry.set, entry.version, entry.plural).path;
+}
+
 const validators = new Map<string, { crd: CrdDocument; validate: ValidateFunction }>();
 
 function load(file: string, version: string): { crd: CrdDocument; validate: ValidateFunction } {
     const key = `${file}@${version}`;
     let loaded = validators.get(key);
     if (!loaded) {
-        const crd = parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as CrdDocument;
+        const crd = parse(fs.readFileSync(crdPath(file), "utf8")) as CrdDocument;
         const schema = crd.spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema;
         if (!schema) throw new Error(`${file} has no version ${version}`);
         loaded = { crd, validate: new Ajv({ strict: false, allErrors: true, validateFormats: false }).compile(withJavaScriptPatterns(schema) as object) };
@@ -95,7 +103,7 @@ function load(file: string, version: string): { crd: CrdDocument; validate: Vali
  */
 export function celProblems(file: string, object: { readonly apiVersion: string; readonly kind?: string; readonly spec?: unknown; readonly specs?: unknown }): string[] {
     const version = object.apiVersion.split("/")[1];
-    const crd = parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as { spec: { versions: Array<{ name: string; schema?: { openAPIV3Schema?: { "x-kubernetes-validations"?: Array<{ rule: string; message?: string }> } } }> } };
+    const crd = parse(fs.readFileSync(crdPath(file), "utf8")) as { spec: { versions: Array<{ name: string; schema?: { openAPIV3Schema?: { "x-kubernetes-validations"?: Array<{ rule: string; message?: string }> } } }> } };
     const rules = crd.spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema?.["x-kubernetes-validations"] ?? [];
     return rules.flatMap((rule) => {
         if (rule.rule === "has(self.spec) || has(self.specs)") return object.spec !== undefined || object.specs !== undefined ? [] : [rule.message ?? rule.rule];

@@ -1,29 +1,24 @@
 /**
- * Checks for generated Helm values: validators against the upstream chart schemas in ../shared/schemas (exact
- * copies at every support-matrix version, chosen by the `version` argument, default the default version; see that directory's README for how each one compiles with ajv), a key walk for
- * the cilium schema, which cannot reject unknown keys, and a sorted-keys assertion.
+ * Checks for generated Helm values: validators against each chart release's own `values.schema.json`, read from
+ * inside the locked chart archive (test/support/artifacts.ts; the test skips when the chart is not obtainable),
+ * chosen by the `version` argument, default the default version; a key walk for the cilium schema, which cannot
+ * reject unknown keys, and a sorted-keys assertion. How each schema compiles with ajv is noted where it is compiled.
  */
 import { strict as assert } from "node:assert";
-import * as fs from "fs";
-import * as path from "path";
 import Ajv, { ErrorObject, ValidateFunction } from "ajv";
 import Ajv2020 from "ajv/dist/2020";
-import { sharedDir } from "../../lib/project";
+import { needChartFile } from "./artifacts";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { compareVersions } from "../../components/support-matrix";
 
-/** Directory holding the upstream schemas; KUBELOOM_SCHEMAS_DIR overrides it (CI, other checkouts). */
-export const schemasDir = process.env.KUBELOOM_SCHEMAS_DIR ?? path.join(sharedDir(), "schemas");
-
-/** The values schema file of a chart release (every support-matrix release has one, see ../shared/schemas/README.md). */
-export function valuesSchemaFile(chart: "cilium" | "vcluster" | "metallb", version: string): string {
-    return `${chart}-${version.replace(/^v/, "")}.values.schema.json`;
-}
+/** A chart whose values Kubeloom renders. */
+export type ValuesChart = "cilium" | "vcluster" | "metallb";
 
 type JsonSchema = { properties?: Record<string, JsonSchema>; [key: string]: unknown };
 
-function readSchema(file: string): JsonSchema {
-    return JSON.parse(fs.readFileSync(path.join(schemasDir, file), "utf8")) as JsonSchema;
+/** A chart release's own values schema (`values.schema.json` inside the chart; every support-matrix release has one). */
+export function chartValuesSchema(chart: ValuesChart, version: string): JsonSchema {
+    return JSON.parse(needChartFile(chart, version.replace(/^v/, ""), "values.schema.json").toString("utf8")) as JsonSchema;
 }
 
 const ciliumSchemas = new Map<string, { schema: JsonSchema; validate: ValidateFunction }>();
@@ -33,7 +28,7 @@ const metallbValidators = new Map<string, ValidateFunction>();
 function cilium(version: string): { schema: JsonSchema; validate: ValidateFunction } {
     let loaded = ciliumSchemas.get(version);
     if (!loaded) {
-        const schema = readSchema(valuesSchemaFile("cilium", version));
+        const schema = chartValuesSchema("cilium", version);
         // Draft-07 with union types like ["string", "integer"]: strict mode would reject the schema itself.
         loaded = { schema, validate: new Ajv({ strict: false, allErrors: true }).compile(schema) };
         ciliumSchemas.set(version, loaded);
@@ -52,7 +47,7 @@ export function validateVClusterValues(values: unknown, version: string = DEFAUL
     let validate = vclusterValidators.get(version);
     if (!validate) {
         // JSON Schema 2020-12 with a custom "pro" keyword, hence the 2020 build and strict: false.
-        validate = new Ajv2020({ strict: false, allErrors: true }).compile(readSchema(valuesSchemaFile("vcluster", version)));
+        validate = new Ajv2020({ strict: false, allErrors: true }).compile(chartValuesSchema("vcluster", version));
         vclusterValidators.set(version, validate);
     }
     return validate(values) ? [] : [...(validate.errors ?? [])];
@@ -61,12 +56,12 @@ export function validateVClusterValues(values: unknown, version: string = DEFAUL
 /**
  * Schema errors of MetalLB values at `version`. The schema has top-level `required: [controller, speaker]`, so
  * pass the merged values (chart defaults + overrides), as Helm validates them; its `$schema` is the https draft-07
- * id ajv does not know, hence validateSchema: false (../shared/schemas/README.md).
+ * id ajv does not know, hence validateSchema: false.
  */
 export function validateMetallbValues(mergedValues: unknown, version: string = DEFAULT_VERSIONS.metallb): ErrorObject[] {
     let validate = metallbValidators.get(version);
     if (!validate) {
-        validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(readSchema(valuesSchemaFile("metallb", version)));
+        validate = new Ajv({ strict: false, allErrors: true, validateSchema: false }).compile(chartValuesSchema("metallb", version));
         metallbValidators.set(version, validate);
     }
     return validate(mergedValues) ? [] : [...(validate.errors ?? [])];
@@ -75,7 +70,7 @@ export function validateMetallbValues(mergedValues: unknown, version: string = D
 /**
  * Key paths the 1.16 and 1.17 cilium schemas do not list although their templates read them; the schema is
  * generated from values.yaml, so a key that is only a comment there is missing from it. From 1.18 both are in the
- * schema (../shared/schemas/README.md), so the list applies only below 1.18:
+ * schema (read in each chart archive's values.schema.json), so the list applies only below 1.18:
  * - `kubeProxyReplacement`: only `#kubeProxyReplacement: "false"` in values.yaml; read by tpl/cilium-configmap.yaml
  *   (chart-facts.md §1.1, §5.1);
  * - `cni.configMap`: commented out in values.yaml (example `cni-configuration`); read by tpl/cilium-configmap.yaml

@@ -1,9 +1,10 @@
 /**
- * Pure pieces of a `helm template` call: which binary, where the chart is, and the argv (only flags real Helm 3
- * has, so real Helm and the offline stand-in in ../shared/tools/bin/helm take the same command line).
+ * Pieces of a `helm template` call: which binary, where the chart is, and the argv (only flags real Helm 3 has, so
+ * real Helm and an offline stand-in take the same command line). Charts are always local, verified archives from
+ * the artifact store (lib/artifacts: mirror, cache, or a download checked against artifacts.lock.json); nothing is
+ * rendered with `--repo`, which would fetch a chart nothing verifies.
  */
-import * as fs from "node:fs";
-import * as path from "node:path";
+import { ArtifactStore, artifactStore, artifactStoreOptionsFromEnv } from "../../../lib/artifacts";
 
 /** One Helm release to render, as the plan records it. */
 export interface ReleaseToRender {
@@ -11,32 +12,44 @@ export interface ReleaseToRender {
     readonly chart: string;
     readonly version: string;
     readonly namespace: string;
-    /** Chart repository URL (repositoryOpts.repo), used when no local charts directory is configured. */
+    /** Chart repository URL (repositoryOpts.repo), for messages; the chart itself always comes from the artifact store. */
     readonly repo?: string;
 }
 
-/** Where the chart comes from: a local .tgz or directory, or a repository `helm template --repo` fetches from. */
-export type ChartLocation = { readonly local: string } | { readonly repo: string; readonly chart: string };
+/** Where the chart is on disk: a .tgz (cache or mirror) or an unpacked directory (mirror). */
+export type ChartLocation = { readonly local: string };
 
 /** What the render needs from the environment. */
 export interface RenderEnvironment {
     /** The helm binary: $KUBELOOM_HELM, else `helm` on PATH. */
     readonly helm: string;
-    /** $KUBELOOM_CHARTS_DIR: local charts as <chart>-<version>.tgz or <chart>-<version>/. */
+    /** $KUBELOOM_CHARTS_DIR: a mirror of charts as <chart>-<version>.tgz or <chart>-<version>/. @default - none: cache, else download */
     readonly chartsDir?: string;
 }
 
-/** Finds the chart: `<chartsDir>/<chart>-<version>.tgz`, then `<chart>-<version>/`, else the release's repository. */
-export function chartLocation(release: ReleaseToRender, chartsDir: string | undefined): ChartLocation {
-    if (chartsDir !== undefined) {
-        const base = `${release.chart}-${release.version}`;
-        for (const candidate of [path.join(chartsDir, `${base}.tgz`), path.join(chartsDir, base)]) {
-            if (fs.existsSync(candidate)) return { local: candidate };
-        }
-        throw new Error(`KUBELOOM_CHARTS_DIR=${chartsDir} has no ${base}.tgz or ${base}/ for release ${release.release}`);
+const stores = new Map<string, ArtifactStore>();
+
+/** The artifact store a render uses: the process's, or one whose chart mirror is `chartsDir`. */
+function storeFor(chartsDir: string | undefined): ArtifactStore {
+    if (chartsDir === undefined || chartsDir === artifactStore().options.chartsMirror) return artifactStore();
+    let store = stores.get(chartsDir);
+    if (!store) {
+        store = new ArtifactStore({ ...artifactStoreOptionsFromEnv(), chartsMirror: chartsDir });
+        stores.set(chartsDir, store);
     }
-    if (!release.repo) throw new Error(`release ${release.release} has no repositoryOpts.repo and KUBELOOM_CHARTS_DIR is not set`);
-    return { repo: release.repo, chart: release.chart };
+    return store;
+}
+
+/**
+ * The release's chart on disk: from the mirror (`chartsDir`, else $KUBELOOM_CHARTS_DIR), the cache, or a verified
+ * download. Fails with one line naming the chart, why it is not obtainable and how to provide it; a version
+ * missing from artifacts.lock.json is an error too (Kubeloom renders only locked charts).
+ */
+export async function chartLocation(release: ReleaseToRender, chartsDir: string | undefined): Promise<ChartLocation> {
+    const store = storeFor(chartsDir);
+    const result = await store.obtain({ kind: "chart", chart: release.chart, version: release.version });
+    if (!result.ok) throw new Error(`release ${release.release}: ${result.name} is not obtainable (${result.reason}); ${result.howToProvide}`);
+    return { local: result.path };
 }
 
 /** The argv (after the binary) of `helm template` for one release. */
@@ -47,11 +60,10 @@ export function helmTemplateArgs(
     kubeVersion: string,
     apiVersions: readonly string[],
 ): string[] {
-    const chartArgs = "local" in location ? [location.local] : [location.chart, "--repo", location.repo];
     return [
         "template",
         release.release,
-        ...chartArgs,
+        location.local,
         "-n",
         release.namespace,
         "--version",

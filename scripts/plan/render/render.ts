@@ -32,10 +32,8 @@ export interface RenderResult {
 export const RENDER_CACHE_DIR = process.env.KUBELOOM_RENDER_CACHE_DIR || path.join(PROJECT_DIR, "node_modules", ".cache", "kubeloom-render");
 
 function hashChart(location: ChartLocation, version: string): string {
-    const hash = createHash("sha256");
-    if ("repo" in location) {
-        hash.update(`repo:${location.repo}\0${location.chart}\0${version}`);
-    } else if (fs.statSync(location.local).isDirectory()) {
+    const hash = createHash("sha256").update(`${version}\0`);
+    if (fs.statSync(location.local).isDirectory()) {
         const walk = (dir: string): void => {
             for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
                 const full = path.join(dir, entry.name);
@@ -50,7 +48,7 @@ function hashChart(location: ChartLocation, version: string): string {
     return hash.digest("hex");
 }
 
-/** The cache key: sha256 over chart bytes (or repo/chart/version), release, namespace, values, kube and API versions. */
+/** The cache key: sha256 over chart bytes, release, namespace, values, kube and API versions. */
 export function renderCacheKey(chartHash: string, request: RenderRequest, helm: string): string {
     const material = JSON.stringify(
         sortKeysDeep({
@@ -86,7 +84,7 @@ function runHelm(helm: string, args: string[]): Promise<string> {
 
 /** Renders one release (or reads it from the cache). */
 export async function renderRelease(request: RenderRequest, env: RenderEnvironment, cacheDir = RENDER_CACHE_DIR): Promise<RenderResult> {
-    const location = chartLocation(request.release, env.chartsDir);
+    const location = await chartLocation(request.release, env.chartsDir);
     const { values, placeholders } = substitutePlaceholders(request.values ?? {});
     const key = renderCacheKey(hashChart(location, request.release.version), { ...request, values }, env.helm);
     const cacheFile = path.join(cacheDir, `${key}.json`);
@@ -105,8 +103,7 @@ export async function renderRelease(request: RenderRequest, env: RenderEnvironme
         fs.renameSync(`${cacheFile}.${process.pid}`, cacheFile);
         return { objects, placeholders, cached: false };
     } catch (error) {
-        const from = "local" in location ? location.local : `${location.repo} (KUBELOOM_CHARTS_DIR not set)`;
-        throw new Error(`helm template ${request.release.release} (${request.release.chart} ${request.release.version} from ${from}): ${(error as Error).message}`);
+        throw new Error(`helm template ${request.release.release} (${request.release.chart} ${request.release.version} from ${location.local}): ${(error as Error).message}`);
     } finally {
         fs.rmSync(tmp, { recursive: true, force: true });
     }
