@@ -24,8 +24,11 @@ export interface GatewayApiCrdsArgs {
     readonly provider: k8s.Provider;
     /** The Gateway API release's version, e.g. "1.5.1" (for the output and the messages). */
     readonly version: string;
-    /** The CRD documents of that release, verified by the caller (gateway-api.ts lists which). */
-    readonly crds: readonly CrdDocument[];
+    /**
+     * The CRDs of that release by plural (gateway-api.ts lists which), each document verified by the caller; a
+     * document may arrive later (an artifact being obtained), the set of CRDs is known up front.
+     */
+    readonly crds: ReadonlyArray<{ readonly plural: string; readonly document: pulumi.Input<CrdDocument> }>;
 }
 
 /** One cluster's Gateway API CRDs. */
@@ -37,20 +40,21 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
 
     constructor(name: string, args: GatewayApiCrdsArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super("kubeloom:index:GatewayApiCrds", name, {}, opts);
-        for (const crd of args.crds) {
-            if (crd.kind !== "CustomResourceDefinition" || !crd.metadata.name.endsWith(".gateway.networking.k8s.io")) {
-                throw new pulumi.ResourceError(`GatewayApiCrds ${name}: ${crd.kind} ${crd.metadata.name} is not a Gateway API CRD`, this);
-            }
-        }
         this.version = args.version;
-        this.resources = args.crds.map(
-            (crd) =>
-                new k8s.apiextensions.v1.CustomResourceDefinition(
-                    `${name}-${crd.metadata.name.split(".")[0]}`,
-                    { metadata: crd.metadata, spec: crd.spec as unknown as k8s.types.input.apiextensions.v1.CustomResourceDefinitionSpec },
-                    { parent: this, provider: args.provider },
-                ),
-        );
+        this.resources = args.crds.map(({ plural, document }) => {
+            const checked = pulumi.output(document as pulumi.Input<CrdDocument>).apply((crd) => {
+                // A wrong file in a mirror must not become some other CRD in the cluster.
+                if (crd.kind !== "CustomResourceDefinition" || crd.metadata.name !== `${plural}.gateway.networking.k8s.io`) {
+                    throw new Error(`GatewayApiCrds ${name}: expected the CRD ${plural}.gateway.networking.k8s.io of Gateway API ${args.version}, got ${crd.kind} ${crd.metadata.name}`);
+                }
+                return crd;
+            });
+            return new k8s.apiextensions.v1.CustomResourceDefinition(
+                `${name}-${plural}`,
+                { metadata: checked.metadata, spec: checked.spec as unknown as k8s.types.input.apiextensions.v1.CustomResourceDefinitionSpec },
+                { parent: this, provider: args.provider },
+            );
+        });
         this.registerOutputs({ version: this.version });
     }
 }

@@ -6,6 +6,7 @@ import type { ConfigIssue, StackConfig, ClusterConfig } from "./schema";
 import { DEFAULT_K3S_DISABLE } from "../components/versions";
 import { clusterKubernetes, clusterLoadBalancer, createdNodeCount, installsCilium, k3sApiAddress, k3sNodes, loadBalancerAddresses, meshMembers } from "./resolve";
 import { tenantPolicyIssues } from "./tenant-policy-rules";
+import { ciliumFeatureIssues } from "./cilium-feature-rules";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../components/support-matrix";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../components/cilium-values";
 import { contains, findOverlaps, ipv4ToInt, isIpv4, LabelledInterval, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
@@ -537,6 +538,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     meshRules,
     loadBalancersServed,
     ciliumLoadBalancer,
+    ciliumFeatureIssues,
     derivedNameIssues,
 ];
 

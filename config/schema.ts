@@ -8,6 +8,9 @@
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../lib/cidr";
 import { CHAINING_MODES, chainsOntoPrimaryCni, defaultChainingTarget } from "../components/cilium-values";
+import { ENCRYPTION_TYPES, TUNNEL_PROTOCOLS } from "../components/cilium-features";
+import { IPSEC_KEY_ID_RANGE } from "../components/ipsec-key";
+import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../components/mesh-services";
 
 export { CHAINING_MODES, chainsOntoPrimaryCni } from "../components/cilium-values";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS, VCLUSTER_NAME_MAX } from "../components/versions";
@@ -294,8 +297,18 @@ const ciliumConfig = z
                 ui: z.boolean().default(true),
                 /** Expose hubble-ui as a NodePort on this port. */
                 uiNodePort: nodePort.optional(),
+                /**
+                 * Hubble metric handlers (hubble.metrics.enabled), e.g. the seeds' [dns, drop, tcp, flow,
+                 * port-distribution, icmp, http]; each optionally `<name>:<options>`. Default: none (metrics off).
+                 */
+                metrics: z.array(z.string().min(1)).min(1, "must list at least one metric (leave the key out to turn metrics off)").optional(),
+                /**
+                 * Also write a ServiceMonitor for the Hubble metrics (hubble.metrics.serviceMonitor.enabled). Needs
+                 * Prometheus Operator's CRDs (monitoring.coreos.com/v1) in the cluster; Kubeloom does not install them.
+                 */
+                serviceMonitor: z.boolean().default(false),
             })
-            .default({ relay: true, ui: true }),
+            .default({ relay: true, ui: true, serviceMonitor: false }),
         nodeSelector: labelMap.default({}),
         tolerations: z.array(toleration).default([]),
         operatorReplicas: z.number().int().min(1).max(5).optional(),
@@ -323,6 +336,39 @@ const ciliumConfig = z
                  * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
                  */
                 routerCidr: cidrText.optional(),
+            })
+            .optional(),
+        /**
+         * Transparent encryption of pod traffic between nodes (and clusters of a mesh): `wireguard` or `ipsec`.
+         * `nodeEncryption` (WireGuard only) also encrypts node traffic, except to and from control-plane nodes;
+         * `keyId` (IPsec only, 1-15) numbers the generated key: raise it to rotate. Default: off.
+         */
+        encryption: z
+            .strictObject({
+                type: z.enum(ENCRYPTION_TYPES),
+                nodeEncryption: z.boolean().optional(),
+                keyId: z.number().int().min(IPSEC_KEY_ID_RANGE.first, "must be an IPsec key id from 1 to 15").max(IPSEC_KEY_ID_RANGE.last, "must be an IPsec key id from 1 to 15").optional(),
+            })
+            .optional(),
+        /** Tunnel protocol with routingMode tunnel: vxlan (UDP 8472) or geneve (UDP 6081). Default: the chart's vxlan. */
+        tunnelProtocol: z.enum(TUNNEL_PROTOCOLS).optional(),
+        /** The agent's network devices (`devices`). Default: Cilium's auto-detection. */
+        devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).min(1, "must list at least one interface (leave the key out for auto-detection)").optional(),
+        /**
+         * Cilium's Gateway API controller (HTTP entry point): the Gateway API CRDs the Cilium release supports,
+         * installed before Cilium, the GatewayClass `cilium`, and optionally one Gateway with a LoadBalancer address.
+         */
+        gatewayAPI: z
+            .strictObject({
+                enabled: z.boolean().default(true),
+                /** One Gateway (HTTP on port 80, routes from every namespace) with this LoadBalancer address from the cluster's pool. */
+                gateway: z
+                    .strictObject({
+                        name: checkedString(dns1123LabelProblem).default("kubeloom"),
+                        namespace: checkedString(dns1123LabelProblem).default("default"),
+                        address: z.string().refine(isIpv4, "must be an IPv4 address"),
+                    })
+                    .optional(),
             })
             .optional(),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
@@ -524,18 +570,35 @@ const globalService = z.strictObject({
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
     notSharedIn: z.array(z.string()).default([]),
     ports: z
-        .array(z.strictObject({ port: port, targetPort: port.optional(), name: checkedString(portNameProblem).optional() }))
+        .array(
+            z.strictObject({
+                port: port,
+                targetPort: port.optional(),
+                name: checkedString(portNameProblem).optional(),
+                /** TCP (default), UDP, or TCP+UDP (two Service ports, `<name>-tcp` and `<name>-udp`), e.g. DNS. */
+                protocol: z.enum(GLOBAL_SERVICE_PROTOCOLS).default("TCP"),
+            }),
+        )
         .min(1)
         .superRefine((ports, ctx) => {
-            // Kubernetes requires distinct port numbers (per protocol; these are all TCP) and distinct names; with
-            // more than one port, unnamed ones are called port-<port> (components/mesh-services.ts).
-            const names = ports.map((p) => p.name ?? (ports.length > 1 ? `port-${p.port}` : undefined));
+            // Kubernetes requires distinct port numbers per protocol and distinct names; with more than one port entry,
+            // unnamed ones are called port-<port>, and a TCP+UDP port becomes <name>-tcp and <name>-udp
+            // (components/mesh-services.ts globalServicePorts, which this reads so the names are the rendered ones).
+            const protocolsOf = (p: (typeof ports)[number]) => (p.protocol === "TCP+UDP" ? ["TCP", "UDP"] : [p.protocol]);
+            const entries = globalServicePorts(ports);
+            let entry = 0;
+            const namesByPort = ports.map((p) => protocolsOf(p).map(() => entries[entry++].name as string | undefined));
             ports.forEach((p, k) => {
-                const samePort = ports.findIndex((q) => q.port === p.port);
-                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port; each port of a Service must be distinct`, params: SELF_CONTAINED });
-                const sameName = names.findIndex((n) => n !== undefined && n === names[k]);
-                if (names[k] !== undefined && sameName < k) {
-                    ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(names[k])} is also the name of ports[${sameName}]${ports[sameName].name === undefined || ports[k].name === undefined ? " (unnamed ports are called port-<port>)" : ""}; port names must be unique`, params: SELF_CONTAINED });
+                const samePort = ports.findIndex((q) => q.port === p.port && protocolsOf(q).some((proto) => protocolsOf(p).includes(proto)));
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port with the same protocol; each port of a Service must be distinct per protocol (use protocol: TCP+UDP for both)`, params: SELF_CONTAINED });
+                for (const name of namesByPort[k]) {
+                    if (name === undefined) continue;
+                    const problem = portNameProblem(name);
+                    if (problem && p.protocol === "TCP+UDP") ctx.addIssue({ code: "custom", path: [k, "name"], message: `gives the Service port name ${JSON.stringify(name)} with protocol TCP+UDP, which ${problem}`, params: SELF_CONTAINED });
+                    const sameName = namesByPort.findIndex((names) => names.includes(name));
+                    if (sameName < k) {
+                        ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(name)} is also the name of ports[${sameName}] (unnamed ports are called port-<port>, TCP+UDP ports <name>-tcp/-udp); port names must be unique`, params: SELF_CONTAINED });
+                    }
                 }
             });
         }),

@@ -24,6 +24,8 @@ import { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
+import { beforeCilium, gatewayAfterCilium, ipsecKeys } from "./cilium-extras";
+import { encryptionOf, gatewayApiOn, meshNativeRoutingCidr } from "../config/cilium-feature-rules";
 
 /** Stack outputs: what kubectl and other stacks consume. */
 export interface PlatformOutputs {
@@ -85,6 +87,8 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     // Phase 2: the mesh plan, which the members' Cilium values need.
     const mesh = planClusterMesh(loaded, accesses);
     const extraValues = mesh?.ciliumValues ?? new Map<string, pulumi.Input<Record<string, unknown>>>();
+    // IPsec keys before any cluster: a mesh's members share one.
+    const ipsec = ipsecKeys(config, (cluster) => cluster.protect ?? defaultProtect(stackName));
 
     // Phase 3: per cluster, Cilium and the tenants.
     const clusters = accesses.map(({ config: cluster, access }): ComposedCluster => {
@@ -101,10 +105,11 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const meshValues = extraValues.get(cluster.name);
         // The mesh values are a plain object with Output leaves (only the CA secret): merged as they are, so the
         // rest stays readable in the plan. The L2 keys (l2announcements, k8sClientRateLimit, devices) are not mesh keys.
-        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
+        // cilium.devices, when set, is the agent's whole device list (the rules keep the announcing NICs among it).
+        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, cluster.cilium.devices ?? lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = installsCilium(cluster)
-            ? installCilium(cluster, access, ciliumExtra, protect)
+            ? installCilium(cluster, access, ciliumExtra, protect, { ipsecKey: ipsec.get(cluster.name), nativeRoutingCidr: meshNativeRoutingCidr(config, cluster) })
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -167,6 +172,7 @@ function installCilium(
     access: ClusterAccess,
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
+    derived: { readonly ipsecKey?: { keyId: number; keyHex: pulumi.Output<string> }; readonly nativeRoutingCidr?: string },
 ): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
     const chaining = cluster.cilium.chaining;
     // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
@@ -188,6 +194,9 @@ function installCilium(
     // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
     const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
+    // The IPsec Secret the agents mount and the Gateway API CRDs the operator looks for, before the release.
+    const before = beforeCilium(cluster, access, derived.ipsecKey, protect);
+    const hubble = cluster.cilium.hubble;
     const cilium = new CiliumInstall(
         resourceNames.cilium(cluster.name),
         {
@@ -201,16 +210,22 @@ function installCilium(
                 kubeProxyReplacement: kubeProxyReplacementOf(cluster, access),
                 routingMode: cluster.cilium.routingMode,
                 ipamMode: cluster.cilium.ipamMode,
-                hubble: cluster.cilium.hubble,
+                hubble: { relay: hubble.relay, ui: hubble.ui, uiNodePort: hubble.uiNodePort, metrics: hubble.metrics ? { enabled: hubble.metrics, serviceMonitor: hubble.serviceMonitor } : undefined },
                 nodeSelector: cluster.cilium.nodeSelector,
                 tolerations: cluster.cilium.tolerations,
                 operatorReplicas: cluster.cilium.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
                 chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
+                encryption: encryptionOf(cluster),
+                tunnelProtocol: cluster.cilium.tunnelProtocol,
+                devices: cluster.cilium.devices,
+                nativeRoutingCidr: derived.nativeRoutingCidr,
+                gatewayAPI: gatewayApiOn(cluster) ? { enabled: true } : undefined,
             },
             extraValues,
         },
-        { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
+        { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? []), ...before.resources] },
     );
+    gatewayAfterCilium(cluster, access, [cilium.release, ...(before.gatewayApiCrds?.resources ?? [])], protect);
     if (cluster.cilium.verify) {
         const verify: CiliumVerifyInput = {
             clusterName: cluster.name,
