@@ -1,0 +1,239 @@
+/**
+ * The Cilium feature keys (cilium.encryption, hubble.metrics / serviceMonitor, tunnelProtocol, devices, gatewayAPI,
+ * mesh global Service protocols): each bad combination refused at its key (issuesOf, and a few through `npm run plan`
+ * with exit 2), and each key planned and rendered — the rendered cilium-config shows it — with no pre-flight error,
+ * through the real CLI with the stand-in helm and the locked charts.
+ */
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { devConfig, issuesOf } from "../support/fixtures";
+import { runPlan } from "../support/run-plan";
+
+/** A valid two-cluster kind mesh like Pulumi.mesh.yaml. */
+function kindMesh(): Record<string, any> {
+    const cluster = (n: number, pool: string) => ({
+        name: `c${n}`,
+        id: n,
+        podCidr: `10.${n}0.0.0/16`,
+        serviceCidr: `10.${n}1.0.0/16`,
+        protect: false,
+        source: { kind: { apiServerPort: 6443 + n } },
+        cilium: { kubeProxyReplacement: true, hubble: { relay: true, ui: false } },
+        loadBalancer: { metallb: { addresses: [pool] } },
+    });
+    return { clusters: [cluster(1, "172.22.0.50-172.22.0.100"), cluster(2, "172.22.0.101-172.22.0.150")], mesh: { enabled: true } };
+}
+
+/** dev with LB-IPAM, so a Gateway has a pool. */
+function devWithPool(): Record<string, any> {
+    const c = devConfig();
+    c.clusters[0].loadBalancer = { cilium: { addresses: ["198.51.100.0/28"] } };
+    return c;
+}
+
+const cilium = (c: Record<string, any>, i = 0) => c.clusters[i].cilium as Record<string, any>;
+
+const cases: Array<{ name: string; base?: () => Record<string, any>; mutate: (c: Record<string, any>) => void; expectPath: string; expect: RegExp }> = [
+    { name: "an unknown encryption type", mutate: (c) => (cilium(c).encryption = { type: "ztunnel" }), expectPath: "clusters[0].cilium.encryption.type", expect: /wireguard|ipsec/ },
+    { name: "node encryption with IPsec", mutate: (c) => (cilium(c).encryption = { type: "ipsec", nodeEncryption: true }), expectPath: "clusters[0].cilium.encryption.nodeEncryption", expect: /only effective with type: wireguard/ },
+    { name: "an IPsec key id with WireGuard", mutate: (c) => (cilium(c).encryption = { type: "wireguard", keyId: 2 }), expectPath: "clusters[0].cilium.encryption.keyId", expect: /only used with type: ipsec/ },
+    { name: "an IPsec key id of 16", mutate: (c) => (cilium(c).encryption = { type: "ipsec", keyId: 16 }), expectPath: "clusters[0].cilium.encryption.keyId", expect: /1 to 15/ },
+    {
+        name: "IPsec on a chained Cilium",
+        base: () => ({ clusters: [{ name: "chain", id: 3, podCidr: "10.60.0.0/16", serviceCidr: "10.61.0.0/16", source: { kubeconfig: { path: "/dev/null" } }, cilium: { kubeProxyReplacement: false, chaining: { mode: "generic-veth", target: "cbr0", routerCidr: "10.250.0.0/20" } } }] }),
+        mutate: (c) => (cilium(c).encryption = { type: "ipsec" }),
+        expectPath: "clusters[0].cilium.encryption.type",
+        expect: /cilium\/cilium#15596/,
+    },
+    { name: "an unknown Hubble metric", mutate: (c) => (cilium(c).hubble.metrics = ["dns", "kafka"]), expectPath: "clusters[0].cilium.hubble.metrics", expect: /"kafka" is not a Hubble metric/ },
+    { name: "a ServiceMonitor without metrics", mutate: (c) => (cilium(c).hubble.serviceMonitor = true), expectPath: "clusters[0].cilium.hubble.serviceMonitor", expect: /metrics, which are off/ },
+    { name: "a tunnel protocol with native routing", mutate: (c) => Object.assign(cilium(c), { routingMode: "native", tunnelProtocol: "geneve" }), expectPath: "clusters[0].cilium.tunnelProtocol", expect: /only used with routingMode: tunnel/ },
+    { name: "an unknown tunnel protocol", mutate: (c) => (cilium(c).tunnelProtocol = "gre"), expectPath: "clusters[0].cilium.tunnelProtocol", expect: /vxlan|geneve/ },
+    { name: "a device that is no interface name", mutate: (c) => (cilium(c).devices = ["eth0 eth1"]), expectPath: "clusters[0].cilium.devices[0]", expect: /interface name/ },
+    { name: "an L2 announcing device outside cilium.devices", base: devWithPool, mutate: (c) => { cilium(c).devices = ["eth0"]; c.clusters[0].loadBalancer.cilium.devices = ["eth1"]; }, expectPath: "clusters[0].loadBalancer.cilium.devices", expect: /eth1 is not among cilium\.devices/ },
+    { name: "Gateway API without kube-proxy replacement", mutate: (c) => Object.assign(cilium(c), { kubeProxyReplacement: false, gatewayAPI: {} }), expectPath: "clusters[0].cilium.gatewayAPI", expect: /kubeProxyReplacement: true/ },
+    { name: "Gateway API on Cilium 1.18", mutate: (c) => Object.assign(cilium(c), { version: "1.18.12", gatewayAPI: {} }), expectPath: "clusters[0].cilium.gatewayAPI", expect: /1\.19 or newer/ },
+    { name: "Gateway API beside K3s's Traefik", mutate: (c) => { cilium(c).gatewayAPI = {}; c.clusters[0].source.k3s.disable = ["servicelb", "metrics-server"]; }, expectPath: "clusters[0].cilium.gatewayAPI", expect: /Traefik/ },
+    { name: "a Gateway without a load balancer", mutate: (c) => (cilium(c).gatewayAPI = { gateway: { address: "198.51.100.5" } }), expectPath: "clusters[0].cilium.gatewayAPI.gateway.address", expect: /needs a load balancer/ },
+    { name: "a Gateway address outside the pool", base: devWithPool, mutate: (c) => (cilium(c).gatewayAPI = { gateway: { address: "198.51.100.99" } }), expectPath: "clusters[0].cilium.gatewayAPI.gateway.address", expect: /outside this cluster's load balancer pool/ },
+    { name: "a Gateway with gatewayAPI off", base: devWithPool, mutate: (c) => (cilium(c).gatewayAPI = { enabled: false, gateway: { address: "198.51.100.5" } }), expectPath: "clusters[0].cilium.gatewayAPI.gateway", expect: /needs gatewayAPI\.enabled: true/ },
+    { name: "mesh members encrypting differently", base: kindMesh, mutate: (c) => (cilium(c, 0).encryption = { type: "wireguard" }), expectPath: "clusters[1].cilium.encryption", expect: /is off and c1's is type wireguard.*no mixed mode/ },
+    { name: "mesh members with WireGuard and IPsec", base: kindMesh, mutate: (c) => { cilium(c, 0).encryption = { type: "wireguard" }; cilium(c, 1).encryption = { type: "ipsec" }; }, expectPath: "clusters[1].cilium.encryption", expect: /type ipsec and c1's is type wireguard/ },
+    { name: "mesh members with two IPsec key ids", base: kindMesh, mutate: (c) => { cilium(c, 0).encryption = { type: "ipsec", keyId: 2 }; cilium(c, 1).encryption = { type: "ipsec" }; }, expectPath: "clusters[1].cilium.encryption.keyId", expect: /one IPsec key, so one key id/ },
+    { name: "mesh members routing differently", base: kindMesh, mutate: (c) => (cilium(c, 1).routingMode = "native"), expectPath: "clusters[1].cilium.routingMode", expect: /same|one datapath mode/ },
+    { name: "mesh members tunnelling differently", base: kindMesh, mutate: (c) => (cilium(c, 1).tunnelProtocol = "geneve"), expectPath: "clusters[1].cilium.tunnelProtocol", expect: /must tunnel alike/ },
+    {
+        name: "a native-routed mesh whose pod CIDRs need more than a /8",
+        base: kindMesh,
+        mutate: (c) => { for (const i of [0, 1]) cilium(c, i).routingMode = "native"; c.clusters[1].podCidr = "172.16.0.0/16"; c.clusters[1].serviceCidr = "172.17.0.0/16"; },
+        expectPath: "clusters[1].podCidr",
+        expect: /wider than a \/8/,
+    },
+    {
+        name: "a TCP+UDP global Service port whose derived name is too long",
+        base: kindMesh,
+        mutate: (c) => (c.mesh.globalServices = [{ name: "dns", namespace: "default", selector: { app: "dns" }, ports: [{ port: 53, name: "domain-names", protocol: "TCP+UDP" }] }]),
+        expectPath: "mesh.globalServices[0].ports[0].name",
+        expect: /"domain-names-tcp" with protocol TCP\+UDP/,
+    },
+    {
+        name: "a UDP port given twice",
+        base: kindMesh,
+        mutate: (c) => (c.mesh.globalServices = [{ name: "dns", namespace: "default", selector: { app: "dns" }, ports: [{ port: 53, protocol: "TCP+UDP" }, { port: 53, protocol: "UDP", name: "again" }] }]),
+        expectPath: "mesh.globalServices[0].ports[1].port",
+        expect: /same protocol/,
+    },
+];
+
+describe("Cilium feature keys: each bad combination refused at its key", () => {
+    for (const c of cases) {
+        it(`fails on ${c.name}`, () => {
+            const config = (c.base ?? devConfig)();
+            c.mutate(config);
+            const issues = issuesOf(config);
+            const atPath = issues.filter((i) => i.startsWith(`${c.expectPath}: `));
+            assert.ok(atPath.length > 0, `no issue at ${c.expectPath}:\n${issues.join("\n")}`);
+            assert.ok(atPath.some((i) => c.expect.test(i)), `no issue at ${c.expectPath} matches ${c.expect}:\n${atPath.join("\n")}`);
+        });
+    }
+
+    it("accepts every key together, a WireGuard mesh, a native-routed mesh, UDP and TCP+UDP global Services", () => {
+        const dev = devWithPool();
+        Object.assign(cilium(dev), {
+            encryption: { type: "wireguard", nodeEncryption: true },
+            hubble: { relay: true, ui: true, metrics: ["dns", "drop", "tcp", "flow", "port-distribution", "icmp", "http"], serviceMonitor: true },
+            tunnelProtocol: "geneve",
+            devices: ["eth0"],
+            gatewayAPI: { gateway: { address: "198.51.100.5" } },
+        });
+        assert.deepEqual(issuesOf(dev), []);
+        const mesh = kindMesh();
+        for (const i of [0, 1]) Object.assign(cilium(mesh, i), { encryption: { type: "ipsec", keyId: 3 }, routingMode: "native" });
+        mesh.mesh.globalServices = [{ name: "dns", namespace: "default", selector: { app: "dns" }, ports: [{ port: 53, protocol: "TCP+UDP" }, { port: 5353, protocol: "UDP" }] }];
+        assert.deepEqual(issuesOf(mesh), []);
+    });
+});
+
+/** Writes `config` as a stack file in a temporary folder; returns its path and a clean-up. */
+function stackFile(stack: string, config: Record<string, any>): { file: string; remove: () => void } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-features-"));
+    const { sshPrivateKey: _secret, ...rest } = config;
+    const body: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(rest)) body[`kubeloom:${key}`] = value;
+    if (config.clusters.some((c: any) => c.source.k3s)) body["kubeloom:sshPrivateKey"] = { secure: "v1:placeholder" };
+    const file = path.join(dir, `Pulumi.${stack}.yaml`);
+    fs.writeFileSync(file, stringify({ config: body }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }));
+    return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+describe("Cilium feature keys through npm run plan", () => {
+    it("refuses a bad combination with exit 2 and the key path, writing no plan", async function () {
+        this.timeout(120_000);
+        const config = devConfig();
+        cilium(config).encryption = { type: "ipsec", nodeEncryption: true };
+        const { file, remove } = stackFile("bad", config);
+        try {
+            const run = await runPlan(["bad", "--config", file]);
+            assert.equal(run.code, 2, run.stderr);
+            assert.match(run.stderr, /clusters\[0\]\.cilium\.encryption\.nodeEncryption: is only effective with type: wireguard/);
+            assert.equal(run.stdout, "");
+        } finally {
+            remove();
+        }
+    });
+
+    /** Every rendered cilium-config ConfigMap of a plan, by release resource name. */
+    const ciliumConfigs = (plan: any): Map<string, Record<string, string>> =>
+        new Map(
+            plan.resources.flatMap((r: any) => (r.rendered ?? []).filter((o: any) => o.kind === "ConfigMap" && o.metadata.name === "cilium-config").map((o: any) => [r.name, o.data])),
+        );
+    const renderedKinds = (plan: any): string[] => plan.resources.flatMap((r: any) => (r.rendered ?? []).map((o: any) => `${o.kind}/${o.metadata.name}`));
+    const errors = (plan: any) => plan.preflight.filter((f: any) => f.severity === "error");
+
+    it("plans and renders every new key on dev: the cilium-config shows each, no pre-flight error", async function () {
+        this.timeout(300_000);
+        const config = devWithPool();
+        Object.assign(cilium(config), {
+            encryption: { type: "wireguard", nodeEncryption: true },
+            hubble: { relay: true, ui: true, metrics: ["dns", "drop", "tcp", "flow", "port-distribution", "icmp", "http"], serviceMonitor: true },
+            tunnelProtocol: "geneve",
+            devices: ["eth0"],
+            gatewayAPI: { gateway: { address: "198.51.100.5" } },
+        });
+        const { file, remove } = stackFile("features", config);
+        try {
+            const run = await runPlan(["features", "--config", file, "--render"]);
+            assert.equal(run.code, 0, run.stderr);
+            const plan = JSON.parse(run.stdout);
+            assert.deepEqual(errors(plan), []);
+            const data = ciliumConfigs(plan).get("dev-cilium-release")!;
+            assert.equal(data["enable-wireguard"], "true");
+            assert.equal(data["encrypt-node"], "true");
+            assert.equal(data["hubble-metrics"], "dns drop tcp flow port-distribution icmp http");
+            assert.equal(data["tunnel-protocol"], "geneve");
+            assert.equal(data["devices"], "eth0");
+            assert.equal(data["enable-gateway-api"], "true");
+            const kinds = renderedKinds(plan);
+            assert.ok(kinds.includes("ServiceMonitor/hubble"), "the chart renders the ServiceMonitor with the monitoring API");
+            assert.ok(kinds.includes("GatewayClass/cilium"));
+            const types = plan.resources.map((r: any) => r.type);
+            assert.equal(types.filter((t: string) => t === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").length, 7, "Gateway API v1.5.1's seven CRDs for Cilium 1.20");
+            assert.ok(types.includes("kubernetes:gateway.networking.k8s.io/v1:Gateway"));
+            const release = plan.resources.find((r: any) => r.name === "dev-cilium-release");
+            assert.ok(release.dependsOn.some((u: string) => u.endsWith("::dev-gateway-api-tlsroutes")), "CRDs before Cilium");
+        } finally {
+            remove();
+        }
+    });
+
+    it("renders IPsec with the Secret the agents mount, created before Cilium", async function () {
+        this.timeout(300_000);
+        const config = devConfig();
+        cilium(config).encryption = { type: "ipsec" };
+        const { file, remove } = stackFile("ipsec", config);
+        try {
+            const run = await runPlan(["ipsec", "--config", file, "--render"]);
+            assert.equal(run.code, 0, run.stderr);
+            const plan = JSON.parse(run.stdout);
+            assert.deepEqual(errors(plan), []);
+            const data = ciliumConfigs(plan).get("dev-cilium-release")!;
+            assert.equal(data["enable-ipsec"], "true");
+            assert.equal(data["ipsec-key-file"], "/etc/ipsec/keys");
+            const secret = plan.resources.find((r: any) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === "cilium-ipsec-keys");
+            assert.equal(secret.inputs.metadata.namespace, "kube-system");
+            assert.equal(secret.inputs.stringData, "[secret]");
+            const release = plan.resources.find((r: any) => r.name === "dev-cilium-release");
+            assert.ok(release.dependsOn.includes(secret.urn), "the Secret exists before the agents start");
+        } finally {
+            remove();
+        }
+    });
+
+    it("renders a WireGuard mesh alike in both members, and a native-routed mesh over one covering CIDR", async function () {
+        this.timeout(300_000);
+        const wireguard = kindMesh();
+        for (const i of [0, 1]) cilium(wireguard, i).encryption = { type: "wireguard" };
+        const native = kindMesh();
+        for (const i of [0, 1]) cilium(native, i).routingMode = "native";
+        for (const [stack, config] of [["meshwg", wireguard], ["meshnative", native]] as const) {
+            const { file, remove } = stackFile(stack, config);
+            try {
+                const run = await runPlan([stack, "--config", file, "--render"]);
+                assert.equal(run.code, 0, run.stderr);
+                const plan = JSON.parse(run.stdout);
+                assert.deepEqual(errors(plan), []);
+                const configs = ciliumConfigs(plan);
+                const [c1, c2] = [configs.get("c1-cilium-release")!, configs.get("c2-cilium-release")!];
+                const differing = Object.keys({ ...c1, ...c2 }).filter((k) => c1[k] !== c2[k]).sort();
+                assert.deepEqual(differing, ["cluster-id", "cluster-name"], `${stack}: members render alike but for their identity`);
+                if (stack === "meshwg") assert.equal(c1["enable-wireguard"], "true");
+                else assert.equal(c1["ipv4-native-routing-cidr"], "10.0.0.0/11", "covers 10.10.0.0/16 and 10.20.0.0/16");
+            } finally {
+                remove();
+            }
+        }
+    });
+});
