@@ -80,6 +80,19 @@ const cases: Array<{ name: string; base?: () => Record<string, any>; mutate: (c:
         expect: /"domain-names-tcp" with protocol TCP\+UDP/,
     },
     {
+        name: "the K3s API port on the Hubble metrics server's",
+        mutate: (c) => { cilium(c).hubble.metrics = ["dns"]; c.clusters[0].source.k3s.apiPort = 9965; },
+        expectPath: "clusters[0].source.k3s.apiPort",
+        expect: /9965 is also reserved: Hubble metrics server/,
+    },
+    {
+        name: "a Gateway on a LoadBalancer vCluster's address",
+        base: devWithPool,
+        mutate: (c) => { c.clusters[0].vclusters[1] = { name: "vc-b", expose: "LoadBalancer", loadBalancerIP: "198.51.100.5" }; cilium(c).gatewayAPI = { gateway: { address: "198.51.100.5" } }; },
+        expectPath: "clusters[0].cilium.gatewayAPI.gateway.address",
+        expect: /is also clusters\[0\]\.vclusters\[1\]\.loadBalancerIP/,
+    },
+    {
         name: "a UDP port given twice",
         base: kindMesh,
         mutate: (c) => (c.mesh.globalServices = [{ name: "dns", namespace: "default", selector: { app: "dns" }, ports: [{ port: 53, protocol: "TCP+UDP" }, { port: 53, protocol: "UDP", name: "again" }] }]),
@@ -128,6 +141,24 @@ function stackFile(stack: string, config: Record<string, any>): { file: string; 
     fs.writeFileSync(file, stringify({ config: body }, { defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" }));
     return { file, remove: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
+
+describe("the port registry's UDP ports", () => {
+    const { nodeUdpPorts, portRegistry } = require("../../config/port-registry") as typeof import("../../config/port-registry");
+    const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");
+    it("claims the tunnel's and WireGuard's UDP ports on every node: VXLAN 8472 by default, Geneve 6081, WireGuard 51871", () => {
+        const config = devConfig();
+        const ports = (mutate: (c: Record<string, any>) => void) => {
+            const c = devConfig();
+            mutate(c);
+            return nodeUdpPorts(parseStackConfig(c).clusters[0]).map((p) => p.port);
+        };
+        assert.deepEqual(ports(() => undefined), [8472]);
+        assert.deepEqual(ports((c) => Object.assign(cilium(c), { tunnelProtocol: "geneve", encryption: { type: "wireguard" } })), [6081, 51871]);
+        assert.deepEqual(ports((c) => Object.assign(cilium(c), { routingMode: "native", encryption: { type: "ipsec" } })), [], "IPsec is ESP, not UDP; native routing has no tunnel");
+        const claims = portRegistry(parseStackConfig(config)).filter((c) => c.kind === "udpPort");
+        assert.deepEqual(claims.map((c) => [c.scope, c.value]), [["host 192.0.2.10", 8472]]);
+    });
+});
 
 describe("Cilium feature keys through npm run plan", () => {
     it("refuses a bad combination with exit 2 and the key path, writing no plan", async function () {
