@@ -22,8 +22,10 @@ import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
-/** The `host` value that means "install on the machine running Pulumi" instead of over SSH. */
-export const LOCALHOST = "localhost";
+import { k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
+
+/** The `host` value that means "install on the machine running Pulumi" instead of over SSH (k3s-topology.ts). */
+export { LOCALHOST };
 
 /** Where a local server's API answers; K3s always puts 127.0.0.1 in its serving certificate. */
 const LOCAL_API_ADDRESS = "127.0.0.1";
@@ -313,24 +315,16 @@ function argumentProblems(args: K3sHostArgs, agents: ReadonlyArray<K3sAgentTarge
     const problems: string[] = [];
     const validPort = (port: number) => Number.isInteger(port) && port >= 1 && port <= 65535;
     if (args.clusterName.length === 0) problems.push("clusterName must not be empty");
-    if (![1, 3, 5].includes(args.servers.length)) problems.push(`servers must hold 1, 3 or 5 servers (embedded etcd quorum), got ${args.servers.length}`);
-    if (args.servers.length > 1 && args.registrationAddress === undefined) problems.push("registrationAddress is required with several servers");
+    // The topology rules are stated once, in k3s-topology.ts (the config rules give them key paths).
+    const topology = k3sTopologyProblems({ servers: args.servers, agents, registrationAddress: args.registrationAddress, hasSshKey: args.sshPrivateKey !== undefined });
+    problems.push(...topology.map((p) => `${p.key} ${p.message}`));
     const seen = new Set<string>();
     const nodes = [...args.servers.map((n, i) => ({ n, at: `servers[${i}]` })), ...agents.map((n, i) => ({ n, at: `agents[${i}]` }))];
     for (const { n, at } of nodes) {
-        const local = n.host === LOCALHOST;
         if (n.host.length === 0) problems.push(`${at}.host must be the node's address, got ""`);
-        if (local && (at !== "servers[0]" || args.servers.length > 1)) problems.push(`${at}.host cannot be "${LOCALHOST}": only a lone server may be installed on this machine`);
-        else if (seen.has(n.host)) problems.push(`${at}.host "${n.host}" is already a node of this cluster`);
+        if (n.host !== LOCALHOST && seen.has(n.host)) problems.push(`${at}.host "${n.host}" is already a node of this cluster`);
         seen.add(n.host);
-        if (!local && !n.user) problems.push(`${at}.user is required when host is not "${LOCALHOST}" (got host "${n.host}"): set the SSH user, e.g. "ubuntu"`);
         if (!validPort(n.port)) problems.push(`${at}.port must be an integer from 1 to 65535, got ${n.port}`);
-        if (!local && args.sshPrivateKey === undefined && !problems.some((p) => p.startsWith("sshPrivateKey"))) {
-            problems.push("sshPrivateKey is required to reach the nodes over SSH: set the secret kubeloom:sshPrivateKey or source.k3s.sshPrivateKeyPath");
-        }
-    }
-    if (args.servers[0]?.host === LOCALHOST && agents.length > 0 && args.registrationAddress === undefined) {
-        problems.push(`agents need an address of this "${LOCALHOST}" server they can reach: set registrationAddress`);
     }
     return problems;
 }

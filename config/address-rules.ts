@@ -2,7 +2,8 @@
  * Address rules: pod/service CIDRs, node addresses and MetalLB pools that parse but cannot work on a real
  * cluster. Used by config/rules.ts; pure.
  */
-import type { ConfigIssue, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { createdNodeCount } from "./resolve";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr, Ipv4Interval } from "../lib/cidr";
 import { k3sNodes } from "./resolve";

@@ -5,7 +5,8 @@
  * take over a Service of the system or of Kubeloom itself. Two config keys deriving one name are a config error
  * naming both keys — never a "duplicate URN" failure of the engine, or a kubeconfig silently replaced in the map.
  */
-import type { ConfigIssue, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { installsCilium, meshMembers } from "./resolve";
 import { globalServiceResourceName } from "../components/mesh-services";
 import { DEMO_NAMESPACE } from "../components/mesh-demo";

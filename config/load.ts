@@ -5,7 +5,9 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as pulumi from "@pulumi/pulumi";
-import { looksLikePastedSecret, rawConfigFromPulumi, StackConfig, SECRET_KEYS } from "./schema";
+import { StackConfig, SECRET_KEYS } from "./schema";
+import { rawConfigFromPulumi } from "./raw-config";
+import { looksLikePastedSecret } from "./shape/fields";
 import { parseStackConfig } from "./parse";
 
 /** Secret inputs of the stack, each wrapped in `pulumi.secret`. */

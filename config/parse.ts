@@ -3,7 +3,8 @@
  * one entry point, so the offline plan, `pulumi up` and the tests reject the same inputs.
  */
 import { crossFieldIssues } from "./rules";
-import { ConfigError, ConfigIssue, SECRET_KEYS, secretCommand, stackConfigSchema, StackConfig, toConfigIssues } from "./schema";
+import { SECRET_KEYS, stackConfigSchema, StackConfig } from "./schema";
+import { ConfigError, ConfigIssue, secretCommand, toConfigIssues } from "./config-error";
 
 /**
  * Parses the raw `kubeloom:*` values (JSON already decoded) into a typed config, or throws a ConfigError listing

@@ -6,8 +6,10 @@
  * value in one scope are an error naming both keys. Pure: `portRegistry` lists the claims, `registryIssues`
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
  */
-import type { ConfigIssue, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { clustermeshNodePort, k3sNodes, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
+import { resolvedLoadBalancer } from "./resolved-cluster";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { DEFAULT_TUNNEL_PROTOCOL, HUBBLE_METRICS_PORT, TUNNEL_UDP_PORTS, WIREGUARD_UDP_PORT } from "../components/cilium-features";
@@ -127,12 +129,14 @@ export function portRegistry(config: StackConfig): Claim[] {
         }
         // The planned address (config/resolve.ts meshApiserver), once it can be derived: an explicit address, or a pool
         // whose first entry parses (a broken pool has its own issue).
-        const pool = c.loadBalancer?.metallb?.addresses ?? [];
+        // Either pool (MetalLB or Cilium LB-IPAM), read from the same resolved load balancer as meshApiserver.
+        const lb = resolvedLoadBalancer(c);
+        const pool = lb.type === "none" ? [] : lb.addresses;
         const derivable = c.clustermesh?.apiserverIP !== undefined || (pool.length > 0 && typeof parseAddressRange(pool[0]) !== "string");
         const placement = m >= 0 && mesh?.serviceType === "LoadBalancer" && derivable ? meshApiserver(config, c, m) : undefined;
         if (placement?.type === "LoadBalancer") {
             const explicit = c.clustermesh?.apiserverIP !== undefined;
-            const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : ", by default the first address of loadBalancer.metallb.addresses[0], which Kubeloom reserves"}`;
+            const what = `the clustermesh-apiserver address of ${c.name}${explicit ? "" : `, by default the first address of ${lb.type === "none" ? "loadBalancer.metallb.addresses" : lb.key}[0], which Kubeloom reserves`}`;
             claims.push({ kind: "address", scope: cluster, value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
             claims.push({ kind: "address", scope: "mesh", value: placement.address, path: `${at}.clustermesh.apiserverIP`, what, explicit, cluster: i });
         }

@@ -3,7 +3,8 @@
  * the pods they leave out need, and HTTP rules that another rule would void. The voiding rule itself is
  * components/l7-voiding.ts (pre-flight runs the same on everything rendered); this file only maps it to keys.
  */
-import type { ConfigIssue, VClusterConfig } from "./schema";
+import type { VClusterConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 import { tenantNetworkPolicies } from "./resolve";
 import { tenantPolicyObjectName, vclusterLine } from "../components/tenant-policy";
 import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, tenantHostPolicies } from "../components/tenant-fence";

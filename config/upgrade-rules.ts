@@ -25,7 +25,8 @@
 import { z } from "zod";
 import { CILIUM_RELEASES, compareVersions, K3S_LINES, minorDistance, minorOf, VClusterDistro, vclusterRelease } from "../components/support-matrix";
 import { installsCilium, meshMembers } from "./resolve";
-import type { ConfigIssue, StackConfig } from "./schema";
+import type { StackConfig } from "./schema";
+import type { ConfigIssue } from "./config-error";
 
 /**
  * Set by `npm run up|preview` in the environment of the Pulumi run once the upgrade check passed

@@ -10,35 +10,37 @@ import { parse } from "yaml";
 import { IpsecKeySecret } from "../components/IpsecKeySecret";
 import { CrdDocument, GatewayApiCrds } from "../components/GatewayApiCrds";
 import { CiliumGateway } from "../components/CiliumGateway";
-import { gatewayApiReleaseFor } from "../components/gateway-api";
-import { DEFAULT_IPSEC_KEY_ID, IPSEC_KEY_BYTES } from "../components/ipsec-key";
-import type { ClusterConfig, StackConfig } from "../config/schema";
-import { installsCilium, loadBalancerProvider, meshMembers } from "../config/resolve";
-import { gatewayApiOn } from "../config/cilium-feature-rules";
+import { IPSEC_KEY_BYTES } from "../components/ipsec-key";
+import type { ClusterConfig } from "../config/schema";
+import type { CiliumExtras, ResolvedCluster } from "../config/resolved-cluster";
 import { resourceNames } from "../config/derived-names";
 import { obtainCrd } from "../lib/artifacts";
 import type { ClusterAccess } from "./sources";
 
+/** One cluster's IPsec key: its id and the key material (20 random bytes, hex, secret). */
+export interface IpsecKey {
+    readonly keyId: number;
+    readonly keyHex: pulumi.Output<string>;
+}
+
 /**
- * The IPsec key material (20 random bytes, hex, secret) of every cluster that uses IPsec, by cluster name: one
- * RandomBytes for all IPsec mesh members (they must share the key), one per other cluster. The key id is a keeper:
- * raising `encryption.keyId` generates a new key, and the agents' key watcher rotates to it (README, "Encryption").
+ * The IPsec key of every cluster that uses IPsec, by cluster name: one RandomBytes for all IPsec mesh members (they
+ * must share the key; the mesh rules give them one key id), one per other cluster. The key id is a keeper: raising
+ * `encryption.keyId` generates a new key, and the agents' key watcher rotates to it (README, "Encryption").
  */
-export function ipsecKeys(config: StackConfig, protectOf: (cluster: ClusterConfig) => boolean): Map<string, { keyId: number; keyHex: pulumi.Output<string> }> {
-    const keys = new Map<string, { keyId: number; keyHex: pulumi.Output<string> }>();
-    const usesIpsec = (c: ClusterConfig) => installsCilium(c) && c.cilium.encryption?.type === "ipsec";
-    const members = meshMembers(config).filter(usesIpsec);
+export function ipsecKeys(clusters: readonly ResolvedCluster[], protectOf: (cluster: ClusterConfig) => boolean): Map<string, IpsecKey> {
+    const keys = new Map<string, IpsecKey>();
     const generate = (name: string, keyId: number, protect: boolean) =>
         pulumi.secret(new random.RandomBytes(name, { length: IPSEC_KEY_BYTES, keepers: { keyId: String(keyId) } }, { protect }).hex);
-    if (members.length > 0) {
-        // The mesh rules make every member's key id equal.
-        const keyId = members[0].cilium.encryption?.keyId ?? DEFAULT_IPSEC_KEY_ID;
-        const keyHex = generate(resourceNames.meshIpsecKey(), keyId, members.some(protectOf));
-        for (const c of members) keys.set(c.name, { keyId, keyHex });
+    const shared = clusters.filter((c) => c.ciliumExtras.ipsec?.shared);
+    if (shared.length > 0) {
+        const keyId = shared[0].ciliumExtras.ipsec!.keyId;
+        const keyHex = generate(resourceNames.meshIpsecKey(), keyId, shared.some((c) => protectOf(c.config)));
+        for (const c of shared) keys.set(c.config.name, { keyId, keyHex });
     }
-    for (const c of config.clusters.filter((c) => usesIpsec(c) && !members.includes(c))) {
-        const keyId = c.cilium.encryption?.keyId ?? DEFAULT_IPSEC_KEY_ID;
-        keys.set(c.name, { keyId, keyHex: generate(resourceNames.ipsecKey(c.name), keyId, protectOf(c)) });
+    for (const c of clusters) {
+        const ipsec = c.ciliumExtras.ipsec;
+        if (ipsec && !ipsec.shared) keys.set(c.config.name, { keyId: ipsec.keyId, keyHex: generate(resourceNames.ipsecKey(c.config.name), ipsec.keyId, protectOf(c.config)) });
     }
     return keys;
 }
@@ -52,15 +54,15 @@ export interface BeforeCilium {
 }
 
 /** The IPsec Secret and the Gateway API CRDs of one cluster, before its Cilium release. */
-export function beforeCilium(cluster: ClusterConfig, access: ClusterAccess, ipsecKey: { keyId: number; keyHex: pulumi.Output<string> } | undefined, protect: boolean): BeforeCilium {
+export function beforeCilium(clusterName: string, extras: CiliumExtras, access: ClusterAccess, ipsecKey: IpsecKey | undefined, protect: boolean): BeforeCilium {
     const dependsOn = access.creator ? [access.creator] : [];
     const ipsecSecret = ipsecKey
-        ? new IpsecKeySecret(resourceNames.ipsecSecret(cluster.name), { provider: access.provider, keyId: ipsecKey.keyId, keyHex: ipsecKey.keyHex }, { protect, dependsOn })
+        ? new IpsecKeySecret(resourceNames.ipsecSecret(clusterName), { provider: access.provider, keyId: ipsecKey.keyId, keyHex: ipsecKey.keyHex }, { protect, dependsOn })
         : undefined;
-    const release = gatewayApiOn(cluster) ? gatewayApiReleaseFor(cluster.cilium.version) : undefined;
+    const release = extras.gatewayApi?.release;
     const gatewayApiCrds = release
         ? new GatewayApiCrds(
-              resourceNames.gatewayApiCrds(cluster.name),
+              resourceNames.gatewayApiCrds(clusterName),
               { provider: access.provider, version: release.version, crds: release.crds.map((crd) => ({ plural: crd.plural, document: lockedCrdDocument(release.version, crd.plural) })) },
               { protect, dependsOn },
           )
@@ -69,14 +71,10 @@ export function beforeCilium(cluster: ClusterConfig, access: ClusterAccess, ipse
 }
 
 /** The cluster's Gateway, after its Cilium release (which writes the GatewayClass) and the CRDs. */
-export function gatewayAfterCilium(cluster: ClusterConfig, access: ClusterAccess, after: readonly pulumi.Resource[], protect: boolean): CiliumGateway | undefined {
-    const gateway = cluster.cilium.gatewayAPI?.gateway;
-    if (!gateway || !gatewayApiOn(cluster)) return undefined;
-    return new CiliumGateway(
-        resourceNames.gateway(cluster.name),
-        { provider: access.provider, gateway: { name: gateway.name, namespace: gateway.namespace, address: gateway.address, loadBalancer: loadBalancerProvider(cluster) }, after },
-        { protect },
-    );
+export function gatewayAfterCilium(clusterName: string, extras: CiliumExtras, access: ClusterAccess, after: readonly pulumi.Resource[], protect: boolean): CiliumGateway | undefined {
+    const gateway = extras.gatewayApi?.gateway;
+    if (!gateway) return undefined;
+    return new CiliumGateway(resourceNames.gateway(clusterName), { provider: access.provider, gateway, after }, { protect });
 }
 
 /**

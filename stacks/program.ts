@@ -3,7 +3,7 @@
  * (the Pulumi CLI) and the offline plan, so both evaluate exactly the same code.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError } from "../config/schema";
+import { ConfigError } from "../config/config-error";
 import { loadStackConfig, LoadedConfig } from "../config/load";
 import { composePlatform } from "./platform";
 import { uncheckedUpgradeWarning } from "../config/upgrade-rules";

@@ -9,6 +9,7 @@ import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
 import { clusterSource, k3sNodes } from "../config/resolve";
+import { apiEndpoint, nodeAddress } from "../config/resolved-cluster";
 import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
@@ -164,9 +165,21 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
         provider: providerFor(cluster, options, given, source.context),
         kubeconfig,
         contextName: cluster.name,
-        apiServerHost: cluster.cilium.k8sServiceHost,
-        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
-        nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
+        ...existingClusterAddresses(cluster),
+    };
+}
+
+/**
+ * The API endpoint and node address of a cluster Kubeloom did not create, from the resolved model (config/resolved-cluster.ts):
+ * `cilium.k8sServiceHost` with its port (the rules never let a port be guessed), and the node address.
+ */
+function existingClusterAddresses(cluster: ClusterConfig): Pick<ClusterAccess, "apiServerHost" | "apiServerPort" | "nodeAddress"> {
+    const api = apiEndpoint(cluster);
+    const node = nodeAddress(cluster);
+    return {
+        apiServerHost: api.type === "configured" ? api.host : undefined,
+        apiServerPort: api.type === "configured" ? api.port : undefined,
+        nodeAddress: node.type === "address" ? node.address : undefined,
     };
 }
 
@@ -195,8 +208,6 @@ function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSour
             ),
         ),
         contextName: cluster.name,
-        apiServerHost: cluster.cilium.k8sServiceHost,
-        apiServerPort: cluster.cilium.k8sServicePort ?? 6443,
-        nodeAddress: source.nodeAddress ?? cluster.cilium.k8sServiceHost,
+        ...existingClusterAddresses(cluster),
     };
 }

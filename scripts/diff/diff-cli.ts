@@ -25,7 +25,7 @@ import type { OfflinePlan } from "../plan/offline-plan";
 import { diffPlans, planDiffReport, PlanDiffReport, RefusedUpgrade, StackDiff } from "./plan-diff";
 import { stackUpgradeIssues } from "./upgrade-steps";
 import { parseStackFile } from "../plan/stack-file";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { clusterOrderFromRaw } from "../../config/upgrade-rules";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";

@@ -5,7 +5,7 @@
  */
 import type { OfflinePlan } from "../plan/offline-plan";
 import { ClusterOrder, DeployedVersions, parseDeployedVersions, versionStepIssues } from "../../config/upgrade-rules";
-import type { ConfigIssue } from "../../config/schema";
+import type { ConfigIssue } from "../../config/config-error";
 
 /** Where a side's versions came from, for the log line. */
 export type VersionSource = "output" | "resources" | "none";

@@ -9,7 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
 import { CliError } from "../common/cli";
-import { ConfigError } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 
 /** A planning failure with the exit code the CLI uses (scripts/common/cli.ts: 2 invalid config or usage, 1 other). */
 export class PlanFailure extends CliError {

@@ -5,7 +5,7 @@
  */
 import * as fs from "fs";
 import { isMap, isScalar, isSeq, parse, parseDocument, Scalar } from "yaml";
-import { ConfigError, ConfigIssue, formatPath, suggestKey } from "../../config/schema";
+import { ConfigError, ConfigIssue, formatPath, suggestKey } from "../../config/config-error";
 import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
 /** The flat config of one stack and which of its keys are secret. */

@@ -3,7 +3,7 @@ import * as path from "path";
 import { parseStackConfig } from "../../config/parse";
 import { clustermeshNodePort, meshMembers } from "../../config/resolve";
 import { readStackFile } from "../../scripts/plan/stack-file";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { FailureCase, issuesOf } from "../support/fixtures";
 import { PROJECT_DIR } from "../../lib/project";
 

@@ -1,5 +1,7 @@
 import { strict as assert } from "node:assert";
-import { ConfigError, rawConfigFromPulumi, suggestKey, defaultProtect, formatPath, SECRET_KEYS } from "../../config/schema";
+import { defaultProtect, SECRET_KEYS } from "../../config/schema";
+import { ConfigError, suggestKey, formatPath } from "../../config/config-error";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig, FailureCase, issuesOf } from "../support/fixtures";
 
@@ -54,6 +56,9 @@ const failures: FailureCase[] = [
     { name: "fails on kubeProxyReplacement: strict", mutate: (c) => (cluster0(c).cilium.kubeProxyReplacement = "strict"), expectPath: "clusters[0].cilium.kubeProxyReplacement", expectMessage: /boolean/ },
     { name: "fails on an unknown routing mode", mutate: (c) => (cluster0(c).cilium.routingMode = "vxlan"), expectPath: "clusters[0].cilium.routingMode", expectMessage: /"tunnel", "native"/ },
     { name: "fails on kube-proxy replacement with no API host", mutate: (c) => secondCluster(c, { cilium: { kubeProxyReplacement: true } }), expectPath: "clusters[1].cilium.k8sServiceHost", expectMessage: /kubeProxyReplacement/ },
+    // One rule for an existing cluster's API port: never a silent 6443 (main fell back to it unless chaining was on).
+    { name: "fails on an existing cluster's API host without its port (kube-proxy replacement)", mutate: (c) => secondCluster(c, { cilium: { kubeProxyReplacement: true, k8sServiceHost: "192.0.2.20" } }), expectPath: "clusters[1].cilium.k8sServicePort", expectMessage: /does not guess it/ },
+    { name: "fails on an existing cluster's API host without its port (no kube-proxy replacement)", mutate: (c) => secondCluster(c, { source: { stackReference: { stack: "platform", context: "c" } }, cilium: { k8sServiceHost: "192.0.2.20" } }), expectPath: "clusters[1].cilium.k8sServicePort", expectMessage: /443 on EKS/ },
     { name: "fails on a typo in a key with a hint", mutate: (c) => (cluster0(c).cilum = {}), expectPath: "clusters[0].cilum", expectMessage: /did you mean "cilium"/ },
     { name: "fails on an unknown top-level key", mutate: (c) => (c.clusterz = []), expectPath: "clusterz", expectMessage: /did you mean "clusters"/ },
     { name: "fails on an empty cluster list", mutate: (c) => (c.clusters = []), expectPath: "clusters", expectMessage: /at least one/ },

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
-import { ConfigError } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 import { parseStackFile } from "../../scripts/plan/stack-file";
 
 const projectDir = path.resolve(__dirname, "../..");

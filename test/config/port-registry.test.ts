@@ -172,6 +172,26 @@ describe("port registry: properties on whole configs", () => {
         ]);
     });
 
+    it("fails on a vCluster loadBalancerIP equal to an LB-IPAM mesh member's derived clustermesh-apiserver address", () => {
+        const clusters = [1, 2].map((n) => ({
+            name: `c${n}`,
+            id: n,
+            podCidr: `10.${n}0.0.0/16`,
+            serviceCidr: `10.${n}1.0.0/16`,
+            source: { kind: { apiServerPort: 6443 + n } },
+            loadBalancer: { cilium: { addresses: [`172.22.${n}.0/24`] } },
+            vclusters: n === 1 ? [{ name: "t", expose: "LoadBalancer", loadBalancerIP: "172.22.1.1" }] : [],
+        }));
+        const issues = issuesOf({ clusters, mesh: {} });
+        assert.ok(
+            issues.some((i) => /^clusters\[0\]\.vclusters\[0\]\.loadBalancerIP: "172\.22\.1\.1" is also clusters\[0\]\.clustermesh\.apiserverIP .*loadBalancer\.cilium\.addresses\[0\]/.test(i)),
+            issues.join("\n"),
+        );
+        // The same address elsewhere in the pool is fine.
+        clusters[0].vclusters = [{ name: "t", expose: "LoadBalancer", loadBalancerIP: "172.22.1.9" }];
+        assert.deepEqual(issuesOf({ clusters, mesh: {} }), []);
+    });
+
     it("reserves K3s's and Cilium's own TCP ports on a K3s server, and the server's SSH port", () => {
         const config = parseStackConfig({ clusters: [{ name: "dev", id: 1, podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", source: { k3s: { host: "192.0.2.10", user: "u" } } }], sshPrivateKey: "k" });
         const ports = portRegistry(config).filter((c) => c.kind === "hostPort").map((c) => c.value);
@@ -189,7 +209,7 @@ describe("port registry: properties on whole configs", () => {
 
 describe("derived names: property on whole plans", () => {
     const { planConfig } = require("../support/helpers") as typeof import("../support/helpers");
-    const { ConfigError } = require("../../config/schema") as typeof import("../../config/schema");
+    const { ConfigError } = require("../../config/config-error") as typeof import("../../config/config-error");
     // Names from a pool where "<cluster>-<vcluster>" and "mesh-<cluster>-verify" / "<cluster>-cilium-verify" meet.
     const clusterNames = ["a", "a-b", "a-b-c", "mesh-x", "x-cilium", "x"];
     const vclusterNames = ["b", "b-c", "c", "vc", "cilium"];

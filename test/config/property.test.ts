@@ -1,7 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as fc from "fast-check";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, SECRET_KEYS } from "../../config/schema";
+import { SECRET_KEYS } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig } from "../support/fixtures";
 import { planConfig } from "../support/helpers";

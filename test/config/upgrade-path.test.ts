@@ -7,7 +7,9 @@
 import { strict as assert } from "node:assert";
 import * as path from "path";
 import { parseStackConfig } from "../../config/parse";
-import { ConfigError, DEFAULT_VERSIONS, rawConfigFromPulumi } from "../../config/schema";
+import { DEFAULT_VERSIONS } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { plannedVersions, upgradeIssues } from "../../config/upgrade-rules";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { PROJECT_DIR } from "../../lib/project";

@@ -4,7 +4,7 @@
  */
 import { strict as assert } from "node:assert";
 import * as path from "path";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile, StackFileConfig } from "../../scripts/plan/stack-file";
 import { rebelBaseResponse } from "../../components/mesh-demo";

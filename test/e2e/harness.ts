@@ -6,7 +6,7 @@
 import { randomBytes } from "crypto";
 import type { ConfigMap, OpMap } from "@pulumi/pulumi/automation";
 import type { StackFileConfig } from "../../scripts/plan/stack-file";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { meshMembers } from "../../config/resolve";
 

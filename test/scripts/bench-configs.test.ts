@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { rawConfigFromPulumi, SECRET_KEYS } from "../../config/schema";
+import { SECRET_KEYS } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { meshMembers } from "../../config/resolve";
 import { parseStackFile } from "../../scripts/plan/stack-file";

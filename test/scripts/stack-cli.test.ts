@@ -12,7 +12,7 @@ import { findPulumiCli, preflightProblem, resolveBackend, ensureBackend, missing
 import { PROJECT_DIR, TS_REGISTER } from "../../lib/project";
 import { plannedVersions } from "../../config/upgrade-rules";
 import { parseStackConfig } from "../../config/parse";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { CILIUM_RELEASES, K3S_LINES, minorDistance } from "../../components/support-matrix";
 

@@ -7,7 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { planStack } from "../../scripts/plan/plan-stack";
 import { serializePlan, OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
-import { hubbleUiAddress } from "../../stacks/platform";
+import { hubbleUiAddress } from "../../stacks/outputs";
 import { selectKubeconfigContext } from "../../lib/kubeconfig";
 import { parseStackConfig } from "../../config/parse";
 import { at, byUrn, chainConfig, dependsOnTransitively, fakeK3sKubeconfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";

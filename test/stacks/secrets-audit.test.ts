@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { diffPlans, planDiffReport } from "../../scripts/diff/plan-diff";
 import { renderMarkdown } from "../../scripts/diff/plan-diff-markdown";
 import { OfflinePlan, serializePlan } from "../../scripts/plan/offline-plan";
-import { ConfigError, SECRET_KEYS } from "../../config/schema";
+import { SECRET_KEYS } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 import { parseStackConfig } from "../../config/parse";
 import { chainConfig, devConfig, fakeK3sKubeconfig, planConfig, realisticMocks } from "../support/helpers";
 

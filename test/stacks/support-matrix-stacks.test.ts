@@ -28,7 +28,7 @@ import { renderEnvironment } from "../../scripts/plan/render/helm";
 import { preflightPlan } from "../../scripts/plan/preflight/preflight";
 import { serializePlan } from "../../scripts/plan/offline-plan";
 import { parseStackConfig } from "../../config/parse";
-import { rawConfigFromPulumi } from "../../config/schema";
+import { rawConfigFromPulumi } from "../../config/raw-config";
 import { ciliumCrdFile, metallbCrdFile, validateCustomResource, celProblems } from "../support/crd-schemas";
 import { runPlan, PlanRun } from "../support/run-plan";
 import { ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues, validateMetallbValues, validateVClusterValues } from "../support/schemas";

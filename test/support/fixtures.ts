@@ -1,6 +1,7 @@
 /** Config and kubeconfig fixtures, free of Pulumi imports so pure tests stay fast. */
 import { strict as assert } from "node:assert";
-import { ConfigError, SECRET_KEYS } from "../../config/schema";
+import { SECRET_KEYS } from "../../config/schema";
+import { ConfigError } from "../../config/config-error";
 import { parseStackConfig } from "../../config/parse";
 
 /** A valid single-cluster config like Pulumi.dev.yaml; tests mutate copies of it. */

@@ -4,23 +4,12 @@
  * in components/cilium-features.ts (ciliumFeatureProblems); this file gives them key paths and adds what needs the
  * rest of the config (the load balancer, K3s's packaged Traefik, the other mesh members).
  */
-import type { ClusterConfig, ConfigIssue, StackConfig } from "./schema";
-import { installsCilium, meshMembers } from "./resolve";
-import { ciliumFeatureProblems, coveringCidr, DEFAULT_TUNNEL_PROTOCOL, prefixLength, WIDEST_NATIVE_ROUTING_PREFIX } from "../components/cilium-features";
-import { DEFAULT_K3S_DISABLE } from "../components/versions";
-import { contains, ipv4ToInt, parseAddressRange, Ipv4Interval } from "../lib/cidr";
-
-/** The encryption input of a cluster's config, as the builders take it. */
-export function encryptionOf(cluster: ClusterConfig): { type: "wireguard"; nodeEncryption: boolean } | { type: "ipsec"; nodeEncryption?: false } | undefined {
-    const encryption = cluster.cilium.encryption;
-    if (!encryption) return undefined;
-    return encryption.type === "wireguard" ? { type: "wireguard", nodeEncryption: encryption.nodeEncryption ?? false } : { type: "ipsec", nodeEncryption: encryption.nodeEncryption as false | undefined };
-}
-
-/** Whether the cluster's Gateway API controller is on. */
-export function gatewayApiOn(cluster: ClusterConfig): boolean {
-    return cluster.cilium.gatewayAPI !== undefined && cluster.cilium.gatewayAPI.enabled;
-}
+import type { ConfigIssue } from "../config-error";
+import type { ClusterConfig, StackConfig } from "../schema";
+import { encryptionOf, gatewayApiOn, installsCilium, meshMembers } from "../resolve";
+import { ciliumFeatureProblems, coveringCidr, DEFAULT_TUNNEL_PROTOCOL, prefixLength, WIDEST_NATIVE_ROUTING_PREFIX } from "../../components/cilium-features";
+import { DEFAULT_K3S_DISABLE } from "../../components/versions";
+import { contains, ipv4ToInt, parseAddressRange, Ipv4Interval } from "../../lib/cidr";
 
 /** Issues of one cluster's Cilium features. */
 function clusterFeatureIssues(c: ClusterConfig, i: number): ConfigIssue[] {
@@ -120,14 +109,4 @@ function meshFeatureIssues(config: StackConfig): ConfigIssue[] {
 /** Every issue of the Cilium features, in cluster order, then the mesh's. */
 export function ciliumFeatureIssues(config: StackConfig): ConfigIssue[] {
     return [...config.clusters.flatMap((c, i) => clusterFeatureIssues(c, i)), ...meshFeatureIssues(config)];
-}
-
-/**
- * The native-routing CIDR a cluster renders: in a native-routed mesh the CIDR covering every member's pod CIDR (the
- * same in every member), else undefined (the cluster's own pod CIDR).
- */
-export function meshNativeRoutingCidr(config: StackConfig, cluster: ClusterConfig): string | undefined {
-    const members = meshMembers(config).filter(installsCilium);
-    if (cluster.cilium.routingMode !== "native" || members.length < 2 || !members.includes(cluster)) return undefined;
-    return coveringCidr(members.map((c) => c.podCidr));
 }

@@ -1,0 +1,69 @@
+/**
+ * The K3s topology rules, stated once: 1, 3 or 5 servers; a registration address with several servers; "localhost"
+ * only as a lone server, and then with a registration address when agents join; an SSH user for every node but a
+ * local server; an SSH key when any node is remote. K3sHost refuses the first problem before any child exists; the
+ * config rules (config/rules/source-rules.ts and the k3s source schema) give each problem its key path — the
+ * pattern of `chainingProblems` in cilium-values.ts.
+ */
+
+/** The host that means "this machine": the server is installed with a local command, not over SSH. */
+export const LOCALHOST = "localhost";
+
+/** Embedded etcd keeps quorum with an odd number of members; K3s's HA guide and this project support 1, 3 or 5. */
+export const K3S_SERVER_COUNTS: readonly number[] = [1, 3, 5];
+
+/** What the topology rules read: the nodes as given, the registration address, and whether an SSH key is set. */
+export interface K3sTopologyInput {
+    readonly servers: ReadonlyArray<{ readonly host: string; readonly user?: string }>;
+    readonly agents: ReadonlyArray<{ readonly host: string; readonly user?: string }>;
+    /** @default - none: the first server's host */
+    readonly registrationAddress?: string;
+    /** Whether an SSH private key is available (the config: a key path or the secret; the component: the key). */
+    readonly hasSshKey: boolean;
+}
+
+/**
+ * One topology problem. `key` is relative to the K3s source / K3sHost args: `servers`, `registrationAddress`,
+ * `servers[1].host`, `agents[0].user`, `sshPrivateKey`.
+ */
+export interface K3sTopologyProblem {
+    readonly key: string;
+    readonly message: string;
+}
+
+/** Every topology problem of a K3s node set, in a stable order (the count first). */
+export function k3sTopologyProblems(topology: K3sTopologyInput): K3sTopologyProblem[] {
+    const { servers, agents, registrationAddress } = topology;
+    const problems: K3sTopologyProblem[] = [];
+    if (!K3S_SERVER_COUNTS.includes(servers.length)) {
+        problems.push({
+            key: "servers",
+            message: `has ${servers.length} servers; use 1, 3 or 5: embedded etcd needs a majority (${Math.floor(servers.length / 2) + 1} of ${servers.length}) to work, so an even count tolerates no more failures than one server fewer, and 2 servers tolerate none (docs.k3s.io/datastore/ha-embedded)`,
+        });
+    }
+    if (servers.length > 1) {
+        if (registrationAddress === undefined) {
+            problems.push({ key: "registrationAddress", message: `is required with ${servers.length} servers: the fixed address (a VIP, DNS name or load balancer in front of the servers) that nodes join and kubeconfigs and Cilium use, so no single server is a point of failure` });
+        }
+        servers.forEach((s, i) => {
+            if (s.host === LOCALHOST) problems.push({ key: `servers[${i}].host`, message: `cannot be "${LOCALHOST}" with several servers: the other servers join it over the network; give its address` });
+        });
+    }
+    if (servers.length === 1 && servers[0].host === LOCALHOST && agents.length > 0 && registrationAddress === undefined) {
+        problems.push({
+            key: "registrationAddress",
+            message: `is required when host is "${LOCALHOST}" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine`,
+        });
+    }
+    servers.forEach((s, i) => {
+        if (s.host !== LOCALHOST && !s.user) problems.push({ key: `servers[${i}].user`, message: `is required when host is not "${LOCALHOST}" (the SSH user, e.g. "ubuntu")` });
+    });
+    agents.forEach((a, i) => {
+        if (!a.user) problems.push({ key: `agents[${i}].user`, message: "is required (no source.k3s.user to inherit)" });
+        if (a.host === LOCALHOST) problems.push({ key: `agents[${i}].host`, message: `cannot be "${LOCALHOST}": agents join over SSH` });
+    });
+    if (!topology.hasSshKey && [...servers, ...agents].some((n) => n.host !== LOCALHOST)) {
+        problems.push({ key: "sshPrivateKey", message: "is required to reach the nodes over SSH: set sshPrivateKeyPath, or the secret kubeloom:sshPrivateKey (`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`)" });
+    }
+    return problems;
+}

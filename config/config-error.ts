@@ -1,0 +1,166 @@
+/**
+ * Config errors: the key-path issue type, the error that carries them, and the formatting of zod's issues into
+ * messages that name the key, the value received (never a secret) and what is allowed, with typo hints.
+ */
+import type { z } from "zod";
+import { looksLikePastedSecret } from "./shape/fields";
+import { SECRET_KEYS, stackConfigSchema } from "./schema";
+
+/** One validation problem: the key path (`clusters[1].podCidr`) and a message saying what is allowed. */
+export interface ConfigIssue {
+    readonly path: string;
+    readonly message: string;
+}
+
+/** Thrown when the stack config is invalid; carries every issue, never a secret value. */
+export class ConfigError extends Error {
+    constructor(readonly issues: readonly ConfigIssue[]) {
+        super(`invalid Kubeloom config:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`);
+        this.name = "ConfigError";
+    }
+}
+
+/** Formats a zod path as `clusters[1].source.k3s.host`. */
+export function formatPath(path: readonly PropertyKey[]): string {
+    return path.reduce<string>((text, key) => {
+        if (typeof key === "number") {
+            return `${text}[${key}]`;
+        }
+        const name = String(key);
+        // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
+        if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
+            return `${text}[${JSON.stringify(name)}]`;
+        }
+        return text ? `${text}.${name}` : name;
+    }, "");
+}
+
+/** Levenshtein distance, for "did you mean" hints on unknown keys. */
+function editDistance(a: string, b: string): number {
+    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+    for (let i = 1; i <= a.length; i++) {
+        let diagonal = row[0];
+        row[0] = i;
+        for (let j = 1; j <= b.length; j++) {
+            const above = row[j];
+            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
+            diagonal = above;
+        }
+    }
+    return row[b.length];
+}
+
+/** Suggests the closest known key, when it is close enough to be a typo. */
+export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    let best: string | undefined;
+    let bestDistance = Infinity;
+    for (const key of known) {
+        const distance = editDistance(unknown, key);
+        if (distance < bestDistance) {
+            best = key;
+            bestDistance = distance;
+        }
+    }
+    return best !== undefined && bestDistance <= Math.max(2, Math.floor(unknown.length / 3)) ? best : undefined;
+}
+
+/** The keys a strict object schema accepts at `path` in the stack schema, for typo hints. */
+function knownKeysAt(path: readonly PropertyKey[]): string[] {
+    let schema: unknown = stackConfigSchema;
+    for (const key of path) {
+        schema = unwrap(schema);
+        const def = (schema as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown } }).def;
+        if (!def) return [];
+        if (def.type === "object" && def.shape && typeof key === "string") {
+            schema = def.shape[key];
+        } else if (def.type === "array" && typeof key === "number") {
+            schema = def.element;
+        } else {
+            return [];
+        }
+    }
+    const def = (unwrap(schema) as { def?: { type?: string; shape?: Record<string, unknown> } }).def;
+    return def?.type === "object" && def.shape ? Object.keys(def.shape) : [];
+}
+
+function unwrap(schema: unknown): unknown {
+    let current = schema as { def?: { type?: string; innerType?: unknown; in?: unknown; schema?: unknown } };
+    for (let guard = 0; guard < 10 && current?.def; guard++) {
+        const def = current.def;
+        const inner = def.innerType ?? (def.type === "pipe" ? def.in : undefined);
+        if (!inner) break;
+        current = inner as typeof current;
+    }
+    return current;
+}
+
+function describeReceived(value: unknown): string {
+    if (value === undefined) return "nothing";
+    if (value === null) return "null";
+    if (Array.isArray(value)) return "a list";
+    if (typeof value === "object") return "an object";
+    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
+    return `${typeof value} ${JSON.stringify(value)}`;
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+    let current = root as Record<PropertyKey, unknown> | undefined;
+    for (const key of path) {
+        if (current === null || typeof current !== "object") return undefined;
+        current = current[key] as Record<PropertyKey, unknown> | undefined;
+    }
+    return current;
+}
+
+function isSecretPath(path: readonly PropertyKey[]): boolean {
+    return typeof path[0] === "string" && (SECRET_KEYS as readonly string[]).includes(path[0]);
+}
+
+/** Turns zod issues into key-path issues with a fix, never echoing secret values. */
+export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const issue of error.issues) {
+        const where = [...issue.path];
+        if (issue.code === "unrecognized_keys") {
+            const known = knownKeysAt(where);
+            for (const key of issue.keys) {
+                const hint = suggestKey(key, known);
+                issues.push({
+                    path: formatPath([...where, key]),
+                    message: `is not a known key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys here: ${known.join(", ")}`,
+                });
+            }
+            continue;
+        }
+        const at = valueAt(raw, where);
+        const pasted = typeof at === "string" && looksLikePastedSecret(at);
+        const received = isSecretPath(where) || pasted ? "a secret value" : describeReceived(at);
+        let message = issue.message;
+        if (issue.code === "invalid_type") {
+            message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
+        } else if (issue.code === "invalid_value" && "values" in issue) {
+            message = `must be one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${received}`;
+        } else if (issue.code === "too_small" || issue.code === "too_big") {
+            message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
+        } else {
+            const selfContained = issue.code === "custom" && (issue as { params?: { selfContained?: boolean } }).params?.selfContained === true;
+            const scalar = !selfContained && ((!pasted && received.startsWith("the string")) || received.startsWith("number") || received.startsWith("boolean"));
+            message = `${scalar ? `${received} ` : ""}${message}`;
+        }
+        issues.push({ path: formatPath(where) || "(root)", message });
+    }
+    return issues;
+}
+
+function article(expected: string): string {
+    return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** The exact command that stores secret `key` (per entry for the kubeconfig map). */
+export function secretCommand(key: string, raw: Record<string, unknown> = {}): string {
+    if (key === "sourceKubeconfigs") {
+        const names = Object.keys((raw.sourceKubeconfigs as Record<string, unknown>) ?? {});
+        return (names.length ? names : ["<cluster name>"]).map((n) => `\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${n}' "$(cat kubeconfig)"\``).join(", ");
+    }
+    return "`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`";
+}

@@ -1,0 +1,31 @@
+/**
+ * The `loadBalancer` block of a cluster: MetalLB (installed on mesh members) or Cilium's LB-IPAM, never both.
+ */
+import { z } from "zod";
+import { DEFAULT_VERSIONS } from "../../components/versions";
+import { metallbVersion } from "./fields";
+
+export const metallbConfig = z.strictObject({
+    version: metallbVersion.default(DEFAULT_VERSIONS.metallb),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+});
+
+export const ciliumLoadBalancerConfig = z.strictObject({
+    /** Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges. */
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    /**
+     * The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's
+     * interfaces. Default: Cilium's auto-detection and every interface.
+     */
+    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
+});
+
+/** A cluster's `loadBalancer` block. */
+export const loadBalancerConfig = z.strictObject({
+    metallb: metallbConfig.optional(),
+    /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement). */
+    cilium: ciliumLoadBalancerConfig.optional(),
+});
+
+export type MetallbConfig = z.output<typeof metallbConfig>;
+export type CiliumLoadBalancerConfig = z.output<typeof ciliumLoadBalancerConfig>;

@@ -1,0 +1,78 @@
+/**
+ * Cluster Mesh: the stack-wide `mesh` block (members, service type, global services, demo) and each cluster's
+ * `clustermesh` block (where its clustermesh-apiserver answers).
+ */
+import { z } from "zod";
+import { isIpv4 } from "../../lib/cidr";
+import { dns1123LabelProblem, portNameProblem } from "../k8s-formats";
+import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
+import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../../components/mesh-services";
+
+/** A cluster's `clustermesh` block. */
+export const clustermeshConfig = z.strictObject({
+    /** LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool. */
+    apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
+    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
+    nodePort: nodePort.optional(),
+    /** Node address peers dial for NodePort; default: the cluster's API host. */
+    nodeAddress: hostAddress.optional(),
+});
+
+export const globalService = z.strictObject({
+    name: checkedString(dns1123LabelProblem),
+    namespace: checkedString(dns1123LabelProblem).default("default"),
+    /** io.cilium/service-affinity. */
+    affinity: z.enum(["none", "local", "remote"]).default("none"),
+    /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
+    notSharedIn: z.array(z.string()).default([]),
+    ports: z
+        .array(
+            z.strictObject({
+                port: port,
+                targetPort: port.optional(),
+                name: checkedString(portNameProblem).optional(),
+                /** TCP (default), UDP, or TCP+UDP (two Service ports, `<name>-tcp` and `<name>-udp`), e.g. DNS. */
+                protocol: z.enum(GLOBAL_SERVICE_PROTOCOLS).default("TCP"),
+            }),
+        )
+        .min(1)
+        .superRefine((ports, ctx) => {
+            // Kubernetes requires distinct port numbers per protocol and distinct names; with more than one port entry,
+            // unnamed ones are called port-<port>, and a TCP+UDP port becomes <name>-tcp and <name>-udp
+            // (components/mesh-services.ts globalServicePorts, which this reads so the names are the rendered ones).
+            const protocolsOf = (p: (typeof ports)[number]) => (p.protocol === "TCP+UDP" ? ["TCP", "UDP"] : [p.protocol]);
+            const entries = globalServicePorts(ports);
+            let entry = 0;
+            const namesByPort = ports.map((p) => protocolsOf(p).map(() => entries[entry++].name as string | undefined));
+            ports.forEach((p, k) => {
+                const samePort = ports.findIndex((q) => q.port === p.port && protocolsOf(q).some((proto) => protocolsOf(p).includes(proto)));
+                if (samePort < k) ctx.addIssue({ code: "custom", path: [k, "port"], message: `${p.port} is also ports[${samePort}].port with the same protocol; each port of a Service must be distinct per protocol (use protocol: TCP+UDP for both)`, params: SELF_CONTAINED });
+                for (const name of namesByPort[k]) {
+                    if (name === undefined) continue;
+                    const problem = portNameProblem(name);
+                    if (problem && p.protocol === "TCP+UDP") ctx.addIssue({ code: "custom", path: [k, "name"], message: `gives the Service port name ${JSON.stringify(name)} with protocol TCP+UDP, which ${problem}`, params: SELF_CONTAINED });
+                    const sameName = namesByPort.findIndex((names) => names.includes(name));
+                    if (sameName < k) {
+                        ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(name)} is also the name of ports[${sameName}] (unnamed ports are called port-<port>, TCP+UDP ports <name>-tcp/-udp); port names must be unique`, params: SELF_CONTAINED });
+                    }
+                }
+            });
+        }),
+    selector: labelMap,
+});
+
+export const meshConfig = z.strictObject({
+    enabled: z.boolean().default(true),
+    /** Names of the clusters in the mesh; default: all clusters. */
+    clusters: z.array(z.string()).optional(),
+    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+    globalServices: z.array(globalService).default([]),
+    /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
+    demo: z.boolean().default(false),
+    /** At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered. */
+    verify: z.boolean().default(false),
+});
+
+export type MeshConfig = z.output<typeof meshConfig>;
+export type GlobalServiceConfig = z.output<typeof globalService>;

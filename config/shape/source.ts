@@ -1,0 +1,134 @@
+/**
+ * The `source` block of a cluster: exactly one of k3s (hosts Kubeloom installs over SSH), kind (a local cluster),
+ * kubeconfig (an existing cluster) or stackReference (a cluster another stack manages).
+ */
+import { z } from "zod";
+import { k3sTopologyProblems } from "../../components/k3s-topology";
+import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
+import { imageReferenceProblem, posixUserNameProblem } from "../k8s-formats";
+import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
+
+export const sshTarget = {
+    host: hostAddress,
+    /** SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name. */
+    user: checkedString(posixUserNameProblem).optional(),
+    port: port.default(22),
+};
+
+/** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
+export const k3sNode = z.strictObject({ ...sshTarget });
+
+/** Hosts a K3s source may skip the uninstall of on destroy (see README "Destroy with a host gone"). */
+export const skipUninstall = z.array(hostAddress).default([]);
+
+export const k3sSource = z
+    .strictObject({
+        /** The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers. */
+        host: sshTarget.host.optional(),
+        /** Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster. */
+        servers: z.array(k3sNode).min(1, "must list at least one server").optional(),
+        /** SSH user of every node without its own. Required unless every node has one or the server is localhost. */
+        user: sshTarget.user,
+        /** SSH port of `host`. */
+        port: sshTarget.port,
+        /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
+        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
+        version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
+        apiPort: port.default(6443),
+        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
+        tlsSans: z.array(hostAddress).default([]),
+        /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
+        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
+        agents: z.array(k3sNode).default([]),
+        /** Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed. */
+        skipUninstall,
+    })
+    .superRefine((k3s, ctx) => {
+        if ((k3s.host === undefined) === (k3s.servers === undefined)) {
+            ctx.addIssue({
+                code: "custom",
+                path: [k3s.host === undefined ? "host" : "servers"],
+                message: k3s.host === undefined ? "is required: set host (one server) or servers (1, 3 or 5 servers)" : "cannot be set together with host: host is the one-server shorthand for servers; keep one",
+            });
+            return;
+        }
+        // The per-node topology problems (SSH users, local agents) are field problems: reported with the schema's.
+        // The rules themselves are components/k3s-topology.ts's; config/rules/source-rules.ts reports the others.
+        const withUser = (node: { host: string; user?: string }) => ({ host: node.host, user: node.user ?? k3s.user });
+        const servers = (k3s.servers ?? [{ host: k3s.host! }]).map(withUser);
+        for (const problem of k3sTopologyProblems({ servers, agents: k3s.agents.map(withUser), registrationAddress: k3s.registrationAddress, hasSshKey: true })) {
+            if (!isNodeFieldProblem(problem.key)) continue;
+            // The `host` shorthand has its user at source.k3s.user.
+            const path = k3s.servers === undefined && problem.key === "servers[0].user" ? ["user"] : keyPath(problem.key);
+            ctx.addIssue({ code: "custom", path, message: problem.message });
+        }
+    });
+
+/** Topology problems on one node's own fields (its SSH user; an agent on "localhost"), which the schema reports. */
+export function isNodeFieldProblem(key: string): boolean {
+    return /^(servers|agents)\[\d+\]\.user$|^agents\[\d+\]\.host$/.test(key);
+}
+
+/** "agents[0].user" → ["agents", 0, "user"]. */
+function keyPath(key: string): Array<string | number> {
+    return key.split(/[.[\]]+/).filter((part) => part !== "").map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+export const kindSource = z.strictObject({
+    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
+    workers: z.number().int().min(0).max(10).default(1),
+    /** Host port of the kind API server; must differ between kind clusters on one machine. */
+    apiServerPort: port.optional(),
+});
+
+export const kubeconfigSource = z.strictObject({
+    /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
+    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
+    /** Context to use from it; default: its current-context. */
+    context: z.string().min(1).optional(),
+    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
+    nodeAddress: hostAddress.optional(),
+    /**
+     * The cluster's Kubernetes minor ("1.36"), checked against the support matrix and used by `plan --render`.
+     * Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster.
+     */
+    kubernetesVersion: kubernetesVersion.optional(),
+});
+
+export const stackReferenceSource = z.strictObject({
+    /** Fully qualified stack name, e.g. "acme/kubeloom/platform" or "platform" on the local backend. */
+    stack: z.string().min(1),
+    /** Output holding a map of context name → kubeconfig. */
+    output: z.string().min(1).default("kubeconfigs"),
+    /** Context (map key) to use. */
+    context: z.string().min(1),
+    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
+    nodeAddress: hostAddress.optional(),
+    /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */
+    kubernetesVersion: kubernetesVersion.optional(),
+});
+
+export const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;
+
+export const clusterSource = z
+    .strictObject({
+        k3s: k3sSource.optional(),
+        kind: kindSource.optional(),
+        kubeconfig: kubeconfigSource.optional(),
+        stackReference: stackReferenceSource.optional(),
+    })
+    .superRefine((source, ctx) => {
+        const given = SOURCE_KINDS.filter((k) => source[k] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({
+                code: "custom",
+                message: `must have exactly one of ${SOURCE_KINDS.join(", ")} (got ${given.length ? given.join(" and ") : "none"})`,
+            });
+        }
+    });
+
+export type K3sSourceConfig = z.output<typeof k3sSource>;
+export type KindSourceConfig = z.output<typeof kindSource>;
+export type KubeconfigSourceConfig = z.output<typeof kubeconfigSource>;
+export type StackReferenceSourceConfig = z.output<typeof stackReferenceSource>;

@@ -1,0 +1,141 @@
+/**
+ * The `vclusters` of a cluster: each tenant's release, exposure, isolation, quota and host-side network policies.
+ */
+import { z } from "zod";
+import { isIpv4 } from "../../lib/cidr";
+import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX } from "../../components/versions";
+import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../../components/tenant-policy";
+import { limitEntryProblem, quotaEntryProblem } from "../k8s-formats";
+import { dns1123Label, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
+
+/** A Kubernetes label key (optional DNS prefix + "/" + name ≤ 63) and value, as a tenant writes them. */
+export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+export const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value (≤ 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)");
+export const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
+    for (const key of Object.keys(labels)) {
+        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
+    }
+});
+export const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
+
+export const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
+export const tenantHttpRule = z.strictObject({
+    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional(),
+    /** A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing). */
+    path: z.string().startsWith("/", "must start with /").optional(),
+    host: z.string().min(1).optional(),
+    /** Headers that must be present ("Name" or "Name: value"). */
+    headers: z.array(z.string().min(1)).optional(),
+});
+export const fqdnSelector = z
+    .strictObject({
+        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional(),
+        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional(),
+    })
+    .refine((f) => (f.matchName === undefined) !== (f.matchPattern === undefined), "must have exactly one of matchName, matchPattern");
+
+/**
+ * Rule checks shared by both directions: exactly one kind of peer; the namespace only beside pods; HTTP rules only
+ * on TCP ports they can apply to.
+ */
+export function refineTenantRule(peers: readonly string[], podsKey: string, namespaceKey: string) {
+    return (rule: Record<string, unknown> & { ports: Array<{ protocol: string }>; http?: unknown[] }, ctx: z.RefinementCtx) => {
+        const given = peers.filter((k) => rule[k] !== undefined);
+        if (given.length !== 1) {
+            ctx.addIssue({ code: "custom", message: `must have exactly one of ${peers.join(", ")} (got ${given.length ? given.join(" and ") : "none"})` });
+        }
+        if (rule[namespaceKey] !== undefined && rule[podsKey] === undefined) {
+            ctx.addIssue({ code: "custom", path: [namespaceKey], message: `is only used with ${podsKey} (the virtual namespace of those pods)` });
+        }
+        if (rule.http !== undefined && rule.ports.length === 0) {
+            ctx.addIssue({ code: "custom", path: ["http"], message: "needs ports: HTTP rules apply to the listed ports (e.g. ports: [{ port: 80 }])" });
+        }
+        if (rule.http !== undefined && rule.ports.some((p) => p.protocol !== "TCP")) {
+            ctx.addIssue({ code: "custom", path: ["http"], message: "applies to TCP ports only; move the UDP/SCTP ports to another rule" });
+        }
+    };
+}
+
+export const ingressRule = z
+    .strictObject({
+        /** Pods of the same tenant (labels as the tenant writes them; {} is every pod). */
+        fromPods: tenantLabels.optional(),
+        /** Virtual namespace of those pods; default: any namespace of the tenant. */
+        fromNamespace: virtualNamespace.optional(),
+        fromEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
+        ports: z.array(tenantPort).default([]),
+        http: z.array(tenantHttpRule).min(1).optional(),
+    })
+    .superRefine(refineTenantRule(["fromPods", "fromEntities"], "fromPods", "fromNamespace"));
+
+export const egressRule = z
+    .strictObject({
+        toPods: tenantLabels.optional(),
+        toNamespace: virtualNamespace.optional(),
+        toEntities: z.array(z.enum(TENANT_ENTITIES)).min(1).optional(),
+        toFQDNs: z.array(fqdnSelector).min(1).optional(),
+        ports: z.array(tenantPort).default([]),
+        http: z.array(tenantHttpRule).min(1).optional(),
+    })
+    .superRefine(refineTenantRule(["toPods", "toEntities", "toFQDNs"], "toPods", "toNamespace"));
+
+export const tenantNetworkPolicyConfig = z
+    .strictObject({
+        /** The host object is tenant-<name>. */
+        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)"),
+        /** Virtual namespace of the selected pods; default: every namespace of the tenant. */
+        namespace: virtualNamespace.optional(),
+        /** Labels of the selected pods, as the tenant writes them; default {} (every pod). */
+        podSelector: tenantLabels.default({}),
+        ingress: z.array(ingressRule).default([]),
+        egress: z.array(egressRule).default([]),
+    })
+    .refine((p) => p.ingress.length + p.egress.length > 0, "must have at least one ingress or egress rule");
+
+/** LimitRange defaults: container resource name → quantity. */
+export const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
+    for (const [name, value] of Object.entries(limits)) {
+        const found = limitEntryProblem(name, value);
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+    }
+});
+
+export const vclusterConfig = z.strictObject({
+    name: z
+        .string()
+        .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
+        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
+    version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
+    expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
+    /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
+    nodePort: nodePort.optional(),
+    /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
+    loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
+    /** Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation. */
+    isolate: z.boolean().default(true),
+    /** Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts). */
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline"),
+    /** Control-plane image: the pure open-source build or the one with licensed modules (chart default). */
+    build: z.enum(["oss", "pro"]).default("oss"),
+    /** Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms. */
+    networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
+    /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
+    quota: z.boolean().default(true),
+    resourceQuota: z
+        .record(z.string(), z.union([z.string(), z.number()]))
+        .superRefine((quota, ctx) => {
+            for (const [name, value] of Object.entries(quota)) {
+                const found = quotaEntryProblem(name, value);
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+            }
+        })
+        .optional(),
+    limitRange: z
+        .strictObject({
+            default: limitMap.optional(),
+            defaultRequest: limitMap.optional(),
+        })
+        .optional(),
+});
+
+export type TenantNetworkPolicyConfig = z.output<typeof tenantNetworkPolicyConfig>;
