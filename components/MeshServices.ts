@@ -1,10 +1,11 @@
 /**
- * The product's objects on top of Cilium in one Cluster Mesh member: the global Services of the config. (The demo
+ * The product's objects on top of Cilium in one Cluster Mesh member: the global Services and the cross-cluster
+ * policies of the config. (The demo
  * is MeshDemo; the `up`-time mesh check is a KubectlCheck running meshVerifyScript.)
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
+import { CrossClusterPolicySpec, crossClusterPolicy, GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {
@@ -16,6 +17,8 @@ export interface MeshServicesArgs {
     readonly ciliumRelease: pulumi.Resource;
     /** Global Services to declare in this cluster (their namespaces must exist). @default - none */
     readonly globalServices?: readonly GlobalServiceSpec[];
+    /** Cross-cluster CiliumNetworkPolicies enforced in this cluster (`from` is this cluster). @default - none */
+    readonly policies?: readonly CrossClusterPolicySpec[];
 }
 
 /** One cluster's global Services. */
@@ -27,6 +30,15 @@ export class MeshServices extends pulumi.ComponentResource {
             new k8s.core.v1.Service(
                 globalServiceResourceName(name, svc),
                 { metadata: manifest.metadata, spec: manifest.spec },
+                { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease] },
+            );
+        }
+        for (const policy of args.policies ?? []) {
+            const manifest = crossClusterPolicy(policy);
+            // The operator creates the CRD at run time: only after this cluster's Cilium release.
+            new k8s.apiextensions.CustomResource(
+                `${name}-policy-${policy.namespace}-${policy.name}`,
+                { apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: manifest.metadata, spec: manifest.spec },
                 { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease] },
             );
         }

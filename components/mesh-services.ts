@@ -96,10 +96,19 @@ export function globalServiceResourceName(component: string, svc: { readonly nam
     return `${component}-${svc.namespace}-${svc.name}`;
 }
 
-/** Endpoints in one cluster, by labels. */
+/** `to.cluster` value meaning every cluster of the mesh (the local one included). */
+export const ANY_CLUSTER = "*";
+
+/** Endpoints in one cluster (or, as a destination, in any: ANY_CLUSTER), by labels. */
 export interface ClusterEndpoints {
     readonly cluster: string;
     readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One Kafka rule (CNP `toPorts[].rules.kafka[]`): Cilium 1.16–1.19 only; 1.20 removed Kafka (and generic L7) rules. */
+export interface KafkaRuleSpec {
+    readonly role?: "produce" | "consume";
+    readonly topic?: string;
 }
 
 /** What a cross-cluster policy allows. */
@@ -111,6 +120,26 @@ export interface CrossClusterPolicySpec {
     readonly to: ClusterEndpoints;
     /** TCP ports allowed; @default - every port */
     readonly ports?: readonly number[];
+    /** Kafka rules on those ports (Cilium < 1.20; the config refuses them on 1.20). @default - none */
+    readonly kafka?: readonly KafkaRuleSpec[];
+}
+
+/**
+ * The first Cilium release whose CNP CRD has no Kafka rules: `toPorts[].rules.kafka/l7/l7proto` removed (commit
+ * 73be778d "policy: Remove generic L7 policy support", in v1.20.0-pre.1; checked against the 1.20.0-pre.3 CRD).
+ */
+export const KAFKA_RULES_REMOVED_IN = "1.20.0";
+
+/**
+ * The selector labels of endpoints in `cluster`: the cluster label, or — for ANY_CLUSTER — an explicit "any cluster"
+ * (`io.cilium.k8s.policy.cluster` Exists). From 1.19 a selector that names no cluster matches only the local one
+ * (clustermesh.policyDefaultLocalCluster defaults to true), so a policy meant for every cluster must say so.
+ */
+function endpointSelector(endpoints: ClusterEndpoints): Record<string, unknown> {
+    if (endpoints.cluster === ANY_CLUSTER) {
+        return { matchLabels: { ...endpoints.labels }, matchExpressions: [{ key: CLUSTER_LABEL, operator: "Exists" }] };
+    }
+    return { matchLabels: { ...endpoints.labels, [CLUSTER_LABEL]: endpoints.cluster } };
 }
 
 /** Label selector for kube-dns (CoreDNS keeps the k8s-app=kube-dns label on kind and K3s). */
@@ -123,18 +152,19 @@ const KUBE_DNS_SELECTOR = { "k8s:io.kubernetes.pod.namespace": "kube-system", "k
  * Cilium operator creates them at run time, so this can only be applied after the Cilium release is ready.
  */
 export function crossClusterPolicy(spec: CrossClusterPolicySpec): KubernetesObject {
-    const target: Record<string, unknown> = { toEndpoints: [{ matchLabels: { ...spec.to.labels, [CLUSTER_LABEL]: spec.to.cluster } }] };
+    const target: Record<string, unknown> = { toEndpoints: [endpointSelector(spec.to)] };
     if (spec.ports && spec.ports.length > 0) {
-        target.toPorts = [{ ports: spec.ports.map((port) => ({ port: String(port), protocol: "TCP" })) }];
+        const kafka = spec.kafka && spec.kafka.length > 0 ? { rules: { kafka: spec.kafka.map((rule) => ({ ...rule })) } } : {};
+        target.toPorts = [{ ports: spec.ports.map((port) => ({ port: String(port), protocol: "TCP" })), ...kafka }];
     }
-    const describe = (e: ClusterEndpoints) => `${Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(",")} in ${e.cluster}`;
+    const describe = (e: ClusterEndpoints) => `${Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(",")} in ${e.cluster === ANY_CLUSTER ? "any cluster" : e.cluster}`;
     return sortKeysDeep({
         apiVersion: "cilium.io/v2",
         kind: "CiliumNetworkPolicy",
         metadata: { name: spec.name, namespace: spec.namespace },
         spec: {
             description: `Allow ${describe(spec.from)} to reach ${describe(spec.to)}, and DNS`,
-            endpointSelector: { matchLabels: { ...spec.from.labels, [CLUSTER_LABEL]: spec.from.cluster } },
+            endpointSelector: endpointSelector(spec.from),
             egress: [
                 target,
                 {

@@ -9,6 +9,9 @@ import type { ClusterConfig, StackConfig } from "../schema";
 import { encryptionOf, gatewayApiOn, installsCilium, meshMembers } from "../resolve";
 import { ciliumFeatureProblems, coveringCidr, DEFAULT_TUNNEL_PROTOCOL, prefixLength, WIDEST_NATIVE_ROUTING_PREFIX } from "../../components/cilium-features";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
+import { ANY_CLUSTER, KAFKA_RULES_REMOVED_IN } from "../../components/mesh-services";
+import { DEMO_NAMESPACE } from "../../components/mesh-demo";
+import { compareVersions } from "../../components/support-matrix";
 import { contains, ipv4ToInt, parseAddressRange, Ipv4Interval } from "../../lib/cidr";
 
 /** Issues of one cluster's Cilium features. */
@@ -106,7 +109,46 @@ function meshFeatureIssues(config: StackConfig): ConfigIssue[] {
     return issues;
 }
 
+/**
+ * The mesh's cross-cluster policies: `from` names a member (its Cilium enforces the egress), `to` a member or "*";
+ * Kafka rules need ports and a `from` member on Cilium before 1.20, whose CNP CRD no longer has them; one policy name
+ * per cluster and namespace; not in the demo's namespace while the demo (which deletes it) is on.
+ */
+function meshPolicyIssues(config: StackConfig): ConfigIssue[] {
+    const mesh = config.mesh;
+    if (!mesh?.enabled) return [];
+    const members = meshMembers(config);
+    const byName = new Map(members.map((c) => [c.name, c]));
+    const issues: ConfigIssue[] = [];
+    mesh.policies.forEach((policy, k) => {
+        const at = `mesh.policies[${k}]`;
+        const from = byName.get(policy.from.cluster);
+        if (!from) issues.push({ path: `${at}.from.cluster`, message: `"${policy.from.cluster}" is not a mesh member (${members.map((c) => c.name).join(", ")}); the policy is applied in that cluster` });
+        if (policy.to.cluster !== ANY_CLUSTER && !byName.has(policy.to.cluster)) {
+            issues.push({ path: `${at}.to.cluster`, message: `"${policy.to.cluster}" is not a mesh member (${members.map((c) => c.name).join(", ")}); use a member's name, or "${ANY_CLUSTER}" for every cluster` });
+        }
+        if (policy.kafka && !policy.ports) issues.push({ path: `${at}.kafka`, message: "applies to ports: list the Kafka brokers' ports in ports" });
+        if (policy.kafka && from && compareVersions(from.cilium.version, KAFKA_RULES_REMOVED_IN) >= 0) {
+            issues.push({
+                path: `${at}.kafka`,
+                message: `cannot be enforced by ${from.name}'s Cilium ${from.cilium.version}: Cilium 1.20 removed Kafka rules (its CiliumNetworkPolicy CRD has no toPorts.rules.kafka, so the API server would refuse the policy). Remove kafka (the ports stay allowed at L4), or run Cilium 1.19 in ${from.name}`,
+            });
+        }
+        // The resource name joins namespace and name with "-" (components/MeshServices.ts), so "a-b"/"c" and "a"/"b-c" meet.
+        const resourceName = (p: { namespace: string; name: string }) => `${p.namespace}-${p.name}`;
+        const first = mesh.policies.findIndex((p) => p.from.cluster === policy.from.cluster && resourceName(p) === resourceName(policy));
+        if (first < k) {
+            const same = mesh.policies[first].namespace === policy.namespace;
+            issues.push({ path: `${at}.name`, message: same ? `"${policy.name}" is also mesh.policies[${first}] in ${policy.from.cluster}/${policy.namespace}; policy names must be unique per cluster and namespace` : `with namespace "${policy.namespace}" gives the resource name of mesh.policies[${first}] (namespace "${mesh.policies[first].namespace}", name "${mesh.policies[first].name}"); rename one` });
+        }
+        if (mesh.demo && policy.namespace === DEMO_NAMESPACE) {
+            issues.push({ path: `${at}.namespace`, message: `"${DEMO_NAMESPACE}" is the demo's namespace (mesh.demo is on), deleted with the demo; use another namespace` });
+        }
+    });
+    return issues;
+}
+
 /** Every issue of the Cilium features, in cluster order, then the mesh's. */
 export function ciliumFeatureIssues(config: StackConfig): ConfigIssue[] {
-    return [...config.clusters.flatMap((c, i) => clusterFeatureIssues(c, i)), ...meshFeatureIssues(config)];
+    return [...config.clusters.flatMap((c, i) => clusterFeatureIssues(c, i)), ...meshFeatureIssues(config), ...meshPolicyIssues(config)];
 }

@@ -61,6 +61,30 @@ export const globalService = z.strictObject({
     selector: labelMap,
 });
 
+/** Endpoints of a cross-cluster policy: a cluster (or, as a destination, "*" for any) and pod labels. */
+const policyEndpoints = z.strictObject({
+    /** A mesh member's name; for `to`, "*" means every cluster (said explicitly, as Cilium ≥ 1.19 needs). */
+    cluster: z.string().min(1),
+    /** Pod labels; {} selects every pod of the namespace. */
+    labels: labelMap.default({}),
+});
+
+/** A cross-cluster CiliumNetworkPolicy: pods in `from` (whose cluster enforces it) may reach pods in `to`, plus DNS. */
+export const meshPolicy = z.strictObject({
+    name: checkedString(dns1123LabelProblem),
+    /** Namespace of the policy and of both pod sets (must exist in the `from` cluster). */
+    namespace: checkedString(dns1123LabelProblem).default("default"),
+    from: policyEndpoints,
+    to: policyEndpoints,
+    /** TCP ports allowed; default every port. */
+    ports: z.array(port).min(1).optional(),
+    /** Kafka rules on those ports (Cilium 1.16–1.19; 1.20 removed them). */
+    kafka: z
+        .array(z.strictObject({ role: z.enum(["produce", "consume"]).optional(), topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (letters, digits, '.', '_', '-', at most 249)").optional() }))
+        .min(1)
+        .optional(),
+});
+
 export const meshConfig = z.strictObject({
     enabled: z.boolean().default(true),
     /** Names of the clusters in the mesh; default: all clusters. */
@@ -68,6 +92,8 @@ export const meshConfig = z.strictObject({
     serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
     maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
     globalServices: z.array(globalService).default([]),
+    /** Cross-cluster CiliumNetworkPolicies, each applied in its `from` cluster. */
+    policies: z.array(meshPolicy).default([]),
     /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
     demo: z.boolean().default(false),
     /** At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered. */
@@ -76,3 +102,4 @@ export const meshConfig = z.strictObject({
 
 export type MeshConfig = z.output<typeof meshConfig>;
 export type GlobalServiceConfig = z.output<typeof globalService>;
+export type MeshPolicyConfig = z.output<typeof meshPolicy>;

@@ -268,3 +268,67 @@ describe("Cilium feature keys through npm run plan", () => {
         }
     });
 });
+
+describe("mesh.policies: cross-cluster CiliumNetworkPolicies as config", () => {
+    const { crossClusterPolicy, CLUSTER_LABEL } = require("../../components/mesh-services") as typeof import("../../components/mesh-services");
+    const { validateCustomResource, ciliumCrdFile, celProblems } = require("../support/crd-schemas") as typeof import("../support/crd-schemas");
+    const { supportedVersions } = require("../../components/support-matrix") as typeof import("../../components/support-matrix");
+    const withPolicy = (policy: Record<string, unknown>, version?: string) => {
+        const c = kindMesh();
+        // Cilium 1.19 runs on Kubernetes up to 1.34 (the support matrix): kind's 1.34 node image with it.
+        if (version) for (const i of [0, 1]) Object.assign(c.clusters[i], { cilium: { ...cilium(c, i), version }, source: { kind: { ...c.clusters[i].source.kind, nodeImage: "kindest/node:v1.34.0" } } });
+        c.mesh.policies = [{ name: "to-kafka", namespace: "default", from: { cluster: "c1", labels: { app: "client" } }, to: { cluster: "c2", labels: { app: "broker" } }, ...policy }];
+        return c;
+    };
+    const failures: Array<{ name: string; config: Record<string, any>; path: string; expect: RegExp }> = [
+        { name: "a Kafka rule enforced by Cilium 1.20", config: withPolicy({ ports: [9092], kafka: [{ role: "produce", topic: "empire" }] }), path: "mesh.policies[0].kafka", expect: /Cilium 1\.20 removed Kafka rules/ },
+        { name: "a Kafka rule without ports", config: withPolicy({ kafka: [{ topic: "empire" }] }, "1.19.6"), path: "mesh.policies[0].kafka", expect: /list the Kafka brokers' ports/ },
+        { name: "a policy from a cluster outside the mesh", config: withPolicy({ from: { cluster: "c9", labels: {} } }), path: "mesh.policies[0].from.cluster", expect: /not a mesh member/ },
+        { name: "a policy to a cluster outside the mesh", config: withPolicy({ to: { cluster: "c9", labels: {} } }), path: "mesh.policies[0].to.cluster", expect: /or "\*" for every cluster/ },
+    ];
+    for (const f of failures) {
+        it(`fails on ${f.name}`, () => {
+            const issues = issuesOf(f.config).filter((i) => i.startsWith(`${f.path}: `));
+            assert.ok(issues.some((i) => f.expect.test(i)), issuesOf(f.config).join("\n"));
+        });
+    }
+    it("fails on two policies whose resource names meet", () => {
+        const c = withPolicy({});
+        c.mesh.policies.push({ ...c.mesh.policies[0], namespace: "default-to", name: "kafka" });
+        assert.ok(issuesOf(c).some((i) => /^mesh\.policies\[1\]\.name: with namespace "default-to" gives the resource name of mesh\.policies\[0\]/.test(i)), issuesOf(c).join("\n"));
+    });
+    it("accepts a Kafka rule on Cilium 1.19 and an any-cluster policy on 1.20", () => {
+        assert.deepEqual(issuesOf(withPolicy({ ports: [9092], kafka: [{ role: "produce", topic: "empire" }] }, "1.19.6")), []);
+        assert.deepEqual(issuesOf(withPolicy({ to: { cluster: "*", labels: { app: "broker" } }, ports: [9092] })), []);
+    });
+    for (const version of supportedVersions("cilium")) {
+        it(`the policies validate against the CiliumNetworkPolicy CRD of Cilium ${version} (any-cluster explicit; Kafka before 1.20 only)`, () => {
+            const anyCluster = crossClusterPolicy({ name: "p", namespace: "default", from: { cluster: "c1", labels: { app: "a" } }, to: { cluster: "*", labels: { app: "b" } }, ports: [80] });
+            const file = ciliumCrdFile("ciliumnetworkpolicies", version);
+            assert.deepEqual(validateCustomResource(file, anyCluster), []);
+            assert.deepEqual(celProblems(file, anyCluster), []);
+            const to = (anyCluster.spec as any).egress[0].toEndpoints[0];
+            assert.deepEqual(to.matchExpressions, [{ key: CLUSTER_LABEL, operator: "Exists" }], "says 'any cluster' explicitly");
+            const kafka = crossClusterPolicy({ name: "p", namespace: "default", from: { cluster: "c1", labels: {} }, to: { cluster: "c2", labels: {} }, ports: [9092], kafka: [{ role: "produce", topic: "empire" }] });
+            const kafkaErrors = validateCustomResource(file, kafka);
+            if (version === "1.20.0") assert.notDeepEqual(kafkaErrors, [], "1.20 refuses a Kafka port rule");
+            else assert.deepEqual(kafkaErrors, []);
+        });
+    }
+    it("plans each policy in its from cluster, after that cluster's Cilium", async function () {
+        this.timeout(120_000);
+        const config = withPolicy({ to: { cluster: "*", labels: { app: "broker" } }, ports: [9092] });
+        const { file, remove } = stackFile("meshpolicy", config);
+        try {
+            const run = await runPlan(["meshpolicy", "--config", file]);
+            assert.equal(run.code, 0, run.stderr);
+            const plan = JSON.parse(run.stdout);
+            const policies = plan.resources.filter((r: any) => r.type === "kubernetes:cilium.io/v2:CiliumNetworkPolicy");
+            assert.deepEqual(policies.map((r: any) => r.name), ["mesh-c1-services-policy-default-to-kafka"]);
+            assert.ok(policies[0].dependsOn.some((u: string) => u.endsWith("::c1-cilium-release")));
+            assert.equal(policies[0].provider.endsWith("::c1-k8s") || String(policies[0].provider).includes("c1-k8s"), true);
+        } finally {
+            remove();
+        }
+    });
+});
