@@ -118,6 +118,11 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
         }
         case "NodePort":
             return { type: "NodePort", nodeAddress: cluster.clustermesh?.nodeAddress, nodePort: clustermeshNodePort(cluster, memberIndex) };
+        case "ClusterIP": {
+            const address = cluster.clustermesh?.apiserverIP;
+            if (address === undefined) throw new Error(`mesh member ${cluster.name}: ClusterIP without clustermesh.apiserverIP passed the rules (internal error)`);
+            return { type: "ClusterIP", address };
+        }
         default:
             return assertNever(serviceType);
     }

@@ -10,7 +10,10 @@ import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../../components/m
 
 /** A cluster's `clustermesh` block. */
 export const clustermeshConfig = z.strictObject({
-    /** LoadBalancer IP of the clustermesh-apiserver; default: the first address of the MetalLB pool. */
+    /**
+     * LoadBalancer IP of the clustermesh-apiserver (default: the first address of the pool); with mesh.serviceType
+     * ClusterIP its fixed ClusterIP, inside serviceCidr (required there).
+     */
     apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
     /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
     nodePort: nodePort.optional(),
@@ -89,7 +92,12 @@ export const meshConfig = z.strictObject({
     enabled: z.boolean().default(true),
     /** Names of the clusters in the mesh; default: all clusters. */
     clusters: z.array(z.string()).optional(),
-    serviceType: z.enum(["LoadBalancer", "NodePort"]).default("LoadBalancer"),
+    /**
+     * How peers reach each clustermesh-apiserver: LoadBalancer (a pool address), NodePort (a node address), or
+     * ClusterIP (the Service's ClusterIP `clustermesh.apiserverIP`, when the members' ClusterIPs are routable between
+     * clusters; Cilium ≥ 1.19).
+     */
+    serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer"),
     maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
     globalServices: z.array(globalService).default([]),
     /** Cross-cluster CiliumNetworkPolicies, each applied in its `from` cluster. */

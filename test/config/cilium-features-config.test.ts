@@ -332,3 +332,68 @@ describe("mesh.policies: cross-cluster CiliumNetworkPolicies as config", () => {
         }
     });
 });
+
+describe("mesh.serviceType ClusterIP", () => {
+    const { clustermeshApiserverService, clustermeshCiliumValues, meshPlan } = require("../../components/mesh-plan") as typeof import("../../components/mesh-plan");
+    const { validateCiliumValues, ciliumUnknownKeyPaths } = require("../support/schemas") as typeof import("../support/schemas");
+    const clusterIpMesh = () => {
+        const c = kindMesh();
+        c.mesh.serviceType = "ClusterIP";
+        c.clusters.forEach((cluster: any, i: number) => {
+            delete cluster.loadBalancer;
+            cluster.clustermesh = { apiserverIP: `10.${i + 1}1.0.20` };
+        });
+        return c;
+    };
+    it("accepts members with a fixed ClusterIP each", () => assert.deepEqual(issuesOf(clusterIpMesh()), []));
+    const failures: Array<{ name: string; mutate: (c: Record<string, any>) => void; path: string; expect: RegExp }> = [
+        { name: "a member without apiserverIP", mutate: (c) => delete c.clusters[1].clustermesh, path: "clusters[1].clustermesh.apiserverIP", expect: /required with mesh\.serviceType ClusterIP/ },
+        { name: "an apiserverIP outside the service CIDR", mutate: (c) => (c.clusters[0].clustermesh.apiserverIP = "10.10.0.20"), path: "clusters[0].clustermesh.apiserverIP", expect: /not a usable ClusterIP of serviceCidr 10\.11\.0\.0\/16/ },
+        { name: "the kubernetes Service's address", mutate: (c) => (c.clusters[0].clustermesh.apiserverIP = "10.11.0.1"), path: "clusters[0].clustermesh.apiserverIP", expect: /not a usable ClusterIP/ },
+        {
+            name: "a member on Cilium 1.18",
+            mutate: (c) => Object.assign(c.clusters[0], { cilium: { ...c.clusters[0].cilium, version: "1.18.12" }, source: { kind: { apiServerPort: 6444, nodeImage: "kindest/node:v1.33.1" } } }),
+            path: "clusters[0].cilium.version",
+            expect: /only Cilium 1\.19 or newer/,
+        },
+        { name: "a NodePort key", mutate: (c) => (c.clusters[0].clustermesh.nodePort = 32379), path: "clusters[0].clustermesh.nodePort", expect: /only used with mesh\.serviceType NodePort \(it is ClusterIP\)/ },
+    ];
+    for (const f of failures) {
+        it(`fails on ${f.name}`, () => {
+            const config = clusterIpMesh();
+            f.mutate(config);
+            const issues = issuesOf(config);
+            assert.ok(issues.some((i) => i.startsWith(`${f.path}: `) && f.expect.test(i)), issues.join("\n"));
+        });
+    }
+    it("renders the chart's Service left out (externallyCreated) and Kubeloom's with the planned ClusterIP, which peers dial", () => {
+        const plan = meshPlan({ members: [{ name: "c1", id: 1, apiserver: { type: "ClusterIP", address: "10.11.0.20" } }, { name: "c2", id: 2, apiserver: { type: "ClusterIP", address: "10.21.0.20" } }] });
+        for (const version of ["1.19.6", "1.20.0"]) {
+            const values = clustermeshCiliumValues(plan[0], { maxConnectedClusters: 255, ciliumVersion: version });
+            assert.deepEqual((values.clustermesh as any).apiserver.service, { externallyCreated: true, type: "ClusterIP" });
+            assert.deepEqual((values.clustermesh as any).config.clusters, [{ ips: ["10.21.0.20"], name: "c2", port: 2379 }]);
+            assert.deepEqual(validateCiliumValues(values, version), []);
+            assert.deepEqual(ciliumUnknownKeyPaths(values, version), []);
+        }
+        assert.throws(() => clustermeshCiliumValues(plan[0], { maxConnectedClusters: 255, ciliumVersion: "1.18.12" }), /needs Cilium 1\.19\.0 or newer/);
+        const service = clustermeshApiserverService("10.11.0.20") as any;
+        assert.equal(service.spec.clusterIP, "10.11.0.20");
+        assert.deepEqual(service.spec.selector, { "k8s-app": "clustermesh-apiserver" });
+    });
+    it("plans and renders with no pre-flight error: the chart renders no clustermesh-apiserver Service, Kubeloom's has the ClusterIP", async function () {
+        this.timeout(300_000);
+        const { file, remove } = stackFile("meshcip", clusterIpMesh());
+        try {
+            const run = await runPlan(["meshcip", "--config", file, "--render"]);
+            assert.equal(run.code, 0, run.stderr);
+            const plan = JSON.parse(run.stdout);
+            assert.deepEqual(plan.preflight.filter((f: any) => f.severity === "error"), []);
+            const services = plan.resources.filter((r: any) => r.type === "kubernetes:core/v1:Service" && r.inputs.metadata?.name === "clustermesh-apiserver");
+            assert.deepEqual(services.map((r: any) => r.inputs.spec.clusterIP).sort(), ["10.11.0.20", "10.21.0.20"]);
+            const rendered = plan.resources.flatMap((r: any) => (r.rendered ?? []).filter((o: any) => o.kind === "Service" && o.metadata.name === "clustermesh-apiserver"));
+            assert.deepEqual(rendered, [], "the chart's own Service is left out");
+        } finally {
+            remove();
+        }
+    });
+});
