@@ -4,6 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { COMPONENT_TYPES } from "./identity";
 import { gatewayManifest, GatewaySpecInput } from "./gateway-api";
 
 /** Arguments of the Gateway. */
@@ -22,7 +23,7 @@ export class CiliumGateway extends pulumi.ComponentResource {
     public readonly gateway: k8s.apiextensions.CustomResource;
 
     constructor(name: string, args: CiliumGatewayArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:CiliumGateway", name, {}, opts);
+        super(COMPONENT_TYPES.CiliumGateway, name, {}, opts);
         const manifest = gatewayManifest(args.gateway) as { apiVersion: string; kind: string; metadata: Record<string, unknown>; spec: Record<string, unknown> };
         this.gateway = new k8s.apiextensions.CustomResource(
             `${name}-gateway`,

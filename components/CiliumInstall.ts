@@ -8,8 +8,10 @@ import * as k8s from "@pulumi/kubernetes";
 import { chainingProblem, ciliumValues, CiliumValuesInput, KubeProxyReplacement } from "./cilium-values";
 import { ciliumFeatureProblems } from "./cilium-features";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_CILIUM_WAIT_SECONDS } from "./defaults";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
 import { deepMerge, isPlainObject, sortKeysDeep } from "../lib/values-util";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Cilium values whose API server address may come from another resource (e.g. the K3s host). */
 export interface CiliumInstallValues extends Omit<CiliumValuesInput, "kubeProxyReplacement"> {
@@ -31,7 +33,7 @@ export interface CiliumInstallArgs {
      * @default - none
      */
     readonly extraValues?: pulumi.Input<Record<string, unknown>>;
-    /** Seconds Helm waits for every Cilium workload to become ready. @default 600 */
+    /** Seconds Helm waits for every Cilium workload to become ready. @default DEFAULT_CILIUM_WAIT_SECONDS (600, components/defaults.ts) */
     readonly waitTimeoutSeconds?: number;
 }
 
@@ -47,11 +49,11 @@ export class CiliumInstall extends pulumi.ComponentResource {
     public readonly values: pulumi.Output<Record<string, unknown>>;
 
     constructor(name: string, args: CiliumInstallArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:CiliumInstall", name, {}, opts);
+        super(COMPONENT_TYPES.CiliumInstall, name, {}, opts);
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.cilium;
         // Cilium's first start pulls images and the operator creates its CRDs before anything is ready.
-        const waitTimeoutSeconds = args.waitTimeoutSeconds ?? 600;
+        const waitTimeoutSeconds = args.waitTimeoutSeconds ?? DEFAULT_CILIUM_WAIT_SECONDS;
         const input = args.values;
 
         if (!ciliumRelease(version)) {

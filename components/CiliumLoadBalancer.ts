@@ -15,6 +15,7 @@ import { createHash } from "node:crypto";
 import { commandTimeout, DEFAULT_KUBECTL_TIMEOUT_SECONDS, KUBECONFIG_ENV } from "../lib/shell";
 import { ciliumL2AnnouncementPolicy, ciliumLoadBalancerPools, CiliumObject } from "./cilium-lbipam";
 import { CILIUM_CRD_WAIT, ciliumCrdWaitScript, LBIPAM_CRDS } from "./cilium-crd-wait";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of Cilium's load balancer. */
 export interface CiliumLoadBalancerArgs {
@@ -42,7 +43,7 @@ export class CiliumLoadBalancer extends pulumi.ComponentResource {
     public readonly resources: k8s.apiextensions.CustomResource[];
 
     constructor(name: string, args: CiliumLoadBalancerArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:CiliumLoadBalancer", name, {}, opts);
+        super(COMPONENT_TYPES.CiliumLoadBalancer, name, {}, opts);
         const provider = args.provider;
         const pools = ciliumLoadBalancerPools(args.addresses, args.reservedAddresses ?? []);
         const after = args.clusterCreator ? [args.clusterCreator] : [];

@@ -9,6 +9,7 @@ import * as command from "@pulumi/command";
 import { ADD_TAINTS_MAX_SECONDS, addTaintsScript, NodeTaint, removeTaintsMaxSeconds, removeTaintsScript } from "./cilium-nodes";
 import { commandTimeout } from "../lib/shell";
 import { VERIFY_KUBECONFIG_ENV } from "./cilium-verify-script";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of the Cilium node marking. */
 export interface CiliumNodesArgs {
@@ -34,7 +35,7 @@ export class CiliumNodes extends pulumi.ComponentResource {
     public readonly fieldManager: string;
 
     constructor(name: string, args: CiliumNodesArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:CiliumNodes", name, {}, opts);
+        super(COMPONENT_TYPES.CiliumNodes, name, {}, opts);
         const provider = args.provider;
         const taints = args.taints ?? [];
         const problems: string[] = [];

@@ -32,7 +32,9 @@ import * as k8s from "@pulumi/kubernetes";
 import * as tls from "@pulumi/tls";
 import { MetalLB } from "./MetalLB";
 import { ciliumRelease } from "./support-matrix";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "./defaults";
 import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry, clustermeshApiserverService } from "./mesh-plan";
+import { COMPONENT_TYPES } from "./identity";
 
 /** One cluster of the mesh. */
 export interface ClusterMeshMember {
@@ -61,7 +63,7 @@ export interface ClusterMeshMember {
 export interface ClusterMeshArgs {
     /** The member clusters, in mesh order (NodePorts come resolved by the config layer). */
     readonly members: readonly ClusterMeshMember[];
-    /** `clustermesh.maxConnectedClusters`, the same in every cluster. @default 255 */
+    /** `clustermesh.maxConnectedClusters`, the same in every cluster. @default DEFAULT_MAX_CONNECTED_CLUSTERS (255, components/defaults.ts) */
     readonly maxConnectedClusters?: MaxConnectedClusters;
 }
 
@@ -90,8 +92,8 @@ export class ClusterMesh extends pulumi.ComponentResource {
     public readonly metallb: Readonly<Record<string, MetalLB>>;
 
     constructor(name: string, args: ClusterMeshArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:ClusterMesh", name, {}, opts);
-        const maxConnectedClusters = args.maxConnectedClusters ?? 255;
+        super(COMPONENT_TYPES.ClusterMesh, name, {}, opts);
+        const maxConnectedClusters = args.maxConnectedClusters ?? DEFAULT_MAX_CONNECTED_CLUSTERS;
         const members = args.members;
 
         // Fail before any child exists: the same checks the plan makes later, with a placeholder for node addresses

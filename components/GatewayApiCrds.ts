@@ -9,6 +9,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { COMPONENT_TYPES } from "./identity";
 
 /** A parsed CustomResourceDefinition document. */
 export interface CrdDocument {
@@ -39,7 +40,7 @@ export class GatewayApiCrds extends pulumi.ComponentResource {
     public readonly version: string;
 
     constructor(name: string, args: GatewayApiCrdsArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:GatewayApiCrds", name, {}, opts);
+        super(COMPONENT_TYPES.GatewayApiCrds, name, {}, opts);
         this.version = args.version;
         this.resources = args.crds.map(({ plural, document }) => {
             const checked = pulumi.output(document as pulumi.Input<CrdDocument>).apply((crd) => {

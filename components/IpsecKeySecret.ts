@@ -7,6 +7,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { COMPONENT_TYPES, MANAGED_BY_KUBELOOM } from "./identity";
 import { IPSEC_SECRET } from "./cilium-features";
 import { ipsecKeysLine, ipsecSecretMetadata } from "./ipsec-key";
 
@@ -26,14 +27,14 @@ export class IpsecKeySecret extends pulumi.ComponentResource {
     public readonly secret: k8s.core.v1.Secret;
 
     constructor(name: string, args: IpsecKeySecretArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:IpsecKeySecret", name, {}, opts);
+        super(COMPONENT_TYPES.IpsecKeySecret, name, {}, opts);
         // Checked before any child exists; the hex itself is checked when known (it is never echoed).
         ipsecKeysLine(args.keyId, "0".repeat(40));
         const keysLine = pulumi.secret(pulumi.output(args.keyHex).apply((hex) => ipsecKeysLine(args.keyId, hex)));
         this.secret = new k8s.core.v1.Secret(
             `${name}-secret`,
             {
-                metadata: { ...ipsecSecretMetadata(), labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+                metadata: { ...ipsecSecretMetadata(), labels: { ...MANAGED_BY_KUBELOOM } },
                 type: "Opaque",
                 stringData: { [IPSEC_SECRET.keyFile]: keysLine },
             },

@@ -23,6 +23,7 @@ import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
 import { k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
+import { COMPONENT_TYPES } from "./identity";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH (k3s-topology.ts). */
 export { LOCALHOST };
@@ -105,7 +106,7 @@ export class K3sHost extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
 
     constructor(name: string, args: K3sHostArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:K3sHost", name, {}, opts);
+        super(COMPONENT_TYPES.K3sHost, name, {}, opts);
         const agents = args.agents ?? [];
         const skipUninstall = new Set(args.skipUninstall ?? []);
 

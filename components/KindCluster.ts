@@ -5,6 +5,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_KIND_WORKERS } from "./defaults";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a kind cluster. */
 export interface KindClusterArgs {
@@ -12,7 +14,7 @@ export interface KindClusterArgs {
     readonly clusterName: string;
     /** Node image. @default DEFAULT_VERSIONS.kindNode (components/versions.ts) */
     readonly nodeImage?: string;
-    /** Worker nodes. @default 1 */
+    /** Worker nodes. @default DEFAULT_KIND_WORKERS (1, components/defaults.ts) */
     readonly workers?: number;
     /** Host port of the API server. @default - kind picks a free port */
     readonly apiServerPort?: number;
@@ -36,9 +38,9 @@ export class KindCluster extends pulumi.ComponentResource {
     public readonly nodeAddress: pulumi.Output<string>;
 
     constructor(name: string, args: KindClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:KindCluster", name, {}, opts);
+        super(COMPONENT_TYPES.KindCluster, name, {}, opts);
         const nodeImage = args.nodeImage ?? DEFAULT_VERSIONS.kindNode;
-        const workers = args.workers ?? 1;
+        const workers = args.workers ?? DEFAULT_KIND_WORKERS;
         const clusterConfig = kindClusterConfig({ ...args, nodeImage, workers });
 
         const cluster = new command.local.Command(

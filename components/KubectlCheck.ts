@@ -7,6 +7,7 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import { KUBECONFIG_ENV } from "../lib/shell";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a kubectl check. */
 export interface KubectlCheckArgs {
@@ -31,7 +32,7 @@ export class KubectlCheck extends pulumi.ComponentResource {
     public readonly report: pulumi.Output<string>;
 
     constructor(name: string, args: KubectlCheckArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:KubectlCheck", name, {}, opts);
+        super(COMPONENT_TYPES.KubectlCheck, name, {}, opts);
         const check = new command.local.Command(
             `${name}-check`,
             {

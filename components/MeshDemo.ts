@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEMO_NAMESPACE, demoGlobalService, demoPolicy, demoWorkloads } from "./mesh-demo";
 import { globalServiceManifest, KubernetesObject } from "./mesh-services";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of one member's demo. */
 export interface MeshDemoArgs {
@@ -31,7 +32,7 @@ export class MeshDemo extends pulumi.ComponentResource {
     public readonly readyAfter: pulumi.Resource[];
 
     constructor(name: string, args: MeshDemoArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:MeshDemo", name, {}, opts);
+        super(COMPONENT_TYPES.MeshDemo, name, {}, opts);
         if (args.policyTarget === args.clusterName) {
             throw new pulumi.ResourceError(`MeshDemo ${name}: policyTarget must be another cluster than ${args.clusterName}`, this);
         }

@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { CrossClusterPolicySpec, crossClusterPolicy, GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of one cluster's mesh services. */
 export interface MeshServicesArgs {
@@ -24,7 +25,7 @@ export interface MeshServicesArgs {
 /** One cluster's global Services. */
 export class MeshServices extends pulumi.ComponentResource {
     constructor(name: string, args: MeshServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:MeshServices", name, {}, opts);
+        super(COMPONENT_TYPES.MeshServices, name, {}, opts);
         for (const svc of args.globalServices ?? []) {
             const manifest = globalServiceManifest(svc, args.clusterName);
             new k8s.core.v1.Service(

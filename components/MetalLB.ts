@@ -14,6 +14,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
 import { metallbRelease, supportedVersions } from "./support-matrix";
 import { ipAddressPool, l2Advertisement, METALLB_CHART_REPO, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME } from "./metallb-resources";
+import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of a MetalLB install. */
 export interface MetalLBArgs {
@@ -39,7 +40,7 @@ export class MetalLB extends pulumi.ComponentResource {
     public readonly poolNames: string[];
 
     constructor(name: string, args: MetalLBArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:MetalLB", name, {}, opts);
+        super(COMPONENT_TYPES.MetalLB, name, {}, opts);
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.metallb;
         // The speakers start only after the CNI is up, which on a fresh cluster includes Cilium's image pulls.

@@ -9,12 +9,15 @@ import * as k8s from "@pulumi/kubernetes";
 import * as command from "@pulumi/command";
 import { createHash } from "node:crypto";
 import { KUBECONFIG_ENV } from "../lib/shell";
+import type { PodSecurityLevel } from "../lib/pod-security";
 import { DEFAULT_VERSIONS } from "./versions";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_ISOLATE } from "./defaults";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
-import { PodSecurityLevel, podSecurityNamespaceLabels, TenantNetworkPolicy, vclusterLine } from "./tenant-policy";
+import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
+import { COMPONENT_TYPES } from "./identity";
 
 
 /** Arguments of a vCluster. */
@@ -34,13 +37,13 @@ export interface VClusterArgs {
      * to the certificate's SANs); it may come from another resource, and only a NodePort waits for it.
      */
     readonly expose: VClusterExposure<pulumi.Input<string>>;
-    /** Fence the tenant in: the chart's egress NetworkPolicies plus Kubeloom's ingress isolation. @default true */
+    /** Fence the tenant in: the chart's egress NetworkPolicies plus Kubeloom's ingress isolation. @default DEFAULT_VCLUSTER_ISOLATE (true, components/defaults.ts) */
     readonly isolate?: boolean;
-    /** Pod Security Standard of the tenant's pods (syncer + host namespace labels). @default "baseline" */
+    /** Pod Security Standard of the tenant's pods (syncer + host namespace labels). @default DEFAULT_POD_SECURITY_STANDARD ("baseline", components/defaults.ts) */
     readonly podSecurityStandard?: PodSecurityLevel;
-    /** Control-plane build. @default "oss" (image loft-sh/vcluster-oss) */
+    /** Control-plane build. @default DEFAULT_VCLUSTER_BUILD ("oss": image loft-sh/vcluster-oss, components/defaults.ts) */
     readonly build?: VClusterBuild;
-    /** The chart's ResourceQuota and LimitRange. @default true */
+    /** The chart's ResourceQuota and LimitRange. @default DEFAULT_VCLUSTER_QUOTA (true, components/defaults.ts) */
     readonly quota?: boolean;
     /** The tenant's network policies, rendered as host CiliumNetworkPolicies. @default [] */
     readonly networkPolicies?: readonly TenantNetworkPolicy[];
@@ -66,18 +69,18 @@ export class VCluster extends pulumi.ComponentResource {
     public readonly policies: pulumi.CustomResource[];
 
     constructor(name: string, args: VClusterArgs, opts: pulumi.ComponentResourceOptions = {}) {
-        super("kubeloom:index:VCluster", name, {}, opts);
+        super(COMPONENT_TYPES.VCluster, name, {}, opts);
         const provider = args.provider;
         const version = args.version ?? DEFAULT_VERSIONS.vcluster;
-        const isolate = args.isolate ?? true;
+        const isolate = args.isolate ?? DEFAULT_VCLUSTER_ISOLATE;
         const contextName = vclusterContextName(args.clusterName, args.name);
-        if (!vclusterRelease(version)) {
+        const release = vclusterRelease(version);
+        if (!release) {
             throw new pulumi.ResourceError(`VCluster ${name}: chart version ${version} is not in the support matrix (${supportedVersions("vcluster").join(", ")})`, this);
         }
-        const podSecurityStandard = args.podSecurityStandard ?? "baseline";
+        const podSecurityStandard = args.podSecurityStandard ?? DEFAULT_POD_SECURITY_STANDARD;
         const networkPolicies = args.networkPolicies ?? [];
-        const line = vclusterLine(version);
-        if (line === undefined) throw new pulumi.ResourceError(`vCluster ${args.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`, this);
+        const line = release.line;
         const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);

@@ -12,6 +12,7 @@
  */
 import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../lib/cidr";
 import { sortKeysDeep } from "../lib/values-util";
+import { MANAGED_BY_KUBELOOM } from "./identity";
 
 /** The annotation through which a Service requests its addresses from LB-IPAM. */
 export const LBIPAM_IPS_ANNOTATION = "lbipam.cilium.io/ips";
@@ -21,7 +22,7 @@ export const RESERVED_SERVICE_LABEL = "kubeloom.io/lb-reserved";
 export const CILIUM_GENERAL_POOL = "kubeloom";
 /** Pool of pre-planned addresses, only for Services with RESERVED_SERVICE_LABEL. */
 export const CILIUM_RESERVED_POOL = "kubeloom-reserved";
-/** API version of CiliumLoadBalancerIPPool from Cilium 1.18 (v2alpha1 before). */
+/** API version of CiliumLoadBalancerIPPool from Cilium 1.18 (v2alpha1 before): why the matrix's LBIPAM_MIN_CILIUM is 1.18. */
 export const LBIPAM_POOL_API_VERSION = "cilium.io/v2";
 /** API version of CiliumL2AnnouncementPolicy (still v2alpha1 in 1.18 and 1.19). */
 export const L2_POLICY_API_VERSION = "cilium.io/v2alpha1";
@@ -71,7 +72,7 @@ export function ciliumLoadBalancerPools(addresses: readonly string[], reserved: 
         }
         if (start <= parsed.last) general.push(block({ first: start, last: parsed.last }));
     }
-    const labels = { "app.kubernetes.io/managed-by": "kubeloom" };
+    const labels = { ...MANAGED_BY_KUBELOOM };
     const pools: CiliumObject[] = [];
     const reservedBlocks = [...new Set(kept)].sort((a, b) => a - b).map((ip) => ({ cidr: `${intToIpv4(ip)}/32` }));
     if (reservedBlocks.length > 0) {
@@ -91,7 +92,7 @@ export function ciliumL2AnnouncementPolicy(interfaces: readonly string[] = []): 
     return sortKeysDeep({
         apiVersion: L2_POLICY_API_VERSION,
         kind: "CiliumL2AnnouncementPolicy",
-        metadata: { name: "kubeloom", labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        metadata: { name: "kubeloom", labels: { ...MANAGED_BY_KUBELOOM } },
         spec: { loadBalancerIPs: true, externalIPs: false, ...(interfaces.length > 0 ? { interfaces: interfaces.map((i) => `^${i.replace(/[.+]/g, "\\$&")}$`) } : {}) },
     });
 }

@@ -167,6 +167,9 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
  * Modes where another CNI stays primary: it allocates pod IPs and routes between nodes, Cilium attaches to its veths.
  * `portmap` is the odd one out: Cilium is the primary CNI and the portmap plugin is chained after it
  * (Documentation/installation/cni-chaining-portmap.rst).
+ * Stated twice on purpose: pre-flight (scripts/plan/preflight/cni-checks.ts ONTO_PRIMARY) keeps its own list and
+ * reads the rendered `cilium-config` ConfigMap, so a chart or builder change that breaks chaining is caught, not
+ * inherited.
  */
 export function chainsOntoPrimaryCni(mode: ChainingMode | undefined): boolean {
     return mode !== undefined && mode !== "portmap";
@@ -272,6 +275,7 @@ function chainingValues(chaining: ChainingInput): Record<string, unknown> {
         // restart or upgrade removes it and the node flips to the primary's own conflist: pods created meanwhile are
         // not chained (no policy, no Hubble) until restarted. Cost: after Cilium is removed from a cluster the file
         // stays and names cilium-cni; README "Known limitations" gives the clean-up.
+        // Pre-flight checks exclusive and uninstall again in the rendered ConfigMap (cni-checks.ts), on purpose.
         uninstall: false,
     };
     if (chaining.target !== undefined) {

@@ -14,6 +14,7 @@
  */
 import { locateK3sBinary, preamble } from "./k3s-install-script";
 import { shellQuote, timeLimit } from "../lib/shell";
+import { nodeNameProblem } from "../lib/k8s-formats";
 
 /** Production limits of the roll steps, in seconds (or attempts); each overridable by the variable in its comment. */
 export const ROLL_TIME_LIMITS = {
@@ -74,7 +75,7 @@ export function extractNodeName(stdout: string): string {
         .reverse()
         .find((l) => l.startsWith(NODE_NAME_MARKER));
     const name = line?.slice(NODE_NAME_MARKER.length).trim() ?? "";
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(name)) {
+    if (nodeNameProblem(name) !== undefined) {
         throw new Error(`the node-name read printed no valid node name (got ${JSON.stringify(name)}); output: ${JSON.stringify(stdout.slice(0, 200))}`);
     }
     return name;
@@ -153,7 +154,7 @@ function kubectlOnServer(): string[] {
 }
 
 function requireNode(node: RollNode): void {
-    if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node.nodeName)) {
+    if (nodeNameProblem(node.nodeName) !== undefined) {
         throw new Error(`k3s roll: nodeName must be a Kubernetes node name (lowercase DNS subdomain), got ${JSON.stringify(node.nodeName)}`);
     }
     if (!/^\S+$/.test(node.version)) {

@@ -5,8 +5,11 @@
 import { assertNever } from "../lib/assert-never";
 import { LBIPAM_IPS_ANNOTATION, RESERVED_SERVICE_LABEL } from "./cilium-lbipam";
 
-/** MetalLB (installed by Kubeloom on mesh members) or Cilium's LB-IPAM with L2 announcements (Cilium ≥ 1.18). */
+/** MetalLB (installed by Kubeloom on mesh members) or Cilium's LB-IPAM with L2 announcements (Cilium ≥ LBIPAM_MIN_CILIUM, support-matrix.ts). */
 export type LoadBalancerProvider = "metallb" | "cilium";
+
+/** The provider asked when none is named: MetalLB, unless a cluster declares LB-IPAM (`loadBalancer.cilium`). */
+export const DEFAULT_LOAD_BALANCER_PROVIDER: LoadBalancerProvider = "metallb";
 
 /** MetalLB's address-request annotation: `metallb.io/` only exists from 0.14.9; this prefix works on all 0.14.x. */
 export const METALLB_IPS_ANNOTATION = "metallb.universe.tf/loadBalancerIPs";

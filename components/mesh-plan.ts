@@ -18,7 +18,7 @@
  * The node address of a kind cluster is only known once the container exists; callers resolve such Inputs and
  * then call these functions with plain strings (see ClusterMesh.ts).
  */
-import { addressRequest, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
+import { addressRequest, DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
 import { assertNever } from "../lib/assert-never";
 import { DEFAULT_VERSIONS } from "./versions";
@@ -58,7 +58,7 @@ export type MaxConnectedClusters = 255 | 511;
  * a NodePort on a node address. `Address` is a plain string here and may be a pulumi Input before the cluster exists.
  */
 export type MeshApiserverPlacement<Address = string> =
-    /** `provider`: which load balancer assigns the address. @default "metallb" */
+    /** `provider`: which load balancer assigns the address. @default DEFAULT_LOAD_BALANCER_PROVIDER ("metallb", load-balancer.ts) */
     | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider }
     | { readonly type: "NodePort"; readonly nodeAddress: Address; readonly nodePort: number }
     /** `address`: the Service's fixed ClusterIP, inside the cluster's service CIDR; peers must be able to route to it. */
@@ -260,7 +260,7 @@ function apiserverServiceValues(placement: MeshApiserverPlacement): Record<strin
     switch (placement.type) {
         case "LoadBalancer":
             // The annotation, never also spec.loadBalancerIP: MetalLB refuses a Service that has both.
-            return { type: "LoadBalancer", ...addressRequest(placement.provider ?? "metallb", placement.address) };
+            return { type: "LoadBalancer", ...addressRequest(placement.provider ?? DEFAULT_LOAD_BALANCER_PROVIDER, placement.address) };
         case "NodePort":
             return { type: "NodePort", nodePort: placement.nodePort };
         case "ClusterIP":

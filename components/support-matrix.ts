@@ -20,6 +20,10 @@
  *   Cilium 1.16's (1.27–1.30).
  * - MetalLB: the chart's `kubeVersion: ">= 1.19.0-0"` (metallb chart Chart.yaml at v0.14.9 and v0.16.1); upstream
  *   names no upper bound, so the matrix's newest Kubernetes line is used.
+ *
+ * Beside the ranges, the matrix is the one home of the other version facts Kubeloom acts on: each vCluster release's
+ * chart line, distro and who writes its tenant fence (VCLUSTER_RELEASES, vclusterLine, tenantFenceOwner), and the
+ * oldest Cilium with LB-IPAM (LBIPAM_MIN_CILIUM). Version parsing (minorOf, versionParts) lives here too.
  */
 
 /** A component whose versions the matrix lists. */
@@ -36,6 +40,12 @@ export interface KubernetesRange {
 /** The vCluster control-plane distribution a chart version renders (`controlPlane.distro.<distro>`). */
 export type VClusterDistro = "k3s" | "k8s";
 
+/** The vcluster chart lines (minors) Kubeloom knows; the syncer's label translation and the fence owner differ between them. */
+export type VClusterLine = "0.20" | "0.36";
+
+/** Who writes an isolated tenant's fence (its egress, control-plane and DNS NetworkPolicies): see tenantFenceOwner. */
+export type TenantFenceOwner = "chart" | "kubeloom";
+
 /** One supported release of a chart. */
 export interface ChartRelease {
     /** Exact chart version, e.g. "1.20.0" (no leading v). */
@@ -46,10 +56,14 @@ export interface ChartRelease {
     readonly note: string;
 }
 
-/** A vCluster release, with the one distro Kubeloom renders for it. */
+/** A vCluster release, with its chart line, the one distro Kubeloom renders for it and who writes its tenant fence. */
 export interface VClusterRelease extends ChartRelease {
+    /** The chart line: the version's minor (a test checks they agree). */
+    readonly line: VClusterLine;
     /** k3s for 0.20 (deprecated from 0.25, removed in 0.33); k8s for 0.36, the only distro it has. */
     readonly distro: VClusterDistro;
+    /** Who writes the tenant fence on this line (why: tenantFenceOwner). */
+    readonly tenantFence: TenantFenceOwner;
 }
 
 /** One supported K3s line (a Kubernetes minor); any `v1.<minor>.<patch>+k3s<n>` of it is accepted. */
@@ -74,8 +88,8 @@ export const CILIUM_RELEASES: readonly ChartRelease[] = [
 
 /** vCluster releases, oldest first. */
 export const VCLUSTER_RELEASES: readonly VClusterRelease[] = [
-    { version: "0.20.6", distro: "k3s", kubernetes: { min: "1.27", max: "1.30" }, note: "the seeds' line, for existing tenants (host range not verified offline)" },
-    { version: "0.36.1", distro: "k8s", kubernetes: { min: "1.34", max: "1.36" }, note: "newest release; k8s distro only" },
+    { version: "0.20.6", line: "0.20", distro: "k3s", tenantFence: "chart", kubernetes: { min: "1.27", max: "1.30" }, note: "the seeds' line, for existing tenants (host range not verified offline)" },
+    { version: "0.36.1", line: "0.36", distro: "k8s", tenantFence: "kubeloom", kubernetes: { min: "1.34", max: "1.36" }, note: "newest release; k8s distro only" },
 ];
 
 /** MetalLB releases, oldest first. */
@@ -164,8 +178,8 @@ export const MATRIX_DEFAULTS = {
  * "0.36.1" → "0.36". Undefined when there is no `<digits>.<digits>` in it.
  */
 export function minorOf(version: string): string | undefined {
-    const match = /(?:^|[:v])v?(\d+)\.(\d+)(?:\.\d+)?/.exec(version);
-    return match ? `${Number(match[1])}.${Number(match[2])}` : undefined;
+    const parts = versionParts(version);
+    return parts ? `${parts[0]}.${parts[1]}` : undefined;
 }
 
 /** Numeric [major, minor, patch] of a version string (missing parts 0); undefined when it has no major.minor. */
@@ -259,6 +273,52 @@ export function ciliumRelease(version: string): ChartRelease | undefined {
 /** The vCluster release of exactly this version, or undefined. */
 export function vclusterRelease(version: string): VClusterRelease | undefined {
     return VCLUSTER_RELEASES.find((r) => r.version === version.replace(/^v/, ""));
+}
+
+/** The chart line of a vcluster version (`0.20.6` → "0.20"); undefined for a line the matrix does not have. */
+export function vclusterLine(version: string): VClusterLine | undefined {
+    const minor = minorOf(version);
+    return VCLUSTER_RELEASES.find((r) => r.line === minor)?.line;
+}
+
+/**
+ * Who writes a tenant's fence when it is isolated (VCLUSTER_RELEASES `tenantFence`), and why:
+ * - 0.20: the chart (`policies.networkPolicy.enabled`). Its policies fence egress only (v0.20.6
+ *   chart/templates/networkpolicy.yaml vc-work, vc-cp), so Kubeloom's ingress isolation decides who reaches a pod.
+ * - 0.36: Kubeloom. The chart's vc-work policy also has an ingress rule admitting every pod of the tenant (v0.36.1
+ *   chart/templates/networkpolicy.yaml, "Allow ingress from other vcluster workloads") on all ports; no value
+ *   removes it, and that L3 allowance would void the L7 rules of the tenant's own ingress policies (Cilium
+ *   wildcards L7 rules for peers an L3 rule allows: docs/security/policy/layer7). So the chart's policies stay off
+ *   and Kubeloom writes their equivalent (tenant-fence.ts tenantFencePolicies) beside its ingress isolation, which
+ *   leaves out the pods a tenant ingress policy selects.
+ */
+export function tenantFenceOwner(line: VClusterLine): TenantFenceOwner {
+    const release = VCLUSTER_RELEASES.find((r) => r.line === line);
+    if (!release) throw new Error(`vCluster line ${line} is not in the support matrix`);
+    return release.tenantFence;
+}
+
+/**
+ * The oldest Cilium minor whose LB-IPAM Kubeloom drives (`loadBalancer.cilium`): CiliumLoadBalancerIPPool is
+ * `cilium.io/v2` from 1.18 (the 1.18.10 CRD serves v2 as the storage version; cilium-lbipam.ts writes v2).
+ */
+export const LBIPAM_MIN_CILIUM = "1.18";
+
+/** Whether a Cilium version has the LB-IPAM Kubeloom drives (LBIPAM_MIN_CILIUM or newer). */
+export function supportsLbIpam(ciliumVersion: string): boolean {
+    const minor = minorOf(ciliumVersion);
+    return minor !== undefined && compareVersions(minor, LBIPAM_MIN_CILIUM) >= 0;
+}
+
+/** The first vcluster chart without the k3s distro (deprecated from 0.25; the 0.36.1 values.yaml has only k8s). */
+export const VCLUSTER_K3S_REMOVED_IN = "0.33.0";
+
+/**
+ * The distro a vCluster version runs, for versions outside the matrix too (a deployed tenant's): the matrix
+ * release's, else k3s before VCLUSTER_K3S_REMOVED_IN and k8s from it.
+ */
+export function vclusterDistro(version: string): VClusterDistro {
+    return vclusterRelease(version)?.distro ?? (compareVersions(version, VCLUSTER_K3S_REMOVED_IN) < 0 ? "k3s" : "k8s");
 }
 
 /** The MetalLB release of exactly this version, or undefined. */

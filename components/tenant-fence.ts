@@ -1,11 +1,14 @@
 /**
  * Pure builders for a tenant's fence: the host NetworkPolicies that isolate a vCluster's pods (ingress isolation
- * on both chart lines; on 0.36 also the egress, control-plane and DNS policies the chart would write) and the rule
- * of who writes them (tenantFenceOwner). The tenant's own policies and the syncer's labels are in tenant-policy.ts.
+ * on both chart lines; on 0.36 also the egress, control-plane and DNS policies the chart would write). Who writes
+ * them per chart line is a version fact of the support matrix (tenantFenceOwner). The tenant's own policies and
+ * the syncer's labels are in tenant-policy.ts.
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
-import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods, VClusterLine } from "./tenant-policy";
+import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods } from "./tenant-policy";
+import { tenantFenceOwner, VClusterLine } from "./support-matrix";
+import { MANAGED_BY_KUBELOOM } from "./identity";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ingress isolation
@@ -63,28 +66,6 @@ export function tenantIngressIsolation(line: VClusterLine, vcluster: string, nam
 // ---------------------------------------------------------------------------------------------------------------
 // The tenant's fence: egress of its pods, its control plane, its DNS server
 
-/**
- * Who writes a tenant's fence when it is isolated. The one place this is decided:
- * - 0.20: the chart (`policies.networkPolicy.enabled`). Its policies fence egress only (v0.20.6
- *   chart/templates/networkpolicy.yaml vc-work, vc-cp), so Kubeloom's ingress isolation decides who reaches a pod.
- * - 0.36: Kubeloom. The chart's vc-work policy also has an ingress rule admitting every pod of the tenant (v0.36.1
- *   chart/templates/networkpolicy.yaml, "Allow ingress from other vcluster workloads") on all ports; no value
- *   removes it, and that L3 allowance would void the L7 rules of the tenant's own ingress policies (Cilium
- *   wildcards L7 rules for peers an L3 rule allows: docs/security/policy/layer7). So the chart's policies stay off
- *   and Kubeloom writes their equivalent (tenantFencePolicies) beside its ingress isolation, which leaves out the
- *   pods a tenant ingress policy selects.
- */
-export function tenantFenceOwner(line: VClusterLine): "chart" | "kubeloom" {
-    switch (line) {
-        case "0.20":
-            return "chart";
-        case "0.36":
-            return "kubeloom";
-        default:
-            return assertNever(line);
-    }
-}
-
 /** Addresses the public-egress allowance leaves out: the chart's default (v0.36.1 values.yaml workload.publicEgress.except). */
 export const PRIVATE_RANGES = ["100.64.0.0/10", "127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"] as const;
 
@@ -97,7 +78,7 @@ function fencePolicy(name: string, namespace: string, spec: Record<string, unkno
     return sortKeysDeep({
         apiVersion: "networking.k8s.io/v1",
         kind: "NetworkPolicy",
-        metadata: { name, namespace, labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        metadata: { name, namespace, labels: { ...MANAGED_BY_KUBELOOM } },
         spec: { ...spec, policyTypes: [...(spec.ingress ? ["Ingress"] : []), ...(spec.egress ? ["Egress"] : [])] },
     }) as KubeManifest;
 }

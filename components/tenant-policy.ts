@@ -12,17 +12,9 @@
 import { createHash } from "node:crypto";
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
-
-/** The vcluster chart lines Kubeloom knows; the syncer's label translation differs between them. */
-export type VClusterLine = "0.20" | "0.36";
-
-/** The chart line of a vcluster version (`0.20.6` → "0.20"); undefined for a line Kubeloom does not know. */
-export function vclusterLine(version: string): VClusterLine | undefined {
-    const minor = /^v?0\.(\d+)\./.exec(version)?.[1];
-    if (minor === "20") return "0.20";
-    if (minor === "36") return "0.36";
-    return undefined;
-}
+import { PodSecurityLevel, podSecurityLabels } from "../lib/pod-security";
+import type { VClusterLine } from "./support-matrix";
+import { MANAGED_BY_KUBELOOM } from "./identity";
 
 /** Host label naming the vCluster a synced pod belongs to (vcluster pkg/util/translate MarkerLabel). */
 export const MANAGED_BY_LABEL = "vcluster.loft.sh/managed-by";
@@ -218,17 +210,13 @@ export function tenantCiliumNetworkPolicy(line: VClusterLine, vcluster: string, 
     return sortKeysDeep({
         apiVersion: "cilium.io/v2",
         kind: "CiliumNetworkPolicy",
-        metadata: { name: tenantPolicyObjectName(policy.name), namespace, labels: { "app.kubernetes.io/managed-by": "kubeloom" } },
+        metadata: { name: tenantPolicyObjectName(policy.name), namespace, labels: { ...MANAGED_BY_KUBELOOM } },
         spec,
     }) as KubeManifest;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Pod Security Standards
-
-/** Pod Security Standard levels (Kubernetes pod-security.kubernetes.io). */
-export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
-export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
 
 /**
  * The level the host namespace `vcluster-<name>` enforces for a tenant level. The namespace also holds the
@@ -251,15 +239,7 @@ export function hostPodSecurityLevel(tenant: PodSecurityLevel): PodSecurityLevel
     }
 }
 
-/** The pod-security.kubernetes.io labels of a tenant's host namespace. */
+/** The pod-security.kubernetes.io labels of a tenant's host namespace: hostPodSecurityLevel enforced, the tenant's level warned and audited. */
 export function podSecurityNamespaceLabels(tenant: PodSecurityLevel): Record<string, string> {
-    const enforce = hostPodSecurityLevel(tenant);
-    return {
-        "pod-security.kubernetes.io/enforce": enforce,
-        "pod-security.kubernetes.io/enforce-version": "latest",
-        "pod-security.kubernetes.io/warn": tenant,
-        "pod-security.kubernetes.io/warn-version": "latest",
-        "pod-security.kubernetes.io/audit": tenant,
-        "pod-security.kubernetes.io/audit-version": "latest",
-    };
+    return podSecurityLabels({ enforce: hostPodSecurityLevel(tenant), warn: tenant, audit: tenant });
 }

@@ -14,14 +14,17 @@
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
-import { VClusterDistro, vclusterRelease } from "./support-matrix";
+import type { PodSecurityLevel } from "../lib/pod-security";
+import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
-import { PodSecurityLevel, vclusterLine } from "./tenant-policy";
-import { tenantFenceOwner } from "./tenant-fence";
-import { addressRequest, LoadBalancerProvider } from "./load-balancer";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_QUOTA } from "./defaults";
+import { addressRequest, DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "./load-balancer";
 
-/** Which vCluster control-plane build runs: the pure open-source image or the one with the licensed modules. */
-export type VClusterBuild = "oss" | "pro";
+/** The vCluster control-plane builds: the pure open-source image or the one with the licensed modules. */
+export const VCLUSTER_BUILDS = ["oss", "pro"] as const;
+
+/** Which vCluster control-plane build runs (one of VCLUSTER_BUILDS). */
+export type VClusterBuild = (typeof VCLUSTER_BUILDS)[number];
 
 /**
  * The image repository of a build. Both supported charts default to `loft-sh/vcluster-pro` ("includes the optional
@@ -47,7 +50,7 @@ export type VClusterExposure<Address = string> =
     | { readonly type: "NodePort"; readonly nodePort: number; readonly nodeAddress: Address }
     /**
      * A LoadBalancer Service with a fixed, pre-planned address, requested from the cluster's load balancer.
-     * `provider` @default "metallb"
+     * `provider` @default DEFAULT_LOAD_BALANCER_PROVIDER ("metallb", load-balancer.ts)
      */
     | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider };
 
@@ -66,11 +69,11 @@ export interface VClusterValuesInput {
      * the chart owns the fence (tenantFenceOwner: 0.20); on 0.36 Kubeloom writes them (VCluster).
      */
     readonly isolate: boolean;
-    /** Pod Security Standard the syncer enforces on every tenant pod. @default "baseline" */
+    /** Pod Security Standard the syncer enforces on every tenant pod. @default DEFAULT_POD_SECURITY_STANDARD ("baseline", components/defaults.ts) */
     readonly podSecurityStandard?: PodSecurityLevel;
-    /** Control-plane build. @default "oss" */
+    /** Control-plane build. @default DEFAULT_VCLUSTER_BUILD ("oss", components/defaults.ts) */
     readonly build?: VClusterBuild;
-    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default true */
+    /** Render the chart's ResourceQuota and LimitRange (its defaults, the tenant's own Service allowed). @default DEFAULT_VCLUSTER_QUOTA (true, components/defaults.ts) */
     readonly quota?: boolean;
     /** ResourceQuota entries over the chart's defaults, e.g. `{ "requests.cpu": 4 }`. */
     readonly resourceQuota?: Readonly<Record<string, string | number>>;
@@ -150,7 +153,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     const controlPlane: Record<string, unknown> = {
         distro: distroValues(release.distro),
         service: controlPlaneService(input.expose),
-        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? "oss") } },
+        statefulSet: { image: { repository: vclusterImageRepository(input.build ?? DEFAULT_VCLUSTER_BUILD) } },
     };
     const extraSANs = externalAddresses(input.expose);
     if (extraSANs.length > 0) {
@@ -161,7 +164,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     return sortKeysDeep({
         controlPlane,
         exportKubeConfig: { context: input.contextName, server },
-        policies: policies(input),
+        policies: policies(input, release),
         sync: {
             // Tenants' NetworkPolicies are copied to the host namespace so Cilium, the only enforcer, applies them.
             toHost: { networkPolicies: { enabled: true } },
@@ -196,7 +199,7 @@ function controlPlaneService(expose: VClusterExposure): Record<string, unknown> 
         case "LoadBalancer":
             // The load balancer reads the address from its annotation; spec.loadBalancerIP is deprecated upstream
             // and MetalLB 0.14 rejects a Service that sets both.
-            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? "metallb", expose.address) };
+            return { spec: { type: "LoadBalancer" }, ...addressRequest(expose.provider ?? DEFAULT_LOAD_BALANCER_PROVIDER, expose.address) };
         default:
             return assertNever(expose);
     }
@@ -216,22 +219,15 @@ function externalAddresses(expose: VClusterExposure): string[] {
     }
 }
 
-function chartLine(input: VClusterValuesInput) {
-    const version = input.version ?? DEFAULT_VERSIONS.vcluster;
-    const line = vclusterLine(version);
-    if (line === undefined) throw new Error(`vCluster ${input.name}: version ${version} is not a chart line Kubeloom's tenant policy knows (0.20, 0.36)`);
-    return line;
-}
-
-function policies(input: VClusterValuesInput): Record<string, unknown> {
+function policies(input: VClusterValuesInput, release: VClusterRelease): Record<string, unknown> {
     const result: Record<string, unknown> = {
-        networkPolicy: { enabled: input.isolate && tenantFenceOwner(chartLine(input)) === "chart" },
+        networkPolicy: { enabled: input.isolate && release.tenantFence === "chart" },
         // The syncer checks each tenant pod against this level before it creates it on the host, and labels every
         // virtual namespace with it (v0.20.6 pkg/controllers/resources/pods/validate_pod_security.go,
         // pkg/controllers/podsecurity); the host namespace carries its own labels (tenant-policy.ts).
-        podSecurityStandard: input.podSecurityStandard ?? "baseline",
+        podSecurityStandard: input.podSecurityStandard ?? DEFAULT_POD_SECURITY_STANDARD,
     };
-    if (!(input.quota ?? true)) {
+    if (!(input.quota ?? DEFAULT_VCLUSTER_QUOTA)) {
         // Explicitly off: "auto" would render both again as soon as either one were switched on.
         result.resourceQuota = { enabled: false };
         result.limitRange = { enabled: false };
@@ -243,7 +239,9 @@ function policies(input: VClusterValuesInput): Record<string, unknown> {
     // The chart's default quota has `services.nodeports: 0` (vcluster@v0.20.6 chart/values.yaml
     // policies.resourceQuota.quota), which rejects the vCluster's own NodePort/LoadBalancer Service
     // (chart/templates/service.yaml: https, plus kubelet when not LoadBalancer, each allocating a node port).
-    // Allow the tenant's own Service unless the config sets these keys itself.
+    // Allow the tenant's own Service unless the config sets these keys itself. Pre-flight's `resource-quota` check
+    // (scripts/plan/preflight/checks.ts checkQuotas) counts the rendered Services against the rendered quota
+    // independently, on purpose: it catches a chart whose Service needs more ports than assumed here.
     const ownServiceQuota: Record<string, number> = {};
     if (input.expose.type === "NodePort") ownServiceQuota["services.nodeports"] = 2;
     if (input.expose.type === "LoadBalancer") {

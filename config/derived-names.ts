@@ -12,6 +12,7 @@ import { globalServiceResourceName } from "../components/mesh-services";
 import { DEMO_NAMESPACE } from "../components/mesh-demo";
 import { vclusterContextName, vclusterNamespace } from "../components/vcluster-values";
 import { METALLB_NAMESPACE } from "../components/metallb-resources";
+import { COMPONENT_TYPES } from "../components/identity";
 
 /** Logical names of the resources the composition registers at the top level (no parent). */
 export const resourceNames = {
@@ -51,12 +52,12 @@ export function derivedNames(config: StackConfig): DerivedName[] {
         const at = `clusters[${i}]`;
         names.push({ scope: "kubeconfig context", name: c.name, path: `${at}.name`, what: `the context of cluster ${c.name}` });
         if (installsCilium(c) && c.cilium.verify) {
-            names.push({ scope: "kubeloom:index:KubectlCheck", name: resourceNames.ciliumVerify(c.name), path: `${at}.cilium.verify`, what: `the Cilium check of ${c.name}` });
+            names.push({ scope: COMPONENT_TYPES.KubectlCheck, name: resourceNames.ciliumVerify(c.name), path: `${at}.cilium.verify`, what: `the Cilium check of ${c.name}` });
         }
         c.vclusters.forEach((vc, j) => {
             const path = `${at}.vclusters[${j}].name`;
             names.push({ scope: "kubeconfig context", name: vclusterContextName(c.name, vc.name), path, what: `the context of vCluster ${vc.name} in ${c.name}` });
-            names.push({ scope: "kubeloom:index:VCluster", name: resourceNames.vcluster(c.name, vc.name), path, what: `the VCluster component of ${vc.name} in ${c.name}` });
+            names.push({ scope: COMPONENT_TYPES.VCluster, name: resourceNames.vcluster(c.name, vc.name), path, what: `the VCluster component of ${vc.name} in ${c.name}` });
         });
     });
     const mesh = config.mesh;
@@ -71,7 +72,7 @@ export function derivedNames(config: StackConfig): DerivedName[] {
         for (const member of members) {
             if (mesh.verify) {
                 const i = config.clusters.indexOf(member);
-                names.push({ scope: "kubeloom:index:KubectlCheck", name: resourceNames.meshVerify(member.name), path: `clusters[${i}].name`, what: `the mesh check of ${member.name} (mesh.verify)` });
+                names.push({ scope: COMPONENT_TYPES.KubectlCheck, name: resourceNames.meshVerify(member.name), path: `clusters[${i}].name`, what: `the mesh check of ${member.name} (mesh.verify)` });
             }
         }
     }

@@ -5,20 +5,20 @@
  * LoadBalancer address (vClusters, the clustermesh-apiserver's planned one), and every K3s host. Two claims on one
  * value in one scope are an error naming both keys. Pure: `portRegistry` lists the claims, `registryIssues`
  * checks any list of claims (property-tested on its own), `registryRules` is both for config/rules.ts.
+ * Pre-flight's `node-port` check (scripts/plan/preflight/checks.ts) checks NodePorts again, on purpose, in the
+ * rendered Services: the charts' own ports are only known there.
  */
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { clustermeshNodePort, k3sNodes, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { resolvedLoadBalancer } from "./resolved-cluster";
 import { isIpv4, parseAddressRange } from "../lib/cidr";
+import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { DEFAULT_TUNNEL_PROTOCOL, HUBBLE_METRICS_PORT, TUNNEL_UDP_PORTS, WIREGUARD_UDP_PORT } from "../components/cilium-features";
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import type { ClusterConfig } from "./schema";
 import { installsCilium } from "./resolve";
-
-/** Kubernetes' default --service-node-port-range, which K3s and kind keep. */
-export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
 
 /**
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"

@@ -10,7 +10,7 @@ import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mes
 import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
 import { coveringCidr, type EncryptionInput } from "../components/cilium-features";
-import type { LoadBalancerProvider } from "../components/load-balancer";
+import { DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "../components/load-balancer";
 import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
@@ -186,7 +186,7 @@ export function loadBalancerAddresses(cluster: ClusterConfig): readonly string[]
 
 /** Which provider answers a pre-planned address request on this cluster (MetalLB unless LB-IPAM is declared). */
 export function loadBalancerProvider(cluster: ClusterConfig): LoadBalancerProvider {
-    return clusterLoadBalancer(cluster)?.type ?? "metallb";
+    return clusterLoadBalancer(cluster)?.type ?? DEFAULT_LOAD_BALANCER_PROVIDER;
 }
 
 /**

@@ -1,14 +1,15 @@
 /**
  * Rules on a tenant's `networkPolicies` that need the objects Kubeloom will write for it: how many fence policies
  * the pods they leave out need, and HTTP rules that another rule would void. The voiding rule itself is
- * components/l7-voiding.ts (pre-flight runs the same on everything rendered); this file only maps it to keys.
+ * config/l7-voiding.ts (pre-flight runs the same on everything rendered); this file only maps it to keys.
  */
 import type { VClusterConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { tenantNetworkPolicies } from "./resolve";
-import { tenantPolicyObjectName, vclusterLine } from "../components/tenant-policy";
-import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantFenceOwner, tenantHostPolicies } from "../components/tenant-fence";
-import { voidedHttpRuleMessage, voidedHttpRules } from "../components/l7-voiding";
+import { tenantPolicyObjectName } from "../components/tenant-policy";
+import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantHostPolicies } from "../components/tenant-fence";
+import { tenantFenceOwner, vclusterLine } from "../components/support-matrix";
+import { voidedHttpRuleMessage, voidedHttpRules } from "./l7-voiding";
 import { vclusterNamespace } from "../components/vcluster-values";
 
 /** Issues of one vCluster's network policies; `at` is its key path (`clusters[i].vclusters[j]`). */

@@ -23,7 +23,7 @@
  * deployed version and is never refused; a removed one is not checked.
  */
 import { z } from "zod";
-import { CILIUM_RELEASES, compareVersions, K3S_LINES, minorDistance, minorOf, VClusterDistro, vclusterRelease } from "../components/support-matrix";
+import { CILIUM_RELEASES, K3S_LINES, minorDistance, minorOf, vclusterDistro, versionParts } from "../components/support-matrix";
 import { installsCilium, meshMembers } from "./resolve";
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
@@ -208,13 +208,13 @@ function downgradeReason(component: VersionStep["component"]): string {
 
 /** "1.17" for 1.16 → 1.18; "1.17–1.19" for 1.16 → 1.20. */
 function skipped(deployed: string, distance: number): string {
-    const [major, minor] = (minorOf(deployed) ?? "0.0").split(".").map(Number);
+    const [major, minor] = versionParts(deployed) ?? [0, 0];
     const first = `${major}.${minor + 1}`;
     return distance === 2 ? first : `${first}–${major}.${minor + distance - 1}`;
 }
 
 function nextStep(step: VersionStep, next: { version: string; note: string } | undefined): string {
-    const [major, minor] = (minorOf(step.deployed) ?? "0.0").split(".").map(Number);
+    const [major, minor] = versionParts(step.deployed) ?? [0, 0];
     const line = `${major}.${minor + 1}`;
     if (!next) return `Upgrade to ${line}.x first; no ${line} release is in Kubeloom's support matrix, so keep ${step.deployed}.`;
     return `Upgrade to ${line}.x first: set ${step.key}: ${next.version} (${next.note}), run \`npm run up\`, then set ${step.requested}.`;
@@ -230,11 +230,6 @@ function nextCiliumPatch(deployed: string): { version: string; note: string } | 
 function nextK3sLine(deployed: string): { version: string; note: string } | undefined {
     const line = K3S_LINES.find((l) => minorDistance(deployed, l.example) === 1);
     return line && { version: line.example, note: `or any v${line.kubernetes}.x+k3sN` };
-}
-
-/** The distro a deployed or requested vCluster version runs: the matrix's, else k3s before 0.33 (where it was removed). */
-function vclusterDistro(version: string): VClusterDistro {
-    return vclusterRelease(version)?.distro ?? (compareVersions(version, "0.33.0") < 0 ? "k3s" : "k8s");
 }
 
 function vclusterRefusal(step: VersionStep, head: string): string | undefined {

@@ -5,6 +5,7 @@
 import type { ConfigIssue } from "../config-error";
 import type { ClusterConfig } from "../schema";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
+import { LBIPAM_MIN_CILIUM, supportsLbIpam } from "../../components/support-matrix";
 import { createdNodeCount, installsCilium, clusterSource } from "../resolve";
 import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from "../../components/cilium-values";
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr } from "../../lib/cidr";
@@ -91,14 +92,9 @@ export const chainingConsistent: Rule = (config) =>
         return issues;
     });
 
-/** Cilium minor of a version text ("1.18.12" → 18). */
-function ciliumMinor(version: string): number {
-    return Number(/^v?1\.(\d+)\./.exec(version)?.[1] ?? "0");
-}
-
 /**
  * Cilium's own load balancer: never together with MetalLB (both would claim every Service without a
- * loadBalancerClass); only where this stack installs Cilium ≥ 1.18 (LB-IPAM pools are cilium.io/v2 from 1.18) with
+ * loadBalancerClass); only where this stack installs Cilium ≥ LBIPAM_MIN_CILIUM (the support matrix) with
  * kube-proxy replacement (L2 announcements need it); address entries valid; and K3s' ServiceLB off.
  */
 export const ciliumLoadBalancer: Rule = (config) =>
@@ -112,8 +108,8 @@ export const ciliumLoadBalancer: Rule = (config) =>
         }
         if (!installsCilium(c)) {
             issues.push({ path: `${at}.cilium`, message: "needs Cilium installed by this stack (cilium.install is false here): LB-IPAM and L2 announcements are agent and operator settings" });
-        } else if (ciliumMinor(c.cilium.version) < 18) {
-            issues.push({ path: `${at}.cilium`, message: `needs Cilium 1.18 or newer (cilium.version is ${c.cilium.version}): CiliumLoadBalancerIPPool is cilium.io/v2 from 1.18; use loadBalancer.metallb on older Cilium` });
+        } else if (!supportsLbIpam(c.cilium.version)) {
+            issues.push({ path: `${at}.cilium`, message: `needs Cilium ${LBIPAM_MIN_CILIUM} or newer (cilium.version is ${c.cilium.version}): CiliumLoadBalancerIPPool is cilium.io/v2 from ${LBIPAM_MIN_CILIUM}; use loadBalancer.metallb on older Cilium` });
         }
         if (!c.cilium.kubeProxyReplacement) {
             issues.push({ path: `${at}.cilium`, message: "needs cilium.kubeProxyReplacement: true: L2 announcements only work with kube-proxy replacement" });

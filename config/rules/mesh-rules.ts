@@ -7,9 +7,9 @@ import type { ClusterConfig } from "../schema";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
 import { clusterLoadBalancer, clusterSource, installsCilium, loadBalancerAddresses, meshMembers } from "../resolve";
 import { createsCluster, nodeAddress } from "../resolved-cluster";
+import { compareVersions, LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
 import { contains, findOverlaps, intToIpv4, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../../lib/cidr";
 import { EXTERNAL_APISERVER_SERVICE_FROM } from "../../components/mesh-plan";
-import { compareVersions } from "../../components/support-matrix";
 import { duplicates, Rule } from "./rule";
 
 export const meshRules: Rule = (config) => {
@@ -165,7 +165,7 @@ export const loadBalancersServed: Rule = (config) => {
             if (vc.expose !== "LoadBalancer" || vc.loadBalancerIP === undefined) return;
             const at = `clusters[${i}].vclusters[${j}]`;
             if (!pools && createsCluster(clusterSource(c))) {
-                issues.push({ path: `${at}.expose`, message: "LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ 1.18), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort" });
+                issues.push({ path: `${at}.expose`, message: `LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ ${LBIPAM_MIN_CILIUM}), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort` });
             } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
             }

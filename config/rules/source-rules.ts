@@ -8,6 +8,8 @@ import { createsCluster, nodeAddress } from "../resolved-cluster";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { isNodeFieldProblem } from "../shape/source";
 import { Rule } from "./rule";
+import { VCLUSTER_NODEPORT_BASE } from "../../components/versions";
+import { NODE_PORT_RANGE_TEXT } from "../../lib/k8s-formats";
 
 export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
@@ -102,10 +104,10 @@ export const ciliumManagedElsewhere: Rule = (config) =>
             });
         }
         if (c.source.stackReference) {
-            // The referenced stack's vClusters already use NodePorts from 31443 up; a default here would collide.
+            // The referenced stack's vClusters already use NodePorts from VCLUSTER_NODEPORT_BASE up; a default here would collide.
             c.vclusters.forEach((vc, j) => {
                 if (vc.expose === "NodePort" && vc.nodePort === undefined) {
-                    issues.push({ path: `${at}.vclusters[${j}].nodePort`, message: "is required on a cluster another stack manages: the default (31443 + index) restarts in every stack and would collide with that stack's vClusters; pick a free port in 30000-32767" });
+                    issues.push({ path: `${at}.vclusters[${j}].nodePort`, message: `is required on a cluster another stack manages: the default (${VCLUSTER_NODEPORT_BASE} + index) restarts in every stack and would collide with that stack's vClusters; pick a free port in ${NODE_PORT_RANGE_TEXT}` });
                 }
             });
         }

@@ -8,7 +8,8 @@ import { ENCRYPTION_TYPES, TUNNEL_PROTOCOLS } from "../../components/cilium-feat
 import { IPSEC_KEY_ID_RANGE } from "../../components/ipsec-key";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { isIpv4 } from "../../lib/cidr";
-import { dns1123LabelProblem, nodeNameProblem } from "../k8s-formats";
+import { DEFAULT_CILIUM_WAIT_SECONDS } from "../../components/defaults";
+import { dns1123LabelProblem, nodeNameProblem } from "../../lib/k8s-formats";
 import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
@@ -117,7 +118,7 @@ export const ciliumConfig = z
                     .optional(),
             })
             .optional(),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(600),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS),
         /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
         verify: z.boolean().default(false),
     })

@@ -5,24 +5,22 @@
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../../lib/cidr";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { labelKeyProblem, labelValueProblem, qualifiedNameProblem } from "../k8s-formats";
+import { DNS1123_LABEL, DNS_NAME, labelKeyProblem, labelValueProblem, NODE_PORT_RANGE, NODE_PORT_RANGE_TEXT, qualifiedNameProblem } from "../../lib/k8s-formats";
 import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../../components/support-matrix";
 
 
-export const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-export const dnsName = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
 
 export const clusterName = z
     .string()
     .max(32, "must be at most 32 characters (Cilium's cluster.name limit)")
-    .regex(dns1123Label, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric")
+    .regex(DNS1123_LABEL, "must be a DNS-1123 label: lowercase letters, digits and '-', starting and ending alphanumeric")
     .refine((name) => name !== "default", "must not be \"default\" (Cilium rejects it together with a cluster id)");
 
 export const hostAddress = z
     .string()
     // A dotted-digits host that is not a valid IPv4 address (300.1.1.1, 010.0.0.1, 10.1) is a typo, not a DNS
     // name: resolvers and ssh would read it as an (octal / shortened) address or fail late.
-    .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && dnsName.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
+    .refine((h) => isIpv4(h) || (!/^[0-9.]+$/.test(h) && DNS_NAME.test(h)), "must be an IPv4 address (four octets 0-255 without leading zeros) or a DNS name (or \"localhost\")");
 
 /** Marks a custom issue whose message already names the value (map entries): no "the string …" prefix is added. */
 export const SELF_CONTAINED = { selfContained: true } as const;
@@ -68,7 +66,7 @@ export const credentialPath = (hint: string) =>
         .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
 
 export const port = z.number().int().min(1).max(65535);
-export const nodePort = z.number().int().min(30000, "must be a NodePort (30000-32767)").max(32767, "must be a NodePort (30000-32767)");
+export const nodePort = z.number().int().min(NODE_PORT_RANGE.first, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`).max(NODE_PORT_RANGE.last, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`);
 
 export const semver = /^v?\d+\.\d+\.\d+$/;
 

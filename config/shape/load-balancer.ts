@@ -23,7 +23,7 @@ export const ciliumLoadBalancerConfig = z.strictObject({
 /** A cluster's `loadBalancer` block. */
 export const loadBalancerConfig = z.strictObject({
     metallb: metallbConfig.optional(),
-    /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ 1.18, kube-proxy replacement). */
+    /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ LBIPAM_MIN_CILIUM of the support matrix, kube-proxy replacement). */
     cilium: ciliumLoadBalancerConfig.optional(),
 });
 

@@ -4,7 +4,8 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { dns1123LabelProblem, portNameProblem } from "../k8s-formats";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../../components/mesh-services";
 
@@ -15,7 +16,7 @@ export const clustermeshConfig = z.strictObject({
      * ClusterIP its fixed ClusterIP, inside serviceCidr (required there).
      */
     apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default 32379 + mesh index. */
+    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default CLUSTERMESH_NODEPORT_BASE (32379) + mesh index. */
     nodePort: nodePort.optional(),
     /** Node address peers dial for NodePort; default: the cluster's API host. */
     nodeAddress: hostAddress.optional(),
@@ -98,7 +99,7 @@ export const meshConfig = z.strictObject({
      * clusters; Cilium ≥ 1.19).
      */
     serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer"),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(255),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS),
     globalServices: z.array(globalService).default([]),
     /** Cross-cluster CiliumNetworkPolicies, each applied in its `from` cluster. */
     policies: z.array(meshPolicy).default([]),

@@ -5,7 +5,8 @@
 import { z } from "zod";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
-import { imageReferenceProblem, posixUserNameProblem } from "../k8s-formats";
+import { DEFAULT_KIND_WORKERS } from "../../components/defaults";
+import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
 import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
 
 export const sshTarget = {
@@ -77,7 +78,7 @@ function keyPath(key: string): Array<string | number> {
 export const kindSource = z.strictObject({
     /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
     nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
-    workers: z.number().int().min(0).max(10).default(1),
+    workers: z.number().int().min(0).max(10).default(DEFAULT_KIND_WORKERS),
     /** Host port of the kind API server; must differ between kind clusters on one machine. */
     apiServerPort: port.optional(),
 });

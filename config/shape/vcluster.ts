@@ -4,19 +4,16 @@
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
 import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX } from "../../components/versions";
-import { POD_SECURITY_LEVELS, TENANT_ENTITIES } from "../../components/tenant-policy";
-import { limitEntryProblem, quotaEntryProblem } from "../k8s-formats";
-import { dns1123Label, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
+import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_ISOLATE, DEFAULT_VCLUSTER_QUOTA } from "../../components/defaults";
+import { VCLUSTER_BUILDS } from "../../components/vcluster-values";
+import { TENANT_ENTITIES } from "../../components/tenant-policy";
+import { POD_SECURITY_LEVELS } from "../../lib/pod-security";
+import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, quotaEntryProblem } from "../../lib/k8s-formats";
+import { labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
 
-/** A Kubernetes label key (optional DNS prefix + "/" + name ≤ 63) and value, as a tenant writes them. */
-export const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-export const labelValue = z.string().regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, "must be a Kubernetes label value (≤ 63 characters of [A-Za-z0-9-_.], alphanumeric at both ends)");
-export const tenantLabels = z.record(z.string(), labelValue).superRefine((labels, ctx) => {
-    for (const key of Object.keys(labels)) {
-        if (!LABEL_KEY.test(key)) ctx.addIssue({ code: "custom", path: [key], message: `the key ${JSON.stringify(key)} is not a Kubernetes label key ([prefix/]name, name ≤ 63 characters of [A-Za-z0-9-_.])` });
-    }
-});
-export const virtualNamespace = z.string().regex(dns1123Label, "must be a virtual namespace name (DNS-1123 label)").max(63);
+/** Pod labels as a tenant writes them: checked like every other label map, so one mistake gets one message. */
+export const tenantLabels = labelMap;
+export const virtualNamespace = z.string().regex(DNS1123_LABEL, "must be a virtual namespace name (DNS-1123 label)").max(63);
 
 export const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
 export const tenantHttpRule = z.strictObject({
@@ -82,7 +79,7 @@ export const egressRule = z
 export const tenantNetworkPolicyConfig = z
     .strictObject({
         /** The host object is tenant-<name>. */
-        name: z.string().regex(dns1123Label, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)"),
+        name: z.string().regex(DNS1123_LABEL, "must be a DNS-1123 label").max(56, "must be at most 56 characters (the host object is tenant-<name>)"),
         /** Virtual namespace of the selected pods; default: every namespace of the tenant. */
         namespace: virtualNamespace.optional(),
         /** Labels of the selected pods, as the tenant writes them; default {} (every pod). */
@@ -104,23 +101,23 @@ export const vclusterConfig = z.strictObject({
     name: z
         .string()
         .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
-        .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
+        .regex(DNS1035_LABEL, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)"),
     version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster),
     expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP"),
-    /** NodePort for expose: NodePort; default: 31443 + the vCluster's index in the cluster. */
+    /** NodePort for expose: NodePort; default: VCLUSTER_NODEPORT_BASE (31443) + the vCluster's index in the cluster. */
     nodePort: nodePort.optional(),
     /** Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB). */
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
     /** Tenant isolation with host NetworkPolicies: the chart's egress fence plus Kubeloom's ingress isolation. */
-    isolate: z.boolean().default(true),
+    isolate: z.boolean().default(DEFAULT_VCLUSTER_ISOLATE),
     /** Pod Security Standard of the tenant's pods (syncer and host namespace labels, see components/tenant-policy.ts). */
-    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default("baseline"),
+    podSecurityStandard: z.enum(POD_SECURITY_LEVELS).default(DEFAULT_POD_SECURITY_STANDARD),
     /** Control-plane image: the pure open-source build or the one with licensed modules (chart default). */
-    build: z.enum(["oss", "pro"]).default("oss"),
+    build: z.enum(VCLUSTER_BUILDS).default(DEFAULT_VCLUSTER_BUILD),
     /** Host-side CiliumNetworkPolicies for the tenant's pods, in the tenant's terms. */
     networkPolicies: z.array(tenantNetworkPolicyConfig).default([]),
     /** The chart's ResourceQuota and LimitRange; resourceQuota / limitRange override their entries. */
-    quota: z.boolean().default(true),
+    quota: z.boolean().default(DEFAULT_VCLUSTER_QUOTA),
     resourceQuota: z
         .record(z.string(), z.union([z.string(), z.number()]))
         .superRefine((quota, ctx) => {

@@ -3,15 +3,16 @@
  * the stack-file text the offline plan reads. No Pulumi import, so tests of the generators stay fast.
  */
 import { stringify } from "yaml";
+import { NODE_PORT_RANGE } from "../../lib/k8s-formats";
 
 /** A generated stack config (the `kubeloom:*` keys without their namespace), as `parseStackConfig` takes it. */
 export type BenchConfig = Record<string, unknown>;
 
 /** First NodePort of the generated vClusters; each one gets the next port. */
-export const BENCH_NODEPORT_FIRST = 30000;
+export const BENCH_NODEPORT_FIRST = NODE_PORT_RANGE.first;
 
-/** Most vClusters one generated cluster can expose on distinct NodePorts (30000-32767). */
-export const MAX_BENCH_VCLUSTERS = 32767 - BENCH_NODEPORT_FIRST + 1;
+/** Most vClusters one generated cluster can expose on distinct NodePorts (NODE_PORT_RANGE). */
+export const MAX_BENCH_VCLUSTERS = NODE_PORT_RANGE.last - BENCH_NODEPORT_FIRST + 1;
 
 /**
  * Most clusters a generated mesh can have: cluster i takes the pod range 10.(2i).0.0/16 and the service range

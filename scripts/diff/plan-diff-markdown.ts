@@ -6,6 +6,7 @@
  */
 import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
 import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 import { FieldChange, sortKeys } from "./value-diff";
 
 /** Rendering limits. */
@@ -77,7 +78,7 @@ function renderStack(stack: StackDiff, fieldsPerResource: number, width: number)
         for (const f of stack.preflight) lines.push(`- **${f.severity}** ${escape(f.cluster)} ${code(f.object)} [${escape(f.check)}] ${escape(f.message)}`);
         lines.push("");
     }
-    if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === "kubernetes:helm.sh/v3:Release"))) {
+    if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === HELM_RELEASE_TYPE))) {
         lines.push("> Rendered objects were not compared: run with `--render` (helm and the charts needed) to see them.", "");
     }
     for (const component of stack.components) {

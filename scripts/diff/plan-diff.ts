@@ -10,7 +10,7 @@
  * carry a secret, whatever the caller prints.
  */
 import type { OfflinePlan, PlannedResource } from "../plan/offline-plan";
-import type { Finding } from "../plan/preflight/checks";
+import type { Finding } from "../plan/preflight/model";
 import type { RenderedResource } from "../plan/render/plan-render";
 import { diffRenderedObjects, RenderedObjectChange } from "./rendered-diff";
 import { replacedProviders, replacementReasons } from "./replacements";

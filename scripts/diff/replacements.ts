@@ -6,8 +6,8 @@
  */
 import type { PlannedResource } from "../plan/offline-plan";
 import type { FieldChange } from "./value-diff";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const K8S_PROVIDER = "pulumi:providers:kubernetes";
 
 /** Paths (inputs section) a Kubernetes object cannot change in place, per kind; any kind: its name and namespace. */
@@ -67,7 +67,7 @@ export function replacementReasons(before: PlannedResource, after: PlannedResour
             reasons.push(`replaceOnChanges ${pattern} (${hit.path})`);
         }
     }
-    if (after.type === HELM_RELEASE) {
+    if (after.type === HELM_RELEASE_TYPE) {
         for (const path of ["name", "namespace"]) {
             if (inputs.some((f) => f.path === path)) reasons.push(`release ${path} changed: Helm cannot rename or move a release`);
         }

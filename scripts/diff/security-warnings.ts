@@ -9,12 +9,10 @@ import type { PlannedResource } from "../plan/offline-plan";
 import { objectRef } from "./rendered-diff";
 import { INGRESS_ISOLATION_POLICY } from "../../components/tenant-fence";
 import { compareVersions } from "../../components/support-matrix";
+import { ENFORCE_LABEL, isPodSecurityLevel, podSecurityStrictness } from "../../lib/pod-security";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
-const HELM_RELEASE = "kubernetes:helm.sh/v3:Release";
 const POLICY_KINDS = new Set(["NetworkPolicy", "CiliumNetworkPolicy", "CiliumClusterwideNetworkPolicy"]);
-const PSS_LABEL = "pod-security.kubernetes.io/enforce";
-/** Pod Security Standards levels, strictest last; a missing label means privileged (nothing enforced). */
-const PSS_RANK: Readonly<Record<string, number>> = { privileged: 0, baseline: 1, restricted: 2 };
 
 /** A resource present on one side or both. */
 export interface ResourcePair {
@@ -37,14 +35,15 @@ function kindOfType(type: string): string {
 
 /** The enforce label's value, or undefined when the namespace has none (then nothing is enforced: privileged). */
 function pssLabel(labels: unknown): string | undefined {
-    const level = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[PSS_LABEL] : undefined;
+    const level = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[ENFORCE_LABEL] : undefined;
     return typeof level === "string" ? level : undefined;
 }
 
 function pssWarning(where: string, beforeLabels: unknown, afterLabels: unknown): string[] {
     const before = pssLabel(beforeLabels);
     const after = pssLabel(afterLabels);
-    const rank = (level: string | undefined) => PSS_RANK[level ?? "privileged"] ?? 0;
+    // A missing label (or a value admission does not know) enforces nothing: as loose as privileged.
+    const rank = (level: string | undefined) => (isPodSecurityLevel(level) ? podSecurityStrictness(level) : 0);
     if (rank(after) >= rank(before)) return [];
     return [`Pod Security loosened: ${where} enforce ${before} → ${after ?? "none (label removed)"}`];
 }
@@ -66,7 +65,11 @@ function ciliumUpgradeWarnings(resourceName: string, beforeVersion: unknown, aft
     ];
 }
 
-/** Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement and encryption). */
+/**
+ * Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement and encryption). It reads the
+ * chart keys in the plan, not the config or the builders (vcluster-values.ts, cilium-values.ts write them), on purpose:
+ * the diff judges what would be applied, whatever produced it.
+ */
 function valuesWarnings(name: string, chart: string, before: unknown, after: unknown): string[] {
     const warnings: string[] = [];
     const was = (path: string) => get(before, path);
@@ -123,7 +126,7 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         if (before && after && kind === "Namespace" && resource.type.startsWith("kubernetes:")) {
             warnings.push(...pssWarning(`Namespace/${String(get(after.inputs, "metadata.name") ?? after.name)}`, get(before.inputs, "metadata.labels"), get(after.inputs, "metadata.labels")));
         }
-        if (before && after && resource.type === HELM_RELEASE) {
+        if (before && after && resource.type === HELM_RELEASE_TYPE) {
             const name = String(after.inputs.name ?? after.name);
             // Every cluster's Cilium release is called "cilium": the resource name says which cluster.
             const label = after.inputs.chart === "cilium" ? `${name} (${after.name})` : name;
@@ -131,7 +134,7 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
             if (after.inputs.chart === "cilium") warnings.push(...ciliumUpgradeWarnings(after.name, before.inputs.version, after.inputs.version, after.inputs.values));
             if (before.rendered && after.rendered) warnings.push(...renderedWarnings(name, before.rendered, after.rendered));
         }
-        if (before && !after && resource.type === HELM_RELEASE && before.rendered) {
+        if (before && !after && resource.type === HELM_RELEASE_TYPE && before.rendered) {
             for (const object of before.rendered.filter((o) => POLICY_KINDS.has(o.kind))) {
                 warnings.push(`policy removed: ${objectRef(object)} (release ${String(before.inputs.name ?? before.name)} removed)`);
             }
@@ -142,6 +145,6 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
 
 /** The name of the vCluster release that stays (after the change) in namespace `ns`, if any. */
 function vclusterReleaseIn(pairs: readonly ResourcePair[], ns: unknown): string | undefined {
-    const stays = pairs.find(({ before, after }) => before && after && after.type === HELM_RELEASE && after.inputs.chart === "vcluster" && after.inputs.namespace === ns);
+    const stays = pairs.find(({ before, after }) => before && after && after.type === HELM_RELEASE_TYPE && after.inputs.chart === "vcluster" && after.inputs.namespace === ns);
     return stays ? String(stays.after!.inputs.name ?? stays.after!.name) : undefined;
 }

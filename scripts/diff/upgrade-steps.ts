@@ -6,6 +6,7 @@
 import type { OfflinePlan } from "../plan/offline-plan";
 import { ClusterOrder, DeployedVersions, parseDeployedVersions, versionStepIssues } from "../../config/upgrade-rules";
 import type { ConfigIssue } from "../../config/config-error";
+import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
 /** Where a side's versions came from, for the log line. */
 export type VersionSource = "output" | "resources" | "none";
@@ -31,7 +32,7 @@ export function versionsFromResources(plan: OfflinePlan): DeployedVersions {
     for (const resource of plan.resources) {
         const inputs = resource.inputs ?? {};
         const version = typeof inputs.version === "string" ? inputs.version : undefined;
-        if (resource.type === "kubernetes:helm.sh/v3:Release" && version) {
+        if (resource.type === HELM_RELEASE_TYPE && version) {
             const chart = inputs.chart;
             const cilium = /^(.+)-cilium-release$/.exec(resource.name);
             const metallb = /^mesh-(.+)-metallb-release$/.exec(resource.name);

@@ -23,6 +23,11 @@ import {
     supportsKubernetes,
     VCLUSTER_RELEASES,
     vclusterRelease,
+    vclusterLine,
+    tenantFenceOwner,
+    LBIPAM_MIN_CILIUM,
+    supportsLbIpam,
+    vclusterDistro,
 } from "../../components/support-matrix";
 import { projectArtifactLock } from "../../lib/artifacts";
 
@@ -112,6 +117,38 @@ describe("support matrix", () => {
             const newer = releases.filter((r) => compareVersions(r.version, chosen) > 0 && supportsKubernetes(r.kubernetes, kube));
             assert.deepEqual(newer, [], `a newer release than ${chosen} supports ${kube}`);
         }
+    });
+});
+
+describe("support matrix: version facts", () => {
+    it("states each vCluster release's chart line as its minor, and vclusterLine reads it from the matrix", () => {
+        for (const release of VCLUSTER_RELEASES) {
+            assert.equal(release.line, minorOf(release.version), release.version);
+            assert.equal(vclusterLine(release.version), release.line);
+            assert.equal(tenantFenceOwner(release.line), release.tenantFence);
+        }
+        assert.equal(vclusterLine("v0.20.6"), "0.20");
+        assert.equal(vclusterLine("0.21.0"), undefined, "a line the matrix does not have");
+    });
+
+    it("gives the 0.20 fence to the chart and the 0.36 fence to Kubeloom (the chart's 0.36 ingress rule voids L7 rules)", () => {
+        assert.equal(tenantFenceOwner("0.20"), "chart");
+        assert.equal(tenantFenceOwner("0.36"), "kubeloom");
+    });
+
+    it("knows a vCluster version's distro outside the matrix: k3s before 0.33, k8s from it", () => {
+        assert.equal(vclusterDistro("0.20.6"), "k3s");
+        assert.equal(vclusterDistro("0.32.9"), "k3s");
+        assert.equal(vclusterDistro("0.33.0"), "k8s");
+        assert.equal(vclusterDistro("0.36.1"), "k8s");
+    });
+
+    it("has LB-IPAM from Cilium 1.18 (cilium.io/v2 pools) and for every newer release", () => {
+        assert.equal(LBIPAM_MIN_CILIUM, "1.18");
+        assert.deepEqual(CILIUM_RELEASES.filter((r) => supportsLbIpam(r.version)).map((r) => r.version), ["1.18.12", "1.19.6", "1.20.0"]);
+        assert.equal(supportsLbIpam("v1.17.99"), false);
+        assert.equal(supportsLbIpam("2.0.0"), true);
+        assert.equal(supportsLbIpam("latest"), false);
     });
 });
 

@@ -340,6 +340,17 @@ describe("hostile config: tenants", () => {
         },
     ];
     itFailsAtKey(cases);
+    it("words one label mistake alike in a tenant's selector and in Cilium's nodeSelector (one label check)", () => {
+        for (const [key, value] of [["bad key", "x"], ["app", "my app"], ["a/b/c", "x"]]) {
+            const config = devConfig();
+            vc(config).networkPolicies = [policy({ podSelector: { [key]: value }, egress: [{ toEntities: ["world"] }] })];
+            config.clusters[0].cilium = { ...config.clusters[0].cilium, nodeSelector: { [key]: value } };
+            const reason = (prefix: string) => issuesOf(config).find((i: string) => i.startsWith(prefix))?.split(": ").slice(1).join(": ");
+            const tenant = reason(`${at}.networkPolicies[0].podSelector`);
+            assert.ok(tenant, `no tenant selector issue for ${key}=${value}`);
+            assert.equal(tenant, reason("clusters[0].cilium.nodeSelector"));
+        }
+    });
     it("takes HTTP rules on same-tenant peers with isolation on 0.36 (Kubeloom's fence leaves their pods out); on 0.20 refuses them on egress only", () => {
         const { crossFieldIssues } = require("../../config/rules") as typeof import("../../config/rules");
         const { parseStackConfig } = require("../../config/parse") as typeof import("../../config/parse");

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import * as fc from "fast-check";
-import { Claim, hostKey, NODE_PORT_RANGE, portRegistry, registryIssues, RESERVED_SERVER_PORTS } from "../../config/port-registry";
+import { Claim, hostKey, portRegistry, registryIssues, RESERVED_SERVER_PORTS } from "../../config/port-registry";
+import { NODE_PORT_RANGE } from "../../lib/k8s-formats";
 import { parseStackConfig } from "../../config/parse";
 import { issuesOf } from "../support/fixtures";
 

@@ -1,8 +1,8 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { ChainingMode, ciliumValues, CiliumValuesInput } from "../../components/cilium-values";
-import { checkCniChaining, CniNetworkModel } from "../../scripts/plan/preflight/cni-checks";
-import type { PlacedObject } from "../../scripts/plan/preflight/checks";
+import { checkCniChaining } from "../../scripts/plan/preflight/cni-checks";
+import type { CniNetworkModel, PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { renderRelease } from "../../scripts/plan/render/render";
 import { needRenderEnvironment } from "../support/artifacts";

@@ -6,10 +6,11 @@
 import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { checkVoidedL7Rules } from "../../scripts/plan/preflight/l7-checks";
-import { selectorMatches } from "../../components/l7-voiding";
-import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/checks";
+import { selectorMatches } from "../../config/l7-voiding";
+import type { ClusterModel, PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
-import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy, VClusterLine } from "../../components/tenant-policy";
+import { KubeManifest, tenantCiliumNetworkPolicy, TenantNetworkPolicy } from "../../components/tenant-policy";
+import type { VClusterLine } from "../../components/support-matrix";
 import { tenantFencePolicies, tenantHostPolicies } from "../../components/tenant-fence";
 import { vclusterValues } from "../../components/vcluster-values";
 import { renderRelease } from "../../scripts/plan/render/render";

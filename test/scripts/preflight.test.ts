@@ -2,8 +2,9 @@ import { strict as assert } from "node:assert";
 import { nodeModel } from "../../scripts/plan/preflight/preflight";
 import { parseStackConfig } from "../../config/parse";
 import {
-    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, ClusterModel, NodeModel, PlacedObject, unschedulableReason,
+    checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, preflightCluster, unschedulableReason,
 } from "../../scripts/plan/preflight/checks";
+import type { ClusterModel, NodeModel, PlacedObject } from "../../scripts/plan/preflight/model";
 import type { KubeObject } from "../../scripts/plan/render/objects";
 import { needRenderEnvironment } from "../support/artifacts";
 
@@ -23,6 +24,24 @@ const deployment = (name: string, podSpec: Record<string, unknown>, labels: Reco
 const nodePortService = (name: string, ns: string, nodePort: number, type = "NodePort") => obj("Service", name, ns, { spec: { type, ports: [{ port: 443, nodePort }] } });
 
 describe("preflight checks", () => {
+    it("the registry: preflightCluster runs every check, the namespace and CNI checks reading the cluster model", () => {
+        const model = cluster({
+            nodes: undefined,
+            createdNamespaces: ["made"],
+            network: { cluster: "c", podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16" },
+        });
+        const ciliumConfig = obj("ConfigMap", "cilium-config", "kube-system", { data: { "cni-chaining-mode": "generic-veth", ipam: "kubernetes" } });
+        const objects = [obj("ConfigMap", "a", "made"), obj("ConfigMap", "b", "missing"), nodePortService("s", "made", 29999), ciliumConfig];
+        const findings = preflightCluster(model, objects);
+        assert.deepEqual([...new Set(findings.map((f) => `${f.check} ${f.object}`))].sort(), [
+            "cni-chaining ConfigMap/kube-system/cilium-config",
+            "namespace ConfigMap/missing/b",
+            "node-port Service/made/s",
+            "scheduling -",
+        ]);
+        assert.deepEqual(preflightCluster(cluster({ nodes: undefined }), [ciliumConfig]).map((f) => f.check), ["scheduling"], "no network in the model: the CNI check is skipped");
+    });
+
     it("api-version: removed and unknown group/versions fail, CRD-served ones pass", () => {
         const pdbBeta = obj("PodDisruptionBudget", "p", "ns", {}, "policy/v1beta1");
         assert.equal(checkApiVersions(cluster({ kubeVersion: "1.24.0" }), [pdbBeta]).length, 0);

@@ -1,44 +1,16 @@
 /**
  * Pre-flight checks over the objects a stack would apply to one cluster (rendered chart objects and the objects
- * the program creates itself). Pure functions: objects and a node model in, findings out.
+ * the program creates itself), and their one registry, PREFLIGHT_CHECKS: a new check is written here (or in its own
+ * file beside ./cni-checks and ./l7-checks) and listed there, and preflightCluster runs it. Pure functions: objects
+ * and a cluster model (./model) in, findings out.
  */
 import type { KubeObject } from "../render/objects";
-import { enforcedLevel, podSecurityViolations, PodSecuritySpec } from "./pod-security";
-
-/** One pre-flight finding. */
-export interface Finding {
-    readonly severity: "error" | "warning" | "info";
-    readonly cluster: string;
-    /** `<kind>/<namespace>/<name>` or `<kind>/<name>`. */
-    readonly object: string;
-    readonly check: string;
-    readonly message: string;
-}
-
-/** A node of the modelled cluster. */
-export interface NodeModel {
-    readonly name: string;
-    readonly labels: Readonly<Record<string, string>>;
-    readonly taints: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: string }>;
-}
-
-/** What the checks know about one cluster. */
-export interface ClusterModel {
-    readonly name: string;
-    /** e.g. "1.28.13". */
-    readonly kubeVersion: string;
-    /** group/versions served by CRDs the stack installs. */
-    readonly extraApiVersions: readonly string[];
-    /** undefined: an existing cluster whose nodes are unknown (scheduling checks are skipped). */
-    readonly nodes?: readonly NodeModel[];
-}
-
-/** An object with the namespace it lands in (a release's objects default to the release namespace). */
-export interface PlacedObject {
-    readonly object: KubeObject;
-    /** Effective namespace; undefined for cluster-scoped kinds. */
-    readonly namespace?: string;
-}
+import { BUILTIN_NAMESPACES, ClusterModel, describe, finding, Finding, NodeModel, PlacedObject, PreflightCheck } from "./model";
+import { checkCniChaining } from "./cni-checks";
+import { checkVoidedL7Rules } from "./l7-checks";
+import { versionParts } from "../../../components/support-matrix";
+import { dns1123LabelProblem, dns1123SubdomainProblem, inNodePortRange, NODE_PORT_RANGE_TEXT } from "../../../lib/k8s-formats";
+import { enforcedLevel, podSecurityViolations, PodSecuritySpec } from "../../../lib/pod-security";
 
 /** Built-in group/versions: served from minor `since` up to (not including) minor `removedIn`. */
 export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; removedIn?: number }> = [
@@ -69,36 +41,11 @@ export const CORE_API_VERSIONS: ReadonlyArray<{ gv: string; since: number; remov
     { gv: "flowcontrol.apiserver.k8s.io/v1", since: 29 },
 ];
 
-/** Kinds that have no namespace. */
-export const CLUSTER_SCOPED_KINDS = new Set([
-    "Namespace", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "StorageClass",
-    "IngressClass", "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "PersistentVolume",
-    "Node", "RuntimeClass", "CiliumClusterwideNetworkPolicy", "CiliumLoadBalancerIPPool", "CiliumL2AnnouncementPolicy",
-    "CiliumNode", "CiliumIdentity", "CiliumExternalWorkload", "CiliumBGPClusterConfig", "CiliumNodeConfig",
-]);
-
-/** Namespaces every cluster has. */
-export const BUILTIN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"];
-
 const WORKLOAD_KINDS = new Set(["Deployment", "StatefulSet", "DaemonSet"]);
-
-function minorOf(version: string): number {
-    return Number(/^v?\d+\.(\d+)/.exec(version)?.[1] ?? "0");
-}
-
-/** `Kind/ns/name` for findings. */
-export function describe(placed: PlacedObject): string {
-    const { object } = placed;
-    return placed.namespace ? `${object.kind}/${placed.namespace}/${object.metadata?.name}` : `${object.kind}/${object.metadata?.name}`;
-}
-
-function finding(cluster: ClusterModel, placed: PlacedObject, check: string, message: string, severity: Finding["severity"] = "error"): Finding {
-    return { severity, cluster: cluster.name, object: describe(placed), check, message };
-}
 
 /** apiVersion served by the cluster's Kubernetes version or by a CRD the stack installs. */
 export function checkApiVersions(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
-    const minor = minorOf(cluster.kubeVersion);
+    const minor = versionParts(cluster.kubeVersion)?.[1] ?? 0;
     const served = new Set([...CORE_API_VERSIONS.filter((e) => minor >= e.since && (e.removedIn === undefined || minor < e.removedIn)).map((e) => e.gv), ...cluster.extraApiVersions]);
     for (const { object } of objects) {
         if (object.kind !== "CustomResourceDefinition") continue;
@@ -110,8 +57,6 @@ export function checkApiVersions(cluster: ClusterModel, objects: readonly Placed
         .map((p) => finding(cluster, p, "api-version", `${p.object.apiVersion} ${p.object.kind} is not served by Kubernetes ${cluster.kubeVersion} nor by a CRD this stack installs`));
 }
 
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Kinds whose names must be DNS-1123 labels (≤ 63) rather than subdomains (≤ 253). */
 const LABEL_NAMED_KINDS = new Set(["Namespace", "Service"]);
 /** RBAC objects are named by path segment (`metallb:controller` is valid): anything but "." / ".." / "/" / "%". */
@@ -125,9 +70,9 @@ export function checkNames(cluster: ClusterModel, objects: readonly PlacedObject
         const asLabel = LABEL_NAMED_KINDS.has(placed.object.kind);
         const valid = PATH_SEGMENT_NAMED_KINDS.has(placed.object.kind)
             ? name !== "" && name !== "." && name !== ".." && !/[/%]/.test(name)
-            : asLabel ? DNS1123_LABEL.test(name) && name.length <= 63 : DNS1123_SUBDOMAIN.test(name) && name.length <= 253;
+            : (asLabel ? dns1123LabelProblem(name) : dns1123SubdomainProblem(name)) === undefined;
         if (!valid) findings.push(finding(cluster, placed, "name", `name "${name}" is not a valid DNS-1123 ${asLabel ? "label (≤ 63, [a-z0-9-])" : "subdomain (≤ 253, [a-z0-9-.])"}`));
-        if (placed.namespace !== undefined && !(DNS1123_LABEL.test(placed.namespace) && placed.namespace.length <= 63)) {
+        if (placed.namespace !== undefined && dns1123LabelProblem(placed.namespace) !== undefined) {
             findings.push(finding(cluster, placed, "name", `namespace "${placed.namespace}" is not a valid DNS-1123 label`));
         }
     }
@@ -145,7 +90,11 @@ export function checkNamespaces(cluster: ClusterModel, objects: readonly PlacedO
 interface ServicePort { nodePort?: number; port?: number }
 interface ServiceSpec { type?: string; ports?: ServicePort[] }
 
-/** NodePorts unique across the cluster and inside 30000–32767. */
+/**
+ * NodePorts unique across the cluster and inside NODE_PORT_RANGE (30000–32767). On purpose beside the config's
+ * port registry (config/port-registry.ts), which claims the NodePorts Kubeloom derives: this reads the rendered
+ * Services, so ports a chart allocates itself are caught too.
+ */
 export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];
     const owners = new Map<number, string>();
@@ -157,7 +106,7 @@ export function checkNodePorts(cluster: ClusterModel, objects: readonly PlacedOb
             // 0 or absent: the API server allocates one.
             if (port.nodePort === undefined || port.nodePort === null || Number(port.nodePort) === 0) continue;
             const nodePort = Number(port.nodePort);
-            if (!(nodePort >= 30000 && nodePort <= 32767)) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is outside the default range 30000-32767`));
+            if (!inNodePortRange(nodePort)) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is outside the default range ${NODE_PORT_RANGE_TEXT}`));
             const owner = owners.get(nodePort);
             if (owner) findings.push(finding(cluster, placed, "node-port", `nodePort ${nodePort} is already used by ${owner}`));
             else owners.set(nodePort, describe(placed));
@@ -276,6 +225,8 @@ function quantity(value: unknown): number {
 /**
  * ResourceQuota accounting per namespace: services.nodeports, services.loadbalancers, pods/count/pods and
  * requests./limits. cpu and memory (containers without a value take the namespace LimitRange's defaults).
+ * Independent of the quota the vCluster builder asks for (vcluster-values.ts allows the tenant's own Service), on
+ * purpose: it counts what is rendered.
  */
 export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
     const findings: Finding[] = [];
@@ -319,11 +270,11 @@ export function checkQuotas(cluster: ClusterModel, objects: readonly PlacedObjec
 }
 
 /**
- * Pod Security admission: a workload in a namespace labelled pod-security.kubernetes.io/enforce whose pod template
+ * Pod Security admission: a workload in a namespace labelled pod-security.kubernetes.io/enforce (lib/pod-security.ts) whose pod template
  * violates that level never gets a pod (the API server rejects each one its controller creates).
  */
 export function checkPodSecurity(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
-    const levels = new Map(objects.filter((p) => p.object.kind === "Namespace").map((p) => [String(p.object.metadata.name), enforcedLevel(p.object.metadata.labels as Record<string, string> | undefined)]));
+    const levels = new Map(objects.filter((p) => p.object.kind === "Namespace").map((p) => [String(p.object.metadata.name), enforcedLevel(p.object.metadata.labels)]));
     const findings: Finding[] = [];
     for (const placed of objects) {
         const level = placed.namespace !== undefined ? levels.get(placed.namespace) : undefined;
@@ -338,22 +289,23 @@ export function checkPodSecurity(cluster: ClusterModel, objects: readonly Placed
     return findings;
 }
 
-/** Runs every check for one cluster. */
-export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[], createdNamespaces: readonly string[]): Finding[] {
-    return [
-        ...checkApiVersions(cluster, objects),
-        ...checkNames(cluster, objects),
-        ...checkNamespaces(cluster, objects, createdNamespaces),
-        ...checkNodePorts(cluster, objects),
-        ...checkQuotas(cluster, objects),
-        ...checkPodSecurity(cluster, objects),
-        ...checkScheduling(cluster, objects),
-    ];
-}
+/**
+ * Every pre-flight check: the one list preflightCluster runs (findings are sorted afterwards, so the order here
+ * does not matter). Checks that need more than the objects read it from the cluster model.
+ */
+export const PREFLIGHT_CHECKS: readonly PreflightCheck[] = [
+    checkApiVersions,
+    checkNames,
+    (cluster, objects) => checkNamespaces(cluster, objects, cluster.createdNamespaces ?? []),
+    checkNodePorts,
+    checkQuotas,
+    checkPodSecurity,
+    checkScheduling,
+    checkVoidedL7Rules,
+    (cluster, objects) => (cluster.network ? checkCniChaining(cluster.network, objects) : []),
+];
 
-/** Findings sorted by severity (errors first), cluster, object, check, message. */
-export function sortFindings(findings: readonly Finding[]): Finding[] {
-    const rank = { error: 0, warning: 1, info: 2 };
-    const key = (f: Finding) => [rank[f.severity], f.cluster, f.object, f.check, f.message].join("\0");
-    return [...findings].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+/** Runs every registered check for one cluster. */
+export function preflightCluster(cluster: ClusterModel, objects: readonly PlacedObject[]): Finding[] {
+    return PREFLIGHT_CHECKS.flatMap((check) => check(cluster, objects));
 }

@@ -5,19 +5,13 @@
  * removed at every agent stop. Pure: objects and the cluster's networks in, findings out.
  */
 import { overlaps, parseCidr } from "../../../lib/cidr";
-import { describe, Finding, PlacedObject } from "./checks";
+import { CniNetworkModel, describe, Finding, PlacedObject } from "./model";
 
-/** What the CNI check knows about a cluster from its config. */
-export interface CniNetworkModel {
-    readonly cluster: string;
-    /** The cluster's pod CIDR (the primary CNI's pod range when Cilium is chained). */
-    readonly podCidr: string;
-    readonly serviceCidr: string;
-    /** Network name of the primary CNI's conflist (config chaining.target), when known. */
-    readonly primaryNetwork?: string;
-}
-
-/** Chaining modes where another CNI stays primary (its IPAM, its conflist); cilium-config `cni-chaining-mode`. */
+/**
+ * Chaining modes where another CNI stays primary (its IPAM, its conflist); cilium-config `cni-chaining-mode`.
+ * A deliberate second statement of components/cilium-values.ts chainsOntoPrimaryCni: this check reads what the
+ * agent really gets, independently of the builder that produced it, so it must not import the builder's answer.
+ */
 const ONTO_PRIMARY = new Set(["generic-veth", "aws-cni", "flannel"]);
 
 /**

@@ -1,6 +1,6 @@
 /**
  * Pre-flight of a rendered plan: groups the objects by cluster (chart objects plus the program's own Kubernetes
- * objects), models each cluster's nodes from the config, and runs the checks in ./checks, ./cni-checks and ./l7-checks.
+ * objects), models each cluster (./model) from the config, and runs every check of the registry (./checks PREFLIGHT_CHECKS).
  */
 import type { ClusterConfig } from "../../../config/schema";
 import { clusterSource, k3sNodes } from "../../../config/resolve";
@@ -8,10 +8,10 @@ import { taintsFromTolerations } from "../../../components/cilium-nodes";
 import { assertNever } from "../../../lib/assert-never";
 import type { OfflinePlan } from "../offline-plan";
 import type { KubeObject } from "../render/objects";
-import { clusterOf, HELM_RELEASE_TYPE, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
-import { checkCniChaining } from "./cni-checks";
-import { checkVoidedL7Rules } from "./l7-checks";
-import { CLUSTER_SCOPED_KINDS, ClusterModel, Finding, NodeModel, PlacedObject, preflightCluster, sortFindings } from "./checks";
+import { HELM_RELEASE_API_VERSION, HELM_RELEASE_TYPE } from "../resource-types";
+import { clusterOf, kubeVersionOf, RenderedResource, stackApiVersions } from "../render/plan-render";
+import { CLUSTER_SCOPED_KINDS, ClusterModel, Finding, NodeModel, PlacedObject, sortFindings } from "./model";
+import { preflightCluster } from "./checks";
 
 const CONTROL_PLANE = "node-role.kubernetes.io/control-plane";
 
@@ -84,12 +84,17 @@ export function preflightPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, C
         // A release installs into its namespace only if that exists: check it like an object's namespace.
         for (const resource of mine.filter((r) => r.type === HELM_RELEASE_TYPE)) {
             const ns = String(resource.inputs.namespace ?? "default");
-            objects.push({ object: { apiVersion: "helm.sh/v3", kind: "Release", metadata: { name: String(resource.inputs.name ?? resource.name), namespace: ns } }, namespace: ns });
+            objects.push({ object: { apiVersion: HELM_RELEASE_API_VERSION, kind: "Release", metadata: { name: String(resource.inputs.name ?? resource.name), namespace: ns } }, namespace: ns });
         }
-        const model: ClusterModel = { name, kubeVersion: kubeVersionOf(config), extraApiVersions: [...stackApiVersions(mine, name), "helm.sh/v3"], nodes: nodeModel(config) };
-        findings.push(...preflightCluster(model, objects, createdNamespaces));
-        findings.push(...checkVoidedL7Rules(model, objects));
-        findings.push(...checkCniChaining({ cluster: name, podCidr: config.podCidr, serviceCidr: config.serviceCidr, primaryNetwork: config.cilium.chaining?.target }, objects));
+        const model: ClusterModel = {
+            name,
+            kubeVersion: kubeVersionOf(config),
+            extraApiVersions: [...stackApiVersions(mine, name), HELM_RELEASE_API_VERSION],
+            nodes: nodeModel(config),
+            createdNamespaces,
+            network: { cluster: name, podCidr: config.podCidr, serviceCidr: config.serviceCidr, primaryNetwork: config.cilium.chaining?.target },
+        };
+        findings.push(...preflightCluster(model, objects));
     }
     return sortFindings(findings);
 }

@@ -13,9 +13,7 @@ import { RenderEnvironment, ReleaseToRender } from "./helm";
 import { KubeObject } from "./objects";
 import { MONITORING_API_VERSION } from "../../../components/cilium-features";
 import { renderReleases, RenderRequest } from "./render";
-
-/** The Pulumi type of a Helm release in the plan. */
-export const HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release";
+import { HELM_RELEASE_TYPE } from "../resource-types";
 
 /**
  * Kubernetes version assumed for a cluster whose version the config does not state (an existing cluster without

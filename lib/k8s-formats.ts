@@ -1,17 +1,38 @@
 /**
- * What a value is, by the rules of the system that receives it: Kubernetes names, label keys and values, port
- * names and resource quantities (k8s.io/apimachinery pkg/util/validation/validation.go, pkg/api/resource
- * quantity.go), POSIX user names (SSH, sudo) and OCI image references (distribution/reference regexp.go).
- * Each function returns undefined for a valid value, else the reason, so schema refinements and rules word their
- * messages from one place. Pure; no imports.
+ * The one home of what a value is, by the rules of the system that receives it: Kubernetes names, label keys and
+ * values, port names, NodePorts and resource quantities (k8s.io/apimachinery pkg/util/validation/validation.go,
+ * pkg/api/resource quantity.go), DNS host names, POSIX user names (SSH, sudo) and OCI image references
+ * (distribution/reference regexp.go). Each `...Problem` function returns undefined for a valid value, else the
+ * reason, so schema refinements, rules, builders and pre-flight word their messages from one place; the patterns
+ * are exported for the schema fields that state their own message. Pure; no imports.
  */
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** validation.go dns1123LabelFmt (length checked apart: at most 63). */
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** validation.go dns1123SubdomainFmt (length checked apart: at most 253). */
+export const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+/** validation.go dns1035LabelFmt: a DNS-1123 label that starts with a letter (Service names; length apart). */
+export const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+/** An RFC 1123 host name as resolvers and ssh take it: dot-separated labels, any case, at most 253 characters. */
+export const DNS_NAME = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/i;
 /** validation.go qualifiedNameFmt: the name part of a label key, an annotation key, a resource name. */
 const QUALIFIED_NAME_PART = /^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/;
 /** validation.go labelValueFmt (the empty value is allowed too). */
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
+
+/**
+ * Kubernetes' default --service-node-port-range, which K3s and kind keep (Kubeloom never changes it): the
+ * NodePorts the config accepts, the port registry checks and pre-flight expects in rendered Services.
+ */
+export const NODE_PORT_RANGE = { first: 30000, last: 32767 } as const;
+
+/** "30000-32767", for messages. */
+export const NODE_PORT_RANGE_TEXT = `${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`;
+
+/** Whether a port lies in NODE_PORT_RANGE. */
+export function inNodePortRange(port: number): boolean {
+    return port >= NODE_PORT_RANGE.first && port <= NODE_PORT_RANGE.last;
+}
 
 /** A DNS-1123 label (namespaces, Service names): at most 63 lowercase alphanumerics and '-'. */
 export function dns1123LabelProblem(text: string): string | undefined {

@@ -1,6 +1,7 @@
 /**
  * An L7 (HTTP) rule of a CiliumNetworkPolicy that another policy voids — one rule, used by the config layer (on
  * the objects Kubeloom writes for a tenant, to name the key) and by pre-flight (on everything rendered, `l7-voided`).
+ * It lives in config/ beside its first user: no component renders from it, and scripts/ (pre-flight) sits above.
  * Cilium wildcards the L7 rules for every peer that some rule on the same endpoint allows at L3 or L4 without L7
  * rules — for an L4 rule, docs/security/policy/layer7 at v1.20.2: "the layer 7 portions of the latter rule will
  * have no effect"; for an L3-only rule, the policy model's L7 wildcarding of its peers (cilium/cilium #3698 "Fix L3

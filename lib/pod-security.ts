@@ -1,15 +1,53 @@
 /**
- * The Pod Security Standards (https://kubernetes.io/docs/concepts/security/pod-security-standards/, the checks of
- * k8s.io/pod-security-admission policy at "latest") applied to rendered pod templates: a namespace labelled
- * `pod-security.kubernetes.io/enforce: <level>` rejects pods that violate the level, so a workload there whose
- * template violates it never gets a pod. Pure: a pod template in, violations out.
+ * The one Pod Security module: the Pod Security Standards' levels, the namespace labels Pod Security admission
+ * reads (https://kubernetes.io/docs/concepts/security/pod-security-admission/), and what each level rejects (the
+ * checks of k8s.io/pod-security-admission policy at "latest",
+ * https://kubernetes.io/docs/concepts/security/pod-security-standards/), applied to rendered pod templates: a
+ * namespace labelled `pod-security.kubernetes.io/enforce: <level>` rejects pods that violate the level, so a
+ * workload there whose template violates it never gets a pod. Used by the vCluster builders (the tenant's level and
+ * its host namespace labels), the config schema, pre-flight (`pod-security`) and plan:diff (a loosened level).
+ * Pure; no imports.
  */
 
-/** Pod Security levels, least to most restrictive. */
-export type PodSecurityLevel = "privileged" | "baseline" | "restricted";
+/** Pod Security levels, least to most restrictive (an index is a level's strictness). */
+export const POD_SECURITY_LEVELS = ["privileged", "baseline", "restricted"] as const;
+
+/** A Pod Security Standard level. */
+export type PodSecurityLevel = (typeof POD_SECURITY_LEVELS)[number];
+
+/** The three modes Pod Security admission reads a level for: reject, warn the client, record in the audit log. */
+export type PodSecurityMode = "enforce" | "warn" | "audit";
+
+/** The namespace label of a mode's level (`pod-security.kubernetes.io/<mode>`). */
+export function podSecurityLabel(mode: PodSecurityMode): string {
+    return `pod-security.kubernetes.io/${mode}`;
+}
 
 /** The namespace label the API server's Pod Security admission enforces. */
-export const ENFORCE_LABEL = "pod-security.kubernetes.io/enforce";
+export const ENFORCE_LABEL = podSecurityLabel("enforce");
+
+/**
+ * Namespace labels that set each mode's level, pinned to the standards' "latest" version
+ * (`pod-security.kubernetes.io/<mode>-version`).
+ */
+export function podSecurityLabels(levels: Readonly<Record<PodSecurityMode, PodSecurityLevel>>): Record<string, string> {
+    const labels: Record<string, string> = {};
+    for (const mode of ["enforce", "warn", "audit"] as const) {
+        labels[podSecurityLabel(mode)] = levels[mode];
+        labels[`${podSecurityLabel(mode)}-version`] = "latest";
+    }
+    return labels;
+}
+
+/** Whether a text is a Pod Security level. */
+export function isPodSecurityLevel(value: unknown): value is PodSecurityLevel {
+    return (POD_SECURITY_LEVELS as readonly unknown[]).includes(value);
+}
+
+/** How strict a level is (privileged 0, baseline 1, restricted 2). */
+export function podSecurityStrictness(level: PodSecurityLevel): number {
+    return POD_SECURITY_LEVELS.indexOf(level);
+}
 
 interface SecurityContext {
     privileged?: boolean;
@@ -113,7 +151,7 @@ export function podSecurityViolations(level: PodSecurityLevel, spec: PodSecurity
 }
 
 /** The enforced level of a namespace's labels, or undefined when none (or an unknown value) is set. */
-export function enforcedLevel(labels: Readonly<Record<string, string>> | undefined): PodSecurityLevel | undefined {
-    const value = labels?.[ENFORCE_LABEL];
-    return value === "privileged" || value === "baseline" || value === "restricted" ? value : undefined;
+export function enforcedLevel(labels: unknown): PodSecurityLevel | undefined {
+    const value = labels && typeof labels === "object" ? (labels as Record<string, unknown>)[ENFORCE_LABEL] : undefined;
+    return isPodSecurityLevel(value) ? value : undefined;
 }

@@ -10,7 +10,7 @@ import {
     posixUserNameProblem,
     quantityProblem,
     quotaEntryProblem,
-} from "../../config/k8s-formats";
+} from "../../lib/k8s-formats";
 
 /** Each rule: values it must accept and values it must refuse. */
 const tables: Array<{ name: string; check: (text: string) => string | undefined; valid: string[]; invalid: string[] }> = [
