@@ -209,6 +209,11 @@ describe("Cilium feature keys through npm run plan", () => {
             assert.equal(data["enable-gateway-api"], "true");
             const kinds = renderedKinds(plan);
             assert.ok(kinds.includes("ServiceMonitor/hubble"), "the chart renders the ServiceMonitor with the monitoring API");
+            const { validateCustomResource, SERVICE_MONITOR_CRD_FILE, gatewayApiCrdFile } = require("../support/crd-schemas") as typeof import("../support/crd-schemas");
+            const serviceMonitor = plan.resources.flatMap((r: any) => r.rendered ?? []).find((o: any) => o.kind === "ServiceMonitor");
+            assert.deepEqual(validateCustomResource(SERVICE_MONITOR_CRD_FILE, serviceMonitor), [], "the rendered ServiceMonitor fits Prometheus Operator's CRD");
+            const gatewayObject = plan.resources.find((r: any) => r.type === "kubernetes:gateway.networking.k8s.io/v1:Gateway").inputs;
+            assert.deepEqual(validateCustomResource(gatewayApiCrdFile("gateways", "1.5.1"), gatewayObject), []);
             assert.ok(kinds.includes("GatewayClass/cilium"));
             const types = plan.resources.map((r: any) => r.type);
             assert.equal(types.filter((t: string) => t === "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition").length, 7, "Gateway API v1.5.1's seven CRDs for Cilium 1.20");
@@ -238,6 +243,28 @@ describe("Cilium feature keys through npm run plan", () => {
             assert.equal(secret.inputs.stringData, "[secret]");
             const release = plan.resources.find((r: any) => r.name === "dev-cilium-release");
             assert.ok(release.dependsOn.includes(secret.urn), "the Secret exists before the agents start");
+        } finally {
+            remove();
+        }
+    });
+
+    it("gives IPsec mesh members one shared key (one RandomBytes, a secret), written as each member's Secret", async function () {
+        this.timeout(120_000);
+        const config = kindMesh();
+        for (const i of [0, 1]) cilium(config, i).encryption = { type: "ipsec", keyId: 4 };
+        const { file, remove } = stackFile("meshipsec", config);
+        try {
+            const run = await runPlan(["meshipsec", "--config", file]);
+            assert.equal(run.code, 0, run.stderr);
+            const plan = JSON.parse(run.stdout);
+            const keys = plan.resources.filter((r: any) => r.type === "random:index/randomBytes:RandomBytes");
+            assert.deepEqual(keys.map((r: any) => [r.name, r.inputs.length, r.inputs.keepers]), [["ipsec-key", 20, { keyId: "4" }]]);
+            const secrets = plan.resources.filter((r: any) => r.type === "kubernetes:core/v1:Secret" && r.inputs.metadata?.name === "cilium-ipsec-keys");
+            assert.deepEqual(secrets.map((r: any) => r.name).sort(), ["c1-ipsec-secret", "c2-ipsec-secret"]);
+            for (const secret of secrets) {
+                assert.equal(secret.inputs.stringData, "[secret]");
+                assert.ok(secret.dependsOn.includes(keys[0].urn) || JSON.stringify(secret).includes("ipsec-key"), "each Secret is made from the one key");
+            }
         } finally {
             remove();
         }
