@@ -16,20 +16,10 @@ import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCi
 import { validateCustomResource } from "../support/crd-schemas";
 import { gitBlobId, projectArtifactLock } from "../../lib/artifacts";
 import { needCrd } from "../support/artifacts";
+import { K3S_CILIUM_VALUES_INPUT } from "../support/fixtures";
 import * as fs from "node:fs";
 
-const base: CiliumValuesInput = {
-    clusterName: "dev",
-    clusterId: 1,
-    podCidr: "10.42.0.0/16",
-    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
-    routingMode: "tunnel",
-    ipamMode: "kubernetes",
-    hubble: { relay: true, ui: true },
-    nodeSelector: {},
-    tolerations: [],
-    operatorReplicas: 1,
-};
+const base: CiliumValuesInput = K3S_CILIUM_VALUES_INPUT;
 
 const featureVariants: Array<{ name: string; input: CiliumValuesInput }> = [
     { name: "WireGuard with node encryption", input: { ...base, encryption: { type: "wireguard", nodeEncryption: true } } },

@@ -9,23 +9,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
-import { devConfig, issuesOf } from "../support/fixtures";
+import { devConfig, issuesOf, kindMeshConfig } from "../support/fixtures";
 import { runPlan } from "../support/run-plan";
 
-/** A valid two-cluster kind mesh like Pulumi.mesh.yaml. */
-function kindMesh(): Record<string, any> {
-    const cluster = (n: number, pool: string) => ({
-        name: `c${n}`,
-        id: n,
-        podCidr: `10.${n}0.0.0/16`,
-        serviceCidr: `10.${n}1.0.0/16`,
-        protect: false,
-        source: { kind: { apiServerPort: 6443 + n } },
-        cilium: { kubeProxyReplacement: true, hubble: { relay: true, ui: false } },
-        loadBalancer: { metallb: { addresses: [pool] } },
-    });
-    return { clusters: [cluster(1, "172.22.0.50-172.22.0.100"), cluster(2, "172.22.0.101-172.22.0.150")], mesh: { enabled: true } };
-}
+const kindMesh = kindMeshConfig;
 
 /** dev with LB-IPAM, so a Gateway has a pool. */
 function devWithPool(): Record<string, any> {
