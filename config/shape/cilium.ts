@@ -48,7 +48,10 @@ export const ciliumConfig = z
                  * Hubble metric handlers (hubble.metrics.enabled), e.g. the seeds' [dns, drop, tcp, flow,
                  * port-distribution, icmp, http]; each optionally `<name>:<options>`. Default: none (metrics off).
                  */
-                metrics: z.array(z.string().min(1)).min(1, "must list at least one metric (leave the key out to turn metrics off)").optional(),
+                metrics: z
+                    .array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,39}(:[!-~]{1,200})?$/, "must be a Hubble metric name, optionally followed by \":<options>\" without spaces (e.g. \"dns:query;ignoreAAAA\")"))
+                    .min(1, "must list at least one metric (leave the key out to turn metrics off)")
+                    .optional(),
                 /**
                  * Also write a ServiceMonitor for the Hubble metrics (hubble.metrics.serviceMonitor.enabled). Needs
                  * Prometheus Operator's CRDs (monitoring.coreos.com/v1) in the cluster; Kubeloom does not install them.
