@@ -411,3 +411,18 @@ describe("mesh.serviceType ClusterIP", () => {
         }
     });
 });
+
+describe("README's Cilium features example", () => {
+    it("is accepted on the dev cluster with an LB-IPAM pool that holds the Gateway's address", () => {
+        const { parse } = require("yaml") as typeof import("yaml");
+        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const block = /<!-- cilium-features-example -->\n```yaml\n([\s\S]*?)```\n<!-- \/cilium-features-example -->/.exec(readme);
+        assert.ok(block, "the README block is there");
+        const example = parse(block[1]).cilium as Record<string, unknown>;
+        const config = devConfig();
+        Object.assign(cilium(config), example);
+        config.clusters[0].loadBalancer = { cilium: { addresses: ["192.0.2.200-192.0.2.210"], devices: ["eth0"] } };
+        assert.deepEqual(issuesOf(config), []);
+        for (const key of ["encryption", "tunnelProtocol", "devices", "gatewayAPI"]) assert.ok(key in example, key);
+    });
+});
