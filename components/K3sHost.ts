@@ -22,14 +22,11 @@ import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
 import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
 
-import { k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
+import { k3sAddresses, k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
 import { COMPONENT_TYPES } from "./identity";
 
 /** The `host` value that means "install on the machine running Pulumi" instead of over SSH (k3s-topology.ts). */
 export { LOCALHOST };
-
-/** Where a local server's API answers; K3s always puts 127.0.0.1 in its serving certificate. */
-const LOCAL_API_ADDRESS = "127.0.0.1";
 
 /** A node: a server (which may be "localhost" when it is the only one) or an agent reached over SSH. */
 export interface K3sNodeTarget {
@@ -89,11 +86,11 @@ export interface K3sHostArgs {
 export class K3sHost extends pulumi.ComponentResource {
     /** Admin kubeconfig (secret): server https://<apiServerHost>:<apiServerPort>, entries named after the cluster. */
     public readonly kubeconfig: pulumi.Output<string>;
-    /** API server address as every node and client reaches it: registrationAddress, else the server ("127.0.0.1" for a lone localhost server). */
+    /** API server address as every node and client reaches it: registrationAddress, else the server ("127.0.0.1" for a lone localhost server; k3sAddresses). */
     public readonly apiServerHost: pulumi.Output<string>;
     /** API server port. */
     public readonly apiServerPort: pulumi.Output<number>;
-    /** Address of a node where NodePorts answer: the first server (a registration address may be a load balancer for 6443 only). */
+    /** Address of a node where NodePorts answer: the first server (a registration address may be a load balancer for the API port only; k3sAddresses). */
     public readonly nodeAddress: pulumi.Output<string>;
     /** Cluster join token (secret). */
     public readonly clusterToken: pulumi.Output<string>;
@@ -116,10 +113,9 @@ export class K3sHost extends pulumi.ComponentResource {
         }
 
         const first = args.servers[0];
-        const isLocal = first.host === LOCALHOST;
-        // Agents and joining servers register through the fixed address; without one (a single server) the server itself.
-        const registrationHost = args.registrationAddress ?? first.host;
-        const apiHost = args.registrationAddress ?? (isLocal ? LOCAL_API_ADDRESS : first.host);
+        // The same statement the resolved model reads (components/k3s-topology.ts): agents and joining servers register
+        // through the fixed address, else the first server; clients dial the API and NodePorts where it says.
+        const { registrationHost, apiHost, nodeAddress } = k3sAddresses(args.servers, args.registrationAddress);
         let serverScripts: string[];
         let agentScript: string | undefined;
         let apiServerUrl: string;
@@ -241,7 +237,7 @@ export class K3sHost extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout.apply((raw) => rewriteK3sKubeconfig(extractMarkedKubeconfig(raw), { server: apiServerUrl, name: clusterName })));
         this.apiServerHost = pulumi.output(apiHost);
         this.apiServerPort = pulumi.output(args.apiPort);
-        this.nodeAddress = pulumi.output(isLocal ? apiHost : first.host);
+        this.nodeAddress = pulumi.output(nodeAddress);
         this.clusterToken = pulumi.secret(token.result);
         this.nodeCount = args.servers.length + agents.length;
         // `create` is the installer script (not secret, known in a preview); waiting on it is waiting for the command.

@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
+import { KIND_API_SERVER_CONTAINER_PORT, kindClusterConfig, kindCreateScript, kindDeleteScript, kindKubeconfigScript, kindNodeAddressScript } from "./kind-config";
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_KIND_WORKERS } from "./defaults";
 import { COMPONENT_TYPES } from "./identity";
@@ -70,7 +70,7 @@ export class KindCluster extends pulumi.ComponentResource {
         this.kubeconfig = pulumi.secret(kubeconfigRead.stdout);
         // Pods reach the API through the control-plane container's name on the kind Docker network.
         this.internalApiServerHost = pulumi.output(`${args.clusterName}-control-plane`);
-        this.internalApiServerPort = pulumi.output(6443);
+        this.internalApiServerPort = pulumi.output(KIND_API_SERVER_CONTAINER_PORT);
         this.nodeAddress = address.stdout.apply((text) => text.trim());
         this.registerOutputs({
             kubeconfig: this.kubeconfig,

@@ -106,13 +106,17 @@ export interface CiliumValuesInput {
     readonly gatewayAPI?: GatewayApiInput;
 }
 
+/** The chart's own `operator.replicas` (values.yaml in every supported cilium chart): what Kubeloom keeps unless one node forbids it. */
+export const CHART_OPERATOR_REPLICAS = 2;
+
 /**
- * Operator replicas for a cluster of `nodeCount` nodes: 1 on a single node, else 2 (the chart default). The
- * chart's default operator affinity is a *required* anti-affinity on kubernetes.io/hostname, so a second replica
- * on a one-node cluster stays Pending forever and a waiting Helm release times out.
+ * Operator replicas for a cluster of `nodeCount` nodes: 1 on a single node, else the chart's default (also when the
+ * node count is unknown). The chart's default operator affinity is a *required* anti-affinity on
+ * kubernetes.io/hostname, so a second replica on a one-node cluster stays Pending forever and a waiting Helm release
+ * times out.
  */
-export function defaultOperatorReplicas(nodeCount: number): number {
-    return nodeCount <= 1 ? 1 : 2;
+export function defaultOperatorReplicas(nodeCount: number | undefined): number {
+    return nodeCount !== undefined && nodeCount <= 1 ? 1 : CHART_OPERATOR_REPLICAS;
 }
 
 /**

@@ -28,3 +28,12 @@ export const DEFAULT_KIND_WORKERS = 1;
 
 /** `clustermesh.maxConnectedClusters` of every member (`mesh.maxConnectedClusters`, ClusterMesh): the chart's default. */
 export const DEFAULT_MAX_CONNECTED_CLUSTERS: MaxConnectedClusters = 255;
+
+/**
+ * A K3s server's API port (`source.k3s.apiPort`, K3sHost): K3s's own `--https-listen-port` default (k3s
+ * pkg/cli/cmds/server.go), so the install script passes that flag only for another port.
+ */
+export const K3S_DEFAULT_API_PORT = 6443;
+
+/** How a clustermesh-apiserver is exposed (`mesh.serviceType`): a LoadBalancer address every peer can dial. */
+export const DEFAULT_MESH_SERVICE_TYPE = "LoadBalancer" as const;

@@ -7,6 +7,7 @@
  */
 
 import { assertNever } from "../lib/assert-never";
+import { K3S_DEFAULT_API_PORT } from "./defaults";
 import { scriptPreamble, shellQuote, TRAPPED_SIGNALS, timeLimit } from "../lib/shell";
 
 export { shellQuote } from "../lib/shell";
@@ -65,8 +66,6 @@ export const KUBECONFIG_READ_MAX_SECONDS = 0;
 export const KUBECONFIG_BEGIN_MARKER = "-----KUBELOOM KUBECONFIG BEGIN-----";
 export const KUBECONFIG_END_MARKER = "-----KUBELOOM KUBECONFIG END-----";
 
-/** K3s's default API server port; `--https-listen-port` is only rendered for other ports. */
-const DEFAULT_API_PORT = 6443;
 
 /**
  * How a server takes part in the cluster's datastore (k3s pkg/cli/cmds/server.go: `--cluster-init` "Initialize a new
@@ -96,7 +95,7 @@ export interface K3sServerScriptInput {
     readonly disableKubeProxy: boolean;
     /** Addresses clients use → one --tls-san=<x> per entry (deduplicated, order kept). */
     readonly tlsSans: readonly string[];
-    /** API server port (--https-listen-port only when not 6443). */
+    /** API server port (--https-listen-port only when not K3S_DEFAULT_API_PORT, K3s's default). */
     readonly apiPort: number;
     /** Datastore role: --cluster-init, --server=<url> or neither. @default { type: "single" } */
     readonly role?: K3sServerRole;
@@ -138,7 +137,8 @@ export function k3sServerFlags(input: K3sServerScriptInput): string[] {
     if (disable.length > 0) flags.push(`--disable=${disable.join(",")}`);
     flags.push(`--cluster-cidr=${input.podCidr}`, `--service-cidr=${input.serviceCidr}`);
     for (const san of unique(input.tlsSans)) flags.push(`--tls-san=${san}`);
-    if (input.apiPort !== DEFAULT_API_PORT) flags.push(`--https-listen-port=${input.apiPort}`);
+    // K3s's own default needs no flag (so a default install's script stays as it always was).
+    if (input.apiPort !== K3S_DEFAULT_API_PORT) flags.push(`--https-listen-port=${input.apiPort}`);
     flags.push(
         // The manual recipe uses 644 so a non-root user can run kubectl; that hands the cluster-admin client key
         // to every local account. Kubeloom reads the file with sudo instead (buildReadKubeconfigScript).

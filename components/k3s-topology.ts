@@ -9,6 +9,33 @@
 /** The host that means "this machine": the server is installed with a local command, not over SSH. */
 export const LOCALHOST = "localhost";
 
+/** Where a lone local server's API answers: K3s always puts 127.0.0.1 in its serving certificate. */
+export const LOCAL_API_ADDRESS = "127.0.0.1";
+
+/**
+ * Where a K3s cluster answers, stated once for K3sHost (which installs it) and the resolved model (which the rules and
+ * composition read). A registration address may be a load balancer in front of the API port only, so NodePorts are
+ * dialled on the first server — except a local server, whose only address others can know is the registration address.
+ */
+export interface K3sAddresses {
+    /** Where agents and joining servers register: registrationAddress, else the first server's host. */
+    readonly registrationHost: string;
+    /** The API address in the kubeconfig and for Cilium: registrationAddress, else the first server (127.0.0.1 for a lone "localhost" server). */
+    readonly apiHost: string;
+    /** Where NodePorts answer: the first server; for a "localhost" server its registrationAddress, else 127.0.0.1. */
+    readonly nodeAddress: string;
+    /** True when apiHost and nodeAddress are 127.0.0.1: a lone "localhost" server without registrationAddress, reachable from this machine only. */
+    readonly thisMachineOnly: boolean;
+}
+
+/** The addresses of a K3s cluster from its servers (the first one decides) and its registration address. */
+export function k3sAddresses(servers: ReadonlyArray<{ readonly host: string }>, registrationAddress: string | undefined): K3sAddresses {
+    const first = servers[0]?.host ?? "";
+    if (first !== LOCALHOST) return { registrationHost: registrationAddress ?? first, apiHost: registrationAddress ?? first, nodeAddress: first, thisMachineOnly: false };
+    const local = registrationAddress ?? LOCAL_API_ADDRESS;
+    return { registrationHost: registrationAddress ?? first, apiHost: local, nodeAddress: local, thisMachineOnly: registrationAddress === undefined };
+}
+
 /** Embedded etcd keeps quorum with an odd number of members; K3s's HA guide and this project support 1, 3 or 5. */
 export const K3S_SERVER_COUNTS: readonly number[] = [1, 3, 5];
 

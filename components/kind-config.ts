@@ -5,6 +5,14 @@
 import { stringify } from "yaml";
 import { scriptPreamble, shellQuote } from "../lib/shell";
 
+/**
+ * The API server's port inside a kind control-plane container, which pods on the kind network dial: kind's kubeadm
+ * config binds the API server there whatever host port `apiServerPort` maps to it (kind
+ * pkg/cluster/internal/providers/common/constants.go, APIServerInternalPort). A kind fact, not K3s's default API port
+ * (components/defaults.ts K3S_DEFAULT_API_PORT), though both are kubeadm's 6443.
+ */
+export const KIND_API_SERVER_CONTAINER_PORT = 6443;
+
 /** What a kind cluster needs from the stack config. */
 export interface KindConfigInput {
     /** Cluster name; kind names its containers `<name>-control-plane`, `<name>-worker`, ... */

@@ -8,7 +8,7 @@
  *   - LoadBalancer: `clustermesh.apiserverIP`, or the first address of the cluster's MetalLB pool, requested
  *     through MetalLB's annotation on the Service (port 2379, hard-coded in the chart's Service template);
  *   - NodePort: the node address (from config, or from the cluster source, e.g. the kind container) and a
- *     NodePort that differs per cluster (32379 + the cluster's index in the mesh unless set; with kube-proxy
+ *     NodePort that differs per cluster (CLUSTERMESH_NODEPORT_BASE + the cluster's index in the mesh unless set; with kube-proxy
  *     replacement the same NodePort in two clusters breaks the connection, cilium#24692).
  * So all clusters' Cilium values can list all their peers in the same `pulumi up`, none waits for another
  * cluster, and adding a cluster at the end of the list changes only the existing clusters' peer lists (their

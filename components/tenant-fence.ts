@@ -9,6 +9,7 @@ import { sortKeysDeep } from "../lib/values-util";
 import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods } from "./tenant-policy";
 import { tenantFenceOwner, VClusterLine } from "./support-matrix";
 import { MANAGED_BY_KUBELOOM } from "./identity";
+import { K3S_DEFAULT_API_PORT } from "./defaults";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ingress isolation
@@ -115,8 +116,9 @@ export function tenantFencePolicies(line: VClusterLine, vcluster: string, namesp
             podSelector: controlPlane.podSelector,
             egress: [
                 { to: [HOST_KUBE_DNS] },
-                // The host API server (its Service and endpoints: 443, 6443 on K3s/kind, 8443 elsewhere).
-                { ports: [tcp(443), tcp(8443), tcp(6443)] },
+                // The host API server (its Service and endpoints: 443; K3s's default port, which is also kind's
+                // in-container port; 8443 elsewhere). A K3s apiPort other than the default is not opened here.
+                { ports: [tcp(443), tcp(8443), tcp(K3S_DEFAULT_API_PORT)] },
                 { to: [controlPlane] },
                 { to: [workloads] },
             ],

@@ -19,6 +19,7 @@ import { DEFAULT_TUNNEL_PROTOCOL, HUBBLE_METRICS_PORT, TUNNEL_UDP_PORTS, WIREGUA
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import type { ClusterConfig } from "./schema";
 import { installsCilium } from "./resolve";
+import { K3S_DEFAULT_API_PORT } from "../components/defaults";
 
 /**
  * TCP ports K3s binds on a server, beside its API port (docs.k3s.io/installation/requirements, "Inbound Rules"
@@ -205,7 +206,7 @@ export function registryIssues(claims: readonly Claim[]): ConfigIssue[] {
             issues.push({ path: claim.path ?? "(root)", message: `${claim.what} is ${claim.value}, outside the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}; set a free NodePort explicitly` });
         }
         if (claim.kind === "hostPort" && claim.path?.endsWith(".apiPort") && Number(claim.value) >= NODE_PORT_RANGE.first && Number(claim.value) <= NODE_PORT_RANGE.last) {
-            issues.push({ path: claim.path, message: `${claim.value} is inside the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}: a NodePort Service on that port would take the API server's traffic (Cilium serves NodePorts on every node address); use 6443 or another port below ${NODE_PORT_RANGE.first}` });
+            issues.push({ path: claim.path, message: `${claim.value} is inside the NodePort range ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}: a NodePort Service on that port would take the API server's traffic (Cilium serves NodePorts on every node address); use ${K3S_DEFAULT_API_PORT} or another port below ${NODE_PORT_RANGE.first}` });
         }
         const key = `${claim.kind}\u0000${claim.scope}\u0000${claim.value}`;
         const owner = owners.get(key);

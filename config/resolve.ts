@@ -11,6 +11,7 @@ import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
 import { coveringCidr, type EncryptionInput } from "../components/cilium-features";
 import { DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "../components/load-balancer";
+import { DEFAULT_MESH_SERVICE_TYPE } from "../components/defaults";
 import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
 
 /** A cluster's source as one tagged alternative (the YAML keeps `source: { k3s: {...} }`). */
@@ -48,14 +49,6 @@ export function k3sNodes(k3s: K3sSourceConfig, at: string): K3sNodes {
     return { servers, agents };
 }
 
-/**
- * The address other nodes and clients reach a K3s cluster's API at, before the localhost special case:
- * registrationAddress, else the first server's host (which may be "localhost").
- */
-export function k3sApiAddress(k3s: K3sSourceConfig): string {
-    return k3s.registrationAddress ?? k3s.servers?.[0]?.host ?? k3s.host ?? "";
-}
-
 /** The one source of a cluster. The schema guarantees exactly one is set. */
 export function clusterSource(cluster: ClusterConfig): ClusterSource {
     const { k3s, kind, kubeconfig, stackReference } = cluster.source;
@@ -85,7 +78,7 @@ export function vclusterExposure(cluster: ClusterConfig, index: number): VCluste
 
 /** Whether this stack installs Cilium on the cluster: `cilium.install`, else all but `stackReference` clusters. */
 export function installsCilium(cluster: ClusterConfig): boolean {
-    return cluster.cilium.install ?? cluster.source.stackReference === undefined;
+    return cluster.cilium.install ?? clusterSource(cluster).type !== "stackReference";
 }
 
 /** The clusters taking part in Cluster Mesh, in config order (empty when mesh is off). */
@@ -95,7 +88,7 @@ export function meshMembers(config: StackConfig): ClusterConfig[] {
     return names === undefined ? [...config.clusters] : config.clusters.filter((c) => names.includes(c.name));
 }
 
-/** The NodePort a vCluster exposed as NodePort listens on: explicit, else 31443 + its index in the cluster. */
+/** The NodePort a vCluster exposed as NodePort listens on: explicit, else VCLUSTER_NODEPORT_BASE + its index in the cluster. */
 export function vclusterNodePort(cluster: ClusterConfig, index: number): number {
     return cluster.vclusters[index].nodePort ?? VCLUSTER_NODEPORT_BASE + index;
 }
@@ -103,12 +96,12 @@ export function vclusterNodePort(cluster: ClusterConfig, index: number): number 
 /**
  * Where the clustermesh-apiserver of the mesh member at `memberIndex` answers, every default resolved here once: a
  * LoadBalancer address is `clustermesh.apiserverIP`, else the first address of the cluster's MetalLB pool; a NodePort
- * is `clustermesh.nodePort`, else 32379 + the member index, on `clustermesh.nodeAddress` — or, left undefined here,
+ * is `clustermesh.nodePort`, else CLUSTERMESH_NODEPORT_BASE + the member index, on `clustermesh.nodeAddress` — or, left undefined here,
  * the address composition knows from the cluster's access (a kind container's, a K3s host). Runs only on config the
  * rules accepted (a LoadBalancer mesh member has a MetalLB pool).
  */
 export function meshApiserver(config: StackConfig, cluster: ClusterConfig, memberIndex: number): MeshApiserverPlacement<string | undefined> {
-    const serviceType = config.mesh?.serviceType ?? "LoadBalancer";
+    const serviceType = config.mesh?.serviceType ?? DEFAULT_MESH_SERVICE_TYPE;
     switch (serviceType) {
         case "LoadBalancer": {
             const pool = loadBalancerAddresses(cluster);

@@ -9,9 +9,10 @@
  * them for composition, which reads the model instead of the config's optional keys.
  */
 import type { ClusterConfig, CiliumConfig, StackConfig, VClusterConfig, MetallbConfig, CiliumLoadBalancerConfig } from "./schema";
-import { clusterSource, createdNodeCount, encryptionOf, gatewayApiOn, installsCilium, meshNativeRoutingCidr, k3sApiAddress, k3sNodes, meshApiserver, meshMembers, vclusterExposure, type ClusterSource, type K3sNodes, type VClusterExposureConfig } from "./resolve";
+import { clusterSource, createdNodeCount, encryptionOf, gatewayApiOn, installsCilium, meshNativeRoutingCidr, k3sNodes, meshApiserver, meshMembers, vclusterExposure, type ClusterSource, type K3sNodes, type VClusterExposureConfig } from "./resolve";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { CiliumValuesInput } from "../components/cilium-values";
+import { k3sAddresses } from "../components/k3s-topology";
 import { gatewayApiReleaseFor, type GatewayApiRelease, type GatewaySpecInput } from "../components/gateway-api";
 import { DEFAULT_IPSEC_KEY_ID } from "../components/ipsec-key";
 import { assertNever } from "../lib/assert-never";
@@ -37,7 +38,7 @@ export function createsCluster(source: ClusterSource | ClusterSource["type"]): b
  * a guessed port.
  */
 export type ApiEndpoint =
-    /** K3s: registrationAddress, else the first server's host ("localhost" for a lone local server), on apiPort. */
+    /** K3s: registrationAddress, else the first server's host (127.0.0.1 for a lone local server), on apiPort (k3sAddresses). */
     | { readonly type: "k3s"; readonly host: string; readonly port: number }
     /** kind: the control-plane container's address, known once the container runs (the composition reads it). */
     | { readonly type: "kind" }
@@ -51,7 +52,7 @@ export function apiEndpoint(cluster: ClusterConfig): ApiEndpoint {
     const source = clusterSource(cluster);
     switch (source.type) {
         case "k3s":
-            return { type: "k3s", host: k3sApiAddress(source.k3s), port: source.k3s.apiPort };
+            return { type: "k3s", host: k3sAddresses(k3sNodes(source.k3s, "").servers, source.k3s.registrationAddress).apiHost, port: source.k3s.apiPort };
         case "kind":
             return { type: "kind" };
         case "kubeconfig":
@@ -81,16 +82,16 @@ export type NodeAddress =
 
 /**
  * The node address of a cluster: a K3s cluster's first server (for a local server, its registrationAddress — a
- * registration address may otherwise be a load balancer for the API port only); an existing cluster's
+ * registration address may otherwise be a load balancer for the API port only; k3sAddresses); an existing cluster's
  * `source.<kind>.nodeAddress`, else its `cilium.k8sServiceHost`.
  */
 export function nodeAddress(cluster: ClusterConfig): NodeAddress {
     const source = clusterSource(cluster);
     switch (source.type) {
         case "k3s": {
-            const first = k3sNodes(source.k3s, "").servers[0]?.host ?? "";
-            if (first !== "localhost") return { type: "address", address: first };
-            return source.k3s.registrationAddress !== undefined ? { type: "address", address: source.k3s.registrationAddress } : { type: "thisMachine" };
+            // The statement K3sHost answers with too (components/k3s-topology.ts).
+            const addresses = k3sAddresses(k3sNodes(source.k3s, "").servers, source.k3s.registrationAddress);
+            return addresses.thisMachineOnly ? { type: "thisMachine" } : { type: "address", address: addresses.nodeAddress };
         }
         case "kind":
             return { type: "kind" };
@@ -126,7 +127,7 @@ export function resolvedLoadBalancer(cluster: ClusterConfig): ResolvedLoadBalanc
 export interface CiliumInput extends Omit<CiliumValuesInput, "kubeProxyReplacement" | "operatorReplicas"> {
     /** Kube-proxy replacement with the configured API server address, when the config gives one. */
     readonly kubeProxyReplacement: { readonly enabled: false } | { readonly enabled: true; readonly apiServerHost?: string; readonly apiServerPort?: number };
-    /** @default - from the node count (composition): 1 on one node, else 2 */
+    /** @default - from the node count (composition, defaultOperatorReplicas): 1 on one node, else the chart's CHART_OPERATOR_REPLICAS */
     readonly operatorReplicas?: number;
 }
 
@@ -203,6 +204,8 @@ export interface ResolvedCluster {
     readonly nodeAddress: NodeAddress;
     /** A K3s source's servers and agents; undefined for other sources. */
     readonly k3sTopology?: K3sNodes;
+    /** A kind source's worker nodes (besides its control plane); undefined for other sources. */
+    readonly kindWorkers?: number;
     /** Nodes Kubeloom creates (servers + agents, or kind's control plane + workers); undefined when it creates none. */
     readonly createdNodeCount?: number;
     /** Cilium's settings, the chart input they decide, and whether this stack installs Cilium at all. */
@@ -246,6 +249,7 @@ export function resolveCluster(config: StackConfig, index: number): ResolvedClus
         apiEndpoint: apiEndpoint(cluster),
         nodeAddress: nodeAddress(cluster),
         ...(source.type === "k3s" ? { k3sTopology: k3sNodes(source.k3s, `clusters[${index}].source.k3s`) } : {}),
+        ...(source.type === "kind" ? { kindWorkers: source.kind.workers } : {}),
         ...(createdNodeCount(cluster) !== undefined ? { createdNodeCount: createdNodeCount(cluster) } : {}),
         cilium: cluster.cilium,
         ciliumInput: nativeRoutingCidr === undefined ? ciliumInput(cluster) : { ...ciliumInput(cluster), nativeRoutingCidr },

@@ -15,7 +15,7 @@ import { meshVerifyMaxSeconds, meshVerifyScript, MeshVerifyInput } from "../comp
 import { commandTimeout } from "../lib/shell";
 import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
-import { meshApiserver, meshMembers, vclusterExposure } from "../config/resolve";
+import type { ResolvedCluster } from "../config/resolved-cluster";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { LoadedConfig } from "../config/load";
 import { resourceNames } from "../config/derived-names";
@@ -30,9 +30,10 @@ export interface PlannedMesh {
     readonly ciliumValues: ReadonlyMap<string, pulumi.Input<Record<string, unknown>>>;
 }
 
-/** A cluster as the mesh phases need it: its config and access, and (after Cilium) its Cilium release. */
+/** A cluster as the mesh phases need it: its config, its resolved model and access, and (after Cilium) its Cilium release. */
 export interface MeshClusterRef {
     readonly config: ClusterConfig;
+    readonly resolved: ResolvedCluster;
     readonly access: ClusterAccess;
 }
 
@@ -41,25 +42,23 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
     const { config, stackName } = loaded;
     const mesh = config.mesh;
     if (!mesh?.enabled) return undefined;
-    const members = pick(clusters, meshMembers(config).map((cluster) => cluster.name));
+    // Mesh members are the clusters the resolved model places a clustermesh-apiserver for, in config (= mesh) order.
+    const members = clusters.flatMap((c) => (c.resolved.meshApiserver ? [{ ...c, apiserver: c.resolved.meshApiserver }] : []));
     // The CA and MetalLB are shared by all members: protected when any member is.
     const protect = members.some(({ config: cluster }) => cluster.protect ?? defaultProtect(stackName));
     const clusterMesh = new ClusterMesh(
         resourceNames.clusterMesh(),
         {
             maxConnectedClusters: mesh.maxConnectedClusters,
-            members: members.map(({ config: cluster, access }, memberIndex) => ({
+            members: members.map(({ config: cluster, resolved, access, apiserver }) => ({
                 name: cluster.name,
                 id: cluster.id,
                 provider: access.provider,
-                ciliumVersion: cluster.cilium.version,
+                ciliumVersion: resolved.cilium.version,
                 creator: access.creator,
-                metallb: cluster.loadBalancer?.metallb,
-                apiserver: withNodeAddress(meshApiserver(config, cluster, memberIndex), access),
-                reservedAddresses: cluster.vclusters.flatMap((_, j) => {
-                    const expose = vclusterExposure(cluster, j);
-                    return expose.type === "LoadBalancer" ? [expose.address] : [];
-                }),
+                metallb: resolved.loadBalancer.type === "metallb" ? resolved.loadBalancer.metallb : undefined,
+                apiserver: withNodeAddress(apiserver, access),
+                reservedAddresses: resolved.vclusters.flatMap(({ exposure }) => (exposure.type === "LoadBalancer" ? [exposure.address] : [])),
             })),
         },
         { protect },

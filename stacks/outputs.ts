@@ -4,8 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { vclusterConnectCommand } from "../components/vcluster-values";
-import type { ClusterConfig } from "../config/schema";
-import { installsCilium, vclusterExposure } from "../config/resolve";
+import type { ResolvedCluster } from "../config/resolved-cluster";
 import { DeployedVersions, plannedVersions } from "../config/upgrade-rules";
 import type { LoadedConfig } from "../config/load";
 import type { ComposedCluster } from "./composed";
@@ -76,7 +75,7 @@ export function platformOutputs(clusters: readonly ComposedCluster[]): Omit<Plat
     const kubeconfigs = pulumi.secret(
         pulumi.all(kubeconfigEntries).apply((entries) => Object.fromEntries([...entries].sort(([a], [b]) => a.localeCompare(b)))),
     );
-    const summaries = clusters.map(({ config, access, vclusters }) =>
+    const summaries = clusters.map(({ config, resolved, access, vclusters }) =>
         pulumi
             .all([
                 pulumi.output(access.apiServerHost ?? null),
@@ -92,18 +91,14 @@ export function platformOutputs(clusters: readonly ComposedCluster[]): Omit<Plat
                 apiEndpoint: host && port ? `https://${host}:${port}` : null,
                 podCidr: config.podCidr,
                 serviceCidr: config.serviceCidr,
-                ciliumVersion: installsCilium(config) ? config.cilium.version : null,
-                kubeProxyReplacement: installsCilium(config) ? config.cilium.kubeProxyReplacement : null,
-                chaining: config.cilium.chaining?.mode ?? null,
-                hubbleUi: installsCilium(config) ? hubbleUiAddress(config, access.contextName, nodeAddress) : null,
-                vclusters: vcs.map(([context, namespace, endpoint], i) => ({
-                    name: config.vclusters[i].name,
-                    namespace,
-                    context,
-                    endpoint,
-                    expose: config.vclusters[i].expose,
-                    connect: vclusterConnectCommand(vclusterExposure(config, i), access.contextName, config.vclusters[i].name) ?? null,
-                })),
+                ciliumVersion: resolved.installsCilium ? resolved.cilium.version : null,
+                kubeProxyReplacement: resolved.installsCilium ? resolved.ciliumInput.kubeProxyReplacement.enabled : null,
+                chaining: resolved.ciliumInput.chaining?.mode ?? null,
+                hubbleUi: resolved.installsCilium ? hubbleUiAddress(resolved, access.contextName, nodeAddress) : null,
+                vclusters: vcs.map(([context, namespace, endpoint], i) => {
+                    const { config: vc, exposure } = resolved.vclusters[i];
+                    return { name: vc.name, namespace, context, endpoint, expose: exposure.type, connect: vclusterConnectCommand(exposure, access.contextName, vc.name) ?? null };
+                }),
             })),
     );
     return { kubeconfigs, clusters: pulumi.all(summaries) };
@@ -114,8 +109,8 @@ export function platformOutputs(clusters: readonly ComposedCluster[]): Omit<Plat
  * port-forward target); with uiNodePort it is a NodePort Service that answers on every node running kube-proxy
  * replacement or kube-proxy.
  */
-export function hubbleUiAddress(cluster: ClusterConfig, context: string, nodeAddress: string | null): string | null {
-    const hubble = cluster.cilium.hubble;
+export function hubbleUiAddress(cluster: ResolvedCluster, context: string, nodeAddress: string | null): string | null {
+    const hubble = cluster.ciliumInput.hubble;
     if (!hubble.ui) return null;
     if (hubble.uiNodePort !== undefined && nodeAddress) {
         const host = nodeAddress.includes(":") ? `[${nodeAddress}]` : nodeAddress;

@@ -92,7 +92,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                     { protect, dependsOn: installed.cilium ? [installed.cilium.release] : access.creator ? [access.creator] : [] },
                 ),
         );
-        return { config: cluster, access, vclusters, ...installed };
+        return { config: cluster, resolved: model, access, vclusters, ...installed };
     });
     // Phase 4: the mesh's own objects in each member, after its Cilium.
     if (mesh) composeMeshServices(mesh, clusters.map((c) => ({ ...c, ciliumRelease: c.cilium?.release })));
@@ -133,7 +133,6 @@ function installCilium(
     protect: boolean,
     ipsecKey: IpsecKey | undefined,
 ): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
-    const input = model.ciliumInput;
     const chaining = cluster.cilium.chaining;
     // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
     const ciliumNodes =
@@ -151,9 +150,10 @@ function installCilium(
                   { protect, dependsOn: access.creator ? [access.creator] : [] },
               )
             : undefined;
+    const input = model.ciliumInput;
     // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
-    // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart default of 2 operator replicas.
-    const ciliumNodeCount = access.nodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
+    // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart's default (defaultOperatorReplicas).
+    const ciliumNodeCount = model.createdNodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
     // The IPsec Secret the agents mount and the Gateway API CRDs the operator looks for, before the release.
     const before = beforeCilium(cluster.name, model.ciliumExtras, access, ipsecKey, protect);
     const cilium = new CiliumInstall(
@@ -166,7 +166,7 @@ function installCilium(
             values: {
                 ...input,
                 kubeProxyReplacement: kubeProxyReplacementOf(cluster, input, access),
-                operatorReplicas: input.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount ?? 2),
+                operatorReplicas: input.operatorReplicas ?? defaultOperatorReplicas(ciliumNodeCount),
             },
             extraValues,
         },

@@ -28,8 +28,6 @@ export interface ClusterAccess {
     readonly apiServerPort?: pulumi.Input<number>;
     /** Address where this cluster's NodePorts answer (for vCluster and Hubble endpoints). */
     readonly nodeAddress?: pulumi.Input<string>;
-    /** Nodes Kubeloom knows of, to size the Cilium operator; undefined for clusters it did not create. */
-    readonly nodeCount?: number;
     /** The component that created the cluster, if Kubeloom did. */
     readonly creator?: pulumi.Resource;
     /** The K3s release, resolved once every node runs it (k3s sources only; see deployedVersions). */
@@ -121,7 +119,6 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         apiServerHost: host.apiServerHost,
         apiServerPort: host.apiServerPort,
         nodeAddress: host.nodeAddress,
-        nodeCount: host.nodeCount,
         creator: host,
         k3sVersion: host.version,
     };
@@ -148,7 +145,6 @@ function kindAccess(cluster: ClusterConfig, kind: KindSourceConfig, options: Sou
         apiServerHost: created.internalApiServerHost,
         apiServerPort: created.internalApiServerPort,
         nodeAddress: created.nodeAddress,
-        nodeCount: 1 + kind.workers,
         creator: created,
     };
 }

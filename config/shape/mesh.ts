@@ -4,7 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
-import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "../../components/defaults";
+import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
 import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../../components/mesh-services";
@@ -98,7 +98,7 @@ export const meshConfig = z.strictObject({
      * ClusterIP (the Service's ClusterIP `clustermesh.apiserverIP`, when the members' ClusterIPs are routable between
      * clusters; Cilium ≥ 1.19).
      */
-    serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default("LoadBalancer"),
+    serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default(DEFAULT_MESH_SERVICE_TYPE),
     maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS),
     globalServices: z.array(globalService).default([]),
     /** Cross-cluster CiliumNetworkPolicies, each applied in its `from` cluster. */

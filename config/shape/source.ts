@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
-import { DEFAULT_KIND_WORKERS } from "../../components/defaults";
+import { DEFAULT_KIND_WORKERS, K3S_DEFAULT_API_PORT } from "../../components/defaults";
 import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
 import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
 
@@ -35,7 +35,7 @@ export const k3sSource = z
         /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
         registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
         version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
-        apiPort: port.default(6443),
+        apiPort: port.default(K3S_DEFAULT_API_PORT),
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
         tlsSans: z.array(hostAddress).default([]),
         /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */

@@ -16,7 +16,8 @@ import { planStack } from "./plan-stack";
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
-import { ClusterConfig } from "../../config/schema";
+import type { StackConfig } from "../../config/schema";
+import { resolveClusters } from "../../config/resolved-cluster";
 import { rawConfigFromPulumi } from "../../config/raw-config";
 import { parseStackConfig } from "../../config/parse";
 import { readStackFile } from "./stack-file";
@@ -59,9 +60,9 @@ async function main(): Promise<number> {
     let exitCode = 0;
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
     if (args.render) {
-        const clusters = stackClusters(projectDir, args);
-        plan = await renderPlan(plan, clusters, env);
-        const preflight = preflightPlan(plan, clusters);
+        const config = stackConfig(projectDir, args);
+        plan = await renderPlan(plan, new Map(config.clusters.map((cluster) => [cluster.name, cluster])), env);
+        const preflight = preflightPlan(plan, resolveClusters(config));
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
@@ -77,12 +78,11 @@ async function main(): Promise<number> {
     return exitCode;
 }
 
-/** The stack's clusters by name (the config planStack has already validated). */
-function stackClusters(projectDir: string, args: PlanArgs): Map<string, ClusterConfig> {
+/** The stack's config (which planStack has already validated). */
+function stackConfig(projectDir: string, args: PlanArgs): StackConfig {
     const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
     const stackFile = readStackFile(file, projectName(projectDir));
-    const config = parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack });
-    return new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
+    return parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack });
 }
 
 runMain("plan", main);

@@ -1,5 +1,5 @@
 import { strict as assert } from "node:assert";
-import { ciliumValues, CiliumValuesInput, defaultOperatorReplicas } from "../../components/cilium-values";
+import { CHART_OPERATOR_REPLICAS, ciliumValues, CiliumValuesInput, defaultOperatorReplicas } from "../../components/cilium-values";
 import { supportedVersions } from "../../components/support-matrix";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 
@@ -106,6 +106,7 @@ describe("ciliumValues", () => {
         assert.equal(defaultOperatorReplicas(1), 1);
         assert.equal(defaultOperatorReplicas(2), 2);
         assert.equal(defaultOperatorReplicas(5), 2);
+        assert.equal(defaultOperatorReplicas(undefined), CHART_OPERATOR_REPLICAS, "nodes unknown: the chart's own default");
         assert.equal(at(ciliumValues({ ...base, operatorReplicas: defaultOperatorReplicas(1) }), "operator.replicas"), 1);
     });
 

@@ -11,7 +11,10 @@ import {
     DEFAULT_VCLUSTER_BUILD,
     DEFAULT_VCLUSTER_ISOLATE,
     DEFAULT_VCLUSTER_QUOTA,
+    DEFAULT_MESH_SERVICE_TYPE,
+    K3S_DEFAULT_API_PORT,
 } from "../../components/defaults";
+import { k3sServerFlags } from "../../components/k3s-install-script";
 import { vclusterValues } from "../../components/vcluster-values";
 import { parseStackConfig } from "../../config/parse";
 import { devConfig } from "../support/fixtures";
@@ -37,6 +40,16 @@ describe("defaults written once", () => {
         mesh.clusters.push({ ...structuredClone(mesh.clusters[0]), name: "two", id: 2, podCidr: "10.52.0.0/16", serviceCidr: "10.53.0.0/16" });
         mesh.mesh = { serviceType: "NodePort" };
         assert.equal(parseStackConfig(mesh).mesh?.maxConnectedClusters, DEFAULT_MAX_CONNECTED_CLUSTERS);
+        delete mesh.mesh.serviceType;
+        mesh.clusters.forEach((c: any, i: number) => (c.loadBalancer = { metallb: { addresses: [`172.22.${i}.0/24`] } }));
+        assert.equal(parseStackConfig(mesh).mesh?.serviceType, DEFAULT_MESH_SERVICE_TYPE);
+        assert.equal(cluster.source.k3s?.apiPort, K3S_DEFAULT_API_PORT);
+    });
+
+    it("the K3s install script passes --https-listen-port only for a port other than the schema's default", () => {
+        const input = { version: "v1.28.13+k3s1", podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", disable: [], disableKubeProxy: false, tlsSans: [] };
+        assert.ok(!k3sServerFlags({ ...input, apiPort: cluster.source.k3s!.apiPort }).some((f) => f.startsWith("--https-listen-port")));
+        assert.ok(k3sServerFlags({ ...input, apiPort: 7443 }).includes("--https-listen-port=7443"));
     });
 
     it("vclusterValues without the optional arguments renders what the parsed defaults render", () => {

@@ -13,6 +13,9 @@ import {
     buildReadKubeconfigScript,
 } from "../../components/k3s-install-script";
 import { OfflinePlan } from "../../scripts/plan/offline-plan";
+import { LOCAL_API_ADDRESS } from "../../components/k3s-topology";
+import { parseStackConfig } from "../../config/parse";
+import { resolveCluster } from "../../config/resolved-cluster";
 import { SECRET_PLACEHOLDER as SECRET } from "../../lib/placeholders";
 import { fakeK3sKubeconfig, named, outputState, planComponents, planProgram, realisticMocks, recordingMocks } from "../support/helpers";
 
@@ -158,6 +161,37 @@ describe("K3sHost component", function () {
         assert.equal(server.inputs.create, buildK3sServerInstallScript({ ...serverScriptInput(), tlsSans: ["k3s.example.test"] }));
         assert.equal(named(plan, "h-kubeconfig").type, LOCAL);
         assert.deepEqual(plan.outputs, { apiHost: "127.0.0.1" });
+    });
+
+    it("answers on the API host and node address the resolved model states for the same nodes (one rule: k3sAddresses)", async () => {
+        const ubuntu = (host: string) => ({ host, user: "ubuntu", port: 22 });
+        const topologies: Array<Pick<K3sHostArgs, "servers" | "agents" | "registrationAddress">> = [
+            { servers: [ubuntu("192.0.2.10")], agents: [] },
+            { servers: [ubuntu("192.0.2.10")], agents: [ubuntu("192.0.2.21")], registrationAddress: "k3s.example.test" },
+            { servers: [{ host: "localhost", port: 22 }], agents: [] },
+            { servers: [{ host: "localhost", port: 22 }], agents: [ubuntu("192.0.2.21")], registrationAddress: "192.0.2.5" },
+            { servers: ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map(ubuntu), agents: [], registrationAddress: "k3s.example.test" },
+        ];
+        for (const topology of topologies) {
+            const plan = await planComponents(() => {
+                const host = new K3sHost("h", { ...base, ...topology });
+                return { apiHost: host.apiServerHost, nodeAddress: host.nodeAddress };
+            });
+            const config = parseStackConfig(
+                {
+                    sshPrivateKey: "key",
+                    clusters: [{
+                        name: "dev", id: 1, podCidr: base.podCidr, serviceCidr: base.serviceCidr,
+                        source: { k3s: { servers: topology.servers.map((s) => ({ host: s.host, ...(s.user ? { user: s.user } : {}) })), agents: (topology.agents ?? []).map((a) => ({ host: a.host, user: a.user })), ...(topology.registrationAddress ? { registrationAddress: topology.registrationAddress } : {}) } },
+                    }],
+                },
+                { secretKeys: ["sshPrivateKey"] },
+            );
+            const model = resolveCluster(config, 0);
+            assert.equal(model.apiEndpoint.type, "k3s");
+            const modelNode = model.nodeAddress.type === "address" ? model.nodeAddress.address : model.nodeAddress.type === "thisMachine" ? LOCAL_API_ADDRESS : undefined;
+            assert.deepEqual(plan.outputs, { apiHost: model.apiEndpoint.type === "k3s" ? model.apiEndpoint.host : undefined, nodeAddress: modelNode }, JSON.stringify(topology));
+        }
     });
 
     it("fails before creating anything on arguments it cannot use, naming each", async () => {

@@ -34,6 +34,7 @@ describe("resolved cluster model", () => {
         const local = devConfig();
         local.clusters[0].source.k3s = { host: "localhost" };
         assert.deepEqual(nodeAddress(parseStackConfig(local).clusters[0]), { type: "thisMachine" });
+        assert.deepEqual(apiEndpoint(parseStackConfig(local).clusters[0]), { type: "k3s", host: "127.0.0.1", port: 6443 }, "a lone local server's API: 127.0.0.1, as K3sHost says");
         assert.deepEqual(nodeAddress(existing({ k8sServiceHost: "192.0.2.20", k8sServicePort: 6443 })), { type: "address", address: "192.0.2.20" });
         assert.deepEqual(nodeAddress(existing({ k8sServiceHost: "192.0.2.20", k8sServicePort: 6443 }, { kubeconfig: { path: "/k", nodeAddress: "192.0.2.30" } })), { type: "address", address: "192.0.2.30" });
         assert.deepEqual(nodeAddress(existing({})), { type: "unknown" });
@@ -71,5 +72,17 @@ describe("resolved cluster model", () => {
         assert.equal(model.createdByKubeloom, false);
         assert.deepEqual(model.apiEndpoint, { type: "configured", host: "192.0.2.20", port: 6443 });
         assert.equal(model.k3sTopology, undefined);
+        assert.equal(model.kindWorkers, undefined);
+    });
+
+    it("names a kind cluster's workers and a K3s cluster's topology, each only for its own source", () => {
+        const kind = devConfig();
+        kind.clusters[0].source = { kind: { workers: 3 } };
+        kind.clusters[0].vclusters = [];
+        const kindModel = resolveCluster(parseStackConfig(kind), 0);
+        assert.deepEqual([kindModel.kindWorkers, kindModel.createdNodeCount, kindModel.k3sTopology], [3, 4, undefined]);
+        const k3sModel = resolveCluster(parseStackConfig(devConfig()), 0);
+        assert.equal(k3sModel.kindWorkers, undefined);
+        assert.deepEqual(k3sModel.k3sTopology?.servers.map((s) => s.host), ["192.0.2.10"]);
     });
 });

@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
 import { nodeModel } from "../../scripts/plan/preflight/preflight";
+import { resolveCluster } from "../../config/resolved-cluster";
 import { parseStackConfig } from "../../config/parse";
 import {
     checkApiVersions, checkNames, checkNamespaces, checkNodePorts, checkPodSecurity, checkQuotas, checkScheduling, preflightCluster, unschedulableReason,
@@ -177,9 +178,9 @@ describe("preflight: rendered Cilium on tainted chaining nodes (issue 11 known f
     });
 });
 
-describe("preflight: node model from the config", () => {
+describe("preflight: node model from the resolved cluster", () => {
     const existing = (nodes: string[]) =>
-        parseStackConfig(
+        resolveCluster(parseStackConfig(
             {
                 clusters: [{
                     name: "chain", id: 1, podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12",
@@ -192,7 +193,22 @@ describe("preflight: node model from the config", () => {
                 }],
             },
             { secretKeys: [] },
-        ).clusters[0];
+        ), 0);
+    const created = (source: Record<string, unknown>) =>
+        resolveCluster(parseStackConfig({ sshPrivateKey: "key", clusters: [{ name: "c", id: 1, podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", source }] }, { secretKeys: ["sshPrivateKey"] }), 0);
+
+    it("models a K3s cluster's servers and agents from its resolved topology", () => {
+        const servers = ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map((host) => ({ host }));
+        const nodes = nodeModel(created({ k3s: { servers, registrationAddress: "k3s.example.test", user: "ubuntu", agents: [{ host: "192.0.2.20" }] } }))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["c-server", "192.0.2.11", "192.0.2.12", "192.0.2.20"]);
+        assert.deepEqual(nodes.map((n) => n.labels[CP] ?? null), ["true", "true", "true", null]);
+    });
+
+    it("models a kind cluster's control plane (tainted) and its workers", () => {
+        const nodes = nodeModel(created({ kind: { workers: 2 } }))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["c-control-plane", "c-worker", "c-worker2"]);
+        assert.deepEqual(nodes[0].taints, [{ key: CP, effect: "NoSchedule" }]);
+    });
 
     it("models an existing cluster's chaining nodes with Kubeloom's labels and taints, plus one stand-in for the rest", () => {
         const nodes = nodeModel(existing(["worker-1"]))!;

@@ -14,6 +14,7 @@ import { composePlatform } from "../../stacks/platform";
 import { runOfflinePlan } from "../../scripts/plan/offline-plan";
 import { renderPlan, RenderedResource } from "../../scripts/plan/render/plan-render";
 import { preflightPlan } from "../../scripts/plan/preflight/preflight";
+import { resolveClusters } from "../../config/resolved-cluster";
 import { PROJECT_DIR } from "../../lib/project";
 import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
 import { needRenderEnvironment } from "../support/artifacts";
@@ -104,7 +105,7 @@ describe("mesh stack on Cilium LB-IPAM", function () {
         assert.equal((service.metadata as any).annotations["lbipam.cilium.io/ips"], "172.22.0.50");
         const configMap = cilium.rendered!.find((o) => o.kind === "ConfigMap" && o.metadata.name === "cilium-config")!;
         assert.equal((configMap as any).data["enable-l2-announcements"], "true");
-        const findings = preflightPlan(rendered, clusters);
+        const findings = preflightPlan(rendered, resolveClusters(config));
         assert.deepEqual(findings.filter((f) => f.severity === "error"), []);
     });
 });

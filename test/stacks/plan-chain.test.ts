@@ -8,6 +8,7 @@ import { planStack } from "../../scripts/plan/plan-stack";
 import { serializePlan, OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
 import { readStackFile } from "../../scripts/plan/stack-file";
 import { hubbleUiAddress } from "../../stacks/outputs";
+import { resolveCluster } from "../../config/resolved-cluster";
 import { selectKubeconfigContext } from "../../lib/kubeconfig";
 import { parseStackConfig } from "../../config/parse";
 import { at, byUrn, chainConfig, dependsOnTransitively, fakeK3sKubeconfig, named, ofType, planConfig, realisticMocks } from "../support/helpers";
@@ -236,7 +237,7 @@ describe("chain plans from a config object", () => {
 });
 
 describe("hubbleUiAddress", () => {
-    const cluster = (hubble: Record<string, unknown>) => parseStackConfig({ ...chainConfig(), clusters: [{ ...chainConfig().clusters[0], cilium: { ...chainConfig().clusters[0].cilium, hubble } }] }, { secretKeys: ["sourceKubeconfigs"] }).clusters[0];
+    const cluster = (hubble: Record<string, unknown>) => resolveCluster(parseStackConfig({ ...chainConfig(), clusters: [{ ...chainConfig().clusters[0], cilium: { ...chainConfig().clusters[0].cilium, hubble } }] }, { secretKeys: ["sourceKubeconfigs"] }), 0);
 
     it("gives the NodePort URL when a node address is known, else the port-forward command", () => {
         assert.equal(hubbleUiAddress(cluster({ ui: true, uiNodePort: 31235 }), "chain", "192.0.2.20"), "http://192.0.2.20:31235");

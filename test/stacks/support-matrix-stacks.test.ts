@@ -26,6 +26,7 @@ import { readStackFile } from "../../scripts/plan/stack-file";
 import { renderPlan } from "../../scripts/plan/render/plan-render";
 import { renderEnvironment } from "../../scripts/plan/render/helm";
 import { preflightPlan } from "../../scripts/plan/preflight/preflight";
+import { resolveClusters } from "../../config/resolved-cluster";
 import { serializePlan } from "../../scripts/plan/offline-plan";
 import { parseStackConfig } from "../../config/parse";
 import { rawConfigFromPulumi } from "../../config/raw-config";
@@ -116,7 +117,7 @@ async function planAndRender(stack: string, file: string): Promise<PlanRun> {
         const clusters = new Map(config.clusters.map((cluster) => [cluster.name, cluster]));
         const env = needRenderEnvironment();
         plan = await renderPlan(plan, clusters, env);
-        plan = { ...plan, preflight: preflightPlan(plan, clusters) } as typeof plan;
+        plan = { ...plan, preflight: preflightPlan(plan, resolveClusters(config)) } as typeof plan;
         return { code: 0, stdout: serializePlan(plan), stderr: "" };
     } catch (error) {
         return { code: 1, stdout: "", stderr: String((error as Error)?.message ?? error) };

@@ -1,9 +1,8 @@
 /**
  * Pre-flight of a rendered plan: groups the objects by cluster (chart objects plus the program's own Kubernetes
- * objects), models each cluster (./model) from the config, and runs every check of the registry (./checks PREFLIGHT_CHECKS).
+ * objects), models each cluster (./model) from its resolved model (config/resolved-cluster.ts), and runs every check of the registry (./checks PREFLIGHT_CHECKS).
  */
-import type { ClusterConfig } from "../../../config/schema";
-import { clusterSource, k3sNodes } from "../../../config/resolve";
+import type { ResolvedCluster } from "../../../config/resolved-cluster";
 import { taintsFromTolerations } from "../../../components/cilium-nodes";
 import { assertNever } from "../../../lib/assert-never";
 import type { OfflinePlan } from "../offline-plan";
@@ -21,42 +20,52 @@ function kubeletLabels(node: string): Record<string, string> {
 }
 
 /**
- * Nodes of a cluster as the config knows them. Clusters Kubeloom creates: K3s server (label control-plane=true, no
- * taint) and agents (named by host); kind control-plane (tainted NoSchedule) and workers. Existing clusters
- * (kubeconfig, stackReference): the `cilium.chaining.nodes` Kubeloom labels and taints, plus one stand-in for every
- * other node (untainted, kubelet labels only), so workloads that must run on the Cilium nodes are checked against
- * exactly those; without chaining nodes, undefined (nothing is known, scheduling is skipped).
+ * Nodes of a cluster as its resolved model knows them. Clusters Kubeloom creates: K3s servers (label
+ * control-plane=true, no taint; the first named `<cluster>-server`, the others by host) and agents (named by host);
+ * kind control-plane (tainted NoSchedule) and workers. Existing clusters (kubeconfig, stackReference): the
+ * `cilium.chaining.nodes` Kubeloom labels and taints, plus one stand-in for every other node (untainted, kubelet
+ * labels only), so workloads that must run on the Cilium nodes are checked against exactly those; without chaining
+ * nodes, undefined (nothing is known, scheduling is skipped).
  */
-export function nodeModel(cluster: ClusterConfig): NodeModel[] | undefined {
-    const source = clusterSource(cluster);
-    switch (source.type) {
-        case "k3s":
+export function nodeModel(cluster: ResolvedCluster): NodeModel[] | undefined {
+    const name = cluster.config.name;
+    switch (cluster.source.type) {
+        case "k3s": {
+            const { servers, agents } = requireField(cluster.k3sTopology, name, "k3sTopology");
             return [
-                { name: `${cluster.name}-server`, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(`${cluster.name}-server`) }, taints: [] },
-                ...k3sNodes(source.k3s, "").servers.slice(1).map((s) => ({ name: s.host, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(s.host) }, taints: [] })),
-                ...source.k3s.agents.map((agent) => ({ name: agent.host, labels: kubeletLabels(agent.host), taints: [] })),
+                { name: `${name}-server`, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(`${name}-server`) }, taints: [] },
+                ...servers.slice(1).map((s) => ({ name: s.host, labels: { [CONTROL_PLANE]: "true", ...kubeletLabels(s.host) }, taints: [] })),
+                ...agents.map((agent) => ({ name: agent.host, labels: kubeletLabels(agent.host), taints: [] })),
             ];
+        }
         case "kind": {
-            const workers = Array.from({ length: source.kind.workers }, (_, i) => `${cluster.name}-worker${i === 0 ? "" : i + 1}`);
+            const workerCount = requireField(cluster.kindWorkers, name, "kindWorkers");
+            const workers = Array.from({ length: workerCount }, (_, i) => `${name}-worker${i === 0 ? "" : i + 1}`);
             return [
-                { name: `${cluster.name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${cluster.name}-control-plane`) }, taints: [{ key: CONTROL_PLANE, effect: "NoSchedule" }] },
+                { name: `${name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${name}-control-plane`) }, taints: [{ key: CONTROL_PLANE, effect: "NoSchedule" }] },
                 ...workers.map((worker) => ({ name: worker, labels: kubeletLabels(worker), taints: [] })),
             ];
         }
         case "kubeconfig":
         case "stackReference": {
-            const chaining = cluster.cilium.chaining;
+            const { chaining, tolerations, nodeSelector } = cluster.cilium;
             if (!chaining || chaining.nodes.length === 0) return undefined;
-            const taints = taintsFromTolerations(cluster.cilium.tolerations);
-            const other = `${cluster.name}-any-other-node`;
+            const taints = taintsFromTolerations(tolerations);
+            const other = `${name}-any-other-node`;
             return [
-                ...chaining.nodes.map((node) => ({ name: node, labels: { ...kubeletLabels(node), ...cluster.cilium.nodeSelector }, taints })),
+                ...chaining.nodes.map((node) => ({ name: node, labels: { ...kubeletLabels(node), ...nodeSelector }, taints })),
                 { name: other, labels: kubeletLabels(other), taints: [] },
             ];
         }
         default:
-            return assertNever(source);
+            return assertNever(cluster.source);
     }
+}
+
+/** A field resolveCluster sets for the cluster's source; missing means the model and this reader disagree. */
+function requireField<T>(value: T | undefined, cluster: string, field: string): T {
+    if (value === undefined) throw new Error(`pre-flight: cluster ${cluster} has no ${field} in its resolved model (internal error)`);
+    return value;
 }
 
 function place(object: KubeObject, defaultNamespace: string | undefined): PlacedObject {
@@ -64,11 +73,13 @@ function place(object: KubeObject, defaultNamespace: string | undefined): Placed
     return { object, namespace: object.metadata?.namespace ?? defaultNamespace ?? "default" };
 }
 
-/** Pre-flight findings for every cluster of a rendered plan, sorted. */
-export function preflightPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, ClusterConfig>): Finding[] {
+/** Pre-flight findings for every cluster of a rendered plan (its clusters resolved: resolveClusters), sorted. */
+export function preflightPlan(plan: OfflinePlan, clusters: readonly ResolvedCluster[]): Finding[] {
     const findings: Finding[] = [];
     const resources = plan.resources as RenderedResource[];
-    for (const [name, config] of [...clusters.entries()].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    const byName = [...clusters].sort((a, b) => (a.config.name < b.config.name ? -1 : a.config.name > b.config.name ? 1 : 0));
+    for (const resolved of byName) {
+        const name = resolved.config.name;
         const mine = resources.filter((r) => clusterOf(r) === name && !r.read);
         const objects: PlacedObject[] = [];
         const createdNamespaces: string[] = [];
@@ -88,11 +99,11 @@ export function preflightPlan(plan: OfflinePlan, clusters: ReadonlyMap<string, C
         }
         const model: ClusterModel = {
             name,
-            kubeVersion: kubeVersionOf(config),
+            kubeVersion: kubeVersionOf(resolved.config),
             extraApiVersions: [...stackApiVersions(mine, name), HELM_RELEASE_API_VERSION],
-            nodes: nodeModel(config),
+            nodes: nodeModel(resolved),
             createdNamespaces,
-            network: { cluster: name, podCidr: config.podCidr, serviceCidr: config.serviceCidr, primaryNetwork: config.cilium.chaining?.target },
+            network: { cluster: name, podCidr: resolved.config.podCidr, serviceCidr: resolved.config.serviceCidr, primaryNetwork: resolved.ciliumInput.chaining?.target },
         };
         findings.push(...preflightCluster(model, objects));
     }
