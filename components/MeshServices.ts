@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { CrossClusterPolicySpec, crossClusterPolicy, GlobalServiceSpec, globalServiceManifest, globalServiceResourceName } from "./mesh-services";
+import { CrossClusterPolicySpec, crossClusterPolicy, GlobalServiceSpec, globalServiceManifest, globalServiceNamespaceResourceName, globalServiceNamespaces, globalServiceResourceName } from "./mesh-services";
 import { COMPONENT_TYPES } from "./identity";
 
 /** Arguments of one cluster's mesh services. */
@@ -16,7 +16,7 @@ export interface MeshServicesArgs {
     readonly clusterName: string;
     /** This cluster's Cilium release: a global Service means nothing before Cilium's clustermesh runs. */
     readonly ciliumRelease: pulumi.Resource;
-    /** Global Services to declare in this cluster (their namespaces must exist). @default - none */
+    /** Global Services to declare in this cluster; their namespaces exist, or are created here (createNamespace). @default - none */
     readonly globalServices?: readonly GlobalServiceSpec[];
     /** Cross-cluster CiliumNetworkPolicies enforced in this cluster (`from` is this cluster). @default - none */
     readonly policies?: readonly CrossClusterPolicySpec[];
@@ -26,12 +26,19 @@ export interface MeshServicesArgs {
 export class MeshServices extends pulumi.ComponentResource {
     constructor(name: string, args: MeshServicesArgs, opts: pulumi.ComponentResourceOptions = {}) {
         super(COMPONENT_TYPES.MeshServices, name, {}, opts);
+        const namespaces = new Map(
+            globalServiceNamespaces(args.globalServices ?? []).map((namespace) => [
+                namespace,
+                new k8s.core.v1.Namespace(globalServiceNamespaceResourceName(name, namespace), { metadata: { name: namespace } }, { parent: this, provider: args.provider }),
+            ]),
+        );
         for (const svc of args.globalServices ?? []) {
             const manifest = globalServiceManifest(svc, args.clusterName);
+            const namespace = namespaces.get(svc.namespace);
             new k8s.core.v1.Service(
                 globalServiceResourceName(name, svc),
                 { metadata: manifest.metadata, spec: manifest.spec },
-                { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease] },
+                { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease, ...(namespace ? [namespace] : [])] },
             );
         }
         for (const policy of args.policies ?? []) {
@@ -40,7 +47,7 @@ export class MeshServices extends pulumi.ComponentResource {
             new k8s.apiextensions.CustomResource(
                 `${name}-policy-${policy.namespace}-${policy.name}`,
                 { apiVersion: manifest.apiVersion, kind: manifest.kind, metadata: manifest.metadata, spec: manifest.spec },
-                { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease] },
+                { parent: this, provider: args.provider, dependsOn: [args.ciliumRelease, ...(namespaces.has(policy.namespace) ? [namespaces.get(policy.namespace)!] : [])] },
             );
         }
         this.registerOutputs({});

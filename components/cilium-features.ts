@@ -11,6 +11,7 @@
  */
 import { ipv4ToInt, intToIpv4, parseCidr } from "../lib/cidr";
 import { compareVersions } from "./support-matrix";
+import { quoteInput } from "../lib/user-input";
 
 /** Encryption methods Kubeloom offers (the chart's encryption.type; 1.19+ also has ztunnel, which Kubeloom does not). */
 export const ENCRYPTION_TYPES = ["wireguard", "ipsec"] as const;
@@ -141,7 +142,7 @@ export function ciliumFeatureProblems(input: CiliumFeaturesInput): FeatureProble
         for (const entry of metrics.enabled) {
             const name = entry.split(":", 1)[0];
             if (!(HUBBLE_METRICS as readonly string[]).includes(name)) {
-                problems.push({ key: "hubble.metrics", message: `"${entry}" is not a Hubble metric; allowed: ${HUBBLE_METRICS.join(", ")} (each optionally followed by ":<options>", e.g. "dns:query;ignoreAAAA")` });
+                problems.push({ key: "hubble.metrics", message: `${quoteInput(entry)} is not a Hubble metric; allowed: ${HUBBLE_METRICS.join(", ")} (each optionally followed by ":<options>", e.g. "dns:query;ignoreAAAA")` });
             }
         }
     }

@@ -2,7 +2,8 @@
  * Pure builders for Cilium's own load balancer, the alternative to MetalLB from Cilium 1.18: LB-IPAM pools
  * (CiliumLoadBalancerIPPool, `cilium.io/v2` from 1.18 — the 1.18.10 CRD serves v2 as the storage version, v2alpha1
  * still served), an L2 announcement policy (CiliumL2AnnouncementPolicy, `cilium.io/v2alpha1`, beta) and the agent
- * values L2 announcements need. The tests validate the objects against the CRDs in ../shared/schemas.
+ * values L2 announcements need. The tests validate the objects against the locked upstream CRDs (cilium/cilium
+ * `pkg/k8s/apis/cilium.io/client/crds/` at each minor's release tag, artifacts.lock.json).
  *
  * Upstream caveats (Cilium docs network/l2-announcements, network/lb-ipam): L2 announcements need kube-proxy
  * replacement; the agent's `devices` must include the announcing NIC when `devices` is set; every announced

@@ -1,7 +1,7 @@
 /**
  * Pure builder for the Cilium Helm values, for every release of the support matrix (1.16.19, 1.17.18, 1.18.12,
- * 1.19.6, 1.20.0). Every key is checked against each release's values.schema.json (../shared/schemas) and
- * ../shared/reference/chart-facts.md §1; the tests walk the output against each schema so a misspelled or removed
+ * 1.19.6, 1.20.0). Every key is checked against each release's values.schema.json (inside the cilium/charts archive
+ * of that version) and the chart's templates at the tag; the tests walk the output against each schema so a misspelled or removed
  * key fails there instead of being silently ignored by Helm.
  *
  * None of the keys this builder sets changed between 1.16 and 1.20 (read in each archive's values.yaml and

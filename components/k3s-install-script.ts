@@ -1,6 +1,7 @@
 /**
- * Pure builders for the shell scripts that install, read and remove K3s on a host (flags: k3s
- * pkg/cli/cmds/server.go; installer environment: k3s install.sh — see ../shared/reference/chart-facts.md §4).
+ * Pure builders for the shell scripts that install, read and remove K3s on a host (flags: k3s-io/k3s
+ * pkg/cli/cmds/server.go; installer environment: k3s-io/k3s install.sh at the commit artifacts.lock.json pins,
+ * which test/components/k3s-installer.sandbox.test.ts runs against these scripts).
  *
  * Every script is POSIX sh, deterministic (same input → byte-identical text, so Pulumi diffs only on real
  * changes) and carries no secret: the cluster token always arrives on the script's stdin.
@@ -177,6 +178,7 @@ export function buildK3sServerInstallScript(input: K3sServerScriptInput): string
         ...timeLimit("readyz_timeout", "KUBELOOM_READYZ_TIMEOUT", SCRIPT_TIME_LIMITS.readyz),
         ...timeLimit("readyz_attempts", "KUBELOOM_READYZ_ATTEMPTS", API_READY_ATTEMPTS),
         ...timeLimit("readyz_interval", "KUBELOOM_READYZ_INTERVAL", API_READY_INTERVAL_SECONDS),
+        ...recordInstalledState("k3s"),
         ...writeTokenFromStdin(),
         ...runInstaller(
             [`INSTALL_K3S_VERSION=${shellQuote(input.version)}`, `INSTALL_K3S_EXEC=${shellQuote(exec)}`],
@@ -205,6 +207,7 @@ export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
     requireHttpsUrl("agent serverUrl", input.serverUrl);
     return [
         ...preamble("K3s agent install"),
+        ...recordInstalledState("k3s-agent"),
         ...writeTokenFromStdin(),
         ...runInstaller(
             [
@@ -322,10 +325,34 @@ function writeTokenFromStdin(): string[] {
 }
 
 /**
+ * What decides whether K3s must restart: the binary, the service unit, its env file and the token file, as
+ * `cksum` lines (or "absent <file>"). install.sh compares the same things itself (`get_installed_hashes`: binary,
+ * unit, env file) to skip the restart when nothing changed, but only when it starts the service; Kubeloom runs it
+ * with INSTALL_K3S_SKIP_START=true (see runInstaller), so it makes the same comparison. Recorded before the token is
+ * written, so a changed token counts as a change.
+ */
+function recordInstalledState(service: string): string[] {
+    const files = [
+        '"$R"/usr/local/bin/k3s',
+        '"$R"/opt/bin/k3s',
+        `"$R"/etc/systemd/system/${service}.service`,
+        `"$R"/etc/systemd/system/${service}.service.env`,
+        `"$R"${K3S_TOKEN_FILE}`,
+    ];
+    return [
+        `k3s_state() { for f in ${files.join(" ")}; do if $SUDO test -e "$f"; then $SUDO cksum "$f"; else echo "absent $f"; fi; done; }`,
+        'state_before=$(k3s_state)',
+        "",
+    ];
+}
+
+/**
  * Downloads K3s's installer to a temp file (removed on EXIT/INT/TERM/HUP), refuses anything that is not the
  * installer (a captive portal's HTML page would otherwise be run by sh), runs it with `assignments` in its
- * environment and INSTALL_K3S_SKIP_START=true, then restarts `service` under `timeout`: the installer's own
- * `systemctl restart` can block forever (k3s-io/k3s#11808, k3s-io/k3s#6879).
+ * environment and INSTALL_K3S_SKIP_START=true, then (re)starts `service` under `timeout`: the installer's own
+ * `systemctl restart` can block forever (k3s-io/k3s#11808, k3s-io/k3s#6879). Restarts only when the binary, unit,
+ * env file or token changed (recordInstalledState); otherwise `systemctl start`, which leaves a running K3s alone
+ * and starts a stopped one — a re-run with nothing changed on the host does not restart K3s.
  */
 function runInstaller(assignments: readonly string[], service: string): string[] {
     const url = K3S_INSTALLER_URL;
@@ -343,7 +370,13 @@ function runInstaller(assignments: readonly string[], service: string): string[]
         `curl -fsSL --connect-timeout "$connect_timeout" --max-time "$download_timeout" -o "$installer" ${url} || fail "could not download the K3s installer from ${url} within \${download_timeout}s"`,
         `{ head -n 1 "$installer" | grep -q '^#!' && grep -q 'INSTALL_K3S_' "$installer"; } || fail "${url} did not return the K3s installer (a captive portal or proxy page?); nothing was run"`,
         `${assignments.join(" ")} INSTALL_K3S_SKIP_START=true timeout "$install_timeout" sh "$installer" || fail "the K3s installer failed or did not finish within \${install_timeout}s"`,
-        `$SUDO timeout "$systemctl_timeout" systemctl restart ${service} || fail "systemctl restart ${service} failed or did not finish within \${systemctl_timeout}s; check 'journalctl -u ${service}' on this host"`,
+        'if [ "$(k3s_state)" = "$state_before" ]; then',
+        `    echo "kubeloom: K3s binary, unit, env file and token unchanged; ${service} is not restarted"`,
+        '    action=start',
+        "else",
+        '    action=restart',
+        "fi",
+        `$SUDO timeout "$systemctl_timeout" systemctl "$action" ${service} || fail "systemctl $action ${service} failed or did not finish within \${systemctl_timeout}s; check 'journalctl -u ${service}' on this host"`,
     ];
 }
 

@@ -6,6 +6,9 @@
  * pattern of `chainingProblems` in cilium-values.ts.
  */
 
+import { isLoopbackHost } from "../lib/cidr";
+import { quoteInput } from "../lib/user-input";
+
 /** The host that means "this machine": the server is installed with a local command, not over SSH. */
 export const LOCALHOST = "localhost";
 
@@ -31,7 +34,9 @@ export interface K3sAddresses {
 /** The addresses of a K3s cluster from its servers (the first one decides) and its registration address. */
 export function k3sAddresses(servers: ReadonlyArray<{ readonly host: string }>, registrationAddress: string | undefined): K3sAddresses {
     const first = servers[0]?.host ?? "";
-    if (first !== LOCALHOST) return { registrationHost: registrationAddress ?? first, apiHost: registrationAddress ?? first, nodeAddress: first, thisMachineOnly: false };
+    if (!isLoopbackHost(first)) return { registrationHost: registrationAddress ?? first, apiHost: registrationAddress ?? first, nodeAddress: first, thisMachineOnly: false };
+    // A 127.x server is reached over SSH like any other, but it is this machine as much as "localhost" is.
+    if (first !== LOCALHOST) return { registrationHost: registrationAddress ?? first, apiHost: registrationAddress ?? first, nodeAddress: registrationAddress ?? first, thisMachineOnly: registrationAddress === undefined };
     const local = registrationAddress ?? LOCAL_API_ADDRESS;
     return { registrationHost: registrationAddress ?? first, apiHost: local, nodeAddress: local, thisMachineOnly: registrationAddress === undefined };
 }
@@ -58,6 +63,11 @@ export interface K3sTopologyProblem {
     readonly message: string;
 }
 
+/** Said after a loopback address other than the name itself: the rules for "localhost" hold for all of 127.0.0.0/8. */
+function loopbackNote(host: string): string {
+    return host === LOCALHOST ? "" : ` (a loopback address, like ${quoteInput(LOCALHOST)})`;
+}
+
 /** Every topology problem of a K3s node set, in a stable order (the count first). */
 export function k3sTopologyProblems(topology: K3sTopologyInput): K3sTopologyProblem[] {
     const { servers, agents, registrationAddress } = topology;
@@ -73,21 +83,34 @@ export function k3sTopologyProblems(topology: K3sTopologyInput): K3sTopologyProb
             problems.push({ key: "registrationAddress", message: `is required with ${servers.length} servers: the fixed address (a VIP, DNS name or load balancer in front of the servers) that nodes join and kubeconfigs and Cilium use, so no single server is a point of failure` });
         }
         servers.forEach((s, i) => {
-            if (s.host === LOCALHOST) problems.push({ key: `servers[${i}].host`, message: `cannot be "${LOCALHOST}" with several servers: the other servers join it over the network; give its address` });
+            if (isLoopbackHost(s.host)) problems.push({ key: `servers[${i}].host`, message: `cannot be ${quoteInput(s.host)}${loopbackNote(s.host)} with several servers: the other servers join it over the network; give its address` });
         });
     }
-    if (servers.length === 1 && servers[0].host === LOCALHOST && agents.length > 0 && registrationAddress === undefined) {
+    if (registrationAddress !== undefined) {
+        // Nodes join the registration address: it must be the servers' fixed address, reachable from every node.
+        const key = (host: string) => host.toLowerCase().replace(/\.$/, "");
+        const agent = agents.findIndex((a) => key(a.host) === key(registrationAddress));
+        const laterServer = servers.findIndex((s, i) => i > 0 && key(s.host) === key(registrationAddress));
+        if (isLoopbackHost(registrationAddress)) {
+            problems.push({ key: "registrationAddress", message: `is ${quoteInput(registrationAddress)}, a loopback address (like ${quoteInput(LOCALHOST)}): every node would dial itself; give an address of the servers the nodes can reach` });
+        } else if (agent >= 0) {
+            problems.push({ key: "registrationAddress", message: `is agents[${agent}]'s host: an agent runs no API server or supervisor, so nothing could join; give the servers' VIP, load balancer or DNS name` });
+        } else if (laterServer >= 0) {
+            problems.push({ key: "registrationAddress", message: `is servers[${laterServer}]'s host, a server that itself joins through the registration address (only the first server initialises the cluster); give the servers' VIP, load balancer or DNS name` });
+        }
+    }
+    if (servers.length === 1 && isLoopbackHost(servers[0].host) && agents.length > 0 && registrationAddress === undefined) {
         problems.push({
             key: "registrationAddress",
-            message: `is required when host is "${LOCALHOST}" and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine`,
+            message: `is required when host is ${quoteInput(LOCALHOST)} and there are agents: the address of this machine the agents join and Cilium's kube-proxy replacement dials; 127.0.0.1 works only on this machine`,
         });
     }
     servers.forEach((s, i) => {
-        if (s.host !== LOCALHOST && !s.user) problems.push({ key: `servers[${i}].user`, message: `is required when host is not "${LOCALHOST}" (the SSH user, e.g. "ubuntu")` });
+        if (s.host !== LOCALHOST && !s.user) problems.push({ key: `servers[${i}].user`, message: `is required when host is not ${quoteInput(LOCALHOST)} (the SSH user, e.g. "ubuntu")` });
     });
     agents.forEach((a, i) => {
         if (!a.user) problems.push({ key: `agents[${i}].user`, message: "is required (no source.k3s.user to inherit)" });
-        if (a.host === LOCALHOST) problems.push({ key: `agents[${i}].host`, message: `cannot be "${LOCALHOST}": agents join over SSH` });
+        if (isLoopbackHost(a.host)) problems.push({ key: `agents[${i}].host`, message: `cannot be ${quoteInput(a.host)}${loopbackNote(a.host)}: agents join over SSH` });
     });
     if (!topology.hasSshKey && [...servers, ...agents].some((n) => n.host !== LOCALHOST)) {
         problems.push({ key: "sshPrivateKey", message: "is required to reach the nodes over SSH: set sshPrivateKeyPath, or the secret kubeloom:sshPrivateKey (`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`)" });

@@ -38,6 +38,21 @@ export interface GlobalServiceSpec {
     readonly affinity: "none" | "local" | "remote";
     /** Clusters whose backends are not offered to the others (they still use the others'). */
     readonly notSharedIn: readonly string[];
+    /** Create `namespace` in every mesh cluster. @default false - it exists already */
+    readonly createNamespace?: boolean;
+}
+
+/** The namespaces a list of global Services asks Kubeloom to create, each once, sorted. */
+export function globalServiceNamespaces(services: readonly GlobalServiceSpec[]): string[] {
+    return [...new Set(services.filter((s) => s.createNamespace === true).map((s) => s.namespace))].sort();
+}
+
+/**
+ * The resource name of a namespace created for global Services: the "." keeps it apart from every
+ * globalServiceResourceName (Service names and namespaces are DNS-1123 labels, without dots).
+ */
+export function globalServiceNamespaceResourceName(component: string, namespace: string): string {
+    return `${component}-namespace.${namespace}`;
 }
 
 /** A Kubernetes object as the resource constructors take it. */

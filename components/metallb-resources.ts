@@ -1,6 +1,6 @@
 /**
  * Pure builders for MetalLB (every release of the support matrix: 0.14.9, 0.16.1): the address pools and the L2
- * advertisement, checked against each release's CRDs in ../shared/schemas by the tests. Both releases serve
+ * advertisement, checked against each release's CRDs (metallb/metallb `config/crd/bases/` at the tag) by the tests. Both releases serve
  * IPAddressPool and L2Advertisement only as metallb.io/v1beta1 and keep the fields used here (`addresses`,
  * `autoAssign`, `ipAddressPools`); 0.16 adds status fields and `serviceSelectors`, which Kubeloom does not set.
  */

@@ -4,8 +4,8 @@
  * single field, config/rules.ts for combinations), the builders switch on it (cilium-values.ts, vcluster-values.ts,
  * metallb-resources.ts), versions.ts takes its defaults from it, and the upgrade checks read its order.
  *
- * Exact patches for the charts (Cilium, vCluster, MetalLB): those are the versions whose chart archive, values
- * schema and CRDs are in ../shared/charts and ../shared/schemas (see their READMEs for provenance), so every value
+ * Exact patches for the charts (Cilium, vCluster, MetalLB): those are the versions whose chart archive and CRDs
+ * artifacts.lock.json pins with their upstream digests (README "Upstream artifacts"), so every value
  * Kubeloom renders for them is checked in the tests. K3s and kind node images are accepted by Kubernetes minor
  * ("line"): Kubeloom renders nothing version-specific for them, and their patches are too many to pin.
  *
@@ -174,6 +174,14 @@ export const MATRIX_DEFAULTS = {
 // Reading versions
 
 /**
+ * One number of a version as releases write it: no leading zeros (`1.036.4` or `+k3s01` is no release's version, and
+ * read as a number it would pass for 1.36.4). Every version pattern is built from it.
+ */
+export const VERSION_NUMBER = "(?:0|[1-9]\\d*)";
+/** `major.minor[.patch]` at the start of a version or after `v` / `:`, each number without leading zeros. */
+const VERSION_PREFIX = new RegExp(`(?:^|[:v])v?(${VERSION_NUMBER})\\.(${VERSION_NUMBER})(?:\\.(${VERSION_NUMBER}))?(?![0-9])`);
+
+/**
  * "major.minor" of a version string: "1.16.19" → "1.16", "v1.36.4+k3s1" → "1.36", "kindest/node:v1.36.1" → "1.36",
  * "0.36.1" → "0.36". Undefined when there is no `<digits>.<digits>` in it.
  */
@@ -184,7 +192,7 @@ export function minorOf(version: string): string | undefined {
 
 /** Numeric [major, minor, patch] of a version string (missing parts 0); undefined when it has no major.minor. */
 export function versionParts(version: string): [number, number, number] | undefined {
-    const match = /(?:^|[:v])v?(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+    const match = VERSION_PREFIX.exec(version);
     return match ? [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)] : undefined;
 }
 
@@ -334,7 +342,7 @@ export function k3sLine(version: string): K3sLine | undefined {
 
 /** The Kubernetes minor of a kind node image (`kindest/node:v1.36.1`, digest allowed), or undefined. */
 export function kindNodeKubernetes(image: string): string | undefined {
-    const match = /:v(\d+\.\d+)\.\d+(?:@sha256:[0-9a-f]{64})?$/.exec(image);
+    const match = new RegExp(`:v(${VERSION_NUMBER}\\.${VERSION_NUMBER})\\.${VERSION_NUMBER}(?:@sha256:[0-9a-f]{64})?$`).exec(image);
     return match ? minorOf(match[1]) : undefined;
 }
 

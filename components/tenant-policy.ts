@@ -94,6 +94,26 @@ export function tenantPodSelector(line: VClusterLine, vcluster: string, pods: Te
 export const TENANT_ENTITIES = ["world", "cluster", "host", "remote-node", "kube-apiserver", "all"] as const;
 export type TenantEntity = (typeof TENANT_ENTITIES)[number];
 
+/**
+ * What the CiliumNetworkPolicy CRD states for the fields a tenant policy fills, identical in every supported
+ * release's CRD but where noted (cilium/cilium pkg/k8s/apis/cilium.io/client/crds/v2/ciliumnetworkpolicies.yaml, v1.16.19 …
+ * v1.20.0-pre.3): the API server refuses a policy beyond them. test/components/cnp-crd-limits.test.ts reads each
+ * value from every CRD and fails when one differs, so these are checked, not restated on faith.
+ */
+export const CNP_CRD_LIMITS = {
+    /**
+     * spec.egress[].toFQDNs[].matchName / matchPattern maxLength from 1.17; 1.16's CRD states none, and since no DNS
+     * name is longer (253), Kubeloom applies it to every release.
+     */
+    fqdnMaxLength: 255,
+    /** spec.egress[].toFQDNs[].matchName pattern (Go RE2). */
+    matchNamePattern: "^([-a-zA-Z0-9_]+[.]?)+$",
+    /** spec.egress[].toFQDNs[].matchPattern pattern (Go RE2). */
+    matchPatternPattern: "^([-a-zA-Z0-9_*]+[.]?)+$",
+    /** spec.{ingress,egress}[].toPorts[].ports maxItems: a tenant rule's ports render as one toPorts entry. */
+    portsPerRule: 40,
+} as const;
+
 /** One L4 port. */
 export interface TenantPort {
     readonly port: number;

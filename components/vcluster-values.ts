@@ -1,6 +1,6 @@
 /**
  * Pure builder for the vcluster Helm values of every release in the support matrix (0.20.6, 0.36.1). Both chart
- * schemas (../shared/schemas) set `additionalProperties: false` almost everywhere and Helm enforces it at install,
+ * schemas (loft-sh/vcluster `chart/values.schema.json` at v0.20.6 / v0.36.1) set `additionalProperties: false` almost everywhere and Helm enforces it at install,
  * so every key below exists at both versions; the tests validate each variant against each version's schema.
  *
  * What differs between the releases, and the one place it is decided (`distroValues`): 0.20 renders the k3s
@@ -19,6 +19,31 @@ import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matr
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_QUOTA } from "./defaults";
 import { addressRequest, DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "./load-balancer";
+
+/** A LimitRange's container defaults: resource name → quantity. */
+export interface LimitRangeDefaults {
+    /** The default limit (`spec.limits[].default`). */
+    readonly default: Readonly<Record<string, string>>;
+    /** The default request (`spec.limits[].defaultRequest`). */
+    readonly defaultRequest: Readonly<Record<string, string>>;
+}
+
+/**
+ * The chart's own `policies.limitRange` defaults at each supported release (loft-sh/vcluster chart/values.yaml at
+ * v0.20.6 and v0.36.1: the same values); Helm merges Kubeloom's `limitRange` entries over them, so a rule comparing a
+ * default request with its default limit must compare the merged maps. test/components/vcluster-limit-range.test.ts
+ * reads them from each chart archive.
+ */
+export const VCLUSTER_CHART_LIMIT_RANGE: Readonly<Record<string, LimitRangeDefaults>> = {
+    "0.20.6": { default: { "ephemeral-storage": "8Gi", memory: "512Mi", cpu: "1" }, defaultRequest: { "ephemeral-storage": "3Gi", memory: "128Mi", cpu: "100m" } },
+    "0.36.1": { default: { "ephemeral-storage": "8Gi", memory: "512Mi", cpu: "1" }, defaultRequest: { "ephemeral-storage": "3Gi", memory: "128Mi", cpu: "100m" } },
+};
+
+/** The LimitRange the chart renders for a tenant: its release's defaults with Kubeloom's entries merged over them. */
+export function effectiveLimitRange(version: string, given: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> } | undefined): LimitRangeDefaults {
+    const chart = VCLUSTER_CHART_LIMIT_RANGE[version.replace(/^v/, "")] ?? { default: {}, defaultRequest: {} };
+    return { default: { ...chart.default, ...(given?.default ?? {}) }, defaultRequest: { ...chart.defaultRequest, ...(given?.defaultRequest ?? {}) } };
+}
 
 /** The vCluster control-plane builds: the pure open-source image or the one with the licensed modules. */
 export const VCLUSTER_BUILDS = ["oss", "pro"] as const;

@@ -4,6 +4,7 @@
  */
 import type { z } from "zod";
 import { looksLikePastedSecret } from "./shape/fields";
+import { boundText, quoteInput } from "../lib/user-input";
 import { SECRET_KEYS, stackConfigSchema } from "./schema";
 
 /** One validation problem: the key path (`clusters[1].podCidr`) and a message saying what is allowed. */
@@ -15,12 +16,24 @@ export interface ConfigIssue {
 /** Thrown when the stack config is invalid; carries every issue, never a secret value. */
 export class ConfigError extends Error {
     constructor(readonly issues: readonly ConfigIssue[]) {
-        super(`invalid Kubeloom config:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join("\n")}`);
+        // Bounded whatever the input: each line cut (values are already quoted short; this is the backstop), and at
+        // most MAX_LISTED_ISSUES listed, so a hostile config never produces megabytes of errors.
+        const listed = issues.slice(0, MAX_LISTED_ISSUES).map((i) => `  - ${boundText(`${i.path}: ${i.message}`, MAX_ISSUE_CHARS)}`);
+        if (issues.length > MAX_LISTED_ISSUES) listed.push(`  ... and ${issues.length - MAX_LISTED_ISSUES} more issues; fix these first`);
+        super(`invalid Kubeloom config:\n${listed.join("\n")}`);
         this.name = "ConfigError";
     }
 }
 
-/** Formats a zod path as `clusters[1].source.k3s.host`. */
+/** Issues listed in a ConfigError's message (all are kept in `issues`). */
+export const MAX_LISTED_ISSUES = 50;
+/** Longest line of a ConfigError's message. */
+export const MAX_ISSUE_CHARS = 1000;
+
+/** Longest map key shown in a key path: a label key's prefix and name fit (253 + 1 + 63). */
+const KEY_QUOTE_MAX = 320;
+
+/** Formats a zod path as `clusters[1].source.k3s.host`; keys that are not short identifiers are quoted with quoteInput. */
 export function formatPath(path: readonly PropertyKey[]): string {
     return path.reduce<string>((text, key) => {
         if (typeof key === "number") {
@@ -28,8 +41,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
         }
         const name = String(key);
         // Keys that are not plain identifiers (an empty key, "kubeloom.io/cilium") are quoted so the path stays unambiguous.
-        if (!/^[A-Za-z_$][\w$-]*$/.test(name)) {
-            return `${text}[${JSON.stringify(name)}]`;
+        if (!/^[A-Za-z_$][\w$-]{0,62}$/.test(name)) {
+            return `${text}[${quoteInput(name, KEY_QUOTE_MAX)}]`;
         }
         return text ? `${text}.${name}` : name;
     }, "");
@@ -52,6 +65,8 @@ function editDistance(a: string, b: string): number {
 
 /** Suggests the closest known key, when it is close enough to be a typo. */
 export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
+    // No key is this long: no hint, and no quadratic distance over a huge value.
+    if (unknown.length > 64) return undefined;
     let best: string | undefined;
     let bestDistance = Infinity;
     for (const key of known) {
@@ -99,8 +114,8 @@ function describeReceived(value: unknown): string {
     if (value === null) return "null";
     if (Array.isArray(value)) return "a list";
     if (typeof value === "object") return "an object";
-    if (typeof value === "string") return `the string ${JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)}`;
-    return `${typeof value} ${JSON.stringify(value)}`;
+    if (typeof value === "string") return `the string ${quoteInput(value)}`;
+    return `${typeof value} ${quoteInput(value)}`;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -127,7 +142,7 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
                 const hint = suggestKey(key, known);
                 issues.push({
                     path: formatPath([...where, key]),
-                    message: `is not a known key${hint ? ` (did you mean "${hint}"?)` : ""}; allowed keys here: ${known.join(", ")}`,
+                    message: `is not a known key${hint ? ` (did you mean ${quoteInput(hint)}?)` : ""}; allowed keys here: ${known.join(", ")}`,
                 });
             }
             continue;
@@ -136,10 +151,12 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         const pasted = typeof at === "string" && looksLikePastedSecret(at);
         const received = isSecretPath(where) || pasted ? "a secret value" : describeReceived(at);
         let message = issue.message;
-        if (issue.code === "invalid_type") {
+        if (issue.code === "invalid_type" && where.length === 1 && where[0] === "sourceKubeconfigs" && typeof at === "string") {
+            message = `is one secret text, not a map of cluster name → kubeconfig (not shown); set each cluster's: ${secretCommand("sourceKubeconfigs")}, or one JSON map \`pulumi config set --secret kubeloom:sourceKubeconfigs '{"<cluster name>": "<kubeconfig>"}'\``;
+        } else if (issue.code === "invalid_type") {
             message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
         } else if (issue.code === "invalid_value" && "values" in issue) {
-            message = `must be one of ${(issue.values as unknown[]).map((v) => JSON.stringify(v)).join(", ")}, got ${received}`;
+            message = `must be one of ${(issue.values as unknown[]).map((v) => quoteInput(v)).join(", ")}, got ${received}`;
         } else if (issue.code === "too_small" || issue.code === "too_big") {
             message = `${issue.message.replace(/^Too (small|big): expected /, "must be ")}, got ${received}`;
         } else {

@@ -13,6 +13,7 @@ import { DEMO_NAMESPACE } from "../components/mesh-demo";
 import { vclusterContextName, vclusterNamespace } from "../components/vcluster-values";
 import { METALLB_NAMESPACE } from "../components/metallb-resources";
 import { COMPONENT_TYPES } from "../components/identity";
+import { quoteInput } from "../lib/user-input";
 
 /** Logical names of the resources the composition registers at the top level (no parent). */
 export const resourceNames = {
@@ -87,11 +88,11 @@ function systemServiceProblem(config: StackConfig, svc: { namespace: string; nam
         return "\"default/kubernetes\" is the API server's own Service; a global one would send API traffic to other clusters";
     }
     if ((SYSTEM_NAMESPACES as readonly string[]).includes(svc.namespace)) {
-        return `namespace "${svc.namespace}" holds system Services (kube-dns, metrics-server, hubble-relay, MetalLB's webhook...); a global Service there would merge them across clusters. Use an application namespace`;
+        return `namespace ${quoteInput(svc.namespace)} holds system Services (kube-dns, metrics-server, hubble-relay, MetalLB's webhook...); a global Service there would merge them across clusters. Use an application namespace`;
     }
     for (const c of config.clusters) {
         const tenant = c.vclusters.find((vc) => vclusterNamespace(vc.name) === svc.namespace);
-        if (tenant) return `namespace "${svc.namespace}" is vCluster ${tenant.name}'s host namespace in ${c.name} (its syncer owns the Services there); use an application namespace`;
+        if (tenant) return `namespace ${quoteInput(svc.namespace)} is vCluster ${tenant.name}'s host namespace in ${c.name} (its syncer owns the Services there); use an application namespace`;
     }
     return undefined;
 }
@@ -110,7 +111,7 @@ export function derivedNameIssues(config: StackConfig): ConfigIssue[] {
         const kind = derived.scope === "kubeconfig context" ? "kubeconfig context" : `resource name (${derived.scope.replace(/ in .*/, "")})`;
         issues.push({
             path: derived.path,
-            message: `derives the ${kind} "${derived.name}" (${derived.what}), which ${owner.path} already derives (${owner.what}); rename one of them`,
+            message: `derives the ${kind} ${quoteInput(derived.name)} (${derived.what}), which ${owner.path} already derives (${owner.what}); rename one of them`,
         });
     }
     config.mesh?.globalServices.forEach((svc, j) => {
@@ -119,7 +120,7 @@ export function derivedNameIssues(config: StackConfig): ConfigIssue[] {
         if (svc.namespace === DEMO_NAMESPACE && config.mesh?.demo) {
             // The demo owns its namespace (its own rebel-base Service included) and deletes it with everything inside
             // when mesh.demo is turned off.
-            issues.push({ path: `mesh.globalServices[${j}].namespace`, message: `"${DEMO_NAMESPACE}" is the demo's namespace (mesh.demo is on), deleted with the demo; use another namespace` });
+            issues.push({ path: `mesh.globalServices[${j}].namespace`, message: `${quoteInput(DEMO_NAMESPACE)} is the demo's namespace (mesh.demo is on), deleted with the demo; use another namespace` });
         }
     });
     return issues;

@@ -9,6 +9,7 @@ import { StackConfig, SECRET_KEYS } from "./schema";
 import { rawConfigFromPulumi } from "./raw-config";
 import { looksLikePastedSecret } from "./shape/fields";
 import { parseStackConfig } from "./parse";
+import { quoteInput, UserInputError } from "../lib/user-input";
 
 /** Secret inputs of the stack, each wrapped in `pulumi.secret`. */
 export interface StackSecrets {
@@ -52,23 +53,38 @@ export function loadStackConfig(): LoadedConfig {
 /** Largest credential file read (an SSH key or kubeconfig is a few KiB). */
 export const MAX_CREDENTIAL_FILE_BYTES = 1024 * 1024;
 
-/** A user-given file that is not a regular file or is too large; never downgraded to a preview warning. */
-export class BoundedReadError extends Error {}
+/** A user-given file that is not a regular file or is too large; never downgraded to a preview warning. Exit 2. */
+export class BoundedReadError extends UserInputError {}
 
 /**
- * Reads a user-given file after a stat: devices, FIFOs and directories (which would block or fail late) and
- * files over MAX_CREDENTIAL_FILE_BYTES are refused at once, naming the key.
+ * Reads a user-given file with a byte cap: devices, FIFOs and directories (which would block or fail late) are
+ * refused at once, and at most MAX_CREDENTIAL_FILE_BYTES are ever read — the size a stat reports is not trusted,
+ * since pseudo-files (`/proc/...`, `/sys/...`) report 0 and can be endless. Errors name the key.
  */
-export function readBoundedFile(resolved: string, keyPath: string, shown = `"${resolved}"`): string {
-    const stat = fs.statSync(resolved);
-    if (!stat.isFile()) {
-        const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isSocket() ? "a socket" : "not a regular file";
-        throw new BoundedReadError(`${keyPath}: ${shown} is ${kind}; point it at a regular file`);
+export function readBoundedFile(resolved: string, keyPath: string, shown = quoteInput(resolved)): string {
+    const fd = fs.openSync(resolved, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+    try {
+        const stat = fs.fstatSync(fd);
+        if (!stat.isFile()) {
+            const kind = stat.isDirectory() ? "a directory" : stat.isFIFO() ? "a FIFO" : stat.isCharacterDevice() || stat.isBlockDevice() ? "a device" : stat.isSocket() ? "a socket" : "not a regular file";
+            throw new BoundedReadError(keyPath, `${shown} is ${kind}; point it at a regular file`);
+        }
+        // Whole 64 KiB chunks: some pseudo-files (/proc/<pid>/pagemap) refuse reads that are not a multiple of 8.
+        const chunk = 64 * 1024;
+        const buffer = Buffer.alloc(MAX_CREDENTIAL_FILE_BYTES + chunk);
+        let length = 0;
+        for (;;) {
+            const read = fs.readSync(fd, buffer, length, chunk, null);
+            if (read === 0) break;
+            length += read;
+            if (length > MAX_CREDENTIAL_FILE_BYTES) {
+                throw new BoundedReadError(keyPath, `${shown} holds more than 1 MiB: at most ${MAX_CREDENTIAL_FILE_BYTES} bytes are read for a key or kubeconfig (a pseudo-file or device stream never ends); point it at the key or kubeconfig file`);
+            }
+        }
+        return buffer.subarray(0, length).toString("utf8");
+    } finally {
+        fs.closeSync(fd);
     }
-    if (stat.size > MAX_CREDENTIAL_FILE_BYTES) {
-        throw new BoundedReadError(`${keyPath}: ${shown} is ${stat.size} bytes; at most ${MAX_CREDENTIAL_FILE_BYTES} (1 MiB) is read for a key or kubeconfig`);
-    }
-    return fs.readFileSync(resolved, "utf8");
 }
 
 /** Expands a leading `~/` to the home directory. */
@@ -83,17 +99,17 @@ export function expandHome(path: string): string {
 export function readSecretFile(path: string, keyPath: string): pulumi.Output<string> {
     const resolved = expandHome(path);
     // A pasted key or kubeconfig is refused by the schema; this guard keeps it out of this message too.
-    const shown = looksLikePastedSecret(path) ? "(a value that is not a path; not shown)" : `"${path}"`;
+    const shown = looksLikePastedSecret(path) ? "(a value that is not a path; not shown)" : quoteInput(path);
     try {
         return pulumi.secret(readBoundedFile(resolved, keyPath, shown));
     } catch (error) {
         if (error instanceof BoundedReadError) throw error;
         const reason = (error as NodeJS.ErrnoException).code ?? "unreadable";
-        const message = `${keyPath}: cannot read ${shown} (${reason}); point it at a readable file`;
+        const problem = `cannot read ${shown} (${reason}); point it at a readable file`;
         if (pulumi.runtime.isDryRun()) {
-            pulumi.log.warn(`${message}; the preview continues without it`);
+            pulumi.log.warn(`${keyPath}: ${problem}; the preview continues without it`);
             return pulumi.secret(`[unreadable file ${shown}]`);
         }
-        throw new Error(message);
+        throw new UserInputError(keyPath, problem);
     }
 }

@@ -12,13 +12,14 @@ import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { clustermeshNodePort, k3sNodes, meshApiserver, meshMembers, vclusterNodePort } from "./resolve";
 import { resolvedLoadBalancer } from "./resolved-cluster";
-import { isIpv4, parseAddressRange } from "../lib/cidr";
+import { isIpv4, isLoopbackHost, parseAddressRange } from "../lib/cidr";
 import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
 import { DEFAULT_TUNNEL_PROTOCOL, HUBBLE_METRICS_PORT, TUNNEL_UDP_PORTS, WIREGUARD_UDP_PORT } from "../components/cilium-features";
 import { chainsOntoPrimaryCni } from "../components/cilium-values";
 import type { ClusterConfig } from "./schema";
 import { installsCilium } from "./resolve";
+import { quoteInput } from "../lib/user-input";
 import { K3S_DEFAULT_API_PORT } from "../components/defaults";
 
 /**
@@ -89,8 +90,7 @@ export interface Claim {
 
 /** The machine-wide name of a host: lower case, no trailing dot; localhost and 127/8 are the machine running Pulumi. */
 export function hostKey(host: string): string {
-    const lower = host.toLowerCase().replace(/\.$/, "");
-    return lower === "localhost" || (isIpv4(lower) && lower.startsWith("127.")) ? "localhost" : lower;
+    return isLoopbackHost(host) ? "localhost" : host.toLowerCase().replace(/\.$/, "");
 }
 
 /** Every claim of the config, in config order (the first claim of a value owns it). */
@@ -167,6 +167,12 @@ export function portRegistry(config: StackConfig): Claim[] {
                     claims.push({ kind: "udpPort", scope: `host ${hostKey(node.host)}`, value: udp.port, path: `${at}.${udp.path}`, what: `UDP ${udp.port}: ${udp.what}`, explicit: true, cluster: i });
                 }
             });
+            // The registration address (a VIP or load balancer in front of the servers) is this cluster's too: another
+            // cluster's node or registration address there would join the wrong cluster. Within the cluster it may be
+            // the first server's own address (config/rules.ts k3sTopology says which nodes it may not be).
+            if (k3s.registrationAddress !== undefined) {
+                claims.push({ kind: "host", scope: "stack", value: hostKey(k3s.registrationAddress), path: `${at}.source.k3s.registrationAddress`, what: `the registration address of ${c.name}`, explicit: true, cluster: i });
+            }
         }
         const kind = c.source.kind;
         if (kind?.apiServerPort !== undefined) {
@@ -189,11 +195,12 @@ function collisionMessage(kind: ClaimKind, value: string | number, other: Claim,
         case "udpPort":
             return `UDP ${value} is also ${describe(other)} on the same machine`;
         case "address":
-            return `"${value}" is also ${describe(other)}; each LoadBalancer Service needs its own address`;
+            return `${quoteInput(value)} is also ${describe(other)}; each LoadBalancer Service needs its own address`;
         case "host":
+            if (other.path?.endsWith(".registrationAddress")) return `${quoteInput(value)} is also ${describe(other)}: a host can be in one cluster only, and nodes registering there would join ${other.what.replace("the registration address of ", "")}`;
             return sameCluster
-                ? `"${value}" is also ${other.path}; each node is installed once`
-                : `"${value}" is also ${describe(other)}: a host can be in one cluster only (a second K3s install reconfigures the first cluster's K3s, and destroying either uninstalls both)`;
+                ? `${quoteInput(value)} is also ${other.path}; each node is installed once`
+                : `${quoteInput(value)} is also ${describe(other)}: a host can be in one cluster only (a second K3s install reconfigures the first cluster's K3s, and destroying either uninstalls both)`;
     }
 }
 
@@ -217,6 +224,8 @@ export function registryIssues(claims: readonly Claim[]): ConfigIssue[] {
         // A node runs one Cilium agent, so one UDP port on a host twice means a host listed twice, which the host rule
         // reports; the UDP claims are there to say which ports the nodes' network must let through.
         if (claim.kind === "udpPort") continue;
+        // A registration address and a node of the same cluster: k3sTopology's (it may be the first server).
+        if (claim.kind === "host" && claim.cluster === owner.cluster && [claim, owner].some((c) => c.path?.endsWith(".registrationAddress"))) continue;
         // Two K3s clusters on one host: the host rule reports it once, not again for each port they share.
         if (claim.kind === "hostPort" && claim.cluster !== owner.cluster && owner.path?.includes(".source.k3s.") && claim.path?.includes(".source.k3s.")) continue;
         // Report at the key the user set: the later claim, unless only the earlier one is explicit.

@@ -16,6 +16,7 @@ import { k3sAddresses } from "../components/k3s-topology";
 import { gatewayApiReleaseFor, type GatewayApiRelease, type GatewaySpecInput } from "../components/gateway-api";
 import { DEFAULT_IPSEC_KEY_ID } from "../components/ipsec-key";
 import { assertNever } from "../lib/assert-never";
+import { isLoopbackHost } from "../lib/cidr";
 
 /** Whether Kubeloom creates (and destroys) the cluster: k3s and kind do; kubeconfig and stackReference exist already. */
 export function createsCluster(source: ClusterSource | ClusterSource["type"]): boolean {

@@ -15,7 +15,7 @@ import { clusterIdRange, podAndServiceCidrsApart, supportMatrixCombinations, uni
 import { ciliumManagedElsewhere, existingClusterApiEndpoint, k3sTopology, kubeProxyReplacementNeedsApiHost, secretsPresent } from "./rules/source-rules";
 import { chainingConsistent, ciliumLoadBalancer, hubbleConsistent, operatorReplicasFit } from "./rules/cilium-rules";
 import { vclustersConsistent } from "./rules/tenant-rules";
-import { loadBalancersServed, meshRules } from "./rules/mesh-rules";
+import { loadBalancersServed, meshRules, settingsWithoutEffect } from "./rules/mesh-rules";
 import { ciliumFeatureIssues } from "./rules/cilium-feature-rules";
 
 /** Every cross-field rule, in the order their messages are reported. */
@@ -36,6 +36,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     operatorReplicasFit,
     chainingConsistent,
     meshRules,
+    settingsWithoutEffect,
     loadBalancersServed,
     ciliumLoadBalancer,
     ciliumFeatureIssues,

@@ -27,6 +27,7 @@ import { CILIUM_RELEASES, K3S_LINES, minorDistance, minorOf, vclusterDistro, ver
 import { installsCilium, meshMembers } from "./resolve";
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
+import { quoteInput } from "../lib/user-input";
 
 /**
  * Set by `npm run up|preview` in the environment of the Pulumi run once the upgrade check passed
@@ -174,7 +175,7 @@ export function versionStepIssues(deployed: DeployedVersions, requested: Deploye
 /** Why a step is refused, or undefined when it is allowed. One switch: each component's rule is here. */
 function refusal(step: VersionStep): string | undefined {
     const distance = minorDistance(step.deployed, step.requested);
-    const head = `"${step.requested}" cannot be applied to the deployed ${step.label} ${step.deployed}`;
+    const head = `${quoteInput(step.requested)} cannot be applied to the deployed ${step.label} ${step.deployed}`;
     if (distance === undefined) {
         return `${head}: a change of major version (or an unreadable version) has no in-place path; keep ${step.deployed}`;
     }

@@ -17,6 +17,15 @@ export function isIpv4(text: string): boolean {
     return ipv4Pattern.test(text);
 }
 
+/**
+ * True for a host that is this machine whoever dials it: the name "localhost" (any case, trailing dot) or an address
+ * in 127.0.0.0/8. Every rule about "localhost" is about all of these.
+ */
+export function isLoopbackHost(host: string): boolean {
+    const lower = host.toLowerCase().replace(/\.$/, "");
+    return lower === "localhost" || (isIpv4(lower) && lower.startsWith("127."));
+}
+
 /** Parses a dotted-quad address to an unsigned 32-bit integer; throws on anything else. */
 export function ipv4ToInt(text: string): number {
     if (!isIpv4(text)) {

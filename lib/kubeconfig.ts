@@ -9,6 +9,7 @@
  * Pure: text in, text out. Error messages name entries and fields, never contents (a kubeconfig holds a key).
  */
 import { SECRET_PLACEHOLDER } from "./placeholders";
+import { quoteInput, UserInputError } from "./user-input";
 import { parse, parseDocument, stringify } from "yaml";
 
 /** A merge failure; the message names the entry and the problem, never kubeconfig contents. */
@@ -131,19 +132,19 @@ export function pickKubeconfigContext(config: Readonly<Record<string, unknown>>,
         return value as Named[];
     };
     const contexts = list("contexts");
-    const available = contexts.map((c) => c.name).join(", ") || "none";
+    const available = contexts.slice(0, 20).map((c) => quoteInput(c.name)).join(", ") + (contexts.length > 20 ? `, ... (${contexts.length} in all)` : "") || "none";
     const current = typeof config["current-context"] === "string" && config["current-context"] !== "" ? (config["current-context"] as string) : undefined;
     const name = wanted ?? current ?? (contexts.length === 1 ? contexts[0].name : undefined);
     if (name === undefined) throw new KubeconfigContextError("no-current-context", `it has no current-context and ${contexts.length} contexts (contexts: ${available})`);
     const chosen = contexts.find((c) => c.name === name);
-    if (!chosen) throw new KubeconfigContextError("no-such-context", `it has no context "${name}" (contexts: ${available})`);
+    if (!chosen) throw new KubeconfigContextError("no-such-context", `it has no context ${quoteInput(name)} (contexts: ${available})`);
     const context = chosen.context;
-    if (!context || typeof context !== "object" || Array.isArray(context)) throw new KubeconfigContextError("malformed", `its context "${name}" has no context fields`);
+    if (!context || typeof context !== "object" || Array.isArray(context)) throw new KubeconfigContextError("malformed", `its context ${quoteInput(name)} has no context fields`);
     const fields = context as Record<string, unknown>;
     const find = (field: "clusters" | "users", key: "cluster" | "user") => {
         const found = list(field).find((item) => item.name === fields[key]);
         if (!found || found[key] === undefined || found[key] === null || typeof found[key] !== "object") {
-            throw new KubeconfigContextError("dangling-reference", `its context "${name}" names a ${key} "${String(fields[key])}" the file does not define`);
+            throw new KubeconfigContextError("dangling-reference", `its context ${quoteInput(name)} names a ${key} ${quoteInput(fields[key])} the file does not define`);
         }
         return found[key];
     };
@@ -158,6 +159,8 @@ export interface KubeconfigSelection {
     readonly name: string;
     /** Where the kubeconfig came from, for error messages (a key path; never its contents). */
     readonly keyPath: string;
+    /** The key that names `context`, blamed when the kubeconfig has no such context. @default - keyPath */
+    readonly contextKeyPath?: string;
     /**
      * Return text that is not a kubeconfig at all unchanged instead of failing: during a preview it may be an
      * offline plan's "[secret]" placeholder or an unreadable file's marker. @default false
@@ -171,8 +174,8 @@ export interface KubeconfigSelection {
  * names only — never contents, which hold credentials.
  */
 export function selectKubeconfigContext(text: string, selection: KubeconfigSelection): string {
-    const fail = (reason: string): never => {
-        throw new Error(`${selection.keyPath}: ${reason}; contents not shown, a kubeconfig holds credentials`);
+    const fail = (reason: string, keyPath = selection.keyPath): never => {
+        throw new UserInputError(keyPath, `${reason}; contents not shown, a kubeconfig holds credentials`);
     };
     // prettyErrors off: the parser's messages would quote the offending line, which may be key data.
     const doc = parseDocument(text, { prettyErrors: false });
@@ -186,6 +189,9 @@ export function selectKubeconfigContext(text: string, selection: KubeconfigSelec
         picked = pickKubeconfigContext(config as Record<string, unknown>, selection.context);
     } catch (error) {
         if (!(error instanceof KubeconfigContextError)) throw error;
+        if (error.reason === "no-such-context" && selection.contextKeyPath !== undefined) {
+            return fail(`${quoteInput(selection.context)} is not a context of ${selection.keyPath}: ${error.message}`, selection.contextKeyPath ?? selection.keyPath);
+        }
         return fail(error.reason === "no-current-context" ? `${error.message}; name one with source.kubeconfig.context` : error.message);
     }
     return singleContextKubeconfig(picked, selection.name);

@@ -83,6 +83,7 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         selector: svc.selector,
         affinity: svc.affinity,
         notSharedIn: svc.notSharedIn,
+        createNamespace: svc.createNamespace,
     }));
     // Until this release these components were children of the ClusterMesh, added after it registered its outputs.
     // They stand on their own now; the alias keeps existing stacks' resources (children included) in place.

@@ -13,6 +13,7 @@ import { apiEndpoint, nodeAddress } from "../config/resolved-cluster";
 import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
 import { selectKubeconfigContext } from "../lib/kubeconfig";
+import { quoteInput, UserInputError } from "../lib/user-input";
 import { readSecretFile, StackSecrets } from "../config/load";
 
 /** What the composition needs from a cluster, whatever its source. */
@@ -53,7 +54,7 @@ export function clusterAccess(cluster: ClusterConfig, index: number, options: So
         case "kubeconfig":
             return kubeconfigAccess(cluster, source.kubeconfig, index, options);
         case "stackReference":
-            return stackReferenceAccess(cluster, source.stackReference, options);
+            return stackReferenceAccess(cluster, source.stackReference, index, options);
         default:
             return assertNever(source);
     }
@@ -155,7 +156,7 @@ function kubeconfigAccess(cluster: ClusterConfig, source: KubeconfigSourceConfig
     // What other stacks and kubectl get: only the chosen context, renamed after the cluster (the file may hold other
     // clusters' credentials, and its context names mean nothing to consumers of the `kubeconfigs` output).
     const kubeconfig = pulumi.secret(
-        pulumi.output(given).apply((text) => selectKubeconfigContext(text, { context: source.context, name: cluster.name, keyPath, passThroughUnparsable: pulumi.runtime.isDryRun() })),
+        pulumi.output(given).apply((text) => selectKubeconfigContext(text, { context: source.context, name: cluster.name, keyPath, contextKeyPath: `clusters[${index}].source.kubeconfig.context`, passThroughUnparsable: pulumi.runtime.isDryRun() })),
     );
     return {
         provider: providerFor(cluster, options, given, source.context),
@@ -179,14 +180,14 @@ function existingClusterAddresses(cluster: ClusterConfig): Pick<ClusterAccess, "
     };
 }
 
-function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, options: SourceOptions): ClusterAccess {
+function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSourceConfig, index: number, options: SourceOptions): ClusterAccess {
     const reference = new pulumi.StackReference(resourceNames.stackReference(cluster.name), { name: source.stack });
     const kubeconfig = pulumi.secret(
         reference.getOutput(source.output).apply((kubeconfigs: Record<string, string> | undefined) => {
             const found = kubeconfigs?.[source.context];
             if (found === undefined) {
-                const available = kubeconfigs ? Object.keys(kubeconfigs).sort().join(", ") : "none";
-                throw new Error(`source.stackReference: stack "${source.stack}" output "${source.output}" has no context "${source.context}" (available: ${available})`);
+                const available = kubeconfigs ? Object.keys(kubeconfigs).sort().slice(0, 20).map((name) => quoteInput(name)).join(", ") : "none";
+                throw new UserInputError(`clusters[${index}].source.stackReference.context`, `stack ${quoteInput(source.stack)} output ${quoteInput(source.output)} has no context ${quoteInput(source.context)} (available: ${available})`);
             }
             return found;
         }),
@@ -198,7 +199,7 @@ function stackReferenceAccess(cluster: ClusterConfig, source: StackReferenceSour
             kubeconfig.apply((text) =>
                 selectKubeconfigContext(text, {
                     name: cluster.name,
-                    keyPath: `source.stackReference (stack "${source.stack}", context "${source.context}")`,
+                    keyPath: `clusters[${index}].source.stackReference`,
                     passThroughUnparsable: pulumi.runtime.isDryRun(),
                 }),
             ),

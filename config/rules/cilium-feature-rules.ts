@@ -5,6 +5,7 @@
  * rest of the config (the load balancer, K3s's packaged Traefik, the other mesh members).
  */
 import type { ConfigIssue } from "../config-error";
+import { quoteInput } from "../../lib/user-input";
 import type { ClusterConfig, StackConfig } from "../schema";
 import { encryptionOf, gatewayApiOn, installsCilium, meshMembers } from "../resolve";
 import { ciliumFeatureProblems, coveringCidr, DEFAULT_TUNNEL_PROTOCOL, prefixLength, WIDEST_NATIVE_ROUTING_PREFIX } from "../../components/cilium-features";
@@ -123,9 +124,9 @@ function meshPolicyIssues(config: StackConfig): ConfigIssue[] {
     mesh.policies.forEach((policy, k) => {
         const at = `mesh.policies[${k}]`;
         const from = byName.get(policy.from.cluster);
-        if (!from) issues.push({ path: `${at}.from.cluster`, message: `"${policy.from.cluster}" is not a mesh member (${members.map((c) => c.name).join(", ")}); the policy is applied in that cluster` });
+        if (!from) issues.push({ path: `${at}.from.cluster`, message: `${quoteInput(policy.from.cluster)} is not a mesh member (${members.map((c) => c.name).join(", ")}); the policy is applied in that cluster` });
         if (policy.to.cluster !== ANY_CLUSTER && !byName.has(policy.to.cluster)) {
-            issues.push({ path: `${at}.to.cluster`, message: `"${policy.to.cluster}" is not a mesh member (${members.map((c) => c.name).join(", ")}); use a member's name, or "${ANY_CLUSTER}" for every cluster` });
+            issues.push({ path: `${at}.to.cluster`, message: `${quoteInput(policy.to.cluster)} is not a mesh member (${members.map((c) => c.name).join(", ")}); use a member's name, or "${ANY_CLUSTER}" for every cluster` });
         }
         if (policy.kafka && !policy.ports) issues.push({ path: `${at}.kafka`, message: "applies to ports: list the Kafka brokers' ports in ports" });
         if (policy.kafka && from && compareVersions(from.cilium.version, KAFKA_RULES_REMOVED_IN) >= 0) {

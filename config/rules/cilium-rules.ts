@@ -11,6 +11,7 @@ import { chainingProblems, chainsOntoPrimaryCni, ROUTER_CIDR_NODE_MASK } from ".
 import { contains, ipv4ToInt, isIpv4, overlaps, parseAddressRange, parseCidr } from "../../lib/cidr";
 import { createsCluster } from "../resolved-cluster";
 import { duplicates, Rule } from "./rule";
+import { quoteInput } from "../../lib/user-input";
 
 /**
  * The operator's replicas must fit the nodes: the 1.16 chart gives cilium-operator a required pod anti-affinity on
@@ -46,17 +47,17 @@ function routerCidrIssues(c: ClusterConfig, path: string): ConfigIssue[] {
     const prefix = Number(routerCidr.split("/")[1]);
     const issues: ConfigIssue[] = [];
     if (prefix > ROUTER_CIDR_NODE_MASK - 2) {
-        issues.push({ path, message: `"${routerCidr}" holds fewer than 4 nodes: Cilium gives each node a /${ROUTER_CIDR_NODE_MASK}; use a /${ROUTER_CIDR_NODE_MASK - 2} or larger (a /20 holds 256 nodes)` });
+        issues.push({ path, message: `${quoteInput(routerCidr)} holds fewer than 4 nodes: Cilium gives each node a /${ROUTER_CIDR_NODE_MASK}; use a /${ROUTER_CIDR_NODE_MASK - 2} or larger (a /20 holds 256 nodes)` });
     }
     for (const field of ["podCidr", "serviceCidr"] as const) {
         const other = parseCidr(c[field]);
         if (typeof other !== "string" && overlaps(router, other)) {
-            issues.push({ path, message: `"${routerCidr}" overlaps the cluster's ${field} "${c[field]}": the router IPs must come from a range no pod or Service uses` });
+            issues.push({ path, message: `${quoteInput(routerCidr)} overlaps the cluster's ${field} ${quoteInput(c[field])}: the router IPs must come from a range no pod or Service uses` });
         }
     }
     const host = c.cilium.k8sServiceHost;
     if (host !== undefined && isIpv4(host) && contains(router, ipv4ToInt(host))) {
-        issues.push({ path, message: `"${routerCidr}" contains cilium.k8sServiceHost ${host}: the router IPs must not collide with node addresses` });
+        issues.push({ path, message: `${quoteInput(routerCidr)} contains cilium.k8sServiceHost ${host}: the router IPs must not collide with node addresses` });
     }
     return issues;
 }
@@ -87,7 +88,7 @@ export const chainingConsistent: Rule = (config) =>
             issues.push({ path: `${at}.nodeSelector`, message: "is empty but chaining.nodes is set: add a nodeSelector (e.g. kubeloom.io/cilium: \"true\") so the agents stay on the nodes you selected" });
         }
         for (const j of duplicates(chaining.nodes, (node) => node)) {
-            issues.push({ path: `${at}.chaining.nodes[${j}]`, message: `"${chaining.nodes[j]}" is listed twice` });
+            issues.push({ path: `${at}.chaining.nodes[${j}]`, message: `${quoteInput(chaining.nodes[j])} is listed twice` });
         }
         return issues;
     });
@@ -116,7 +117,7 @@ export const ciliumLoadBalancer: Rule = (config) =>
         }
         cilium.addresses.forEach((text, k) => {
             const parsed = parseAddressRange(text);
-            if (typeof parsed === "string") issues.push({ path: `${at}.cilium.addresses[${k}]`, message: `"${text}" ${parsed}` });
+            if (typeof parsed === "string") issues.push({ path: `${at}.cilium.addresses[${k}]`, message: `${quoteInput(text)} ${parsed}` });
         });
         if (c.source.k3s && !c.source.k3s.disable.includes("servicelb")) {
             issues.push({ path: `clusters[${i}].source.k3s.disable`, message: `must include "servicelb" when loadBalancer.cilium is set: K3s' ServiceLB would also claim the LoadBalancer Services (leave disable unset for the default ${JSON.stringify(DEFAULT_K3S_DISABLE)})` });

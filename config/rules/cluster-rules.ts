@@ -7,12 +7,13 @@ import { clusterKubernetes, installsCilium } from "../resolve";
 import { ChartRelease, chartReleases, formatRange, supportsKubernetes } from "../../components/support-matrix";
 import { findOverlaps, overlaps, parseCidr, Ipv4Interval } from "../../lib/cidr";
 import { duplicates, Rule } from "./rule";
+import { quoteInput } from "../../lib/user-input";
 
 export const uniqueClusterNamesAndIds: Rule = (config) => {
     const issues: ConfigIssue[] = [];
     for (const i of duplicates(config.clusters, (c) => c.name)) {
         const first = config.clusters.findIndex((c) => c.name === config.clusters[i].name);
-        issues.push({ path: `clusters[${i}].name`, message: `"${config.clusters[i].name}" is already used by clusters[${first}]; cluster names must be unique` });
+        issues.push({ path: `clusters[${i}].name`, message: `${quoteInput(config.clusters[i].name)} is already used by clusters[${first}]; cluster names must be unique` });
     }
     for (const i of duplicates(config.clusters, (c) => c.id)) {
         const first = config.clusters.findIndex((c) => c.id === config.clusters[i].id);
@@ -38,7 +39,7 @@ export const podAndServiceCidrsApart: Rule = (config) =>
             { label: "podCidr", interval: pod },
             { label: "serviceCidr", interval: service },
         ]).length
-            ? [{ path: `clusters[${i}].serviceCidr`, message: `"${c.serviceCidr}" overlaps the cluster's podCidr "${c.podCidr}"; pick disjoint ranges (K3s defaults: 10.42.0.0/16 and 10.43.0.0/16)` }]
+            ? [{ path: `clusters[${i}].serviceCidr`, message: `${quoteInput(c.serviceCidr)} overlaps the cluster's podCidr ${quoteInput(c.podCidr)}; pick disjoint ranges (K3s defaults: 10.42.0.0/16 and 10.43.0.0/16)` }]
             : [];
     });
 
@@ -71,5 +72,5 @@ function combinationMessage(component: "cilium" | "vcluster" | "metallb", label:
     const fitting = chartReleases(component).filter((r) => supportsKubernetes(r.kubernetes, minor)).map((r) => r.version);
     const all = chartReleases(component).map((r) => `${r.version}: ${formatRange(r.kubernetes)}`).join(", ");
     const instead = fitting.length > 0 ? `use ${label} ${fitting.join(" or ")}` : `no ${label} release Kubeloom supports runs on Kubernetes ${minor} (${all})`;
-    return `"${release.version}" supports ${host} ${formatRange(release.kubernetes)}, but ${kubeKey} is Kubernetes ${minor}, a combination outside Kubeloom's support matrix; ${instead}, or move the cluster to a Kubernetes line in ${formatRange(release.kubernetes)}`;
+    return `${quoteInput(release.version)} supports ${host} ${formatRange(release.kubernetes)}, but ${kubeKey} is Kubernetes ${minor}, a combination outside Kubeloom's support matrix; ${instead}, or move the cluster to a Kubernetes line in ${formatRange(release.kubernetes)}`;
 }

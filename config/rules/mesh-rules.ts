@@ -11,6 +11,62 @@ import { compareVersions, LBIPAM_MIN_CILIUM } from "../../components/support-mat
 import { contains, findOverlaps, intToIpv4, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../../lib/cidr";
 import { EXTERNAL_APISERVER_SERVICE_FROM } from "../../components/mesh-plan";
 import { duplicates, Rule } from "./rule";
+import { quoteInput } from "../../lib/user-input";
+
+/**
+ * Settings that would be silently ignored are refused, wherever they are: a cluster's `clustermesh` block when the
+ * cluster is in no mesh, the mesh's settings when `mesh.enabled` is false, and Cilium settings on a cluster whose
+ * Cilium this stack does not install (chaining and verify are ciliumManagedElsewhere's).
+ */
+export const settingsWithoutEffect: Rule = (config) => {
+    const issues: ConfigIssue[] = [];
+    const mesh = config.mesh;
+    const members = new Set(meshMembers(config).map((c) => c.name));
+    const meshOn = mesh?.enabled === true;
+    config.clusters.forEach((c, i) => {
+        if (c.clustermesh !== undefined && !(meshOn && members.has(c.name))) {
+            const why = !mesh ? "there is no mesh (kubeloom:mesh is not set)" : !mesh.enabled ? "mesh.enabled is false" : `mesh.clusters does not list ${quoteInput(c.name)}`;
+            issues.push({ path: `clusters[${i}].clustermesh`, message: `has no effect: ${why}, so this cluster is in no mesh; remove it or add the cluster to the mesh` });
+        }
+        if (!installsCilium(c)) {
+            const unused = [
+                ["operatorReplicas", c.cilium.operatorReplicas !== undefined],
+                ["hubble.uiNodePort", c.cilium.hubble.uiNodePort !== undefined],
+                ["nodeSelector", Object.keys(c.cilium.nodeSelector).length > 0],
+                ["tolerations", c.cilium.tolerations.length > 0],
+            ] as const;
+            for (const [key, set] of unused) {
+                if (set) issues.push({ path: `clusters[${i}].cilium.${key}`, message: "has no effect: cilium.install is false, so this stack renders no Cilium; set it in the stack that installs Cilium" });
+            }
+        }
+    });
+    if (mesh && !mesh.enabled) {
+        const ignored: Array<[string, boolean]> = [
+            ["clusters", mesh.clusters !== undefined],
+            ["globalServices", mesh.globalServices.length > 0],
+            ["demo", mesh.demo],
+            ["verify", mesh.verify],
+            ["serviceType", mesh.serviceType !== "LoadBalancer"],
+            ["maxConnectedClusters", mesh.maxConnectedClusters !== 255],
+        ];
+        for (const [key, set] of ignored) {
+            if (set) issues.push({ path: `mesh.${key}`, message: "has no effect: mesh.enabled is false; remove it or set mesh.enabled: true" });
+        }
+    }
+    (mesh?.globalServices ?? []).forEach((svc, j) => {
+        if (svc.createNamespace === true && (BUILT_IN_NAMESPACES as readonly string[]).includes(svc.namespace)) {
+            issues.push({ path: `mesh.globalServices[${j}].createNamespace`, message: `has no effect: namespace ${quoteInput(svc.namespace)} exists in every cluster; remove it` });
+        }
+        const other = mesh!.globalServices.findIndex((o, k) => k < j && o.namespace === svc.namespace && o.createNamespace !== undefined && svc.createNamespace !== undefined && o.createNamespace !== svc.createNamespace);
+        if (other >= 0) {
+            issues.push({ path: `mesh.globalServices[${j}].createNamespace`, message: `is ${svc.createNamespace} but mesh.globalServices[${other}].createNamespace is ${!svc.createNamespace} for the same namespace ${quoteInput(svc.namespace)}; say once whether Kubeloom creates it` });
+        }
+    });
+    return issues;
+};
+
+/** Namespaces every Kubernetes cluster has (the API server creates them). */
+const BUILT_IN_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
 
 export const meshRules: Rule = (config) => {
     const mesh = config.mesh;
@@ -19,11 +75,11 @@ export const meshRules: Rule = (config) => {
     const names = config.clusters.map((c) => c.name);
     (mesh.clusters ?? []).forEach((name, j) => {
         if (!names.includes(name)) {
-            issues.push({ path: `mesh.clusters[${j}]`, message: `"${name}" is not a cluster in this stack (clusters: ${names.join(", ")})` });
+            issues.push({ path: `mesh.clusters[${j}]`, message: `${quoteInput(name)} is not a cluster in this stack (clusters: ${names.join(", ")})` });
         }
     });
     for (const j of duplicates(mesh.clusters ?? [], (n) => n)) {
-        issues.push({ path: `mesh.clusters[${j}]`, message: `"${mesh.clusters![j]}" is listed twice` });
+        issues.push({ path: `mesh.clusters[${j}]`, message: `${quoteInput(mesh.clusters![j])} is listed twice` });
     }
     const members = meshMembers(config);
     if (members.length < 2) {
@@ -63,7 +119,7 @@ export const meshRules: Rule = (config) => {
             const parsed = parseAddressRange(text);
             if (typeof parsed === "string") {
                 // LB-IPAM entries are checked by the ciliumLoadBalancer rule, for mesh members and others alike.
-                if (lbKey === "metallb") issues.push({ path: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, message: `"${text}" ${parsed}` });
+                if (lbKey === "metallb") issues.push({ path: `clusters[${i}].loadBalancer.${lbKey}.addresses[${k}]`, message: `${quoteInput(text)} ${parsed}` });
                 return;
             }
             ownPool.push(parsed);
@@ -78,7 +134,7 @@ export const meshRules: Rule = (config) => {
             }
             const ip = c.clustermesh?.apiserverIP;
             if (ip !== undefined && ownPool.length > 0 && !ownPool.some((r) => contains(r, ipv4ToInt(ip)))) {
-                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `"${ip}" is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
+                issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: `${quoteInput(ip)} is outside this cluster's ${lbName} pool (${(loadBalancerAddresses(c) ?? []).join(", ")}); ${lbName} would never assign it` });
             }
             for (const key of ["nodePort", "nodeAddress"] as const) {
                 if (c.clustermesh?.[key] !== undefined) {
@@ -107,6 +163,8 @@ export const meshRules: Rule = (config) => {
     for (const [a, b] of findOverlaps([...pools, ...podRanges])) {
         const [pool, range] = a.label.includes(".loadBalancer.") ? [a, b] : [b, a];
         if (!pool.label.includes(".loadBalancer.") || range.label.includes(".loadBalancer.")) continue;
+        // The cluster's own ranges are config/address-rules.ts's, for every cluster (mesh or not).
+        if (pool.label.split(".")[0] === range.label.split(".")[0]) continue;
         issues.push({ path: pool.label, message: `overlaps ${range.label}; MetalLB addresses must lie outside every mesh pod and service CIDR (on the nodes' network)` });
     }
 
@@ -126,7 +184,7 @@ export const meshRules: Rule = (config) => {
 
     const serviceKeys = mesh.globalServices.map((svc) => `${svc.namespace}/${svc.name}`);
     for (const j of duplicates(serviceKeys, (key) => key)) {
-        issues.push({ path: `mesh.globalServices[${j}].name`, message: `"${serviceKeys[j]}" is declared twice` });
+        issues.push({ path: `mesh.globalServices[${j}].name`, message: `${quoteInput(serviceKeys[j])} is declared twice` });
     }
     mesh.globalServices.forEach((svc, j) => {
         if (mesh.demo && svc.namespace === "mesh-demo" && svc.name === "rebel-base") {
@@ -134,7 +192,7 @@ export const meshRules: Rule = (config) => {
         }
         svc.notSharedIn.forEach((name, k) => {
             if (!members.some((m) => m.name === name)) {
-                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `"${name}" is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
+                issues.push({ path: `mesh.globalServices[${j}].notSharedIn[${k}]`, message: `${quoteInput(name)} is not a mesh cluster (${members.map((m) => m.name).join(", ")})` });
             }
         });
     });
@@ -155,7 +213,7 @@ export const loadBalancersServed: Rule = (config) => {
         const issues: ConfigIssue[] = [];
         const metallb = c.loadBalancer?.metallb;
         if (metallb && !members.has(c)) {
-            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and "${c.name}" is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
+            issues.push({ path: `clusters[${i}].loadBalancer.metallb`, message: `MetalLB is installed only on mesh members and ${quoteInput(c.name)} is not one; add it to the mesh (kubeloom:mesh) or remove the block` });
         }
         // LB-IPAM is part of Cilium, so it serves any cluster; MetalLB only mesh members (above).
         const served = c.loadBalancer?.cilium ?? (metallb && members.has(c) ? metallb : undefined);
@@ -167,7 +225,7 @@ export const loadBalancersServed: Rule = (config) => {
             if (!pools && createsCluster(clusterSource(c))) {
                 issues.push({ path: `${at}.expose`, message: `LoadBalancer needs a load balancer: loadBalancer.cilium (Cilium ≥ ${LBIPAM_MIN_CILIUM}), or MetalLB, which Kubeloom installs only on mesh members with loadBalancer.metallb; or use expose: NodePort` });
             } else if (pools && pools.length > 0 && !pools.some((r) => contains(r, ipv4ToInt(vc.loadBalancerIP!)))) {
-                issues.push({ path: `${at}.loadBalancerIP`, message: `"${vc.loadBalancerIP}" is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
+                issues.push({ path: `${at}.loadBalancerIP`, message: `${quoteInput(vc.loadBalancerIP)} is outside this cluster's ${lbName} pool (${served!.addresses.join(", ")}); ${lbName} would never assign it` });
             }
         });
         return issues;

@@ -10,6 +10,7 @@ import { isNodeFieldProblem } from "../shape/source";
 import { Rule } from "./rule";
 import { VCLUSTER_NODEPORT_BASE } from "../../components/versions";
 import { NODE_PORT_RANGE_TEXT } from "../../lib/k8s-formats";
+import { quoteInput } from "../../lib/user-input";
 
 export const kubeProxyReplacementNeedsApiHost: Rule = (config) =>
     config.clusters.flatMap((c, i) => {
@@ -75,7 +76,7 @@ export const k3sTopology: Rule = (config) =>
         const nodes = [...servers, ...agents];
         k3s.skipUninstall.forEach((host, j) => {
             if (!nodes.some((n) => n.host === host)) {
-                issues.push({ path: `${at}.skipUninstall[${j}]`, message: `"${host}" is not a node of this cluster (${nodes.map((n) => n.host).join(", ")}); list the servers or agents that no longer exist` });
+                issues.push({ path: `${at}.skipUninstall[${j}]`, message: `${quoteInput(host)} is not a node of this cluster (${nodes.map((n) => n.host).join(", ")}); list the servers or agents that no longer exist` });
             }
         });
         return issues;

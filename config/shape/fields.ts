@@ -5,8 +5,9 @@
 import { z } from "zod";
 import { isIpv4, parseCidr } from "../../lib/cidr";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { DNS1123_LABEL, DNS_NAME, labelKeyProblem, labelValueProblem, NODE_PORT_RANGE, NODE_PORT_RANGE_TEXT, qualifiedNameProblem } from "../../lib/k8s-formats";
-import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions } from "../../components/support-matrix";
+import { derivedLabelKeyProblem, DNS1123_LABEL, DNS_NAME, labelKeyProblem, labelValueProblem, NODE_PORT_RANGE, NODE_PORT_RANGE_TEXT, qualifiedNameProblem } from "../../lib/k8s-formats";
+import { pastedCredentialKind, quoteInput } from "../../lib/user-input";
+import { K3S_LINES, k3sLine, kindNodeLine, minorOf, supportedVersions, VERSION_NUMBER } from "../../components/support-matrix";
 
 
 
@@ -36,10 +37,10 @@ export function checkedString(problem: (text: string) => string | undefined) {
 /** A map of Kubernetes labels (nodeSelector, Service selector): each key a qualified name, each value a label value. */
 export const labelMap = z.record(z.string(), z.string()).superRefine((labels, ctx) => {
     for (const [key, value] of Object.entries(labels)) {
-        const keyProblem = labelKeyProblem(key);
-        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${JSON.stringify(key)} ${keyProblem}`, params: SELF_CONTAINED });
+        const keyProblem = labelKeyProblem(key) ?? derivedLabelKeyProblem(key);
+        if (keyProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label key ${quoteInput(key)} ${keyProblem}`, params: SELF_CONTAINED });
         const valueProblem = labelValueProblem(value);
-        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${JSON.stringify(value)} ${valueProblem}`, params: SELF_CONTAINED });
+        if (valueProblem) ctx.addIssue({ code: "custom", path: [key], message: `the label value ${quoteInput(value)} ${valueProblem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -55,7 +56,7 @@ export const PATH_MAX = 4096;
 
 /** True when a value given for a file *path* is really file content (a key or kubeconfig pasted in). */
 export function looksLikePastedSecret(text: string): boolean {
-    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || text.includes("apiVersion:");
+    return text.length > PATH_MAX || /[\r\n]/.test(text) || text.includes("BEGIN") || pastedCredentialKind(text) !== undefined;
 }
 
 /** A path to a credential file; a pasted credential is refused without ever being echoed back. */
@@ -63,12 +64,16 @@ export const credentialPath = (hint: string) =>
     z
         .string()
         .min(1)
-        .refine((p) => !looksLikePastedSecret(p), `looks like the secret itself, not a file path (it is not shown here); ${hint}`);
+        .refine((p) => !looksLikePastedSecret(p), `${CREDENTIAL_PATH_HINT}; ${hint}`);
+
+/** The message of a credential path that holds the credential itself. */
+export const CREDENTIAL_PATH_HINT = "looks like the secret itself, not a file path (it is not shown here)";
 
 export const port = z.number().int().min(1).max(65535);
 export const nodePort = z.number().int().min(NODE_PORT_RANGE.first, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`).max(NODE_PORT_RANGE.last, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`);
 
-export const semver = /^v?\d+\.\d+\.\d+$/;
+/** A release version: three numbers, none zero-padded (VERSION_NUMBER; no release is "1.016.19"). */
+export const semver = new RegExp(`^v?${VERSION_NUMBER}\\.${VERSION_NUMBER}\\.${VERSION_NUMBER}$`);
 
 /** A version string of the given form. */
 export const versionText = (pattern: RegExp, example: string) => z.string().regex(pattern, `must be a version like ${example}`);
@@ -82,7 +87,7 @@ export function chartVersion(component: "cilium" | "vcluster" | "metallb", why: 
     );
 }
 
-export const k3sVersion = versionText(/^v\d+\.\d+\.\d+\+k3s\d+$/, DEFAULT_VERSIONS.k3s).refine(
+export const k3sVersion = versionText(new RegExp(`^v${VERSION_NUMBER}\\.${VERSION_NUMBER}\\.${VERSION_NUMBER}\\+k3s[1-9]\\d*$`), DEFAULT_VERSIONS.k3s).refine(
     (v) => k3sLine(v) !== undefined,
     `is on a K3s line outside Kubeloom's support matrix: supported lines are v${K3S_LINES[0].kubernetes} to v${K3S_LINES[K3S_LINES.length - 1].kubernetes} (${supportedVersions("k3s").join(", ")}; the Kubernetes versions some supported Cilium runs on)`,
 );
@@ -99,7 +104,7 @@ export const metallbVersion = chartVersion("metallb", "the releases whose CRDs K
 /** An existing cluster's Kubernetes minor, e.g. "1.36" (a patch is allowed and ignored). */
 export const kubernetesVersion = z
     .string()
-    .regex(/^v?1\.\d+(\.\d+)?$/, "must be a Kubernetes version like \"1.36\"")
+    .regex(new RegExp(`^v?1\\.${VERSION_NUMBER}(\\.${VERSION_NUMBER})?$`), "must be a Kubernetes version like \"1.36\" (numbers without leading zeros)")
     .refine((v) => K3S_LINES.some((line) => line.kubernetes === minorOf(v)), `is outside Kubeloom's support matrix: supported Kubernetes versions are ${K3S_LINES[0].kubernetes} to ${K3S_LINES[K3S_LINES.length - 1].kubernetes}`);
 
 // Kubernetes' own checks of a toleration (pkg/apis/core/validation ValidateTolerations), so the chart never

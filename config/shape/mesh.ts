@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import { isIpv4 } from "../../lib/cidr";
+import { quoteInput } from "../../lib/user-input";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
@@ -25,6 +26,12 @@ export const clustermeshConfig = z.strictObject({
 export const globalService = z.strictObject({
     name: checkedString(dns1123LabelProblem),
     namespace: checkedString(dns1123LabelProblem).default("default"),
+    /**
+     * Whether the namespace exists: true — Kubeloom creates it in every mesh cluster (and deletes it on destroy);
+     * false — the user declares it exists already (made by another stack or tool), and `plan --render`'s pre-flight
+     * takes their word. @default - not said: pre-flight reports a namespace the stack does not create
+     */
+    createNamespace: z.boolean().optional(),
     /** io.cilium/service-affinity. */
     affinity: z.enum(["none", "local", "remote"]).default("none"),
     /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
@@ -54,10 +61,10 @@ export const globalService = z.strictObject({
                 for (const name of namesByPort[k]) {
                     if (name === undefined) continue;
                     const problem = portNameProblem(name);
-                    if (problem && p.protocol === "TCP+UDP") ctx.addIssue({ code: "custom", path: [k, "name"], message: `gives the Service port name ${JSON.stringify(name)} with protocol TCP+UDP, which ${problem}`, params: SELF_CONTAINED });
+                    if (problem && p.protocol === "TCP+UDP") ctx.addIssue({ code: "custom", path: [k, "name"], message: `gives the Service port name ${quoteInput(name)} with protocol TCP+UDP, which ${problem}`, params: SELF_CONTAINED });
                     const sameName = namesByPort.findIndex((names) => names.includes(name));
                     if (sameName < k) {
-                        ctx.addIssue({ code: "custom", path: [k, "name"], message: `${JSON.stringify(name)} is also the name of ports[${sameName}] (unnamed ports are called port-<port>, TCP+UDP ports <name>-tcp/-udp); port names must be unique`, params: SELF_CONTAINED });
+                        ctx.addIssue({ code: "custom", path: [k, "name"], message: `${quoteInput(name)} is also the name of ports[${sameName}] (unnamed ports are called port-<port>, TCP+UDP ports <name>-tcp/-udp); port names must be unique`, params: SELF_CONTAINED });
                     }
                 }
             });
@@ -68,7 +75,7 @@ export const globalService = z.strictObject({
 /** Endpoints of a cross-cluster policy: a cluster (or, as a destination, "*" for any) and pod labels. */
 const policyEndpoints = z.strictObject({
     /** A mesh member's name; for `to`, "*" means every cluster (said explicitly, as Cilium ≥ 1.19 needs). */
-    cluster: z.string().min(1),
+    cluster: z.string().min(1).max(63, "must be a mesh member's name (at most 63 characters) or \"*\""),
     /** Pod labels; {} selects every pod of the namespace. */
     labels: labelMap.default({}),
 });

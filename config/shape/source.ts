@@ -3,11 +3,18 @@
  * kubeconfig (an existing cluster) or stackReference (a cluster another stack manages).
  */
 import { z } from "zod";
+import { isLoopbackHost } from "../../lib/cidr";
 import { k3sTopologyProblems } from "../../components/k3s-topology";
 import { DEFAULT_K3S_DISABLE, DEFAULT_VERSIONS, K3S_PACKAGED_COMPONENTS } from "../../components/versions";
 import { DEFAULT_KIND_WORKERS, K3S_DEFAULT_API_PORT } from "../../components/defaults";
 import { imageReferenceProblem, posixUserNameProblem } from "../../lib/k8s-formats";
 import { checkedString, credentialPath, hostAddress, k3sVersion, kindNodeImage, kubernetesVersion, port } from "./fields";
+
+/** Pulumi allows at most 100 characters per part of `<org>/<project>/<stack>`. */
+const STACK_NAME_MAX = 302;
+/** Kubeloom's bound on a context or output name (253, a DNS subdomain's length; real ones are a few words). */
+const NAME_MAX = 253;
+const NAME_MAX_MESSAGE = `must be at most ${NAME_MAX} characters`;
 
 export const sshTarget = {
     host: hostAddress,
@@ -33,7 +40,7 @@ export const k3sSource = z
         /** SSH port of `host`. */
         port: sshTarget.port,
         /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
-        registrationAddress: hostAddress.refine((h) => h !== "localhost", "cannot be \"localhost\": other nodes and clients must reach it").optional(),
+        registrationAddress: hostAddress.refine((h) => !isLoopbackHost(h), "cannot be \"localhost\" or another loopback address (127.0.0.0/8): other nodes and clients must reach it").optional(),
         version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
         apiPort: port.default(K3S_DEFAULT_API_PORT),
         disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
@@ -87,7 +94,7 @@ export const kubeconfigSource = z.strictObject({
     /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
     path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
     /** Context to use from it; default: its current-context. */
-    context: z.string().min(1).optional(),
+    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).optional(),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
     /**
@@ -99,11 +106,11 @@ export const kubeconfigSource = z.strictObject({
 
 export const stackReferenceSource = z.strictObject({
     /** Fully qualified stack name, e.g. "acme/kubeloom/platform" or "platform" on the local backend. */
-    stack: z.string().min(1),
+    stack: z.string().min(1).max(STACK_NAME_MAX, `must be at most ${STACK_NAME_MAX} characters: a fully qualified stack name is <org>/<project>/<stack>, each at most 100`),
     /** Output holding a map of context name → kubeconfig. */
-    output: z.string().min(1).default("kubeconfigs"),
+    output: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).default("kubeconfigs"),
     /** Context (map key) to use. */
-    context: z.string().min(1),
+    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE),
     /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
     nodeAddress: hostAddress.optional(),
     /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */

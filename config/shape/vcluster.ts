@@ -6,28 +6,42 @@ import { isIpv4 } from "../../lib/cidr";
 import { DEFAULT_VERSIONS, VCLUSTER_NAME_MAX } from "../../components/versions";
 import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_BUILD, DEFAULT_VCLUSTER_ISOLATE, DEFAULT_VCLUSTER_QUOTA } from "../../components/defaults";
 import { VCLUSTER_BUILDS } from "../../components/vcluster-values";
-import { TENANT_ENTITIES } from "../../components/tenant-policy";
+import { CNP_CRD_LIMITS, TENANT_ENTITIES } from "../../components/tenant-policy";
+import { quoteInput } from "../../lib/user-input";
 import { POD_SECURITY_LEVELS } from "../../lib/pod-security";
-import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, quotaEntryProblem } from "../../lib/k8s-formats";
-import { labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
+import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, matchesRe2, quotaEntryProblem, re2Problem } from "../../lib/k8s-formats";
+import { checkedString, labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
 
 /** Pod labels as a tenant writes them: checked like every other label map, so one mistake gets one message. */
 export const tenantLabels = labelMap;
 export const virtualNamespace = z.string().regex(DNS1123_LABEL, "must be a virtual namespace name (DNS-1123 label)").max(63);
 
 export const tenantPort = z.strictObject({ port: port, protocol: z.enum(["TCP", "UDP", "SCTP"]).default("TCP") });
+/** A regular expression Cilium's agent compiles with Go's RE2 (k8s-formats re2Problem); refused here, not by the agent. */
+const re2Text = checkedString(re2Problem);
 export const tenantHttpRule = z.strictObject({
-    method: z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)").optional(),
+    method: re2Text.pipe(z.string().regex(/^[A-Z]+$/, "must be an HTTP method in capitals, e.g. POST (Cilium matches it as a regular expression)")).optional(),
     /** A regular expression over the path, as Cilium's PortRuleHTTP.path (e.g. /v1/request-landing). */
-    path: z.string().startsWith("/", "must start with /").optional(),
-    host: z.string().min(1).optional(),
+    path: re2Text.pipe(z.string().startsWith("/", "must start with /")).optional(),
+    /** A regular expression over the Host header, as Cilium's PortRuleHTTP.host. */
+    host: z.string().min(1).pipe(re2Text).optional(),
     /** Headers that must be present ("Name" or "Name: value"). */
-    headers: z.array(z.string().min(1)).optional(),
+    headers: z.array(z.string().min(1).max(8192, "must be at most 8192 characters (Envoy's default limit on all request headers is 60 KiB; one rule's header is a line)")).optional(),
 });
+/**
+ * A toFQDNs field as the CNP CRD bounds it (CNP_CRD_LIMITS): the length first, then the CRD's pattern with RE2, as the
+ * API server matches it — JavaScript's backtracking takes seconds on the pattern's nested `(...+...)+`.
+ */
+function fqdnText(pattern: string, what: string) {
+    return z.string().superRefine((text, ctx) => {
+        if (text.length > CNP_CRD_LIMITS.fqdnMaxLength) ctx.addIssue({ code: "custom", message: `is ${text.length} characters; the CiliumNetworkPolicy CRD allows at most ${CNP_CRD_LIMITS.fqdnMaxLength}` });
+        else if (!matchesRe2(pattern, text)) ctx.addIssue({ code: "custom", message: `must be ${what} (the CiliumNetworkPolicy CRD's pattern ${pattern})` });
+    });
+}
 export const fqdnSelector = z
     .strictObject({
-        matchName: z.string().regex(/^([-a-zA-Z0-9_]+[.]?)+$/, "must be a DNS name like api.github.com").optional(),
-        matchPattern: z.string().regex(/^([-a-zA-Z0-9_*]+[.]?)+$/, "must be a DNS pattern like *.github.com").optional(),
+        matchName: fqdnText(CNP_CRD_LIMITS.matchNamePattern, "a DNS name like api.github.com").optional(),
+        matchPattern: fqdnText(CNP_CRD_LIMITS.matchPatternPattern, "a DNS pattern like *.github.com").optional(),
     })
     .refine((f) => (f.matchName === undefined) !== (f.matchPattern === undefined), "must have exactly one of matchName, matchPattern");
 
@@ -43,6 +57,9 @@ export function refineTenantRule(peers: readonly string[], podsKey: string, name
         }
         if (rule[namespaceKey] !== undefined && rule[podsKey] === undefined) {
             ctx.addIssue({ code: "custom", path: [namespaceKey], message: `is only used with ${podsKey} (the virtual namespace of those pods)` });
+        }
+        if (rule.ports.length > CNP_CRD_LIMITS.portsPerRule) {
+            ctx.addIssue({ code: "custom", path: ["ports"], message: `has ${rule.ports.length} ports; the CiliumNetworkPolicy CRD allows at most ${CNP_CRD_LIMITS.portsPerRule} per rule (toPorts[].ports); split it into several rules` });
         }
         if (rule.http !== undefined && rule.ports.length === 0) {
             ctx.addIssue({ code: "custom", path: ["http"], message: "needs ports: HTTP rules apply to the listed ports (e.g. ports: [{ port: 80 }])" });
@@ -93,7 +110,7 @@ export const tenantNetworkPolicyConfig = z
 export const limitMap = z.record(z.string(), z.string()).superRefine((limits, ctx) => {
     for (const [name, value] of Object.entries(limits)) {
         const found = limitEntryProblem(name, value);
-        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+        if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${quoteInput(name)} ${found.problem}` : `${quoteInput(value)} ${found.problem}`, params: SELF_CONTAINED });
     }
 });
 
@@ -123,7 +140,7 @@ export const vclusterConfig = z.strictObject({
         .superRefine((quota, ctx) => {
             for (const [name, value] of Object.entries(quota)) {
                 const found = quotaEntryProblem(name, value);
-                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${JSON.stringify(name)} ${found.problem}` : `${JSON.stringify(value)} ${found.problem}`, params: SELF_CONTAINED });
+                if (found) ctx.addIssue({ code: "custom", path: [name], message: found.on === "key" ? `the resource name ${quoteInput(name)} ${found.problem}` : `${quoteInput(value)} ${found.problem}`, params: SELF_CONTAINED });
             }
         })
         .optional(),

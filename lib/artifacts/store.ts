@@ -141,8 +141,13 @@ export class ArtifactStore {
         }
     }
 
+    /** The artifact's name with the lock's spelling (a CRD asked for by plural is named by its kind). */
+    private nameOf(resolved: Resolved): string {
+        return resolved.kind === "crd" ? artifactName({ ...resolved.ref, crd: resolved.entry.kind }) : artifactName(resolved.ref, this.options.lock);
+    }
+
     private fromMirror(resolved: Resolved): ArtifactFound | undefined {
-        const name = artifactName(resolved.ref, this.options.lock);
+        const name = this.nameOf(resolved);
         const found = (file: string, layout: ArtifactFound["layout"]): ArtifactFound => ({ ok: true, ref: resolved.ref, name, path: file, layout, source: "mirror" });
         switch (resolved.kind) {
             case "chart": {
@@ -184,12 +189,12 @@ export class ArtifactStore {
         }
         // A cache hit costs one hash: a file changed on disk since it was verified is not used (and is re-fetched).
         if (sha256Hex(bytes) !== this.expectedCacheDigest(resolved)) return undefined;
-        return { ok: true, ref: resolved.ref, name: artifactName(resolved.ref, this.options.lock), path: resolved.cacheFile, layout: resolved.ref.kind === "chart" ? "archive" : "file", source: "cache" };
+        return { ok: true, ref: resolved.ref, name: this.nameOf(resolved), path: resolved.cacheFile, layout: resolved.ref.kind === "chart" ? "archive" : "file", source: "cache" };
     }
 
     private missing(resolved: Resolved, reason: string): ArtifactMissing {
         const kind = MISSING_KIND[resolved.ref.kind];
-        const missing: ArtifactMissing = { ok: false, ref: resolved.ref, name: artifactName(resolved.ref, this.options.lock), missingKind: kind, reason, howToProvide: HOW_TO_PROVIDE[kind] };
+        const missing: ArtifactMissing = { ok: false, ref: resolved.ref, name: this.nameOf(resolved), missingKind: kind, reason, howToProvide: HOW_TO_PROVIDE[kind] };
         this.lastMissing.set(missing.name, missing);
         return missing;
     }
@@ -202,7 +207,7 @@ export class ArtifactStore {
     /** Mirror or cache only, synchronously: never touches the network. */
     locate(ref: ArtifactRef): ArtifactResult {
         const resolved = this.resolve(ref);
-        return this.fromMirror(resolved) ?? this.fromCache(resolved) ?? this.lastMissing.get(artifactName(ref, this.options.lock)) ?? this.missing(resolved, this.where(ref));
+        return this.fromMirror(resolved) ?? this.fromCache(resolved) ?? this.lastMissing.get(this.nameOf(resolved)) ?? this.missing(resolved, this.where(ref));
     }
 
     /** Mirror, else cache, else download + verify + cache. Throws ArtifactIntegrityError on a digest mismatch. */
@@ -221,7 +226,7 @@ export class ArtifactStore {
             throw error;
         }
         const received = sha256Hex(bytes);
-        const name = artifactName(ref, this.options.lock);
+        const name = this.nameOf(resolved);
         if (resolved.sha256 !== null) {
             if (received !== resolved.sha256) throw new ArtifactIntegrityError(name, `sha256 ${resolved.sha256}`, `sha256 ${received}`, resolved.url);
             if (resolved.kind === "crd") {

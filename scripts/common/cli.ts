@@ -11,6 +11,7 @@
  *   127  a tool the command needs (the Pulumi CLI) is not installed
  */
 import { parseArgs, ParseArgsConfig } from "node:util";
+import { boundText, UserInputError } from "../../lib/user-input";
 
 /** The exit codes above, by meaning. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, preflight: 3, missingTool: 127 } as const;
@@ -53,14 +54,39 @@ export function parseCliArgs<Options>(argv: readonly string[], options: NonNulla
  */
 export function runMain(tool: string, main: () => Promise<number>, options: { readonly unexpectedExitCode?: number } = {}): void {
     main().then(exitAfterDrain, (error: unknown) => {
-        const message = `${tool}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`;
-        const failure = error instanceof CliError ? error : new CliError(message, options.unexpectedExitCode ?? EXIT.failed);
-        process.stderr.write(`${failure.message}\n`);
+        const failure = cliFailure(tool, error, options.unexpectedExitCode ?? EXIT.failed);
+        process.stderr.write(`${boundText(failure.message)}\n`);
         exitAfterDrain(failure.exitCode);
     });
 }
 
-/** Exits once everything written to stdout and stderr has been flushed. */
+/**
+ * The CliError a failure ends the tool with: a CliError as it is; a problem with the user's input (a config value,
+ * a file a key names) exit 2 with its key path; anything else one line with the given code.
+ */
+export function cliFailure(tool: string, error: unknown, unexpectedExitCode: number): CliError {
+    if (error instanceof CliError) return error;
+    if (error instanceof UserInputError) return new CliError(`${tool}: ${error.message}`, EXIT.invalid);
+    return new CliError(`${tool}: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`, unexpectedExitCode);
+}
+
+/**
+ * Exits with `code` once everything written to stdout and stderr has been flushed. While a long write drains through
+ * a slow pipe (CI), a late uncaught exception would end the process with 1 and the output cut at the pipe buffer;
+ * the timer keeps the process alive until the flush callbacks run, and exitCode is set first for any other exit.
+ */
 export function exitAfterDrain(code: number): void {
-    process.stdout.write("", () => process.stderr.write("", () => process.exit(code)));
+    // The outcome is decided: a late rejection or exception (the Pulumi runtime re-raises a program's error after the
+    // plan has reported it) must neither replace the exit code with 1 nor end the process before the output is out.
+    const decided = () => undefined;
+    process.on("uncaughtException", decided);
+    process.on("unhandledRejection", decided);
+    process.exitCode = code;
+    const keepAlive = setInterval(() => undefined, 60_000);
+    process.stdout.write("", () =>
+        process.stderr.write("", () => {
+            clearInterval(keepAlive);
+            process.exit(code);
+        }),
+    );
 }

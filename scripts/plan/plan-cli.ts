@@ -5,8 +5,9 @@
  * network or cluster — and writes the plan JSON to stdout or --out. Invalid config: errors on stderr, exit 2,
  * nothing written. Any other failure: one message on stderr, exit 1.
  *
- * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; charts from
- * $KUBELOOM_CHARTS_DIR, else the release's repository) and adds the objects to its entry as `rendered`, then
+ * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; each chart a
+ * local archive from lib/artifacts: the $KUBELOOM_CHARTS_DIR mirror, the cache, or a download verified against
+ * artifacts.lock.json — never `--repo`) and adds the objects to its entry as `rendered`, then
  * pre-flights every cluster into `preflight`; any error finding: one line per finding on stderr, exit 3 (the plan
  * is still written).
  */
@@ -24,7 +25,7 @@ import { readStackFile } from "./stack-file";
 import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
-import { preflightPlan } from "./preflight/preflight";
+import { declaredNamespaces, preflightPlan } from "./preflight/preflight";
 
 interface PlanArgs {
     stack: string;
@@ -62,7 +63,7 @@ async function main(): Promise<number> {
     if (args.render) {
         const config = stackConfig(projectDir, args);
         plan = await renderPlan(plan, new Map(config.clusters.map((cluster) => [cluster.name, cluster])), env);
-        const preflight = preflightPlan(plan, resolveClusters(config));
+        const preflight = preflightPlan(plan, resolveClusters(config), { declaredNamespaces: declaredNamespaces(config) });
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;

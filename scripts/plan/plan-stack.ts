@@ -10,6 +10,7 @@ import { runOfflinePlan, OfflinePlan } from "./offline-plan";
 import { readStackFile } from "./stack-file";
 import { CliError } from "../common/cli";
 import { ConfigError } from "../../config/config-error";
+import { boundText, UserInputError } from "../../lib/user-input";
 
 /** A planning failure with the exit code the CLI uses (scripts/common/cli.ts: 2 invalid config or usage, 1 other). */
 export class PlanFailure extends CliError {
@@ -79,7 +80,9 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
             throw new PlanFailure((error as Error).message, 2);
         }
         if (error instanceof PlanFailure) throw error;
-        throw new PlanFailure(`plan failed: ${error instanceof Error ? error.message : String(error)}`, 1);
+        // A file a key names (missing, too big, without the context named): the user's input, exit 2, under its key.
+        if (error instanceof UserInputError) throw new PlanFailure(error.message, 2);
+        throw new PlanFailure(boundText(`plan failed: ${error instanceof Error ? error.message : String(error)}`), 1);
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
         process.off("unhandledRejection", onRejection);

@@ -125,7 +125,7 @@ export function parseStackFile(text: string, project: string): StackFileConfig {
             const name = key.slice(project.length + 1);
             if (pair.value === null) {
                 issues.push({ path: name, message: "has no value; write a value or remove the key" });
-            } else if (name === "sourceKubeconfigs" && isMap(pair.value)) {
+            } else if (name === "sourceKubeconfigs" && isMap(pair.value) && !isSecure(pair.value.toJSON())) {
                 // The CLI marks the whole key secret when one entry is; a plaintext entry would deploy unencrypted.
                 for (const entry of pair.value.items) {
                     const cluster = isScalar(entry.key) ? String(entry.key.value) : String(entry.key);
@@ -147,11 +147,28 @@ export function parseStackFile(text: string, project: string): StackFileConfig {
     const secretKeys: string[] = [];
     for (const [rawKey, rawValue] of Object.entries(doc.config ?? {})) {
         const key = rawKey.includes(":") ? rawKey : `${project}:${rawKey}`;
-        const { value, secret } = replaceSecure(rawValue);
+        const { value, secret } = key === `${project}:sourceKubeconfigs` && isSecure(rawValue) ? wholeSecretKubeconfigMap(doc.config ?? {}, project) : replaceSecure(rawValue);
         config[key] = typeof value === "string" ? value : JSON.stringify(value);
         if (secret) secretKeys.push(key);
     }
     return { config, secretKeys: secretKeys.sort() };
+}
+
+/**
+ * `sourceKubeconfigs` set as one encrypted value (`pulumi config set --secret kubeloom:sourceKubeconfigs '{"a": ...}'`)
+ * rather than per entry: the CLI hands the program the decrypted JSON map, so it works at `up`. Offline its entries
+ * cannot be read, so the plan assumes it holds one for every `source.kubeconfig` cluster without a path (`up` checks
+ * that), each the secret placeholder, as a per-entry map would give.
+ */
+function wholeSecretKubeconfigMap(config: Record<string, unknown>, project: string): { value: Record<string, string>; secret: true } {
+    const clusters = config[`${project}:clusters`] ?? config.clusters;
+    const names = Array.isArray(clusters)
+        ? clusters.flatMap((c) => {
+              const cluster = c as { name?: unknown; source?: { kubeconfig?: { path?: unknown } } } | null;
+              return cluster && typeof cluster.name === "string" && cluster.source?.kubeconfig && cluster.source.kubeconfig.path === undefined ? [cluster.name] : [];
+          })
+        : [];
+    return { value: Object.fromEntries(names.sort().map((name) => [name, SECRET_PLACEHOLDER])), secret: true };
 }
 
 /** Reads and parses a stack file from disk. */

@@ -70,6 +70,23 @@ for (const shell of SHELLS) {
             assert.deepEqual(box.tempFiles(), []);
         });
 
+        it("restarts K3s only when the binary, unit, env file or token changed; otherwise starts it (a no-op when running)", () => {
+            // An installer that writes the unit only when told to, as install.sh rewrites it with new flags.
+            box.stub("curl", { body: curlBody('#!/bin/sh\n# INSTALL_K3S_EXEC\nmkdir -p "$KUBELOOM_K3S_ROOT/etc/systemd/system"\nprintf "%s\\n" "$UNIT" > "$KUBELOOM_K3S_ROOT/etc/systemd/system/k3s.service"\n[ -z "$BINARY" ] || printf "#!/bin/sh\\n# %s\\necho ok\\n" "$BINARY" > "$KUBELOOM_K3S_ROOT/usr/local/bin/k3s"\n') });
+            const runWith = (unit: string, token: string, binary = "") => {
+                fs.writeFileSync(box.logFile, "");
+                const run = box.run(shell, server, { env: { ...env, UNIT: unit, BINARY: binary }, stdin: token });
+                assert.equal(run.status, 0, run.stderr);
+                return box.log().split("\n").filter((line) => line.startsWith("systemctl "));
+            };
+            assert.deepEqual(runWith("flags-a", "tok-1"), ["systemctl restart k3s"], "first install");
+            assert.deepEqual(runWith("flags-a", "tok-1"), ["systemctl start k3s"], "same inputs: no restart");
+            assert.deepEqual(runWith("flags-b", "tok-1"), ["systemctl restart k3s"], "changed unit");
+            assert.deepEqual(runWith("flags-b", "tok-2"), ["systemctl restart k3s"], "changed token");
+            assert.deepEqual(runWith("flags-b", "tok-2", "v2"), ["systemctl restart k3s"], "changed binary (an upgrade)");
+            assert.deepEqual(runWith("flags-b", "tok-2", "v2"), ["systemctl start k3s"], "the same binary again");
+        });
+
         it("joins a second server: the installer gets --server=<registration URL>, the token is read from stdin", () => {
             // An installer that records what install.sh reads: the command line for the service and K3S_URL.
             box.stub("curl", { body: curlBody('#!/bin/sh\n# INSTALL_K3S_EXEC\necho "exec=$INSTALL_K3S_EXEC url=${K3S_URL:-none}" >> "$STUB_LOG"\n') });

@@ -5,6 +5,7 @@
  * sshd), the suite skips with one line naming what is missing; .ci/run installs the packages when it is root.
  */
 import { strict as assert } from "node:assert";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -21,6 +22,7 @@ import { rewriteK3sKubeconfig } from "../../components/k3s-kubeconfig";
 import { fakeK3sKubeconfig } from "../support/fixtures";
 import { NetnsSshHost, realSshUnavailable } from "../support/netns-ssh";
 import { quote, ScriptSandbox } from "../support/script-sandbox";
+import { TS_REGISTER } from "../../lib/project";
 
 const server = buildK3sServerInstallScript({
     version: "v1.28.13+k3s1",
@@ -177,3 +179,50 @@ describe("K3s host scripts over real SSH (network namespace)", function () {
         assert.equal(fs.existsSync(token()), false);
     });
 });
+
+describe("real-SSH sandbox: a run stopped midway leaves nothing behind", function () {
+    this.timeout(60_000);
+    for (const signal of ["SIGTERM", "SIGINT"] as const) {
+        it(`${signal} while sshd runs: no sshd, network namespace or temp folder is left`, async function () {
+            const missing = realSshUnavailable();
+            if (missing) {
+                console.log(`      ${missing}`);
+                this.skip();
+            }
+            // A separate process stands for a test run: it starts a host, reports it, then waits to be stopped.
+            const program = [
+                `const { NetnsSshHost } = require(${JSON.stringify(path.join(__dirname, "../support/netns-ssh"))});`,
+                "const host = new NetnsSshHost({ PATH: '/usr/bin:/bin' });",
+                "host.start().then(() => { console.log(JSON.stringify({ dir: host.dir, ns: [host.hostNs, host.clientNs], sshd: host.sshdPid() })); setInterval(() => {}, 1000); });",
+            ].join("\n");
+            const child = spawn(process.execPath, ["-r", TS_REGISTER, "-e", program], { stdio: ["ignore", "pipe", "pipe"] });
+            let stdout = "";
+            let stderr = "";
+            child.stderr.on("data", (chunk) => (stderr += chunk));
+            const started = await new Promise<{ dir: string; ns: string[]; sshd: number }>((resolve, reject) => {
+                child.stdout.on("data", (chunk) => {
+                    stdout += chunk;
+                    if (stdout.includes("\n")) resolve(JSON.parse(stdout.split("\n")[0]));
+                });
+                child.once("exit", (code) => reject(new Error(`the host process exited (${code}) before starting: ${stderr}`)));
+            });
+            assert.ok(fs.existsSync(started.dir) && started.sshd > 0, "the host started");
+            const exited = new Promise<NodeJS.Signals | null>((resolve) => child.once("exit", (_code, sig) => resolve(sig)));
+            child.kill(signal);
+            assert.equal(await exited, signal, "the run still ends by the signal");
+            assert.equal(fs.existsSync(started.dir), false, "temp folder left");
+            assert.ok(!running(started.sshd), `sshd (pid ${started.sshd}) still running`);
+            const namespaces = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout;
+            for (const ns of started.ns) assert.ok(!namespaces.split("\n").some((line) => line.split(" ")[0] === ns), `namespace ${ns} left`);
+        });
+    }
+});
+
+/** Whether `pid` is a live process (a zombie waiting for a reaper that is not ours counts as gone). */
+function running(pid: number): boolean {
+    try {
+        return !/^\d+ \(.*\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    } catch {
+        return false;
+    }
+}

@@ -619,3 +619,350 @@ describe("hostile config: registry and name cases through npm run plan", () => {
         });
     }
 });
+
+describe("hostile config: secrets echoed from plain fields (issue 25 class 1)", () => {
+    const PEM = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAASEKRETMARKER\n-----END OPENSSH PRIVATE KEY-----\n";
+    const JSON_KUBECONFIG = JSON.stringify({ kind: "Config", apiVersion: "v1", users: [{ name: "a", user: { token: "SEKRETMARKER" } }] });
+    const YAML_KUBECONFIG = "apiVersion: v1\nkind: Config\nusers:\n- name: a\n  user:\n    token: SEKRETMARKER\n";
+    const TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJSEKRETMARKER.c2ln";
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    const policy = (extra: Record<string, unknown>) => ({ name: "p", ...extra });
+    itFailsAtKey([
+        { name: "a PEM key as a nodeSelector value", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { disk: PEM }), expectPath: "clusters[0].cilium.nodeSelector.disk", expect: /looks like a PEM key or certificate .*not shown/ },
+        { name: "a JSON kubeconfig as a nodeSelector key", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { [JSON_KUBECONFIG]: "x" }), expectPath: "clusters[0].cilium.nodeSelector", expect: /has a key that looks like a kubeconfig \(not shown\)/ },
+        { name: "a one-line JSON kubeconfig as a stack reference's name", mutate: (c) => (c.clusters[0].source = { stackReference: { stack: JSON_KUBECONFIG, context: "dev" } }), expectPath: "clusters[0].source.stackReference.stack", expect: /looks like a kubeconfig pasted into a plain setting/ },
+        { name: "a YAML kubeconfig as a kubeconfig context", mutate: (c) => (c.clusters[0].source = { kubeconfig: { context: YAML_KUBECONFIG } }), expectPath: "clusters[0].source.kubeconfig.context", expect: /looks like a kubeconfig/ },
+        { name: "a token as a tenant label key", mutate: (c) => (vc(c).networkPolicies = [policy({ podSelector: { [TOKEN]: "x" }, ingress: [{ fromEntities: ["world"] }] })]), expectPath: `${at}.networkPolicies[0].podSelector`, expect: /a key that looks like a token/ },
+        { name: "a PEM key as a quota value", mutate: (c) => (vc(c).resourceQuota = { pods: PEM }), expectPath: `${at}.resourceQuota.pods`, expect: /looks like a PEM key/ },
+        { name: "a kubeconfig as a LimitRange value", mutate: (c) => (vc(c).limitRange = { default: { cpu: YAML_KUBECONFIG } }), expectPath: `${at}.limitRange.default.cpu`, expect: /looks like a kubeconfig/ },
+        { name: "a token as an HTTP header", mutate: (c) => (vc(c).networkPolicies = [policy({ ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [{ headers: [`Authorization: Bearer ${TOKEN}`] }] }] })]), expectPath: `${at}.networkPolicies[0].ingress[0].http[0].headers[0]`, expect: /looks like a token/ },
+        { name: "a K3s token as a global Service's name", mutate: (c) => (c.mesh = { globalServices: [{ name: `K10${"ab".repeat(16)}::server:SEKRETMARKER`, ports: [{ port: 80 }], selector: {} }] }), expectPath: "mesh.globalServices[0].name", expect: /looks like a K3s join token/ },
+    ]);
+    it("no message of those cases carries the marker", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        for (const value of [PEM, JSON_KUBECONFIG, YAML_KUBECONFIG, TOKEN]) {
+            const c = devConfig();
+            c.clusters[0].cilium.nodeSelector = { [value]: value, disk: value };
+            c.clusters[0].vclusters[0].resourceQuota = { [value]: value };
+            assert.doesNotMatch(issuesOf(c).join("\n"), /SEKRETMARKER/);
+        }
+    });
+    it("a whole kubeloom:sourceKubeconfigs map set as one secure value is not called plaintext, and plans", () => {
+        const text = [
+            "config:",
+            "  kubeloom:clusters:",
+            "    - name: ext",
+            "      id: 1",
+            "      podCidr: 10.42.0.0/16",
+            "      serviceCidr: 10.43.0.0/16",
+            "      cilium:",
+            "        k8sServiceHost: 10.0.0.1",
+            "        k8sServicePort: 6443",
+            "      source:",
+            "        kubeconfig: {}",
+            "  kubeloom:sourceKubeconfigs:",
+            "    secure: v1:c2VjcmV0",
+        ].join("\n");
+        assert.deepEqual(stackFileIssues(text), []);
+        const result = planStackText("wholemap", text);
+        assert.equal(result.status, 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /plaintext/);
+    });
+    it("a whole sourceKubeconfigs secret that is one kubeconfig, not a map, is diagnosed as such", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        c.sourceKubeconfigs = YAML_KUBECONFIG;
+        const issues = issuesOf(c).join("\n");
+        assert.match(issues, /^sourceKubeconfigs: is one secret text, not a map of cluster name → kubeconfig/m);
+        assert.doesNotMatch(issues, /SEKRETMARKER|plaintext/);
+    });
+});
+
+describe("hostile config: unbounded output (issue 25 class 2)", () => {
+    const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+    const huge = "a".repeat(2 * 1024 * 1024);
+    const places: Array<{ name: string; mutate: (c: Record<string, any>) => void }> = [
+        { name: "a label value", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { k: `${huge}!` }) },
+        { name: "a label key", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { [`${huge}/x`]: "v" }) },
+        { name: "an unknown key", mutate: (c) => (c.clusters[0][huge] = 1) },
+        { name: "a quota value", mutate: (c) => (c.clusters[0].vclusters[0].resourceQuota = { pods: huge }) },
+        { name: "an HTTP path", mutate: (c) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [{ path: `/${huge}(` }] }] }]) },
+        { name: "a toFQDNs name", mutate: (c) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", egress: [{ toFQDNs: [{ matchName: `${huge}!` }] }] }]) },
+        { name: "an enum value", mutate: (c) => (c.clusters[0].vclusters[0].expose = huge) },
+    ];
+    for (const p of places) {
+        it(`fails on a 2 MB value as ${p.name} with a short message, fast`, () => {
+            const c = devConfig();
+            p.mutate(c);
+            const started = Date.now();
+            const text = issuesOf(c).join("\n");
+            assert.ok(text.length > 0 && text.length < 2000, `${text.length} characters: ${text.slice(0, 300)}`);
+            assert.ok(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
+        });
+    }
+    it("a hostile config with thousands of problems lists at most MAX_LISTED_ISSUES of them", () => {
+        const { MAX_LISTED_ISSUES } = require("../../config/config-error") as typeof import("../../config/config-error");
+        const c = devConfig();
+        c.clusters[0].cilium.nodeSelector = Object.fromEntries(Array.from({ length: 5000 }, (_, i) => [`k${i}`, `bad value ${i}`]));
+        try {
+            require("../../config/parse").parseStackConfig(c, { secretKeys: ["sshPrivateKey"] });
+            assert.fail("accepted");
+        } catch (error) {
+            const message = (error as Error).message;
+            assert.equal(message.split("\n").length, 1 + MAX_LISTED_ISSUES + 1);
+            assert.match(message, /\.\.\. and 4950 more issues/);
+        }
+    });
+    it("npm run plan through a slow pipe: the whole (short) error and exit 2, as in CI", () => {
+        const text = stackFile(`      id: 1\n      cilium:\n        nodeSelector:\n          k: "${huge}!"`);
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-pipe-"));
+        try {
+            fs.writeFileSync(path.join(dir, "Pulumi.big.yaml"), text);
+            const command = `"${process.execPath}" -r ./scripts/ts-register.js scripts/plan/plan-cli.ts big --config "${dir}/Pulumi.big.yaml" 2>&1 | (sleep 1; cat); exit \${PIPESTATUS[0]}`;
+            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
+            assert.equal(result.status, 2, result.stdout.slice(0, 500));
+            assert.ok(result.stdout.length < 2000, `${result.stdout.length} characters`);
+            assert.match(result.stdout, /nodeSelector\.k: the label value "a{60}"\.\.\. \(2097153 characters\) is 2097153 characters/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("exitAfterDrain keeps the exit code and every byte of a long stderr through a slow pipe, after a failed plan", () => {
+        // The failed plan leaves the Pulumi runtime to re-raise the program's error later, as an uncaught exception:
+        // before exitAfterDrain ignored it, that ended the process with 1 and cut stderr at the 64 KiB pipe buffer.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-drain-"));
+        try {
+            const file = path.join(dir, "Pulumi.bad.yaml");
+            fs.writeFileSync(file, stackFile("      id: 1\n      cilium:\n        nodeSelector:\n          k: \"not a label!\""));
+            const script = [
+                `require(${JSON.stringify(path.join(projectDir, "scripts/ts-register.js"))});`,
+                `const { exitAfterDrain } = require(${JSON.stringify(path.join(projectDir, "scripts/common/cli.ts"))});`,
+                `const { planStack } = require(${JSON.stringify(path.join(projectDir, "scripts/plan/plan-stack.ts"))});`,
+                `planStack({ projectDir: ${JSON.stringify(projectDir)}, stack: "bad", configFile: ${JSON.stringify(file)} }).catch(() => {`,
+                `  process.stderr.write("x".repeat(3 * 1024 * 1024) + "END\\n");`,
+                "  exitAfterDrain(2);",
+                "});",
+            ].join("\n");
+            fs.writeFileSync(path.join(dir, "drain.js"), script);
+            const command = `"${process.execPath}" "${path.join(dir, "drain.js")}" 2>&1 | (sleep 1; wc -c); exit \${PIPESTATUS[0]}`;
+            const result = spawnSync("bash", ["-c", command], { cwd: projectDir, encoding: "utf8" });
+            assert.equal(result.status, 2, result.stdout);
+            assert.ok(Number(result.stdout.trim()) >= 3 * 1024 * 1024 + 4, result.stdout);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("hostile config: files (issue 25 class 3)", () => {
+    const { readBoundedFile, MAX_CREDENTIAL_FILE_BYTES } = require("../../config/load") as typeof import("../../config/load");
+    it("a pseudo-file that reports size 0 is read with a byte cap, naming the key", () => {
+        assert.equal(fs.statSync("/proc/self/pagemap").size, 0);
+        assert.throws(() => readBoundedFile("/proc/self/pagemap", "clusters[0].source.kubeconfig.path"), /^UserInputError: clusters\[0\]\.source\.kubeconfig\.path: "\/proc\/self\/pagemap" holds more than 1 MiB: at most 1048576 bytes/);
+        assert.equal(MAX_CREDENTIAL_FILE_BYTES, 1048576);
+    });
+    it("a small size-0 pseudo-file is read whole", () => {
+        assert.match(readBoundedFile("/proc/self/status", "k"), /^Name:/);
+    });
+    const kubeconfigStack = (kubeconfigPath: string, extra = "") =>
+        ["config:", "  kubeloom:clusters:", "    - name: ext", "      id: 1", "      podCidr: 10.42.0.0/16", "      serviceCidr: 10.43.0.0/16", "      cilium:", "        k8sServiceHost: 10.0.0.1", "        k8sServicePort: 6443", "      source:", "        kubeconfig:", `          path: ${kubeconfigPath}`, extra].join("\n");
+    it("npm run plan: a kubeconfig path at a size-0 pseudo-file exits 2 under .path", () => {
+        const result = planStackText("pseudo", kubeconfigStack("/proc/self/pagemap"));
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.path: "\/proc\/self\/pagemap" holds more than 1 MiB/);
+    });
+    it("npm run plan: a context the kubeconfig does not have exits 2 under .context, not .path", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-ctx-"));
+        try {
+            const file = path.join(dir, "kubeconfig");
+            fs.writeFileSync(file, "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: 'https://10.0.0.1:6443'}}]\nusers: [{name: u, user: {token: SEKRETMARKER}}]\ncontexts: [{name: a, context: {cluster: c, user: u}}]\ncurrent-context: a\n");
+            const result = planStackText("ctx", kubeconfigStack(file, "          context: nope"));
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.context: "nope" is not a context of clusters\[0\]\.source\.kubeconfig\.path: it has no context "nope" \(contexts: "a"\)/);
+            assert.doesNotMatch(result.stderr, /SEKRETMARKER/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+    it("npm run plan: a device exits 2 under .path", () => {
+        const result = planStackText("dev0", kubeconfigStack("/dev/zero"));
+        assert.equal(result.status, 2, result.stderr);
+        assert.match(result.stderr, /^clusters\[0\]\.source\.kubeconfig\.path: "\/dev\/zero" is a device/);
+    });
+});
+
+describe("hostile config: strings Cilium compiles (issue 25 class 4)", () => {
+    const at = "clusters[0].vclusters[0].networkPolicies[0]";
+    const withHttp = (http: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ingress: [{ fromEntities: ["world"], ports: [{ port: 80 }], http: [http] }] }]);
+    const withEgress = (rule: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", egress: [rule] }]);
+    itFailsAtKey([
+        { name: "a path with lookahead (RE2 has none)", mutate: withHttp({ path: "/api(?=/v1)" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /not a regular expression Cilium's agent compiles \(Go RE2 syntax: invalid or unsupported Perl syntax at "\(\?="\)/ },
+        { name: "a path with lookbehind", mutate: withHttp({ path: "/(?<!admin)x" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /Go RE2 syntax/ },
+        { name: "a path with a repeat count over 1000", mutate: withHttp({ path: "/a{1001}" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid repeat count/ },
+        { name: "a path with nested repetition", mutate: withHttp({ path: "/a**" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid nested repetition operator/ },
+        { name: "a path with a backreference", mutate: withHttp({ path: "/(a)\\1" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid escape sequence/ },
+        { name: "a path with an escape RE2 does not know", mutate: withHttp({ path: "/\\Z" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /invalid escape sequence/ },
+        { name: "a path with an unclosed group", mutate: withHttp({ path: "/(v1" }), expectPath: `${at}.ingress[0].http[0].path`, expect: /missing closing \)/ },
+        { name: "a method that does not compile", mutate: withHttp({ method: "GET(" }), expectPath: `${at}.ingress[0].http[0].method`, expect: /Go RE2 syntax/ },
+        { name: "a host with lookahead", mutate: withHttp({ host: "(?!evil)api\\.example\\.com" }), expectPath: `${at}.ingress[0].http[0].host`, expect: /Go RE2 syntax/ },
+        { name: "a host with a repeat count over 1000", mutate: withHttp({ host: "a{2000}" }), expectPath: `${at}.ingress[0].http[0].host`, expect: /invalid repeat count/ },
+        { name: "a matchName longer than the CRD allows", mutate: withEgress({ toFQDNs: [{ matchName: `${"a".repeat(60)}.`.repeat(5) }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchName`, expect: /is 305 characters; the CiliumNetworkPolicy CRD allows at most 255/ },
+        { name: "a matchPattern longer than the CRD allows", mutate: withEgress({ toFQDNs: [{ matchPattern: `*.${"b".repeat(300)}` }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchPattern`, expect: /at most 255/ },
+        { name: "a matchName outside the CRD's pattern", mutate: withEgress({ toFQDNs: [{ matchName: "api.github.com/x" }] }), expectPath: `${at}.egress[0].toFQDNs[0].matchName`, expect: /must be a DNS name like api\.github\.com \(the CiliumNetworkPolicy CRD's pattern/ },
+        { name: "a rule with more ports than the CRD allows", mutate: withEgress({ toEntities: ["world"], ports: Array.from({ length: 41 }, (_, i) => ({ port: 1000 + i })) }), expectPath: `${at}.egress[0].ports`, expect: /has 41 ports; the CiliumNetworkPolicy CRD allows at most 40 per rule/ },
+    ]);
+    it("accepts the RE2 a policy really uses: .*, classes, (?i), alternation, repeat counts up to 1000", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withHttp({ path: "/v1/(users|teams)/[0-9]{1,1000}/.*", method: "GET", host: "(?i)api\\.example\\.com" })(c);
+        assert.deepEqual(issuesOf(c), []);
+        const d = devConfig();
+        withEgress({ toFQDNs: [{ matchName: `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}` }] })(d);
+        assert.deepEqual(issuesOf(d), []);
+    });
+    it("checks a CRD pattern with RE2 in linear time (JavaScript backtracks for seconds on it)", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withEgress({ toFQDNs: [{ matchName: `${"a".repeat(250)}!` }] })(c);
+        const started = Date.now();
+        assert.match(issuesOf(c).join("\n"), /must be a DNS name/);
+        assert.ok(Date.now() - started < 1000, `${Date.now() - started} ms`);
+    });
+});
+
+describe("hostile config: quantities as Kubernetes parses them (issue 25 class 6)", () => {
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    itFailsAtKey([
+        { name: "a fractional pod count (1.5)", mutate: (c) => (vc(c).resourceQuota = { pods: "1.5" }), expectPath: `${at}.resourceQuota.pods`, expect: /"1\.5" counts objects, so it must be a whole number/ },
+        { name: "a fractional count in milli form (1500m)", mutate: (c) => (vc(c).resourceQuota = { services: "1500m" }), expectPath: `${at}.resourceQuota.services`, expect: /whole number/ },
+        { name: "a fractional count as an exponent (15e-1)", mutate: (c) => (vc(c).resourceQuota = { secrets: "15e-1" }), expectPath: `${at}.resourceQuota.secrets`, expect: /whole number/ },
+        { name: "an exponent beyond any quantity (1e400)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "1e400" } }), expectPath: `${at}.limitRange.default.cpu`, expect: /must be a Kubernetes quantity/ },
+        { name: "an upper-case K suffix Kubernetes does not know", mutate: (c) => (vc(c).limitRange = { default: { memory: "512K" } }), expectPath: `${at}.limitRange.default.memory`, expect: /must be a Kubernetes quantity/ },
+    ]);
+    for (const pods of ["1e3", "1E3", "2k", "2000m", "1000", 1000, "0.1e4"]) {
+        it(`accepts ${JSON.stringify(pods)} pods, a whole number to Kubernetes`, () => {
+            const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+            const c = devConfig();
+            vc(c).resourceQuota = { pods };
+            assert.deepEqual(issuesOf(c), []);
+        });
+    }
+    it("parseQuantity and compareQuantities agree with Kubernetes' values", () => {
+        const { parseQuantity, compareQuantities } = require("../../lib/k8s-formats") as typeof import("../../lib/k8s-formats");
+        const q = (t: string) => parseQuantity(t)!;
+        assert.equal(compareQuantities(q("1e3"), q("1k")), 0);
+        assert.equal(compareQuantities(q("1Ki"), q("1k")), 1);
+        assert.equal(compareQuantities(q("500m"), q("0.5")), 0);
+        assert.equal(compareQuantities(q("1Gi"), q("1G")), 1);
+        assert.equal(compareQuantities(q("100Mi"), q("1Gi")), -1);
+        assert.equal(compareQuantities(q("5e-1"), q("500m")), 0);
+        assert.equal(parseQuantity("1.2.3"), undefined);
+    });
+});
+
+describe("hostile config: labels that never match (issue 25 class 5)", () => {
+    const at = "clusters[0].vclusters[0].networkPolicies[0]";
+    const withPolicy = (extra: Record<string, unknown>) => (c: Record<string, any>) => (c.clusters[0].vclusters[0].networkPolicies = [{ name: "p", ...extra }]);
+    itFailsAtKey([
+        { name: "a tenant podSelector on io.kubernetes.pod.namespace", mutate: withPolicy({ podSelector: { "io.kubernetes.pod.namespace": "team-a" }, ingress: [{ fromEntities: ["world"] }] }), expectPath: `${at}.podSelector["io.kubernetes.pod.namespace"]`, expect: /a label Cilium derives for a pod's identity.*match nothing/ },
+        { name: "a tenant fromPods on io.cilium.k8s.policy.serviceaccount", mutate: withPolicy({ ingress: [{ fromPods: { "io.cilium.k8s.policy.serviceaccount": "web" } }] }), expectPath: `${at}.ingress[0].fromPods["io.cilium.k8s.policy.serviceaccount"]`, expect: /Cilium derives/ },
+        { name: "a tenant toPods on io.cilium.k8s.namespace.labels.team", mutate: withPolicy({ egress: [{ toPods: { "io.cilium.k8s.namespace.labels.team": "a" } }] }), expectPath: `${at}.egress[0].toPods["io.cilium.k8s.namespace.labels.team"]`, expect: /Cilium derives/ },
+        { name: "a global Service selector on io.cilium.k8s.policy.cluster", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", ports: [{ port: 80 }], selector: { "io.cilium.k8s.policy.cluster": "dev" } }] }), expectPath: 'mesh.globalServices[0].selector["io.cilium.k8s.policy.cluster"]', expect: /Cilium derives/ },
+        { name: "a Cilium nodeSelector on io.kubernetes.pod.namespace", mutate: (c) => (c.clusters[0].cilium.nodeSelector = { "io.kubernetes.pod.namespace": "x" }), expectPath: 'clusters[0].cilium.nodeSelector["io.kubernetes.pod.namespace"]', expect: /Cilium derives/ },
+    ]);
+    it("accepts the pod's own labels, also ones that look close (io.kubernetes.team, app.io.cilium.k8s/x)", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        withPolicy({ podSelector: { "io.kubernetes.team": "a", "example.com/io.cilium.k8s": "b" }, ingress: [{ fromEntities: ["world"] }] })(c);
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: LimitRange default request above the default limit (issue 25 class 6)", () => {
+    const at = "clusters[0].vclusters[0]";
+    const vc = (c: Record<string, any>) => c.clusters[0].vclusters[0];
+    itFailsAtKey([
+        { name: "a defaultRequest above the given default", mutate: (c) => (vc(c).limitRange = { default: { cpu: "500m" }, defaultRequest: { cpu: "1" } }), expectPath: `${at}.limitRange.defaultRequest.cpu`, expect: /the default request "1" \(limitRange\.defaultRequest\.cpu\) is above the default limit "500m" \(limitRange\.default\.cpu\)/ },
+        { name: "a defaultRequest above the chart's own default limit (memory 512Mi at 0.36.1)", mutate: (c) => (vc(c).limitRange = { defaultRequest: { memory: "1Gi" } }), expectPath: `${at}.limitRange.defaultRequest.memory`, expect: /"1Gi" .* above the default limit "512Mi" \(the chart's default limit at vcluster 0\.36\.1\)/ },
+        { name: "a default below the chart's own default request (cpu 100m)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "50m" } }), expectPath: `${at}.limitRange.default.cpu`, expect: /the default request "100m" \(the chart's default request at vcluster 0\.36\.1\) is above the default limit "50m"/ },
+        { name: "the same at the 0.20 chart (ephemeral-storage 3Gi request vs a 2Gi limit)", mutate: (c) => { vc(c).version = "0.20.6"; c.clusters[0].source.k3s.version = "v1.30.14+k3s2"; c.clusters[0].cilium.version = "1.16.19"; vc(c).limitRange = { default: { "ephemeral-storage": "2Gi" } }; }, expectPath: `${at}.limitRange.default.ephemeral-storage`, expect: /"3Gi" \(the chart's default request at vcluster 0\.20\.6\)/ },
+        { name: "quantities compared by value, not text (a 6e-1 request vs a 500m limit)", mutate: (c) => (vc(c).limitRange = { default: { cpu: "500m" }, defaultRequest: { cpu: "6e-1" } }), expectPath: `${at}.limitRange.defaultRequest.cpu`, expect: /above the default limit/ },
+    ]);
+    it("accepts an equal request and limit, and a larger limit than the chart's request", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        vc(c).limitRange = { default: { cpu: "2", memory: "1Gi" }, defaultRequest: { cpu: "2000m", memory: "1024Mi" } };
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: HA addressing (issue 25 class 7)", () => {
+    const at = "clusters[0].source.k3s";
+    const ha = (mutate: (k3s: Record<string, any>, c: Record<string, any>) => void) => (c: Record<string, any>) => {
+        const k3s = c.clusters[0].source.k3s;
+        delete k3s.host;
+        k3s.servers = ["192.0.2.10", "192.0.2.11", "192.0.2.12"].map((host) => ({ host }));
+        k3s.registrationAddress = "k3s.example.com";
+        k3s.agents = ["192.0.2.21"].map((host) => ({ host }));
+        mutate(k3s, c);
+    };
+    const second = (c: Record<string, any>, host: string) =>
+        c.clusters.push({ name: "other", id: 2, podCidr: "10.52.0.0/16", serviceCidr: "10.53.0.0/16", source: { k3s: { host, user: "ubuntu" } } });
+    itFailsAtKey([
+        { name: "a registrationAddress that is an agent", mutate: ha((k3s) => (k3s.registrationAddress = "192.0.2.21")), expectPath: `${at}.registrationAddress`, expect: /is agents\[0\]'s host: an agent runs no API server/ },
+        { name: "a registrationAddress that is a server other than the first", mutate: ha((k3s) => (k3s.registrationAddress = "192.0.2.12")), expectPath: `${at}.registrationAddress`, expect: /is servers\[2\]'s host, a server that itself joins/ },
+        { name: "a registrationAddress that is another cluster's node", mutate: ha((k3s, c) => { k3s.registrationAddress = "192.0.2.40"; second(c, "192.0.2.40"); }), expectPath: "clusters[1].source.k3s.host", expect: /"192\.0\.2\.40" is also clusters\[0\]\.source\.k3s\.registrationAddress \(the registration address of dev\): a host can be in one cluster only/ },
+        { name: "another cluster's node as this one's registrationAddress (later in the list)", mutate: ha((k3s, c) => { second(c, "192.0.2.41"); c.clusters.reverse(); c.clusters[1].source.k3s.registrationAddress = "192.0.2.41"; }), expectPath: "clusters[1].source.k3s.registrationAddress", expect: /"192\.0\.2\.41" is also clusters\[0\]\.source\.k3s\.host/ },
+        { name: "a loopback IP registrationAddress", mutate: ha((k3s) => (k3s.registrationAddress = "127.0.0.2")), expectPath: `${at}.registrationAddress`, expect: /cannot be "localhost" or another loopback address/ },
+        { name: "a loopback IP among several servers", mutate: ha((k3s) => (k3s.servers[1].host = "127.0.0.1")), expectPath: `${at}.servers[1].host`, expect: /cannot be "127\.0\.0\.1" \(a loopback address, like "localhost"\) with several servers/ },
+        { name: "a loopback IP agent", mutate: ha((k3s) => (k3s.agents[0].host = "127.1.2.3")), expectPath: `${at}.agents[0].host`, expect: /cannot be "127\.1\.2\.3" \(a loopback address, like "localhost"\): agents join over SSH/ },
+        { name: "a lone 127.0.0.1 server with agents and no registrationAddress", mutate: (c) => { c.clusters[0].source.k3s.host = "127.0.0.1"; c.clusters[0].source.k3s.agents = [{ host: "192.0.2.21" }]; }, expectPath: `${at}.registrationAddress`, expect: /is required when host is "localhost" and there are agents/ },
+    ]);
+    it("accepts the first server's own address as the registration address", () => {
+        const { issuesOf, devConfig } = require("../support/fixtures") as typeof import("../support/fixtures");
+        const c = devConfig();
+        ha((k3s) => (k3s.registrationAddress = "192.0.2.10"))(c);
+        assert.deepEqual(issuesOf(c), []);
+    });
+});
+
+describe("hostile config: LB-IPAM and MetalLB pools on every cluster (issue 25 class 8)", () => {
+    const existing = (c: Record<string, any>, lb: Record<string, unknown>, extra: Record<string, unknown> = {}) => {
+        c.clusters[0].source = { kubeconfig: { path: "/dev/null", nodeAddress: "192.0.2.30", ...extra } };
+        c.clusters[0].cilium.k8sServiceHost = "192.0.2.20";
+        c.clusters[0].cilium.k8sServicePort = 6443;
+        c.clusters[0].loadBalancer = lb;
+    };
+    itFailsAtKey([
+        { name: "a Cilium LB-IPAM pool inside the pod CIDR of a cluster in no mesh", mutate: (c) => (c.clusters[0].loadBalancer = { cilium: { addresses: ["10.42.200.0/24"] } }), expectPath: "clusters[0].loadBalancer.cilium.addresses[0]", expect: /"10\.42\.200\.0\/24" overlaps the cluster's podCidr "10\.42\.0\.0\/16"/ },
+        { name: "a MetalLB pool inside the service CIDR of a cluster in no mesh", mutate: (c) => (c.clusters[0].loadBalancer = { metallb: { addresses: ["10.43.0.10-10.43.0.20"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /overlaps the cluster's serviceCidr/ },
+        { name: "a pool holding the API address (k8sServiceHost)", mutate: (c) => existing(c, { metallb: { addresses: ["192.0.2.16/28"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /contains 192\.0\.2\.20 \(clusters\[0\]\.cilium\.k8sServiceHost\)/ },
+        { name: "a pool holding the node address (source.kubeconfig.nodeAddress)", mutate: (c) => existing(c, { metallb: { addresses: ["192.0.2.30-192.0.2.35"] } }), expectPath: "clusters[0].loadBalancer.metallb.addresses[0]", expect: /contains 192\.0\.2\.30 \(clusters\[0\]\.source\.kubeconfig\.nodeAddress\)/ },
+    ]);
+});
+
+describe("hostile config: versions in forms no release has (issue 25 class 9)", () => {
+    itFailsAtKey([
+        { name: "a zero-padded K3s minor", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.036.4+k3s1"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded K3s patch", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.36.04+k3s1"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded k3s release number", mutate: (c) => (c.clusters[0].source.k3s.version = "v1.36.4+k3s01"), expectPath: "clusters[0].source.k3s.version", expect: /must be a version like/ },
+        { name: "a zero-padded Cilium version", mutate: (c) => (c.clusters[0].cilium.version = "1.020.0"), expectPath: "clusters[0].cilium.version", expect: /must be a version like/ },
+        { name: "a zero-padded kind node image tag", mutate: (c) => (c.clusters[0].source = { kind: { nodeImage: "kindest/node:v1.036.1" } }), expectPath: "clusters[0].source.kind.nodeImage", expect: /must be a kind node image/ },
+        { name: "a zero-padded Kubernetes version of an existing cluster", mutate: (c) => { c.clusters[0].source = { kubeconfig: { path: "/dev/null", kubernetesVersion: "1.036" } }; c.clusters[0].cilium.kubeProxyReplacement = false; }, expectPath: "clusters[0].source.kubeconfig.kubernetesVersion", expect: /numbers without leading zeros/ },
+    ]);
+});
+
+describe("hostile config: settings with no effect (issue 25 class 10)", () => {
+    itFailsAtKey([
+        { name: "a clustermesh block with no mesh", mutate: (c) => (c.clusters[0].clustermesh = { apiserverIP: "192.0.2.50" }), expectPath: "clusters[0].clustermesh", expect: /has no effect: there is no mesh/ },
+        { name: "a clustermesh block with the mesh off", mutate: (c) => { c.mesh = { enabled: false }; c.clusters[0].clustermesh = { nodePort: 32379 }; }, expectPath: "clusters[0].clustermesh", expect: /has no effect: mesh\.enabled is false/ },
+        { name: "global Services with the mesh off", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", ports: [{ port: 80 }], selector: { app: "api" } }] }), expectPath: "mesh.globalServices", expect: /has no effect: mesh\.enabled is false/ },
+        { name: "the demo with the mesh off", mutate: (c) => (c.mesh = { enabled: false, demo: true }), expectPath: "mesh.demo", expect: /has no effect/ },
+        { name: "mesh.serviceType with the mesh off", mutate: (c) => (c.mesh = { enabled: false, serviceType: "NodePort" }), expectPath: "mesh.serviceType", expect: /has no effect/ },
+        { name: "operatorReplicas on a Cilium this stack does not install", mutate: (c) => { c.clusters[0].source = { stackReference: { stack: "platform", context: "dev", nodeAddress: "192.0.2.10" } }; c.clusters[0].cilium = { install: false, operatorReplicas: 2 }; c.clusters[0].vclusters = []; }, expectPath: "clusters[0].cilium.operatorReplicas", expect: /has no effect: cilium\.install is false/ },
+        { name: "a Cilium nodeSelector on a Cilium this stack does not install", mutate: (c) => { c.clusters[0].source = { stackReference: { stack: "platform", context: "dev", nodeAddress: "192.0.2.10" } }; c.clusters[0].cilium = { install: false, nodeSelector: { role: "cni" } }; c.clusters[0].vclusters = []; }, expectPath: "clusters[0].cilium.nodeSelector", expect: /has no effect: cilium\.install is false/ },
+        { name: "createNamespace on a built-in namespace", mutate: (c) => (c.mesh = { enabled: false, globalServices: [{ name: "api", namespace: "default", createNamespace: true, ports: [{ port: 80 }], selector: {} }] }), expectPath: "mesh.globalServices[0].createNamespace", expect: /exists in every cluster/ },
+    ]);
+});

@@ -140,8 +140,8 @@ describe("port registry: properties on whole configs", () => {
                                 user: "ubuntu",
                                 agents: c.agents.map((host) => ({ host })),
                                 tlsSans: ["192.0.2.99"],
-                                // A localhost server with agents needs the address they join (a separate rule).
-                                ...(c.host === "localhost" && c.agents.length > 0 ? { registrationAddress: `192.0.2.${200 + i}` } : {}),
+                                // A localhost (or 127.x: the same loopback) server with agents needs the address they join (a separate rule).
+                                ...(hostKey(c.host) === "localhost" && c.agents.length > 0 ? { registrationAddress: `192.0.2.${200 + i}` } : {}),
                             },
                         },
                     })),

@@ -1,7 +1,7 @@
 /**
  * plan:diff with rendered plans: the rendered objects' diff under a release, replacements marked apart from
  * updates, one-line security warnings and the head's pre-flight findings — on fixture plans, then on the real
- * program rendered through the stand-in helm.
+ * program rendered through helm ($KUBELOOM_HELM).
  */
 import { strict as assert } from "node:assert";
 import type { OfflinePlan, PlannedResource } from "../../scripts/plan/offline-plan";
@@ -142,7 +142,7 @@ describe("plan:diff security warnings and pre-flight findings", () => {
     });
 });
 
-describe("plan:diff on the real program, rendered through the stand-in helm", function () {
+describe("plan:diff on the real program, rendered through helm ($KUBELOOM_HELM)", function () {
     this.timeout(120_000);
 
     it("shows hubble-relay's objects going and warns that isolation is off, naming every policy removed (Kubeloom's fence on 0.36, the chart's on 0.20)", async () => {

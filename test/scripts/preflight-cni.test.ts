@@ -10,7 +10,7 @@ import { needRenderEnvironment } from "../support/artifacts";
 const network: CniNetworkModel = { cluster: "chain", podCidr: "10.244.0.0/16", serviceCidr: "10.96.0.0/12", primaryNetwork: "cbr0" };
 const CILIUM_CONFIG = "ConfigMap/kube-system/cilium-config";
 
-/** Renders the cilium 1.16.19 chart with these values through the stand-in helm. */
+/** Renders the cilium 1.16.19 chart with these values through helm ($KUBELOOM_HELM, test/support/artifacts.ts). */
 async function renderCilium(values: Record<string, unknown>, extra: KubeObject[] = []): Promise<PlacedObject[]> {
     const { objects } = await renderRelease({ release: { release: "cilium", chart: "cilium", version: "1.16.19", namespace: "kube-system" }, values, kubeVersion: "1.30.0", apiVersions: [] }, needRenderEnvironment());
     return [...objects, ...extra].map((object) => ({ object, namespace: object.metadata.namespace ?? "kube-system" }));

@@ -277,3 +277,27 @@ describe("preflight: pod-security", function () {
         });
     }
 });
+
+describe("preflight: false alarms (issue 25 class 11)", () => {
+    const { declaredNamespaces } = require("../../scripts/plan/preflight/preflight") as typeof import("../../scripts/plan/preflight/preflight");
+    const kind = (workers: number) =>
+        resolveCluster(parseStackConfig({ clusters: [{ name: "k", id: 1, podCidr: "10.42.0.0/16", serviceCidr: "10.43.0.0/16", source: { kind: { workers } } }] }, { secretKeys: [] }), 0);
+    it("a kind cluster without workers has an untainted control plane (kind removes the taint), so pods fit", () => {
+        const nodes = nodeModel(kind(0))!;
+        assert.deepEqual(nodes.map((n) => n.name), ["k-control-plane"]);
+        assert.deepEqual(nodes[0].taints, []);
+        assert.equal(unschedulableReason({ nodeSelector: {}, tolerations: [] } as never, nodes[0]), undefined);
+    });
+    it("a kind cluster with workers keeps the control-plane taint", () => {
+        const nodes = nodeModel(kind(2))!;
+        assert.deepEqual(nodes[0].taints, [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }]);
+    });
+    it("a global Service's namespace declared to exist (createNamespace: false) is not reported", () => {
+        const objects: PlacedObject[] = [{ object: { apiVersion: "v1", kind: "Service", metadata: { name: "api", namespace: "apps" } } as KubeObject, namespace: "apps" }];
+        const cluster: ClusterModel = { name: "c1", kubeVersion: "1.36", extraApiVersions: [], nodes: undefined };
+        assert.match(checkNamespaces(cluster, objects, [])[0].message, /createNamespace: true to create it, or false to declare that it exists/);
+        const declared = declaredNamespaces({ mesh: { enabled: true, globalServices: [{ namespace: "apps", createNamespace: false }, { namespace: "web" }, { namespace: "made", createNamespace: true }] } });
+        assert.deepEqual(declared, ["apps"]);
+        assert.deepEqual(checkNamespaces(cluster, objects, declared), []);
+    });
+});

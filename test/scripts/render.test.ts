@@ -114,7 +114,7 @@ describe("render: pure pieces", () => {
     });
 });
 
-describe("plan --render (stand-in helm, shared charts)", function () {
+describe("plan --render (helm and the locked charts)", function () {
     this.timeout(60000);
     const stacks = ["dev", "mesh", "chain"];
     const results = new Map<string, Promise<{ code: number; stdout: string; stderr: string }>>();

@@ -151,9 +151,23 @@ describe("GitHub workflows", () => {
             assert.match(diff.run!, /--all/);
             assert.match(diff.run!, /--base "origin\/\$BASE_REF"/);
             assert.match(diff.run!, /--exit-zero/);
+            assert.match(diff.run!, /--render/, "the comment shows rendered object diffs and pre-flight findings");
             assert.match(diff.run!, /--out plan-diff\.md/);
             assert.equal(diff.env?.BASE_REF, "${{ github.base_ref }}");
         });
+
+        for (const job of ["test", "plan-diff"]) {
+            it(`${job}: installs Helm at an exact version and restores the artifact cache keyed on the lock before using them`, () => {
+                const all = pr.jobs[job].steps;
+                const helm = step(pr, job, (s) => s.uses?.startsWith("azure/setup-helm@") ?? false);
+                assert.match(String(helm.with?.version), /^v3\.\d+\.\d+$/, "an exact Helm version");
+                const cache = step(pr, job, (s) => s.uses?.startsWith("actions/cache@") ?? false);
+                assert.deepEqual(cache.with, { path: "~/.cache/kubeloom", key: "kubeloom-artifacts-${{ hashFiles('artifacts.lock.json') }}" });
+                const prefetch = all.findIndex((s) => s.run === "npm run artifacts -- prefetch");
+                const use = all.findIndex((s) => s.run === "npm test" || (s.run?.includes("plan:diff") ?? false));
+                assert.ok(all.indexOf(helm) < use && all.indexOf(cache) < prefetch && prefetch < use, "helm, cache and prefetch come before the tests / the diff");
+            });
+        }
 
         it("posts one sticky comment, updated in place, for PRs from this repository", () => {
             const comment = step(pr, "plan-diff", (s) => s.uses?.startsWith("marocchino/sticky-pull-request-comment@") ?? false);

@@ -205,7 +205,7 @@ describe("chain plans from a config object", () => {
         delete raw.sourceKubeconfigs;
         raw.clusters[0].source = { kubeconfig: { path: file, context: "prod" } };
         await assert.rejects(planConfig(raw, { stack: "chain", mocks: realisticMocks(), preview: false }), (error: Error) => {
-            assert.match(error.message, /clusters\[0\]\.source\.kubeconfig\.path: it has no context "prod" \(contexts: default\)/);
+            assert.match(error.message, /clusters\[0\]\.source\.kubeconfig\.context: "prod" is not a context of clusters\[0\]\.source\.kubeconfig\.path: it has no context "prod" \(contexts: "default"\)/);
             assert.ok(!error.message.includes("UNUSED-KEY"));
             return true;
         });
@@ -294,8 +294,8 @@ describe("selectKubeconfigContext", () => {
                 () => selectKubeconfigContext(text, { context, name: "chain", keyPath: "kubeloom:sourceKubeconfigs.chain" }),
                 (error: Error) => pattern.test(error.message) && !/TOKEN-MARKER/.test(error.message),
             );
-        failsWith(twoContexts, /^kubeloom:sourceKubeconfigs\.chain: it has no context "c" \(contexts: a, b\)/, "c");
-        failsWith(twoContexts.replace("current-context: a", ""), /it has no current-context and 2 contexts \(contexts: a, b\); name one with source\.kubeconfig\.context/);
+        failsWith(twoContexts, /^kubeloom:sourceKubeconfigs\.chain: it has no context "c" \(contexts: "a", "b"\)/, "c");
+        failsWith(twoContexts.replace("current-context: a", ""), /it has no current-context and 2 contexts \(contexts: "a", "b"\); name one with source\.kubeconfig\.context/);
         failsWith(twoContexts.replace("  context: { cluster: b-cluster", "  context: { cluster: missing"), /context "b" names a cluster "missing" the file does not define/, "b");
         failsWith("[secret]", /it is not a kubeconfig/);
         failsWith("token: A-TOKEN-MARKER: [", /it is not a kubeconfig/);

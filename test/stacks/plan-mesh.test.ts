@@ -317,3 +317,28 @@ describe("mesh stack variants", function () {
         assert.equal(plan.outputs.mesh, "[unknown]");
     });
 });
+
+describe("mesh: a global Service's namespace (issue 25 class 11)", function () {
+    this.timeout(120_000);
+    const meshWith = (createNamespace: boolean | undefined) => {
+        const raw = {
+            clusters: [1, 2].map((n) => ({ name: `c${n}`, id: n, podCidr: `10.${n}0.0.0/16`, serviceCidr: `10.${n}1.0.0/16`, source: { kind: { apiServerPort: 6443 + n } }, loadBalancer: { metallb: { addresses: POOLS[`c${n}`] } } })),
+            mesh: { globalServices: [{ name: "api", namespace: "apps", ...(createNamespace === undefined ? {} : { createNamespace }), ports: [{ port: 80 }], selector: { app: "api" } }] },
+        };
+        return planConfig(raw, { stack: "mesh" });
+    };
+    it("createNamespace: true creates it in every member, before the Service", async () => {
+        const plan = await meshWith(true);
+        const namespaces = ofType(plan, "kubernetes:core/v1:Namespace").filter((r) => at(r.inputs, "metadata.name") === "apps");
+        assert.equal(namespaces.length, 2);
+        for (const service of ofType(plan, "kubernetes:core/v1:Service").filter((r) => at(r.inputs, "metadata.name") === "api")) {
+            assert.ok(namespaces.some((ns) => service.dependsOn.includes(ns.urn)), `${service.urn} does not wait for its namespace`);
+        }
+    });
+    it("without createNamespace (or false) no namespace is created", async () => {
+        for (const value of [undefined, false]) {
+            const plan = await meshWith(value);
+            assert.equal(ofType(plan, "kubernetes:core/v1:Namespace").filter((r) => at(r.inputs, "metadata.name") === "apps").length, 0);
+        }
+    });
+});

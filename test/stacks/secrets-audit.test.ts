@@ -131,7 +131,7 @@ describe("secrets audit", function () {
         wrongType.sourceKubeconfigs = MARKER;
         assert.throws(
             () => parseStackConfig(wrongType, { secretKeys: [...SECRET_KEYS] }),
-            (error: unknown) => error instanceof ConfigError && !error.message.includes(MARKER) && /sourceKubeconfigs: must be/.test(error.message),
+            (error: unknown) => error instanceof ConfigError && !error.message.includes(MARKER) && /sourceKubeconfigs: is one secret text, not a map of cluster name → kubeconfig/.test(error.message),
         );
     });
 });

@@ -109,7 +109,7 @@ describe("cross-stack: a tenants stack adds vClusters to the platform's cluster"
     });
 
     it("fails with the available contexts when the platform has no such context", async () => {
-        await assert.rejects(planTenants(new Map(), "prod"), /stack "platform" output "kubeconfigs" has no context "prod" \(available: dev, dev-vc-a\)/);
+        await assert.rejects(planTenants(new Map(), "prod"), /clusters\[0\]\.source\.stackReference\.context: stack "platform" output "kubeconfigs" has no context "prod" \(available: "dev", "dev-vc-a"\)/);
     });
 
     it("does not install Cilium again on a cluster another stack manages", () => {

@@ -1,22 +1,16 @@
 /**
  * Mocha root hooks (registered in .mocharc.json): before the run, obtain every locked artifact once (mirror, cache,
- * or a verified download — one network probe per run, not one per artifact); around each test, remember it so
- * test/support/artifacts.ts can skip it; after the run, one line per missing kind, a failure under CI=true.
+ * or a verified download — one network probe per run, not one per artifact); after the run, one line per missing
+ * kind (test/support/artifacts.ts records them), a failure under CI=true.
  */
 import { prefetchArtifacts } from "../../lib/artifacts";
-import { isCi, missingArtifactSummary, setRunningTest } from "./artifacts";
+import { isCi, missingArtifactSummary } from "./artifacts";
 
 export const mochaHooks = {
     async beforeAll(this: Mocha.Context): Promise<void> {
         // Downloads only happen when neither a mirror nor the cache has an artifact; bounded per file (lib/artifacts).
         this.timeout(10 * 60_000);
         await prefetchArtifacts();
-    },
-    beforeEach(this: Mocha.Context): void {
-        setRunningTest(this.currentTest);
-    },
-    afterEach(): void {
-        setRunningTest(undefined);
     },
     afterAll(): void {
         const lines = missingArtifactSummary();

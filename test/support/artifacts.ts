@@ -11,11 +11,25 @@ import { ArtifactFound, ArtifactMissing, HOW_TO_PROVIDE, MissingKind, locateChar
 /** What a run skipped, per kind: how many tests, and the first reason seen. */
 const skipped = new Map<MissingKind, { tests: Set<string>; reason: string; howToProvide: string }>();
 
-let runningTest: Mocha.Test | undefined;
-
-/** Called by the root hooks around each test, so a helper can skip the test that called it. */
-export function setRunningTest(test: Mocha.Test | undefined): void {
-    runningTest = test;
+/**
+ * The test or hook mocha is running, so a helper called without a Mocha context can skip it: recorded by wrapping
+ * Runnable#run once (mocha has no public "current runnable"; tests and hooks are both Runnables).
+ */
+let running: Mocha.Runnable | undefined;
+{
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const Runnable = require("mocha/lib/runnable") as { prototype: { run: (this: Mocha.Runnable, fn: (err?: unknown) => void) => void; __kubeloomTracked?: boolean } };
+    if (!Runnable.prototype.__kubeloomTracked) {
+        const run = Runnable.prototype.run;
+        Runnable.prototype.run = function (this: Mocha.Runnable, fn: (err?: unknown) => void) {
+            running = this;
+            return run.call(this, (err?: unknown) => {
+                if (running === this) running = undefined;
+                fn(err);
+            });
+        };
+        Runnable.prototype.__kubeloomTracked = true;
+    }
 }
 
 /** Whether this run is CI (`CI=true`, as GitHub Actions and .ci/run set it). */
@@ -27,20 +41,17 @@ export function isCi(env: NodeJS.ProcessEnv = process.env): boolean {
 export type Missing = Pick<ArtifactMissing, "missingKind" | "reason" | "howToProvide"> & { readonly name: string };
 
 /**
- * Records `missing` and skips: the given Mocha context (tests and hooks), else the running test. Never returns.
+ * Records `missing` and skips: the given Mocha context (tests and hooks), else the running test or hook. Never returns.
  * Outside any test (a describe body) it throws one line instead.
  */
 export function skipForMissing(missing: Missing, ctx?: Mocha.Context): never {
-    const title = ctx?.currentTest?.fullTitle() ?? ctx?.test?.fullTitle() ?? runningTest?.fullTitle() ?? missing.name;
+    const title = ctx?.currentTest?.fullTitle() ?? ctx?.test?.fullTitle() ?? running?.fullTitle() ?? missing.name;
     const entry = skipped.get(missing.missingKind) ?? { tests: new Set<string>(), reason: `${missing.name}: ${missing.reason}`, howToProvide: missing.howToProvide };
     entry.tests.add(title);
     skipped.set(missing.missingKind, entry);
     if (ctx) ctx.skip();
-    if (runningTest) {
-        runningTest.pending = true;
-        // Mocha treats a test marked pending as skipped, whatever it throws (runner.js: "conditional skip within it").
-        throw new SkippedForMissingArtifact(missing);
-    }
+    // Runnable#skip marks the test (or hook: its suite's tests) pending and throws mocha's Pending, as this.skip() does.
+    if (running) running.skip();
     throw new SkippedForMissingArtifact(missing);
 }
 
@@ -54,7 +65,7 @@ export class SkippedForMissingArtifact extends Error {
 
 /** One line per kind that made tests skip, e.g. "skipped 12 tests needing charts: …; provide: …". */
 export function missingArtifactSummary(): string[] {
-    return [...skipped.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([kind, { tests, reason, howToProvide }]) => `skipped ${tests.size} test${tests.size === 1 ? "" : "s"} needing ${kind} (${reason}); to provide: ${howToProvide}`);
+    return [...skipped.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([kind, { tests, reason, howToProvide }]) => `skipped ${tests.size} test${tests.size === 1 ? "" : "s"} or hook${tests.size === 1 ? "" : "s"} needing ${kind} (${reason}); to provide: ${howToProvide}`);
 }
 
 function need(result: ReturnType<typeof locateChart>, ctx?: Mocha.Context): ArtifactFound {

@@ -14,13 +14,21 @@
  * `environment` (sshd drops it unless AcceptEnv allows the names).
  */
 import { spawn, spawnSync, ChildProcess } from "node:child_process";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { onAbort } from "./abort-cleanup";
 
 const SSHD_CANDIDATES = ["/usr/sbin/sshd", "/usr/bin/sshd", "/sbin/sshd"];
-/** sshd refuses to start without its privilege separation directory (Debian creates it from systemd). */
+/**
+ * sshd refuses to start without its privilege separation directory (Debian's is /run/sshd, created by systemd).
+ * Each run's sshd gets its own: a tmpfs on /run inside a private mount namespace, so no run ever creates or
+ * removes the machine's /run/sshd (two runs at once used to remove each other's).
+ */
 const PRIVSEP_DIR = "/run/sshd";
+/** Prefix of the namespaces this module creates: `kl<pid>-<3 hex>h` / `…c` (≤ 15 characters with the veth's `v`). */
+const NAMESPACE_PATTERN = /^kl(\d+)-[0-9a-f]{3}[hc]$/;
 
 /** The client and host addresses, private and only ever configured inside the test's namespaces. */
 const CLIENT_ADDRESS = "10.254.13.1";
@@ -60,19 +68,22 @@ export interface SshRun {
 export class NetnsSshHost {
     /** Temp dir with keys, sshd config and log. */
     public readonly dir: string;
-    private readonly hostNs: string;
-    private readonly clientNs: string;
+    /** The namespaces' names (per run and per host). */
+    public readonly hostNs: string;
+    public readonly clientNs: string;
     private sshd?: ChildProcess;
-    private createdPrivsepDir = false;
     private stopped = false;
-    private readonly onExit = () => this.stop();
+    private readonly unregister: () => void;
 
     /** `environment`: what sshd puts into every session (SetEnv), e.g. PATH with the stubs. */
     constructor(private readonly environment: Readonly<Record<string, string>>) {
+        removeStaleNamespaces();
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-ssh-"));
-        this.hostNs = `kl${process.pid}h`;
-        this.clientNs = `kl${process.pid}c`;
-        process.once("exit", this.onExit);
+        // Per run (pid) and per host (random): two runs, or two hosts in one run, never share a name.
+        const id = `kl${process.pid}-${crypto.randomBytes(2).toString("hex").slice(0, 3)}`;
+        this.hostNs = `${id}h`;
+        this.clientNs = `${id}c`;
+        this.unregister = onAbort(() => this.stop());
     }
 
     /** Creates the namespaces and keys, starts sshd and waits until it listens. Throws with sshd's log on failure. */
@@ -117,13 +128,17 @@ export class NetnsSshHost {
             ].join("\n"),
         );
 
-        if (!fs.existsSync(PRIVSEP_DIR)) {
-            fs.mkdirSync(PRIVSEP_DIR, { mode: 0o755 });
-            this.createdPrivsepDir = true;
-        }
         const log = fs.openSync(this.file("sshd.log"), "a");
-        // `ip netns exec` execs sshd in the namespace, so this child is sshd itself (-D: no fork, -e: log to stderr).
-        this.sshd = spawn("ip", ["netns", "exec", this.hostNs, sshdPath()!, "-D", "-e", "-f", this.file("sshd_config")], { stdio: ["ignore", log, log], detached: true });
+        // ip netns exec, unshare and sh all exec, so this child ends as sshd itself (-D: no fork, -e: log to stderr),
+        // in the host namespace, in a mount namespace of its own whose /run is a fresh tmpfs holding the privsep dir.
+        // The shell runs only fixed text; the paths come in as arguments.
+        // setpriv --pdeathsig: sshd is killed even when this process dies by SIGKILL, which no cleanup handler sees.
+        const pdeath = onPath("setpriv") ? "setpriv --pdeathsig KILL " : "";
+        const startSshd = `mount -t tmpfs -o mode=0755,size=1m kubeloom-privsep /run && mkdir -m 0755 ${PRIVSEP_DIR} && exec ${pdeath}"$0" -D -e -f "$1"`;
+        this.sshd = spawn("ip", ["netns", "exec", this.hostNs, "unshare", "--mount", "--propagation", "private", "sh", "-c", startSshd, sshdPath()!, this.file("sshd_config")], {
+            stdio: ["ignore", log, log],
+            detached: true,
+        });
         fs.closeSync(log);
         const deadline = Date.now() + 10_000;
         while (!this.sshdLog().includes("Server listening on")) {
@@ -158,6 +173,11 @@ export class NetnsSshHost {
         };
     }
 
+    /** sshd's process id while it runs. */
+    sshdPid(): number | undefined {
+        return this.sshd?.exitCode === null ? this.sshd.pid : undefined;
+    }
+
     /** sshd's log so far (for failure messages). */
     sshdLog(): string {
         try {
@@ -171,7 +191,7 @@ export class NetnsSshHost {
     stop(): void {
         if (this.stopped) return;
         this.stopped = true;
-        process.removeListener("exit", this.onExit);
+        this.unregister();
         if (this.sshd?.pid !== undefined && this.sshd.exitCode === null) {
             try {
                 // sshd leads its own process group (detached): its session children go with it.
@@ -186,7 +206,6 @@ export class NetnsSshHost {
         }
         spawnSync("ip", ["netns", "del", this.hostNs]);
         spawnSync("ip", ["netns", "del", this.clientNs]);
-        if (this.createdPrivsepDir) fs.rmSync(PRIVSEP_DIR, { recursive: true, force: true });
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 
@@ -198,6 +217,29 @@ export class NetnsSshHost {
 
     private file(name: string): string {
         return path.join(this.dir, name);
+    }
+}
+
+/**
+ * Deletes namespaces a killed run (SIGKILL, which no handler sees) left behind: ours by name, whose pid is gone.
+ * A live run's namespaces are never touched.
+ */
+function removeStaleNamespaces(): void {
+    const list = spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout ?? "";
+    for (const name of list.split("\n").map((l) => l.split(" ")[0])) {
+        const pid = NAMESPACE_PATTERN.exec(name)?.[1];
+        if (pid === undefined || pid === String(process.pid) || processAlive(Number(pid))) continue;
+        if ((spawnSync("ip", ["netns", "pids", name], { encoding: "utf8" }).stdout ?? "").trim() !== "") continue;
+        spawnSync("ip", ["netns", "del", name]);
+    }
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EPERM";
     }
 }
 

@@ -7,12 +7,13 @@ import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { onAbort } from "./abort-cleanup";
 
 /** The shells a POSIX sh script is run with: every one present here. */
 export const SHELLS = ["/bin/bash", "/bin/dash"].filter((s) => fs.existsSync(s));
 
 /** Real utilities linked into the sandbox's bin/ (what the scripts use besides the stubbed commands). */
-const UTILITIES = ["sh", "cat", "chmod", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test", "tr"];
+const UTILITIES = ["sh", "cat", "chmod", "cksum", "date", "grep", "head", "id", "mkdir", "mktemp", "mv", "rm", "sed", "sleep", "stat", "timeout", "printf", "test", "tr"];
 
 /** How a stub behaves: its output and exit code, or hanging (`sleep 1000`), or a shell body of its own. */
 export interface StubBehaviour {
@@ -44,9 +45,12 @@ export class ScriptSandbox {
     /** Every stub call is appended here as `<name> <args>`. */
     public readonly logFile: string;
     public readonly tmp: string;
+    private readonly unregister: () => void;
 
     constructor() {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-sandbox-"));
+        // Removed on SIGTERM/SIGINT too, not only by remove() (test/support/abort-cleanup.ts).
+        this.unregister = onAbort(() => fs.rmSync(this.dir, { recursive: true, force: true }));
         fs.chmodSync(this.dir, 0o755);
         this.bin = path.join(this.dir, "bin");
         this.tmp = path.join(this.dir, "tmp");
@@ -134,6 +138,7 @@ export class ScriptSandbox {
     }
 
     remove(): void {
+        this.unregister();
         fs.rmSync(this.dir, { recursive: true, force: true });
     }
 }

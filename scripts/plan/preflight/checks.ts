@@ -84,7 +84,7 @@ export function checkNamespaces(cluster: ClusterModel, objects: readonly PlacedO
     const known = new Set([...BUILTIN_NAMESPACES, ...createdNamespaces, ...objects.filter((p) => p.object.kind === "Namespace").map((p) => String(p.object.metadata.name))]);
     return objects
         .filter((p) => p.namespace !== undefined && !known.has(p.namespace))
-        .map((p) => finding(cluster, p, "namespace", `namespace ${p.namespace} is neither created by this stack nor built in`));
+        .map((p) => finding(cluster, p, "namespace", `namespace ${p.namespace} is neither created by this stack nor built in (for a global Service: set mesh.globalServices[].createNamespace: true to create it, or false to declare that it exists)`));
 }
 
 interface ServicePort { nodePort?: number; port?: number }

@@ -41,8 +41,12 @@ export function nodeModel(cluster: ResolvedCluster): NodeModel[] | undefined {
         case "kind": {
             const workerCount = requireField(cluster.kindWorkers, name, "kindWorkers");
             const workers = Array.from({ length: workerCount }, (_, i) => `${name}-worker${i === 0 ? "" : i + 1}`);
+            // kind removes the control-plane taint when the control plane is the only node (kubernetes-sigs/kind
+            // pkg/cluster/internal/create/actions/kubeadminit/init.go: "if we are only provisioning one node, remove
+            // the control plane taint"), so a cluster without workers schedules everything there.
+            const taints = workers.length === 0 ? [] : [{ key: CONTROL_PLANE, effect: "NoSchedule" }];
             return [
-                { name: `${name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${name}-control-plane`) }, taints: [{ key: CONTROL_PLANE, effect: "NoSchedule" }] },
+                { name: `${name}-control-plane`, labels: { [CONTROL_PLANE]: "", ...kubeletLabels(`${name}-control-plane`) }, taints },
                 ...workers.map((worker) => ({ name: worker, labels: kubeletLabels(worker), taints: [] })),
             ];
         }
@@ -73,8 +77,23 @@ function place(object: KubeObject, defaultNamespace: string | undefined): Placed
     return { object, namespace: object.metadata?.namespace ?? defaultNamespace ?? "default" };
 }
 
+/** What the config tells pre-flight beyond the clusters. */
+export interface PreflightOptions {
+    /**
+     * Namespaces the user declares exist in every mesh cluster (a global Service with createNamespace: false), which
+     * pre-flight must not report as missing. @default - none
+     */
+    readonly declaredNamespaces?: readonly string[];
+}
+
+/** The namespaces a config declares exist (config/shape/mesh.ts globalService.createNamespace: false). */
+export function declaredNamespaces(config: { readonly mesh?: { readonly enabled: boolean; readonly globalServices: ReadonlyArray<{ readonly namespace: string; readonly createNamespace?: boolean }> } }): string[] {
+    if (!config.mesh?.enabled) return [];
+    return [...new Set(config.mesh.globalServices.filter((s) => s.createNamespace === false).map((s) => s.namespace))].sort();
+}
+
 /** Pre-flight findings for every cluster of a rendered plan (its clusters resolved: resolveClusters), sorted. */
-export function preflightPlan(plan: OfflinePlan, clusters: readonly ResolvedCluster[]): Finding[] {
+export function preflightPlan(plan: OfflinePlan, clusters: readonly ResolvedCluster[], options: PreflightOptions = {}): Finding[] {
     const findings: Finding[] = [];
     const resources = plan.resources as RenderedResource[];
     const byName = [...clusters].sort((a, b) => (a.config.name < b.config.name ? -1 : a.config.name > b.config.name ? 1 : 0));
@@ -82,7 +101,8 @@ export function preflightPlan(plan: OfflinePlan, clusters: readonly ResolvedClus
         const name = resolved.config.name;
         const mine = resources.filter((r) => clusterOf(r) === name && !r.read);
         const objects: PlacedObject[] = [];
-        const createdNamespaces: string[] = [];
+        // Namespaces the config declares exist (a global Service's createNamespace: false) count as created.
+        const createdNamespaces: string[] = [...(options.declaredNamespaces ?? [])];
         for (const resource of mine) {
             if (resource.type === HELM_RELEASE_TYPE) {
                 const namespace = String(resource.inputs.namespace ?? "default");
