@@ -278,7 +278,7 @@ function chainingValues(chaining: ChainingInput): Record<string, unknown> {
         // prevent the CNI configuration file from being removed during agent upgrade"). With true, every agent
         // restart or upgrade removes it and the node flips to the primary's own conflist: pods created meanwhile are
         // not chained (no policy, no Hubble) until restarted. Cost: after Cilium is removed from a cluster the file
-        // stays and names cilium-cni; README "Known limitations" gives the clean-up.
+        // stays and names cilium-cni; docs/limitations.md gives the clean-up.
         // Pre-flight checks exclusive and uninstall again in the rendered ConfigMap (cni-checks.ts), on purpose.
         uninstall: false,
     };

@@ -1,7 +1,7 @@
 /**
  * How Kubeloom names and marks what it creates, in one place. The Pulumi type token of every component: each component registers under its token, and
  * the config layer names the same token as the scope of the resource names it derives (config/derived-names.ts),
- * so the two cannot drift. A token is part of every child's URN: changing one needs `aliases` (README, URN snapshots).
+ * so the two cannot drift. A token is part of every child's URN: changing one needs `aliases` (CONTRIBUTING.md, URN snapshots).
  */
 
 /** `kubeloom:index:<Component>` for each component. */

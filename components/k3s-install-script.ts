@@ -28,7 +28,7 @@ export const API_READY_INTERVAL_SECONDS = 5;
 
 /**
  * Production time limits of the host scripts, in seconds; each is overridable by the environment variable named
- * in its comment (tests use a few seconds). README.md "Script time limits" lists them too.
+ * in its comment (tests use a few seconds). docs/architecture.md "Script time limits" lists them too.
  */
 export const SCRIPT_TIME_LIMITS = {
     /** KUBELOOM_READYZ_TIMEOUT: one /readyz request (kubectl --request-timeout, and `timeout` around it). */

@@ -389,7 +389,7 @@ export interface Combination {
  * The newest supported combination containing the pinned versions: the newest Kubernetes minor that every pinned
  * release supports and on which every other chart has a release, with the newest such releases. Undefined when the
  * pins cannot be combined (e.g. Cilium 1.16.19 with vCluster 0.36.1). `uses` names the optional charts the stack
- * installs: only those must have a release on the chosen minor. Used for the README table and the tests' stack
+ * installs: only those must have a release on the chosen minor. Used for the docs/support-matrix.md table and the tests' stack
  * variants.
  */
 export function newestCombination(pins: CombinationPins = {}, uses: ReadonlyArray<"vcluster" | "metallb"> = ["vcluster", "metallb"]): Combination | undefined {

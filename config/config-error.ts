@@ -154,7 +154,7 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         if (issue.code === "invalid_type" && where.length === 1 && where[0] === "sourceKubeconfigs" && typeof at === "string") {
             message = `is one secret text, not a map of cluster name → kubeconfig (not shown); set each cluster's: ${secretCommand("sourceKubeconfigs")}, or one JSON map \`pulumi config set --secret kubeloom:sourceKubeconfigs '{"<cluster name>": "<kubeconfig>"}'\``;
         } else if (issue.code === "invalid_type") {
-            message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}`;
+            message = received === "nothing" ? `is required (expected ${issue.expected})` : `must be ${article(issue.expected)}, got ${received}${received.startsWith("number") ? quoteHint(issue.expected, at, where) : ""}`;
         } else if (issue.code === "invalid_value" && "values" in issue) {
             message = `must be one of ${(issue.values as unknown[]).map((v) => quoteInput(v)).join(", ")}, got ${received}`;
         } else if (issue.code === "too_small" || issue.code === "too_big") {
@@ -167,6 +167,18 @@ export function toConfigIssues(error: z.ZodError, raw: unknown): ConfigIssue[] {
         issues.push({ path: formatPath(where) || "(root)", message });
     }
     return issues;
+}
+
+/**
+ * For a number where text is expected — `version: 1.20`, which YAML reads as the number 1.2 — how to write it: quoted.
+ * The trailing zero YAML dropped is offered too, since the value as written is gone by now.
+ */
+function quoteHint(expected: string, value: unknown, where: readonly PropertyKey[]): string {
+    if (expected !== "string" || typeof value !== "number" || !Number.isFinite(value)) return "";
+    const text = String(value);
+    const written = /^\d+\.\d$/.test(text) ? [text, `${text}0`] : [text];
+    const key = typeof where[where.length - 1] === "string" ? `${String(where[where.length - 1])}: ` : "";
+    return ` (YAML reads an unquoted ${written.join(" or ")} as a number); quote it: ${written.map((w) => `${key}"${w}"`).join(" or ")}`;
 }
 
 function article(expected: string): string {

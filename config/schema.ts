@@ -25,32 +25,25 @@ export type { MetallbConfig, CiliumLoadBalancerConfig } from "./shape/load-balan
 export type { MeshConfig, GlobalServiceConfig } from "./shape/mesh";
 
 const clusterConfig = z.strictObject({
-    name: clusterName,
-    id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)"),
-    podCidr: cidrText,
-    serviceCidr: cidrText,
-    /** Protect the cluster's resources from deletion; default: on unless the stack is named dev or test. */
-    protect: z.boolean().optional(),
-    /**
-     * The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing
-     * to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see README.
-     */
-    deleteUnreachable: z.boolean().default(false),
-    source: clusterSource,
-    cilium: ciliumConfig.default(() => ciliumConfig.parse({})),
-    vclusters: z.array(vclusterConfig).default([]),
-    loadBalancer: loadBalancerConfig.optional(),
-    clustermesh: clustermeshConfig.optional(),
+    name: clusterName.describe("Cluster name: Cilium's cluster.name, the kubeconfig context and the prefix of every resource name. Unique, not \"default\"."),
+    id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").describe("Cilium cluster.id, unique across the stack: 1-255 (511 with mesh.maxConnectedClusters: 511)."),
+    podCidr: cidrText.describe("Pod network (IPv4 CIDR, the network address): K3s --cluster-cidr and Cilium's IPAM. Disjoint from serviceCidr and, in a mesh, from every member's."),
+    serviceCidr: cidrText.describe("Service network (IPv4 CIDR, the network address): K3s --service-cidr."),
+    protect: z.boolean().optional().describe("Protect the cluster's resources from deletion; default: on unless the stack is named dev or test."),
+    deleteUnreachable: z.boolean().default(false).describe("The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see docs/deploying.md."),
+    source: clusterSource.describe("Where the cluster comes from: exactly one of k3s, kind, kubeconfig, stackReference."),
+    cilium: ciliumConfig.default(() => ciliumConfig.parse({})).describe("Cilium on this cluster."),
+    vclusters: z.array(vclusterConfig).default([]).describe("Tenant virtual clusters (vCluster) on this cluster."),
+    loadBalancer: loadBalancerConfig.optional().describe("The cluster's LoadBalancer address provider: metallb or cilium (not both)."),
+    clustermesh: clustermeshConfig.optional().describe("This cluster's clustermesh-apiserver address (mesh members)."),
 });
 
 /** The whole `kubeloom:*` namespace. Secrets are top-level keys so the CLI can encrypt them. */
 export const stackConfigSchema = z.strictObject({
-    clusters: z.array(clusterConfig).min(1, "must list at least one cluster"),
-    mesh: meshConfig.optional(),
-    /** Secret: SSH private key used for every K3s host without sshPrivateKeyPath. */
-    sshPrivateKey: z.string().min(1).optional(),
-    /** Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path. */
-    sourceKubeconfigs: z.record(z.string(), z.string()).optional(),
+    clusters: z.array(clusterConfig).min(1, "must list at least one cluster").describe("The clusters of this stack (at least one)."),
+    mesh: meshConfig.optional().describe("Cilium Cluster Mesh across this stack's clusters."),
+    sshPrivateKey: z.string().min(1).optional().describe("Secret: SSH private key used for every K3s host without sshPrivateKeyPath."),
+    sourceKubeconfigs: z.record(z.string(), z.string()).optional().describe("Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path."),
 });
 
 /** Keys that must only ever be set with `pulumi config set --secret`. */

@@ -239,7 +239,7 @@ function vclusterRefusal(step: VersionStep, head: string): string | undefined {
             `${head}: the tenant runs the k3s distro, which vCluster ${step.requested} no longer has (deprecated in 0.25, removed in 0.33), ` +
             "and upstream migrates k3s → k8s automatically only on 0.25–0.32, which are not in Kubeloom's support matrix. " +
             `Keep ${step.deployed} for this tenant; or add a new tenant (a new name) with version ${step.requested}, move the workloads to it, ` +
-            "then remove this one (README: Upgrades → vCluster)"
+            "then remove this one (docs/upgrades.md, vCluster)"
         );
     }
     return undefined;

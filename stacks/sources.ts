@@ -79,7 +79,7 @@ function providerFor(cluster: ClusterConfig, options: SourceOptions, kubeconfig:
         kubeconfig,
         context,
         clusterIdentifier: clusterIdentifier(options.stackName, cluster.name),
-        // Only when asked (the cluster is gone, see README "Destroy with a host gone"): otherwise an unreachable
+        // Only when asked (the cluster is gone, see docs/deploying.md "Destroy with a host gone"): otherwise an unreachable
         // cluster must fail the update, not silently empty the state. Omitted when false, so existing providers
         // plan exactly as before.
         ...(cluster.deleteUnreachable ? { deleteUnreachable: true } : {}),

@@ -20,90 +20,49 @@ export const cniNetworkName = z
 
 export const ciliumConfig = z
     .strictObject({
-        /**
-         * Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster
-         * (and its Cilium) another stack manages — a tenants stack only adds vClusters.
-         */
-        install: z.boolean().optional(),
-        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium),
-        kubeProxyReplacement: z.boolean().default(true),
-        /**
-         * How Cilium carries pod traffic between nodes. Default: "tunnel", except with a chaining mode that keeps a
-         * primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is "native"
-         * (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do).
-         */
-        routingMode: z.enum(["tunnel", "native"]).optional(),
-        /**
-         * Default: "kubernetes" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is
-         * "cluster-pool" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining).
-         */
-        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional(),
+        install: z.boolean().optional().describe("Whether this stack installs Cilium. Default: true, except for a `stackReference` source, whose cluster (and its Cilium) another stack manages — a tenants stack only adds vClusters."),
+        version: ciliumVersion.default(DEFAULT_VERSIONS.cilium).describe("Cilium chart release: one of the support matrix, and one that supports the cluster's Kubernetes version."),
+        kubeProxyReplacement: z.boolean().default(true).describe("eBPF kube-proxy replacement (a boolean; no chart accepts \"strict\"). On a K3s cluster it also turns K3s' kube-proxy off (--disable-kube-proxy)."),
+        routingMode: z.enum(["tunnel", "native"]).optional().describe("How Cilium carries pod traffic between nodes. Default: \"tunnel\", except with a chaining mode that keeps a primary CNI (generic-veth, aws-cni, flannel), where the primary routes and the default is \"native\" (rendered without a tunnel and without Cilium's own node routes, as the chaining guides do)."),
+        ipamMode: z.enum(["kubernetes", "cluster-pool"]).optional().describe("Default: \"kubernetes\" (the node podCIDRs), except with a chaining mode that keeps a primary CNI, where it is \"cluster-pool\" over `chaining.routerCidr`: the primary CNI hands the node podCIDR to pods (see chaining)."),
         hubble: z
             .strictObject({
-                relay: z.boolean().default(true),
-                ui: z.boolean().default(true),
-                /** Expose hubble-ui as a NodePort on this port. */
-                uiNodePort: nodePort.optional(),
-                /**
-                 * Hubble metric handlers (hubble.metrics.enabled), e.g. the seeds' [dns, drop, tcp, flow,
-                 * port-distribution, icmp, http]; each optionally `<name>:<options>`. Default: none (metrics off).
-                 */
+                relay: z.boolean().default(true).describe("Deploy hubble-relay."),
+                ui: z.boolean().default(true).describe("Deploy hubble-ui."),
+                uiNodePort: nodePort.optional().describe("Expose hubble-ui as a NodePort on this port."),
                 metrics: z
                     .array(z.string().regex(/^[A-Za-z][A-Za-z0-9-]{0,39}(:[!-~]{1,200})?$/, "must be a Hubble metric name, optionally followed by \":<options>\" without spaces (e.g. \"dns:query;ignoreAAAA\")"))
                     .min(1, "must list at least one metric (leave the key out to turn metrics off)")
-                    .optional(),
-                /**
-                 * Also write a ServiceMonitor for the Hubble metrics (hubble.metrics.serviceMonitor.enabled). Needs
-                 * Prometheus Operator's CRDs (monitoring.coreos.com/v1) in the cluster; Kubeloom does not install them.
-                 */
-                serviceMonitor: z.boolean().default(false),
+                    .optional()
+                    .describe("Hubble metric handlers (hubble.metrics.enabled), e.g. [dns, drop, tcp, flow, port-distribution, icmp, http]; each optionally <name>:<options>. Default: metrics off."),
+                serviceMonitor: z.boolean().default(false).describe("Also write a ServiceMonitor for the Hubble metrics; needs Prometheus Operator's CRDs (monitoring.coreos.com/v1) in the cluster, which Kubeloom does not install."),
             })
-            .default({ relay: true, ui: true, serviceMonitor: false }),
-        nodeSelector: labelMap.default({}),
-        tolerations: z.array(toleration).default([]),
-        operatorReplicas: z.number().int().min(1).max(5).optional(),
-        /** API server address for kube-proxy replacement when the cluster is not created by Kubeloom. */
-        k8sServiceHost: hostAddress.optional(),
-        k8sServicePort: port.optional(),
+            .default({ relay: true, ui: true, serviceMonitor: false }).describe("Hubble relay, UI and metrics."),
+        nodeSelector: labelMap.default({}).describe("Run the Cilium agent only on nodes with these labels (label keys and values); default: every node."),
+        tolerations: z.array(toleration).default([]).describe("Tolerations of the Cilium agent; default: the chart's tolerate-everything."),
+        operatorReplicas: z.number().int().min(1).max(5).optional().describe("Cilium operator replicas; default: 1 on a one-node cluster, else 2. At most the number of nodes Kubeloom creates."),
+        k8sServiceHost: hostAddress.optional().describe("API server address for kube-proxy replacement when the cluster is not created by Kubeloom."),
+        k8sServicePort: port.optional().describe("API server port for kube-proxy replacement when the cluster is not created by Kubeloom (required together with k8sServiceHost)."),
         chaining: z
             .strictObject({
-                mode: z.enum(CHAINING_MODES),
-                /**
-                 * Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name);
-                 * reverted on destroy. Default: no node is touched.
-                 */
-                nodes: z.array(checkedString(nodeNameProblem)).default([]),
-                /**
-                 * generic-veth and flannel: the network name ("name") of the primary CNI's conflist on the nodes. The
-                 * agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep
-                 * one IPAM store. Default: "cbr0" for flannel (the name in flannel's kube-flannel.yml and in K3s'
-                 * flannel); required for generic-veth; not used with aws-cni (implied "aws-cni") or portmap.
-                 */
-                target: cniNetworkName.optional(),
-                /**
-                 * generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium
-                 * takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of
-                 * from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286).
-                 */
-                routerCidr: cidrText.optional(),
+                mode: z.enum(CHAINING_MODES).describe("generic-veth, aws-cni or flannel (the primary CNI keeps IPAM and routing), or portmap (Cilium stays the primary CNI; only without kube-proxy replacement)."),
+                nodes: z.array(checkedString(nodeNameProblem)).default([]).describe("Opt-in: label these nodes with `nodeSelector` (and taint them with the taints `tolerations` name); reverted on destroy. Default: no node is touched."),
+                target: cniNetworkName.optional().describe("generic-veth and flannel: the network name (\"name\") of the primary CNI's conflist on the nodes. The agent copies that conflist, appends cilium-cni and keeps the name (cni.chainingTarget), so pods keep one IPAM store. Default: \"cbr0\" for flannel (the name in flannel's kube-flannel.yml and in K3s' flannel); required for generic-veth; not used with aws-cni (implied \"aws-cni\") or portmap."),
+                routerCidr: cidrText.optional().describe("generic-veth, aws-cni, flannel (required there): an IPv4 CIDR that no pod, Service or node uses. Cilium takes its own per-node addresses (the cilium_host router IP) from it, one /28 per node, instead of from the node podCIDR the primary CNI hands to pods (cilium/cilium#9590, #22286)."),
             })
-            .optional(),
-        /**
-         * Transparent encryption of pod traffic between nodes (and clusters of a mesh): `wireguard` or `ipsec`.
-         * `nodeEncryption` (WireGuard only) also encrypts node traffic, except to and from control-plane nodes;
-         * `keyId` (IPsec only, 1-15) numbers the generated key: raise it to rotate. Default: off.
-         */
+            .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
         encryption: z
             .strictObject({
                 type: z.enum(ENCRYPTION_TYPES),
                 nodeEncryption: z.boolean().optional(),
                 keyId: z.number().int().min(IPSEC_KEY_ID_RANGE.first, "must be an IPsec key id from 1 to 15").max(IPSEC_KEY_ID_RANGE.last, "must be an IPsec key id from 1 to 15").optional(),
             })
-            .optional(),
+            .optional()
+            .describe("Transparent encryption: { type: wireguard | ipsec, nodeEncryption? (WireGuard), keyId? (IPsec, 1-15; raise it to rotate) }. Default: off."),
         /** Tunnel protocol with routingMode tunnel: vxlan (UDP 8472) or geneve (UDP 6081). Default: the chart's vxlan. */
-        tunnelProtocol: z.enum(TUNNEL_PROTOCOLS).optional(),
+        tunnelProtocol: z.enum(TUNNEL_PROTOCOLS).optional().describe("Tunnel protocol with routingMode tunnel: vxlan (UDP 8472, the chart's default) or geneve (UDP 6081)."),
         /** The agent's network devices (`devices`). Default: Cilium's auto-detection. */
-        devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).min(1, "must list at least one interface (leave the key out for auto-detection)").optional(),
+        devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).min(1, "must list at least one interface (leave the key out for auto-detection)").optional().describe("The agent's network devices; default: Cilium's auto-detection."),
         /**
          * Cilium's Gateway API controller (HTTP entry point): the Gateway API CRDs the Cilium release supports,
          * installed before Cilium, the GatewayClass `cilium`, and optionally one Gateway with a LoadBalancer address.
@@ -120,10 +79,10 @@ export const ciliumConfig = z
                     })
                     .optional(),
             })
-            .optional(),
-        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS),
-        /** Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`. */
-        verify: z.boolean().default(false),
+            .optional()
+            .describe("Cilium's Gateway API controller: the Gateway API CRDs of the Cilium release, the GatewayClass cilium, and optionally one Gateway { name, namespace, address } with a LoadBalancer address (Cilium >= 1.19)."),
+        waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
+        verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({

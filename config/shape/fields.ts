@@ -111,11 +111,11 @@ export const kubernetesVersion = z
 // renders a DaemonSet the API server rejects after Helm has started.
 export const toleration = z
     .strictObject({
-        key: checkedString(qualifiedNameProblem).optional(),
-        operator: z.enum(["Exists", "Equal"]).optional(),
-        value: checkedString(labelValueProblem).optional(),
-        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional(),
-        tolerationSeconds: z.number().int().optional(),
+        key: checkedString(qualifiedNameProblem).optional().describe("Taint key the toleration matches (a qualified name); empty with operator Exists tolerates every taint."),
+        operator: z.enum(["Exists", "Equal"]).optional().describe("Exists or Equal (Kubernetes' default: Equal)."),
+        value: checkedString(labelValueProblem).optional().describe("Taint value to match with operator Equal; must be empty with Exists."),
+        effect: z.enum(["NoSchedule", "PreferNoSchedule", "NoExecute"]).optional().describe("Taint effect to match: NoSchedule, PreferNoSchedule or NoExecute; default: every effect."),
+        tolerationSeconds: z.number().int().optional().describe("With effect NoExecute: how long a pod stays bound after the taint appears."),
     })
     .superRefine((t, ctx) => {
         if (t.operator === "Exists" && t.value !== undefined && t.value !== "") {

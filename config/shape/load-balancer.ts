@@ -4,27 +4,22 @@
 import { z } from "zod";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 import { metallbVersion } from "./fields";
+import { LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
 
 export const metallbConfig = z.strictObject({
-    version: metallbVersion.default(DEFAULT_VERSIONS.metallb),
-    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
+    version: metallbVersion.default(DEFAULT_VERSIONS.metallb).describe("MetalLB chart release from the support matrix."),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range").describe("The pool: CIDRs or a.b.c.d-e.f.g.h ranges in the nodes' network."),
 });
 
 export const ciliumLoadBalancerConfig = z.strictObject({
-    /** Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges. */
-    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range"),
-    /**
-     * The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's
-     * interfaces. Default: Cilium's auto-detection and every interface.
-     */
-    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]),
+    addresses: z.array(z.string()).min(1, "must list at least one CIDR or range").describe("Pool entries, the same forms as loadBalancer.metallb.addresses: CIDRs or a.b.c.d-e.f.g.h ranges."),
+    devices: z.array(z.string().regex(/^[A-Za-z0-9][-A-Za-z0-9_.+]{0,14}$/, "must be a network interface name like eth0")).default([]).describe("The agent's `devices`, which must include the NIC that answers ARP for the addresses; also the L2 policy's interfaces. Default: Cilium's auto-detection and every interface."),
 });
 
 /** A cluster's `loadBalancer` block. */
 export const loadBalancerConfig = z.strictObject({
-    metallb: metallbConfig.optional(),
-    /** Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ LBIPAM_MIN_CILIUM of the support matrix, kube-proxy replacement). */
-    cilium: ciliumLoadBalancerConfig.optional(),
+    metallb: metallbConfig.optional().describe("MetalLB with one address pool (its first address is the default clustermesh-apiserver address)."),
+    cilium: ciliumLoadBalancerConfig.optional().describe(`Cilium LB-IPAM + L2 announcements instead of MetalLB (Cilium ≥ ${LBIPAM_MIN_CILIUM}, kube-proxy replacement).`),
 });
 
 export type MetallbConfig = z.output<typeof metallbConfig>;

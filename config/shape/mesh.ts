@@ -8,34 +8,22 @@ import { quoteInput } from "../../lib/user-input";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS, DEFAULT_MESH_SERVICE_TYPE } from "../../components/defaults";
 import { dns1123LabelProblem, portNameProblem } from "../../lib/k8s-formats";
 import { checkedString, hostAddress, labelMap, nodePort, port, SELF_CONTAINED } from "./fields";
+import { CLUSTERMESH_NODEPORT_BASE } from "../../components/versions";
 import { GLOBAL_SERVICE_PROTOCOLS, globalServicePorts } from "../../components/mesh-services";
 
 /** A cluster's `clustermesh` block. */
 export const clustermeshConfig = z.strictObject({
-    /**
-     * LoadBalancer IP of the clustermesh-apiserver (default: the first address of the pool); with mesh.serviceType
-     * ClusterIP its fixed ClusterIP, inside serviceCidr (required there).
-     */
-    apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional(),
-    /** NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default CLUSTERMESH_NODEPORT_BASE (32379) + mesh index. */
-    nodePort: nodePort.optional(),
-    /** Node address peers dial for NodePort; default: the cluster's API host. */
-    nodeAddress: hostAddress.optional(),
+    apiserverIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("LoadBalancer IP of the clustermesh-apiserver (default: the first address of the pool); with mesh.serviceType ClusterIP its fixed ClusterIP inside serviceCidr (required there)."),
+    nodePort: nodePort.optional().describe(`NodePort of the clustermesh-apiserver for mesh.serviceType NodePort; default ${CLUSTERMESH_NODEPORT_BASE} + the member's index in the mesh.`),
+    nodeAddress: hostAddress.optional().describe("Node address peers dial for NodePort; default: the cluster's API host."),
 });
 
 export const globalService = z.strictObject({
-    name: checkedString(dns1123LabelProblem),
-    namespace: checkedString(dns1123LabelProblem).default("default"),
-    /**
-     * Whether the namespace exists: true — Kubeloom creates it in every mesh cluster (and deletes it on destroy);
-     * false — the user declares it exists already (made by another stack or tool), and `plan --render`'s pre-flight
-     * takes their word. @default - not said: pre-flight reports a namespace the stack does not create
-     */
-    createNamespace: z.boolean().optional(),
-    /** io.cilium/service-affinity. */
-    affinity: z.enum(["none", "local", "remote"]).default("none"),
-    /** Clusters that do not share their backends (io.cilium/shared-service: "false"). */
-    notSharedIn: z.array(z.string()).default([]),
+    name: checkedString(dns1123LabelProblem).describe("Service name (DNS-1123 label), the same in every mesh member."),
+    namespace: checkedString(dns1123LabelProblem).default("default").describe("Namespace of the Service (DNS-1123 label)."),
+    createNamespace: z.boolean().optional().describe("Whether the namespace exists: true — Kubeloom creates it in every mesh cluster (and deletes it on destroy); false — the user declares it exists already (made by another stack or tool), and `plan --render`'s pre-flight takes their word. Default: not said — pre-flight reports a namespace the stack does not create."),
+    affinity: z.enum(["none", "local", "remote"]).default("none").describe("io.cilium/service-affinity."),
+    notSharedIn: z.array(z.string()).default([]).describe("Clusters that do not share their backends (io.cilium/shared-service: \"false\")."),
     ports: z
         .array(
             z.strictObject({
@@ -68,8 +56,8 @@ export const globalService = z.strictObject({
                     }
                 }
             });
-        }),
-    selector: labelMap,
+        }).describe("The Service's ports: [{ port, targetPort?, name? }], numbers and names unique."),
+    selector: labelMap.describe("Labels of the backend pods."),
 });
 
 /** Endpoints of a cross-cluster policy: a cluster (or, as a destination, "*" for any) and pod labels. */
@@ -97,23 +85,14 @@ export const meshPolicy = z.strictObject({
 });
 
 export const meshConfig = z.strictObject({
-    enabled: z.boolean().default(true),
-    /** Names of the clusters in the mesh; default: all clusters. */
-    clusters: z.array(z.string()).optional(),
-    /**
-     * How peers reach each clustermesh-apiserver: LoadBalancer (a pool address), NodePort (a node address), or
-     * ClusterIP (the Service's ClusterIP `clustermesh.apiserverIP`, when the members' ClusterIPs are routable between
-     * clusters; Cilium ≥ 1.19).
-     */
-    serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default(DEFAULT_MESH_SERVICE_TYPE),
-    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS),
-    globalServices: z.array(globalService).default([]),
-    /** Cross-cluster CiliumNetworkPolicies, each applied in its `from` cluster. */
-    policies: z.array(meshPolicy).default([]),
-    /** Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy. */
-    demo: z.boolean().default(false),
-    /** At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered. */
-    verify: z.boolean().default(false),
+    enabled: z.boolean().default(true).describe("Connect the member clusters with Cilium Cluster Mesh."),
+    clusters: z.array(z.string()).optional().describe("Names of the clusters in the mesh; default: all clusters."),
+    serviceType: z.enum(["LoadBalancer", "NodePort", "ClusterIP"]).default(DEFAULT_MESH_SERVICE_TYPE).describe("How each clustermesh-apiserver is exposed to the other members: LoadBalancer (an address from the cluster's pool), NodePort, or ClusterIP (clustermesh.apiserverIP, where the members' ClusterIPs are routable; Cilium >= 1.19)."),
+    maxConnectedClusters: z.union([z.literal(255), z.literal(511)]).default(DEFAULT_MAX_CONNECTED_CLUSTERS).describe("Cilium's clustermesh.maxConnectedClusters: 255, or 511 (fewer cluster-local identities)."),
+    globalServices: z.array(globalService).default([]).describe("Services declared in every member and shared across the mesh (service.cilium.io/global)."),
+    policies: z.array(meshPolicy).default([]).describe("Cross-cluster CiliumNetworkPolicies, each applied in its from cluster: { name, namespace, from: { cluster, labels }, to: { cluster | \"*\", labels }, ports?, kafka? }."),
+    demo: z.boolean().default(false).describe("Deploy the rebel-base / x-wing demo with a global service and cross-cluster policy."),
+    verify: z.boolean().default(false).describe("At `up`, curl the demo global service from x-wing in each cluster and fail unless the clusters the demo policy allows answered."),
 });
 
 export type MeshConfig = z.output<typeof meshConfig>;

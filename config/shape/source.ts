@@ -17,39 +17,31 @@ const NAME_MAX = 253;
 const NAME_MAX_MESSAGE = `must be at most ${NAME_MAX} characters`;
 
 export const sshTarget = {
-    host: hostAddress,
-    /** SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name. */
-    user: checkedString(posixUserNameProblem).optional(),
-    port: port.default(22),
+    host: hostAddress.describe("IPv4 address or DNS name of the node, or \"localhost\" to install on the machine running Pulumi (with sudo). A host belongs to one cluster only."),
+    user: checkedString(posixUserNameProblem).optional().describe("SSH user; required unless host is localhost. Reaches ssh and sudo, so it must be a plain POSIX user name."),
+    port: port.default(22).describe("SSH port of the node."),
 };
 
 /** A K3s node in `servers` or `agents`: user defaults to source.k3s.user, port to 22 (as an agent's always did). */
 export const k3sNode = z.strictObject({ ...sshTarget });
 
-/** Hosts a K3s source may skip the uninstall of on destroy (see README "Destroy with a host gone"). */
+/** Hosts a K3s source may skip the uninstall of on destroy (see docs/deploying.md "Destroy with a host gone"). */
 export const skipUninstall = z.array(hostAddress).default([]);
 
 export const k3sSource = z
     .strictObject({
-        /** The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers. */
-        host: sshTarget.host.optional(),
-        /** Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster. */
-        servers: z.array(k3sNode).min(1, "must list at least one server").optional(),
-        /** SSH user of every node without its own. Required unless every node has one or the server is localhost. */
-        user: sshTarget.user,
-        /** SSH port of `host`. */
-        port: sshTarget.port,
-        /** The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server. */
-        registrationAddress: hostAddress.refine((h) => !isLoopbackHost(h), "cannot be \"localhost\" or another loopback address (127.0.0.0/8): other nodes and clients must reach it").optional(),
-        version: k3sVersion.default(DEFAULT_VERSIONS.k3s),
-        apiPort: port.default(K3S_DEFAULT_API_PORT),
-        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]),
-        tlsSans: z.array(hostAddress).default([]),
-        /** Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey. */
-        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional(),
-        agents: z.array(k3sNode).default([]),
-        /** Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed. */
-        skipUninstall,
+        host: sshTarget.host.optional().describe("The one-server shorthand: the same as `servers: [{ host }]`. Exactly one of host and servers."),
+        servers: z.array(k3sNode).min(1, "must list at least one server").optional().describe("Embedded-etcd servers: 1, 3 or 5 (etcd quorum); the first initialises the cluster."),
+        user: sshTarget.user.describe("SSH user of every node without its own. Required unless every node has one or the server is localhost."),
+        port: sshTarget.port.describe("SSH port of `host`."),
+        registrationAddress: hostAddress.refine((h) => !isLoopbackHost(h), "cannot be \"localhost\" or another loopback address (127.0.0.0/8): other nodes and clients must reach it").optional().describe("The fixed address (VIP, DNS name, load balancer) nodes join and clients use; required with > 1 server."),
+        version: k3sVersion.default(DEFAULT_VERSIONS.k3s).describe("K3s release to install (INSTALL_K3S_VERSION): v1.<minor>.<patch>+k3s<n> on a supported K3s line; a change upgrades in place, one node at a time."),
+        apiPort: port.default(K3S_DEFAULT_API_PORT).describe("Port of the K3s API server (--https-listen-port): below 30000 and clear of the SSH port and of K3s' and Cilium's own ports."),
+        disable: z.array(z.enum(K3S_PACKAGED_COMPONENTS)).default([...DEFAULT_K3S_DISABLE]).describe("Packaged K3s components to disable (--disable); Cilium replaces servicelb when it is the load balancer."),
+        tlsSans: z.array(hostAddress).default([]).describe("Extra subject alternative names of the API server certificate (--tls-san); each server's host and the registration address are always added."),
+        sshPrivateKeyPath: credentialPath("give the key file's path (e.g. ~/.ssh/id_ed25519), or set the secret with `pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`").optional().describe("Path to an SSH private key file read at run time (kept secret); else kubeloom:sshPrivateKey."),
+        agents: z.array(k3sNode).default([]).describe("Agent (worker) nodes, joined with the cluster token: [{ host, user?, port? }]."),
+        skipUninstall: skipUninstall.describe("Nodes that no longer exist: their uninstall is skipped (with a warning) when they are destroyed."),
     })
     .superRefine((k3s, ctx) => {
         if ((k3s.host === undefined) === (k3s.servers === undefined)) {
@@ -83,48 +75,34 @@ function keyPath(key: string): Array<string | number> {
 }
 
 export const kindSource = z.strictObject({
-    /** Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both. */
-    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode),
-    workers: z.number().int().min(0).max(10).default(DEFAULT_KIND_WORKERS),
-    /** Host port of the kind API server; must differ between kind clusters on one machine. */
-    apiServerPort: port.optional(),
+    nodeImage: checkedString(imageReferenceProblem).pipe(kindNodeImage).default(DEFAULT_VERSIONS.kindNode).describe("Reaches `kind create cluster --image`: an OCI reference on a supported kind line, validated as both."),
+    workers: z.number().int().min(0).max(10).default(DEFAULT_KIND_WORKERS).describe("Number of kind worker nodes beside the control plane (0-10)."),
+    apiServerPort: port.optional().describe("Host port of the kind API server; must differ between kind clusters on one machine."),
 });
 
 export const kubeconfigSource = z.strictObject({
-    /** A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>. */
-    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional(),
-    /** Context to use from it; default: its current-context. */
-    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).optional(),
-    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
-    nodeAddress: hostAddress.optional(),
-    /**
-     * The cluster's Kubernetes minor ("1.36"), checked against the support matrix and used by `plan --render`.
-     * Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster.
-     */
-    kubernetesVersion: kubernetesVersion.optional(),
+    path: credentialPath("give the kubeconfig file's path, or set it as a secret with `pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.<cluster name>' \"$(cat kubeconfig)\"`").optional().describe("A kubeconfig file read at run time; else the secret kubeloom:sourceKubeconfigs.<cluster name>."),
+    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).optional().describe("Context to use from it; default: its current-context."),
+    nodeAddress: hostAddress.optional().describe("Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost."),
+    kubernetesVersion: kubernetesVersion.optional().describe("The cluster's Kubernetes minor (\"1.36\"), checked against the support matrix and used by `plan --render`. Default: unknown — Kubeloom cannot read it offline, so no matrix check is made for this cluster."),
 });
 
 export const stackReferenceSource = z.strictObject({
-    /** Fully qualified stack name, e.g. "acme/kubeloom/platform" or "platform" on the local backend. */
-    stack: z.string().min(1).max(STACK_NAME_MAX, `must be at most ${STACK_NAME_MAX} characters: a fully qualified stack name is <org>/<project>/<stack>, each at most 100`),
-    /** Output holding a map of context name → kubeconfig. */
-    output: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).default("kubeconfigs"),
-    /** Context (map key) to use. */
-    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE),
-    /** Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost. */
-    nodeAddress: hostAddress.optional(),
-    /** The cluster's Kubernetes minor ("1.36"), as for `kubeconfig`. Default: unknown, no matrix check. */
-    kubernetesVersion: kubernetesVersion.optional(),
+    stack: z.string().min(1).max(STACK_NAME_MAX, `must be at most ${STACK_NAME_MAX} characters: a fully qualified stack name is <org>/<project>/<stack>, each at most 100`).describe("Fully qualified stack name, e.g. \"acme/kubeloom/platform\" or \"platform\" on the local backend."),
+    output: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).default("kubeconfigs").describe("Output holding a map of context name → kubeconfig."),
+    context: z.string().min(1).max(NAME_MAX, NAME_MAX_MESSAGE).describe("Context (map key) to use."),
+    nodeAddress: hostAddress.optional().describe("Address of a node where NodePorts answer (NodePort vClusters, Hubble UI); default: cilium.k8sServiceHost."),
+    kubernetesVersion: kubernetesVersion.optional().describe("The cluster's Kubernetes minor (\"1.36\"), as for `kubeconfig`. Default: unknown, no matrix check."),
 });
 
 export const SOURCE_KINDS = ["k3s", "kind", "kubeconfig", "stackReference"] as const;
 
 export const clusterSource = z
     .strictObject({
-        k3s: k3sSource.optional(),
-        kind: kindSource.optional(),
-        kubeconfig: kubeconfigSource.optional(),
-        stackReference: stackReferenceSource.optional(),
+        k3s: k3sSource.optional().describe("K3s installed by Kubeloom over SSH (or locally) on the hosts listed here."),
+        kind: kindSource.optional().describe("A local kind cluster created by Kubeloom (needs Docker and kind on the machine running Pulumi)."),
+        kubeconfig: kubeconfigSource.optional().describe("An existing cluster reached through a kubeconfig (a file path or the secret kubeloom:sourceKubeconfigs.<cluster name>)."),
+        stackReference: stackReferenceSource.optional().describe("An existing cluster whose kubeconfig is an output of another Pulumi stack (a tenants stack on a platform stack's cluster)."),
     })
     .superRefine((source, ctx) => {
         const given = SOURCE_KINDS.filter((k) => source[k] !== undefined);

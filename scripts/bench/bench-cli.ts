@@ -19,6 +19,8 @@ import { serializePlan } from "../plan/offline-plan";
 import { emptyProgram } from "./bench-floor";
 import { benchStackFile, meshBenchConfig, vclusterBenchConfig } from "./bench-configs";
 import { PROJECT_DIR } from "../../lib/project";
+import { CommandHelp, formatHelp } from "../common/cli";
+import { suggestKey } from "../../config/config-error";
 
 const projectDir = PROJECT_DIR;
 
@@ -56,7 +58,27 @@ const MAX_IN_PROCESS_RUNS = 25;
 
 const USAGE = "usage: npm run bench -- [--quick] [--runs <n>] [--command-runs <n>] [--out <file>]";
 
+const HELP: CommandHelp = {
+    usage: USAGE,
+    description: "Times the offline plan at growing size against a floor (the same runtime, an empty program) and writes bench/results.md.",
+    flags: [
+        ["--quick", "fewer runs (about 1 minute instead of 3)"],
+        ["--runs <n>", "in-process runs per case (default 5, --quick 2)"],
+        ["--command-runs <n>", "whole-command runs per case (default 5, --quick 1)"],
+        ["--out <file>", "write the results here (default bench/results.md)"],
+    ],
+    environment: [["KUBELOOM_HELM, KUBELOOM_CHARTS_DIR", "also time the shipped stacks with --render"]],
+    exitCodes: [
+        [0, "measured and written"],
+        [1, "bad arguments or a failed measurement"],
+    ],
+};
+
 function parseArgs(argv: readonly string[]): BenchArgs {
+    if (argv.includes("--help") || argv.includes("-h")) {
+        process.stdout.write(formatHelp(HELP));
+        process.exit(0);
+    }
     const quick = argv.includes("--quick");
     const number = (flag: string, fallback: number): number => {
         const index = argv.indexOf(flag);
@@ -67,7 +89,10 @@ function parseArgs(argv: readonly string[]): BenchArgs {
     };
     const known = new Set(["--quick", "--runs", "--command-runs", "--out"]);
     argv.forEach((arg, i) => {
-        if (arg.startsWith("-") && !known.has(arg)) throw new Error(`unknown option ${arg}\n${USAGE}`);
+        if (arg.startsWith("-") && !known.has(arg)) {
+            const hint = suggestKey(arg.replace(/^-+/, ""), [...known].map((k) => k.slice(2)));
+            throw new Error(`unknown option ${arg}${hint ? ` (did you mean --${hint}?)` : ""}\n${USAGE}`);
+        }
         if (!arg.startsWith("-") && !["--runs", "--command-runs", "--out"].includes(argv[i - 1])) throw new Error(`unexpected argument ${arg}\n${USAGE}`);
     });
     const outIndex = argv.indexOf("--out");

@@ -9,11 +9,22 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import { STACK_NAME, stacksToDeploy } from "./ci-stacks";
-import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
+import { CliError, CommandHelp, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { stacksInDir } from "../diff/base-worktree";
 import { PROJECT_DIR } from "../../lib/project";
 
-const USAGE = "usage: npm run ci:stacks -- [--changed-since <commit>] [--stack <name>]";
+const HELP: CommandHelp = {
+    usage: "usage: npm run ci:stacks -- [--changed-since <commit>] [--stack <name>]",
+    description: "Prints the stacks a CI job should run for as a JSON array (and writes stacks=<json> to $GITHUB_OUTPUT when set).",
+    flags: [
+        ["--changed-since <commit>", "the stacks changed since that commit (all of them when code changed or the commit is unknown)"],
+        ["--stack <name>", "exactly that stack (manual dispatch)"],
+    ],
+    exitCodes: [
+        [EXIT.ok, "printed"],
+        [EXIT.invalid, "bad arguments, an unknown stack, a git failure"],
+    ],
+};
 
 function fail(message: string): never {
     throw new CliError(`ci:stacks: ${message}`, EXIT.invalid);
@@ -32,7 +43,7 @@ async function main(): Promise<number> {
     const { values } = parseCliArgs<{ stack?: string; "changed-since"?: string }>(
         process.argv.slice(2),
         { stack: { type: "string" }, "changed-since": { type: "string" } },
-        USAGE,
+        HELP,
         "ci:stacks",
     );
     const projectDir = PROJECT_DIR;

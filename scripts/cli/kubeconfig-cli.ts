@@ -13,12 +13,33 @@
 import * as fs from "fs";
 import * as path from "path";
 import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automation";
-import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
+import { CliError, CommandHelp, EXIT, parseCliArgs, runMain } from "../common/cli";
 import { KubeconfigMergeError, mergeKubeconfigs } from "../../lib/kubeconfig";
 import { PROJECT_DIR } from "../../lib/project";
 import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
-const USAGE = "usage: npm run kubeconfig -- <stack> [--out <file>] [--context <name>] [--stdin] [--print]";
+const HELP: CommandHelp = {
+    usage: "usage: npm run kubeconfig -- <stack> [--out <file>] [--context <name>] [--stdin] [--print]",
+    description: [
+        "Turns the stack's `kubeconfigs` output into one kubeconfig file with a context per cluster and vCluster, written with",
+        "mode 0600 to ./kubeconfig-<stack>.yaml. Reads the outputs through the Pulumi CLI, or `pulumi stack output --json",
+        "--show-secrets` on stdin. The kubeconfig is never printed unless --print asks for it.",
+    ].join("\n"),
+    flags: [
+        ["<stack>", "the stack whose outputs to read (optional with --stdin)"],
+        ["--out <file>", "write here instead of ./kubeconfig-<stack>.yaml"],
+        ["--context <name>", "the current-context of the file (default: the first cluster)"],
+        ["--stdin", "read `pulumi stack output --json --show-secrets` from a pipe instead of the Pulumi CLI"],
+        ["--print", "print the kubeconfig on stdout (then it is written only with --out)"],
+    ],
+    exitCodes: [
+        [EXIT.ok, "written"],
+        [EXIT.failed, "reading the outputs failed"],
+        [EXIT.invalid, "bad arguments or contexts that cannot be merged"],
+        [EXIT.missingTool, "the Pulumi CLI is not installed (without --stdin)"],
+    ],
+};
+const USAGE = `${HELP.usage} (--help: flags and exit codes)`;
 
 interface KubeconfigArgs {
     stack?: string;
@@ -32,7 +53,7 @@ function parseKubeconfigArgs(argv: readonly string[]): KubeconfigArgs {
     const { values, positionals } = parseCliArgs<{ out?: string; context?: string; stdin?: boolean; print?: boolean }>(
         argv,
         { out: { type: "string" }, context: { type: "string" }, stdin: { type: "boolean" }, print: { type: "boolean" } },
-        USAGE,
+        HELP,
         "kubeloom",
     );
     const stdin = values.stdin ?? false;

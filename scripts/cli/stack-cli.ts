@@ -18,13 +18,35 @@ import * as path from "path";
 import { parse } from "yaml";
 import { checkUpgradeSteps } from "./upgrade-check";
 import { openStack, prepareBackend, pulumiErrorLine, requireCli } from "./automation";
-import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
+import { CliError, CommandHelp, EXIT, parseCliArgs, runMain, stackHint } from "../common/cli";
 import { PROJECT_DIR } from "../../lib/project";
 
 const OPERATIONS = ["up", "preview", "destroy"] as const;
 type Operation = (typeof OPERATIONS)[number];
 
-const USAGE = "usage: npm run up|preview|destroy -- <stack> [--yes]";
+const HELP: CommandHelp = {
+    usage: "usage: npm run up|preview|destroy -- <stack> [--yes]",
+    description: [
+        "Runs `pulumi up`, `pulumi preview --diff` or `pulumi destroy` for Pulumi.<stack>.yaml through the Automation API,",
+        "streaming Pulumi's progress. The backend is .pulumi-state/ unless PULUMI_BACKEND_URL is set. Before up and preview,",
+        "the stack's deployed versions are checked against the stack file: a version step Kubeloom refuses stops here.",
+    ].join("\n"),
+    flags: [
+        ["<stack>", "the stack (Pulumi.<stack>.yaml)"],
+        ["--yes", "destroy: confirm deleting every resource of the stack"],
+    ],
+    environment: [
+        ["PULUMI_CONFIG_PASSPHRASE", "encrypts the stack's secrets on a passphrase backend (or PULUMI_CONFIG_PASSPHRASE_FILE)"],
+        ["PULUMI_BACKEND_URL", "the state backend (default: file://.pulumi-state in this project)"],
+    ],
+    exitCodes: [
+        [EXIT.ok, "done"],
+        [EXIT.failed, "the Pulumi operation failed (its output above says why)"],
+        [EXIT.invalid, "found before Pulumi ran: bad arguments, no stack file, no passphrase, destroy without --yes, a refused upgrade step"],
+        [EXIT.missingTool, "the Pulumi CLI is not installed"],
+    ],
+};
+const USAGE = `${HELP.usage} (--help: flags and exit codes)`;
 
 interface StackArgs {
     readonly operation: Operation;
@@ -35,7 +57,7 @@ interface StackArgs {
 function parseStackArgs(argv: readonly string[]): StackArgs {
     const [operation, ...rest] = argv;
     if (!OPERATIONS.includes(operation as Operation)) throw new CliError(`kubeloom: unknown operation "${operation ?? ""}"; ${USAGE}`, EXIT.invalid);
-    const { values, positionals } = parseCliArgs<{ yes?: boolean }>(rest, { yes: { type: "boolean" } }, USAGE, "kubeloom");
+    const { values, positionals } = parseCliArgs<{ yes?: boolean }>(rest, { yes: { type: "boolean" } }, HELP, "kubeloom");
     if (positionals.length !== 1) throw new CliError(`kubeloom: name one stack; ${USAGE}`, EXIT.invalid);
     return { operation: operation as Operation, stack: positionals[0], yes: values.yes ?? false };
 }
@@ -52,7 +74,7 @@ async function main(): Promise<number> {
     // The CLI check comes first: without the CLI nothing else matters, and its message must be the only line.
     const cli = requireCli(args.operation);
     if (args.operation !== "destroy" && !fs.existsSync(path.join(projectDir, `Pulumi.${args.stack}.yaml`))) {
-        throw new CliError(`kubeloom: no Pulumi.${args.stack}.yaml: create the stack file first (see docs/environments.md)`, EXIT.invalid);
+        throw new CliError(`kubeloom: no Pulumi.${args.stack}.yaml: create the stack file first (see docs/environments.md)${stackHint(projectDir, args.stack)}`, EXIT.invalid);
     }
     if (args.operation === "destroy" && !args.yes) {
         throw new CliError(`kubeloom: destroy deletes every resource of stack ${args.stack}; run it again with --yes to confirm`, EXIT.invalid);

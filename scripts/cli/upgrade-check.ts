@@ -5,7 +5,7 @@
  * refuses. The outputs are read with `pulumi stack output --json --non-interactive` without `--show-secrets`: the kubeconfigs stay
  * masked, and deployedVersions is not secret.
  *
- * What this covers and what not (README "Upgrades"): every `npm run up|preview` (and the deploy workflow, which runs
+ * What this covers and what not (docs/upgrades.md): every `npm run up|preview` (and the deploy workflow, which runs
  * `npm run up`). `pulumi up` run directly does not pass through here; the program then only warns (stacks/program.ts).
  * Config that is not in Pulumi.<stack>.yaml (Pulumi ESC environments) is not seen here.
  */

@@ -10,8 +10,10 @@
  *   3    plan only: pre-flight found errors (the plan is still written)
  *   127  a tool the command needs (the Pulumi CLI) is not installed
  */
+import * as fs from "node:fs";
 import { parseArgs, ParseArgsConfig } from "node:util";
 import { boundText, UserInputError } from "../../lib/user-input";
+import { suggestKey } from "../../config/config-error";
 
 /** The exit codes above, by meaning. */
 export const EXIT = { ok: 0, failed: 1, invalid: 2, preflight: 3, missingTool: 127 } as const;
@@ -30,13 +32,41 @@ export interface ParsedCli<Options> {
     readonly positionals: readonly string[];
 }
 
+/** What `--help` prints for a command: its usage line, what it does, each flag and each exit code. */
+export interface CommandHelp {
+    /** One line: `usage: npm run plan -- <stack> [...]`. */
+    readonly usage: string;
+    /** What the command does, a few lines. */
+    readonly description: string;
+    /** `[flag with its value, what it does]`, in the order a user needs them. */
+    readonly flags: ReadonlyArray<readonly [string, string]>;
+    /** `[code, meaning]`. */
+    readonly exitCodes: ReadonlyArray<readonly [number, string]>;
+    /** Environment variables the command reads: `[name, what for]`. */
+    readonly environment?: ReadonlyArray<readonly [string, string]>;
+}
+
+/** The `--help` text of a command. */
+export function formatHelp(help: CommandHelp): string {
+    const table = (rows: ReadonlyArray<readonly [string | number, string]>) => {
+        const width = Math.max(...rows.map(([name]) => String(name).length));
+        return rows.map(([name, what]) => `  ${String(name).padEnd(width)}  ${what}`);
+    };
+    const lines = [help.usage, "", help.description, "", "flags:", ...table([...help.flags, ["-h, --help", "this text"]])];
+    if (help.environment && help.environment.length > 0) lines.push("", "environment:", ...table(help.environment));
+    lines.push("", "exit codes:", ...table(help.exitCodes));
+    return `${lines.join("\n")}\n`;
+}
+
 /**
- * Strict parsing: an unknown option, a missing value or a value given to a flag is a CliError (exit 2) naming it,
- * followed by the usage line. `-h`/`--help` prints the usage and exits 0.
+ * Strict parsing: an unknown option (with the closest known one, when it looks like a typo), a missing value or a
+ * value given to a flag is a CliError (exit 2) naming it, followed by the usage line. `-h`/`--help` prints the help
+ * (the whole CommandHelp, or the usage line) and exits 0.
  */
-export function parseCliArgs<Options>(argv: readonly string[], options: NonNullable<ParseArgsConfig["options"]>, usage: string, tool: string): ParsedCli<Options> {
+export function parseCliArgs<Options>(argv: readonly string[], options: NonNullable<ParseArgsConfig["options"]>, help: string | CommandHelp, tool: string): ParsedCli<Options> {
+    const usage = typeof help === "string" ? help : `${help.usage} (--help: flags and exit codes)`;
     if (argv.includes("-h") || argv.includes("--help")) {
-        process.stdout.write(`${usage}\n`);
+        process.stdout.write(typeof help === "string" ? `${help}\n` : formatHelp(help));
         process.exit(EXIT.ok);
     }
     try {
@@ -44,8 +74,27 @@ export function parseCliArgs<Options>(argv: readonly string[], options: NonNulla
         return { values: parsed.values as Options, positionals: parsed.positionals };
     } catch (error) {
         // node's messages are one sentence naming the option ("Unknown option '--x'", "Option '--out <value>' argument missing").
-        throw new CliError(`${tool}: ${(error as Error).message.split(/\.\s|\n/)[0]}; ${usage}`, EXIT.invalid);
+        const reason = (error as Error).message.split(/\.\s|\n/)[0];
+        const unknown = /^Unknown option '(--?[^']+)'/.exec(reason)?.[1];
+        const hint = unknown ? suggestKey(unknown.replace(/^-+/, "").split("=")[0], Object.keys(options)) : undefined;
+        throw new CliError(`${tool}: ${reason}${hint ? ` (did you mean --${hint}?)` : ""}; ${usage}`, EXIT.invalid);
     }
+}
+
+/** The stacks of a project directory: the `<stack>` of every `Pulumi.<stack>.yaml`, sorted. */
+export function stackNamesIn(projectDir: string): string[] {
+    return fs
+        .readdirSync(projectDir)
+        .map((file) => /^Pulumi\.(.+)\.yaml$/.exec(file)?.[1])
+        .filter((name): name is string => name !== undefined)
+        .sort();
+}
+
+/** ` (did you mean "dev"?)` when `stack` is a typo of an existing stack, and the list of stacks; for messages. */
+export function stackHint(projectDir: string, stack: string): string {
+    const stacks = stackNamesIn(projectDir);
+    const closest = suggestKey(stack, stacks);
+    return `${closest ? ` (did you mean "${closest}"?)` : ""}; stacks here: ${stacks.join(", ") || "none"}`;
 }
 
 /**

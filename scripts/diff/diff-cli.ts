@@ -30,12 +30,40 @@ import { clusterOrderFromRaw } from "../../config/upgrade-rules";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
+import { diffDiagram } from "./diff-diagram";
 import { BaseWorktree, fileAtCommit, PlanDiffError, repoLayout, resolveBaseRef, stacksAtCommit, stacksInDir } from "./base-worktree";
 import { PROJECT_DIR } from "../../lib/project";
-import { EXIT, parseCliArgs, runMain } from "../common/cli";
+import { CommandHelp, EXIT, parseCliArgs, runMain } from "../common/cli";
 
-const USAGE =
-    "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--render] [--format markdown|json] [--out <file>] [--exit-zero] [--step-summary] [--project <dir>]";
+const HELP: CommandHelp = {
+    usage: "usage: npm run plan:diff -- <stack>... | --all [--base <git ref>] [--render] [--format markdown|json] [--out <file>] [--full-out <file>] [--exit-zero] [--step-summary] [--project <dir>]",
+    description: [
+        "Plans each stack offline twice — at the base ref (in a temporary git worktree) and in the working tree — and reports",
+        "what changed: security warnings first, replacements marked, a Mermaid diagram of the platform with the change marked,",
+        "rendered objects collapsed per release. Needs no Pulumi CLI and no credentials.",
+    ].join("\n"),
+    flags: [
+        ["<stack>... | --all", "the stacks to compare (--all: every Pulumi.<stack>.yaml on either side)"],
+        ["--base <git ref>", "compare against this ref (default: origin/main, else main, else HEAD)"],
+        ["--render", "plan both sides with `plan --render`: compare rendered objects, list the head's pre-flight"],
+        ["--format markdown|json", "the report's format (default markdown; json has every field)"],
+        ["--out <file>", "write the report to <file> instead of stdout (Markdown trimmed to fit a PR comment)"],
+        ["--full-out <file>", "also write the untrimmed Markdown report to <file> (the CI artifact a trimmed comment points to)"],
+        ["--exit-zero", "exit 0 when there are changes (for jobs that only comment)"],
+        ["--step-summary", "append the Markdown to $GITHUB_STEP_SUMMARY"],
+        ["--project <dir>", "the project directory (default: this checkout)"],
+    ],
+    environment: [
+        ["KUBELOOM_HELM, KUBELOOM_CHARTS_DIR", "--render: as for `npm run plan`"],
+        ["GITHUB_SERVER_URL, GITHUB_REPOSITORY, GITHUB_RUN_ID", "set by GitHub Actions: a trimmed comment links to the run's artifact"],
+    ],
+    exitCodes: [
+        [EXIT.ok, "no changes (or changes with --exit-zero)"],
+        [EXIT.failed, "changes found"],
+        [EXIT.invalid, "an error, or an upgrade step Kubeloom refuses (also with --exit-zero)"],
+    ],
+};
+const USAGE = `${HELP.usage} (--help: flags and exit codes)`;
 
 interface DiffArgs {
     stacks: string[];
@@ -44,13 +72,14 @@ interface DiffArgs {
     base?: string;
     format: "markdown" | "json";
     out?: string;
+    fullOut?: string;
     exitZero: boolean;
     stepSummary: boolean;
     project?: string;
 }
 
 function parseDiffArgs(argv: readonly string[]): DiffArgs {
-    const { values, positionals } = parseCliArgs<{ all?: boolean; render?: boolean; base?: string; format?: string; out?: string; project?: string; "exit-zero"?: boolean; "step-summary"?: boolean }>(
+    const { values, positionals } = parseCliArgs<{ all?: boolean; render?: boolean; base?: string; format?: string; out?: string; "full-out"?: string; project?: string; "exit-zero"?: boolean; "step-summary"?: boolean }>(
         argv,
         {
             all: { type: "boolean" },
@@ -58,11 +87,12 @@ function parseDiffArgs(argv: readonly string[]): DiffArgs {
             base: { type: "string" },
             format: { type: "string" },
             out: { type: "string" },
+            "full-out": { type: "string" },
             project: { type: "string" },
             "exit-zero": { type: "boolean" },
             "step-summary": { type: "boolean" },
         },
-        USAGE,
+        HELP,
         "plan:diff",
     );
     const format = values.format ?? "markdown";
@@ -74,6 +104,7 @@ function parseDiffArgs(argv: readonly string[]): DiffArgs {
         base: values.base,
         format,
         out: values.out,
+        fullOut: values["full-out"],
         project: values.project,
         exitZero: values["exit-zero"] ?? false,
         stepSummary: values["step-summary"] ?? false,
@@ -201,7 +232,9 @@ async function main(): Promise<number> {
         ]);
         const plans = await runLimited(jobs, Math.max(1, Math.min(4, os.cpus().length)));
         sides.forEach(({ stack, headText, baseText }, i) => {
-            const diff = diffPlans({ stack, base: plans[2 * i], head: plans[2 * i + 1], secrets: compareSecureConfig(baseText, headText, project) });
+            const planned = diffPlans({ stack, base: plans[2 * i], head: plans[2 * i + 1], secrets: compareSecureConfig(baseText, headText, project) });
+            const diagram = planned.changed ? diffDiagram({ stack, project, baseText, headText, diff: planned }) : undefined;
+            const diff: StackDiff = diagram ? { ...planned, diagram } : planned;
             log(diff.changed ? diff.headline : `${diff.headline} (no changes)`);
             diffs.push(diff);
             // The head plan succeeded, so its stack file parses; only the cluster order (for key paths) is read here.
@@ -217,7 +250,8 @@ async function main(): Promise<number> {
     }
 
     const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs, refused);
-    const markdown = renderMarkdown(report);
+    const markdown = renderMarkdown(report, { fullReport: fullReportPointer(args) });
+    if (args.fullOut) fs.writeFileSync(args.fullOut, renderMarkdown(report, { maxChars: Number.POSITIVE_INFINITY }));
     const text = args.format === "json" ? `${JSON.stringify(sortKeys(report), null, 2)}\n` : markdown;
     if (args.out) fs.writeFileSync(args.out, text);
     else process.stdout.write(text);
@@ -231,6 +265,13 @@ async function main(): Promise<number> {
         return EXIT.invalid;
     }
     return report.changed && !args.exitZero ? 1 : 0;
+}
+
+/** Where a trimmed comment's reader finds the whole report: the CI run's artifact, else the local command. */
+function fullReportPointer(args: DiffArgs): string | undefined {
+    const { GITHUB_SERVER_URL: server, GITHUB_REPOSITORY: repository, GITHUB_RUN_ID: run } = process.env;
+    if (server && repository && run && args.fullOut) return `the \`plan-diff\` artifact (${path.basename(args.fullOut)}) of [this workflow run](${server}/${repository}/actions/runs/${run})`;
+    return undefined;
 }
 
 // 1 is "changes found" here, so an unexpected failure must not look like one.

@@ -5,6 +5,8 @@
  * Everything shown comes from the report, which holds no secret values, so the Markdown cannot leak one either.
  */
 import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
+import type { RenderedObjectChange } from "./rendered-diff";
+import { DIAGRAM_LEGEND } from "../plan/platform-diagram";
 import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
 import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 import { FieldChange, sortKeys } from "./value-diff";
@@ -17,25 +19,56 @@ export interface MarkdownOptions {
     readonly valueWidth?: number;
     /** Upper bound for the whole text (GitHub comments stop at 65,536): details are dropped to fit. @default 60000 */
     readonly maxChars?: number;
+    /**
+     * Where the untrimmed report is, for the note a trimmed comment carries (e.g. the workflow run's artifact).
+     * @default - "run `npm run plan:diff -- <stack>` locally"
+     */
+    readonly fullReport?: string;
 }
+
+/** No line of the comment is longer than this: long values, paths and diff lines are cut with "…" first. */
+export const MAX_LINE = 500;
 
 /** Hidden marker that identifies the report (and lets tools find an earlier comment). */
 export const REPORT_MARKER = "<!-- kubeloom:plan-diff -->";
 
 const SYMBOL: Record<ResourceChange["change"], string> = { add: "+", change: "~", remove: "-" };
 
-/** Renders the whole report; falls back to fewer details when it would exceed `maxChars`. */
-export function renderMarkdown(report: PlanDiffReport, options: MarkdownOptions = {}): string {
-    const maxChars = options.maxChars ?? 60_000;
-    const full = render(report, options.fieldsPerResource ?? 30, options.valueWidth ?? 120);
-    if (full.length <= maxChars) return full;
-    const compact = render(report, 0, options.valueWidth ?? 120, "Field details were left out to fit a comment: run `npm run plan:diff -- <stack>` locally or use `--format json`.");
-    if (compact.length <= maxChars) return compact;
-    const note = "\n\n_… report cut to fit; run `npm run plan:diff -- <stack>` locally for all of it._\n";
-    return `${compact.slice(0, maxChars - note.length)}${note}`;
+/** How much detail one rendering keeps: each step down drops what a reviewer needs least. */
+interface Detail {
+    readonly fieldsPerResource: number;
+    /** Field changes inside rendered objects (the object list stays). */
+    readonly objectFields: boolean;
+    readonly width: number;
 }
 
-function render(report: PlanDiffReport, fieldsPerResource: number, width: number, note?: string): string {
+/**
+ * Renders the whole report; when it would exceed `maxChars`, renders again with fewer details — first without the
+ * rendered objects' fields, then without any field — and says where the full report is. As a last resort the text
+ * is cut at a line boundary, with the same pointer.
+ */
+export function renderMarkdown(report: PlanDiffReport, options: MarkdownOptions = {}): string {
+    const maxChars = options.maxChars ?? 60_000;
+    const width = options.valueWidth ?? 120;
+    const fields = options.fieldsPerResource ?? 30;
+    const where = options.fullReport ?? "run `npm run plan:diff -- <stack>` locally (`--format json` has every field)";
+    const full = render(report, { fieldsPerResource: fields, objectFields: true, width });
+    if (full.length <= maxChars) return full;
+    const noObjectFields = render(report, { fieldsPerResource: fields, objectFields: false, width }, `This comment is trimmed to fit: rendered objects are listed without their fields. The full report: ${where}.`);
+    if (noObjectFields.length <= maxChars) return noObjectFields;
+    const compact = render(report, { fieldsPerResource: 0, objectFields: false, width }, `This comment is trimmed to fit: field details were left out. The full report: ${where}.`);
+    if (compact.length <= maxChars) return compact;
+    const note = `\n\n_… report cut to fit a comment. The full report: ${where}._\n`;
+    const cut = compact.slice(0, maxChars - note.length);
+    // Cut at a line end, and close a <details> or a code fence left open, so the rest still renders.
+    let text = cut.slice(0, Math.max(0, cut.lastIndexOf("\n")));
+    if ((text.match(/^```/gm) ?? []).length % 2 === 1) text += "\n```";
+    const open = (text.match(/<details>/g) ?? []).length - (text.match(/<\/details>/g) ?? []).length;
+    for (let i = 0; i < open; i++) text += "\n\n</details>";
+    return `${text}${note}`;
+}
+
+function render(report: PlanDiffReport, detail: Detail, note?: string): string {
     const lines: string[] = [REPORT_MARKER, "## Kubeloom plan diff", ""];
     const commit = report.base.commit ? ` (${code(report.base.commit.slice(0, 12))})` : "";
     lines.push(
@@ -55,7 +88,7 @@ function render(report: PlanDiffReport, fieldsPerResource: number, width: number
     }
     for (const stack of report.stacks) lines.push(`- ${stack.changed ? `**${escape(stack.headline)}**` : `${escape(stack.headline)} — no changes`}`);
     lines.push("");
-    for (const stack of report.stacks.filter((s) => s.changed || s.preflight.length > 0)) lines.push(...renderStack(stack, fieldsPerResource, width));
+    for (const stack of report.stacks.filter((s) => s.changed || s.preflight.length > 0)) lines.push(...renderStack(stack, detail));
     return finish(lines);
 }
 
@@ -63,7 +96,8 @@ function finish(lines: string[]): string {
     return `${lines.join("\n").replace(/\n{3,}/g, "\n\n").trimEnd()}\n`;
 }
 
-function renderStack(stack: StackDiff, fieldsPerResource: number, width: number): string[] {
+function renderStack(stack: StackDiff, detail: Detail): string[] {
+    const { fieldsPerResource, width } = detail;
     const lines = [`### ${escape(stack.headline)}`, ""];
     if (stack.head === "absent") {
         lines.push(`> The stack file was deleted. Merging does not destroy anything: run \`npm run destroy -- ${stack.stack}\` first if the environment should go.`, "");
@@ -78,11 +112,16 @@ function renderStack(stack: StackDiff, fieldsPerResource: number, width: number)
         for (const f of stack.preflight) lines.push(`- **${f.severity}** ${escape(f.cluster)} ${code(f.object)} [${escape(f.check)}] ${escape(f.message)}`);
         lines.push("");
     }
+    if (stack.diagram) {
+        lines.push("#### Platform", "", "```mermaid", stack.diagram.mermaid.trimEnd(), "```", "", `<sub>${DIAGRAM_LEGEND}${stack.diagram.note ? ` Not marked: ${escape(stack.diagram.note)}.` : ""}</sub>`, "");
+    }
     if (!stack.rendered && stack.components.some((c) => c.resources.some((r) => r.type === HELM_RELEASE_TYPE))) {
         lines.push("> Rendered objects were not compared: run with `--render` (helm and the charts needed) to see them.", "");
     }
     for (const component of stack.components) {
         lines.push(`#### ${escape(component.name)} · ${code(component.type)}`, "");
+        // Rendered objects follow the component's list, one collapsed block per release: long, and read on demand.
+        const details: string[] = [];
         for (const resource of component.resources) {
             const replaced = resource.replace ? " — **REPLACED**" : "";
             lines.push(`- ${code(resource.replace ? "+-" : SYMBOL[resource.change])} **${escape(resource.name)}** ${code(resource.type)}${resource.read ? " (read)" : ""}${replaced}`);
@@ -91,18 +130,9 @@ function renderStack(stack: StackDiff, fieldsPerResource: number, width: number)
             for (const field of shown) lines.push(...renderField(field, width).map((l) => `  ${l}`));
             const hidden = resource.fields.length - shown.length;
             if (hidden > 0) lines.push(`  - … ${hidden} more field${hidden === 1 ? "" : "s"} (\`--format json\` has them all)`);
-            if (resource.rendered && resource.rendered.length > 0) {
-                lines.push("  - rendered objects:");
-                for (const object of resource.rendered) {
-                    lines.push(`    - ${code(SYMBOL[object.change])} ${code(object.object)}`);
-                    const objectFields = object.fields.slice(0, fieldsPerResource);
-                    for (const field of objectFields) lines.push(...renderField(field, width).map((l) => `      ${l}`));
-                    const more = object.fields.length - objectFields.length;
-                    if (more > 0) lines.push(`      - … ${more} more field${more === 1 ? "" : "s"}`);
-                }
-            }
+            if (resource.rendered && resource.rendered.length > 0) details.push(...renderedObjects(resource.name, resource.rendered, detail));
         }
-        lines.push("");
+        lines.push("", ...details);
     }
     if (stack.outputs.length > 0) {
         lines.push("#### Stack outputs", "");
@@ -117,15 +147,88 @@ function renderStack(stack: StackDiff, fieldsPerResource: number, width: number)
     return lines;
 }
 
+/**
+ * A release's rendered objects as one collapsed `<details>` block: a count per kind of change in the summary, the
+ * label and annotation churn shared by several objects said once (objects that changed only there are counted, not
+ * listed), then each object with its fields.
+ */
+function renderedObjects(release: string, objects: readonly RenderedObjectChange[], detail: Detail): string[] {
+    const counts = (["add", "change", "remove"] as const).map((c) => [c, objects.filter((o) => o.change === c).length] as const).filter(([, n]) => n > 0);
+    const words = { add: "added", change: "changed", remove: "removed" } as const;
+    const { churn, remaining } = summariseChurn(objects);
+    const lines = [`<details><summary>${escapeHtml(release)}: rendered objects ${counts.map(([c, n]) => `${n} ${words[c]}`).join(", ")}</summary>`, ""];
+    for (const item of churn) lines.push(`- ${item}`);
+    for (const object of remaining) {
+        lines.push(`- ${code(SYMBOL[object.change])} ${code(object.object)}`);
+        if (!detail.objectFields) continue;
+        const objectFields = object.fields.slice(0, detail.fieldsPerResource);
+        for (const field of objectFields) lines.push(...renderField(field, detail.width).map((l) => `  ${l}`));
+        const more = object.fields.length - objectFields.length;
+        if (more > 0) lines.push(`  - … ${more} more field${more === 1 ? "" : "s"} (\`--format json\` has them all)`);
+    }
+    lines.push("", "</details>", "");
+    return lines;
+}
+
+/** `metadata.labels["helm.sh/chart"]`, also under a pod template: where label and annotation churn lives. */
+const CHURN_PATH = /^((?:spec\.template\.)?metadata\.(?:labels|annotations))(\[.+\]|\..+)$/;
+
+/**
+ * Label and annotation changes that recur on two or more objects (a chart's `helm.sh/chart` and version labels, a
+ * checksum annotation), said once each with the number of objects; objects left with no other field are counted in
+ * a last line instead of listed. What remains is every object with its other changes.
+ */
+export function summariseChurn(objects: readonly RenderedObjectChange[]): { churn: string[]; remaining: RenderedObjectChange[] } {
+    const groups = new Map<string, { key: string; text: string; objects: Set<string> }>();
+    const keyOf = (field: FieldChange) => {
+        const match = CHURN_PATH.exec(field.path);
+        if (!match || field.secret || field.summary !== undefined) return undefined;
+        const where = match[1].endsWith("annotations") ? "annotation" : "label";
+        const name = match[2].startsWith("[") ? (JSON.parse(match[2].slice(1, -1)) as string) : match[2].slice(1);
+        const change = field.kind === "added" ? `added ${short(field.after)}` : field.kind === "removed" ? `removed (was ${short(field.before)})` : `${short(field.before)} → ${short(field.after)}`;
+        return { key: `${where}\0${name}\0${change}`, text: `${where} ${code(name)} ${change}` };
+    };
+    for (const object of objects) {
+        for (const field of object.fields) {
+            const k = keyOf(field);
+            if (!k) continue;
+            const group = groups.get(k.key) ?? { key: k.key, text: k.text, objects: new Set<string>() };
+            group.objects.add(object.object);
+            groups.set(k.key, group);
+        }
+    }
+    const shared = new Set([...groups.values()].filter((g) => g.objects.size >= 2).map((g) => g.key));
+    if (shared.size === 0) return { churn: [], remaining: [...objects] };
+    const churn = [...groups.values()].filter((g) => shared.has(g.key)).map((g) => `label/annotation churn: ${g.text} on ${g.objects.size} objects`);
+    const remaining: RenderedObjectChange[] = [];
+    let onlyChurn = 0;
+    for (const object of objects) {
+        const fields = object.fields.filter((f) => !shared.has(keyOf(f)?.key ?? ""));
+        if (object.change === "change" && fields.length === 0) onlyChurn++;
+        else remaining.push({ ...object, fields });
+    }
+    if (onlyChurn > 0) churn.push(`${onlyChurn} object${onlyChurn === 1 ? "" : "s"} changed only in the labels and annotations above`);
+    return { churn, remaining };
+}
+
+function short(value: unknown): string {
+    const text = JSON.stringify(value) ?? "undefined";
+    return code(text.length > 80 ? `${text.slice(0, 79)}…` : text);
+}
+
+function escapeHtml(text: string): string {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+}
+
 /** One field as a list item (plus a diff block for multi-line text). */
 export function renderField(field: FieldChange, width: number): string[] {
     const label = fieldLabel(field);
     if (field.secret) return [`- ${label}: ${field.kind} (secret)`];
     if (field.summary !== undefined) {
-        const lines = [`- ${label}: ${escape(field.summary)}`];
+        const lines = [`- ${label}: ${escape(clip(field.summary, 300))}`];
         if (field.lines && field.lines.length > 0) {
             const fence = fenceFor(field.lines.join("\n"));
-            lines.push(`  ${fence}diff`, ...field.lines.map((l) => `  ${l}`), `  ${fence}`);
+            lines.push(`  ${fence}diff`, ...field.lines.map((l) => `  ${clip(l, MAX_LINE - 10)}`), `  ${fence}`);
         }
         return lines;
     }
@@ -140,8 +243,14 @@ export function renderField(field: FieldChange, width: number): string[] {
 }
 
 function fieldLabel(field: FieldChange): string {
-    if (field.section === "inputs" || field.section === "outputs") return code(field.path || "(all)");
-    return field.path ? `(${field.section}) ${code(field.path)}` : `(${field.section})`;
+    const path = clip(field.path, 160);
+    if (field.section === "inputs" || field.section === "outputs") return code(path || "(all)");
+    return field.path ? `(${field.section}) ${code(path)}` : `(${field.section})`;
+}
+
+/** `text` cut to `max` characters with "…": no value, path or diff line makes a line longer than MAX_LINE. */
+function clip(text: string, max: number): string {
+    return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 
 function formatValue(section: FieldChange["section"], value: unknown, width: number): string {

@@ -97,6 +97,8 @@ export interface StackDiff {
     readonly preflight: readonly Finding[];
     /** True when both plans were rendered, so releases' rendered objects were compared. */
     readonly rendered: boolean;
+    /** The platform as a Mermaid diagram with the change marked (scripts/diff/diff-diagram.ts), when it could be drawn. */
+    readonly diagram?: { readonly mermaid: string; readonly note?: string };
 }
 
 /** What to diff for one stack. A missing plan means the stack file does not exist on that side. */

@@ -5,7 +5,7 @@
  * value, so one inserted argument shows as that argument, not as every later index changing. Pure.
  */
 import type { KubeObject } from "../plan/render/objects";
-import { compareText, diffValue, FieldChange, isPlainObject, sortedUnion } from "./value-diff";
+import { compareText, diffValue, embeddedDocuments, embeddedPath, FieldChange, isPlainObject, joinKey, sortedUnion } from "./value-diff";
 
 /** One rendered object that differs. */
 export interface RenderedObjectChange {
@@ -33,8 +33,18 @@ function isNamedList(list: readonly unknown[]): list is Array<Record<string, unk
     return true;
 }
 
-/** Diffs two values of a rendered object, matching named lists by name and string lists by value. */
+/**
+ * Diffs two values of a rendered object, matching named lists by name and string lists by value; a string that holds
+ * a JSON or YAML document (a ConfigMap's `config.json`, an Envoy bootstrap) is diffed as that document.
+ */
 function diffRendered(before: unknown, after: unknown, path: string, out: FieldChange[]): void {
+    if (typeof before === "string" && typeof after === "string" && before !== after) {
+        const embedded = embeddedDocuments(before, after, "json+yaml");
+        if (embedded) {
+            diffRendered(embedded.before, embedded.after, embeddedPath(path, embedded.format), out);
+            return;
+        }
+    }
     if (isPlainObject(before) && isPlainObject(after)) {
         for (const key of sortedUnion(Object.keys(before), Object.keys(after))) {
             diffRendered(before[key], after[key], joinPath(path, key), out);
@@ -64,10 +74,9 @@ function diffRendered(before: unknown, after: unknown, path: string, out: FieldC
     diffValue(before, after, "inputs", path, out);
 }
 
-/** `a.b`, `a["io.cilium/x"]`; named-list items are `containers[cilium-agent]`. */
+/** `a.b`, `a["io.cilium/x"]`; named-list items are `containers[cilium-agent]`; inside an embedded document `… › (JSON) a`. */
 function joinPath(path: string, key: string): string {
-    if (/^[A-Za-z_$][\w$-]*$/.test(key)) return path ? `${path}.${key}` : key;
-    return `${path}[${JSON.stringify(key)}]`;
+    return joinKey(path, key);
 }
 
 /**

@@ -3,6 +3,7 @@
  * lists summarised, multi-line text diffed by line, and secrets compared only as the plan's placeholder, so a
  * secret never shows as more than "changed". Pure.
  */
+import { parse as parseYaml } from "yaml";
 import { SECRET_PLACEHOLDER } from "../../lib/placeholders";
 
 /** Lists longer than this are summarised ("list of 40 items: 2 added, 1 removed") instead of diffed per index. */
@@ -62,11 +63,55 @@ export function diffValue(before: unknown, after: unknown, section: FieldSection
         }
         return;
     }
-    if (typeof before === "string" && typeof after === "string" && (before.includes("\n") || after.includes("\n"))) {
-        out.push({ section, path, kind: "changed", ...diffText(before, after) });
-        return;
+    if (typeof before === "string" && typeof after === "string") {
+        const embedded = embeddedDocuments(before, after, "json");
+        if (embedded) {
+            diffValue(embedded.before, embedded.after, section, embeddedPath(path, embedded.format), out);
+            return;
+        }
+        if (before.includes("\n") || after.includes("\n")) {
+            out.push({ section, path, kind: "changed", ...diffText(before, after) });
+            return;
+        }
     }
     out.push({ section, path, kind: "changed", before, after });
+}
+
+/**
+ * Both strings as the documents they hold — JSON objects or arrays (`{…}`, `[…]`), and with `formats` "json+yaml"
+ * also multi-line YAML mappings — or undefined when either is not one. A ConfigMap value holding a whole JSON
+ * document is then diffed by key, not as one line of kilobytes.
+ */
+export function embeddedDocuments(before: string, after: string, formats: "json" | "json+yaml"): { before: unknown; after: unknown; format: "JSON" | "YAML" } | undefined {
+    const read = (text: string): { value: unknown; format: "JSON" | "YAML" } | undefined => {
+        const trimmed = text.trim();
+        if (/^[[{]/.test(trimmed)) {
+            try {
+                const value: unknown = JSON.parse(trimmed);
+                if (value !== null && typeof value === "object") return { value, format: "JSON" };
+            } catch {
+                // not JSON: maybe YAML flow style, read below
+            }
+        }
+        if (formats === "json+yaml" && trimmed.includes("\n") && /^[\w"'.-][^\n]*:(\s|$)/m.test(trimmed)) {
+            try {
+                const value: unknown = parseYaml(trimmed);
+                if (isPlainObject(value) && Object.keys(value).length > 0) return { value, format: "YAML" };
+            } catch {
+                return undefined;
+            }
+        }
+        return undefined;
+    };
+    const a = read(before);
+    const b = read(after);
+    if (!a || !b || a.format !== b.format || Array.isArray(a.value) !== Array.isArray(b.value)) return undefined;
+    return { before: a.value, after: b.value, format: a.format };
+}
+
+/** The path of a field inside an embedded document: `data["config.json"] › (JSON) staticResources`. */
+export function embeddedPath(path: string, format: "JSON" | "YAML"): string {
+    return `${path} › (${format})`;
 }
 
 /** "list of 40 items: 2 added, 1 removed" — items compared as whole values, order ignored unless only it changed. */
@@ -142,8 +187,9 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
     return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-/** `a.b`, or `a["io.cilium/x"]` for keys that are not plain names. */
+/** `a.b`, or `a["io.cilium/x"]` for keys that are not plain names; inside an embedded document `… › (JSON) a`. */
 export function joinKey(path: string, key: string): string {
+    if (path.endsWith(")") && / › \((JSON|YAML)\)$/.test(path)) return `${path} ${/^[A-Za-z_$][\w$-]*$/.test(key) ? key : `[${JSON.stringify(key)}]`}`;
     if (/^[A-Za-z_$][\w$-]*$/.test(key)) return path ? `${path}.${key}` : key;
     return `${path}[${JSON.stringify(key)}]`;
 }

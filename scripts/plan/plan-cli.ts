@@ -1,9 +1,12 @@
 /**
- * `npm run plan -- <stack> [--config <file>] [--out <file>]`
+ * `npm run plan -- <stack> [--config <file>] [--json] [--out <file>] [--render] [--diagram]`
  *
  * Evaluates the real program for Pulumi.<stack>.yaml (or the given file) under Pulumi's mock runtime — no CLI,
- * network or cluster — and writes the plan JSON to stdout or --out. Invalid config: errors on stderr, exit 2,
- * nothing written. Any other failure: one message on stderr, exit 1.
+ * network or cluster — and prints a short human summary (plan-summary.ts). The plan itself, deterministic JSON,
+ * goes to stdout with --json (exactly what stdout carried before the summary existed) and to a file with --out
+ * (then stdout stays empty unless --json or --diagram asks for it). --diagram prints the platform as a Mermaid
+ * diagram instead of the summary. Invalid config: errors on stderr, exit 2, nothing written. Any other failure:
+ * one message on stderr, exit 1.
  *
  * --render: renders every Helm release with `helm template` ($KUBELOOM_HELM, else `helm` on PATH; each chart a
  * local archive from lib/artifacts: the $KUBELOOM_CHARTS_DIR mirror, the cache, or a download verified against
@@ -15,6 +18,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { planStack } from "./plan-stack";
 import { CliError, EXIT, parseCliArgs, runMain } from "../common/cli";
+import { PLAN_HELP } from "./plan-cli-help";
 import { serializePlan } from "./offline-plan";
 import { PROJECT_DIR } from "../../lib/project";
 import type { StackConfig } from "../../config/schema";
@@ -26,25 +30,31 @@ import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
 import { declaredNamespaces, preflightPlan } from "./preflight/preflight";
+import type { Finding } from "./preflight/model";
+import { platformView } from "./platform-view";
+import { planSummary } from "./plan-summary";
+import { platformDiagram } from "./platform-diagram";
 
 interface PlanArgs {
     stack: string;
     configFile?: string;
     out?: string;
-    render?: boolean;
+    json: boolean;
+    render: boolean;
+    diagram: boolean;
 }
 
-const USAGE = "usage: npm run plan -- <stack> [--config <Pulumi.stack.yaml>] [--out <plan.json>] [--render]";
-
 function parsePlanArgs(argv: readonly string[]): PlanArgs {
-    const { values, positionals } = parseCliArgs<{ config?: string; out?: string; render?: boolean }>(
+    const { values, positionals } = parseCliArgs<{ config?: string; out?: string; json?: boolean; render?: boolean; diagram?: boolean }>(
         argv,
-        { config: { type: "string" }, out: { type: "string" }, render: { type: "boolean" } },
-        USAGE,
+        { config: { type: "string" }, out: { type: "string" }, json: { type: "boolean" }, render: { type: "boolean" }, diagram: { type: "boolean" } },
+        PLAN_HELP,
         "plan",
     );
-    if (positionals.length !== 1) throw new CliError(`plan: expected one stack name; ${USAGE}`, EXIT.invalid);
-    return { stack: positionals[0], configFile: values.config, out: values.out, render: values.render ?? false };
+    const usage = `${PLAN_HELP.usage} (--help: flags and exit codes)`;
+    if (positionals.length !== 1) throw new CliError(`plan: expected one stack name${positionals.length > 1 ? `, got ${positionals.join(" ")}` : ""}; ${usage}`, EXIT.invalid);
+    if (values.json && values.diagram) throw new CliError(`plan: --json and --diagram both print on stdout; pick one (--out <file> writes the JSON beside --diagram); ${usage}`, EXIT.invalid);
+    return { stack: positionals[0], configFile: values.config, out: values.out, json: values.json ?? false, render: values.render ?? false, diagram: values.diagram ?? false };
 }
 
 async function main(): Promise<number> {
@@ -60,10 +70,14 @@ async function main(): Promise<number> {
     }
     let exitCode = 0;
     let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
+    // planStack has validated the stack file: parsing it again cannot fail. Parsed only when something reads it, so
+    // `--out` alone does what it always did.
+    let parsed: StackConfig | undefined;
+    const config = () => (parsed ??= stackConfig(projectDir, args));
+    let preflight: Finding[] | undefined;
     if (args.render) {
-        const config = stackConfig(projectDir, args);
-        plan = await renderPlan(plan, new Map(config.clusters.map((cluster) => [cluster.name, cluster])), env);
-        const preflight = preflightPlan(plan, resolveClusters(config), { declaredNamespaces: declaredNamespaces(config) });
+        plan = await renderPlan(plan, new Map(config().clusters.map((cluster) => [cluster.name, cluster])), env);
+        preflight = preflightPlan(plan, resolveClusters(config()), { declaredNamespaces: declaredNamespaces(config()) });
         plan = { ...plan, preflight } as typeof plan;
         for (const f of preflight) process.stderr.write(`kubeloom preflight ${f.severity}: ${f.cluster} ${f.object} [${f.check}] ${f.message}\n`);
         if (preflight.some((f) => f.severity === "error")) exitCode = EXIT.preflight;
@@ -72,9 +86,14 @@ async function main(): Promise<number> {
     if (args.out) {
         fs.writeFileSync(args.out, text);
         process.stderr.write(`plan for ${args.stack}: ${plan.resources.length} resources → ${args.out}\n`);
-    } else {
-        // runMain exits only once stdout has drained: a plan piped to another program is never cut short.
-        process.stdout.write(text);
+    }
+    // runMain exits only once stdout has drained: a plan piped to another program is never cut short.
+    const view = () => platformView(config(), args.stack);
+    if (args.json) process.stdout.write(text);
+    else if (args.diagram) process.stdout.write(platformDiagram({ head: view() }));
+    else if (!args.out) {
+        const stackArgs = args.configFile ? `${args.stack} --config ${args.configFile}` : args.stack;
+        process.stdout.write(planSummary({ view: view(), plan, preflight, stackArgs }));
     }
     return exitCode;
 }

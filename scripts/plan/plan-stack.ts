@@ -7,8 +7,8 @@ import * as path from "path";
 import { parse } from "yaml";
 import * as pulumi from "@pulumi/pulumi";
 import { runOfflinePlan, OfflinePlan } from "./offline-plan";
-import { readStackFile } from "./stack-file";
-import { CliError } from "../common/cli";
+import { readStackFile, yamlErrorMessage } from "./stack-file";
+import { CliError, stackHint } from "../common/cli";
 import { ConfigError } from "../../config/config-error";
 import { boundText, UserInputError } from "../../lib/user-input";
 
@@ -38,19 +38,26 @@ export function projectName(projectDir: string): string {
     return doc.name;
 }
 
+/** A file as messages name it: relative to the working directory when inside it, else as given. */
+function displayPath(file: string): string {
+    const relative = path.relative(process.cwd(), file);
+    return relative && !relative.startsWith("..") ? relative : file;
+}
+
 /** Plans the stack; throws PlanFailure with exit code 2 on invalid config. */
 export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
     const project = projectName(input.projectDir);
     const file = input.configFile ?? path.join(input.projectDir, `Pulumi.${input.stack}.yaml`);
     if (!fs.existsSync(file)) {
-        throw new PlanFailure(`no stack file ${path.relative(process.cwd(), file) || file}: create it or pass --config <file>`, 1);
+        const hint = input.configFile === undefined ? stackHint(input.projectDir, input.stack) : "";
+        throw new PlanFailure(`no stack file ${path.relative(process.cwd(), file) || file}: create it or pass --config <file>${hint}`, 1);
     }
     let stackFile;
     try {
         stackFile = readStackFile(file, project);
     } catch (error) {
         if (error instanceof ConfigError) throw new PlanFailure(`${file}: ${error.message}`, 2);
-        throw new PlanFailure(`${file}: not valid YAML (${(error as Error).message.split("\n")[0]})`, 2);
+        throw new PlanFailure(yamlErrorMessage(displayPath(file), fs.readFileSync(file, "utf8"), error), 2);
     }
     // Imported lazily so that the mocks are set before any module reads the runtime.
     const program = input.program ?? ((await import("../../stacks/program")).kubeloomProgram as unknown as () => Promise<Record<string, unknown>>);

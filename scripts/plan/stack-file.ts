@@ -175,3 +175,42 @@ function wholeSecretKubeconfigMap(config: Record<string, unknown>, project: stri
 export function readStackFile(path: string, project: string): StackFileConfig {
     return parseStackFile(fs.readFileSync(path, "utf8"), project);
 }
+
+/**
+ * A YAML syntax error of a stack file as a person fixes it: `file:line:col`, the parser's reason, the line before
+ * and the line itself with a caret under the column — and for a duplicate key, where the key was first set too
+ * (YAML refuses the second; the Pulumi CLI's parser does as well).
+ */
+export function yamlErrorMessage(file: string, text: string, error: unknown): string {
+    const parseError = error as { code?: string; linePos?: Array<{ line: number; col: number }>; message?: string };
+    const reason = String(parseError.message ?? error).split(/ at line \d+, column \d+:|\n/)[0];
+    const at = parseError.linePos?.[0];
+    if (!at) return `${file}: not valid YAML: ${reason}`;
+    const lines = text.split("\n");
+    const width = String(at.line).length;
+    // A line that may carry credential material is not echoed (an error message can end up in a CI log).
+    const shown = (line: string) => (/PRIVATE KEY|BEGIN |client-key|token|password|secure:|[A-Za-z0-9+/=]{60,}/i.test(line) ? "(not shown: it may hold a secret)" : line);
+    const numbered = (n: number) => `  ${String(n).padStart(width)} | ${shown(lines[n - 1] ?? "")}`;
+    const snippet = [...(at.line > 1 ? [numbered(at.line - 1)] : []), numbered(at.line), `  ${" ".repeat(width)} | ${" ".repeat(Math.max(0, at.col - 1))}^`];
+    let hint = "";
+    if (parseError.code === "DUPLICATE_KEY") {
+        // Where a line's key starts: after its indentation and any "- " of list items.
+        const keyColumn = (line: string) => /^[\s-]*/.exec(line)![0].replace(/-(?=\s)/g, " ").length;
+        const line = lines[at.line - 1] ?? "";
+        const column = keyColumn(line);
+        const name = /^\s*(?:-\s+)*([^:#]+?)\s*:/.exec(line)?.[1];
+        for (let n = at.line - 1; name && n >= 1; n--) {
+            const earlier = lines[n - 1];
+            if (earlier.trim() === "" || earlier.trimStart().startsWith("#")) continue;
+            if (keyColumn(earlier) < column) break;
+            if (keyColumn(earlier) > column) continue;
+            if (/^\s*(?:-\s+)*([^:#]+?)\s*:/.exec(earlier)?.[1] === name) {
+                hint = `\n  ${name} is already set at line ${n}:\n${numbered(n)}\n  keep one of the two`;
+                break;
+            }
+            // The first key of this list item: keys above it belong to another item.
+            if (/^\s*-\s/.test(earlier)) break;
+        }
+    }
+    return `${file}:${at.line}:${at.col}: not valid YAML: ${reason}\n${snippet.join("\n")}${hint}`;
+}

@@ -169,9 +169,9 @@ describe("support matrix combinations", () => {
     });
 });
 
-describe("support matrix in the README", () => {
+describe("support matrix in docs/support-matrix.md", () => {
     it("lists every chart release with its Kubernetes range, and bolds exactly the defaults", () => {
-        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const readme = fs.readFileSync(path.join(__dirname, "../../docs/support-matrix.md"), "utf8");
         const rows = readme.split("\n").filter((line) => /^\| (Cilium|vCluster|MetalLB) \|/.test(line)).map((line) => line.split("|").map((cell) => cell.trim()));
         const listed = rows.map(([, component, release, kubernetes]) => ({ component, version: release.replace(/\*/g, ""), bold: release.startsWith("**"), kubernetes }));
         const expected = [

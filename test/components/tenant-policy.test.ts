@@ -11,7 +11,7 @@ import { ciliumCrdFile, validateCustomResource } from "../support/crd-schemas";
 import { devConfig, ofType, planConfig } from "../support/helpers";
 import { checkVoidedL7Rules } from "../../scripts/plan/preflight/l7-checks";
 
-/** The Star Wars policy of seed 000 in the tenant's terms (the README's example). */
+/** The Star Wars policy of seed 000 in the tenant's terms (the docs/tenants.md example). */
 const deathstar: TenantNetworkPolicy = {
     name: "deathstar-landing",
     pods: { namespace: "default", labels: { org: "empire", class: "deathstar" } },
@@ -19,11 +19,11 @@ const deathstar: TenantNetworkPolicy = {
     egress: [],
 };
 
-/** The tenant-policy example block of the README, as config. */
+/** The tenant-policy example block of docs/tenants.md, as config. */
 function readmeExample(): Record<string, any> {
-    const readme = fs.readFileSync(path.join(PROJECT_DIR, "README.md"), "utf8");
+    const readme = fs.readFileSync(path.join(PROJECT_DIR, "docs", "tenants.md"), "utf8");
     const block = /<!-- tenant-policy-example -->\n```yaml\n([\s\S]*?)```\n<!-- \/tenant-policy-example -->/.exec(readme);
-    assert.ok(block, "README.md has no tenant-policy-example block");
+    assert.ok(block, "docs/tenants.md has no tenant-policy-example block");
     return parse(block[1]) as Record<string, any>;
 }
 
@@ -167,7 +167,7 @@ describe("tenant policy: Pod Security labels", () => {
     });
 });
 
-describe("tenant policy: the README example planned", function () {
+describe("tenant policy: the docs/tenants.md example planned", function () {
     this.timeout(30000);
     it("plans the Star Wars example into a CNP in vcluster-galaxy, valid against the stack's Cilium CNP CRD", async () => {
         const raw = devConfig();

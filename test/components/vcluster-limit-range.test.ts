@@ -10,9 +10,8 @@ describe("VCLUSTER_CHART_LIMIT_RANGE matches each chart's values.yaml", () => {
         assert.deepEqual(Object.keys(VCLUSTER_CHART_LIMIT_RANGE).sort(), [...supportedVersions("vcluster")].sort());
     });
     for (const version of supportedVersions("vcluster")) {
-        it(`vcluster ${version}: policies.limitRange.default and defaultRequest`, () => {
-            // The chart's own values.yaml, read inside the locked archive (lib/artifacts; the test skips when it is missing).
-            const values = parse(needChartFile("vcluster", version, "values.yaml").toString("utf8")) as { policies: { limitRange: { default: Record<string, unknown>; defaultRequest: Record<string, unknown> } } };
+        it(`vcluster ${version}: policies.limitRange.default and defaultRequest`, function () {
+            const values = parse(needChartFile("vcluster", version, "values.yaml", this).toString("utf8")) as { policies: { limitRange: { default: Record<string, unknown>; defaultRequest: Record<string, unknown> } } };
             const strings = (m: Record<string, unknown>) => Object.fromEntries(Object.entries(m).map(([k, v]) => [k, String(v)]));
             assert.deepEqual(VCLUSTER_CHART_LIMIT_RANGE[version].default, strings(values.policies.limitRange.default));
             assert.deepEqual(VCLUSTER_CHART_LIMIT_RANGE[version].defaultRequest, strings(values.policies.limitRange.defaultRequest));

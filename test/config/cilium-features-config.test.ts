@@ -412,12 +412,12 @@ describe("mesh.serviceType ClusterIP", () => {
     });
 });
 
-describe("README's Cilium features example", () => {
+describe("docs/cilium-features.md's example", () => {
     it("is accepted on the dev cluster with an LB-IPAM pool that holds the Gateway's address", () => {
         const { parse } = require("yaml") as typeof import("yaml");
-        const readme = fs.readFileSync(path.join(__dirname, "../../README.md"), "utf8");
+        const readme = fs.readFileSync(path.join(__dirname, "../../docs/cilium-features.md"), "utf8");
         const block = /<!-- cilium-features-example -->\n```yaml\n([\s\S]*?)```\n<!-- \/cilium-features-example -->/.exec(readme);
-        assert.ok(block, "the README block is there");
+        assert.ok(block, "the docs block is there");
         const example = parse(block[1]).cilium as Record<string, unknown>;
         const config = devConfig();
         Object.assign(cilium(config), example);

@@ -1,8 +1,8 @@
 /**
- * The README's upgrade path from the seeds' recipe (examples/Pulumi.seed.yaml: K3s v1.28, Cilium 1.16, vCluster
+ * The upgrade path in docs/upgrades.md from the seeds' recipe (examples/Pulumi.seed.yaml: K3s v1.28, Cilium 1.16, vCluster
  * 0.20) to the shipped defaults, walked with both rule sets: every step's config is inside the support matrix
  * (parseStackConfig) and no step is refused against the one before it (upgradeIssues). If a matrix range or a rule
- * changes so that the documented path breaks, this fails and the README must change with it.
+ * changes so that the documented path breaks, this fails and docs/upgrades.md must change with it.
  */
 import { strict as assert } from "node:assert";
 import * as path from "path";
@@ -21,7 +21,7 @@ interface Step {
     readonly vclusters: string | null;
 }
 
-/** The README's table, one row per `npm run up`. */
+/** The table of docs/upgrades.md, one row per `npm run up`. */
 const PATH: readonly Step[] = [
     { k3s: "v1.28.13+k3s1", cilium: "1.16.19", vclusters: "0.20.6" },
     { k3s: "v1.29.15+k3s1", cilium: "1.16.19", vclusters: "0.20.6" },
@@ -57,7 +57,7 @@ function configAt(step: Step) {
     }
 }
 
-describe("upgrade path from the seeds' recipe to the defaults (README, Upgrades)", () => {
+describe("upgrade path from the seeds' recipe to the defaults (docs/upgrades.md)", () => {
     it("starts at the seeds' recipe and ends at the shipped defaults", () => {
         const seed = parseStackConfig({ ...seedRaw, sshPrivateKey: "[secret]" }, { stackName: "dev" });
         assert.deepEqual(plannedVersions(configAt(PATH[0])), plannedVersions(seed));

@@ -47,7 +47,7 @@ describe("plan:diff of rendered releases", () => {
         assert.equal(ds[0].summary, "+ --new-flag", "one inserted argument, not every later index");
         assert.equal(release.replace, undefined, "a values change upgrades the release in place");
         const markdown = renderMarkdown(planDiffReport({ ref: "main", commit: null }, [diff]));
-        assert.match(markdown, /  - rendered objects:\n    - `~` `ConfigMap\/kube-system\/cilium-config`\n      - `data\.cni-chaining-target`: `"generic-veth"` → `"cbr0"`/);
+        assert.match(markdown, /\n<details><summary>dev-cilium-release: rendered objects 2 changed<\/summary>\n\n- `~` `ConfigMap\/kube-system\/cilium-config`\n {2}- `data\.cni-chaining-target`: `"generic-veth"` → `"cbr0"`\n[\s\S]*\n<\/details>\n/);
         assert.match(markdown, /`spec\.template\.spec\.containers\[cilium-agent\]\.image`: `"cilium:v1\.16\.18"` → `"cilium:v1\.16\.19"`/);
     });
 

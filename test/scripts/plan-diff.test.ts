@@ -263,7 +263,8 @@ describe("plan:diff", () => {
         const full = renderMarkdown(report);
         const compact = renderMarkdown(report, { maxChars: full.length - 1 });
         assert.ok(compact.length < full.length);
-        assert.match(compact, /Field details were left out/);
+        assert.match(compact, /trimmed to fit: field details were left out\. The full report: run `npm run plan:diff -- <stack>` locally/);
+        assert.match(renderMarkdown(report, { maxChars: full.length - 1, fullReport: "the plan-diff artifact of https://ci.example/run/1" }), /The full report: the plan-diff artifact of https:\/\/ci\.example\/run\/1\./);
         assert.doesNotMatch(compact, /`version`:/);
         assert.ok(renderMarkdown(report, { maxChars: 300 }).length <= 300);
     });

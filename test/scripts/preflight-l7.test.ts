@@ -20,7 +20,7 @@ const cluster: ClusterModel = { name: "dev", kubeVersion: "1.36.0", extraApiVers
 const NS = "vcluster-galaxy";
 const placed = (objects: readonly (KubeObject | KubeManifest)[]): PlacedObject[] => objects.map((object) => ({ object: object as KubeObject, namespace: (object.metadata.namespace as string | undefined) ?? NS }));
 
-/** The README's Death Star policy, plus an egress HTTP rule towards other pods of the tenant. */
+/** The Death Star policy of docs/tenants.md, plus an egress HTTP rule towards other pods of the tenant. */
 const landing: TenantNetworkPolicy = {
     name: "deathstar-landing",
     pods: { namespace: "default", labels: { org: "empire", class: "deathstar" } },

@@ -119,7 +119,7 @@ describe("plan --render (helm and the locked charts)", function () {
     const stacks = ["dev", "mesh", "chain"];
     const results = new Map<string, Promise<{ code: number; stdout: string; stderr: string }>>();
     before(() => {
-        for (const stack of stacks) results.set(stack, runPlan([stack, "--render"]));
+        for (const stack of stacks) results.set(stack, runPlan([stack, "--render", "--json"]));
     });
 
     for (const stack of stacks) {
@@ -143,7 +143,7 @@ describe("plan --render (helm and the locked charts)", function () {
             const withNodes = text.replace("          # nodes: [worker-1, worker-2]", "          nodes: [worker-1, worker-2]");
             assert.notEqual(withNodes, text, "Pulumi.chain.yaml no longer has the commented chaining.nodes line this test enables");
             fs.writeFileSync(file, withNodes);
-            const { code, stdout, stderr } = await runPlan(["chain", "--config", file, "--render"]);
+            const { code, stdout, stderr } = await runPlan(["chain", "--config", file, "--render", "--json"]);
             assert.equal(code, 0, stderr);
             const plan = JSON.parse(stdout) as { preflight: Array<{ severity: string; check: string }> };
             assert.deepEqual(plan.preflight.filter((f) => f.severity === "error"), []);
@@ -205,7 +205,7 @@ describe("plan --render: tenant security options pass pre-flight", function () {
             assert.notEqual(replaced, text);
             const file = path.join(dir, "Pulumi.dev.yaml");
             fs.writeFileSync(file, replaced);
-            const { code, stdout, stderr } = await runPlan(["dev", "--config", file, "--render"]);
+            const { code, stdout, stderr } = await runPlan(["dev", "--config", file, "--render", "--json"]);
             assert.equal(code, 0, stderr);
             const plan = JSON.parse(stdout) as { resources: Array<{ type: string; name: string; rendered?: Array<{ kind: string; metadata: { name: string } }> }>; preflight: Array<{ severity: string }> };
             assert.deepEqual(plan.preflight.filter((f) => f.severity === "error"), []);

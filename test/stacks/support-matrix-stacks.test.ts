@@ -238,7 +238,7 @@ describe("the seeds' example stack (examples/Pulumi.seed.yaml)", function () {
 
     it("plans and renders the seeds' exact recipe with no pre-flight error: K3s v1.28.13+k3s1, Cilium 1.16.19, vCluster 0.20.6", async () => {
         const file = path.join(PROJECT_DIR, "examples", "Pulumi.seed.yaml");
-        const run = await runPlan(["seed", "--config", file, "--render"]);
+        const run = await runPlan(["seed", "--config", file, "--render", "--json"]);
         const combination = { kubernetes: "1.28", cilium: "1.16.19", vcluster: "0.20.6", metallb: undefined, k3s: "v1.28.13+k3s1", kindNode: "" };
         const problems = problemsOf({ stack: "dev", pinned: "seed", combination }, run);
         assert.deepEqual(problems, [], problems.join("\n"));
