@@ -53,9 +53,9 @@ export const ciliumConfig = z
             .optional().describe("CNI chaining onto the cluster's existing CNI (existing clusters only): mode, target, routerCidr, nodes."),
         encryption: z
             .strictObject({
-                type: z.enum(ENCRYPTION_TYPES),
-                nodeEncryption: z.boolean().optional(),
-                keyId: z.number().int().min(IPSEC_KEY_ID_RANGE.first, "must be an IPsec key id from 1 to 15").max(IPSEC_KEY_ID_RANGE.last, "must be an IPsec key id from 1 to 15").optional(),
+                type: z.enum(ENCRYPTION_TYPES).describe("wireguard or ipsec."),
+                nodeEncryption: z.boolean().optional().describe("WireGuard only: also encrypt node traffic (control-plane nodes opt out)."),
+                keyId: z.number().int().min(IPSEC_KEY_ID_RANGE.first, "must be an IPsec key id from 1 to 15").max(IPSEC_KEY_ID_RANGE.last, "must be an IPsec key id from 1 to 15").optional().describe("IPsec only: the key id (1-15, default 1); raise it to rotate the generated key."),
             })
             .optional()
             .describe("Transparent encryption: { type: wireguard | ipsec, nodeEncryption? (WireGuard), keyId? (IPsec, 1-15; raise it to rotate) }. Default: off."),
@@ -69,15 +69,16 @@ export const ciliumConfig = z
          */
         gatewayAPI: z
             .strictObject({
-                enabled: z.boolean().default(true),
+                enabled: z.boolean().default(true).describe("Turn the Gateway API controller on."),
                 /** One Gateway (HTTP on port 80, routes from every namespace) with this LoadBalancer address from the cluster's pool. */
                 gateway: z
                     .strictObject({
-                        name: checkedString(dns1123LabelProblem).default("kubeloom"),
-                        namespace: checkedString(dns1123LabelProblem).default("default"),
-                        address: z.string().refine(isIpv4, "must be an IPv4 address"),
+                        name: checkedString(dns1123LabelProblem).default("kubeloom").describe("The Gateway's name."),
+                        namespace: checkedString(dns1123LabelProblem).default("default").describe("The Gateway's namespace (must exist)."),
+                        address: z.string().refine(isIpv4, "must be an IPv4 address").describe("LoadBalancer address from the cluster's pool."),
                     })
-                    .optional(),
+                    .optional()
+                    .describe("One Gateway (HTTP on port 80, routes from every namespace) with a LoadBalancer address."),
             })
             .optional()
             .describe("Cilium's Gateway API controller: the Gateway API CRDs of the Cilium release, the GatewayClass cilium, and optionally one Gateway { name, namespace, address } with a LoadBalancer address (Cilium >= 1.19)."),

@@ -27,11 +27,11 @@ export const globalService = z.strictObject({
     ports: z
         .array(
             z.strictObject({
-                port: port,
-                targetPort: port.optional(),
-                name: checkedString(portNameProblem).optional(),
+                port: port.describe("Service port."),
+                targetPort: port.optional().describe("Container port; default: port."),
+                name: checkedString(portNameProblem).optional().describe("Port name (IANA_SVC_NAME); default port-<port> when the Service has more than one port."),
                 /** TCP (default), UDP, or TCP+UDP (two Service ports, `<name>-tcp` and `<name>-udp`), e.g. DNS. */
-                protocol: z.enum(GLOBAL_SERVICE_PROTOCOLS).default("TCP"),
+                protocol: z.enum(GLOBAL_SERVICE_PROTOCOLS).default("TCP").describe("TCP, UDP, or TCP+UDP (two Service ports <name>-tcp and <name>-udp, e.g. DNS)."),
             }),
         )
         .min(1)
@@ -63,25 +63,26 @@ export const globalService = z.strictObject({
 /** Endpoints of a cross-cluster policy: a cluster (or, as a destination, "*" for any) and pod labels. */
 const policyEndpoints = z.strictObject({
     /** A mesh member's name; for `to`, "*" means every cluster (said explicitly, as Cilium ≥ 1.19 needs). */
-    cluster: z.string().min(1).max(63, "must be a mesh member's name (at most 63 characters) or \"*\""),
+    cluster: z.string().min(1).max(63, "must be a mesh member's name (at most 63 characters) or \"*\"").describe("A mesh member's name; for to, \"*\" is every cluster."),
     /** Pod labels; {} selects every pod of the namespace. */
-    labels: labelMap.default({}),
+    labels: labelMap.default({}).describe("Pod labels; {} selects every pod of the namespace."),
 });
 
 /** A cross-cluster CiliumNetworkPolicy: pods in `from` (whose cluster enforces it) may reach pods in `to`, plus DNS. */
 export const meshPolicy = z.strictObject({
-    name: checkedString(dns1123LabelProblem),
+    name: checkedString(dns1123LabelProblem).describe("The policy's name."),
     /** Namespace of the policy and of both pod sets (must exist in the `from` cluster). */
-    namespace: checkedString(dns1123LabelProblem).default("default"),
-    from: policyEndpoints,
-    to: policyEndpoints,
+    namespace: checkedString(dns1123LabelProblem).default("default").describe("Namespace of the policy and both pod sets."),
+    from: policyEndpoints.describe("The pods allowed out, in the cluster that enforces the policy."),
+    to: policyEndpoints.describe("The pods they may reach."),
     /** TCP ports allowed; default every port. */
-    ports: z.array(port).min(1).optional(),
+    ports: z.array(port).min(1).optional().describe("TCP ports allowed; default every port."),
     /** Kafka rules on those ports (Cilium 1.16–1.19; 1.20 removed them). */
     kafka: z
-        .array(z.strictObject({ role: z.enum(["produce", "consume"]).optional(), topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (letters, digits, '.', '_', '-', at most 249)").optional() }))
+        .array(z.strictObject({ role: z.enum(["produce", "consume"]).optional().describe("produce or consume."), topic: z.string().regex(/^[A-Za-z0-9._-]{1,249}$/, "must be a Kafka topic name (letters, digits, '.', '_', '-', at most 249)").optional().describe("Kafka topic.") }))
         .min(1)
-        .optional(),
+        .optional()
+        .describe("Kafka rules on those ports (Cilium 1.16-1.19; refused on 1.20)."),
 });
 
 export const meshConfig = z.strictObject({

@@ -154,7 +154,7 @@ describe("Cilium feature keys through npm run plan", () => {
         cilium(config).encryption = { type: "ipsec", nodeEncryption: true };
         const { file, remove } = stackFile("bad", config);
         try {
-            const run = await runPlan(["bad", "--config", file]);
+            const run = await runPlan(["bad", "--config", file, "--json"]);
             assert.equal(run.code, 2, run.stderr);
             assert.match(run.stderr, /clusters\[0\]\.cilium\.encryption\.nodeEncryption: is only effective with type: wireguard/);
             assert.equal(run.stdout, "");
@@ -183,7 +183,7 @@ describe("Cilium feature keys through npm run plan", () => {
         });
         const { file, remove } = stackFile("features", config);
         try {
-            const run = await runPlan(["features", "--config", file, "--render"]);
+            const run = await runPlan(["features", "--config", file, "--render", "--json"]);
             assert.equal(run.code, 0, run.stderr);
             const plan = JSON.parse(run.stdout);
             assert.deepEqual(errors(plan), []);
@@ -218,7 +218,7 @@ describe("Cilium feature keys through npm run plan", () => {
         cilium(config).encryption = { type: "ipsec" };
         const { file, remove } = stackFile("ipsec", config);
         try {
-            const run = await runPlan(["ipsec", "--config", file, "--render"]);
+            const run = await runPlan(["ipsec", "--config", file, "--render", "--json"]);
             assert.equal(run.code, 0, run.stderr);
             const plan = JSON.parse(run.stdout);
             assert.deepEqual(errors(plan), []);
@@ -241,7 +241,7 @@ describe("Cilium feature keys through npm run plan", () => {
         for (const i of [0, 1]) cilium(config, i).encryption = { type: "ipsec", keyId: 4 };
         const { file, remove } = stackFile("meshipsec", config);
         try {
-            const run = await runPlan(["meshipsec", "--config", file]);
+            const run = await runPlan(["meshipsec", "--config", file, "--json"]);
             assert.equal(run.code, 0, run.stderr);
             const plan = JSON.parse(run.stdout);
             const keys = plan.resources.filter((r: any) => r.type === "random:index/randomBytes:RandomBytes");
@@ -266,7 +266,7 @@ describe("Cilium feature keys through npm run plan", () => {
         for (const [stack, config] of [["meshwg", wireguard], ["meshnative", native]] as const) {
             const { file, remove } = stackFile(stack, config);
             try {
-                const run = await runPlan([stack, "--config", file, "--render"]);
+                const run = await runPlan([stack, "--config", file, "--render", "--json"]);
                 assert.equal(run.code, 0, run.stderr);
                 const plan = JSON.parse(run.stdout);
                 assert.deepEqual(errors(plan), []);
@@ -334,7 +334,7 @@ describe("mesh.policies: cross-cluster CiliumNetworkPolicies as config", () => {
         const config = withPolicy({ to: { cluster: "*", labels: { app: "broker" } }, ports: [9092] });
         const { file, remove } = stackFile("meshpolicy", config);
         try {
-            const run = await runPlan(["meshpolicy", "--config", file]);
+            const run = await runPlan(["meshpolicy", "--config", file, "--json"]);
             assert.equal(run.code, 0, run.stderr);
             const plan = JSON.parse(run.stdout);
             const policies = plan.resources.filter((r: any) => r.type === "kubernetes:cilium.io/v2:CiliumNetworkPolicy");
@@ -398,7 +398,7 @@ describe("mesh.serviceType ClusterIP", () => {
         this.timeout(300_000);
         const { file, remove } = stackFile("meshcip", clusterIpMesh());
         try {
-            const run = await runPlan(["meshcip", "--config", file, "--render"]);
+            const run = await runPlan(["meshcip", "--config", file, "--render", "--json"]);
             assert.equal(run.code, 0, run.stderr);
             const plan = JSON.parse(run.stdout);
             assert.deepEqual(plan.preflight.filter((f: any) => f.severity === "error"), []);
