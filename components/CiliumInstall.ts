@@ -35,6 +35,11 @@ export interface CiliumInstallArgs {
     readonly extraValues?: pulumi.Input<Record<string, unknown>>;
     /** Seconds Helm waits for every Cilium workload to become ready. @default DEFAULT_CILIUM_WAIT_SECONDS (600, components/defaults.ts) */
     readonly waitTimeoutSeconds?: number;
+    /**
+     * The user's chart values (`cilium.values`), deep-merged last (maps merge, lists and scalars replace). They never
+     * hold an owned key (the config layer refuses those); secret leaves are Outputs and stay secret. @default - none
+     */
+    readonly userValues?: Readonly<Record<string, unknown>>;
 }
 
 /** The cilium Helm release (pinned release name "cilium" in kube-system), awaited until ready. */
@@ -80,11 +85,13 @@ export class CiliumInstall extends pulumi.ComponentResource {
         // The host and port may be Outputs of the resources that create the cluster; the values wait for them.
         const generated = resolvedKubeProxyReplacement(input.kubeProxyReplacement).apply((kubeProxyReplacement) => ciliumValues({ ...input, kubeProxyReplacement }));
         const extraValues = args.extraValues;
+        const userValues = args.userValues ?? {};
         this.values = isPlainObject(extraValues)
             ? // A plain object of extra values is merged structurally: its Output leaves (the mesh CA) stay nested, so
-              // only they are secret and a plan or preview still shows every other value, e.g. the mesh peers.
-              generated.apply((base) => sortKeysDeep(deepMerge(base, extraValues)))
-            : pulumi.all([generated, extraValues]).apply(([base, extra]) => sortKeysDeep(extra ? deepMerge(base, extra) : base));
+              // only they are secret and a plan or preview still shows every other value, e.g. the mesh peers. The
+              // user's values are merged the same way, so only their secret leaves are secret.
+              generated.apply((base) => sortKeysDeep(deepMerge(deepMerge(base, extraValues), userValues)))
+            : pulumi.all([generated, extraValues]).apply(([base, extra]) => sortKeysDeep(deepMerge(extra ? deepMerge(base, extra) : base, userValues)));
 
         // Children do not inherit the component's dependsOn, so the release carries it.
         this.release = new k8s.helm.v3.Release(

@@ -49,7 +49,7 @@ export interface ClusterMeshMember {
     /** The resource that created the cluster; MetalLB waits for it. @default - none (an existing cluster) */
     readonly creator?: pulumi.Resource;
     /** MetalLB for this cluster, whose pool a LoadBalancer placement's address comes from. @default - none */
-    readonly metallb?: { readonly version?: string; readonly addresses: readonly string[] };
+    readonly metallb?: { readonly version?: string; readonly addresses: readonly string[]; readonly values?: Readonly<Record<string, unknown>> };
     /**
      * Where its clustermesh-apiserver answers, defaults already resolved by the config layer (config/resolve.ts
      * `meshApiserver`). A NodePort's node address may be known only once the cluster exists.
@@ -166,6 +166,7 @@ export class ClusterMesh extends pulumi.ComponentResource {
                     addresses: member.metallb.addresses,
                     reservedAddresses: reserved,
                     clusterCreator: member.creator,
+                    values: member.metallb.values,
                 },
                 { parent: this },
             );

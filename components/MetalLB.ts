@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { DEFAULT_VERSIONS } from "./versions";
+import { sortKeysDeep } from "../lib/values-util";
 import { metallbRelease, supportedVersions } from "./support-matrix";
 import { ipAddressPool, l2Advertisement, METALLB_CHART_REPO, METALLB_NAMESPACE, metallbPools, RESERVED_POOL_NAME } from "./metallb-resources";
 import { COMPONENT_TYPES } from "./identity";
@@ -30,6 +31,11 @@ export interface MetalLBArgs {
     readonly clusterCreator?: pulumi.Resource;
     /** Seconds Helm waits for the controller, the speakers and the webhook. @default 600 */
     readonly timeoutSeconds?: number;
+    /**
+     * The user's chart values (`loadBalancer.metallb.values`) over the chart's defaults; never a key MetalLB's pools
+     * rely on (METALLB_OWNED_VALUES, refused by the config layer); secret leaves are Outputs. @default - the chart's
+     */
+    readonly values?: Readonly<Record<string, unknown>>;
 }
 
 /** The metallb release in `metallb-system` and its IPAddressPool(s) and L2Advertisement. */
@@ -58,6 +64,7 @@ export class MetalLB extends pulumi.ComponentResource {
             throw new pulumi.ResourceError(`MetalLB ${name}: ${(error as Error).message}`, this);
         }
 
+        const hasValues = args.values !== undefined && Object.keys(args.values).length > 0;
         this.release = new k8s.helm.v3.Release(
             `${name}-release`,
             {
@@ -72,9 +79,12 @@ export class MetalLB extends pulumi.ComponentResource {
                 // answers are rejected ("failed calling webhook ipaddresspoolvalidationwebhook.metallb.io").
                 skipAwait: false,
                 timeout: timeoutSeconds,
+                // Only when given: a release without user values keeps exactly the inputs it always had.
+                ...(hasValues ? { values: sortKeysDeep(args.values) } : {}),
             },
-            // Pinned release name "metallb": a replacement must delete before it creates.
-            { parent: this, provider, dependsOn: args.clusterCreator ? [args.clusterCreator] : [], deleteBeforeReplace: true },
+            // Pinned release name "metallb": a replacement must delete before it creates. With user values (which may
+            // hold secrets) the rendered manifest is kept secret, as the other releases' are.
+            { parent: this, provider, dependsOn: args.clusterCreator ? [args.clusterCreator] : [], deleteBeforeReplace: true, ...(hasValues ? { additionalSecretOutputs: ["manifest"] } : {}) },
         );
 
         const poolResources = pools.map((pool) => {

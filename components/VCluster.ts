@@ -14,10 +14,11 @@ import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_POD_SECURITY_STANDARD, DEFAULT_VCLUSTER_ISOLATE } from "./defaults";
 import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secret-wait";
 import { supportedVersions, vclusterRelease } from "./support-matrix";
-import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterValues, VClusterValuesInput } from "./vcluster-values";
+import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterKubernetesTag, vclusterKubernetesVersions, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
 import { tenantHostPolicies } from "./tenant-fence";
 import { COMPONENT_TYPES } from "./identity";
+import { deepMerge, sortKeysDeep } from "../lib/values-util";
 
 
 /** Arguments of a vCluster. */
@@ -51,6 +52,13 @@ export interface VClusterArgs {
     readonly resourceQuota?: VClusterValuesInput["resourceQuota"];
     /** LimitRange defaults for the tenant, over the chart's. @default - the chart's LimitRange */
     readonly limitRange?: VClusterValuesInput["limitRange"];
+    /** The tenant's Kubernetes minor ("1.29"), one the release's distro offers. @default - the chart's default */
+    readonly kubernetesVersion?: string;
+    /**
+     * The user's chart values (`vclusters[].values`), deep-merged last (maps merge, lists and scalars replace); never
+     * an owned key (the config layer refuses those); secret leaves are Outputs and stay secret. @default - none
+     */
+    readonly userValues?: Readonly<Record<string, unknown>>;
 }
 
 /** A vCluster in namespace `vcluster-<name>` of the host cluster, with its kubeconfig as a secret output. */
@@ -81,10 +89,13 @@ export class VCluster extends pulumi.ComponentResource {
         const podSecurityStandard = args.podSecurityStandard ?? DEFAULT_POD_SECURITY_STANDARD;
         const networkPolicies = args.networkPolicies ?? [];
         const line = release.line;
+        if (args.kubernetesVersion !== undefined && vclusterKubernetesTag(version, args.kubernetesVersion) === undefined) {
+            throw new pulumi.ResourceError(`VCluster ${name}: Kubernetes ${args.kubernetesVersion} is not offered by vcluster ${version} (${vclusterKubernetesVersions(version).join(", ")})`, this);
+        }
         const hostNamespace = vclusterNamespace(args.name);
 
         const expose = resolvedExposure(args.expose);
-        const values = expose.apply((resolved) =>
+        const generatedValues = expose.apply((resolved) =>
             vclusterValues({
                 name: args.name,
                 version,
@@ -96,8 +107,11 @@ export class VCluster extends pulumi.ComponentResource {
                 quota: args.quota,
                 resourceQuota: args.resourceQuota,
                 limitRange: args.limitRange,
+                kubernetesVersion: args.kubernetesVersion,
             }),
         );
+        const userValues = args.userValues;
+        const values = userValues === undefined ? generatedValues : generatedValues.apply((base) => sortKeysDeep(deepMerge(base, userValues)));
 
         const namespace = new k8s.core.v1.Namespace(
             `${name}-namespace`,

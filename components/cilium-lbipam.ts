@@ -13,6 +13,7 @@
  */
 import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../lib/cidr";
 import { sortKeysDeep } from "../lib/values-util";
+import { ownedValues } from "../lib/chart-values";
 import { MANAGED_BY_KUBELOOM } from "./identity";
 
 /** The annotation through which a Service requests its addresses from LB-IPAM. */
@@ -110,6 +111,13 @@ export function poolSize(addresses: readonly string[]): number {
 export const DEFAULT_CLIENT_QPS = 10;
 /** The lease renew deadline the chart leaves at Cilium's default (values.yaml l2announcements.leaseRenewDeadline: 5s). */
 export const LEASE_RENEW_SECONDS = 5;
+
+/** The Cilium values keys l2AnnouncementValues writes, owned by `loadBalancer.cilium` (relative to the cluster). */
+export const L2_ANNOUNCEMENT_OWNED_VALUES = ownedValues("cilium", [
+    { path: "l2announcements", use: "loadBalancer.cilium" },
+    { path: "k8sClientRateLimit", use: "loadBalancer.cilium (the rate limit grows with the pool's leases)" },
+    { path: "devices", use: "loadBalancer.cilium.devices" },
+]);
 
 /**
  * Agent values for L2 announcements: enabled, the devices when given (the announcing NIC must be among them), and

@@ -13,6 +13,7 @@
  */
 import { sortKeysDeep } from "../lib/values-util";
 import { ciliumFeatureValues, EncryptionInput, GatewayApiInput, HubbleMetricsInput, hubbleMetricsValues, TunnelProtocol } from "./cilium-features";
+import { ownedValues } from "../lib/chart-values";
 
 /** CNI chaining modes of the chart that Kubeloom renders (values.yaml cni.chainingMode). */
 export const CHAINING_MODES = ["generic-veth", "portmap", "aws-cni", "flannel"] as const;
@@ -118,6 +119,44 @@ export const CHART_OPERATOR_REPLICAS = 2;
 export function defaultOperatorReplicas(nodeCount: number | undefined): number {
     return nodeCount !== undefined && nodeCount <= 1 ? 1 : CHART_OPERATOR_REPLICAS;
 }
+
+/**
+ * The keys ciliumValues writes, each with the typed key (relative to the cluster) that decides it: a user's
+ * `cilium.values` may not set them (lib/chart-values.ts ownedValueProblems). Declared here, beside the code that
+ * writes them; a test renders many inputs and fails on a written key that no entry covers.
+ */
+export const CILIUM_OWNED_VALUES = ownedValues("cilium", [
+    { path: "kubeProxyReplacement", use: "cilium.kubeProxyReplacement" },
+    { path: "k8sServiceHost", use: "cilium.k8sServiceHost (default: the K3s or kind API address)" },
+    { path: "k8sServicePort", use: "cilium.k8sServicePort (default: the K3s or kind API port)" },
+    { path: "cluster.name", use: "name" },
+    { path: "cluster.id", use: "id" },
+    { path: "operator.replicas", use: "cilium.operatorReplicas" },
+    { path: "operator.nodeSelector", use: "cilium.nodeSelector" },
+    { path: "operator.tolerations", use: "cilium.tolerations" },
+    { path: "nodeSelector", use: "cilium.nodeSelector" },
+    { path: "tolerations", use: "cilium.tolerations" },
+    { path: "envoy.nodeSelector", use: "cilium.nodeSelector" },
+    { path: "envoy.tolerations", use: "cilium.tolerations" },
+    { path: "hubble.enabled", use: "cilium.hubble (Relay and UI read from it)" },
+    { path: "hubble.relay.enabled", use: "cilium.hubble.relay" },
+    { path: "hubble.relay.nodeSelector", use: "cilium.nodeSelector" },
+    { path: "hubble.relay.tolerations", use: "cilium.tolerations" },
+    { path: "hubble.ui.enabled", use: "cilium.hubble.ui" },
+    { path: "hubble.ui.service", use: "cilium.hubble.uiNodePort" },
+    { path: "routingMode", use: "cilium.routingMode" },
+    { path: "ipam", use: "cilium.ipamMode (pool: podCidr, or cilium.chaining.routerCidr)" },
+    { path: "ipv4NativeRoutingCIDR", use: "podCidr (with cilium.routingMode: native)" },
+    { path: "autoDirectNodeRoutes", use: "cilium.routingMode" },
+    { path: "cni.chainingMode", use: "cilium.chaining.mode" },
+    { path: "cni.chainingTarget", use: "cilium.chaining.target" },
+    { path: "cni.exclusive", use: "cilium.chaining" },
+    { path: "cni.uninstall", use: "cilium.chaining" },
+    { path: "cni.customConf", use: "cilium.chaining" },
+    { path: "cni.configMap", use: "cilium.chaining" },
+    { path: "enableIPv4Masquerade", use: "cilium.chaining (chained modes turn it off)" },
+    { path: "endpointRoutes.enabled", use: "cilium.chaining.mode (aws-cni)" },
+]);
 
 /**
  * The Helm values for the cilium chart (any support-matrix release, see the header), keys sorted. Throws when KPR is on without an API host/port, and on

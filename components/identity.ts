@@ -19,6 +19,7 @@ export const COMPONENT_TYPES = {
     MeshDemo: "kubeloom:index:MeshDemo",
     MeshServices: "kubeloom:index:MeshServices",
     MetalLB: "kubeloom:index:MetalLB",
+    StarwarsDemo: "kubeloom:index:StarwarsDemo",
     VCluster: "kubeloom:index:VCluster",
 } as const;
 

@@ -20,6 +20,7 @@
  */
 import { addressRequest, DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider, METALLB_IPS_ANNOTATION } from "./load-balancer";
 import { contains, intToIpv4, ipv4ToInt, isIpv4, parseAddressRange } from "../lib/cidr";
+import { ownedValues } from "../lib/chart-values";
 import { assertNever } from "../lib/assert-never";
 import { DEFAULT_VERSIONS } from "./versions";
 import { ciliumRelease, compareVersions } from "./support-matrix";
@@ -222,6 +223,15 @@ function clustermeshTlsLayout(ciliumVersion: string): { readonly dnsNamesUnderAu
 function peerConfigEntry(peer: MeshPeer): Record<string, unknown> {
     return isIpv4(peer.address) ? { name: peer.name, ips: [peer.address], port: peer.port } : { name: peer.name, address: peer.address, port: peer.port };
 }
+
+/**
+ * The Cilium values keys of a mesh member (clustermeshCiliumValues, and the shared CA ClusterMesh adds), owned by
+ * the `mesh` settings and the cluster's `clustermesh` placement (relative to the cluster).
+ */
+export const MESH_OWNED_VALUES = ownedValues("cilium", [
+    { path: "clustermesh", use: "clustermesh (and the stack's mesh settings)" },
+    { path: "tls.ca", use: "mesh (Kubeloom creates the shared mesh CA)" },
+]);
 
 /**
  * The Cilium Helm values that turn one cluster into a mesh member, without secret material (the shared CA goes in

@@ -6,6 +6,7 @@
  */
 import { intToIpv4, ipv4ToInt, Ipv4Interval, isIpv4, parseAddressRange } from "../lib/cidr";
 import { sortKeysDeep } from "../lib/values-util";
+import { ownedValues } from "../lib/chart-values";
 
 /** Namespace of the release; MetalLB only reads its custom resources from its own namespace. */
 export const METALLB_NAMESPACE = "metallb-system";
@@ -17,6 +18,17 @@ export const METALLB_API_VERSION = "metallb.io/v1beta1";
 export const GENERAL_POOL_NAME = "kubeloom";
 /** Pool of pre-planned addresses, only given to Services that request them. */
 export const RESERVED_POOL_NAME = "kubeloom-reserved";
+
+/**
+ * MetalLB values Kubeloom relies on at the chart's defaults (it writes no values of its own): the CRDs and the
+ * webhook its pools are applied through, the controller that assigns addresses and the speakers that announce them
+ * in L2 mode. A user's `loadBalancer.metallb.values` may not turn them off (relative to the cluster).
+ */
+export const METALLB_OWNED_VALUES = ownedValues("metallb", [
+    { path: "crds.enabled", use: "loadBalancer.metallb (its address pools need the CRDs)" },
+    { path: "controller.enabled", use: "loadBalancer.metallb (the controller assigns the pool's addresses)" },
+    { path: "speaker.enabled", use: "loadBalancer.metallb (L2 mode needs the speakers)" },
+]);
 
 /** One IPAddressPool's content. */
 export interface MetallbPoolSpec {

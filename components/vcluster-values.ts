@@ -14,6 +14,7 @@
  */
 import { assertNever } from "../lib/assert-never";
 import { sortKeysDeep } from "../lib/values-util";
+import { ownedValues } from "../lib/chart-values";
 import type { PodSecurityLevel } from "../lib/pod-security";
 import { VClusterDistro, VClusterRelease, vclusterRelease } from "./support-matrix";
 import { DEFAULT_VERSIONS } from "./versions";
@@ -79,6 +80,29 @@ export type VClusterExposure<Address = string> =
      */
     | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider };
 
+/**
+ * The Kubernetes versions (minor → image tag) each chart release's distro offers, as `vcluster create
+ * --kubernetes-version` maps them: the map of the vcluster CLI of the same line (loft-sh/vcluster config/config.go,
+ * K3SVersionMap for the 0.20 line, whose 1.30 entry is the 0.20.6 chart's default rancher/k3s:v1.30.2-k3s1;
+ * K8SVersionMap of the 0.3x line, 1.30–1.35 as ghcr.io/loft-sh/kubernetes:v1.3x.y) plus the release's own default tag
+ * (chart/values.yaml controlPlane.distro.k8s.image.tag "v1.36.0" at 0.36.1). Read upstream, not run here: no image is
+ * pulled offline.
+ */
+const VCLUSTER_KUBERNETES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+    "0.20.6": { "1.27": "v1.27.15-k3s1", "1.28": "v1.28.11-k3s1", "1.29": "v1.29.6-k3s1", "1.30": "v1.30.2-k3s1" },
+    "0.36.1": { "1.30": "v1.30.2", "1.31": "v1.31.1", "1.32": "v1.32.1", "1.33": "v1.33.4", "1.34": "v1.34.0", "1.35": "v1.35.0", "1.36": "v1.36.0" },
+};
+
+/** The Kubernetes minors ("1.29") a chart release's distro offers, oldest first; empty for a release outside the matrix. */
+export function vclusterKubernetesVersions(version: string): string[] {
+    return Object.keys(VCLUSTER_KUBERNETES[version.replace(/^v/, "")] ?? {}).sort((a, b) => Number(a.split(".")[1]) - Number(b.split(".")[1]));
+}
+
+/** The distro image tag of Kubernetes `minor` ("1.29" or "v1.29") at a chart release, or undefined when it offers none. */
+export function vclusterKubernetesTag(version: string, minor: string): string | undefined {
+    return VCLUSTER_KUBERNETES[version.replace(/^v/, "")]?.[minor.replace(/^v/, "").split(".").slice(0, 2).join(".")];
+}
+
 /** What one vCluster's values depend on. */
 export interface VClusterValuesInput {
     /** Helm release name; the chart writes the kubeconfig Secret `vc-<name>` next to it. */
@@ -104,6 +128,11 @@ export interface VClusterValuesInput {
     readonly resourceQuota?: Readonly<Record<string, string | number>>;
     /** LimitRange defaults for the tenant's containers, over the chart's. */
     readonly limitRange?: { readonly default?: Record<string, string>; readonly defaultRequest?: Record<string, string> };
+    /**
+     * The tenant's Kubernetes minor ("1.29"), one its release's distro offers (vclusterKubernetesVersions).
+     * @default - the chart's default (v1.30.2 k3s on 0.20.6, v1.36.0 on 0.36.1)
+     */
+    readonly kubernetesVersion?: string;
 }
 
 /**
@@ -169,6 +198,28 @@ function urlHost(address: string): string {
     return address.includes(":") ? `[${address}]` : address;
 }
 
+/**
+ * The keys vclusterValues writes, each with the typed key (relative to the `vclusters[]` entry) that decides it: a
+ * user's `vclusters[].values` may not set them. Declared here, beside the code that writes them; a test renders many
+ * inputs and fails on a written key that no entry covers.
+ */
+export const VCLUSTER_OWNED_VALUES = ownedValues("vcluster", [
+    { path: "controlPlane.distro.k3s.enabled", use: "version (the chart line decides the distro)" },
+    { path: "controlPlane.distro.k8s.enabled", use: "version (the chart line decides the distro)" },
+    { path: "controlPlane.distro.k3s.image.tag", use: "kubernetesVersion" },
+    { path: "controlPlane.distro.k8s.version", use: "kubernetesVersion" },
+    { path: "controlPlane.distro.k8s.image.tag", use: "kubernetesVersion" },
+    { path: "controlPlane.service", use: "expose (with nodePort or loadBalancerIP)" },
+    { path: "controlPlane.proxy.extraSANs", use: "expose (the address clients dial is added)" },
+    { path: "controlPlane.statefulSet.image.repository", use: "build" },
+    { path: "exportKubeConfig", use: "expose (the kubeconfig context and server are derived)" },
+    { path: "policies.networkPolicy", use: "isolate (the tenant fence)" },
+    { path: "policies.podSecurityStandard", use: "podSecurityStandard" },
+    { path: "policies.resourceQuota", use: "quota and resourceQuota (the quota also admits the tenant's own Service)" },
+    { path: "policies.limitRange", use: "quota and limitRange" },
+    { path: "sync.toHost.networkPolicies", use: "isolate (tenant NetworkPolicies are synced so Cilium enforces them)" },
+]);
+
 /** The Helm values for the vcluster chart at `input.version` (a support-matrix release), keys sorted. */
 export function vclusterValues(input: VClusterValuesInput): Record<string, unknown> {
     const version = input.version ?? DEFAULT_VERSIONS.vcluster;
@@ -176,7 +227,7 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     if (!release) throw new Error(`vCluster ${input.name}: chart version ${version} is not in the support matrix`);
     const server = vclusterServerUrl(input.expose);
     const controlPlane: Record<string, unknown> = {
-        distro: distroValues(release.distro),
+        distro: distroValues(release.distro, kubernetesTag(input, version)),
         service: controlPlaneService(input.expose),
         statefulSet: { image: { repository: vclusterImageRepository(input.build ?? DEFAULT_VCLUSTER_BUILD) } },
     };
@@ -197,19 +248,29 @@ export function vclusterValues(input: VClusterValuesInput): Record<string, unkno
     });
 }
 
-/** `controlPlane.distro` for the release's one distro. */
-function distroValues(distro: VClusterDistro): Record<string, unknown> {
+/** The distro image tag of the input's kubernetesVersion, or undefined for the chart's default. */
+function kubernetesTag(input: VClusterValuesInput, version: string): string | undefined {
+    if (input.kubernetesVersion === undefined) return undefined;
+    const tag = vclusterKubernetesTag(version, input.kubernetesVersion);
+    if (tag === undefined) throw new Error(`vCluster ${input.name}: Kubernetes ${input.kubernetesVersion} is not offered by vcluster ${version} (${vclusterKubernetesVersions(version).join(", ")})`);
+    return tag;
+}
+
+/** `controlPlane.distro` for the release's one distro, at the Kubernetes tag asked for (else the chart's default). */
+function distroValues(distro: VClusterDistro, tag: string | undefined): Record<string, unknown> {
     switch (distro) {
         case "k3s":
             // The 0.20 chart falls back to k8s when no distro is enabled and fails when two are; k3s is the
             // lightest control plane (one binary, SQLite). k8s is switched off explicitly so that a chart
-            // default of k8s.enabled: true could never make two distros enabled.
-            return { k3s: { enabled: true }, k8s: { enabled: false } };
+            // default of k8s.enabled: true could never make two distros enabled. The k3s image tag is the version
+            // (0.20.6 templates use controlPlane.distro.k3s.image.tag).
+            return { k3s: tag === undefined ? { enabled: true } : { enabled: true, image: { tag } }, k8s: { enabled: false } };
         case "k8s":
             // 0.36 has no other distro (its schema's controlPlane.distro has only k8s) and its templates use k8s
             // whatever `enabled` says (templates/_init-containers.tpl reads distro.k8s unconditionally); k8s.enabled
             // defaults to false in its values.yaml, so it is stated to keep the values saying what runs.
-            return { k8s: { enabled: true } };
+            // `version` wins over image.tag there (_init-containers.tpl "vcluster.k8s.image.tag").
+            return { k8s: tag === undefined ? { enabled: true } : { enabled: true, version: tag } };
         default:
             return assertNever(distro);
     }

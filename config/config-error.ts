@@ -3,6 +3,7 @@
  * messages that name the key, the value received (never a secret) and what is allowed, with typo hints.
  */
 import type { z } from "zod";
+import { suggestKey } from "../lib/did-you-mean";
 import { looksLikePastedSecret } from "./shape/fields";
 import { boundText, quoteInput } from "../lib/user-input";
 import { SECRET_KEYS, stackConfigSchema } from "./schema";
@@ -48,36 +49,8 @@ export function formatPath(path: readonly PropertyKey[]): string {
     }, "");
 }
 
-/** Levenshtein distance, for "did you mean" hints on unknown keys. */
-function editDistance(a: string, b: string): number {
-    const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-    for (let i = 1; i <= a.length; i++) {
-        let diagonal = row[0];
-        row[0] = i;
-        for (let j = 1; j <= b.length; j++) {
-            const above = row[j];
-            row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1].toLowerCase() === b[j - 1].toLowerCase() ? 0 : 1));
-            diagonal = above;
-        }
-    }
-    return row[b.length];
-}
-
-/** Suggests the closest known key, when it is close enough to be a typo. */
-export function suggestKey(unknown: string, known: readonly string[]): string | undefined {
-    // No key is this long: no hint, and no quadratic distance over a huge value.
-    if (unknown.length > 64) return undefined;
-    let best: string | undefined;
-    let bestDistance = Infinity;
-    for (const key of known) {
-        const distance = editDistance(unknown, key);
-        if (distance < bestDistance) {
-            best = key;
-            bestDistance = distance;
-        }
-    }
-    return best !== undefined && bestDistance <= Math.max(2, Math.floor(unknown.length / 3)) ? best : undefined;
-}
+// "Did you mean": one implementation (lib/did-you-mean.ts) for config keys and chart values keys alike.
+export { suggestKey };
 
 /** The keys a strict object schema accepts at `path` in the stack schema, for typo hints. */
 function knownKeysAt(path: readonly PropertyKey[]): string[] {

@@ -31,6 +31,8 @@ export const resourceNames = {
     gatewayApiCrds: (cluster: string) => `${cluster}-gateway-api`,
     gateway: (cluster: string) => `${cluster}-gateway`,
     vcluster: (cluster: string, vcluster: string) => `${cluster}-${vcluster}`,
+    starwarsDemo: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars`,
+    starwarsVerify: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars-verify`,
     clusterMesh: () => "mesh",
     meshServices: (cluster: string) => `mesh-${cluster}-services`,
     meshDemo: (cluster: string) => `mesh-${cluster}-demo`,
@@ -59,6 +61,8 @@ export function derivedNames(config: StackConfig): DerivedName[] {
             const path = `${at}.vclusters[${j}].name`;
             names.push({ scope: "kubeconfig context", name: vclusterContextName(c.name, vc.name), path, what: `the context of vCluster ${vc.name} in ${c.name}` });
             names.push({ scope: COMPONENT_TYPES.VCluster, name: resourceNames.vcluster(c.name, vc.name), path, what: `the VCluster component of ${vc.name} in ${c.name}` });
+            if (vc.demo) names.push({ scope: COMPONENT_TYPES.StarwarsDemo, name: resourceNames.starwarsDemo(c.name, vc.name), path, what: `the Star Wars demo of ${vc.name} in ${c.name}` });
+            if (vc.demo && vc.verify) names.push({ scope: COMPONENT_TYPES.KubectlCheck, name: resourceNames.starwarsVerify(c.name, vc.name), path, what: `the Star Wars check of ${vc.name} in ${c.name}` });
         });
     });
     const mesh = config.mesh;

@@ -17,7 +17,7 @@ import { defaultProtect } from "../config/schema";
 import type { MeshConfig, ClusterConfig } from "../config/schema";
 import type { ResolvedCluster } from "../config/resolved-cluster";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
-import type { LoadedConfig } from "../config/load";
+import { type LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import type { ClusterAccess } from "./sources";
 
@@ -56,7 +56,10 @@ export function planClusterMesh(loaded: LoadedConfig, clusters: readonly MeshClu
                 provider: access.provider,
                 ciliumVersion: resolved.cilium.version,
                 creator: access.creator,
-                metallb: resolved.loadBalancer.type === "metallb" ? resolved.loadBalancer.metallb : undefined,
+                metallb:
+                    resolved.loadBalancer.type === "metallb"
+                        ? { ...resolved.loadBalancer.metallb, values: userChartValues(loaded, ["clusters", resolved.index, "loadBalancer", "metallb", "values"]) }
+                        : undefined,
                 apiserver: withNodeAddress(apiserver, access),
                 reservedAddresses: resolved.vclusters.flatMap(({ exposure }) => (exposure.type === "LoadBalancer" ? [exposure.address] : [])),
             })),

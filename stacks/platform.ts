@@ -14,12 +14,14 @@ import { ciliumVerifyMaxSeconds, ciliumVerifyScript, CiliumVerifyInput } from ".
 import { commandTimeout } from "../lib/shell";
 import { taintsFromTolerations } from "../components/cilium-nodes";
 import { VCluster } from "../components/VCluster";
+import { StarwarsDemo } from "../components/StarwarsDemo";
+import { starwarsVerifyMaxSeconds, starwarsVerifyScript, xwingRefused } from "../components/starwars-demo";
 import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { tenantNetworkPolicies, VClusterExposureConfig } from "../config/resolve";
 import { resolveClusters, type CiliumInput, type ResolvedCluster } from "../config/resolved-cluster";
-import { LoadedConfig } from "../config/load";
+import { LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
@@ -66,7 +68,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, model.ciliumInput.devices ?? lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = model.installsCilium
-            ? installCilium(cluster, model, access, ciliumExtra, protect, ipsec.get(cluster.name))
+            ? installCilium(cluster, model, access, ciliumExtra, protect, ipsec.get(cluster.name), userChartValues(loaded, ["clusters", model.index, "cilium", "values"]))
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -86,12 +88,17 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         networkPolicies: tenantNetworkPolicies(vc),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
+                        kubernetesVersion: vc.kubernetesVersion,
+                        userValues: userChartValues(loaded, ["clusters", model.index, "vclusters", index, "values"]),
                     },
                     // Tenants come after the CNI: without Cilium their pods never start, and on destroy they go first.
                     // On a cluster another stack manages, that stack's Cilium is already there.
                     { protect, dependsOn: installed.cilium ? [installed.cilium.release] : access.creator ? [access.creator] : [] },
                 ),
         );
+        cluster.vclusters.forEach((vc, index) => {
+            if (vc.demo) starwarsDemo(cluster.name, vc, vclusters[index], protect);
+        });
         return { config: cluster, resolved: model, access, vclusters, ...installed };
     });
     // Phase 4: the mesh's own objects in each member, after its Cilium.
@@ -124,6 +131,19 @@ function kubeProxyReplacementOf(cluster: ClusterConfig, input: CiliumInput, acce
     return { enabled: true, apiServerHost, apiServerPort };
 }
 
+/** Seed 000's tenant demo inside one vCluster, and its verify step when asked for. */
+function starwarsDemo(clusterName: string, vc: ClusterConfig["vclusters"][number], vcluster: VCluster, protect: boolean): void {
+    const demo = new StarwarsDemo(resourceNames.starwarsDemo(clusterName, vc.name), { kubeconfig: vcluster.kubeconfig, vcluster }, { protect });
+    if (!vc.verify) return;
+    const input = { tenant: `${clusterName}/${vc.name}`, xwing: xwingRefused(vc.networkPolicies) ? ("refused" as const) : ("landed" as const) };
+    new KubectlCheck(resourceNames.starwarsVerify(clusterName, vc.name), {
+        script: starwarsVerifyScript(input),
+        kubeconfig: vcluster.kubeconfig,
+        after: demo.readyAfter,
+        timeout: commandTimeout(starwarsVerifyMaxSeconds()),
+    });
+}
+
 /** Cilium on one cluster: the opt-in node labels/taints, the release, and the optional verification. */
 function installCilium(
     cluster: ClusterConfig,
@@ -132,6 +152,7 @@ function installCilium(
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
     ipsecKey: IpsecKey | undefined,
+    userValues: Readonly<Record<string, unknown>> | undefined,
 ): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
     const chaining = cluster.cilium.chaining;
     // Opt-in: only nodes the config lists are touched, and before Cilium, whose agents select them by label.
@@ -162,6 +183,7 @@ function installCilium(
             provider: access.provider,
             version: cluster.cilium.version,
             waitTimeoutSeconds: cluster.cilium.waitTimeoutSeconds,
+            userValues,
             // The resolved Cilium input (config/resolved-cluster.ts), completed from the cluster's access.
             values: {
                 ...input,

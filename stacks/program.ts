@@ -15,6 +15,8 @@ export interface KubeloomProgramOptions {
      * real CLI run can be one). @default false
      */
     readonly warnUncheckedUpgrade?: boolean;
+    /** Refuse chart values that cannot be checked against their chart (`plan --render`). @default false: warn once */
+    readonly requireChartCheck?: boolean;
 }
 
 /** Stack outputs of a Kubeloom stack. */
@@ -37,7 +39,7 @@ export async function kubeloomProgram(options: KubeloomProgramOptions = {}): Pro
     }
     let loaded: LoadedConfig;
     try {
-        loaded = loadStackConfig();
+        loaded = loadStackConfig({ requireChartCheck: options.requireChartCheck });
     } catch (error) {
         if (error instanceof ConfigError) {
             // RunError ends the program with the message alone: no stack trace for a config mistake.

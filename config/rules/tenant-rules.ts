@@ -9,6 +9,8 @@ import { effectiveLimitRange } from "../../components/vcluster-values";
 import { quoteInput } from "../../lib/user-input";
 import { tenantPolicyIssues } from "../tenant-policy-rules";
 import { duplicates, Rule } from "./rule";
+import { vclusterKubernetesTag, vclusterKubernetesVersions } from "../../components/vcluster-values";
+import { vclusterRelease } from "../../components/support-matrix";
 
 /**
  * Kubernetes refuses a LimitRange whose default request of a resource is above its default limit (core validation
@@ -66,6 +68,15 @@ export const vclustersConsistent: Rule = (config) =>
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `${quoteInput(v.networkPolicies[k].name)} is already used by another policy of this vCluster; policy names must be unique` });
             }
             issues.push(...tenantPolicyIssues(v, at));
+            if (v.demo && v.expose === "ClusterIP") {
+                issues.push({ path: `${at}.demo`, message: "needs expose: NodePort or LoadBalancer: the demo is deployed through the tenant's kubeconfig, whose ClusterIP server (https://localhost:8443) answers only through a port-forward" });
+            }
+            if (v.verify && !v.demo) {
+                issues.push({ path: `${at}.verify`, message: "checks the Star Wars demo; set demo: true too (or remove verify)" });
+            }
+            if (v.kubernetesVersion !== undefined && vclusterKubernetesTag(v.version, v.kubernetesVersion) === undefined) {
+                issues.push({ path: `${at}.kubernetesVersion`, message: `"${v.kubernetesVersion}" is not offered by vcluster ${v.version}'s ${vclusterRelease(v.version)?.distro ?? ""} distro: it offers ${vclusterKubernetesVersions(v.version).join(", ")}${v.version === "0.20.6" ? " (0.36.1 offers up to 1.36)" : ""}` });
+            }
             if (v.expose === "LoadBalancer" && v.loadBalancerIP === undefined) {
                 issues.push({ path: `${at}.loadBalancerIP`, message: "is required with expose: LoadBalancer, so the exported kubeconfig and the certificate can name the server; pick a free address from the cluster's LoadBalancer pool" });
             }

@@ -10,7 +10,7 @@ import { DEFAULT_VERSIONS } from "../../components/versions";
 import { isIpv4 } from "../../lib/cidr";
 import { DEFAULT_CILIUM_WAIT_SECONDS } from "../../components/defaults";
 import { dns1123LabelProblem, nodeNameProblem } from "../../lib/k8s-formats";
-import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration } from "./fields";
+import { checkedString, cidrText, ciliumVersion, hostAddress, labelMap, nodePort, port, toleration, chartValues, valuesFilePath } from "./fields";
 
 /** One plugin object of a CNI conflist (`{"type": "flannel", ...}`), copied as it is from the node. */
 /** A CNI network name ("name" of a conflist): libcni accepts letters, digits, '.', '_' and '-', starting alphanumeric. */
@@ -84,6 +84,8 @@ export const ciliumConfig = z
             .describe("Cilium's Gateway API controller: the Gateway API CRDs of the Cilium release, the GatewayClass cilium, and optionally one Gateway { name, namespace, address } with a LoadBalancer address (Cilium >= 1.19)."),
         waitTimeoutSeconds: z.number().int().min(60).max(3600).default(DEFAULT_CILIUM_WAIT_SECONDS).describe("How long Helm waits for the Cilium release to become ready, in seconds (60-3600)."),
         verify: z.boolean().default(false).describe("Run the post-install checks (cilium-dbg status, ClusterIP/NodePort curl) during `up`."),
+        values: chartValues.describe("The cilium chart's own values, deep-merged over Kubeloom's (maps merge, lists and scalars replace); checked against the owned keys and the chart release."),
+        valuesFile: valuesFilePath.describe("A YAML file of cilium chart values (path relative to the project), merged under `values`."),
     })
     // The routing, IPAM and chaining-target defaults depend on the chaining mode; resolved here so every reader sees the effective value.
     .transform((cilium) => ({

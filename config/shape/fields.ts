@@ -69,6 +69,36 @@ export const credentialPath = (hint: string) =>
 /** The message of a credential path that holds the credential itself. */
 export const CREDENTIAL_PATH_HINT = "looks like the secret itself, not a file path (it is not shown here)";
 
+/**
+ * A chart's values as the user writes them: a free-form map, checked against Kubeloom's owned keys and the chart
+ * release (config/chart-values-check.ts), not here.
+ */
+export const chartValues = z
+    .record(z.string(), z.unknown())
+    .superRefine((values, ctx) => {
+        // Keys only: a value may be a secret the CLI decrypted (a certificate, a token), which looks like a paste.
+        const walk = (node: unknown, at: PropertyKey[]): void => {
+            if (Array.isArray(node)) node.forEach((item, i) => walk(item, [...at, i]));
+            if (node === null || typeof node !== "object" || Array.isArray(node)) return;
+            for (const [key, item] of Object.entries(node)) {
+                const pasted = pastedCredentialKind(key);
+                if (pasted !== undefined || key.length > CHART_VALUES_KEY_MAX) {
+                    ctx.addIssue({ code: "custom", path: [...at, key], message: `the key ${quoteInput(key)} is not a chart values key (${pasted !== undefined ? `it looks like ${pasted}` : `longer than ${CHART_VALUES_KEY_MAX} characters, the longest Kubernetes label or annotation key`})`, params: SELF_CONTAINED });
+                    continue;
+                }
+                walk(item, [...at, key]);
+            }
+        };
+        walk(values, []);
+    })
+    .optional();
+
+/** The longest key a chart's values can meaningfully have: a Kubernetes label key, 253-character prefix, "/", 63. */
+export const CHART_VALUES_KEY_MAX = 317;
+
+/** A values file's path (YAML, relative to the project), read when the config is loaded (config/chart-values.ts). */
+export const valuesFilePath = z.string().min(1).refine((p) => !looksLikePastedSecret(p), "must be the path of a YAML file of chart values, not its content").optional();
+
 export const port = z.number().int().min(1).max(65535);
 export const nodePort = z.number().int().min(NODE_PORT_RANGE.first, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`).max(NODE_PORT_RANGE.last, `must be a NodePort (${NODE_PORT_RANGE_TEXT})`);
 

@@ -3,12 +3,14 @@
  */
 import { z } from "zod";
 import { DEFAULT_VERSIONS } from "../../components/versions";
-import { metallbVersion } from "./fields";
+import { metallbVersion, chartValues, valuesFilePath } from "./fields";
 import { LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
 
 export const metallbConfig = z.strictObject({
     version: metallbVersion.default(DEFAULT_VERSIONS.metallb).describe("MetalLB chart release from the support matrix."),
     addresses: z.array(z.string()).min(1, "must list at least one CIDR or range").describe("The pool: CIDRs or a.b.c.d-e.f.g.h ranges in the nodes' network."),
+    values: chartValues.describe("The metallb chart's own values over the chart's defaults (maps merge, lists and scalars replace); checked against the owned keys and the chart release."),
+    valuesFile: valuesFilePath.describe("A YAML file of metallb chart values (path relative to the project), merged under `values`."),
 });
 
 export const ciliumLoadBalancerConfig = z.strictObject({

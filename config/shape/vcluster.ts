@@ -10,7 +10,7 @@ import { CNP_CRD_LIMITS, TENANT_ENTITIES } from "../../components/tenant-policy"
 import { quoteInput } from "../../lib/user-input";
 import { POD_SECURITY_LEVELS } from "../../lib/pod-security";
 import { DNS1035_LABEL, DNS1123_LABEL, limitEntryProblem, matchesRe2, quotaEntryProblem, re2Problem } from "../../lib/k8s-formats";
-import { checkedString, labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion } from "./fields";
+import { checkedString, labelMap, nodePort, port, SELF_CONTAINED, vclusterVersion, chartValues, valuesFilePath } from "./fields";
 
 /** Pod labels as a tenant writes them: checked like every other label map, so one mistake gets one message. */
 export const tenantLabels = labelMap;
@@ -112,6 +112,7 @@ export const vclusterConfig = z.strictObject({
         .max(VCLUSTER_NAME_MAX, `must be at most ${VCLUSTER_NAME_MAX} characters: the chart derives "<name>-<revision hash>" labels limited to 63`)
         .regex(DNS1035_LABEL, "must start with a lowercase letter and contain only lowercase letters, digits and '-' (it names a Service)").describe("Tenant name: the Helm release and Service <name> in namespace vcluster-<name>, the kubeconfig context <cluster>-<name>."),
     version: vclusterVersion.default(DEFAULT_VERSIONS.vcluster).describe("vCluster chart release (0.36 runs the k8s distro, 0.20 the k3s one), each only on the host Kubernetes versions it supports."),
+    kubernetesVersion: z.string().regex(/^v?1\.\d+$/, "must be a Kubernetes minor like \"1.35\" (quoted; the vCluster chart release is `version`)").optional().describe("The tenant's Kubernetes minor (\"1.35\"), one its release's distro offers; default: the chart's own. Not the chart `version`."),
     expose: z.enum(["ClusterIP", "NodePort", "LoadBalancer"]).default("ClusterIP").describe("How the tenant's API server is reached: ClusterIP (kubectl port-forward), NodePort or LoadBalancer."),
     nodePort: nodePort.optional().describe(`NodePort for expose: NodePort; default: ${VCLUSTER_NODEPORT_BASE} + the vCluster's index in the cluster.`),
     loadBalancerIP: z.string().refine(isIpv4, "must be an IPv4 address").optional().describe("Fixed LoadBalancer IP for expose: LoadBalancer (requested through MetalLB)."),
@@ -135,6 +136,10 @@ export const vclusterConfig = z.strictObject({
             defaultRequest: limitMap.optional().describe("Default requests per container: resource name → quantity."),
         })
         .optional().describe("LimitRange defaults that override the chart's."),
+    demo: z.boolean().default(false).describe("Deploy seed 000's Star Wars demo (deathstar, tiefighter, xwing) inside this tenant (NodePort or LoadBalancer only)."),
+    verify: z.boolean().default(false).describe("At `up`, expect \"Ship landed\" for tiefighter and, with a tenant policy guarding the Death Star, a refused xwing."),
+    values: chartValues.describe("The vcluster chart's own values, deep-merged over Kubeloom's (maps merge, lists and scalars replace); checked against the owned keys and the chart release."),
+    valuesFile: valuesFilePath.describe("A YAML file of vcluster chart values (path relative to the project), merged under `values`."),
 });
 
 export type TenantNetworkPolicyConfig = z.output<typeof tenantNetworkPolicyConfig>;

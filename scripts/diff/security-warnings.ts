@@ -1,8 +1,9 @@
 /**
  * One-line warnings for security-relevant changes in a plan diff: tenant isolation off, a network policy removed
  * (the program's own or a chart's), Pod Security Admission loosened, a vCluster API newly exposed outside the
- * cluster, a quota removed, Cilium policy enforcement or transparent encryption turned off, and the Cluster Mesh policy
- * scope that silently narrows on a 1.18 → 1.19+ upgrade. Pure: plan resources in, sentences out.
+ * cluster, a quota removed, Cilium policy enforcement or transparent encryption turned off, chart values that weaken
+ * isolation or visibility (WEAKENING_VALUES), and the Cluster Mesh policy scope that silently narrows on a 1.18 → 1.19+
+ * upgrade. Pure: plan resources in, sentences out.
  */
 import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
@@ -95,6 +96,29 @@ function valuesWarnings(name: string, chart: string, before: unknown, after: unk
     return warnings;
 }
 
+/**
+ * Chart values that weaken isolation or visibility, whoever sets them (a user's `values` most often): a warning when
+ * a release's values newly match. Paths read in each chart's values.yaml (cilium 1.16.19–1.20.0, vcluster 0.20.6 and
+ * 0.36.1); a path a release does not have never matches.
+ */
+export const WEAKENING_VALUES: ReadonlyArray<{ readonly chart: string; readonly path: string; readonly weak: (value: unknown) => boolean; readonly warning: string }> = [
+    { chart: "cilium", path: "policyAuditMode", weak: (v) => v === true, warning: "policy enforcement off: policies are only logged, never enforced (policyAuditMode)" },
+    { chart: "cilium", path: "hubble.tls.enabled", weak: (v) => v === false, warning: "Hubble TLS off: flow data between the agents and Relay travels in clear (hubble.tls.enabled)" },
+    { chart: "cilium", path: "hubble.relay.enabled", weak: (v) => v === false, warning: "visibility: Hubble Relay off (hubble.relay.enabled)" },
+    { chart: "cilium", path: "hostFirewall.enabled", weak: (v) => v === false, warning: "host firewall off: host policies are no longer enforced (hostFirewall.enabled)" },
+    { chart: "vcluster", path: "sync.fromHost.nodes.enabled", weak: (v) => v === true, warning: "isolation weakened: the tenant sees the host's real nodes (sync.fromHost.nodes.enabled)" },
+    { chart: "vcluster", path: "sync.fromHost.nodes.selector.all", weak: (v) => v === true, warning: "isolation weakened: every host node is synced into the tenant (sync.fromHost.nodes.selector.all)" },
+    { chart: "vcluster", path: "sync.toHost.secrets.all", weak: (v) => v === true, warning: "secrets: every tenant Secret is copied to the host namespace, used or not (sync.toHost.secrets.all)" },
+    { chart: "vcluster", path: "sync.fromHost.secrets.enabled", weak: (v) => v === true, warning: "secrets: host Secrets are synced into the tenant (sync.fromHost.secrets.enabled)" },
+    { chart: "vcluster", path: "controlPlane.statefulSet.security.containerSecurityContext.privileged", weak: (v) => v === true, warning: "privileged: the vCluster control plane runs as a privileged container (controlPlane.statefulSet.security.containerSecurityContext.privileged)" },
+    { chart: "vcluster", path: "controlPlane.statefulSet.security.containerSecurityContext.allowPrivilegeEscalation", weak: (v) => v === true, warning: "privileged: the vCluster control plane may escalate privileges (controlPlane.statefulSet.security.containerSecurityContext.allowPrivilegeEscalation)" },
+];
+
+/** Warnings for the weakening values a release's values newly have (a new release counts: nothing was there before). */
+function weakeningWarnings(name: string, chart: string, before: unknown, after: unknown): string[] {
+    return WEAKENING_VALUES.filter((w) => w.chart === chart && w.weak(get(after, w.path)) && !w.weak(get(before, w.path))).map((w) => `${w.warning}: ${chart} release ${name}`);
+}
+
 /** Warnings for the objects a release renders: policies and quotas removed, namespaces' Pod Security loosened. */
 function renderedWarnings(release: string, before: readonly KubeObject[], after: readonly KubeObject[]): string[] {
     const warnings: string[] = [];
@@ -125,6 +149,9 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         }
         if (before && after && kind === "Namespace" && resource.type.startsWith("kubernetes:")) {
             warnings.push(...pssWarning(`Namespace/${String(get(after.inputs, "metadata.name") ?? after.name)}`, get(before.inputs, "metadata.labels"), get(after.inputs, "metadata.labels")));
+        }
+        if (after && resource.type === HELM_RELEASE_TYPE) {
+            warnings.push(...weakeningWarnings(String(after.inputs.name ?? after.name), String(after.inputs.chart), before?.inputs.values, after.inputs.values));
         }
         if (before && after && resource.type === HELM_RELEASE_TYPE) {
             const name = String(after.inputs.name ?? after.name);

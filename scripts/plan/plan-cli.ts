@@ -30,6 +30,8 @@ import { projectName } from "./plan-stack";
 import { checkRenderEnvironment, renderPlan } from "./render/plan-render";
 import { renderEnvironment } from "./render/helm";
 import { declaredNamespaces, preflightPlan } from "./preflight/preflight";
+import { valuesReleases, withValuesFiles } from "../../config/chart-values";
+import { obtainChart } from "../../lib/artifacts";
 import type { Finding } from "./preflight/model";
 import { platformView } from "./platform-view";
 import { planSummary } from "./plan-summary";
@@ -69,7 +71,10 @@ async function main(): Promise<number> {
         }
     }
     let exitCode = 0;
-    let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile });
+    // --render always checks chart values: their charts are obtained first (mirror, cache or verified download), so
+    // the program's check (which never downloads) finds them; one it still cannot find fails the plan.
+    if (args.render) await obtainValuesCharts(projectDir, args);
+    let plan = await planStack({ projectDir, stack: args.stack, configFile: args.configFile, requireChartCheck: args.render });
     // planStack has validated the stack file: parsing it again cannot fail. Parsed only when something reads it, so
     // `--out` alone does what it always did.
     let parsed: StackConfig | undefined;
@@ -96,6 +101,25 @@ async function main(): Promise<number> {
         process.stdout.write(planSummary({ view: view(), plan, preflight, stackArgs }));
     }
     return exitCode;
+}
+
+/** Obtains the chart of every release that has user values; an invalid config is left for planStack to report. */
+async function obtainValuesCharts(projectDir: string, args: PlanArgs): Promise<void> {
+    let releases: ReturnType<typeof valuesReleases>;
+    try {
+        const file = args.configFile ?? path.join(projectDir, `Pulumi.${args.stack}.yaml`);
+        const stackFile = readStackFile(file, projectName(projectDir));
+        releases = valuesReleases(withValuesFiles(parseStackConfig(rawConfigFromPulumi(stackFile.config), { stackName: args.stack }), projectDir));
+    } catch {
+        return;
+    }
+    const seen = new Set<string>();
+    for (const release of releases) {
+        const key = `${release.chart}@${release.version}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        await obtainChart(release.chart, release.version);
+    }
 }
 
 /** The stack's config (which planStack has already validated). */

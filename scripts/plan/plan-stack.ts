@@ -29,6 +29,8 @@ export interface PlanStackInput {
     readonly configFile?: string;
     /** The program to evaluate. @default - the Kubeloom program (stacks/program.ts); the benchmark passes an empty one */
     readonly program?: () => Promise<Record<string, unknown>>;
+    /** Refuse chart values that cannot be checked against their chart (`--render` always checks). @default false */
+    readonly requireChartCheck?: boolean;
 }
 
 /** Reads the project name from Pulumi.yaml. */
@@ -60,7 +62,8 @@ export async function planStack(input: PlanStackInput): Promise<OfflinePlan> {
         throw new PlanFailure(yamlErrorMessage(displayPath(file), fs.readFileSync(file, "utf8"), error), 2);
     }
     // Imported lazily so that the mocks are set before any module reads the runtime.
-    const program = input.program ?? ((await import("../../stacks/program")).kubeloomProgram as unknown as () => Promise<Record<string, unknown>>);
+    const kubeloomProgram = input.program ? undefined : (await import("../../stacks/program")).kubeloomProgram;
+    const program = input.program ?? ((() => kubeloomProgram!({ requireChartCheck: input.requireChartCheck })) as unknown as () => Promise<Record<string, unknown>>);
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on("unhandledRejection", onRejection);

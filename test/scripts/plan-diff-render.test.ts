@@ -127,6 +127,21 @@ describe("plan:diff security warnings and pre-flight findings", () => {
         assert.deepEqual(removed.warnings, ["Pod Security loosened: Namespace/demo enforce baseline → none (label removed)"]);
     });
 
+    it("warns in one line each for chart values that weaken isolation or visibility, on a changed or a new release", () => {
+        const ciliumRelease = (values: Record<string, unknown>) => resource("kubernetes:helm.sh/v3:Release", "dev-cilium-release", { name: "cilium", chart: "cilium", namespace: "kube-system", values });
+        const weak = { policyAuditMode: true, hubble: { tls: { enabled: false }, relay: { enabled: true } } };
+        const changed = diffPlans({ stack: "dev", base: plan([ciliumRelease({ hubble: { relay: { enabled: true } } }), vc(isolated, [])]), head: plan([ciliumRelease(weak), vc({ ...isolated, sync: { ...isolated.sync, fromHost: { nodes: { enabled: true } } }, controlPlane: { ...isolated.controlPlane, statefulSet: { security: { containerSecurityContext: { privileged: true } } } } }, [])]) });
+        assert.deepEqual(changed.warnings, [
+            "Hubble TLS off: flow data between the agents and Relay travels in clear (hubble.tls.enabled): cilium release cilium",
+            "isolation weakened: the tenant sees the host's real nodes (sync.fromHost.nodes.enabled): vcluster release vc-a",
+            "policy enforcement off: policies are only logged, never enforced (policyAuditMode): cilium release cilium",
+            "privileged: the vCluster control plane runs as a privileged container (controlPlane.statefulSet.security.containerSecurityContext.privileged): vcluster release vc-a",
+        ]);
+        const added = diffPlans({ stack: "dev", base: plan([]), head: plan([vc({ sync: { toHost: { secrets: { all: true } } } }, [])]) });
+        assert.deepEqual(added.warnings, ["secrets: every tenant Secret is copied to the host namespace, used or not (sync.toHost.secrets.all): vcluster release vc-a"]);
+        assert.deepEqual(diffPlans({ stack: "dev", base: plan([ciliumRelease(weak)]), head: plan([ciliumRelease({ hubble: { relay: { enabled: true } } })]) }).warnings, [], "turning them back is no warning");
+    });
+
     it("lists the head plan's pre-flight findings (not info notes), also for a stack without changes", () => {
         const preflight = [
             { severity: "error", cluster: "chain", object: "ConfigMap/kube-system/cilium-config", check: "cni-chaining", message: "chaining mode generic-veth: ipam kubernetes …" },

@@ -1,0 +1,118 @@
+import { strict as assert } from "node:assert";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parse } from "yaml";
+import { ciliumValues, CiliumValuesInput, CHAINING_MODES } from "../../components/cilium-values";
+import { vclusterValues, VClusterValuesInput } from "../../components/vcluster-values";
+import { l2AnnouncementValues } from "../../components/cilium-lbipam";
+import { OWNED_VALUES, ownedValuesMarkdown, ValuesChart } from "../../components/owned-values";
+import { ownedPath } from "../../lib/chart-values";
+import { isPlainObject } from "../../lib/values-util";
+import { supportedVersions } from "../../components/support-matrix";
+import { planStack } from "../../scripts/plan/plan-stack";
+import { PROJECT_DIR } from "../../lib/project";
+import { parseStackConfig } from "../../config/parse";
+import { composePlatform } from "../../stacks/platform";
+import { runOfflinePlan } from "../../scripts/plan/offline-plan";
+
+/** Every leaf path a values map writes (a list or scalar is a leaf; an empty map too). */
+function leafPaths(values: unknown, at: string[] = []): string[][] {
+    if (isPlainObject(values) && Object.keys(values).length > 0) return Object.entries(values).flatMap(([key, value]) => leafPaths(value, [...at, key]));
+    return at.length === 0 ? [] : [at];
+}
+
+/** The written leaves no owned key of `chart` covers. */
+function unowned(chart: ValuesChart, values: unknown): string[] {
+    const owned = OWNED_VALUES[chart].keys.map(ownedPath);
+    return leafPaths(values)
+        .filter((leaf) => !owned.some((o) => o.length <= leaf.length && o.every((part, i) => leaf[i] === part)))
+        .map((leaf) => leaf.join("."));
+}
+
+const ciliumBase: CiliumValuesInput = {
+    clusterName: "dev",
+    clusterId: 1,
+    podCidr: "10.42.0.0/16",
+    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
+    routingMode: "tunnel",
+    ipamMode: "kubernetes",
+    hubble: { relay: true, ui: true, uiNodePort: 31235 },
+    nodeSelector: { "kubeloom.io/cilium": "true" },
+    tolerations: [{ key: "kubeloom.io/cilium", operator: "Exists", effect: "NoSchedule" }],
+    operatorReplicas: 1,
+};
+
+describe("owned values: every key a builder writes is declared owned by it", function () {
+    this.timeout(120_000);
+
+    it("ciliumValues, over routing, IPAM, KPR, Hubble and every chaining mode", () => {
+        const inputs: CiliumValuesInput[] = [
+            ciliumBase,
+            { ...ciliumBase, kubeProxyReplacement: { enabled: false }, routingMode: "native", ipamMode: "cluster-pool" },
+            ...CHAINING_MODES.map((mode): CiliumValuesInput => ({
+                ...ciliumBase,
+                kubeProxyReplacement: { enabled: false },
+                routingMode: mode === "portmap" ? "tunnel" : "native",
+                ipamMode: mode === "portmap" ? "kubernetes" : "cluster-pool",
+                chaining: mode === "portmap" ? { mode } : { mode, routerCidr: "10.250.0.0/20", ...(mode === "aws-cni" ? {} : { target: "cbr0" }) },
+            })),
+        ];
+        for (const input of inputs) assert.deepEqual(unowned("cilium", ciliumValues(input)), [], JSON.stringify(input.chaining ?? input.routingMode));
+        assert.deepEqual(unowned("cilium", l2AnnouncementValues(["192.0.2.0/28"], ["eth0"])), []);
+    });
+
+    it("vclusterValues, over every release, exposure, build and quota setting", () => {
+        const base: VClusterValuesInput = { name: "vc-a", contextName: "dev-vc-a", expose: { type: "ClusterIP" }, isolate: true };
+        for (const version of supportedVersions("vcluster")) {
+            for (const expose of [{ type: "ClusterIP" as const }, { type: "NodePort" as const, nodePort: 31443, nodeAddress: "192.0.2.10" }, { type: "LoadBalancer" as const, address: "192.0.2.200" }]) {
+                for (const extra of [{}, { quota: false }, { build: "pro" as const, resourceQuota: { pods: 5 }, limitRange: { default: { cpu: "1" } } }]) {
+                    assert.deepEqual(unowned("vcluster", vclusterValues({ ...base, version, expose, ...extra })), [], `${version} ${expose.type} ${JSON.stringify(extra)}`);
+                }
+            }
+        }
+    });
+
+    it("the releases of the shipped stacks (dev, mesh, chain) and the mesh on LB-IPAM: Cilium with its mesh and L2 fragments, vClusters", async () => {
+        const releases: Array<{ chart: string; values: unknown }> = [];
+        for (const stack of ["dev", "mesh", "chain"]) {
+            const plan = await planStack({ projectDir: PROJECT_DIR, stack });
+            for (const r of plan.resources) if (r.type === "kubernetes:helm.sh/v3:Release") releases.push({ chart: String(r.inputs.chart), values: r.inputs.values ?? {} });
+        }
+        const file = parse(fs.readFileSync(path.join(PROJECT_DIR, "Pulumi.mesh.yaml"), "utf8")) as { config: Record<string, any> };
+        const raw = Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^kubeloom:/, ""), v])) as Record<string, any>;
+        for (const cluster of raw.clusters) cluster.loadBalancer = { cilium: { addresses: cluster.loadBalancer.metallb.addresses, devices: ["eth0"] } };
+        const config = parseStackConfig(raw);
+        const lbipam = await runOfflinePlan({
+            project: "kubeloom",
+            stack: "mesh-lbipam",
+            config: {},
+            secretKeys: [],
+            program: async () => ({ clusters: composePlatform({ config, secrets: { sourceKubeconfigs: {} }, stackName: "mesh-lbipam" }).outputs.clusters }),
+        });
+        for (const r of lbipam.resources) if (r.type === "kubernetes:helm.sh/v3:Release") releases.push({ chart: String(r.inputs.chart), values: r.inputs.values ?? {} });
+        assert.ok(releases.some((r) => r.chart === "cilium") && releases.some((r) => r.chart === "vcluster") && releases.some((r) => r.chart === "metallb"));
+        for (const release of releases) assert.deepEqual(unowned(release.chart as ValuesChart, release.values), [], release.chart);
+    });
+
+    it("fails when a written key is not declared (the check itself can fail)", () => {
+        assert.deepEqual(unowned("cilium", { ...ciliumValues(ciliumBase), bpf: { masquerade: true } }), ["bpf.masquerade"]);
+    });
+});
+
+describe("README: owned keys table", () => {
+    it("lists exactly the builders' owned-key declarations (owned keys table)", () => {
+        const readmeFile = path.join(PROJECT_DIR, "docs", "chart-values.md");
+        const readme = fs.readFileSync(readmeFile, "utf8");
+        const begin = "<!-- owned-values:begin -->\n";
+        const end = "\n<!-- owned-values:end -->";
+        const start = readme.indexOf(begin);
+        const stop = readme.indexOf(end);
+        assert.ok(start >= 0 && stop > start, "docs/chart-values.md has no owned-values markers");
+        const expected = ownedValuesMarkdown();
+        if (process.env.KUBELOOM_UPDATE_README === "1") {
+            fs.writeFileSync(readmeFile, `${readme.slice(0, start + begin.length)}${expected}${readme.slice(stop)}`);
+            return;
+        }
+        assert.equal(readme.slice(start + begin.length, stop), expected, 'docs/chart-values.md\'s owned keys table is stale: run KUBELOOM_UPDATE_README=1 npx mocha -g "owned keys table"');
+    });
+});
