@@ -15,12 +15,26 @@ import {
     AGENT_INSTALL_MAX_SECONDS,
     KUBECONFIG_READ_MAX_SECONDS,
     SERVER_INSTALL_MAX_SECONDS,
+    type K3sNodeSettings,
     type K3sServerRole,
     UNINSTALL_MAX_SECONDS,
 } from "./k3s-install-script";
+import { buildNodeFileRemoveScript, buildNodeFileScript, etcdSnapshotDropIn, K3S_ETCD_SNAPSHOT_DROPIN, K3S_REGISTRIES_FILE, NODE_FILE_MAX_SECONDS, registriesYaml, type EtcdSnapshotInput, type RegistriesInput } from "./k3s-node-files";
 import { commandTimeout } from "../lib/shell";
 import { formatServerUrl, rewriteK3sKubeconfig } from "./k3s-kubeconfig";
-import { buildDrainScript, buildNodeNameScript, buildReadyScript, buildRollStepCreateScript, DRAIN_MAX_SECONDS, extractNodeName, READY_MAX_SECONDS } from "./k3s-roll-script";
+import {
+    buildDrainScript,
+    buildEvictScript,
+    buildForgetScript,
+    buildNodeNameScript,
+    buildReadyScript,
+    buildRemovalStepCreateScript,
+    buildRollStepCreateScript,
+    DRAIN_MAX_SECONDS,
+    extractNodeName,
+    READY_MAX_SECONDS,
+    REMOVAL_MAX_SECONDS,
+} from "./k3s-roll-script";
 
 import { k3sAddresses, k3sTopologyProblems, LOCALHOST } from "./k3s-topology";
 import { COMPONENT_TYPES } from "./identity";
@@ -36,6 +50,31 @@ export interface K3sNodeTarget {
     readonly user?: string;
     /** SSH port. */
     readonly port: number;
+    /** K3s settings of this node (labels, taints, addresses, extra flags). @default - none */
+    readonly settings?: K3sNodeSettings;
+}
+
+/** A jump host every SSH connection of the cluster goes through (@pulumi/command's `proxy` connection). */
+export interface K3sBastion {
+    /** Address of the jump host. */
+    readonly host: string;
+    /** SSH user on the jump host. */
+    readonly user: string;
+    /** SSH port of the jump host. */
+    readonly port: number;
+    /** Secret: the jump host's SSH private key. @default - the nodes' sshPrivateKey */
+    readonly privateKey?: pulumi.Input<string>;
+}
+
+/** etcd snapshots with secret S3 keys (the text built from them is kept secret). */
+export type K3sEtcdSnapshots = Omit<EtcdSnapshotInput, "s3"> & {
+    readonly s3?: Omit<NonNullable<EtcdSnapshotInput["s3"]>, "accessKey" | "secretKey"> & { readonly accessKey: pulumi.Input<string>; readonly secretKey: pulumi.Input<string> };
+};
+
+/** Registries with secret passwords. */
+export interface K3sRegistries {
+    readonly mirrors: RegistriesInput["mirrors"];
+    readonly configs: Readonly<Record<string, { readonly auth?: { readonly username: string; readonly password: pulumi.Input<string> }; readonly tls?: { readonly caFile?: string; readonly insecureSkipVerify?: boolean } }>>;
 }
 
 /** An agent node reached over SSH. */
@@ -80,6 +119,14 @@ export interface K3sHostArgs {
      * about on every run. @default - none
      */
     readonly skipUninstall?: readonly string[];
+    /** Encrypt Secrets at rest (`--secrets-encryption` on every server). @default false */
+    readonly secretsEncryption?: boolean;
+    /** etcd snapshot schedule, retention and S3 copy (several servers only: a lone server runs SQLite). @default - K3s's defaults */
+    readonly etcdSnapshots?: K3sEtcdSnapshots;
+    /** Private registries and mirrors → /etc/rancher/k3s/registries.yaml (0600) on every node. @default - none */
+    readonly registries?: K3sRegistries;
+    /** Jump host for every SSH command of the cluster. @default - direct connections */
+    readonly bastion?: K3sBastion;
 }
 
 /** Installs K3s on its servers (and agents) with commands, and exposes its rewritten admin kubeconfig. */
@@ -117,7 +164,7 @@ export class K3sHost extends pulumi.ComponentResource {
         // through the fixed address, else the first server; clients dial the API and NodePorts where it says.
         const { registrationHost, apiHost, nodeAddress } = k3sAddresses(args.servers, args.registrationAddress);
         let serverScripts: string[];
-        let agentScript: string | undefined;
+        let agentScripts: string[];
         let apiServerUrl: string;
         try {
             const registrationUrl = formatServerUrl(registrationHost, args.apiPort);
@@ -134,17 +181,21 @@ export class K3sHost extends pulumi.ComponentResource {
                     tlsSans: [...args.tlsSans, ...(args.registrationAddress === undefined ? [] : [args.registrationAddress]), ...(server.host === LOCALHOST ? [] : [server.host])],
                     apiPort: args.apiPort,
                     role: serverRole(args.servers.length, i, registrationUrl),
+                    secretsEncryption: args.secretsEncryption,
+                    node: server.settings,
                 }),
             );
-            agentScript = agents.length > 0 ? buildK3sAgentInstallScript({ version: args.version, serverUrl: registrationUrl }) : undefined;
+            agentScripts = agents.map((agent) => buildK3sAgentInstallScript({ version: args.version, serverUrl: registrationUrl, node: agent.settings }));
             apiServerUrl = formatServerUrl(apiHost, args.apiPort);
         } catch (error) {
             throw new pulumi.ResourceError(`K3sHost "${name}": ${(error as Error).message}`, this);
         }
 
         const privateKey = args.sshPrivateKey === undefined ? undefined : pulumi.secret(args.sshPrivateKey);
+        const bastion = args.bastion;
+        const proxy = bastion && { host: bastion.host, user: bastion.user, port: bastion.port, privateKey: bastion.privateKey === undefined ? privateKey : pulumi.secret(bastion.privateKey) };
         const targetOf = (node: K3sNodeTarget): NodeTarget =>
-            node.host === LOCALHOST ? { local: true } : { local: false, connection: { host: node.host, user: node.user!, port: node.port, privateKey } };
+            node.host === LOCALHOST ? { local: true } : { local: false, connection: { host: node.host, user: node.user!, port: node.port, privateKey, ...(proxy ? { proxy } : {}) } };
 
         // No keepers: K3s refuses to start with a token that differs from the one its datastore was created with,
         // so nothing (a version bump, a flag change) may ever replace this password.
@@ -163,7 +214,9 @@ export class K3sHost extends pulumi.ComponentResource {
         // `warn` once per host: its node-name command (which also runs on the host) is retained without a second line.
         const uninstallOptions = (host: string, warn = true): pulumi.CustomResourceOptions => {
             if (!skipUninstall.has(host)) return {};
-            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; delete its Node object with kubectl`, this);
+            // With several nodes, a removed node's Node object is deleted by its forget step (on the first server).
+            const nodeObject = rolling && host !== first.host ? "its Node object is deleted from the first server" : "delete its Node object with kubectl";
+            if (warn) pulumi.log.warn(`K3s node ${host} is in skipUninstall: destroying it (or removing it from the config) drops it from the state without running K3s's uninstall on it; ${nodeObject}`, this);
             return { retainOnDelete: true };
         };
 
@@ -174,16 +227,61 @@ export class K3sHost extends pulumi.ComponentResource {
         const rolling = args.servers.length + agents.length > 1;
         const rollTarget = targetOf(first);
         let previousStep: pulumi.Resource | undefined;
-        const installNode = (node: K3sNodeTarget, installName: string, scripts: NodeScripts, maxSeconds: number, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
+        // Files beside K3s (registries.yaml, the etcd snapshot drop-in): written before the node's installer, so a
+        // first install starts with them; on a change, each restarts its node, and the chain restarts one at a time.
+        const registriesText = args.registries && secretText(registriesInput(args.registries), registriesYaml);
+        const snapshotText = args.etcdSnapshots && secretText(snapshotInput(args.etcdSnapshots), etcdSnapshotDropIn);
+        const nodeFiles = (node: K3sNodeTarget, service: "k3s" | "k3s-agent") => [
+            ...(registriesText ? [{ role: "registries", path: K3S_REGISTRIES_FILE, what: "registries.yaml", text: registriesText }] : []),
+            ...(snapshotText && service === "k3s" ? [{ role: "etcd-snapshots", path: K3S_ETCD_SNAPSHOT_DROPIN, what: "the etcd snapshot settings", text: snapshotText }] : []),
+        ];
+        const installNode = (node: K3sNodeTarget, service: "k3s" | "k3s-agent", installName: string, scripts: NodeScripts, maxSeconds: number, extra: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command => {
             const roll = rolling ? rollSteps(node.host, previousStep) : undefined;
+            let before: pulumi.Resource | undefined = roll ? roll.drain : previousStep;
+            // Removal steps of every node but the first server (removing that one is refused, config/change-rules.ts):
+            // Pulumi deletes dependents first, so leaving the config runs evict (drain) → the node's uninstall →
+            // forget (delete its Node object), each on the first server.
+            const removable = roll !== undefined && node !== first;
+            let forget: pulumi.Resource | undefined;
+            if (removable) {
+                forget = nodeCommand(
+                    `${name}-forget-${node.host}`,
+                    rollTarget,
+                    { create: buildRemovalStepCreateScript("forget", node.host), delete: roll.nodeName.apply((n) => buildForgetScript(n, node.host)) },
+                    { parent: this, dependsOn: previousStep ? [previousStep] : [], customTimeouts: { create: commandTimeout(0), delete: commandTimeout(REMOVAL_MAX_SECONDS) } },
+                );
+            }
+            for (const file of nodeFiles(node, service)) {
+                before = nodeCommand(
+                    `${name}-${file.role}-${node.host}`,
+                    targetOf(node),
+                    { create: buildNodeFileScript({ path: file.path, service, what: file.what }), delete: buildNodeFileRemoveScript({ path: file.path, service, what: file.what }), stdin: file.text },
+                    {
+                        parent: this,
+                        dependsOn: before ? [before] : [],
+                        additionalSecretOutputs: ["stdin"],
+                        customTimeouts: { create: commandTimeout(NODE_FILE_MAX_SECONDS), update: commandTimeout(NODE_FILE_MAX_SECONDS), delete: commandTimeout(NODE_FILE_MAX_SECONDS) },
+                        ...uninstallOptions(node.host, false),
+                    },
+                );
+            }
             const install = nodeCommand(installName, targetOf(node), scripts, {
                 parent: this,
-                dependsOn: roll ? [roll.drain] : previousStep ? [previousStep] : [],
+                dependsOn: [...(before ? [before] : []), ...(forget ? [forget] : [])],
                 additionalSecretOutputs: ["stdin"],
                 customTimeouts: installTimeouts(maxSeconds),
                 ...extra,
                 ...uninstallOptions(node.host),
             });
+            if (removable && !skipUninstall.has(node.host)) {
+                // A host that no longer exists (skipUninstall) has nothing to drain; its Node object is still deleted.
+                nodeCommand(
+                    `${name}-evict-${node.host}`,
+                    rollTarget,
+                    { create: buildRemovalStepCreateScript("evict", node.host), delete: roll.nodeName.apply((n) => buildEvictScript(n, node.host)) },
+                    { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), delete: commandTimeout(REMOVAL_MAX_SECONDS) } },
+                );
+            }
             previousStep = roll ? roll.ready(install) : install;
             return install;
         };
@@ -205,11 +303,11 @@ export class K3sHost extends pulumi.ComponentResource {
                     { create: buildRollStepCreateScript("ready", host), update: rollNode.apply(buildReadyScript) },
                     { parent: this, dependsOn: [install], customTimeouts: { create: commandTimeout(0), update: commandTimeout(READY_MAX_SECONDS) } },
                 );
-            return { drain, ready };
+            return { drain, ready, nodeName };
         };
 
         const serverCommands = args.servers.map((server, i) =>
-            installNode(server, serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, SERVER_INSTALL_MAX_SECONDS, {}),
+            installNode(server, "k3s", serverCommandName(name, i, server.host), { create: serverScripts[i], update: serverScripts[i], delete: buildK3sUninstallScript("server"), stdin: tokenInput }, SERVER_INSTALL_MAX_SECONDS, {}),
         );
 
         // Replacing a read-only command is harmless, so the script's hash as a trigger re-reads the kubeconfig
@@ -226,8 +324,9 @@ export class K3sHost extends pulumi.ComponentResource {
             // carries stacks created when agents were named by index (`-agent-0`, ...) over without a replacement.
             installNode(
                 agent,
+                "k3s-agent",
                 agentCommandName(name, agent.host),
-                { create: agentScript!, update: agentScript!, delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
+                { create: agentScripts[index], update: agentScripts[index], delete: buildK3sUninstallScript("agent"), stdin: tokenInput },
                 AGENT_INSTALL_MAX_SECONDS,
                 { aliases: [{ name: `${name}-agent-${index}` }] },
             ),
@@ -262,18 +361,36 @@ export function serverRole(count: number, index: number, registrationUrl: string
     return index === 0 ? { type: "init" } : { type: "join", serverUrl: registrationUrl };
 }
 
+/** `build(input)` once every secret in `input` is known, kept secret. */
+function secretText<T>(input: pulumi.Output<T>, build: (value: T) => string): pulumi.Output<string> {
+    return pulumi.secret(input.apply(build));
+}
+
+function registriesInput(registries: K3sRegistries): pulumi.Output<RegistriesInput> {
+    const configs = Object.entries(registries.configs).map(([host, config]) =>
+        pulumi.output(config.auth?.password ?? "").apply((password) => [host, { ...config, ...(config.auth ? { auth: { username: config.auth.username, password } } : {}) }] as const),
+    );
+    return pulumi.all(configs).apply((entries) => ({ mirrors: registries.mirrors, configs: Object.fromEntries(entries) }) as RegistriesInput);
+}
+
+function snapshotInput(snapshots: K3sEtcdSnapshots): pulumi.Output<EtcdSnapshotInput> {
+    const s3 = snapshots.s3;
+    if (!s3) return pulumi.output({ schedule: snapshots.schedule, retention: snapshots.retention });
+    return pulumi.all([s3.accessKey, s3.secretKey]).apply(([accessKey, secretKey]) => ({ schedule: snapshots.schedule, retention: snapshots.retention, s3: { ...s3, accessKey, secretKey } }));
+}
+
 /** Where a command runs: the machine running Pulumi, or a node over SSH. */
 type NodeTarget =
     | { readonly local: true }
     | {
           readonly local: false;
-          readonly connection: { host: string; user: string; port: number; privateKey?: pulumi.Input<string> };
+          readonly connection: { host: string; user: string; port: number; privateKey?: pulumi.Input<string>; proxy?: { host: string; user: string; port: number; privateKey?: pulumi.Input<string> } };
       };
 
 interface NodeScripts {
     readonly create: string;
     readonly update?: pulumi.Input<string>;
-    readonly delete?: string;
+    readonly delete?: pulumi.Input<string>;
     readonly stdin?: pulumi.Input<string>;
     readonly triggers?: unknown[];
 }
@@ -323,6 +440,10 @@ function argumentProblems(args: K3sHostArgs, agents: ReadonlyArray<K3sAgentTarge
         seen.add(n.host);
         if (!validPort(n.port)) problems.push(`${at}.port must be an integer from 1 to 65535, got ${n.port}`);
     }
+    if (args.etcdSnapshots !== undefined && args.servers.length === 1) {
+        problems.push("etcdSnapshots need embedded etcd, i.e. 3 or 5 servers: a lone server runs SQLite, which K3s backs up by copying its data directory (docs/k3s-day-2.md → Backups)");
+    }
+    if (args.bastion !== undefined && args.servers[0]?.host === LOCALHOST) problems.push(`bastion cannot be used with a "${LOCALHOST}" server: nothing is reached over SSH`);
     return problems;
 }
 

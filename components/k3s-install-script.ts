@@ -10,6 +10,7 @@
 import { assertNever } from "../lib/assert-never";
 import { K3S_DEFAULT_API_PORT } from "./defaults";
 import { scriptPreamble, shellQuote, TRAPPED_SIGNALS, timeLimit } from "../lib/shell";
+import { quoteInput } from "../lib/user-input";
 
 export { shellQuote } from "../lib/shell";
 
@@ -82,6 +83,63 @@ export type K3sServerRole =
     /** Another server: joins the etcd cluster at `serverUrl` (https://). */
     | { readonly type: "join"; readonly serverUrl: string };
 
+/** A node taint, K3s's `--node-taint key=value:Effect` (the kubelet's --register-with-taints format). */
+export interface K3sTaint {
+    readonly key: string;
+    /** @default - no value (`key:Effect`) */
+    readonly value?: string;
+    readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute";
+}
+
+/**
+ * Settings of one node, server or agent (k3s pkg/cli/cmds/agent.go: --node-label, --node-taint, --node-ip,
+ * --node-external-ip; the server takes the same agent flags). Every field is optional and renders nothing when
+ * unset, so a node without settings gets byte-identical scripts.
+ */
+export interface K3sNodeSettings {
+    /** Labels the kubelet registers the node with → one `--node-label=k=v` each, sorted by key. @default - none */
+    readonly labels?: Readonly<Record<string, string>>;
+    /** Taints the kubelet registers the node with → one `--node-taint=…` each, in order. @default - none */
+    readonly taints?: readonly K3sTaint[];
+    /** The address the node advertises (multi-NIC hosts) → `--node-ip`. @default - K3s picks the default route's address */
+    readonly nodeIp?: string;
+    /** The node's external address → `--node-external-ip`. @default - none */
+    readonly externalIp?: string;
+    /**
+     * Any other K3s flag, `--name` or `--name=value`, appended after every flag Kubeloom renders. A flag Kubeloom
+     * derives (K3S_DERIVED_FLAGS) is refused: the key that owns it must be set instead. @default - none
+     */
+    readonly extraArgs?: readonly string[];
+}
+
+/**
+ * The K3s flags the install scripts derive, each with the config key (relative to `clusters[i]`) that owns it — the
+ * one declaration `extraArgs` is checked against, here and by the config rule (config layer), so a flag cannot be
+ * set twice with two values. Flags no key sets (Kubeloom fixes them) name "(fixed by Kubeloom: why)".
+ */
+export const K3S_DERIVED_FLAGS: Readonly<Record<string, string>> = {
+    "--flannel-backend": "(fixed by Kubeloom: Cilium is the CNI)",
+    "--disable-network-policy": "(fixed by Kubeloom: Cilium enforces network policy)",
+    "--disable-kube-proxy": "cilium.kubeProxyReplacement",
+    "--disable": "source.k3s.disable",
+    "--cluster-cidr": "podCidr",
+    "--service-cidr": "serviceCidr",
+    "--tls-san": "source.k3s.tlsSans",
+    "--https-listen-port": "source.k3s.apiPort",
+    "--write-kubeconfig-mode": "(fixed by Kubeloom: the admin kubeconfig stays root-only and is read with sudo)",
+    "--write-kubeconfig": "(fixed by Kubeloom: the kubeconfig is read back from /etc/rancher/k3s/k3s.yaml)",
+    "--token": "(the cluster token Kubeloom generates, handed over in --token-file)",
+    "--token-file": "(the cluster token Kubeloom generates)",
+    "--server": "source.k3s.registrationAddress",
+    "--cluster-init": "source.k3s.servers",
+    "--node-name": "(fixed by Kubeloom: rolling upgrades find the node by its hostname)",
+    "--node-label": "labels",
+    "--node-taint": "taints",
+    "--node-ip": "nodeIp",
+    "--node-external-ip": "externalIp",
+    "--secrets-encryption": "source.k3s.secretsEncryption",
+};
+
 /** What the server install script needs from the stack config. */
 export interface K3sServerScriptInput {
     /** K3s release, e.g. "v1.28.13+k3s1". */
@@ -100,6 +158,10 @@ export interface K3sServerScriptInput {
     readonly apiPort: number;
     /** Datastore role: --cluster-init, --server=<url> or neither. @default { type: "single" } */
     readonly role?: K3sServerRole;
+    /** Encrypt Secrets at rest → `--secrets-encryption` (must be the same on every server). @default false */
+    readonly secretsEncryption?: boolean;
+    /** This server's node settings. @default - none */
+    readonly node?: K3sNodeSettings;
 }
 
 /** What the agent install script needs. */
@@ -108,6 +170,8 @@ export interface K3sAgentScriptInput {
     readonly version: string;
     /** Server the agent joins, e.g. "https://192.0.2.10:6443" (the installer only accepts https://). */
     readonly serverUrl: string;
+    /** This agent's node settings. @default - none */
+    readonly node?: K3sNodeSettings;
 }
 
 /**
@@ -149,7 +213,71 @@ export function k3sServerFlags(input: K3sServerScriptInput): string[] {
         `--token-file=${K3S_TOKEN_FILE}`,
     );
     flags.push(...roleFlags(input.role ?? { type: "single" }));
+    if (input.secretsEncryption === true) flags.push("--secrets-encryption");
+    flags.push(...nodeSettingFlags(input.node));
     return flags;
+}
+
+/** The `k3s agent` flags of an agent: its node settings (none renders the plain `agent`). */
+export function k3sAgentFlags(input: K3sAgentScriptInput): string[] {
+    return nodeSettingFlags(input.node);
+}
+
+/**
+ * The flags of a node's settings, labels sorted by key, then taints, addresses and extra flags. Throws on a value
+ * the installer would mangle (whitespace: it splits INSTALL_K3S_EXEC on it) and on an extra flag Kubeloom derives.
+ */
+export function nodeSettingFlags(node: K3sNodeSettings | undefined): string[] {
+    if (node === undefined) return [];
+    const flags: string[] = [];
+    for (const [key, value] of Object.entries(node.labels ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+        requireFlagValue(`labels.${key}`, `${key}=${value}`);
+        flags.push(`--node-label=${key}=${value}`);
+    }
+    (node.taints ?? []).forEach((taint, i) => {
+        const text = `${taint.key}${taint.value === undefined ? "" : `=${taint.value}`}:${taint.effect}`;
+        requireFlagValue(`taints[${i}]`, text);
+        flags.push(`--node-taint=${text}`);
+    });
+    if (node.nodeIp !== undefined) {
+        requireFlagValue("nodeIp", node.nodeIp);
+        flags.push(`--node-ip=${node.nodeIp}`);
+    }
+    if (node.externalIp !== undefined) {
+        requireFlagValue("externalIp", node.externalIp);
+        flags.push(`--node-external-ip=${node.externalIp}`);
+    }
+    (node.extraArgs ?? []).forEach((arg, i) => {
+        const problem = extraArgProblem(arg);
+        if (problem) throw new Error(`k3s: extraArgs[${i}]: ${problem}`);
+        flags.push(arg);
+    });
+    return flags;
+}
+
+/** The flag name of an extra argument: `--kubelet-arg` of `--kubelet-arg=max-pods=200`. */
+export function extraArgName(arg: string): string {
+    const eq = arg.indexOf("=");
+    return eq < 0 ? arg : arg.slice(0, eq);
+}
+
+/**
+ * Why an extra K3s argument cannot be rendered, or undefined: not `--name[=value]`, whitespace (the installer splits
+ * INSTALL_K3S_EXEC on it), or a flag Kubeloom derives (K3S_DERIVED_FLAGS names the key to set instead).
+ */
+export function extraArgProblem(arg: string): string | undefined {
+    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s'"\\]*)?$/.test(arg)) {
+        // install.sh re-parses INSTALL_K3S_EXEC with `eval set -- $(escape …)`, whose escape leaves quotes alone: a
+        // value with one would be cut or mangled before it reaches the service's ExecStart (backslashes refused too).
+        return `${quoteInput(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), with the long name (not -t, -s, …)`;
+    }
+    const owner = K3S_DERIVED_FLAGS[extraArgName(arg)];
+    if (owner !== undefined) {
+        return owner.startsWith("(")
+            ? `${extraArgName(arg)} is set by Kubeloom ${owner.slice(1, -1)}; it cannot be passed again`
+            : `${extraArgName(arg)} is derived by Kubeloom from ${owner}: set that key instead`;
+    }
+    return undefined;
 }
 
 function roleFlags(role: K3sServerRole): string[] {
@@ -215,7 +343,7 @@ export function buildK3sAgentInstallScript(input: K3sAgentScriptInput): string {
                 `K3S_URL=${shellQuote(input.serverUrl)}`,
                 `K3S_TOKEN_FILE=${shellQuote(K3S_TOKEN_FILE)}`,
                 `INSTALL_K3S_VERSION=${shellQuote(input.version)}`,
-                `INSTALL_K3S_EXEC=${shellQuote("agent")}`,
+                `INSTALL_K3S_EXEC=${shellQuote(["agent", ...k3sAgentFlags(input)].join(" "))}`,
             ],
             "k3s-agent",
         ),
@@ -305,16 +433,7 @@ export function preamble(purpose: string): string[] {
  * it in atomically so a re-run never leaves K3s a half-written token.
  */
 function writeTokenFromStdin(): string[] {
-    const writer = [
-        "set -eu",
-        "umask 077",
-        'tmp=$(mktemp "$1.XXXXXX")',
-        'trap \'rm -f "$tmp"\' EXIT',
-        'cat >"$tmp"',
-        '[ -s "$tmp" ] || exit 3',
-        'chmod 0600 "$tmp"',
-        'mv -f "$tmp" "$1"',
-    ].join("; ");
+    const writer = stdinFileWriter();
     const directory = K3S_TOKEN_FILE.slice(0, K3S_TOKEN_FILE.lastIndexOf("/"));
     return [
         "# The cluster token arrives on stdin: it is never in this script, in argv or in the environment.",
@@ -322,6 +441,25 @@ function writeTokenFromStdin(): string[] {
         `$SUDO sh -c ${shellQuote(writer)} sh "$R"${shellQuote(K3S_TOKEN_FILE)} || fail "cannot write the cluster token to ${K3S_TOKEN_FILE} (no token on stdin, or no passwordless sudo?)"`,
         "",
     ];
+}
+
+/**
+ * The root shell program (`sh -c '…' sh <path>`) that writes its stdin to "$1": umask 077 + mktemp make the file
+ * 0600 from its first byte, an empty stdin fails (exit 3), mv swaps it in atomically. With `unchangedExit`, a file
+ * that already holds exactly that content is left alone and the program exits with that code (nothing to restart).
+ */
+export function stdinFileWriter(unchangedExit?: number): string {
+    return [
+        "set -eu",
+        "umask 077",
+        'tmp=$(mktemp "$1.XXXXXX")',
+        'trap \'rm -f "$tmp"\' EXIT',
+        'cat >"$tmp"',
+        '[ -s "$tmp" ] || exit 3',
+        'chmod 0600 "$tmp"',
+        ...(unchangedExit === undefined ? [] : [`if [ -f "$1" ] && [ "$(cat "$tmp")" = "$(cat "$1")" ]; then exit ${unchangedExit}; fi`]),
+        'mv -f "$tmp" "$1"',
+    ].join("; ");
 }
 
 /**

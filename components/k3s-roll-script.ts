@@ -143,6 +143,51 @@ export function buildReadyScript(node: RollNode): string {
     ].join("\n");
 }
 
+/** Upper bound of a removal step (drain: as a roll's drain step; forget: one request). Seconds. */
+export const REMOVAL_MAX_SECONDS = DRAIN_MAX_SECONDS;
+
+/**
+ * The `delete` of a node's evict step, run on the first server before the node's uninstall when the node leaves the
+ * config: cordon and drain it (as before an upgrade), so its pods move while it still runs. A node already gone from
+ * the cluster is nothing to drain. On a drain that does not finish the removal stops, the node cordoned.
+ */
+export function buildEvictScript(nodeName: string, host: string): string {
+    requireNode({ nodeName, host, version: "-" });
+    const who = `node ${nodeName} (${host})`;
+    return [
+        ...preamble(`drain ${who} before removing it`),
+        ...timeLimit("drain_timeout", "KUBELOOM_DRAIN_TIMEOUT", ROLL_TIME_LIMITS.drain),
+        ...kubectlOnServer(),
+        `node=${shellQuote(nodeName)}`,
+        `k get node "$node" >/dev/null 2>&1 || { echo ${shellQuote(`kubeloom: ${who} is not in the cluster; nothing to drain`)}; exit 0; }`,
+        `k cordon "$node" >/dev/null || fail ${shellQuote(`cannot cordon ${who}; it is not removed`)}`,
+        `$SUDO timeout "$((drain_timeout + kubectl_timeout))" "$K3S_BIN" kubectl --request-timeout="\${kubectl_timeout}s" drain "$node" --ignore-daemonsets --delete-emptydir-data --force --timeout="\${drain_timeout}s" >/dev/null || fail "${who} was not drained within \${drain_timeout}s (a PodDisruptionBudget?); it stays cordoned and is not removed"`,
+        `echo ${shellQuote(`kubeloom: ${who} is drained; it is uninstalled next`)}`,
+        "",
+    ].join("\n");
+}
+
+/**
+ * The `delete` of a node's forget step, run on the first server after the node's uninstall: deletes its Node object
+ * (K3s also removes a deleted server's etcd member), so no NotReady node stays behind.
+ */
+export function buildForgetScript(nodeName: string, host: string): string {
+    requireNode({ nodeName, host, version: "-" });
+    const who = `node ${nodeName} (${host})`;
+    return [
+        ...preamble(`delete the Node object of ${who}`),
+        ...kubectlOnServer(),
+        `k delete node ${shellQuote(nodeName)} --ignore-not-found >/dev/null || fail ${shellQuote(`cannot delete the Node object of ${who}; delete it with kubectl`)}`,
+        `echo ${shellQuote(`kubeloom: the Node object of ${who} is deleted`)}`,
+        "",
+    ].join("\n");
+}
+
+/** The `create` of a removal step: nothing happens until the node leaves the config. */
+export function buildRemovalStepCreateScript(step: "evict" | "forget", host: string): string {
+    return [`#!/bin/sh`, `# Kubeloom: ${step} step of ${host}; it runs when ${host} is removed. Generated; edit components/k3s-roll-script.ts instead.`, "true", ""].join("\n");
+}
+
 /** `k`: the first server's own kubectl with its admin kubeconfig (root-only, hence sudo), bounded per request. */
 function kubectlOnServer(): string[] {
     return [

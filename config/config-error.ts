@@ -164,5 +164,7 @@ export function secretCommand(key: string, raw: Record<string, unknown> = {}): s
         const names = Object.keys((raw.sourceKubeconfigs as Record<string, unknown>) ?? {});
         return (names.length ? names : ["<cluster name>"]).map((n) => `\`pulumi config set --secret --path 'kubeloom:sourceKubeconfigs.${n}' "$(cat kubeconfig)"\``).join(", ");
     }
+    if (key === "etcdS3Keys") return "`pulumi config set --secret --path 'kubeloom:etcdS3Keys.<cluster name>.accessKey' <key id>` and `… .secretKey` with the secret key";
+    if (key === "registryPasswords") return "`pulumi config set --secret --path 'kubeloom:registryPasswords.<cluster name>.<registry host>' <password>`";
     return "`pulumi config set --secret kubeloom:sshPrivateKey < ~/.ssh/id_ed25519`";
 }

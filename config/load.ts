@@ -24,6 +24,10 @@ export interface StackSecrets {
     readonly sshPrivateKey?: pulumi.Output<string>;
     /** kubeloom:sourceKubeconfigs.<cluster>, per cluster. */
     readonly sourceKubeconfigs: Readonly<Record<string, pulumi.Output<string>>>;
+    /** kubeloom:etcdS3Keys.<cluster>, per cluster. */
+    readonly etcdS3Keys?: Readonly<Record<string, { readonly accessKey: pulumi.Output<string>; readonly secretKey: pulumi.Output<string> }>>;
+    /** kubeloom:registryPasswords.<cluster>.<registry host>. */
+    readonly registryPasswords?: Readonly<Record<string, Readonly<Record<string, pulumi.Output<string>>>>>;
 }
 
 /** The validated config plus its secrets. */
@@ -145,6 +149,10 @@ export function loadStackConfig(options: LoadOptions = {}): LoadedConfig {
         secrets: {
             sshPrivateKey: config.sshPrivateKey === undefined ? undefined : pulumi.secret(config.sshPrivateKey),
             sourceKubeconfigs,
+            etcdS3Keys: Object.fromEntries(Object.entries(config.etcdS3Keys ?? {}).map(([name, keys]) => [name, { accessKey: pulumi.secret(keys.accessKey), secretKey: pulumi.secret(keys.secretKey) }])),
+            registryPasswords: Object.fromEntries(
+                Object.entries(config.registryPasswords ?? {}).map(([name, passwords]) => [name, Object.fromEntries(Object.entries(passwords).map(([host, password]) => [host, pulumi.secret(password)]))]),
+            ),
         },
     };
 }

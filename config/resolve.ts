@@ -31,6 +31,40 @@ export interface K3sNode {
     readonly path: string;
 }
 
+/** A node's K3s settings as the install scripts take them (components/k3s-install-script.ts K3sNodeSettings). */
+export interface ResolvedNodeSettings {
+    readonly labels?: Readonly<Record<string, string>>;
+    readonly taints?: ReadonlyArray<{ readonly key: string; readonly value?: string; readonly effect: "NoSchedule" | "PreferNoSchedule" | "NoExecute" }>;
+    readonly nodeIp?: string;
+    readonly externalIp?: string;
+    readonly extraArgs?: readonly string[];
+}
+
+/**
+ * Each node's settings: the source's labels, taints and extraArgs for every node, then the node's own (its labels
+ * win, its taints and flags come after); node addresses are the node's own, or the source's for the `host`
+ * shorthand. Servers then agents, in the order of k3sNodes. Undefined for a node without any setting, so its
+ * scripts stay byte-identical.
+ */
+export function k3sNodeSettings(k3s: K3sSourceConfig): { servers: Array<ResolvedNodeSettings | undefined>; agents: Array<ResolvedNodeSettings | undefined> } {
+    type Own = { labels?: Record<string, string>; taints?: ResolvedNodeSettings["taints"]; extraArgs?: readonly string[]; nodeIp?: string; externalIp?: string };
+    const merge = (own: Own): ResolvedNodeSettings | undefined => {
+        const labels = { ...(k3s.labels ?? {}), ...(own.labels ?? {}) };
+        const taints = [...(k3s.taints ?? []), ...(own.taints ?? [])];
+        const extraArgs = [...(k3s.extraArgs ?? []), ...(own.extraArgs ?? [])];
+        const settings: ResolvedNodeSettings = {
+            ...(Object.keys(labels).length > 0 ? { labels } : {}),
+            ...(taints.length > 0 ? { taints } : {}),
+            ...(own.nodeIp !== undefined ? { nodeIp: own.nodeIp } : {}),
+            ...(own.externalIp !== undefined ? { externalIp: own.externalIp } : {}),
+            ...(extraArgs.length > 0 ? { extraArgs } : {}),
+        };
+        return Object.keys(settings).length > 0 ? settings : undefined;
+    };
+    const servers = k3s.servers ? k3s.servers.map(merge) : [merge({ nodeIp: k3s.nodeIp, externalIp: k3s.externalIp })];
+    return { servers, agents: k3s.agents.map(merge) };
+}
+
 /** A K3s source's nodes in one form, whether it was written with the `host` shorthand or with `servers`. */
 export interface K3sNodes {
     /** The servers in config order; the first initialises embedded etcd when there are several. */

@@ -15,6 +15,7 @@ import { clusterIdRange, podAndServiceCidrsApart, supportMatrixCombinations, uni
 import { ciliumManagedElsewhere, existingClusterApiEndpoint, k3sTopology, kubeProxyReplacementNeedsApiHost, secretsPresent } from "./rules/source-rules";
 import { chainingConsistent, ciliumLoadBalancer, hubbleConsistent, operatorReplicasFit } from "./rules/cilium-rules";
 import { vclustersConsistent } from "./rules/tenant-rules";
+import { k3sDay2Settings } from "./rules/k3s-day2-rules";
 import { loadBalancersServed, meshRules, settingsWithoutEffect } from "./rules/mesh-rules";
 import { ciliumFeatureIssues } from "./rules/cilium-feature-rules";
 
@@ -30,6 +31,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     existingClusterApiEndpoint,
     secretsPresent,
     k3sTopology,
+    k3sDay2Settings,
     ciliumManagedElsewhere,
     vclustersConsistent,
     hubbleConsistent,

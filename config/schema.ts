@@ -24,6 +24,9 @@ export type { TenantNetworkPolicyConfig } from "./shape/vcluster";
 export type { MetallbConfig, CiliumLoadBalancerConfig } from "./shape/load-balancer";
 export type { MeshConfig, GlobalServiceConfig } from "./shape/mesh";
 
+/** The keys a destructive change can be allowed for (`clusters[i].allowDestructive`, config/change-rules.ts). */
+export const DESTRUCTIVE_KEYS = ["podCidr", "serviceCidr", "id", "name", "servers", "secretsEncryption"] as const;
+
 const clusterConfig = z.strictObject({
     name: clusterName.describe("Cluster name: Cilium's cluster.name, the kubeconfig context and the prefix of every resource name. Unique, not \"default\"."),
     id: z.number().int().min(1, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").max(511, "must be from 1 to 255 (511 with mesh.maxConnectedClusters: 511)").describe("Cilium cluster.id, unique across the stack: 1-255 (511 with mesh.maxConnectedClusters: 511)."),
@@ -31,6 +34,10 @@ const clusterConfig = z.strictObject({
     serviceCidr: cidrText.describe("Service network (IPv4 CIDR, the network address): K3s --service-cidr."),
     protect: z.boolean().optional().describe("Protect the cluster's resources from deletion; default: on unless the stack is named dev or test."),
     deleteUnreachable: z.boolean().default(false).describe("The cluster is gone: its Kubernetes provider drops the cluster's resources from the state instead of failing to reach it (pulumi-kubernetes `deleteUnreachable`). For finishing a destroy only; see docs/deploying.md."),
+    allowDestructive: z
+        .array(z.enum(DESTRUCTIVE_KEYS))
+        .default([])
+        .describe("Destructive changes its author means: each key listed lets plan:diff and `npm run up` apply a change of it they would refuse (config/change-rules.ts), listed as allowed."),
     source: clusterSource.describe("Where the cluster comes from: exactly one of k3s, kind, kubeconfig, stackReference."),
     cilium: ciliumConfig.default(() => ciliumConfig.parse({})).describe("Cilium on this cluster."),
     vclusters: z.array(vclusterConfig).default([]).describe("Tenant virtual clusters (vCluster) on this cluster."),
@@ -44,10 +51,18 @@ export const stackConfigSchema = z.strictObject({
     mesh: meshConfig.optional().describe("Cilium Cluster Mesh across this stack's clusters."),
     sshPrivateKey: z.string().min(1).optional().describe("Secret: SSH private key used for every K3s host without sshPrivateKeyPath."),
     sourceKubeconfigs: z.record(z.string(), z.string()).optional().describe("Secret: map of cluster name → kubeconfig for `source.kubeconfig` without a path."),
+    etcdS3Keys: z
+        .record(z.string(), z.strictObject({ accessKey: z.string().min(1), secretKey: z.string().min(1) }))
+        .optional()
+        .describe("Secret: map of cluster name → the S3 access keys of its `source.k3s.etcdSnapshots.s3`."),
+    registryPasswords: z
+        .record(z.string(), z.record(z.string(), z.string().min(1)))
+        .optional()
+        .describe("Secret: map of cluster name → registry host → the password of `source.k3s.registries.configs.<host>.username`."),
 });
 
 /** Keys that must only ever be set with `pulumi config set --secret`. */
-export const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs"] as const;
+export const SECRET_KEYS = ["sshPrivateKey", "sourceKubeconfigs", "etcdS3Keys", "registryPasswords"] as const;
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 export type ClusterConfig = StackConfig["clusters"][number];

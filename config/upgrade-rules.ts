@@ -25,6 +25,7 @@
 import { z } from "zod";
 import { CILIUM_RELEASES, K3S_LINES, minorDistance, minorOf, vclusterDistro, versionParts } from "../components/support-matrix";
 import { installsCilium, meshMembers } from "./resolve";
+import { RESTORE_DOC } from "./change-rules";
 import type { StackConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { quoteInput } from "../lib/user-input";
@@ -180,7 +181,7 @@ function refusal(step: VersionStep): string | undefined {
         return `${head}: a change of major version (or an unreadable version) has no in-place path; keep ${step.deployed}`;
     }
     if (distance < 0) {
-        return `${head}: a downgrade to an older minor is not supported (${downgradeReason(step.component)}); keep ${minorOf(step.deployed)}.x (a patch downgrade within it is allowed), or rebuild from a backup`;
+        return `${head}: a downgrade to an older minor is not supported (${downgradeReason(step.component)}); keep ${minorOf(step.deployed)}.x (a patch downgrade within it is allowed), or restore a snapshot taken before the upgrade (${RESTORE_DOC})`;
     }
     switch (step.component) {
         case "cilium":

@@ -8,7 +8,7 @@ import * as k8s from "@pulumi/kubernetes";
 import { K3sHost } from "../components/K3sHost";
 import { KindCluster } from "../components/KindCluster";
 import type { ClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackReferenceSourceConfig } from "../config/schema";
-import { clusterSource, k3sNodes } from "../config/resolve";
+import { clusterSource, k3sNodes, k3sNodeSettings } from "../config/resolve";
 import { apiEndpoint, nodeAddress } from "../config/resolved-cluster";
 import { resourceNames } from "../config/derived-names";
 import { assertNever } from "../lib/assert-never";
@@ -93,11 +93,17 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
         ? readSecretFile(k3s.sshPrivateKeyPath, `clusters[${index}].source.k3s.sshPrivateKeyPath`)
         : options.secrets.sshPrivateKey;
     const nodes = k3sNodes(k3s, `clusters[${index}].source.k3s`);
+    const settings = k3sNodeSettings(k3s);
+    const s3Keys = options.secrets.etcdS3Keys?.[cluster.name];
+    const passwords = options.secrets.registryPasswords?.[cluster.name] ?? {};
+    const snapshots = k3s.etcdSnapshots;
+    const registries = k3s.registries;
+    const bastion = k3s.bastion;
     const host = new K3sHost(
         resourceNames.k3sHost(cluster.name),
         {
             clusterName: cluster.name,
-            servers: nodes.servers.map((s) => ({ host: s.host, user: s.user, port: s.port })),
+            servers: nodes.servers.map((s, i) => ({ host: s.host, user: s.user, port: s.port, ...(settings.servers[i] ? { settings: settings.servers[i] } : {}) })),
             registrationAddress: k3s.registrationAddress,
             sshPrivateKey,
             version: k3s.version,
@@ -108,8 +114,39 @@ function k3sAccess(cluster: ClusterConfig, k3s: K3sSourceConfig, index: number, 
             // Derived, not a second setting: K3s must not run kube-proxy exactly when Cilium replaces it.
             disableKubeProxy: cluster.cilium.kubeProxyReplacement,
             tlsSans: k3s.tlsSans,
-            agents: nodes.agents.map((agent) => ({ host: agent.host, user: agent.user!, port: agent.port })),
+            agents: nodes.agents.map((agent, i) => ({ host: agent.host, user: agent.user!, port: agent.port, ...(settings.agents[i] ? { settings: settings.agents[i] } : {}) })),
             skipUninstall: k3s.skipUninstall,
+            // The day-2 settings are passed only when set: a cluster without them plans exactly as before.
+            ...(k3s.secretsEncryption ? { secretsEncryption: true } : {}),
+            ...(snapshots
+                ? { etcdSnapshots: { schedule: snapshots.schedule, retention: snapshots.retention, ...(snapshots.s3 && s3Keys ? { s3: { ...snapshots.s3, accessKey: s3Keys.accessKey, secretKey: s3Keys.secretKey } } : {}) } }
+                : {}),
+            ...(registries
+                ? {
+                      registries: {
+                          mirrors: registries.mirrors,
+                          configs: Object.fromEntries(
+                              Object.entries(registries.configs).map(([registry, c]) => [
+                                  registry,
+                                  {
+                                      ...(c.username !== undefined ? { auth: { username: c.username, password: passwords[registry] } } : {}),
+                                      ...(c.caFile !== undefined || c.insecureSkipVerify !== undefined ? { tls: { caFile: c.caFile, insecureSkipVerify: c.insecureSkipVerify } } : {}),
+                                  },
+                              ]),
+                          ),
+                      },
+                  }
+                : {}),
+            ...(bastion
+                ? {
+                      bastion: {
+                          host: bastion.host,
+                          user: bastion.user,
+                          port: bastion.port,
+                          ...(bastion.privateKeyPath ? { privateKey: readSecretFile(bastion.privateKeyPath, `clusters[${index}].source.k3s.bastion.privateKeyPath`) } : {}),
+                      },
+                  }
+                : {}),
         },
         { protect: options.protect },
     );

@@ -5,6 +5,10 @@
  * refuses. The outputs are read with `pulumi stack output --json --non-interactive` without `--show-secrets`: the kubeconfigs stay
  * masked, and deployedVersions is not secret.
  *
+ * The same check refuses destructive changes (config/change-rules.ts: K3s CIDRs, Cilium cluster id/name, server
+ * topology, secrets encryption) against the stack's `clusters` output and its state, read with `pulumi stack export`
+ * (no --show-secrets: secret values stay encrypted and are never read; scripts/diff/deployed-shape.ts reads the rest).
+ *
  * What this covers and what not (docs/upgrades.md): every `npm run up|preview` (and the deploy workflow, which runs
  * `npm run up`). `pulumi up` run directly does not pass through here; the program then only warns (stacks/program.ts).
  * Config that is not in Pulumi.<stack>.yaml (Pulumi ESC environments) is not seen here.
@@ -18,6 +22,7 @@ import { rawConfigFromPulumi } from "../../config/raw-config";
 import { readStackFile } from "../plan/stack-file";
 import { CliError, EXIT } from "../common/cli";
 import type { StackTarget } from "./automation";
+import { RecordedResource, resourcesFromStackExport, stackShapeChanges } from "../diff/deployed-shape";
 
 /** How long reading the outputs may take (a remote backend over a slow link). */
 const OUTPUT_TIMEOUT_MS = 120_000;
@@ -46,7 +51,19 @@ export function deployedFromOutputs(outputs: Record<string, unknown>, stack: str
 
 /** Reads the stack's last outputs (masked) with the CLI; throws CliError (exit 1) when they cannot be read. */
 export function readStackOutputs(target: StackTarget): Record<string, unknown> {
-    const result = spawnSync(target.cli.command, ["stack", "output", "--json", "--non-interactive", "--stack", target.stack], {
+    return readCliJson(target, ["stack", "output", "--json", "--non-interactive", "--stack", target.stack], "outputs");
+}
+
+/**
+ * The resources of the stack's state (`pulumi stack export`, without --show-secrets: secret values stay encrypted
+ * and are never read), for the destructive-change check; throws CliError (exit 1) when it cannot be read.
+ */
+export function readStackResources(target: StackTarget): RecordedResource[] {
+    return resourcesFromStackExport(readCliJson(target, ["stack", "export", "--non-interactive", "--stack", target.stack], "state"));
+}
+
+function readCliJson(target: StackTarget, args: string[], what: string): Record<string, unknown> {
+    const result = spawnSync(target.cli.command, args, {
         cwd: target.projectDir,
         env: { ...process.env, PULUMI_BACKEND_URL: target.backend.url, PULUMI_SKIP_UPDATE_CHECK: "true" },
         encoding: "utf8",
@@ -54,7 +71,7 @@ export function readStackOutputs(target: StackTarget): Record<string, unknown> {
         stdio: ["ignore", "pipe", "pipe"],
     });
     const failed = (reason: string) =>
-        new CliError(`kubeloom: cannot read the outputs of stack ${target.stack} to check the upgrade steps (${reason}); nothing was changed`, EXIT.failed);
+        new CliError(`kubeloom: cannot read the ${what} of stack ${target.stack} to check the upgrade steps (${reason}); nothing was changed`, EXIT.failed);
     if (result.error) throw failed(result.error.message);
     if (result.status !== 0) throw failed((result.stderr || result.stdout).trim().split("\n")[0] || `exit ${result.status}`);
     try {
@@ -66,11 +83,19 @@ export function readStackOutputs(target: StackTarget): Record<string, unknown> {
     }
 }
 
+/** What a stack records of itself: its last outputs, and (when it has clusters) the resources of its state. */
+export interface StackRecord {
+    readonly outputs: Record<string, unknown>;
+    readonly resources: readonly RecordedResource[];
+}
+
 /**
- * The refused steps from `deployed` to the stack file's config, as one CliError (exit 2) in the config-error
- * format, or undefined. An invalid stack file is reported the same way (the program would refuse it too).
+ * The refused steps and destructive changes from what the stack records to the stack file's config, as one
+ * CliError (exit 2) in the config-error format, or undefined; destructive changes the config allows
+ * (`allowDestructive`) and ordered steps are logged. An invalid stack file is reported the same way (the program
+ * would refuse it too).
  */
-export function upgradeRefusal(projectDir: string, stack: string, project: string, deployed: DeployedVersions): CliError | undefined {
+export function upgradeRefusal(projectDir: string, stack: string, project: string, deployed: DeployedVersions, record?: StackRecord, log: (line: string) => void = () => {}): CliError | undefined {
     const file = path.join(projectDir, `Pulumi.${stack}.yaml`);
     try {
         const stackFile = readStackFile(file, project);
@@ -78,7 +103,10 @@ export function upgradeRefusal(projectDir: string, stack: string, project: strin
             stackName: stack,
             secretKeys: stackFile.secretKeys.map((key) => key.slice(key.indexOf(":") + 1)),
         });
-        const issues = upgradeIssues(deployed, config);
+        const shape = stackShapeChanges(record ?? null, config);
+        for (const allowed of shape.overridden) log(`kubeloom: destructive change allowed: ${allowed.path}: ${allowed.message}`);
+        for (const note of shape.notes) log(`kubeloom: ordered step: ${note}`);
+        const issues = [...upgradeIssues(deployed, config), ...shape.refused];
         if (issues.length === 0) return undefined;
         const error = new ConfigError(issues);
         return new CliError(`kubeloom: stack ${stack} cannot be updated from what it runs (nothing was changed):\n${error.message}`, EXIT.invalid);
@@ -90,21 +118,28 @@ export function upgradeRefusal(projectDir: string, stack: string, project: strin
 
 /** The whole check of `npm run up|preview`: read, compare, say what was checked; throws CliError on a refusal. */
 export function checkUpgradeSteps(target: StackTarget, project: string, log: (line: string) => void): void {
-    const { deployed, source } = deployedFromOutputs(readStackOutputs(target), target.stack);
+    const outputs = readStackOutputs(target);
+    const { deployed, source } = deployedFromOutputs(outputs, target.stack);
+    // The destructive-change check needs the clusters output (ids, names) and the state's K3s commands; a stack
+    // without that output has deployed nothing it could compare.
+    const record = Array.isArray(outputs.clusters) ? { outputs, resources: readStackResources(target) } : undefined;
     switch (source) {
         case "none":
             log(`kubeloom: stack ${target.stack} records no deployed versions (a new stack, or last updated before Kubeloom recorded them); upgrade steps not checked`);
-            markUpgradeChecked();
-            return;
+            if (!record) {
+                markUpgradeChecked();
+                return;
+            }
+            break;
         case "clusters":
             log(`kubeloom: stack ${target.stack} records only its Cilium versions (last updated before deployedVersions); checking Cilium steps only`);
             break;
         case "deployedVersions":
             break;
     }
-    const refusal = upgradeRefusal(target.projectDir, target.stack, project, deployed);
+    const refusal = upgradeRefusal(target.projectDir, target.stack, project, deployed, record, log);
     if (refusal) throw refusal;
-    log(`kubeloom: upgrade steps checked against what stack ${target.stack} runs: none skipped`);
+    log(`kubeloom: upgrade steps checked against what stack ${target.stack} runs: none skipped${record ? "; no destructive change refused" : ""}`);
     markUpgradeChecked();
 }
 

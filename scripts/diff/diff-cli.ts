@@ -24,9 +24,13 @@ import { parse } from "yaml";
 import type { OfflinePlan } from "../plan/offline-plan";
 import { diffPlans, planDiffReport, PlanDiffReport, RefusedUpgrade, StackDiff } from "./plan-diff";
 import { stackUpgradeIssues } from "./upgrade-steps";
+import { stackShapeChanges } from "./deployed-shape";
 import { parseStackFile } from "../plan/stack-file";
 import { rawConfigFromPulumi } from "../../config/raw-config";
 import { clusterOrderFromRaw } from "../../config/upgrade-rules";
+import { parseStackConfig } from "../../config/parse";
+import { ConfigError } from "../../config/config-error";
+import type { StackConfig } from "../../config/schema";
 import { compareSecureConfig } from "./secure-config";
 import { sortKeys } from "./value-diff";
 import { renderMarkdown } from "./plan-diff-markdown";
@@ -186,6 +190,22 @@ async function runLimited<T>(jobs: ReadonlyArray<(() => Promise<T>) | null>, lim
     return results;
 }
 
+/**
+ * The head stack file, parsed as the program parses it. Its plan succeeded, so the real program found it valid; a
+ * project whose `npm run plan` is not Kubeloom's (a test fixture) may not be, and then the guard rails are skipped
+ * with a line saying so.
+ */
+function headStackConfig(text: string, project: string, stack: string, log: (line: string) => void): StackConfig | undefined {
+    const file = parseStackFile(text, project);
+    try {
+        return parseStackConfig(rawConfigFromPulumi(file.config), { stackName: stack, secretKeys: file.secretKeys.map((key) => key.slice(key.indexOf(":") + 1)) });
+    } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        log(`${stack}: the stack file is not a Kubeloom config this code reads; destructive changes not checked`);
+        return undefined;
+    }
+}
+
 async function main(): Promise<number> {
     const args = parseDiffArgs(process.argv.slice(2));
     const projectDir = path.resolve(args.project ?? PROJECT_DIR);
@@ -217,6 +237,9 @@ async function main(): Promise<number> {
     process.once("SIGTERM", onSignal);
     const diffs: StackDiff[] = [];
     const refused: RefusedUpgrade[] = [];
+    const refusedChanges: RefusedUpgrade[] = [];
+    const allowedChanges: RefusedUpgrade[] = [];
+    const steps: Array<{ stack: string; note: string }> = [];
     try {
         if (sides.some((s) => s.baseText !== null)) {
             if (!hasPlanScript(fileAtCommit(projectDir, layout, base.commit, "package.json"))) {
@@ -242,6 +265,11 @@ async function main(): Promise<number> {
             const upgrade = stackUpgradeIssues({ stack, baseRef: base.ref, base: plans[2 * i], head: plans[2 * i + 1], order });
             if (upgrade.note) log(upgrade.note);
             refused.push(...upgrade.issues.map((issue) => ({ stack, ...issue })));
+            const headConfig = headText === null || plans[2 * i + 1] === null ? undefined : headStackConfig(headText, project, stack, log);
+            const guard = headConfig ? stackShapeChanges(plans[2 * i], headConfig) : { refused: [], overridden: [], notes: [] };
+            refusedChanges.push(...guard.refused.map((issue) => ({ stack, ...issue })));
+            allowedChanges.push(...guard.overridden.map((issue) => ({ stack, ...issue })));
+            steps.push(...guard.notes.map((note) => ({ stack, note })));
         });
     } finally {
         cleanUp();
@@ -249,7 +277,7 @@ async function main(): Promise<number> {
         process.off("SIGTERM", onSignal);
     }
 
-    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs, refused);
+    const report: PlanDiffReport = planDiffReport({ ref: base.ref, commit: base.commit }, diffs, refused, { refusedChanges, allowedDestructiveChanges: allowedChanges, steps });
     const markdown = renderMarkdown(report, { fullReport: fullReportPointer(args) });
     if (args.fullOut) fs.writeFileSync(args.fullOut, renderMarkdown(report, { maxChars: Number.POSITIVE_INFINITY }));
     const text = args.format === "json" ? `${JSON.stringify(sortKeys(report), null, 2)}\n` : markdown;
@@ -262,8 +290,12 @@ async function main(): Promise<number> {
     }
     if (refused.length > 0) {
         process.stderr.write(`plan:diff: upgrade steps refused (from ${base.ref}):\n${refused.map((r) => `  - Pulumi.${r.stack}.yaml: ${r.path}: ${r.message}`).join("\n")}\n`);
-        return EXIT.invalid;
     }
+    for (const allowed of allowedChanges) log(`destructive change allowed: Pulumi.${allowed.stack}.yaml: ${allowed.path}: ${allowed.message}`);
+    if (refusedChanges.length > 0) {
+        process.stderr.write(`plan:diff: destructive changes refused (from ${base.ref}):\n${refusedChanges.map((r) => `  - Pulumi.${r.stack}.yaml: ${r.path}: ${r.message}`).join("\n")}\n`);
+    }
+    if (refused.length > 0 || refusedChanges.length > 0) return EXIT.invalid;
     return report.changed && !args.exitZero ? 1 : 0;
 }
 

@@ -4,7 +4,7 @@
  * **replaced** marked apart with the reason) and removed (`-`) with their changed fields and rendered objects.
  * Everything shown comes from the report, which holds no secret values, so the Markdown cannot leak one either.
  */
-import type { PlanDiffReport, ResourceChange, StackDiff } from "./plan-diff";
+import type { PlanDiffReport, RefusedUpgrade, ResourceChange, StackDiff } from "./plan-diff";
 import type { RenderedObjectChange } from "./rendered-diff";
 import { DIAGRAM_LEGEND } from "../plan/platform-diagram";
 import { UNKNOWN_PLACEHOLDER } from "../../lib/placeholders";
@@ -77,9 +77,16 @@ function render(report: PlanDiffReport, detail: Detail, note?: string): string {
         "",
     );
     if (note) lines.push(`> ${note}`, "");
-    if (report.refusedUpgrades.length > 0) {
-        lines.push("**Refused upgrade steps** — this change cannot be deployed as it is:", "");
-        for (const refused of report.refusedUpgrades) lines.push(`- ${code(`Pulumi.${refused.stack}.yaml`)} ${code(refused.path)}: ${escape(refused.message)}`);
+    const keyList = (title: string, items: readonly RefusedUpgrade[]) =>
+        items.length === 0 ? [] : [title, "", ...items.map((item) => `- ${code(`Pulumi.${item.stack}.yaml`)} ${code(item.path)}: ${escape(item.message)}`), ""];
+    lines.push(
+        ...keyList("**Refused upgrade steps** — this change cannot be deployed as it is:", report.refusedUpgrades),
+        ...keyList("**Refused destructive changes** — K3s or Cilium cannot make these in place; this change cannot be deployed as it is:", report.refusedChanges),
+        ...keyList("**⚠ Destructive changes allowed by `allowDestructive`** — these will be applied:", report.allowedDestructiveChanges),
+    );
+    if (report.steps.length > 0) {
+        lines.push("**Ordered steps** of this change:", "");
+        for (const step of report.steps) lines.push(`- ${code(`Pulumi.${step.stack}.yaml`)}: ${escape(step.note)}`);
         lines.push("");
     }
     if (report.stacks.length === 0) {

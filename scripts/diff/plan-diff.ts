@@ -62,6 +62,19 @@ export interface PlanDiffReport {
     readonly changed: boolean;
     /** Version steps from the base to this change that Kubeloom refuses (config/upgrade-rules.ts); plan:diff exits 2. */
     readonly refusedUpgrades: readonly RefusedUpgrade[];
+    /** Destructive changes from the base that Kubeloom refuses (config/change-rules.ts); plan:diff exits 2. */
+    readonly refusedChanges: readonly RefusedUpgrade[];
+    /** Destructive changes the head config allows with `clusters[i].allowDestructive`: applied, and listed here. */
+    readonly allowedDestructiveChanges: readonly RefusedUpgrade[];
+    /** Ordered steps the change takes (e.g. 1 → 3 K3s servers), one sentence each. */
+    readonly steps: ReadonlyArray<{ readonly stack: string; readonly note: string }>;
+}
+
+/** The guard-rail part of a report (config/change-rules.ts). */
+export interface GuardRailFindings {
+    readonly refusedChanges: readonly RefusedUpgrade[];
+    readonly allowedDestructiveChanges: readonly RefusedUpgrade[];
+    readonly steps: ReadonlyArray<{ readonly stack: string; readonly note: string }>;
 }
 
 /** One refused version step: the stack, the config key of the new version, and why (with the next step). */
@@ -72,9 +85,14 @@ export interface RefusedUpgrade {
 }
 
 /** Builds the report from per-stack diffs (sorted by stack name). */
-export function planDiffReport(base: PlanDiffReport["base"], stacks: readonly StackDiff[], refusedUpgrades: readonly RefusedUpgrade[] = []): PlanDiffReport {
+export function planDiffReport(
+    base: PlanDiffReport["base"],
+    stacks: readonly StackDiff[],
+    refusedUpgrades: readonly RefusedUpgrade[] = [],
+    guardRails: GuardRailFindings = { refusedChanges: [], allowedDestructiveChanges: [], steps: [] },
+): PlanDiffReport {
     const sorted = [...stacks].sort((a, b) => compareText(a.stack, b.stack));
-    return { base, stacks: sorted, changed: sorted.some((s) => s.changed), refusedUpgrades };
+    return { base, stacks: sorted, changed: sorted.some((s) => s.changed), refusedUpgrades, ...guardRails };
 }
 
 /** The diff of one stack. */

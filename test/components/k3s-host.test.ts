@@ -67,6 +67,9 @@ describe("K3sHost component", function () {
                 // Two nodes, so a version change rolls (k3s-rolling-upgrade.test.ts): drain / ready / node name per node.
                 `${REMOTE} h-drain-192.0.2.10`,
                 `${REMOTE} h-drain-192.0.2.21`,
+                // Removal steps of every node but the first server: drain before its uninstall, Node object after.
+                `${REMOTE} h-evict-192.0.2.21`,
+                `${REMOTE} h-forget-192.0.2.21`,
                 `${REMOTE} h-kubeconfig`,
                 `${REMOTE} h-nodename-192.0.2.10`,
                 `${REMOTE} h-nodename-192.0.2.21`,
@@ -118,8 +121,11 @@ describe("K3sHost component", function () {
             assert.deepEqual(agent.options.additionalSecretOutputs, ["stdin", "connection"]);
             assert.deepEqual(agent.options.aliases, [{ name: "h-agent-0" }]);
             // Roll order: server drain → server → server ready → agent drain → agent.
-            const [serverDrain, serverReady, agentDrain] = ["h-drain-192.0.2.10", "h-ready-192.0.2.10", "h-drain-192.0.2.21"].map((n) => named(plan, n));
-            assert.deepEqual(agent.dependsOn.sort(), [agentDrain.urn, token.urn].sort());
+            const [serverDrain, serverReady, agentDrain, agentForget, agentEvict] = ["h-drain-192.0.2.10", "h-ready-192.0.2.10", "h-drain-192.0.2.21", "h-forget-192.0.2.21", "h-evict-192.0.2.21"].map((n) => named(plan, n));
+            assert.deepEqual(agent.dependsOn.sort(), [agentDrain.urn, agentForget.urn, token.urn].sort());
+            // Removal order (Pulumi deletes dependents first): evict (drain) → the agent's uninstall → forget (Node object).
+            assert.ok(agentEvict.dependsOn.includes(agent.urn));
+            assert.ok(agentForget.dependsOn.includes(serverReady.urn));
             assert.ok(agentDrain.dependsOn.includes(serverReady.urn));
             assert.ok(serverReady.dependsOn.includes(server.urn));
             assert.deepEqual(server.dependsOn.sort(), [serverDrain.urn, token.urn].sort(), "the server waits only for its token and its drain");
@@ -225,6 +231,8 @@ describe("K3sHost component", function () {
             "h-agent-192.0.2.21",
             "h-drain-192.0.2.10",
             "h-drain-192.0.2.21",
+            "h-evict-192.0.2.21",
+            "h-forget-192.0.2.21",
             "h-kubeconfig",
             "h-nodename-192.0.2.10",
             "h-nodename-192.0.2.21",

@@ -48,6 +48,7 @@ case "$1 $2" in
   "version "*) echo "v3.205.0" ;;
   "stack output") if [ -n "$KUBELOOM_FAKE_OUTPUTS" ]; then cat "$KUBELOOM_FAKE_OUTPUTS"; else echo "{}"; fi ;;
   "stack history") echo "[]" ;;
+  "stack export") if [ -n "$KUBELOOM_FAKE_EXPORT" ]; then cat "$KUBELOOM_FAKE_EXPORT"; else echo '{"deployment":{"resources":[]}}'; fi ;;
   "up "*) echo "Updating (dev):" ; echo " + pulumi:pulumi:Stack kubeloom-dev create" ;;
 esac
 exit 0
@@ -209,6 +210,49 @@ describe("npm run up|preview: upgrade steps from what the stack runs", function 
         assert.equal(result.status, 1, result.stderr);
         assert.match(result.lines[result.lines.length - 1], /^kubeloom: cannot read the outputs of stack dev to check the upgrade steps \(the output is not JSON: .*\); nothing was changed$/);
         assert.ok(!calls().some((c) => c.startsWith("up ")), "pulumi up did not run");
+    });
+
+    describe("destructive changes, from the stack's outputs and state (pulumi stack export)", () => {
+        let plan: { outputs: Record<string, unknown>; resources: Array<{ urn: string; type: string; inputs: Record<string, unknown> }> };
+        before(function () {
+            this.timeout(120_000);
+            const out = path.join(os.tmpdir(), `kubeloom-dev-plan-${process.pid}.json`);
+            const planned = spawnSync(process.execPath, ["-r", TS_REGISTER, path.join(projectDir, "scripts", "plan", "plan-cli.ts"), "dev", "--out", out], { cwd: projectDir, encoding: "utf8", timeout: 110_000 });
+            assert.equal(planned.status, 0, planned.stderr);
+            plan = JSON.parse(fs.readFileSync(out, "utf8"));
+            fs.rmSync(out, { force: true });
+        });
+        /** Runs the CLI against a stack whose outputs and state are the dev plan's, after `edit` on the state's JSON text. */
+        function withState(edit: (text: string) => string, ...args: string[]) {
+            const outputs = path.join(home, "outputs.json");
+            const exported = path.join(home, "export.json");
+            fs.writeFileSync(outputs, edit(JSON.stringify(plan.outputs)));
+            const resources = plan.resources.map((r) => ({ urn: r.urn, type: r.type, inputs: r.inputs }));
+            fs.writeFileSync(exported, edit(JSON.stringify({ version: 3, deployment: { resources } })));
+            return run(cleanEnv(home, { PULUMI_BACKEND_URL: `file://${state}`, PULUMI_CONFIG_PASSPHRASE: "test-only", KUBELOOM_FAKE_OUTPUTS: outputs, KUBELOOM_FAKE_EXPORT: exported }), ...args);
+        }
+
+        it("runs up when the stack file deploys what the state records, reading the state masked", () => {
+            const result = withState((t) => t, "up", "dev");
+            assert.equal(result.status, 0, result.stderr);
+            assert.match(result.stderr, /none skipped; no destructive change refused/);
+            const exported = calls().find((c) => c.startsWith("stack export"));
+            assert.ok(exported && !exported.includes("--show-secrets"), "the state is read without decrypting secrets");
+        });
+
+        it("fails a pod CIDR and a Cilium id the stack file would change, exit 2 under each key, before Pulumi runs", () => {
+            const result = withState((t) => t.replace(/--cluster-cidr=10\.42\.0\.0\/16/g, "--cluster-cidr=10.60.0.0/16").replace(/"id":1,/g, '"id":7,'), "preview", "dev");
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, /clusters\[0\]\.podCidr: "10\.42\.0\.0\/16" cannot replace the pod CIDR 10\.60\.0\.0\/16 of the deployed K3s cluster dev/);
+            assert.match(result.stderr, /clusters\[0\]\.id: 1 cannot replace the deployed Cilium cluster id 7/);
+            assert.ok(!calls().some((c) => c.startsWith("preview ")), "pulumi preview did not run");
+        });
+
+        it("fails a first server the stack file moved to another host", () => {
+            const result = withState((t) => t.replace(/--tls-san=192\.0\.2\.10/g, "--tls-san=192.0.2.99"), "up", "dev");
+            assert.equal(result.status, 2, result.stderr);
+            assert.match(result.stderr, /clusters\[0\]\.source\.k3s\.host: "192\.0\.2\.10" cannot replace the first server/);
+        });
     });
 
     it("a new stack (no outputs): says nothing was checked, and runs up", () => {
