@@ -263,13 +263,18 @@ export function extraArgName(arg: string): string {
 
 /**
  * Why an extra K3s argument cannot be rendered, or undefined: not `--name[=value]`, whitespace (the installer splits
- * INSTALL_K3S_EXEC on it), or a flag Kubeloom derives (K3S_DERIVED_FLAGS names the key to set instead).
+ * INSTALL_K3S_EXEC on it), `%` or `$` (systemd expands them in ExecStart), or a flag Kubeloom derives
+ * (K3S_DERIVED_FLAGS names the key to set instead).
  */
 export function extraArgProblem(arg: string): string | undefined {
-    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s'"\\]*)?$/.test(arg)) {
+    if (!/^--[a-z0-9][a-z0-9-]*(=[^\s'"\\%$]*)?$/.test(arg)) {
         // install.sh re-parses INSTALL_K3S_EXEC with `eval set -- $(escape …)`, whose escape leaves quotes alone: a
         // value with one would be cut or mangled before it reaches the service's ExecStart (backslashes refused too).
-        return `${quoteInput(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), with the long name (not -t, -s, …)`;
+        // install.sh then writes the flags into the unit's ExecStart unescaped, where systemd expands `%x` as a unit
+        // specifier and `$X` / `${X}` as an environment variable (systemd.service(5) "Command lines", systemd.unit(5)
+        // "Specifiers"): K3s would not receive the flag as configured, or the unit would not start (`%Q` fails
+        // `systemd-analyze verify`), so both are refused rather than escaped on faith.
+        return `${quoteInput(arg)} is not a K3s flag Kubeloom can pass: write it as --name or --name=value, without whitespace (K3s's installer splits its flags on whitespace), quotes or backslashes (its eval would mangle them), % or $ (systemd expands them in the service's ExecStart), with the long name (not -t, -s, …)`;
     }
     const owner = K3S_DERIVED_FLAGS[extraArgName(arg)];
     if (owner !== undefined) {

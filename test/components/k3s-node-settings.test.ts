@@ -65,7 +65,7 @@ describe("K3s node settings (flags)", () => {
     });
 
     it("refuses what the installer would mangle or a short alias it cannot check", () => {
-        for (const bad of ["--kubelet-arg=a b", "-t", "kubelet-arg=x", "--", "--Bad", "--kubelet-arg='x'", '--kubelet-arg="x"', "--kubelet-arg=a\\b"]) assert.ok(extraArgProblem(bad), bad);
+        for (const bad of ["--kubelet-arg=a b", "-t", "kubelet-arg=x", "--", "--Bad", "--kubelet-arg='x'", '--kubelet-arg="x"', "--kubelet-arg=a\\b", "--kubelet-arg=x=%n", "--kubelet-arg=x=%Q", "--kubelet-arg=x=$HOME", "--kubelet-arg=x=${PATH}"]) assert.ok(extraArgProblem(bad), bad);
         assert.throws(() => nodeSettingFlags({ labels: { a: "b c" } }), /labels\.a must be non-empty and contain no whitespace/);
         assert.throws(() => nodeSettingFlags({ nodeIp: "" }), /nodeIp/);
     });
