@@ -6,6 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { chainingProblem, ciliumValues, CiliumValuesInput, KubeProxyReplacement } from "./cilium-values";
+import { ciliumFeatureProblems } from "./cilium-features";
 import { DEFAULT_VERSIONS } from "./versions";
 import { DEFAULT_CILIUM_WAIT_SECONDS } from "./defaults";
 import { ciliumRelease, supportedVersions } from "./support-matrix";
@@ -66,6 +67,19 @@ export class CiliumInstall extends pulumi.ComponentResource {
         const problem = chainingProblem(input);
         if (problem) {
             throw new pulumi.ResourceError(`CiliumInstall ${name}: ${problem}`, this);
+        }
+        const [featureProblem] = ciliumFeatureProblems({
+            ciliumVersion: version,
+            kubeProxyReplacement: input.kubeProxyReplacement,
+            routingMode: input.routingMode,
+            chainingMode: input.chaining?.mode,
+            encryption: input.encryption,
+            tunnelProtocol: input.tunnelProtocol,
+            hubbleMetrics: input.hubble.metrics,
+            gatewayAPI: input.gatewayAPI,
+        });
+        if (featureProblem) {
+            throw new pulumi.ResourceError(`CiliumInstall ${name}: Cilium ${featureProblem.key} ${featureProblem.message}`, this);
         }
 
         // The host and port may be Outputs of the resources that create the cluster; the values wait for them.

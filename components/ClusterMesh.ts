@@ -33,7 +33,7 @@ import * as tls from "@pulumi/tls";
 import { MetalLB } from "./MetalLB";
 import { ciliumRelease } from "./support-matrix";
 import { DEFAULT_MAX_CONNECTED_CLUSTERS } from "./defaults";
-import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry } from "./mesh-plan";
+import { clustermeshCiliumValues, MaxConnectedClusters, MeshApiserverPlacement, meshPlan, MeshPlanEntry, MeshPlanMember, meshSummary, MeshSummaryEntry, clustermeshApiserverService } from "./mesh-plan";
 import { COMPONENT_TYPES } from "./identity";
 
 /** One cluster of the mesh. */
@@ -80,6 +80,8 @@ export class ClusterMesh extends pulumi.ComponentResource {
      * CA's, so a plan can still show the peers; `pulumi.output(...)` of it is secret.
      */
     public readonly ciliumValues: Readonly<Record<string, MemberCiliumValues>>;
+    /** Per ClusterIP member: the clustermesh-apiserver Service Kubeloom creates with the planned ClusterIP. */
+    public readonly apiserverServices: Readonly<Record<string, k8s.core.v1.Service>>;
     /** The mesh plan (addresses and peers), not secret. */
     public readonly plan: pulumi.Output<MeshPlanEntry[]>;
     /** Per cluster: name, id, apiserver address and port, peers. Not secret. */
@@ -170,6 +172,20 @@ export class ClusterMesh extends pulumi.ComponentResource {
             );
         }
         this.metallb = metallb;
+
+        // A ClusterIP member's clustermesh-apiserver Service, with the planned ClusterIP its peers dial: the chart has no
+        // clusterIP value, so its own Service is left out (externallyCreated) and this one takes its place.
+        const apiserverServices: Record<string, k8s.core.v1.Service> = {};
+        for (const member of members) {
+            if (member.apiserver.type !== "ClusterIP") continue;
+            const manifest = clustermeshApiserverService(member.apiserver.address) as { metadata: Record<string, unknown>; spec: Record<string, unknown> };
+            apiserverServices[member.name] = new k8s.core.v1.Service(
+                `${name}-${member.name}-apiserver`,
+                { metadata: manifest.metadata, spec: manifest.spec },
+                { parent: this, provider: member.provider, dependsOn: member.creator ? [member.creator] : [] },
+            );
+        }
+        this.apiserverServices = apiserverServices;
 
         this.registerOutputs({ summary: this.summary, caCertPem: this.caCertPem });
     }

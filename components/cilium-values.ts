@@ -12,6 +12,7 @@
  * fragment (mesh-plan.ts, clustermeshTlsLayout).
  */
 import { sortKeysDeep } from "../lib/values-util";
+import { ciliumFeatureValues, EncryptionInput, GatewayApiInput, HubbleMetricsInput, hubbleMetricsValues, TunnelProtocol } from "./cilium-features";
 import { ownedValues } from "../lib/chart-values";
 
 /** CNI chaining modes of the chart that Kubeloom renders (values.yaml cni.chainingMode). */
@@ -81,8 +82,8 @@ export interface CiliumValuesInput {
     readonly routingMode: "tunnel" | "native";
     /** `kubernetes`: the node podCIDRs K3s allocates; `cluster-pool`: the operator allocates from podCidr (from chaining.routerCidr when chained onto a primary CNI). */
     readonly ipamMode: "kubernetes" | "cluster-pool";
-    /** Hubble Relay and UI; uiNodePort exposes the UI on that NodePort. */
-    readonly hubble: { readonly relay: boolean; readonly ui: boolean; readonly uiNodePort?: number };
+    /** Hubble Relay and UI; uiNodePort exposes the UI on that NodePort; metrics turns on Hubble's metric handlers. */
+    readonly hubble: { readonly relay: boolean; readonly ui: boolean; readonly uiNodePort?: number; readonly metrics?: HubbleMetricsInput };
     /** Extra node labels the agent (and operator, envoy) must match; empty: every Linux node. */
     readonly nodeSelector: Readonly<Record<string, string>>;
     /** Tolerations for the agent, operator and envoy; empty keeps the chart's tolerate-everything default. */
@@ -91,6 +92,19 @@ export interface CiliumValuesInput {
     readonly operatorReplicas: number;
     /** Chain Cilium onto the cluster's existing CNI. @default - none: Cilium is the only CNI */
     readonly chaining?: ChainingInput;
+    /** Transparent encryption (WireGuard or IPsec; see cilium-features.ts). @default - none: pod traffic leaves nodes in clear */
+    readonly encryption?: EncryptionInput;
+    /** The tunnel's protocol, tunnel mode only. @default - the chart's "vxlan" (not written, so existing values stay as they were) */
+    readonly tunnelProtocol?: TunnelProtocol;
+    /** The agent's `devices` (network interfaces it attaches to). @default - Cilium's auto-detection */
+    readonly devices?: readonly string[];
+    /**
+     * Native routing only: the CIDR whose traffic the agent does not masquerade. In a Cluster Mesh it must cover every
+     * member's pod CIDR (coveringCidr in cilium-features.ts). @default - podCidr
+     */
+    readonly nativeRoutingCidr?: string;
+    /** Cilium's Gateway API controller and GatewayClass `cilium` (CRDs installed before, see GatewayApiCrds.ts). @default - off */
+    readonly gatewayAPI?: GatewayApiInput;
 }
 
 /** The chart's own `operator.replicas` (values.yaml in every supported cilium chart): what Kubeloom keeps unless one node forbids it. */
@@ -175,9 +189,11 @@ export function ciliumValues(input: CiliumValuesInput): Record<string, unknown> 
     if (input.routingMode === "native" && !(input.chaining && chainsOntoPrimaryCni(input.chaining.mode))) {
         // Without a tunnel, traffic to pod IPs must not be masqueraded and each node needs routes to the
         // other nodes' pod CIDRs; autoDirectNodeRoutes installs them, which requires the nodes to share L2.
-        values.ipv4NativeRoutingCIDR = input.podCidr;
+        values.ipv4NativeRoutingCIDR = input.nativeRoutingCidr ?? input.podCidr;
         values.autoDirectNodeRoutes = true;
     }
+
+    Object.assign(values, ciliumFeatureValues(input));
 
     const scheduling = schedulingValues(input);
     Object.assign(values, scheduling);
@@ -347,6 +363,7 @@ function hubbleValues(input: CiliumValuesInput): Record<string, unknown> {
     return {
         // Agent-side Hubble is cheap and both Relay and the UI read from it.
         enabled: true,
+        ...(hubble.metrics ? { metrics: hubbleMetricsValues(hubble.metrics) } : {}),
         // Relay's chart affinity requires a cilium agent pod on its node (values.yaml hubble.relay.affinity,
         // podAffinity k8s-app=cilium, in every archive from 1.16.19 to 1.20.0): on nodes chosen
         // and tainted for Cilium it must select and tolerate them like the agent, or it stays Pending.

@@ -6,10 +6,13 @@
 
 /** `kubeloom:index:<Component>` for each component. */
 export const COMPONENT_TYPES = {
+    CiliumGateway: "kubeloom:index:CiliumGateway",
     CiliumInstall: "kubeloom:index:CiliumInstall",
     CiliumLoadBalancer: "kubeloom:index:CiliumLoadBalancer",
     CiliumNodes: "kubeloom:index:CiliumNodes",
     ClusterMesh: "kubeloom:index:ClusterMesh",
+    GatewayApiCrds: "kubeloom:index:GatewayApiCrds",
+    IpsecKeySecret: "kubeloom:index:IpsecKeySecret",
     K3sHost: "kubeloom:index:K3sHost",
     KindCluster: "kubeloom:index:KindCluster",
     KubectlCheck: "kubeloom:index:KubectlCheck",

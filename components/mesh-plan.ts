@@ -40,7 +40,15 @@ export const METALLB_IP_ANNOTATION = METALLB_IPS_ANNOTATION;
 export const CLUSTERMESH_TLS_METHOD = "helm";
 
 /** How peers reach a cluster's clustermesh-apiserver. */
-export type MeshServiceType = "LoadBalancer" | "NodePort";
+export type MeshServiceType = "LoadBalancer" | "NodePort" | "ClusterIP";
+
+/**
+ * The first Cilium release whose chart can leave the clustermesh-apiserver Service to someone else
+ * (`clustermesh.apiserver.service.externallyCreated`, templates/clustermesh-apiserver/service.yaml; absent up to
+ * 1.18.12). A ClusterIP placement needs it: the chart has no `clusterIP` value, so Kubeloom creates the Service itself
+ * with the pre-planned ClusterIP that peers dial.
+ */
+export const EXTERNAL_APISERVER_SERVICE_FROM = "1.19.0";
 
 /** Cilium accepts only these two values, and every cluster of a mesh must use the same one. */
 export type MaxConnectedClusters = 255 | 511;
@@ -53,7 +61,9 @@ export type MaxConnectedClusters = 255 | 511;
 export type MeshApiserverPlacement<Address = string> =
     /** `provider`: which load balancer assigns the address. @default DEFAULT_LOAD_BALANCER_PROVIDER ("metallb", load-balancer.ts) */
     | { readonly type: "LoadBalancer"; readonly address: string; readonly provider?: LoadBalancerProvider }
-    | { readonly type: "NodePort"; readonly nodeAddress: Address; readonly nodePort: number };
+    | { readonly type: "NodePort"; readonly nodeAddress: Address; readonly nodePort: number }
+    /** `address`: the Service's fixed ClusterIP, inside the cluster's service CIDR; peers must be able to route to it. */
+    | { readonly type: "ClusterIP"; readonly address: string };
 
 /** One mesh member as the plan needs it; every value plain (resolve Outputs before calling). */
 export interface MeshPlanMember {
@@ -123,6 +133,7 @@ export function poolContains(pool: readonly string[], address: string): boolean 
 function endpointOf(placement: MeshApiserverPlacement): MeshEndpoint {
     switch (placement.type) {
         case "LoadBalancer":
+        case "ClusterIP":
             return { address: placement.address, port: CLUSTERMESH_APISERVER_PORT };
         case "NodePort":
             return { address: placement.nodeAddress, port: placement.nodePort };
@@ -229,7 +240,11 @@ export const MESH_OWNED_VALUES = ownedValues("cilium", [
  * chart-facts.md §1.7; what differs by version is decided in clustermeshTlsLayout.
  */
 export function clustermeshCiliumValues(entry: MeshPlanEntry, options: ClustermeshValuesOptions): Record<string, unknown> {
-    const layout = clustermeshTlsLayout(options.ciliumVersion ?? DEFAULT_VERSIONS.cilium);
+    const ciliumVersion = options.ciliumVersion ?? DEFAULT_VERSIONS.cilium;
+    const layout = clustermeshTlsLayout(ciliumVersion);
+    if (entry.placement.type === "ClusterIP" && compareVersions(ciliumVersion, EXTERNAL_APISERVER_SERVICE_FROM) < 0) {
+        throw new Error(`Cluster Mesh: ${entry.name}'s ClusterIP clustermesh-apiserver needs Cilium ${EXTERNAL_APISERVER_SERVICE_FROM} or newer (clustermesh.apiserver.service.externallyCreated); it runs ${ciliumVersion}`);
+    }
     const service = apiserverServiceValues(entry.placement);
     const auto: Record<string, unknown> = { enabled: true, method: CLUSTERMESH_TLS_METHOD };
     if (layout.pinValidity) auto.certValidityDuration = CLUSTERMESH_CERT_VALIDITY_DAYS;
@@ -258,9 +273,31 @@ function apiserverServiceValues(placement: MeshApiserverPlacement): Record<strin
             return { type: "LoadBalancer", ...addressRequest(placement.provider ?? DEFAULT_LOAD_BALANCER_PROVIDER, placement.address) };
         case "NodePort":
             return { type: "NodePort", nodePort: placement.nodePort };
+        case "ClusterIP":
+            // Kubeloom creates the Service with the planned ClusterIP (clustermeshApiserverService); the chart's stays out.
+            return { type: "ClusterIP", externallyCreated: true };
         default:
             return assertNever(placement);
     }
+}
+
+/**
+ * The clustermesh-apiserver Service Kubeloom creates for a ClusterIP placement: what the chart's
+ * templates/clustermesh-apiserver/service.yaml renders (1.19.6, 1.20.0: name, namespace, labels `k8s-app` /
+ * `app.kubernetes.io/part-of` / `app.kubernetes.io/name`, selector `k8s-app: clustermesh-apiserver`, port 2379), with
+ * `spec.clusterIP` fixed to the planned address, which the chart cannot set.
+ */
+export function clustermeshApiserverService(address: string): Record<string, unknown> {
+    return sortKeysDeep({
+        apiVersion: "v1",
+        kind: "Service",
+        metadata: {
+            name: "clustermesh-apiserver",
+            namespace: "kube-system",
+            labels: { "k8s-app": "clustermesh-apiserver", "app.kubernetes.io/part-of": "cilium", "app.kubernetes.io/name": "clustermesh-apiserver" },
+        },
+        spec: { type: "ClusterIP", clusterIP: address, selector: { "k8s-app": "clustermesh-apiserver" }, ports: [{ port: CLUSTERMESH_APISERVER_PORT, protocol: "TCP" }] },
+    });
 }
 
 /** Non-secret status of one mesh member for the stack output. */

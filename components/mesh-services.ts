@@ -11,11 +11,28 @@ export const SERVICE_AFFINITY_ANNOTATION = "io.cilium/service-affinity";
 /** Endpoint label Cilium sets to the cluster name; selectors use it to name a cluster in policies. */
 export const CLUSTER_LABEL = "io.cilium.k8s.policy.cluster";
 
+/**
+ * Protocols of a global Service port: one, or both TCP and UDP on the same number (DNS) — which Kubernetes writes as
+ * two port entries (a Service port is one protocol), each with its own name.
+ */
+export const GLOBAL_SERVICE_PROTOCOLS = ["TCP", "UDP", "TCP+UDP"] as const;
+/** One of GLOBAL_SERVICE_PROTOCOLS. */
+export type GlobalServiceProtocol = (typeof GLOBAL_SERVICE_PROTOCOLS)[number];
+
+/** One port of a global Service. */
+export interface GlobalServicePort {
+    readonly port: number;
+    readonly targetPort?: number;
+    readonly name?: string;
+    /** @default "TCP" */
+    readonly protocol?: GlobalServiceProtocol;
+}
+
 /** A Service served by the backends of every mesh cluster. */
 export interface GlobalServiceSpec {
     readonly name: string;
     readonly namespace: string;
-    readonly ports: ReadonlyArray<{ readonly port: number; readonly targetPort?: number; readonly name?: string }>;
+    readonly ports: readonly GlobalServicePort[];
     readonly selector: Readonly<Record<string, string>>;
     /** Prefer local or remote backends, or none. */
     readonly affinity: "none" | "local" | "remote";
@@ -56,7 +73,6 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
     const annotations: Record<string, string> = { [GLOBAL_SERVICE_ANNOTATION]: "true" };
     if (svc.notSharedIn.includes(clusterName)) annotations[SHARED_SERVICE_ANNOTATION] = "false";
     if (svc.affinity !== "none") annotations[SERVICE_AFFINITY_ANNOTATION] = svc.affinity;
-    const named = svc.ports.length > 1;
     return sortKeysDeep({
         apiVersion: "v1",
         kind: "Service",
@@ -64,14 +80,25 @@ export function globalServiceManifest(svc: GlobalServiceSpec, clusterName: strin
         spec: {
             type: "ClusterIP",
             selector: { ...svc.selector },
-            ports: svc.ports.map((p) => ({
-                // Kubernetes requires a name on every port once there is more than one.
-                ...(p.name !== undefined ? { name: p.name } : named ? { name: `port-${p.port}` } : {}),
-                port: p.port,
-                targetPort: p.targetPort ?? p.port,
-                protocol: "TCP",
-            })),
+            ports: globalServicePorts(svc.ports),
         },
+    });
+}
+
+/**
+ * The Service's port entries: one per protocol (TCP+UDP gives two, `<name>-tcp` and `<name>-udp`). Kubernetes requires
+ * a name on every entry once there is more than one: an unnamed port is `port-<port>`, as before UDP existed, so a
+ * TCP-only Service renders exactly as it did. Cilium merges a global Service's backends per port and protocol.
+ */
+export function globalServicePorts(ports: readonly GlobalServicePort[]): Array<Record<string, unknown>> {
+    const entries = ports.flatMap((p) =>
+        (p.protocol === "TCP+UDP" ? (["TCP", "UDP"] as const) : [p.protocol ?? "TCP"]).map((protocol) => ({ port: p, protocol, split: p.protocol === "TCP+UDP" })),
+    );
+    const named = entries.length > 1;
+    return entries.map(({ port: p, protocol, split }) => {
+        const base = p.name ?? (named ? `port-${p.port}` : undefined);
+        const name = base !== undefined && split ? `${base}-${protocol.toLowerCase()}` : base;
+        return { ...(name !== undefined ? { name } : {}), port: p.port, targetPort: p.targetPort ?? p.port, protocol };
     });
 }
 
@@ -84,10 +111,19 @@ export function globalServiceResourceName(component: string, svc: { readonly nam
     return `${component}-${svc.namespace}-${svc.name}`;
 }
 
-/** Endpoints in one cluster, by labels. */
+/** `to.cluster` value meaning every cluster of the mesh (the local one included). */
+export const ANY_CLUSTER = "*";
+
+/** Endpoints in one cluster (or, as a destination, in any: ANY_CLUSTER), by labels. */
 export interface ClusterEndpoints {
     readonly cluster: string;
     readonly labels: Readonly<Record<string, string>>;
+}
+
+/** One Kafka rule (CNP `toPorts[].rules.kafka[]`): Cilium 1.16–1.19 only; 1.20 removed Kafka (and generic L7) rules. */
+export interface KafkaRuleSpec {
+    readonly role?: "produce" | "consume";
+    readonly topic?: string;
 }
 
 /** What a cross-cluster policy allows. */
@@ -99,6 +135,26 @@ export interface CrossClusterPolicySpec {
     readonly to: ClusterEndpoints;
     /** TCP ports allowed; @default - every port */
     readonly ports?: readonly number[];
+    /** Kafka rules on those ports (Cilium < 1.20; the config refuses them on 1.20). @default - none */
+    readonly kafka?: readonly KafkaRuleSpec[];
+}
+
+/**
+ * The first Cilium release whose CNP CRD has no Kafka rules: `toPorts[].rules.kafka/l7/l7proto` removed (commit
+ * 73be778d "policy: Remove generic L7 policy support", in v1.20.0-pre.1; checked against the 1.20.0-pre.3 CRD).
+ */
+export const KAFKA_RULES_REMOVED_IN = "1.20.0";
+
+/**
+ * The selector labels of endpoints in `cluster`: the cluster label, or — for ANY_CLUSTER — an explicit "any cluster"
+ * (`io.cilium.k8s.policy.cluster` Exists). From 1.19 a selector that names no cluster matches only the local one
+ * (clustermesh.policyDefaultLocalCluster defaults to true), so a policy meant for every cluster must say so.
+ */
+function endpointSelector(endpoints: ClusterEndpoints): Record<string, unknown> {
+    if (endpoints.cluster === ANY_CLUSTER) {
+        return { matchLabels: { ...endpoints.labels }, matchExpressions: [{ key: CLUSTER_LABEL, operator: "Exists" }] };
+    }
+    return { matchLabels: { ...endpoints.labels, [CLUSTER_LABEL]: endpoints.cluster } };
 }
 
 /** Label selector for kube-dns (CoreDNS keeps the k8s-app=kube-dns label on kind and K3s). */
@@ -111,18 +167,19 @@ const KUBE_DNS_SELECTOR = { "k8s:io.kubernetes.pod.namespace": "kube-system", "k
  * Cilium operator creates them at run time, so this can only be applied after the Cilium release is ready.
  */
 export function crossClusterPolicy(spec: CrossClusterPolicySpec): KubernetesObject {
-    const target: Record<string, unknown> = { toEndpoints: [{ matchLabels: { ...spec.to.labels, [CLUSTER_LABEL]: spec.to.cluster } }] };
+    const target: Record<string, unknown> = { toEndpoints: [endpointSelector(spec.to)] };
     if (spec.ports && spec.ports.length > 0) {
-        target.toPorts = [{ ports: spec.ports.map((port) => ({ port: String(port), protocol: "TCP" })) }];
+        const kafka = spec.kafka && spec.kafka.length > 0 ? { rules: { kafka: spec.kafka.map((rule) => ({ ...rule })) } } : {};
+        target.toPorts = [{ ports: spec.ports.map((port) => ({ port: String(port), protocol: "TCP" })), ...kafka }];
     }
-    const describe = (e: ClusterEndpoints) => `${Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(",")} in ${e.cluster}`;
+    const describe = (e: ClusterEndpoints) => `${Object.entries(e.labels).map(([k, v]) => `${k}=${v}`).join(",")} in ${e.cluster === ANY_CLUSTER ? "any cluster" : e.cluster}`;
     return sortKeysDeep({
         apiVersion: "cilium.io/v2",
         kind: "CiliumNetworkPolicy",
         metadata: { name: spec.name, namespace: spec.namespace },
         spec: {
             description: `Allow ${describe(spec.from)} to reach ${describe(spec.to)}, and DNS`,
-            endpointSelector: { matchLabels: { ...spec.from.labels, [CLUSTER_LABEL]: spec.from.cluster } },
+            endpointSelector: endpointSelector(spec.from),
             egress: [
                 target,
                 {

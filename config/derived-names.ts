@@ -24,6 +24,12 @@ export const resourceNames = {
     cilium: (cluster: string) => `${cluster}-cilium`,
     ciliumNodes: (cluster: string) => `${cluster}-cilium-nodes`,
     ciliumVerify: (cluster: string) => `${cluster}-cilium-verify`,
+    /** The IPsec key of a cluster outside a mesh; a mesh's one key is meshIpsecKey (no cluster prefix, so it never collides). */
+    ipsecKey: (cluster: string) => `${cluster}-ipsec-key`,
+    meshIpsecKey: () => "ipsec-key",
+    ipsecSecret: (cluster: string) => `${cluster}-ipsec`,
+    gatewayApiCrds: (cluster: string) => `${cluster}-gateway-api`,
+    gateway: (cluster: string) => `${cluster}-gateway`,
     vcluster: (cluster: string, vcluster: string) => `${cluster}-${vcluster}`,
     starwarsDemo: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars`,
     starwarsVerify: (cluster: string, vcluster: string) => `${cluster}-${vcluster}-starwars-verify`,

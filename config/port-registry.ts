@@ -15,6 +15,10 @@ import { resolvedLoadBalancer } from "./resolved-cluster";
 import { isIpv4, isLoopbackHost, parseAddressRange } from "../lib/cidr";
 import { NODE_PORT_RANGE } from "../lib/k8s-formats";
 import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components/versions";
+import { DEFAULT_TUNNEL_PROTOCOL, HUBBLE_METRICS_PORT, TUNNEL_UDP_PORTS, WIREGUARD_UDP_PORT } from "../components/cilium-features";
+import { chainsOntoPrimaryCni } from "../components/cilium-values";
+import type { ClusterConfig } from "./schema";
+import { installsCilium } from "./resolve";
 import { quoteInput } from "../lib/user-input";
 import { K3S_DEFAULT_API_PORT } from "../components/defaults";
 
@@ -24,7 +28,7 @@ import { K3S_DEFAULT_API_PORT } from "../components/defaults";
  * (cilium/pkg/defaults/defaults.go ClusterHealthPort 4240, AgentHealthPort 9879; chart 1.16.19 values.yaml:1235
  * hubble.listenAddress ":4244", :2209 envoy healthPort 9878; templates/cilium-operator/deployment.yaml:187 9234 —
  * the same values in every chart of the support matrix, 1.17.18 to 1.20.0).
- * UDP ports (8472 VXLAN, 51820/51821 WireGuard) are left out: the API port and SSH are TCP and cannot clash there.
+ * UDP ports are claimed apart (kind "udpPort", nodeUdpPorts below): the API port and SSH are TCP and cannot clash there.
  */
 export const RESERVED_SERVER_PORTS: ReadonlyArray<{ readonly port: number; readonly what: string }> = [
     { port: 2379, what: "etcd client (K3s embedded etcd)" },
@@ -48,8 +52,25 @@ export const RESERVED_SERVER_PORTS: ReadonlyArray<{ readonly port: number; reado
     { port: 10259, what: "kube-scheduler" },
 ];
 
-/** What a claim is on: a NodePort, a TCP port of a host, a LoadBalancer address, a host (as a node). */
-export type ClaimKind = "nodePort" | "hostPort" | "address" | "host";
+/** What a claim is on: a NodePort, a TCP or UDP port of a host, a LoadBalancer address, a host (as a node). */
+export type ClaimKind = "nodePort" | "hostPort" | "udpPort" | "address" | "host";
+
+/**
+ * The UDP ports Cilium binds on every node of a cluster, which the network between nodes (and, in a mesh, between
+ * clusters) must let through: the tunnel's (VXLAN 8472 or Geneve 6081, tunnel mode only; components/cilium-features.ts
+ * TUNNEL_UDP_PORTS) and WireGuard's 51871 (WIREGUARD_UDP_PORT). Native routing and chaining onto a primary CNI bind no
+ * tunnel port.
+ */
+export function nodeUdpPorts(c: ClusterConfig): Array<{ readonly port: number; readonly what: string; readonly path: string }> {
+    if (!installsCilium(c)) return [];
+    const ports: Array<{ port: number; what: string; path: string }> = [];
+    if (c.cilium.routingMode === "tunnel" && !chainsOntoPrimaryCni(c.cilium.chaining?.mode)) {
+        const protocol = c.cilium.tunnelProtocol ?? DEFAULT_TUNNEL_PROTOCOL;
+        ports.push({ port: TUNNEL_UDP_PORTS[protocol], what: `Cilium's ${protocol === "vxlan" ? "VXLAN" : "Geneve"} tunnel`, path: "cilium.tunnelProtocol" });
+    }
+    if (c.cilium.encryption?.type === "wireguard") ports.push({ port: WIREGUARD_UDP_PORT, what: "Cilium's WireGuard device", path: "cilium.encryption.type" });
+    return ports;
+}
 
 /** One value a stack claims, in one scope, at one key (or reserved by K3s/Cilium, then `path` is undefined). */
 export interface Claim {
@@ -103,6 +124,10 @@ export function portRegistry(config: StackConfig): Claim[] {
                 claims.push({ kind: "address", scope: cluster, value: vc.loadBalancerIP, path: `${at}.vclusters[${j}].loadBalancerIP`, what: `the LoadBalancer address of vCluster ${vc.name}`, explicit: true, cluster: i });
             }
         });
+        const gateway = c.cilium.gatewayAPI?.enabled ? c.cilium.gatewayAPI.gateway : undefined;
+        if (gateway) {
+            claims.push({ kind: "address", scope: cluster, value: gateway.address, path: `${at}.cilium.gatewayAPI.gateway.address`, what: `the LoadBalancer address of Gateway ${gateway.namespace}/${gateway.name}`, explicit: true, cluster: i });
+        }
         // The planned address (config/resolve.ts meshApiserver), once it can be derived: an explicit address, or a pool
         // whose first entry parses (a broken pool has its own issue).
         // Either pool (MetalLB or Cilium LB-IPAM), read from the same resolved load balancer as meshApiserver.
@@ -126,6 +151,10 @@ export function portRegistry(config: StackConfig): Claim[] {
                 for (const reserved of RESERVED_SERVER_PORTS) {
                     claims.push({ kind: "hostPort", scope: server, value: reserved.port, what: `reserved: ${reserved.what}`, explicit: true, cluster: i });
                 }
+                if (installsCilium(c) && c.cilium.hubble.metrics) {
+                    // The agent runs on the host network: its metrics server takes the port on every node (values.yaml hubble.metrics.port).
+                    claims.push({ kind: "hostPort", scope: server, value: HUBBLE_METRICS_PORT, what: "reserved: Hubble metrics server (Cilium agent, with cilium.hubble.metrics)", explicit: true, cluster: i });
+                }
                 claims.push({ kind: "hostPort", scope: server, value: k3s.apiPort, path: `${at}.source.k3s.apiPort`, what: `the K3s API port of ${c.name}`, explicit: true, cluster: i });
                 if (hostKey(node.host) !== "localhost") {
                     // The SSH port's key: source.k3s.port for the `host` shorthand, servers[n].port otherwise.
@@ -134,6 +163,9 @@ export function portRegistry(config: StackConfig): Claim[] {
             }
             [...servers, ...agents].forEach((node) => {
                 claims.push({ kind: "host", scope: "stack", value: hostKey(node.host), path: node.path, what: `a node of ${c.name}`, explicit: true, cluster: i });
+                for (const udp of nodeUdpPorts(c)) {
+                    claims.push({ kind: "udpPort", scope: `host ${hostKey(node.host)}`, value: udp.port, path: `${at}.${udp.path}`, what: `UDP ${udp.port}: ${udp.what}`, explicit: true, cluster: i });
+                }
             });
             // The registration address (a VIP or load balancer in front of the servers) is this cluster's too: another
             // cluster's node or registration address there would join the wrong cluster. Within the cluster it may be
@@ -160,6 +192,8 @@ function collisionMessage(kind: ClaimKind, value: string | number, other: Claim,
             return `${value} is also ${describe(other)}; ${other.scope === "mesh" ? "with kube-proxy replacement each mesh cluster needs its own clustermesh-apiserver NodePort (cilium#24692)" : "each NodePort of a cluster must be unique"}: pick a free port in ${NODE_PORT_RANGE.first}-${NODE_PORT_RANGE.last}`;
         case "hostPort":
             return `${value} is also ${describe(other)} on the same machine; pick a free port`;
+        case "udpPort":
+            return `UDP ${value} is also ${describe(other)} on the same machine`;
         case "address":
             return `${quoteInput(value)} is also ${describe(other)}; each LoadBalancer Service needs its own address`;
         case "host":
@@ -187,6 +221,9 @@ export function registryIssues(claims: readonly Claim[]): ConfigIssue[] {
             owners.set(key, claim);
             continue;
         }
+        // A node runs one Cilium agent, so one UDP port on a host twice means a host listed twice, which the host rule
+        // reports; the UDP claims are there to say which ports the nodes' network must let through.
+        if (claim.kind === "udpPort") continue;
         // A registration address and a node of the same cluster: k3sTopology's (it may be the first server).
         if (claim.kind === "host" && claim.cluster === owner.cluster && [claim, owner].some((c) => c.path?.endsWith(".registrationAddress"))) continue;
         // Two K3s clusters on one host: the host rule reports it once, not again for each port they share.

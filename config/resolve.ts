@@ -9,6 +9,7 @@ import { CLUSTERMESH_NODEPORT_BASE, VCLUSTER_NODEPORT_BASE } from "../components
 import { firstPoolAddress, type MeshApiserverPlacement } from "../components/mesh-plan";
 import { kindNodeKubernetes, minorOf } from "../components/support-matrix";
 import { assertNever } from "../lib/assert-never";
+import { coveringCidr, type EncryptionInput } from "../components/cilium-features";
 import { DEFAULT_LOAD_BALANCER_PROVIDER, LoadBalancerProvider } from "../components/load-balancer";
 import { DEFAULT_MESH_SERVICE_TYPE } from "../components/defaults";
 import type { CiliumLoadBalancerConfig, MetallbConfig, ClusterConfig, TenantNetworkPolicyConfig, VClusterConfig, K3sSourceConfig, KindSourceConfig, KubeconfigSourceConfig, StackConfig, StackReferenceSourceConfig } from "./schema";
@@ -144,6 +145,11 @@ export function meshApiserver(config: StackConfig, cluster: ClusterConfig, membe
         }
         case "NodePort":
             return { type: "NodePort", nodeAddress: cluster.clustermesh?.nodeAddress, nodePort: clustermeshNodePort(cluster, memberIndex) };
+        case "ClusterIP": {
+            const address = cluster.clustermesh?.apiserverIP;
+            if (address === undefined) throw new Error(`mesh member ${cluster.name}: ClusterIP without clustermesh.apiserverIP passed the rules (internal error)`);
+            return { type: "ClusterIP", address };
+        }
         default:
             return assertNever(serviceType);
     }
@@ -260,4 +266,26 @@ export function clusterKubernetes(cluster: ClusterConfig): ClusterKubernetes | u
             return stated && minor ? { version: stated.replace(/^v/, ""), minor, key: `source.${source.type}.kubernetesVersion` } : undefined;
         }
     }
+}
+
+/** The encryption input of a cluster's config, as the builders take it. */
+export function encryptionOf(cluster: ClusterConfig): EncryptionInput | undefined {
+    const encryption = cluster.cilium.encryption;
+    if (!encryption) return undefined;
+    return encryption.type === "wireguard" ? { type: "wireguard", nodeEncryption: encryption.nodeEncryption ?? false } : { type: "ipsec", nodeEncryption: encryption.nodeEncryption as false | undefined };
+}
+
+/** Whether the cluster's Gateway API controller is on. */
+export function gatewayApiOn(cluster: ClusterConfig): boolean {
+    return cluster.cilium.gatewayAPI !== undefined && cluster.cilium.gatewayAPI.enabled;
+}
+
+/**
+ * The native-routing CIDR a cluster renders: in a native-routed mesh the CIDR covering every member's pod CIDR (the
+ * same in every member), else undefined (the cluster's own pod CIDR).
+ */
+export function meshNativeRoutingCidr(config: StackConfig, cluster: ClusterConfig): string | undefined {
+    const members = meshMembers(config).filter(installsCilium);
+    if (cluster.cilium.routingMode !== "native" || members.length < 2 || !members.includes(cluster)) return undefined;
+    return coveringCidr(members.map((c) => c.podCidr));
 }

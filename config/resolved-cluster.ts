@@ -9,12 +9,14 @@
  * them for composition, which reads the model instead of the config's optional keys.
  */
 import type { ClusterConfig, CiliumConfig, StackConfig, VClusterConfig, MetallbConfig, CiliumLoadBalancerConfig } from "./schema";
-import { clusterSource, createdNodeCount, installsCilium, k3sNodes, meshApiserver, meshMembers, vclusterExposure, type ClusterSource, type K3sNodes, type VClusterExposureConfig } from "./resolve";
+import { clusterSource, createdNodeCount, encryptionOf, gatewayApiOn, installsCilium, meshNativeRoutingCidr, k3sNodes, meshApiserver, meshMembers, vclusterExposure, type ClusterSource, type K3sNodes, type VClusterExposureConfig } from "./resolve";
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { CiliumValuesInput } from "../components/cilium-values";
 import { k3sAddresses } from "../components/k3s-topology";
 import { KIND_API_SERVER_CONTAINER_PORT } from "../components/kind-config";
 import type { HostApiServerPort } from "../components/tenant-fence";
+import { gatewayApiReleaseFor, type GatewayApiRelease, type GatewaySpecInput } from "../components/gateway-api";
+import { DEFAULT_IPSEC_KEY_ID } from "../components/ipsec-key";
 import { assertNever } from "../lib/assert-never";
 import { isLoopbackHost } from "../lib/cidr";
 
@@ -165,11 +167,44 @@ export function ciliumInput(cluster: ClusterConfig): CiliumInput {
             : { enabled: false },
         routingMode: cilium.routingMode,
         ipamMode: cilium.ipamMode,
-        hubble: cilium.hubble,
+        // The chart's Hubble input: relay, UI and its NodePort, and the metrics with their ServiceMonitor when on.
+        hubble: {
+            relay: cilium.hubble.relay,
+            ui: cilium.hubble.ui,
+            ...(cilium.hubble.uiNodePort !== undefined ? { uiNodePort: cilium.hubble.uiNodePort } : {}),
+            ...(cilium.hubble.metrics ? { metrics: { enabled: cilium.hubble.metrics, serviceMonitor: cilium.hubble.serviceMonitor } } : {}),
+        },
         nodeSelector: cilium.nodeSelector,
         tolerations: cilium.tolerations,
         ...(cilium.operatorReplicas !== undefined ? { operatorReplicas: cilium.operatorReplicas } : {}),
         chaining: chaining ? { mode: chaining.mode, target: chaining.target, routerCidr: chaining.routerCidr } : undefined,
+        ...(encryptionOf(cluster) ? { encryption: encryptionOf(cluster) } : {}),
+        ...(cilium.tunnelProtocol !== undefined ? { tunnelProtocol: cilium.tunnelProtocol } : {}),
+        ...(cilium.devices !== undefined ? { devices: cilium.devices } : {}),
+        ...(gatewayApiOn(cluster) ? { gatewayAPI: { enabled: true as const } } : {}),
+    };
+}
+
+/** What a cluster adds around its Cilium release: the IPsec key's id and whether the mesh shares it, the Gateway API. */
+export interface CiliumExtras {
+    /** IPsec: the key id; `shared` when every IPsec mesh member uses the one mesh key. */
+    readonly ipsec?: { readonly keyId: number; readonly shared: boolean };
+    /** Gateway API: the CRD release for this Cilium, and the optional Gateway. */
+    readonly gatewayApi?: { readonly release: GatewayApiRelease; readonly gateway?: GatewaySpecInput };
+}
+
+/** The extras of a cluster (see CiliumExtras); the rules have refused Gateway API where no CRD release is locked. */
+export function ciliumExtras(config: StackConfig, cluster: ClusterConfig): CiliumExtras {
+    const encryption = cluster.cilium.encryption;
+    const ipsec = installsCilium(cluster) && encryption?.type === "ipsec" ? { keyId: encryption.keyId ?? DEFAULT_IPSEC_KEY_ID, shared: meshMembers(config).includes(cluster) } : undefined;
+    const release = installsCilium(cluster) && gatewayApiOn(cluster) ? gatewayApiReleaseFor(cluster.cilium.version) : undefined;
+    const gateway = cluster.cilium.gatewayAPI?.gateway;
+    const lb = resolvedLoadBalancer(cluster);
+    return {
+        ...(ipsec ? { ipsec } : {}),
+        ...(release
+            ? { gatewayApi: { release, ...(gateway && lb.type !== "none" ? { gateway: { name: gateway.name, namespace: gateway.namespace, address: gateway.address, loadBalancer: lb.type } } : {}) } }
+            : {}),
     };
 }
 
@@ -199,6 +234,8 @@ export interface ResolvedCluster {
     /** Cilium's settings, the chart input they decide, and whether this stack installs Cilium at all. */
     readonly cilium: CiliumConfig;
     readonly ciliumInput: CiliumInput;
+    /** The IPsec key and Gateway API pieces around the Cilium release. */
+    readonly ciliumExtras: CiliumExtras;
     readonly installsCilium: boolean;
     readonly loadBalancer: ResolvedLoadBalancer;
     /** Where the clustermesh-apiserver answers, for a mesh member (index in the mesh's members); else undefined. */
@@ -206,7 +243,7 @@ export interface ResolvedCluster {
     readonly vclusters: readonly ResolvedVCluster[];
     /**
      * The LoadBalancer addresses the cluster's load balancer must hand out as requested: the clustermesh-apiserver's
-     * (a LoadBalancer mesh member) and each LoadBalancer vCluster's.
+     * (a LoadBalancer mesh member), each LoadBalancer vCluster's and the Gateway's (cilium.gatewayAPI.gateway).
      */
     readonly claimedAddresses: readonly string[];
 }
@@ -218,9 +255,13 @@ export function resolveCluster(config: StackConfig, index: number): ResolvedClus
     const memberIndex = meshMembers(config).indexOf(cluster);
     const apiserver = memberIndex >= 0 ? meshApiserver(config, cluster, memberIndex) : undefined;
     const vclusters = cluster.vclusters.map((vc, j) => ({ config: vc, exposure: vclusterExposure(cluster, j) }));
+    // In a native-routed mesh every member's native-routing CIDR covers all members' pod CIDRs (meshNativeRoutingCidr).
+    const nativeRoutingCidr = meshNativeRoutingCidr(config, cluster);
+    const extras = ciliumExtras(config, cluster);
     const claimedAddresses = [
         ...(apiserver?.type === "LoadBalancer" ? [apiserver.address] : []),
         ...vclusters.flatMap((vc) => (vc.exposure.type === "LoadBalancer" ? [vc.exposure.address] : [])),
+        ...(extras.gatewayApi?.gateway ? [extras.gatewayApi.gateway.address] : []),
     ];
     return {
         config: cluster,
@@ -234,7 +275,8 @@ export function resolveCluster(config: StackConfig, index: number): ResolvedClus
         ...(source.type === "kind" ? { kindWorkers: source.kind.workers } : {}),
         ...(createdNodeCount(cluster) !== undefined ? { createdNodeCount: createdNodeCount(cluster) } : {}),
         cilium: cluster.cilium,
-        ciliumInput: ciliumInput(cluster),
+        ciliumInput: nativeRoutingCidr === undefined ? ciliumInput(cluster) : { ...ciliumInput(cluster), nativeRoutingCidr },
+        ciliumExtras: extras,
         installsCilium: installsCilium(cluster),
         loadBalancer: resolvedLoadBalancer(cluster),
         ...(apiserver ? { meshApiserver: apiserver } : {}),

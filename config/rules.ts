@@ -17,6 +17,7 @@ import { chainingConsistent, ciliumLoadBalancer, hubbleConsistent, operatorRepli
 import { vclustersConsistent } from "./rules/tenant-rules";
 import { k3sDay2Settings } from "./rules/k3s-day2-rules";
 import { loadBalancersServed, meshRules, settingsWithoutEffect } from "./rules/mesh-rules";
+import { ciliumFeatureIssues } from "./rules/cilium-feature-rules";
 
 /** Every cross-field rule, in the order their messages are reported. */
 export const CROSS_FIELD_RULES: readonly Rule[] = [
@@ -40,6 +41,7 @@ export const CROSS_FIELD_RULES: readonly Rule[] = [
     settingsWithoutEffect,
     loadBalancersServed,
     ciliumLoadBalancer,
+    ciliumFeatureIssues,
     derivedNameIssues,
 ];
 

@@ -99,7 +99,16 @@ export function composeMeshServices(planned: PlannedMesh, clusters: ReadonlyArra
         const servicesName = resourceNames.meshServices(member.config.name);
         const services = new MeshServices(
             servicesName,
-            { provider: member.access.provider, clusterName: member.config.name, ciliumRelease: member.ciliumRelease, globalServices },
+            {
+                provider: member.access.provider,
+                clusterName: member.config.name,
+                ciliumRelease: member.ciliumRelease,
+                globalServices,
+                // Each policy is enforced where its `from` pods run.
+                policies: mesh.policies
+                    .filter((policy) => policy.from.cluster === member.config.name)
+                    .map((policy) => ({ name: policy.name, namespace: policy.namespace, from: policy.from, to: policy.to, ports: policy.ports, kafka: policy.kafka })),
+            },
             // The children carry it too (they do not inherit a component's dependsOn).
             { dependsOn: [member.ciliumRelease], aliases: formerParent },
         );

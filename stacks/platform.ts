@@ -27,6 +27,7 @@ import { clusterAccess, ClusterAccess } from "./sources";
 import { composeMeshServices, planClusterMesh, PlannedMesh } from "./mesh";
 import type { ComposedCluster } from "./composed";
 import { deployedVersionsOutput, platformOutputs, type PlatformOutputs } from "./outputs";
+import { beforeCilium, gatewayAfterCilium, ipsecKeys, type IpsecKey } from "./cilium-extras";
 
 /**
  * The whole composition, as phases in one straight line: cluster access → mesh plan (CA, addresses, load
@@ -45,6 +46,8 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
     // Phase 2: the mesh plan, which the members' Cilium values need.
     const mesh = planClusterMesh(loaded, accesses);
     const extraValues = mesh?.ciliumValues ?? new Map<string, pulumi.Input<Record<string, unknown>>>();
+    // IPsec keys before any cluster's Cilium: a mesh's members share one.
+    const ipsec = ipsecKeys(resolved, (cluster) => cluster.protect ?? defaultProtect(stackName));
 
     // Phase 3: per cluster, Cilium and the tenants.
     const clusters = accesses.map(({ config: cluster, resolved: model, access }): ComposedCluster => {
@@ -61,10 +64,11 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
         const meshValues = extraValues.get(cluster.name);
         // The mesh values are a plain object with Output leaves (only the CA secret): merged as they are, so the
         // rest stays readable in the plan. The L2 keys (l2announcements, k8sClientRateLimit, devices) are not mesh keys.
-        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, lbipam.devices) : undefined;
+        // cilium.devices, when set, is the agent's whole device list (the rules keep the announcing NICs among it).
+        const l2Values = lbipam ? l2AnnouncementValues(lbipam.addresses, model.ciliumInput.devices ?? lbipam.devices) : undefined;
         const ciliumExtra = l2Values ? (meshValues === undefined ? l2Values : { ...(meshValues as Record<string, unknown>), ...l2Values }) : meshValues;
         const installed: { cilium?: CiliumInstall; ciliumNodes?: CiliumNodes } = model.installsCilium
-            ? installCilium(cluster, model, access, ciliumExtra, protect, userChartValues(loaded, ["clusters", model.index, "cilium", "values"]))
+            ? installCilium(cluster, model, access, ciliumExtra, protect, ipsec.get(cluster.name), userChartValues(loaded, ["clusters", model.index, "cilium", "values"]))
             : {};
         const vclusters = cluster.vclusters.map(
             (vc, index) =>
@@ -148,6 +152,7 @@ function installCilium(
     access: ClusterAccess,
     extraValues: pulumi.Input<Record<string, unknown>> | undefined,
     protect: boolean,
+    ipsecKey: IpsecKey | undefined,
     userValues: Readonly<Record<string, unknown>> | undefined,
 ): { cilium: CiliumInstall; ciliumNodes?: CiliumNodes } {
     const chaining = cluster.cilium.chaining;
@@ -171,6 +176,8 @@ function installCilium(
     // Nodes the agents (and the operator, which shares their nodeSelector) can run on, when Kubeloom knows them:
     // the nodes it created, or the ones chaining.nodes marks. Unknown: the chart's default (defaultOperatorReplicas).
     const ciliumNodeCount = model.createdNodeCount ?? (chaining && chaining.nodes.length > 0 ? chaining.nodes.length : undefined);
+    // The IPsec Secret the agents mount and the Gateway API CRDs the operator looks for, before the release.
+    const before = beforeCilium(cluster.name, model.ciliumExtras, access, ipsecKey, protect);
     const cilium = new CiliumInstall(
         resourceNames.cilium(cluster.name),
         {
@@ -186,8 +193,9 @@ function installCilium(
             },
             extraValues,
         },
-        { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? [])] },
+        { protect, dependsOn: [...(access.creator ? [access.creator] : []), ...(ciliumNodes?.resources ?? []), ...before.resources] },
     );
+    gatewayAfterCilium(cluster.name, model.ciliumExtras, access, [cilium.release, ...(before.gatewayApiCrds?.resources ?? [])], protect);
     if (cluster.cilium.verify) {
         const verify: CiliumVerifyInput = {
             clusterName: cluster.name,

@@ -7,8 +7,9 @@ import type { ClusterConfig } from "../schema";
 import { DEFAULT_K3S_DISABLE } from "../../components/versions";
 import { clusterLoadBalancer, clusterSource, installsCilium, loadBalancerAddresses, meshMembers } from "../resolve";
 import { createsCluster, nodeAddress } from "../resolved-cluster";
-import { LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
-import { contains, findOverlaps, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../../lib/cidr";
+import { compareVersions, LBIPAM_MIN_CILIUM } from "../../components/support-matrix";
+import { contains, findOverlaps, intToIpv4, ipv4ToInt, LabelledInterval, parseAddressRange, parseCidr, Ipv4Interval } from "../../lib/cidr";
+import { EXTERNAL_APISERVER_SERVICE_FROM } from "../../components/mesh-plan";
 import { duplicates, Rule } from "./rule";
 import { quoteInput } from "../../lib/user-input";
 
@@ -140,8 +141,10 @@ export const meshRules: Rule = (config) => {
                     issues.push({ path: `clusters[${i}].clustermesh.${key}`, message: "is only used with mesh.serviceType NodePort (it is LoadBalancer); remove it or change mesh.serviceType" });
                 }
             }
+        } else if (mesh.serviceType === "ClusterIP") {
+            issues.push(...clusterIpApiserverIssues(c, i));
         } else if (c.clustermesh?.apiserverIP !== undefined) {
-            issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: "is only used with mesh.serviceType LoadBalancer (it is NodePort); remove it or change mesh.serviceType" });
+            issues.push({ path: `clusters[${i}].clustermesh.apiserverIP`, message: "is only used with mesh.serviceType LoadBalancer or ClusterIP (it is NodePort); remove it or change mesh.serviceType" });
         }
         // MetalLB owns LoadBalancer Services only if K3s' own ServiceLB (klipper-lb) is off; both would answer.
         if (metallb && c.source.k3s && !c.source.k3s.disable.includes("servicelb")) {
@@ -228,3 +231,30 @@ export const loadBalancersServed: Rule = (config) => {
         return issues;
     });
 };
+
+/**
+ * A ClusterIP member's clustermesh-apiserver: its fixed ClusterIP (`clustermesh.apiserverIP`) is required and must be
+ * a usable address of its service CIDR (not the network address, nor the first one, which the API server gives the
+ * `kubernetes` Service); Cilium ≥ 1.19, whose chart lets Kubeloom create the Service (mesh-plan.ts
+ * EXTERNAL_APISERVER_SERVICE_FROM); no NodePort keys. That the members' ClusterIPs are routable between the clusters
+ * (Cilium's Cluster Mesh guide: "This requires the ClusterIPs are routable between clusters") is the network's, and
+ * cannot be checked here.
+ */
+function clusterIpApiserverIssues(c: ClusterConfig, i: number): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    const at = `clusters[${i}].clustermesh`;
+    const ip = c.clustermesh?.apiserverIP;
+    const service = parseCidr(c.serviceCidr) as Ipv4Interval;
+    if (ip === undefined) {
+        issues.push({ path: `${at}.apiserverIP`, message: `is required with mesh.serviceType ClusterIP: the clustermesh-apiserver Service's fixed ClusterIP, which the other clusters dial (an address of serviceCidr ${c.serviceCidr}, e.g. ${intToIpv4(service.first + 10)})` });
+    } else if (!contains(service, ipv4ToInt(ip)) || ipv4ToInt(ip) <= service.first + 1 || ipv4ToInt(ip) >= service.last) {
+        issues.push({ path: `${at}.apiserverIP`, message: `"${ip}" is not a usable ClusterIP of serviceCidr ${c.serviceCidr} (inside it, past the network address and the kubernetes Service's first address, before the broadcast address)` });
+    }
+    if (compareVersions(c.cilium.version, EXTERNAL_APISERVER_SERVICE_FROM) < 0) {
+        issues.push({ path: `clusters[${i}].cilium.version`, message: `"${c.cilium.version}" cannot serve mesh.serviceType ClusterIP: only Cilium 1.19 or newer lets Kubeloom create the clustermesh-apiserver Service with a fixed ClusterIP (clustermesh.apiserver.service.externallyCreated); use 1.19.6 or 1.20.0, or another serviceType` });
+    }
+    for (const key of ["nodePort", "nodeAddress"] as const) {
+        if (c.clustermesh?.[key] !== undefined) issues.push({ path: `${at}.${key}`, message: "is only used with mesh.serviceType NodePort (it is ClusterIP); remove it or change mesh.serviceType" });
+    }
+    return issues;
+}

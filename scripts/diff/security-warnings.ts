@@ -1,13 +1,15 @@
 /**
  * One-line warnings for security-relevant changes in a plan diff: tenant isolation off, a network policy removed
  * (the program's own or a chart's), Pod Security Admission loosened, a vCluster API newly exposed outside the
- * cluster, a quota removed, Cilium policy enforcement turned off, and chart values that weaken isolation or
- * visibility (WEAKENING_VALUES). Pure: plan resources in, sentences out.
+ * cluster, a quota removed, Cilium policy enforcement or transparent encryption turned off, chart values that weaken
+ * isolation or visibility (WEAKENING_VALUES), and the Cluster Mesh policy scope that silently narrows on a 1.18 → 1.19+
+ * upgrade. Pure: plan resources in, sentences out.
  */
 import type { KubeObject } from "../plan/render/objects";
 import type { PlannedResource } from "../plan/offline-plan";
 import { objectRef } from "./rendered-diff";
 import { INGRESS_ISOLATION_POLICY } from "../../components/tenant-fence";
+import { compareVersions } from "../../components/support-matrix";
 import { ENFORCE_LABEL, isPodSecurityLevel, podSecurityStrictness } from "../../lib/pod-security";
 import { HELM_RELEASE_TYPE } from "../plan/resource-types";
 
@@ -48,9 +50,26 @@ function pssWarning(where: string, beforeLabels: unknown, afterLabels: unknown):
 }
 
 /**
- * Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement). It reads the chart keys
- * in the plan, not the config or the builders (vcluster-values.ts, cilium-values.ts write them), on purpose: the
- * diff judges what would be applied, whatever produced it.
+ * The first Cilium release whose `clustermesh.policyDefaultLocalCluster` defaults to true (values.yaml: false in
+ * 1.18.12, true in 1.19.6 and 1.20.0): from it, a policy selector that names no cluster matches only the local one.
+ */
+export const POLICY_DEFAULT_LOCAL_CLUSTER_FROM = "1.19.0";
+
+/** Warnings of a Cilium release's version step: the mesh policy scope that narrows without any config change. */
+function ciliumUpgradeWarnings(resourceName: string, beforeVersion: unknown, afterVersion: unknown, afterValues: unknown): string[] {
+    if (typeof beforeVersion !== "string" || typeof afterVersion !== "string") return [];
+    const crosses = compareVersions(beforeVersion, POLICY_DEFAULT_LOCAL_CLUSTER_FROM) < 0 && compareVersions(afterVersion, POLICY_DEFAULT_LOCAL_CLUSTER_FROM) >= 0;
+    const meshMember = get(afterValues, "clustermesh.useAPIServer") === true;
+    if (!crosses || !meshMember || get(afterValues, "clustermesh.policyDefaultLocalCluster") !== undefined) return [];
+    return [
+        `policy scope narrowed: ${resourceName} Cilium ${beforeVersion} → ${afterVersion} turns clustermesh.policyDefaultLocalCluster on: a CiliumNetworkPolicy selector that names no cluster (io.cilium.k8s.policy.cluster) now matches only this cluster's endpoints, not the mesh's; name the clusters in such policies before upgrading`,
+    ];
+}
+
+/**
+ * Warnings for one release's values (vCluster isolation and exposure, Cilium enforcement and encryption). It reads the
+ * chart keys in the plan, not the config or the builders (vcluster-values.ts, cilium-values.ts write them), on purpose:
+ * the diff judges what would be applied, whatever produced it.
  */
 function valuesWarnings(name: string, chart: string, before: unknown, after: unknown): string[] {
     const warnings: string[] = [];
@@ -70,6 +89,9 @@ function valuesWarnings(name: string, chart: string, before: unknown, after: unk
     }
     if (chart === "cilium" && now("policyEnforcementMode") === "never" && was("policyEnforcementMode") !== "never") {
         warnings.push(`policy enforcement off: Cilium ${name} policyEnforcementMode never`);
+    }
+    if (chart === "cilium" && was("encryption.enabled") === true && now("encryption.enabled") !== true) {
+        warnings.push(`encryption off: Cilium ${name} no longer encrypts pod traffic between nodes and clusters (encryption.type ${String(was("encryption.type"))} removed); it crosses the network in clear`);
     }
     return warnings;
 }
@@ -133,7 +155,10 @@ export function securityWarnings(pairs: readonly ResourcePair[]): string[] {
         }
         if (before && after && resource.type === HELM_RELEASE_TYPE) {
             const name = String(after.inputs.name ?? after.name);
-            warnings.push(...valuesWarnings(name, String(after.inputs.chart), before.inputs.values, after.inputs.values));
+            // Every cluster's Cilium release is called "cilium": the resource name says which cluster.
+            const label = after.inputs.chart === "cilium" ? `${name} (${after.name})` : name;
+            warnings.push(...valuesWarnings(label, String(after.inputs.chart), before.inputs.values, after.inputs.values));
+            if (after.inputs.chart === "cilium") warnings.push(...ciliumUpgradeWarnings(after.name, before.inputs.version, after.inputs.version, after.inputs.values));
             if (before.rendered && after.rendered) warnings.push(...renderedWarnings(name, before.rendered, after.rendered));
         }
         if (before && !after && resource.type === HELM_RELEASE_TYPE && before.rendered) {

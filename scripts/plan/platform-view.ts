@@ -92,7 +92,7 @@ export interface MeshMemberView {
 
 /** Cilium Cluster Mesh across the stack's clusters. */
 export interface MeshView {
-    readonly serviceType: "LoadBalancer" | "NodePort";
+    readonly serviceType: "LoadBalancer" | "NodePort" | "ClusterIP";
     readonly members: readonly MeshMemberView[];
     readonly globalServices: readonly string[];
     readonly demo: boolean;
@@ -203,8 +203,8 @@ export function platformView(config: StackConfig, stack: string): PlatformView {
                   members: members.map((cluster) => {
                       const placement = cluster.meshApiserver!;
                       const apiserver =
-                          placement.type === "LoadBalancer"
-                              ? `${placement.address}:${CLUSTERMESH_APISERVER_PORT}`
+                          placement.type === "LoadBalancer" || placement.type === "ClusterIP"
+                              ? `${placement.type === "ClusterIP" ? "ClusterIP " : ""}${placement.address}:${CLUSTERMESH_APISERVER_PORT}`
                               : `NodePort ${placement.nodePort}${placement.nodeAddress !== undefined ? ` on ${placement.nodeAddress}` : ""}`;
                       return { cluster: cluster.config.name, apiserver };
                   }),

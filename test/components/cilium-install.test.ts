@@ -135,6 +135,21 @@ describe("CiliumInstall component", function () {
         );
     });
 
+    it("fails before creating anything on a feature combination Cilium refuses (Gateway API on 1.18, a tunnel protocol with native routing)", async () => {
+        await assert.rejects(
+            planProgram(() => {
+                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), version: "1.18.12", values: { ...values("h"), gatewayAPI: { enabled: true } } });
+            }),
+            /CiliumInstall c: Cilium gatewayAPI needs Cilium 1\.19 or newer/,
+        );
+        await assert.rejects(
+            planProgram(() => {
+                new CiliumInstall("c", { provider: new k8s.Provider("p", { kubeconfig: "x" }), values: { ...values("h"), routingMode: "native", tunnelProtocol: "geneve" } });
+            }),
+            /CiliumInstall c: Cilium tunnelProtocol "geneve" is only used with routingMode: tunnel/,
+        );
+    });
+
     it("fails before creating anything on a chart version outside the support matrix", async () => {
         await assert.rejects(
             planProgram(() => {

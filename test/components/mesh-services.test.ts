@@ -12,7 +12,7 @@ import {
 import { DEMO_IMAGES, demoGlobalService, demoPolicy, demoWorkloads, meshVerifyScript, rebelBaseResponse } from "../../components/mesh-demo";
 import { KUBECONFIG_ENV as VERIFY_KUBECONFIG_ENV } from "../../lib/shell";
 import { at } from "../support/helpers";
-import { CILIUM_CRD_READ_AT, ciliumCrdFile, CRD_FILES, validateCustomResource } from "../support/crd-schemas";
+import { CILIUM_CRD_READ_AT, ciliumCrdFile, CRD_FILES, validateCustomResource, celProblems } from "../support/crd-schemas";
 import { supportedVersions } from "../../components/support-matrix";
 import { formatSchemaErrors } from "../support/schemas";
 
@@ -62,7 +62,7 @@ describe("crossClusterPolicy", () => {
         ports: [80],
     });
 
-    // 1.20.0 is checked against the 1.19.4 CRD: no 1.20 CRD is available (test/support/crd-schemas.ts, CILIUM_CRD_READ_AT).
+    // 1.20.0 is checked against the 1.20.0-pre.3 CRD, the newest 1.20 tree readable offline (test/support/crd-schemas.ts).
     for (const version of supportedVersions("cilium")) {
         it(`validates against the CiliumNetworkPolicy CRD for Cilium ${version} (read at ${CILIUM_CRD_READ_AT[version]})`, () => {
             assert.equal(policy.apiVersion, "cilium.io/v2");
@@ -75,6 +75,21 @@ describe("crossClusterPolicy", () => {
             assert.equal(egress[0].toEndpoints?.[0].matchLabels[CLUSTER_LABEL], "c2");
         });
     }
+
+    it("a Kafka port rule passes the 1.19 CRD and is refused by 1.20's (kafka/l7/l7proto removed), which the policy never writes", () => {
+        const egress = (policy.spec as { egress: Array<Record<string, unknown>> }).egress;
+        const withKafka = { ...policy, spec: { ...policy.spec, egress: [{ ...egress[0], toPorts: [{ ports: [{ port: "9092", protocol: "TCP" }], rules: { kafka: [{ role: "produce", topic: "empire" }] } }] }] } };
+        assert.deepEqual(validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", "1.19.6"), withKafka), []);
+        assert.notDeepEqual(validateCustomResource(ciliumCrdFile("ciliumnetworkpolicies", "1.20.0"), withKafka), []);
+        assert.ok(!JSON.stringify(policy).includes("kafka"));
+    });
+
+    it("1.20's CEL rule: a policy with neither spec nor specs is refused, this one passes", () => {
+        const file = ciliumCrdFile("ciliumnetworkpolicies", "1.20.0");
+        assert.deepEqual(celProblems(file, policy), []);
+        assert.deepEqual(celProblems(file, { apiVersion: policy.apiVersion, kind: policy.kind }), ["spec or specs must be provided"]);
+        assert.deepEqual(celProblems(ciliumCrdFile("ciliumnetworkpolicies", "1.19.6"), { apiVersion: policy.apiVersion }), [], "no such rule before 1.20");
+    });
 
     it("the 1.19 CRD rejects fromRequires/toRequires, which the policy never uses", () => {
         const withRequires = { ...policy, spec: { ...policy.spec, ingress: [{ fromRequires: [{ matchLabels: { a: "b" } }] }] } };

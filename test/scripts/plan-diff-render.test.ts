@@ -214,3 +214,30 @@ describe("plan:diff on the real program, rendered through helm ($KUBELOOM_HELM)"
         assert.ok(!old.warnings.some((w) => w.includes("kubeloom-tenant-egress")), "on 0.20 Kubeloom writes no egress fence");
     });
 });
+
+describe("plan:diff warnings of Cilium features", () => {
+    const ciliumRelease = (version: string, values: Record<string, unknown>) =>
+        resource("kubeloom:index:CiliumInstall$kubernetes:helm.sh/v3:Release", "c1-cilium-release", { name: "cilium", chart: "cilium", namespace: "kube-system", version, values });
+    const meshValues = { clustermesh: { useAPIServer: true } };
+
+    it("warns when transparent encryption is turned off, not when it is turned on or kept", () => {
+        const on = ciliumRelease("1.20.0", { encryption: { enabled: true, type: "wireguard", nodeEncryption: false } });
+        const off = ciliumRelease("1.20.0", {});
+        assert.deepEqual(diffPlans({ stack: "mesh", base: plan([on]), head: plan([off]) }).warnings, [
+            "encryption off: Cilium cilium (c1-cilium-release) no longer encrypts pod traffic between nodes and clusters (encryption.type wireguard removed); it crosses the network in clear",
+        ]);
+        assert.deepEqual(diffPlans({ stack: "mesh", base: plan([off]), head: plan([on]) }).warnings, []);
+        const ipsec = ciliumRelease("1.20.0", { encryption: { enabled: true, type: "ipsec" } });
+        assert.deepEqual(diffPlans({ stack: "mesh", base: plan([on]), head: plan([ipsec]) }).warnings, [], "switching method keeps it on");
+    });
+
+    it("warns about the policy-default flip on a 1.18 → 1.19+ upgrade of a mesh member only", () => {
+        const step = (from: string, to: string, values: Record<string, unknown>) => diffPlans({ stack: "mesh", base: plan([ciliumRelease(from, values)]), head: plan([ciliumRelease(to, values)]) }).warnings;
+        const [warning] = step("1.18.12", "1.19.6", meshValues);
+        assert.match(warning, /^policy scope narrowed: c1-cilium-release Cilium 1\.18\.12 → 1\.19\.6 turns clustermesh\.policyDefaultLocalCluster on/);
+        assert.equal(step("1.18.12", "1.20.0", meshValues).length, 1);
+        assert.deepEqual(step("1.19.6", "1.20.0", meshValues), [], "already on both sides");
+        assert.deepEqual(step("1.18.12", "1.19.6", {}), [], "not a mesh member");
+        assert.deepEqual(step("1.18.12", "1.19.6", { clustermesh: { useAPIServer: true, policyDefaultLocalCluster: false } }), [], "stated explicitly");
+    });
+});

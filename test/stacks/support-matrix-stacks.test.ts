@@ -6,8 +6,9 @@
  *   - the plan installs exactly the pinned versions;
  *   - every Helm release's values validate against that chart version's values.schema.json (Cilium: schema and key
  *     walk; vCluster: the strict 2020-12 schema; MetalLB: its values merged over the chart defaults, as Helm does);
- *   - every custom resource validates against its CRD at that version. CiliumNetworkPolicies of Cilium 1.20.0 are
- *     checked against the **1.19.4** CRD: no 1.20 GA CRD is locked (test/support/crd-schemas.ts);
+ *   - every custom resource validates against its CRD at that version (and the CEL rule Cilium 1.20 adds). Custom
+ *     resources of Cilium 1.20.0 are checked against the **1.20.0-pre.3** CRDs, the newest 1.20 tree readable offline
+ *     (test/support/crd-schemas.ts);
  *   - every release renders objects and pre-flight reports no error.
  * An entry a stack cannot exercise is said so: vCluster releases only on dev (the only stack with tenants), MetalLB
  * releases only on mesh (the only stack with MetalLB). Cilium releases run on all three.
@@ -29,7 +30,7 @@ import { resolveClusters } from "../../config/resolved-cluster";
 import { serializePlan } from "../../scripts/plan/offline-plan";
 import { parseStackConfig } from "../../config/parse";
 import { rawConfigFromPulumi } from "../../config/raw-config";
-import { ciliumCrdFile, metallbCrdFile, validateCustomResource } from "../support/crd-schemas";
+import { ciliumCrdFile, metallbCrdFile, validateCustomResource, celProblems } from "../support/crd-schemas";
 import { runPlan, PlanRun } from "../support/run-plan";
 import { ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues, validateMetallbValues, validateVClusterValues } from "../support/schemas";
 import { needChartFile, needRenderEnvironment } from "../support/artifacts";
@@ -184,6 +185,7 @@ function problemsOf(variant: Variant, run: PlanRun): string[] {
         }
         const errors = validateCustomResource(file, object);
         if (errors.length > 0) problems.push(`${resource.name}: ${file}: ${formatSchemaErrors(errors)}`);
+        for (const cel of celProblems(file, object)) problems.push(`${resource.name}: ${file}: ${cel}`);
     }
     for (const finding of plan.preflight.filter((f) => f.severity === "error")) {
         problems.push(`pre-flight ${finding.cluster} ${finding.object} [${finding.check}] ${finding.message}`);

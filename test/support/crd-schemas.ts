@@ -11,22 +11,23 @@ import { needCrd } from "./artifacts";
 import { DEFAULT_VERSIONS } from "../../components/versions";
 
 /**
- * The Cilium CRD files each support-matrix release is checked against. The lock holds CRDs read at one patch per
- * minor, standing for the minor (the CRDs did not change across 10–18 patches of each line in cilium/cilium
- * `pkg/k8s/apis/cilium.io/client/crds/`, but the newer patches' trees were not available to prove it). **No 1.20 CRD exists there** (the newest verifiable 1.20
- * tree is a pre-release whose CNP CRD still changed between pre-releases), so Cilium 1.20.0's custom resources are
- * checked against the 1.19.4 CRDs, the newest verified ones: a field 1.20 removed or newly requires would go unseen.
+ * The Cilium CRD files each support-matrix release is checked against. The artifact lock holds CRDs read at one patch
+ * per minor, standing for the minor (its README: the CRDs did not change across 10–18 patches of each line, but the
+ * newer patches' trees were not available to prove it). Cilium 1.20.0's stand-in is **v1.20.0-pre.3**, the newest
+ * 1.20 tree readable offline: its CNP/CCNP schema equals the later dev tree's (descriptions aside), and it has what
+ * 1.20 changed — the kafka/l7/l7proto port rules removed and a CEL rule requiring `spec` or `specs`
+ * (celProblems below, as ajv ignores CEL). The GA tree may still differ (not verifiable here).
  */
 export const CILIUM_CRD_READ_AT: Readonly<Record<string, string>> = {
     "1.16.19": "1.16.19",
     "1.17.18": "1.17.14",
     "1.18.12": "1.18.10",
     "1.19.6": "1.19.4",
-    "1.20.0": "1.19.4",
+    "1.20.0": "1.20.0-pre.3",
 };
 
-/** Cilium CRDs Kubeloom's custom resources use. */
-export type CiliumCrd = "ciliumnetworkpolicies" | "ciliumloadbalancerippools" | "ciliuml2announcementpolicies";
+/** Cilium CRDs Kubeloom's custom resources use (the clusterwide policy's CRD exists from the 1.19.4 copies on). */
+export type CiliumCrd = "ciliumnetworkpolicies" | "ciliumclusterwidenetworkpolicies" | "ciliumloadbalancerippools" | "ciliuml2announcementpolicies";
 
 /** The CRD file a Cilium release's custom resources are validated against (see CILIUM_CRD_READ_AT). */
 export function ciliumCrdFile(crd: CiliumCrd, ciliumVersion: string): string {
@@ -34,6 +35,14 @@ export function ciliumCrdFile(crd: CiliumCrd, ciliumVersion: string): string {
     if (!readAt) throw new Error(`no Cilium CRDs recorded for ${ciliumVersion}; add the release to CILIUM_CRD_READ_AT`);
     return `cilium-${readAt}.${crd}.crd.yaml`;
 }
+
+/** The Gateway API CRD file of a release (gateway-api-<version>.<plural>.crd.yaml). */
+export function gatewayApiCrdFile(plural: string, gatewayApiVersion: string): string {
+    return `gateway-api-${gatewayApiVersion}.${plural}.crd.yaml`;
+}
+
+/** Prometheus Operator's ServiceMonitor CRD (v0.93.0, monitoring.coreos.com/v1). */
+export const SERVICE_MONITOR_CRD_FILE = "prometheus-operator-0.93.0.servicemonitors.crd.yaml";
 
 /** The MetalLB CRD file of a release (read at that exact release). */
 export function metallbCrdFile(crd: "ipaddresspools" | "l2advertisements", metallbVersion: string): string {
@@ -84,6 +93,22 @@ function load(file: string, version: string): { crd: CrdDocument; validate: Vali
         validators.set(key, loaded);
     }
     return loaded;
+}
+
+/**
+ * The CEL rules (`x-kubernetes-validations`) at the top of a CRD version's schema that ajv ignores and Kubeloom's
+ * objects can break. Only the one Cilium 1.20 adds to CNP/CCNP is evaluated (`has(self.spec) || has(self.specs)`,
+ * "spec or specs must be provided", commit 4ad0f83b); any other top-level rule is reported as unchecked so that a new
+ * rule in a future CRD copy cannot pass silently.
+ */
+export function celProblems(file: string, object: { readonly apiVersion: string; readonly kind?: string; readonly spec?: unknown; readonly specs?: unknown }): string[] {
+    const version = object.apiVersion.split("/")[1];
+    const crd = parse(fs.readFileSync(crdPath(file), "utf8")) as { spec: { versions: Array<{ name: string; schema?: { openAPIV3Schema?: { "x-kubernetes-validations"?: Array<{ rule: string; message?: string }> } } }> } };
+    const rules = crd.spec.versions.find((v) => v.name === version)?.schema?.openAPIV3Schema?.["x-kubernetes-validations"] ?? [];
+    return rules.flatMap((rule) => {
+        if (rule.rule === "has(self.spec) || has(self.specs)") return object.spec !== undefined || object.specs !== undefined ? [] : [rule.message ?? rule.rule];
+        return [`unchecked CEL rule ${JSON.stringify(rule.rule)} in ${file}`];
+    });
 }
 
 /**

@@ -86,3 +86,32 @@ export function issuesOf(raw: unknown, secretKeys: readonly string[] = SECRET_KE
     }
     return [];
 }
+
+/** A valid two-cluster kind mesh like Pulumi.mesh.yaml (MetalLB pools in kind's network, no demo); tests mutate copies. */
+export function kindMeshConfig(): Record<string, any> {
+    const cluster = (n: number, pool: string) => ({
+        name: `c${n}`,
+        id: n,
+        podCidr: `10.${n}0.0.0/16`,
+        serviceCidr: `10.${n}1.0.0/16`,
+        protect: false,
+        source: { kind: { apiServerPort: 6443 + n } },
+        cilium: { kubeProxyReplacement: true, hubble: { relay: true, ui: false } },
+        loadBalancer: { metallb: { addresses: [pool] } },
+    });
+    return { clusters: [cluster(1, "172.22.0.50-172.22.0.100"), cluster(2, "172.22.0.101-172.22.0.150")], mesh: { enabled: true } };
+}
+
+/** The Cilium values input of a K3s server with kube-proxy replacement, the dev stack's shape. */
+export const K3S_CILIUM_VALUES_INPUT = {
+    clusterName: "dev",
+    clusterId: 1,
+    podCidr: "10.42.0.0/16",
+    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
+    routingMode: "tunnel",
+    ipamMode: "kubernetes",
+    hubble: { relay: true, ui: true },
+    nodeSelector: {},
+    tolerations: [],
+    operatorReplicas: 1,
+} as const;

@@ -79,9 +79,16 @@ export function validateMetallbValues(mergedValues: unknown, version: string = D
  */
 export const CILIUM_KNOWN_UNSCHEMATIZED_KEYS: readonly string[] = ["kubeProxyReplacement", "cni.configMap"];
 
-/** The unschematized keys that apply at a Cilium version (none from 1.18). */
+/**
+ * `devices`: only `# devices: ""` in values.yaml up to 1.19, so missing from those schemas; templates/cilium-configmap.yaml
+ * reads it in every release (`{{- if hasKey .Values "devices" }}`), and 1.20's schema lists it.
+ */
+export const CILIUM_DEVICES_UNSCHEMATIZED_BEFORE = "1.20.0";
+
+/** The unschematized keys that apply at a Cilium version (none from 1.20; only `devices` in 1.18 and 1.19). */
 export function ciliumUnschematizedKeys(version: string): readonly string[] {
-    return compareVersions(version, "1.18.0") < 0 ? CILIUM_KNOWN_UNSCHEMATIZED_KEYS : [];
+    const devices = compareVersions(version, CILIUM_DEVICES_UNSCHEMATIZED_BEFORE) < 0 ? ["devices"] : [];
+    return compareVersions(version, "1.18.0") < 0 ? [...CILIUM_KNOWN_UNSCHEMATIZED_KEYS, ...devices] : devices;
 }
 
 /**

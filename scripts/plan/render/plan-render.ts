@@ -11,6 +11,7 @@ import { DEFAULT_VERSIONS } from "../../../components/versions";
 import type { OfflinePlan, PlannedResource } from "../offline-plan";
 import { RenderEnvironment, ReleaseToRender } from "./helm";
 import { KubeObject } from "./objects";
+import { MONITORING_API_VERSION } from "../../../components/cilium-features";
 import { renderReleases, RenderRequest } from "./render";
 import { HELM_RELEASE_TYPE } from "../resource-types";
 
@@ -52,6 +53,9 @@ export function stackApiVersions(resources: readonly PlannedResource[], cluster:
         if (clusterOf(resource) !== cluster) continue;
         if (resource.type === HELM_RELEASE_TYPE) {
             for (const gv of CHART_API_VERSIONS[String(resource.inputs.chart)] ?? []) versions.add(gv);
+            // cilium.hubble.serviceMonitor states that Prometheus Operator's CRDs are in the cluster (Kubeloom does not
+            // install them): the render sees the monitoring API as a real install would, and pre-flight serves it.
+            if (resource.inputs.chart === "cilium" && at(resource.inputs.values, "hubble.metrics.serviceMonitor.enabled") === true) versions.add(MONITORING_API_VERSION);
         }
         if (resource.inputs.kind === "CustomResourceDefinition") {
             const spec = resource.inputs.spec as { group?: string; versions?: Array<{ name?: string }> } | undefined;
@@ -98,4 +102,9 @@ export async function renderPlan(plan: OfflinePlan, clusters: ReadonlyMap<string
         return { ...resource, rendered: result.objects, ...(result.placeholders.length > 0 ? { renderPlaceholders: result.placeholders } : {}) };
     });
     return { ...plan, resources };
+}
+
+/** The value at a dotted path of a plain object. */
+function at(value: unknown, path: string): unknown {
+    return path.split(".").reduce<unknown>((v, key) => (v !== null && typeof v === "object" ? (v as Record<string, unknown>)[key] : undefined), value);
 }
