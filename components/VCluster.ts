@@ -16,7 +16,7 @@ import { VCLUSTER_SECRET_WAIT, vclusterSecretWaitScript } from "./vcluster-secre
 import { supportedVersions, vclusterRelease } from "./support-matrix";
 import { VClusterBuild, VClusterExposure, vclusterContextName, vclusterKubeconfigSecretName, vclusterNamespace, vclusterServerUrl, vclusterKubernetesTag, vclusterKubernetesVersions, vclusterValues, VClusterValuesInput } from "./vcluster-values";
 import { podSecurityNamespaceLabels, TenantNetworkPolicy } from "./tenant-policy";
-import { tenantHostPolicies } from "./tenant-fence";
+import { HostApiServerPort, tenantHostPolicies } from "./tenant-fence";
 import { COMPONENT_TYPES } from "./identity";
 import { deepMerge, sortKeysDeep } from "../lib/values-util";
 
@@ -40,6 +40,13 @@ export interface VClusterArgs {
     readonly expose: VClusterExposure<pulumi.Input<string>>;
     /** Fence the tenant in: the chart's egress NetworkPolicies plus Kubeloom's ingress isolation. @default DEFAULT_VCLUSTER_ISOLATE (true, components/defaults.ts) */
     readonly isolate?: boolean;
+    /**
+     * The port the host cluster's API server listens on (the endpoint port behind its `kubernetes` Service, which
+     * Cilium's policy matches after Service translation): the fence's control-plane egress opens it (0.36, where
+     * Kubeloom writes the fence; hostApiServerPorts in tenant-fence.ts).
+     * @default "unknown" - the 0.36 chart's own ports towards the host API server (443, 8443 and 6443, CHART_HOST_API_PORTS)
+     */
+    readonly hostApiServerPort?: HostApiServerPort;
     /** Pod Security Standard of the tenant's pods (syncer + host namespace labels). @default DEFAULT_POD_SECURITY_STANDARD ("baseline", components/defaults.ts) */
     readonly podSecurityStandard?: PodSecurityLevel;
     /** Control-plane build. @default DEFAULT_VCLUSTER_BUILD ("oss": image loft-sh/vcluster-oss, components/defaults.ts) */
@@ -88,6 +95,8 @@ export class VCluster extends pulumi.ComponentResource {
         }
         const podSecurityStandard = args.podSecurityStandard ?? DEFAULT_POD_SECURITY_STANDARD;
         const networkPolicies = args.networkPolicies ?? [];
+        // Unknown only for an existing cluster whose config names no API endpoint (the composition passes the rest).
+        const hostApiServerPort = args.hostApiServerPort ?? "unknown";
         const line = release.line;
         if (args.kubernetesVersion !== undefined && vclusterKubernetesTag(version, args.kubernetesVersion) === undefined) {
             throw new pulumi.ResourceError(`VCluster ${name}: Kubernetes ${args.kubernetesVersion} is not offered by vcluster ${version} (${vclusterKubernetesVersions(version).join(", ")})`, this);
@@ -129,7 +138,7 @@ export class VCluster extends pulumi.ComponentResource {
         const policyOpts = { parent: this, provider, dependsOn: [namespace] };
         // Created before the release, so the tenant's first pod starts fenced and, where the fence moves from the
         // chart to Kubeloom (tenantFenceOwner), Kubeloom's policies exist before the chart's are removed.
-        const hostPolicies = tenantHostPolicies(line, args.name, hostNamespace, isolate, networkPolicies);
+        const hostPolicies = tenantHostPolicies(line, args.name, hostNamespace, isolate, networkPolicies, hostApiServerPort);
         this.policies = [
             ...hostPolicies.networkPolicies.map((policy) => new k8s.networking.v1.NetworkPolicy(`${name}-${policy.metadata.name}`, policy as k8s.networking.v1.NetworkPolicyArgs, policyOpts)),
             ...hostPolicies.ciliumPolicies.map((cnp) => new k8s.apiextensions.CustomResource(`${name}-${cnp.metadata.name}`, cnp as unknown as k8s.apiextensions.CustomResourceArgs, policyOpts)),

@@ -9,7 +9,6 @@ import { sortKeysDeep } from "../lib/values-util";
 import { KubeManifest, MANAGED_BY_LABEL, RELEASE_LABEL, tenantCiliumNetworkPolicy, TenantNetworkPolicy, tenantPodSelector, TenantPods } from "./tenant-policy";
 import { tenantFenceOwner, VClusterLine } from "./support-matrix";
 import { MANAGED_BY_KUBELOOM } from "./identity";
-import { K3S_DEFAULT_API_PORT } from "./defaults";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Ingress isolation
@@ -72,6 +71,35 @@ export const PRIVATE_RANGES = ["100.64.0.0/10", "127.0.0.0/8", "10.0.0.0/8", "17
 
 const tcp = (port: number) => ({ port, protocol: "TCP" });
 const udp = (port: number) => ({ port, protocol: "UDP" });
+/**
+ * The port the host cluster's API server listens on — the endpoint port of its `default/kubernetes` Service, not the
+ * Service's 443 — or "unknown" for an existing cluster whose config names no API endpoint.
+ */
+export type HostApiServerPort = number | "unknown";
+
+/**
+ * The ports the 0.36 chart's control-plane policy opens towards the host API server (v0.36.1
+ * chart/templates/networkpolicy.yaml vc-cp): the `kubernetes` Service's 443 and two guessed endpoint ports.
+ */
+export const CHART_HOST_API_PORTS = [443, 8443, 6443] as const;
+
+/**
+ * The ports the tenant's control plane may reach the host API server on. The pod dials `kubernetes.default` on 443,
+ * but Cilium translates a Service address to a backend before it enforces egress policy — kube-proxy replacement
+ * at connect() in the socket (Cilium Documentation/network/kubernetes/kubeproxy-free.rst, "socket-LB"), else per
+ * packet at the pod's interface — so the rule is matched against the endpoint's port, the API server's real one:
+ * 6443 on K3s, `source.k3s.apiPort` when changed, 443 on EKS (cilium/cilium#31434: "one has to make sure to allow
+ * access to the endpoint port and not the service port"). That port replaces the chart's guessed 6443. The chart's
+ * 443 and 8443 stay: Kubernetes leaves undefined whether a NetworkPolicy sees the address before or after such a
+ * rewrite (kubernetes.io docs/concepts/services-networking/network-policies), and the fence never opens less of
+ * the usual ports than the chart would. Unknown (an existing cluster without `cilium.k8sServiceHost` and
+ * `k8sServicePort`): the chart's own ports, the best guess there is; setting both names the real one.
+ */
+export function hostApiServerPorts(apiServerPort: HostApiServerPort): number[] {
+    if (apiServerPort === "unknown") return [...CHART_HOST_API_PORTS];
+    return [...new Set([443, 8443, apiServerPort])];
+}
+
 /** The host cluster's DNS, which the control plane and the tenant's DNS server forward to. */
 const HOST_KUBE_DNS = { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } }, podSelector: { matchLabels: { "k8s-app": "kube-dns" } } };
 
@@ -94,11 +122,13 @@ function fencePolicy(name: string, namespace: string, spec: Record<string, unkno
  *   egress policy selects (`egressClaimed`), for the same reason as on ingress: an L3 allowance voids the L7 rules
  *   of those peers, and would let those pods reach what their policy does not allow;
  * - the control plane admits no `app: loft` pod of any namespace (Kubeloom installs no vCluster Platform, and that
- *   label is free for anyone to set).
+ *   label is free for anyone to set);
+ * - the control plane reaches the host API server on its real port, not the chart's guessed 6443
+ *   (`hostApiServerPort`, see hostApiServerPorts).
  * The chart's vc-snapshot policy fences the pod `vcluster snapshot` starts, which Kubeloom never runs; the control
  * plane still admits it.
  */
-export function tenantFencePolicies(line: VClusterLine, vcluster: string, namespace: string, egressClaimed: readonly TenantPods[]): KubeManifest[] {
+export function tenantFencePolicies(line: VClusterLine, vcluster: string, namespace: string, egressClaimed: readonly TenantPods[], hostApiServerPort: HostApiServerPort): KubeManifest[] {
     if (tenantFenceOwner(line) === "chart") return [];
     const workloads = { podSelector: { matchLabels: { [MANAGED_BY_LABEL]: vcluster } } };
     const controlPlane = { podSelector: { matchLabels: { [RELEASE_LABEL]: vcluster } } };
@@ -116,9 +146,8 @@ export function tenantFencePolicies(line: VClusterLine, vcluster: string, namesp
             podSelector: controlPlane.podSelector,
             egress: [
                 { to: [HOST_KUBE_DNS] },
-                // The host API server (its Service and endpoints: 443; K3s's default port, which is also kind's
-                // in-container port; 8443 elsewhere). A K3s apiPort other than the default is not opened here.
-                { ports: [tcp(443), tcp(8443), tcp(K3S_DEFAULT_API_PORT)] },
+                // The host API server, on the port Cilium matches after Service translation (hostApiServerPorts).
+                { ports: hostApiServerPorts(hostApiServerPort).map(tcp) },
                 { to: [controlPlane] },
                 { to: [workloads] },
             ],
@@ -163,9 +192,9 @@ export function claimedPods(policies: readonly TenantNetworkPolicy[], direction:
  * isolation (NetworkPolicies); always, the tenant's own policies (CiliumNetworkPolicies). VCluster creates exactly
  * these, and the config rules check them (config/tenant-policy-rules.ts).
  */
-export function tenantHostPolicies(line: VClusterLine, vcluster: string, namespace: string, isolate: boolean, policies: readonly TenantNetworkPolicy[]): { networkPolicies: KubeManifest[]; ciliumPolicies: KubeManifest[] } {
+export function tenantHostPolicies(line: VClusterLine, vcluster: string, namespace: string, isolate: boolean, policies: readonly TenantNetworkPolicy[], hostApiServerPort: HostApiServerPort): { networkPolicies: KubeManifest[]; ciliumPolicies: KubeManifest[] } {
     return {
-        networkPolicies: isolate ? [...tenantFencePolicies(line, vcluster, namespace, claimedPods(policies, "egress")), ...tenantIngressIsolation(line, vcluster, namespace, claimedPods(policies, "ingress"))] : [],
+        networkPolicies: isolate ? [...tenantFencePolicies(line, vcluster, namespace, claimedPods(policies, "egress"), hostApiServerPort), ...tenantIngressIsolation(line, vcluster, namespace, claimedPods(policies, "ingress"))] : [],
         ciliumPolicies: policies.map((policy) => tenantCiliumNetworkPolicy(line, vcluster, namespace, policy)),
     };
 }

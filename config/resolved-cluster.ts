@@ -13,6 +13,8 @@ import { clusterSource, createdNodeCount, encryptionOf, gatewayApiOn, installsCi
 import type { MeshApiserverPlacement } from "../components/mesh-plan";
 import type { CiliumValuesInput } from "../components/cilium-values";
 import { k3sAddresses } from "../components/k3s-topology";
+import { KIND_API_SERVER_CONTAINER_PORT } from "../components/kind-config";
+import type { HostApiServerPort } from "../components/tenant-fence";
 import { gatewayApiReleaseFor, type GatewayApiRelease, type GatewaySpecInput } from "../components/gateway-api";
 import { DEFAULT_IPSEC_KEY_ID } from "../components/ipsec-key";
 import { assertNever } from "../lib/assert-never";
@@ -64,6 +66,26 @@ export function apiEndpoint(cluster: ClusterConfig): ApiEndpoint {
         }
         default:
             return assertNever(source);
+    }
+}
+
+/**
+ * The port the cluster's API server itself listens on, behind the `kubernetes` Service (what a host NetworkPolicy
+ * matches, see components/tenant-fence.ts hostApiServerPorts): K3s's apiPort, kind's in-container port (pods reach
+ * the control-plane container, not the host port mapped to it), an existing cluster's `cilium.k8sServicePort`; else
+ * "unknown".
+ */
+export function apiServerPort(endpoint: ApiEndpoint): HostApiServerPort {
+    switch (endpoint.type) {
+        case "k3s":
+        case "configured":
+            return endpoint.port;
+        case "kind":
+            return KIND_API_SERVER_CONTAINER_PORT;
+        case "unknown":
+            return "unknown";
+        default:
+            return assertNever(endpoint);
     }
 }
 

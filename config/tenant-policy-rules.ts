@@ -7,13 +7,13 @@ import type { VClusterConfig } from "./schema";
 import type { ConfigIssue } from "./config-error";
 import { tenantNetworkPolicies } from "./resolve";
 import { tenantPolicyObjectName } from "../components/tenant-policy";
-import { claimedPods, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantHostPolicies } from "../components/tenant-fence";
+import { claimedPods, HostApiServerPort, isolationPolicyCount, MAX_ISOLATION_POLICIES, tenantHostPolicies } from "../components/tenant-fence";
 import { tenantFenceOwner, vclusterLine } from "../components/support-matrix";
 import { voidedHttpRuleMessage, voidedHttpRules } from "./l7-voiding";
 import { vclusterNamespace } from "../components/vcluster-values";
 
-/** Issues of one vCluster's network policies; `at` is its key path (`clusters[i].vclusters[j]`). */
-export function tenantPolicyIssues(v: VClusterConfig, at: string): ConfigIssue[] {
+/** Issues of one vCluster's network policies; `at` is its key path (`clusters[i].vclusters[j]`), `hostApiServerPort` its cluster's (apiServerPort). */
+export function tenantPolicyIssues(v: VClusterConfig, at: string, hostApiServerPort: HostApiServerPort): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     const line = vclusterLine(v.version);
     if (line === undefined) return issues;
@@ -41,7 +41,7 @@ export function tenantPolicyIssues(v: VClusterConfig, at: string): ConfigIssue[]
     if (tooMany || policies.length === 0) return issues;
     // The objects Kubeloom writes for this tenant (tenantHostPolicies, as VCluster), checked for voided HTTP rules.
     const namespace = vclusterNamespace(v.name);
-    const host = tenantHostPolicies(line, v.name, namespace, v.isolate, policies);
+    const host = tenantHostPolicies(line, v.name, namespace, v.isolate, policies, hostApiServerPort);
     const objects = [...host.networkPolicies, ...host.ciliumPolicies].map((object) => ({ object, namespace }));
     for (const voided of voidedHttpRules(objects)) {
         const k = policies.findIndex((p) => tenantPolicyObjectName(p.name) === voided.policy.object.metadata.name);

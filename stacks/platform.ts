@@ -20,7 +20,7 @@ import type { VClusterExposure } from "../components/vcluster-values";
 import { defaultOperatorReplicas, KubeProxyReplacement } from "../components/cilium-values";
 import { ClusterConfig, defaultProtect } from "../config/schema";
 import { tenantNetworkPolicies, VClusterExposureConfig } from "../config/resolve";
-import { resolveClusters, type CiliumInput, type ResolvedCluster } from "../config/resolved-cluster";
+import { apiServerPort, resolveClusters, type CiliumInput, type ResolvedCluster } from "../config/resolved-cluster";
 import { LoadedConfig, userChartValues } from "../config/load";
 import { resourceNames } from "../config/derived-names";
 import { clusterAccess, ClusterAccess } from "./sources";
@@ -86,6 +86,7 @@ export function composePlatform(loaded: LoadedConfig): { clusters: ComposedClust
                         build: vc.build,
                         quota: vc.quota,
                         networkPolicies: tenantNetworkPolicies(vc),
+                        hostApiServerPort: apiServerPort(model.apiEndpoint),
                         resourceQuota: vc.resourceQuota,
                         limitRange: vc.limitRange,
                         kubernetesVersion: vc.kubernetesVersion,

@@ -8,6 +8,7 @@ import { compareQuantities, parseQuantity } from "../../lib/k8s-formats";
 import { effectiveLimitRange } from "../../components/vcluster-values";
 import { quoteInput } from "../../lib/user-input";
 import { tenantPolicyIssues } from "../tenant-policy-rules";
+import { apiEndpoint, apiServerPort } from "../resolved-cluster";
 import { duplicates, Rule } from "./rule";
 import { vclusterKubernetesTag, vclusterKubernetesVersions } from "../../components/vcluster-values";
 import { vclusterRelease } from "../../components/support-matrix";
@@ -67,7 +68,7 @@ export const vclustersConsistent: Rule = (config) =>
             for (const k of duplicates(v.networkPolicies, (p) => p.name)) {
                 issues.push({ path: `${at}.networkPolicies[${k}].name`, message: `${quoteInput(v.networkPolicies[k].name)} is already used by another policy of this vCluster; policy names must be unique` });
             }
-            issues.push(...tenantPolicyIssues(v, at));
+            issues.push(...tenantPolicyIssues(v, at, apiServerPort(apiEndpoint(c))));
             if (v.demo && v.expose === "ClusterIP") {
                 issues.push({ path: `${at}.demo`, message: "needs expose: NodePort or LoadBalancer: the demo is deployed through the tenant's kubeconfig, whose ClusterIP server (https://localhost:8443) answers only through a port-forward" });
             }

@@ -45,7 +45,7 @@ async function chartPolicies(line: VClusterLine, chartFence: boolean): Promise<K
 
 /** What Kubeloom creates for the isolated tenant (tenantHostPolicies, as VCluster does). */
 function kubeloomObjects(line: VClusterLine, policies: readonly TenantNetworkPolicy[]): KubeManifest[] {
-    const host = tenantHostPolicies(line, "galaxy", NS, true, policies);
+    const host = tenantHostPolicies(line, "galaxy", NS, true, policies, 6443);
     return [...host.networkPolicies, ...host.ciliumPolicies];
 }
 
@@ -82,7 +82,7 @@ describe("preflight l7-voided: the tenant fence of each vcluster line", function
     });
 
     it("0.36: without leaving egress-policy pods out, Kubeloom's egress fence would void the egress HTTP rule", () => {
-        const unfenced = [...tenantFencePolicies("0.36", "galaxy", NS, []), tenantCiliumNetworkPolicy("0.36", "galaxy", NS, exhaust)];
+        const unfenced = [...tenantFencePolicies("0.36", "galaxy", NS, [], 6443), tenantCiliumNetworkPolicy("0.36", "galaxy", NS, exhaust)];
         const findings = checkVoidedL7Rules(cluster, placed(unfenced));
         assert.equal(findings.length, 1, JSON.stringify(findings));
         assert.match(findings[0].message, /egress\[0\] on TCP\/8080 have no effect: NetworkPolicy\/vcluster-galaxy\/kubeloom-tenant-egress egress\[0\]/);
