@@ -32,6 +32,8 @@ export const SNAPSHOT_FILES = [
     "/etc/systemd/system/k3s-agent.service",
     "/etc/systemd/system/k3s-agent.service.env",
     "/etc/rancher/k3s/kubeloom-token",
+    "/etc/rancher/k3s/registries.yaml",
+    "/etc/rancher/k3s/config.yaml.d/50-kubeloom-etcd-snapshots.yaml",
 ] as const;
 
 /** One step: a generated script run as root in the sandbox with `stdin`. */
@@ -54,6 +56,10 @@ export interface StepResult {
     readonly files: ReadonlyMap<string, { readonly mode: string; readonly content: string }>;
     /** Host paths of every file in the sandbox that contains the token (install.sh's temp files included). */
     readonly tokenFiles: string[];
+    /** Per secret the sandbox was given (name → host paths of every file in the sandbox that contains it). */
+    readonly secretFiles: ReadonlyMap<string, string[]>;
+    /** Every `k3s` invocation's arguments (the fake binary logs its argv), accumulated over the run. */
+    readonly k3sCalls: string[];
 }
 
 /** The K3s release names install.sh downloads for this machine (its setup_verify_arch), or undefined. */
@@ -106,16 +112,20 @@ export class InstallerSandbox {
     readonly token: string;
     private readonly unregister: () => void;
 
-    /** `installer`: the locked install.sh; `releases`: version → whether its sha256sum file tells the truth. */
+    /**
+     * `installer`: the locked install.sh; `releases`: version → whether its sha256sum file tells the truth;
+     * `secrets`: name → a value (besides the token) whose every copy in the sandbox each snapshot records.
+     */
     constructor(
         private readonly unshareFlags: readonly string[],
         installer: string,
         releases: Readonly<Record<string, { readonly honestChecksum: boolean }>>,
+        private readonly secrets: Readonly<Record<string, string>> = {},
     ) {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "kubeloom-installer-"));
         this.unregister = onAbort(() => fs.rmSync(this.dir, { recursive: true, force: true }));
         this.token = `K10-installer-sandbox-${crypto.randomBytes(12).toString("hex")}`;
-        for (const sub of ["fs", "out", "stubs", "scripts", "release"]) fs.mkdirSync(path.join(this.dir, sub), { mode: 0o755 });
+        for (const sub of ["fs", "out", "stubs", "scripts", "release", "secrets"]) fs.mkdirSync(path.join(this.dir, sub), { mode: 0o755 });
         fs.chmodSync(this.dir, 0o755);
         fs.copyFileSync(installer, path.join(this.dir, "install.sh"));
         const { arch, suffix } = archSuffix()!;
@@ -127,7 +137,24 @@ export class InstallerSandbox {
             const digest = crypto.createHash("sha256").update(honestChecksum ? binary : `${binary}tampered`).digest("hex");
             fs.writeFileSync(path.join(release, `sha256sum-${arch}.txt`), `${digest}  k3s${suffix}\n`);
         }
-        fs.writeFileSync(path.join(this.dir, "stubs", "systemctl"), '#!/bin/sh\necho "systemctl $*" >> "$KUBELOOM_SANDBOX/fs/systemctl.log"\nexit 0\n', { mode: 0o755 });
+        for (const [name, value] of Object.entries(secrets)) {
+            if (!/^[a-z0-9-]+$/.test(name) || value.length === 0 || value.includes("\n")) throw new Error(`sandbox secret ${JSON.stringify(name)}: a lower-case name and a one-line value`);
+            // Outside the sandbox's fs folder, so the search for copies never finds this one.
+            fs.writeFileSync(path.join(this.dir, "secrets", name), value, { mode: 0o600 });
+        }
+        // Logs every call; `is-active` answers "active" once the unit exists (nothing runs here: the installed
+        // unit stands for a running service), so scripts that restart only a running K3s see one after its install.
+        fs.writeFileSync(
+            path.join(this.dir, "stubs", "systemctl"),
+            [
+                "#!/bin/sh",
+                'echo "systemctl $*" >> "$KUBELOOM_SANDBOX/fs/systemctl.log"',
+                'if [ "$1" = is-active ]; then for a in "$@"; do unit=$a; done; [ -f "/etc/systemd/system/$unit.service" ]; exit; fi',
+                "exit 0",
+                "",
+            ].join("\n"),
+            { mode: 0o755 },
+        );
         const realCurl = spawnSync("sh", ["-c", "command -v curl"], { encoding: "utf8" }).stdout.trim();
         fs.writeFileSync(
             path.join(this.dir, "stubs", "curl"),
@@ -173,6 +200,7 @@ export class InstallerSandbox {
             '        cp "$f" "$d/$(echo "$f" | tr / _)"',
             "    done",
             '    grep -rlF "$KUBELOOM_TOKEN" "$W/fs" > "$d/token-files" 2>/dev/null || true',
+            '    for s in "$W"/secrets/*; do [ -f "$s" ] || continue; grep -rlF -f "$s" "$W/fs" > "$d/secret-files.${s##*/}" 2>/dev/null || true; done',
             '    mv "$W/fs/systemctl.log" "$d/systemctl" 2>/dev/null || : > "$d/systemctl"',
             "}",
             ...steps.flatMap((step, i) => [
@@ -213,8 +241,15 @@ export class InstallerSandbox {
             kubeloomLines: stderr.split("\n").filter((l) => l.startsWith("kubeloom: ")),
             systemctl: read(path.join(out, name, "systemctl")).split("\n").filter(Boolean),
             files,
-            tokenFiles: read(path.join(out, name, "token-files")).split("\n").filter(Boolean).map((f) => f.slice(path.join(this.dir, "fs").length)),
+            tokenFiles: this.sandboxPaths(read(path.join(out, name, "token-files"))),
+            secretFiles: new Map(Object.keys(this.secrets).map((secret) => [secret, this.sandboxPaths(read(path.join(out, name, `secret-files.${secret}`)))])),
+            k3sCalls: read(path.join(out, "k3s.log")).split("\n").filter(Boolean),
         };
+    }
+
+    /** grep's host paths → paths inside the sandbox's fs folder (an overlay's upper dir keeps its name: /etc.up/…). */
+    private sandboxPaths(list: string): string[] {
+        return list.split("\n").filter(Boolean).map((f) => f.slice(path.join(this.dir, "fs").length));
     }
 
     /** Removes the sandbox folder. */
