@@ -12,6 +12,7 @@
 import { ipv4ToInt, intToIpv4, parseCidr } from "../lib/cidr";
 import { compareVersions } from "./support-matrix";
 import { quoteInput } from "../lib/user-input";
+import { ownedValues } from "../lib/chart-values";
 
 /** Encryption methods Kubeloom offers (the chart's encryption.type; 1.19+ also has ztunnel, which Kubeloom does not). */
 export const ENCRYPTION_TYPES = ["wireguard", "ipsec"] as const;
@@ -162,6 +163,28 @@ export function ciliumFeatureProblems(input: CiliumFeaturesInput): FeatureProble
     }
     return problems;
 }
+
+/**
+ * The Cilium values keys ciliumFeatureValues and hubbleMetricsValues write, each with the typed key (relative to the
+ * cluster) that decides it: a user's `cilium.values` may not set them (lib/chart-values.ts ownedValueProblems), also
+ * when the feature is off (the chart default then is what the typed key's absence means: no encryption, VXLAN, no
+ * metrics, no Gateway API). Leaves only, so the chart's tuning keys around them stay the user's
+ * (`encryption.wireguard.persistentKeepalive`, `hubble.metrics.port`, `gatewayAPI.hostNetwork`, ...). `devices` is
+ * also declared by the L2 announcements (cilium-lbipam.ts), which write it when `cilium.devices` is not set.
+ */
+export const CILIUM_FEATURE_OWNED_VALUES = ownedValues("cilium", [
+    { path: "encryption.enabled", use: "cilium.encryption" },
+    { path: "encryption.type", use: "cilium.encryption.type" },
+    { path: "encryption.nodeEncryption", use: "cilium.encryption.nodeEncryption" },
+    { path: "encryption.ipsec.secretName", use: "cilium.encryption (Kubeloom writes the IPsec key Secret; rotate with cilium.encryption.keyId)" },
+    { path: "encryption.ipsec.keyFile", use: "cilium.encryption (Kubeloom writes the IPsec key Secret; rotate with cilium.encryption.keyId)" },
+    { path: "tunnelProtocol", use: "cilium.tunnelProtocol" },
+    { path: "devices", use: "cilium.devices" },
+    { path: "hubble.metrics.enabled", use: "cilium.hubble.metrics" },
+    { path: "hubble.metrics.serviceMonitor.enabled", use: "cilium.hubble.serviceMonitor" },
+    { path: "gatewayAPI.enabled", use: "cilium.gatewayAPI" },
+    { path: "gatewayAPI.gatewayClass.create", use: "cilium.gatewayAPI (Kubeloom creates the GatewayClass cilium)" },
+]);
 
 /** The chart values of the features that are set; empty when none is. */
 export function ciliumFeatureValues(input: Omit<CiliumFeaturesInput, "ciliumVersion" | "kubeProxyReplacement" | "routingMode" | "chainingMode"> & { readonly devices?: readonly string[] }): Record<string, unknown> {

@@ -146,7 +146,7 @@ export const CILIUM_OWNED_VALUES = ownedValues("cilium", [
     { path: "hubble.ui.service", use: "cilium.hubble.uiNodePort" },
     { path: "routingMode", use: "cilium.routingMode" },
     { path: "ipam", use: "cilium.ipamMode (pool: podCidr, or cilium.chaining.routerCidr)" },
-    { path: "ipv4NativeRoutingCIDR", use: "podCidr (with cilium.routingMode: native)" },
+    { path: "ipv4NativeRoutingCIDR", use: "podCidr (with cilium.routingMode: native; in a mesh, the CIDR covering every member's podCidr)" },
     { path: "autoDirectNodeRoutes", use: "cilium.routingMode" },
     { path: "cni.chainingMode", use: "cilium.chaining.mode" },
     { path: "cni.chainingTarget", use: "cilium.chaining.target" },

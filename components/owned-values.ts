@@ -1,10 +1,12 @@
 /**
  * The owned keys of each chart Kubeloom installs, gathered from the builders that declare them (each declaration
- * sits beside the code that writes the keys): Cilium's base values, its mesh and L2-announcement fragments, the
- * vCluster values and what the MetalLB install relies on.
+ * sits beside the code that writes the keys): Cilium's base values, its features (encryption, Hubble metrics, tunnel
+ * protocol, devices, Gateway API), its mesh and L2-announcement fragments, the vCluster values and what the MetalLB
+ * install relies on.
  */
 import { mergeOwnedValues, OwnedValues } from "../lib/chart-values";
 import { CILIUM_OWNED_VALUES } from "./cilium-values";
+import { CILIUM_FEATURE_OWNED_VALUES } from "./cilium-features";
 import { L2_ANNOUNCEMENT_OWNED_VALUES } from "./cilium-lbipam";
 import { MESH_OWNED_VALUES } from "./mesh-plan";
 import { METALLB_OWNED_VALUES } from "./metallb-resources";
@@ -15,7 +17,7 @@ export type ValuesChart = "cilium" | "vcluster" | "metallb";
 
 /** Every owned key of each chart. */
 export const OWNED_VALUES: Readonly<Record<ValuesChart, OwnedValues>> = {
-    cilium: mergeOwnedValues("cilium", [CILIUM_OWNED_VALUES, MESH_OWNED_VALUES, L2_ANNOUNCEMENT_OWNED_VALUES]),
+    cilium: mergeOwnedValues("cilium", [CILIUM_OWNED_VALUES, CILIUM_FEATURE_OWNED_VALUES, MESH_OWNED_VALUES, L2_ANNOUNCEMENT_OWNED_VALUES]),
     vcluster: mergeOwnedValues("vcluster", [VCLUSTER_OWNED_VALUES]),
     metallb: mergeOwnedValues("metallb", [METALLB_OWNED_VALUES]),
 };
