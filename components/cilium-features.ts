@@ -184,6 +184,11 @@ export const CILIUM_FEATURE_OWNED_VALUES = ownedValues("cilium", [
     { path: "hubble.metrics.serviceMonitor.enabled", use: "cilium.hubble.serviceMonitor" },
     { path: "gatewayAPI.enabled", use: "cilium.gatewayAPI" },
     { path: "gatewayAPI.gatewayClass.create", use: "cilium.gatewayAPI (Kubeloom creates the GatewayClass cilium)" },
+    // Not written, but relied on at the chart's default: the port registry reserves these ports and the IPsec key
+    // file's place, so a value overriding one would make the registry (and pre-flight) check the wrong thing.
+    { path: "tunnelPort", use: "cilium.tunnelProtocol (Kubeloom keeps the protocol's default port, 8472 for vxlan or 6081 for geneve, which its port registry reserves)" },
+    { path: "hubble.metrics.port", use: "cilium.hubble.metrics (Kubeloom keeps the chart's metrics port 9965, which its port registry reserves)" },
+    { path: "encryption.ipsec.mountPath", use: "cilium.encryption (Kubeloom keeps the chart's IPsec key mount path, which its key file setting names)" },
 ]);
 
 /** The chart values of the features that are set; empty when none is. */
