@@ -137,9 +137,8 @@ describe("Gateway API (gateway-api.ts)", () => {
             assert.deepEqual(release.crds.map((c) => c.plural).sort(), locked.map((c) => c.plural).sort(), `v${release.version}`);
             for (const crd of release.crds) {
                 const entry = locked.find((c) => c.plural === crd.plural)!;
-                assert.equal(entry.gitBlob, crd.gitBlob, `${gatewayApiCrdPath(crd)} @ v${release.version}`);
-                assert.equal(entry.path, gatewayApiCrdPath(crd));
-                assert.equal(gitBlobId(fs.readFileSync(needCrd("gateway-api", release.version, crd.plural).path)), crd.gitBlob);
+                assert.equal(entry.path, gatewayApiCrdPath(crd), `${crd.plural} @ v${release.version}`);
+                assert.equal(gitBlobId(fs.readFileSync(needCrd("gateway-api", release.version, crd.plural).path)), entry.gitBlob);
             }
         }
     });
