@@ -18,6 +18,8 @@ import { PROJECT_DIR } from "../../lib/project";
 import { parseStackConfig } from "../../config/parse";
 import { composePlatform } from "../../stacks/platform";
 import { runOfflinePlan } from "../../scripts/plan/offline-plan";
+import { GATEWAY_API_RELEASES } from "../../components/gateway-api";
+import { needCrd } from "../support/artifacts";
 
 /** Every leaf path a values map writes (a list or scalar is a leaf; an empty map too). */
 function leafPaths(values: unknown, at: string[] = []): string[][] {
@@ -141,7 +143,9 @@ describe("owned values: every key a builder writes is declared owned by it", fun
         for (const release of releases) assert.deepEqual(unowned(release.chart as ValuesChart, release.values), [], release.chart);
     });
 
-    it("planned stacks with every Cilium feature on (#23): dev with WireGuard node encryption, metrics + ServiceMonitor, Geneve, devices, a Gateway; an IPsec mesh, native-routed, on ClusterIP", async () => {
+    it("planned stacks with every Cilium feature on (#23): dev with WireGuard node encryption, metrics + ServiceMonitor, Geneve, devices, a Gateway; an IPsec mesh, native-routed, on ClusterIP", async function () {
+        // The Gateway API CRDs are installed from the artifact lock: plan only where they can be obtained.
+        for (const release of GATEWAY_API_RELEASES) for (const crd of release.crds) needCrd("gateway-api", release.version, crd.plural, this);
         const dev = devConfig();
         dev.clusters[0].loadBalancer = { cilium: { addresses: ["198.51.100.0/28"], devices: ["eth0"] } };
         Object.assign(dev.clusters[0].cilium, {
