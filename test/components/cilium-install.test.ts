@@ -13,21 +13,14 @@ import { DEFAULT_VERSIONS } from "../../components/versions";
 import { sortKeysDeep } from "../../lib/values-util";
 import { SECRET_PLACEHOLDER as SECRET, UNKNOWN_PLACEHOLDER as UNKNOWN } from "../../lib/placeholders";
 import { at, named, outputState, planComponents, planProgram } from "../support/helpers";
+import { K3S_CILIUM_VALUES_INPUT } from "../support/fixtures";
 
 const RELEASE = "kubernetes:helm.sh/v3:Release";
 const CONFIGMAP = "kubernetes:core/v1:ConfigMap";
 
 const values = (apiServerHost: pulumi.Input<string>): CiliumInstallValues => ({
-    clusterName: "dev",
-    clusterId: 1,
-    podCidr: "10.42.0.0/16",
-    kubeProxyReplacement: { enabled: true, apiServerHost, apiServerPort: 6443 },
-    routingMode: "tunnel",
-    ipamMode: "kubernetes",
-    hubble: { relay: true, ui: true },
-    nodeSelector: {},
-    tolerations: [],
-    operatorReplicas: 1,
+    ...K3S_CILIUM_VALUES_INPUT,
+    kubeProxyReplacement: { ...K3S_CILIUM_VALUES_INPUT.kubeProxyReplacement, apiServerHost },
 });
 
 /** What ciliumValues renders for `values("192.0.2.10")`, keys sorted as the component passes them. */

@@ -1,21 +1,11 @@
 import { strict as assert } from "node:assert";
 import { CHART_OPERATOR_REPLICAS, ciliumValues, CiliumValuesInput, defaultOperatorReplicas } from "../../components/cilium-values";
 import { supportedVersions } from "../../components/support-matrix";
+import { K3S_CILIUM_VALUES_INPUT } from "../support/fixtures";
 import { assertKeysSorted, ciliumUnknownKeyPaths, formatSchemaErrors, validateCiliumValues } from "../support/schemas";
 
 /** A K3s server with kube-proxy replacement, the dev stack's shape. */
-const base: CiliumValuesInput = {
-    clusterName: "dev",
-    clusterId: 1,
-    podCidr: "10.42.0.0/16",
-    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
-    routingMode: "tunnel",
-    ipamMode: "kubernetes",
-    hubble: { relay: true, ui: true },
-    nodeSelector: {},
-    tolerations: [],
-    operatorReplicas: 1,
-};
+const base: CiliumValuesInput = K3S_CILIUM_VALUES_INPUT;
 
 const variants: Array<{ name: string; input: CiliumValuesInput }> = [
     { name: "KPR, tunnel, kubernetes IPAM", input: base },

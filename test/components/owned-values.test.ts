@@ -12,7 +12,7 @@ import { OWNED_VALUES, ownedValuesMarkdown, ValuesChart } from "../../components
 import { ownedPath } from "../../lib/chart-values";
 import { isPlainObject } from "../../lib/values-util";
 import { compareVersions, supportedVersions } from "../../components/support-matrix";
-import { devConfig, kindMeshConfig } from "../support/fixtures";
+import { devConfig, K3S_CILIUM_VALUES_INPUT, kindMeshConfig } from "../support/fixtures";
 import { planStack } from "../../scripts/plan/plan-stack";
 import { PROJECT_DIR } from "../../lib/project";
 import { parseStackConfig } from "../../config/parse";
@@ -36,16 +36,10 @@ function unowned(chart: ValuesChart, values: unknown): string[] {
 }
 
 const ciliumBase: CiliumValuesInput = {
-    clusterName: "dev",
-    clusterId: 1,
-    podCidr: "10.42.0.0/16",
-    kubeProxyReplacement: { enabled: true, apiServerHost: "192.0.2.10", apiServerPort: 6443 },
-    routingMode: "tunnel",
-    ipamMode: "kubernetes",
+    ...K3S_CILIUM_VALUES_INPUT,
     hubble: { relay: true, ui: true, uiNodePort: 31235 },
     nodeSelector: { "kubeloom.io/cilium": "true" },
     tolerations: [{ key: "kubeloom.io/cilium", operator: "Exists", effect: "NoSchedule" }],
-    operatorReplicas: 1,
 };
 
 describe("owned values: every key a builder writes is declared owned by it", function () {
